@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs every Debian package yq-hw needs (idempotent; run as root) and
+# builds it in Release into ./build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  build-essential cmake pkg-config
+  libtorch-dev          # float model, checkpoint zip reader
+  libeigen3-dev         # integer reference kernels
+  libcli11-dev          # command line
+  doctest-dev           # unit tests
+  nlohmann-json3-dev    # JSON summaries, manifests, reports
+  libssl-dev            # SHA-256 (libcrypto)
+  libstb-dev            # JPEG/PNG decoding, PNG writing, text for drawn boxes
+  verilator iverilog yosys  # RTL lint, simulation, resource estimate
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
+cmake --build build -j "$(nproc)"
