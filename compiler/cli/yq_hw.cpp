@@ -1,0 +1,117 @@
+// yq-hw command line: `run` drives the numbered stages, `detect` runs the
+// float model on one image. Every failure prints one line
+// "yq-hw: error: ..." and exits with status 1 (2 for usage errors).
+#include <ATen/Parallel.h>
+#include <c10/util/Exception.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <regex>
+
+#include "compiler/float/bn_fusion.hpp"
+#include "compiler/float/float_detector.hpp"
+#include "compiler/io/checkpoint.hpp"
+#include "compiler/io/draw.hpp"
+#include "compiler/ir/synthetic_model.hpp"
+#include "compiler/ir/yolov8_import.hpp"
+#include "compiler/util/error.hpp"
+#include "stages/stage.hpp"
+
+namespace {
+
+int parse_stage(const std::string& text) {
+  static const std::regex pattern("(?:stage_)?([0-9])");
+  std::smatch match;
+  if (!std::regex_match(text, match, pattern)) {
+    throw yq::Error("'" + text + "' is not a stage (expected stage_0 ... stage_8)");
+  }
+  return std::stoi(match[1]);
+}
+
+yq::Model load_fused_model(const std::optional<std::filesystem::path>& model_path) {
+  if (!model_path) {
+    std::fprintf(stderr, "yq-hw: no --model given: using the built-in synthetic YOLOv8n (random weights)\n");
+  }
+  const yq::Checkpoint checkpoint = model_path ? yq::read_checkpoint(*model_path) : yq::synthetic_yolov8n_checkpoint();
+  return yq::fuse_batch_norm(yq::import_yolov8(checkpoint, model_path ? model_path->string() : "synthetic").model);
+}
+
+struct DetectCommand {
+  std::optional<std::filesystem::path> model;
+  std::filesystem::path image;
+  std::optional<std::filesystem::path> output;
+  yq::DetectOptions options;
+};
+
+void run_detect(const DetectCommand& command) {
+  const yq::RgbImage image = yq::decode_image(command.image);
+  const yq::Model model = load_fused_model(command.model);
+  const yq::FloatDetector detector(model, command.options);
+  const std::vector<yq::Detection> detections = detector.detect(image);
+  std::printf("# %zu detections in %s (%dx%d)\n# class_id conf x1 y1 x2 y2 class_name\n", detections.size(),
+              command.image.string().c_str(), image.width, image.height);
+  for (const yq::Detection& d : detections) {
+    std::printf("%d %.6f %.3f %.3f %.3f %.3f %s\n", d.class_id, d.score, d.box.x1, d.box.y1, d.box.x2, d.box.y2,
+                model.info.class_names[d.class_id].c_str());
+  }
+  if (command.output) {
+    yq::RgbImage drawn = image;
+    yq::draw_detections(drawn, detections, model.info.class_names);
+    yq::write_png(*command.output, drawn);
+    std::printf("# drawn: %s\n", command.output->string().c_str());
+  }
+}
+
+std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"yq-hw: lowers YOLOv8 to a bit-exact integer model for FPGA/ASIC accelerators"};
+  app.require_subcommand(1);
+  int threads = 0;
+  app.add_option("--threads", threads, "CPU threads for the float model (0: default)")->check(CLI::NonNegativeNumber);
+
+  yq::RunConfig config;
+  std::string from = "stage_0", through = "stage_3";
+  CLI::App* run = app.add_subcommand("run", "run the numbered stages");
+  run->add_option("--model", config.model, "checkpoint (.pt: Ultralytics checkpoint or state dict); default: built-in synthetic YOLOv8n");
+  run->add_option("--data", config.data, "labelled image folder (YOLO layout) for validation");
+  run->add_option("--out", config.out, "run folder")->capture_default_str();
+  run->add_option("--imgsz", config.image_size, "square input size, a multiple of 32")->capture_default_str();
+  run->add_option("--max-images", config.max_images, "validate on the first N images only (0: all)");
+  run->add_option("--from", from, "first stage to run (earlier outputs are reused)")->capture_default_str();
+  run->add_option("--through", through, "last stage to run")->capture_default_str();
+
+  DetectCommand detect;
+  CLI::App* detect_cmd = app.add_subcommand("detect", "detect objects in one image with the float model");
+  detect_cmd->add_option("--model", detect.model, "checkpoint; default: built-in synthetic YOLOv8n");
+  detect_cmd->add_option("image", detect.image, "image file (JPEG, PNG, BMP)")->required();
+  detect_cmd->add_option("-o,--output", detect.output, "write the image with boxes drawn (PNG)");
+  detect_cmd->add_option("--imgsz", detect.options.image_size, "square input size")->capture_default_str();
+  detect_cmd->add_option("--conf", detect.options.nms.score_threshold, "score threshold")->capture_default_str();
+  detect_cmd->add_option("--iou", detect.options.nms.iou_threshold, "NMS IoU threshold")->capture_default_str();
+
+  CLI11_PARSE(app, argc, argv);
+  try {
+    if (threads > 0) at::set_num_threads(threads);
+    if (*run) {
+      config.threads = threads;
+      config.from_stage = parse_stage(from);
+      config.through_stage = parse_stage(through);
+      yq::run_pipeline(config);
+    } else if (*detect_cmd) {
+      run_detect(detect);
+    }
+  } catch (const yq::Error& e) {
+    std::fprintf(stderr, "yq-hw: error: %s\n", e.what());
+    return 1;
+  } catch (const c10::Error& e) {
+    std::fprintf(stderr, "yq-hw: error: %s\n", first_line(e.what_without_backtrace()).c_str());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "yq-hw: error: %s\n", first_line(e.what()).c_str());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,35 @@
+// Image in, detections out, with the float model: letterbox, forward pass,
+// head decode, class-aware NMS, and mapping back to original pixels.
+#pragma once
+#include <vector>
+
+#include "compiler/detect/detection.hpp"
+#include "compiler/float/float_model.hpp"
+#include "compiler/io/image.hpp"
+
+namespace yq {
+
+struct DetectOptions {
+  int image_size = 640;
+  NmsOptions nms;
+};
+
+class FloatDetector {
+ public:
+  FloatDetector(const Model& model, DetectOptions options);
+
+  // Detections in original-image pixels.
+  std::vector<Detection> detect(const RgbImage& image) const;
+
+  // Detections in canvas pixels for an already letterboxed canvas.
+  std::vector<Detection> detect_canvas(const RgbImage& canvas) const;
+
+  // The raw head outputs (per level box, class) for one canvas: [1, C, H, W] each.
+  std::vector<at::Tensor> head_outputs(const RgbImage& canvas) const;
+
+ private:
+  FloatModel float_model_;
+  DetectOptions options_;
+};
+
+}  // namespace yq

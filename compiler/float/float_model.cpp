@@ -1,0 +1,57 @@
+#include "compiler/float/float_model.hpp"
+
+#include <ATen/ATen.h>
+
+#include "compiler/util/error.hpp"
+
+namespace yq {
+
+at::Tensor image_to_input(const RgbImage& canvas) {
+  at::Tensor hwc = at::from_blob(const_cast<std::uint8_t*>(canvas.pixels.data()), {canvas.height, canvas.width, 3},
+                                 at::kByte);
+  return hwc.permute({2, 0, 1}).unsqueeze(0).to(at::kFloat).div(255.0f).contiguous();
+}
+
+FloatModel::FloatModel(const Model& model) : model_(model) {}
+
+at::Tensor FloatModel::run_conv(const Node& node, const at::Tensor& x) const {
+  const at::Tensor& weight = model_.weight(node.name + ".weight");
+  at::Tensor bias = node.has_bias ? model_.weight(node.name + ".bias") : at::Tensor();
+  at::Tensor y = at::conv2d(x, weight, bias, {node.stride, node.stride}, {node.pad, node.pad});
+  if (node.batch_norm) {
+    y = at::batch_norm(y, model_.weight(node.name + ".bn.weight"), model_.weight(node.name + ".bn.bias"),
+                       model_.weight(node.name + ".bn.mean"), model_.weight(node.name + ".bn.var"),
+                       /*training=*/false, /*momentum=*/0.0, model_.info.bn_eps, /*cudnn_enabled=*/false);
+  }
+  return node.silu ? at::silu(y) : y;
+}
+
+std::vector<at::Tensor> FloatModel::run_all(const at::Tensor& input) const {
+  const auto& nodes = model_.graph.nodes;
+  std::vector<at::Tensor> outputs(nodes.size());
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const Node& node = nodes[i];
+    auto in = [&](size_t k) -> const at::Tensor& { return outputs[node.inputs[k]]; };
+    switch (node.op) {
+      case OpKind::Input: outputs[i] = input; break;
+      case OpKind::Conv: outputs[i] = run_conv(node, in(0)); break;
+      case OpKind::Slice: outputs[i] = in(0).narrow(1, node.channel_begin, node.channels); break;
+      case OpKind::Add: outputs[i] = in(0) + in(1); break;
+      case OpKind::Concat: {
+        std::vector<at::Tensor> parts;
+        for (int k : node.inputs) parts.push_back(outputs[k]);
+        outputs[i] = at::cat(parts, 1);
+        break;
+      }
+      case OpKind::MaxPool:
+        outputs[i] = at::max_pool2d(in(0), {node.kernel, node.kernel}, {1, 1}, {node.pad, node.pad});
+        break;
+      case OpKind::Upsample:
+        outputs[i] = at::upsample_nearest2d(in(0), {in(0).size(2) * 2, in(0).size(3) * 2});
+        break;
+    }
+  }
+  return outputs;
+}
+
+}  // namespace yq

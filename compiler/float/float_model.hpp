@@ -1,0 +1,31 @@
+// The float reference: runs the graph IR with LibTorch (fused or unfused
+// weights), one image at a time.
+#pragma once
+#include <ATen/core/Tensor.h>
+
+#include <vector>
+
+#include "compiler/io/image.hpp"
+#include "compiler/ir/model.hpp"
+
+namespace yq {
+
+// [1, 3, H, W] float32 in [0, 1], RGB, from an 8-bit canvas.
+at::Tensor image_to_input(const RgbImage& canvas);
+
+class FloatModel {
+ public:
+  explicit FloatModel(const Model& model);
+
+  // Every node's output for one input, indexed like graph.nodes.
+  std::vector<at::Tensor> run_all(const at::Tensor& input) const;
+
+  const Model& model() const { return model_; }
+
+ private:
+  at::Tensor run_conv(const Node& node, const at::Tensor& x) const;
+
+  const Model& model_;
+};
+
+}  // namespace yq

@@ -1,0 +1,47 @@
+// Images: decoding (JPEG/PNG/BMP... via stb_image), the Ultralytics letterbox,
+// PNG writing, and the conversion of a letterboxed canvas to model input.
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <vector>
+
+namespace yq {
+
+// 8-bit RGB, rows top to bottom, pixels interleaved (R, G, B).
+struct RgbImage {
+  int width = 0;
+  int height = 0;
+  std::vector<std::uint8_t> pixels;  // width * height * 3
+
+  std::uint8_t* at(int x, int y) { return &pixels[(static_cast<size_t>(y) * width + x) * 3]; }
+  const std::uint8_t* at(int x, int y) const { return &pixels[(static_cast<size_t>(y) * width + x) * 3]; }
+};
+
+// Decodes an image file; grayscale and alpha images become RGB.
+// Throws yq::Error naming the file when it cannot be read or decoded.
+RgbImage decode_image(const std::filesystem::path& file);
+
+// Placement of the original image on the letterbox canvas.
+struct LetterboxGeometry {
+  double ratio = 1.0;  // canvas pixels per original pixel
+  int resized_width = 0;
+  int resized_height = 0;
+  int pad_left = 0;
+  int pad_top = 0;
+};
+
+struct Letterboxed {
+  RgbImage canvas;  // canvas_size x canvas_size
+  LetterboxGeometry geometry;
+};
+
+// Ultralytics letterbox: r = min(S/h, S/w); resized (round(w r), round(h r))
+// by bilinear interpolation with half-pixel centres and clamped edges
+// (no antialiasing), computed in double and rounded half up; centred on a
+// gray (114) canvas with left = round(dw/2 - 0.1), top = round(dh/2 - 0.1).
+Letterboxed letterbox(const RgbImage& image, int canvas_size);
+
+// Writes a PNG; throws yq::Error when the file cannot be written.
+void write_png(const std::filesystem::path& file, const RgbImage& image);
+
+}  // namespace yq

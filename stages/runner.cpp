@@ -1,0 +1,121 @@
+// The stage runner: a linear list of numbered stages. Each stage writes into
+// <out>/stage_N.partial/ and is renamed to <out>/stage_N/ only when it
+// succeeds (with summary.json: status, wall time, the stage's own results),
+// so a failed stage leaves no half-written output and --from resumes from
+// the last good outputs.
+#include <chrono>
+#include <cstdio>
+
+#include "compiler/util/error.hpp"
+#include "compiler/util/files.hpp"
+#include "stages/stage.hpp"
+
+namespace yq {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::vector<StageInfo>& pipeline_stages() {
+  static const std::vector<StageInfo> stages = {
+      {0, "config", "configuration", run_stage_0_config},
+      {1, "import", "checkpoint import and rename", run_stage_1_import},
+      {2, "bn_fusion", "BatchNorm fusion", run_stage_2_bn_fusion},
+      {3, "float_validation", "float validation", run_stage_3_float_validation},
+  };
+  return stages;
+}
+
+void require_completed(const fs::path& out, int stage, int resume_from) {
+  const fs::path summary = out / stage_folder_name(stage) / "summary.json";
+  if (!fs::exists(summary)) {
+    throw Error("cannot resume from " + stage_folder_name(resume_from) + ": " + stage_folder_name(stage) +
+                " has not completed in " + out.string() + " (run it first, e.g. --from " + stage_folder_name(stage) +
+                ")");
+  }
+}
+
+void run_stage(const StageInfo& stage, const RunConfig& config) {
+  const fs::path final_dir = config.out / stage_folder_name(stage.number);
+  const fs::path partial_dir = config.out / (stage_folder_name(stage.number) + ".partial");
+  fs::remove_all(partial_dir);
+  fs::create_directories(partial_dir);
+  std::printf("%s  %s\n", stage_folder_name(stage.number).c_str(), stage.title);
+  std::fflush(stdout);
+
+  StageContext context{config, partial_dir};
+  const auto start = std::chrono::steady_clock::now();
+  nlohmann::json result;
+  try {
+    result = stage.run(context);
+  } catch (...) {
+    fs::remove_all(partial_dir);
+    throw;
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const bool skipped = result.contains("skipped");
+  nlohmann::json summary = {{"stage", stage_folder_name(stage.number)},
+                            {"name", stage.name},
+                            {"status", skipped ? "skipped" : "ok"},
+                            {"seconds", seconds},
+                            {"result", result}};
+  write_json_file(partial_dir / "summary.json", summary);
+  fs::remove_all(final_dir);
+  fs::rename(partial_dir, final_dir);
+  if (skipped) {
+    std::printf("         skipped: %s\n", result["skipped"].get<std::string>().c_str());
+  } else {
+    std::printf("         done in %.2f s -> %s\n", seconds, final_dir.string().c_str());
+  }
+  std::fflush(stdout);
+}
+
+// Outputs of later stages were made from the outputs just replaced.
+void remove_stale_stages(const fs::path& out, int last_run) {
+  for (int stage = last_run + 1; stage <= 8; ++stage) {
+    const fs::path dir = out / stage_folder_name(stage);
+    if (fs::exists(dir)) {
+      fs::remove_all(dir);
+      std::printf("removed stale %s (made from earlier outputs)\n", stage_folder_name(stage).c_str());
+    }
+  }
+}
+
+}  // namespace
+
+std::string stage_folder_name(int stage) { return "stage_" + std::to_string(stage); }
+
+fs::path StageContext::stage_dir(int stage) const { return config.out / stage_folder_name(stage); }
+
+void run_pipeline(const RunConfig& config) {
+  const auto& stages = pipeline_stages();
+  const int last = stages.back().number;
+  if (config.through_stage > last) {
+    throw Error(stage_folder_name(config.through_stage) + " is not available in this version (stages 0-" +
+                std::to_string(last) + ")");
+  }
+  if (config.from_stage > config.through_stage) {
+    throw Error("--from " + stage_folder_name(config.from_stage) + " comes after --through " +
+                stage_folder_name(config.through_stage));
+  }
+  ensure_writable_folder(config.out);
+  for (int stage = 0; stage < config.from_stage; ++stage) require_completed(config.out, stage, config.from_stage);
+  for (int stage = config.from_stage; stage <= config.through_stage; ++stage) run_stage(stages[stage], config);
+  remove_stale_stages(config.out, config.through_stage);
+}
+
+nlohmann::json run_config_to_json(const RunConfig& config) {
+  return {{"model", config.model ? config.model->string() : std::string("(built-in synthetic yolov8n)")},
+          {"data", config.data ? config.data->string() : std::string()},
+          {"out", config.out.string()},
+          {"image_size", config.image_size},
+          {"max_images", config.max_images},
+          {"threads", config.threads},
+          {"from_stage", config.from_stage},
+          {"through_stage", config.through_stage},
+          {"val_score_threshold", config.val_score_threshold},
+          {"val_iou_threshold", config.val_iou_threshold},
+          {"max_detections", config.max_detections}};
+}
+
+}  // namespace yq

@@ -1,0 +1,57 @@
+// What every stage sees: the run's configuration, where earlier stages left
+// their outputs, and the folder it writes its own into. A stage returns a
+// JSON object (its measurements and check results) that the runner stores in
+// stage_N/summary.json with the wall time.
+#pragma once
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace yq {
+
+struct RunConfig {
+  std::optional<std::filesystem::path> model;  // none: the built-in synthetic YOLOv8n
+  std::optional<std::filesystem::path> data;   // labelled images for validation
+  std::filesystem::path out = "yq-hw-run";
+  int image_size = 640;
+  int max_images = 0;  // 0: every image of --data
+  int threads = 0;     // 0: LibTorch's default
+  int from_stage = 0;
+  int through_stage = 3;
+  float val_score_threshold = 0.001f;
+  float val_iou_threshold = 0.7f;
+  int max_detections = 300;
+};
+
+nlohmann::json run_config_to_json(const RunConfig& config);
+
+struct StageContext {
+  const RunConfig& config;
+  std::filesystem::path output_dir;  // this stage's folder (being written)
+
+  // The finished output folder of an earlier stage.
+  std::filesystem::path stage_dir(int stage) const;
+};
+
+using StageFunction = nlohmann::json (*)(StageContext&);
+
+struct StageInfo {
+  int number;
+  const char* name;   // "import"
+  const char* title;  // "checkpoint import and rename"
+  StageFunction run;
+};
+
+nlohmann::json run_stage_0_config(StageContext& context);
+nlohmann::json run_stage_1_import(StageContext& context);
+nlohmann::json run_stage_2_bn_fusion(StageContext& context);
+nlohmann::json run_stage_3_float_validation(StageContext& context);
+
+// Runs stages from_stage..through_stage in order, stopping at the first error.
+void run_pipeline(const RunConfig& config);
+
+std::string stage_folder_name(int stage);  // "stage_3"
+
+}  // namespace yq

@@ -1,0 +1,35 @@
+// stage_0: configuration. Resolves and checks every input before any work:
+// the checkpoint exists (its SHA-256 is recorded), the data folder holds
+// images, the image size is a multiple of 32, the output folder is writable.
+// Writes config.json, the record of what the run was asked to do.
+#include <cstdio>
+
+#include "compiler/io/dataset.hpp"
+#include "compiler/util/error.hpp"
+#include "compiler/util/files.hpp"
+#include "stages/stage.hpp"
+
+namespace yq {
+
+nlohmann::json run_stage_0_config(StageContext& context) {
+  const RunConfig& config = context.config;
+  if (config.image_size <= 0 || config.image_size % 32 != 0) {
+    throw Error("--imgsz " + std::to_string(config.image_size) + " is not a positive multiple of 32");
+  }
+  nlohmann::json record = run_config_to_json(config);
+  if (config.model) {
+    if (!std::filesystem::is_regular_file(*config.model)) throw Error("model file " + config.model->string() + " not found");
+    record["model_sha256"] = sha256_file(*config.model);
+  } else {
+    std::printf("         no --model given: using the built-in synthetic YOLOv8n (seeded random weights;\n"
+                "         its detections are meaningless, it only exercises the pipeline)\n");
+  }
+  if (config.data) {
+    const Dataset dataset = scan_dataset(*config.data);
+    record["data_images"] = dataset.images.size();
+  }
+  write_json_file(context.output_dir / "config.json", record);
+  return record;
+}
+
+}  // namespace yq

@@ -1,0 +1,43 @@
+// Helpers shared by the tests: where ../shared is, and skipping politely
+// when it is absent (but failing when CI=true).
+#pragma once
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+namespace yq::test {
+
+inline std::filesystem::path shared_dir() {
+  if (const char* env = std::getenv("YQ_SHARED")) return env;
+  return std::filesystem::path(YQ_SOURCE_DIR) / ".." / "shared";
+}
+
+inline std::filesystem::path shared_file(const std::string& relative) { return shared_dir() / relative; }
+
+inline bool running_in_ci() {
+  const char* ci = std::getenv("CI");
+  return ci && std::string(ci) == "true";
+}
+
+// Returns true when the shared test data is present. Otherwise fails the
+// test under CI=true, or prints why the test is skipped and returns false.
+inline bool have_shared_data() {
+  if (std::filesystem::exists(shared_file("models/yolov8n/yolov8n.pt"))) return true;
+  if (running_in_ci()) {
+    FAIL("shared test data not found at " << shared_dir() << " (required when CI=true)");
+  }
+  MESSAGE("skipping: shared test data not found at " << shared_dir());
+  return false;
+}
+
+// A fresh, empty temporary folder for one test.
+inline std::filesystem::path fresh_temp_dir(const std::string& name) {
+  auto dir = std::filesystem::temp_directory_path() / ("yq-hw-test-" + name);
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+}  // namespace yq::test
