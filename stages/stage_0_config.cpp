@@ -1,10 +1,11 @@
 // stage_0: configuration. Resolves and checks every input before any work:
 // the checkpoint exists (its SHA-256 is recorded), the data folder holds
-// images, the image size is a multiple of 32, the output folder is writable.
+// images whose headers decode, the image size is a multiple of 32, the output folder is writable.
 // Writes config.json, the record of what the run was asked to do.
 #include <cstdio>
 
 #include "compiler/io/dataset.hpp"
+#include "compiler/io/image.hpp"
 #include "compiler/util/error.hpp"
 #include "compiler/util/files.hpp"
 #include "stages/stage.hpp"
@@ -26,6 +27,7 @@ nlohmann::json run_stage_0_config(StageContext& context) {
   }
   if (config.data) {
     const Dataset dataset = scan_dataset(*config.data);
+    for (const DatasetImage& entry : dataset.images) probe_image(entry.image);
     record["data_images"] = dataset.images.size();
   }
   write_json_file(context.output_dir / "config.json", record);

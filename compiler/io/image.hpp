@@ -21,6 +21,15 @@ struct RgbImage {
 // Throws yq::Error naming the file when it cannot be read or decoded.
 RgbImage decode_image(const std::filesystem::path& file);
 
+struct ImageSize {
+  int width = 0;
+  int height = 0;
+};
+
+// Reads only the header; throws yq::Error naming the file when it is not an
+// image stb_image can decode (used to check a data folder before any work).
+ImageSize probe_image(const std::filesystem::path& file);
+
 // Placement of the original image on the letterbox canvas.
 struct LetterboxGeometry {
   double ratio = 1.0;  // canvas pixels per original pixel
@@ -29,6 +38,9 @@ struct LetterboxGeometry {
   int pad_left = 0;
   int pad_top = 0;
 };
+
+// The placement letterbox() uses for an image of width x height.
+LetterboxGeometry letterbox_geometry(int width, int height, int canvas_size);
 
 struct Letterboxed {
   RgbImage canvas;  // canvas_size x canvas_size

@@ -1,0 +1,151 @@
+// Bad input: every case must end with one line "yq-hw: error: ...", a
+// non-zero exit, and no stage output left behind. The expected error text of
+// each case is a golden file in tests/golden_errors/.
+#include <doctest/doctest.h>
+
+#include <ATen/ATen.h>
+#include <caffe2/serialize/inline_container.h>
+
+#include <fstream>
+
+#include "cli_support.hpp"
+#include "compiler/io/checkpoint.hpp"
+#include "compiler/ir/synthetic_model.hpp"
+
+using namespace yq;
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// A valid state dict of the synthetic model, changed by `edit`.
+fs::path write_state_dict(const fs::path& dir, const std::string& name,
+                          const std::function<void(NamedTensorList&)>& edit) {
+  NamedTensorList tensors = synthetic_yolov8n_checkpoint().tensors;
+  edit(tensors);
+  const fs::path file = dir / name;
+  write_tensor_archive(file, tensors);
+  return file;
+}
+
+void write_bytes(const fs::path& file, const std::string& bytes) { std::ofstream(file, std::ios::binary) << bytes; }
+
+bool has_stage_output(const fs::path& out) {
+  if (!fs::exists(out)) return false;
+  for (const auto& entry : fs::directory_iterator(out)) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with("stage_") && name != "stage_0") return true;
+  }
+  return false;
+}
+
+void expect_failure(const std::string& case_name, const std::string& arguments, const fs::path& dir) {
+  const test::CliResult result = test::run_cli(arguments, dir);
+  CAPTURE(result.err);
+  CHECK(result.exit_code == 1);
+  CHECK(result.err.starts_with("yq-hw: error: "));
+  CHECK(std::count(result.err.begin(), result.err.end(), '\n') == 1);
+  CHECK_FALSE(has_stage_output(dir / "out"));
+  test::check_golden_error(case_name, result.err, dir);
+}
+
+std::string run_import(const fs::path& model, const fs::path& dir) {
+  return "run --model " + model.string() + " --out " + (dir / "out").string() + " --through stage_1";
+}
+
+}  // namespace
+
+TEST_CASE("cli_bad: truncated checkpoint") {
+  const fs::path dir = test::fresh_temp_dir("bad-truncated");
+  const fs::path whole = write_state_dict(dir, "whole.pt", [](NamedTensorList&) {});
+  const std::string bytes = test::read_text(whole);
+  write_bytes(dir / "truncated.pt", bytes.substr(0, bytes.size() / 2));
+  expect_failure("truncated_checkpoint", run_import(dir / "truncated.pt", dir), dir);
+}
+
+TEST_CASE("cli_bad: random bytes") {
+  const fs::path dir = test::fresh_temp_dir("bad-random");
+  std::string bytes(4096, '\0');
+  std::uint32_t state = 12345;
+  for (char& c : bytes) c = static_cast<char>((state = state * 1664525u + 1013904223u) >> 24);
+  write_bytes(dir / "random.pt", bytes);
+  expect_failure("random_bytes", run_import(dir / "random.pt", dir), dir);
+}
+
+TEST_CASE("cli_bad: zip without data.pkl") {
+  const fs::path dir = test::fresh_temp_dir("bad-nopickle");
+  {
+    caffe2::serialize::PyTorchStreamWriter writer((dir / "nopickle.pt").string());
+    const std::string text = "not a pickle";
+    writer.writeRecord("notes.txt", text.data(), text.size());
+  }
+  expect_failure("zip_without_data_pkl", run_import(dir / "nopickle.pt", dir), dir);
+}
+
+TEST_CASE("cli_bad: tensor with the wrong shape") {
+  const fs::path dir = test::fresh_temp_dir("bad-shape");
+  const fs::path file = write_state_dict(dir, "shape.pt", [](NamedTensorList& tensors) {
+    for (auto& [name, tensor] : tensors) {
+      if (name == "model.4.cv1.conv.weight") tensor = at::zeros({64, 32, 1, 1});
+    }
+  });
+  expect_failure("wrong_shape", run_import(file, dir), dir);
+}
+
+TEST_CASE("cli_bad: model without a Detect head") {
+  const fs::path dir = test::fresh_temp_dir("bad-nodetect");
+  const fs::path file = write_state_dict(dir, "nodetect.pt", [](NamedTensorList& tensors) {
+    std::erase_if(tensors, [](const auto& entry) { return entry.first.starts_with("model.22."); });
+  });
+  expect_failure("no_detect_head", run_import(file, dir), dir);
+}
+
+TEST_CASE("cli_bad: NaN in a weight") {
+  const fs::path dir = test::fresh_temp_dir("bad-nan");
+  const fs::path file = write_state_dict(dir, "nan.pt", [](NamedTensorList& tensors) {
+    for (auto& [name, tensor] : tensors) {
+      if (name == "model.3.conv.weight") tensor.view(-1)[7] = NAN;
+    }
+  });
+  expect_failure("nan_weight", run_import(file, dir), dir);
+}
+
+TEST_CASE("cli_bad: missing model file") {
+  const fs::path dir = test::fresh_temp_dir("bad-missing");
+  expect_failure("missing_model", run_import(dir / "absent.pt", dir), dir);
+}
+
+TEST_CASE("cli_bad: non-image file in the data folder") {
+  const fs::path dir = test::fresh_temp_dir("bad-nonimage");
+  fs::create_directories(dir / "data/images");
+  write_bytes(dir / "data/images/notes.jpg", "this is text, not a JPEG\n");
+  expect_failure("non_image_in_data",
+                 "run --data " + (dir / "data").string() + " --out " + (dir / "out").string() + " --imgsz 64", dir);
+}
+
+TEST_CASE("cli_bad: data folder with no images") {
+  const fs::path dir = test::fresh_temp_dir("bad-noimages");
+  fs::create_directories(dir / "data/labels");
+  write_bytes(dir / "data/labels/a.txt", "0 0.5 0.5 0.1 0.1\n");
+  expect_failure("data_without_images", "run --data " + (dir / "data").string() + " --out " + (dir / "out").string(),
+                 dir);
+}
+
+TEST_CASE("cli_bad: output folder that cannot be written") {
+  const fs::path dir = test::fresh_temp_dir("bad-unwritable");
+  write_bytes(dir / "file", "a regular file\n");
+  const test::CliResult result = test::run_cli("run --out " + (dir / "file" / "out").string(), dir);
+  CHECK(result.exit_code == 1);
+  CHECK(std::count(result.err.begin(), result.err.end(), '\n') == 1);
+  test::check_golden_error("unwritable_output", result.err, dir);
+}
+
+TEST_CASE("cli_bad: image size that is not a multiple of 32") {
+  const fs::path dir = test::fresh_temp_dir("bad-imgsz");
+  expect_failure("bad_image_size", "run --imgsz 100 --out " + (dir / "out").string(), dir);
+}
+
+TEST_CASE("cli_bad: resuming without earlier outputs") {
+  const fs::path dir = test::fresh_temp_dir("bad-resume");
+  expect_failure("resume_without_outputs", "run --from stage_2 --out " + (dir / "out").string(), dir);
+}
