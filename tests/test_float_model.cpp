@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "compiler/float/bn_fusion.hpp"
+#include "compiler/detect/head_decode.hpp"
 #include "compiler/float/float_detector.hpp"
 #include "compiler/io/checkpoint.hpp"
 #include "compiler/ir/synthetic_model.hpp"
