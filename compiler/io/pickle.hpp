@@ -4,9 +4,10 @@
 // and turns into a tree of shared Values. No Python class is imported: every
 // GLOBAL becomes a Global, and calling one (REDUCE, NEWOBJ) makes a generic
 // Object holding its class, arguments and later BUILD state. Only torch's
-// tensor rebuilders, collections.OrderedDict, torch.Size and set are
-// interpreted. Storages (BINPERSID) are read from the archive's
-// "data/<key>" records; every tensor is a contiguous copy that owns its memory.
+// tensor rebuilders, collections.OrderedDict, torch.Size, set and LibTorch's
+// torch.jit._pickle.restore_type_tag are interpreted. Storages (BINPERSID)
+// are read from the archive's "data/<key>" records; every tensor is a
+// contiguous copy that owns its memory.
 #pragma once
 #include <ATen/core/Tensor.h>
 
@@ -53,8 +54,7 @@ struct Storage {
 };
 
 struct Value {
-  std::variant<None, bool, std::int64_t, double, std::string, Tuple, List, Dict, Global, Object, at::Tensor,
-               Storage>
+  std::variant<None, bool, std::int64_t, double, std::string, Tuple, List, Dict, Global, Object, at::Tensor, Storage>
       data;
 
   template <typename T>
