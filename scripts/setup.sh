@@ -12,6 +12,7 @@ packages=(
   doctest-dev           # unit tests
   nlohmann-json3-dev    # JSON summaries, manifests, reports
   libssl-dev            # SHA-256 (libcrypto)
+  libcpptoml-dev        # mixed-precision config files (TOML)
   libstb-dev            # JPEG/PNG decoding, PNG writing, text for drawn boxes
   verilator iverilog yosys  # RTL lint, simulation, resource estimate
 )

@@ -22,8 +22,19 @@ const std::vector<StageInfo>& pipeline_stages() {
       {1, "import", "checkpoint import and rename", run_stage_1_import},
       {2, "bn_fusion", "BatchNorm fusion", run_stage_2_bn_fusion},
       {3, "float_validation", "float validation", run_stage_3_float_validation},
+      {4, "calibration", "activation calibration", run_stage_4_calibration},
+      {5, "scale_selection", "range and scale selection", run_stage_5_scale_selection},
+      {6, "quantization", "weight and activation quantization", run_stage_6_quantization},
+      {8, "integer_validation", "integer validation and golden dumps", run_stage_8_integer_validation},
   };
   return stages;
+}
+
+const StageInfo* find_stage(int number) {
+  for (const StageInfo& stage : pipeline_stages()) {
+    if (stage.number == number) return &stage;
+  }
+  return nullptr;
 }
 
 void require_completed(const fs::path& out, int stage, int resume_from) {
@@ -99,8 +110,16 @@ void run_pipeline(const RunConfig& config) {
                 stage_folder_name(config.through_stage));
   }
   ensure_writable_folder(config.out);
-  for (int stage = 0; stage < config.from_stage; ++stage) require_completed(config.out, stage, config.from_stage);
-  for (int stage = config.from_stage; stage <= config.through_stage; ++stage) run_stage(stages[stage], config);
+  for (int stage = 0; stage < config.from_stage; ++stage) {
+    if (find_stage(stage)) require_completed(config.out, stage, config.from_stage);
+  }
+  for (int stage = config.from_stage; stage <= config.through_stage; ++stage) {
+    if (const StageInfo* info = find_stage(stage)) {
+      run_stage(*info, config);
+    } else {
+      std::printf("%s  not in this version, skipped\n", stage_folder_name(stage).c_str());
+    }
+  }
   remove_stale_stages(config.out, config.through_stage);
 }
 
@@ -115,7 +134,19 @@ nlohmann::json run_config_to_json(const RunConfig& config) {
           {"through_stage", config.through_stage},
           {"val_score_threshold", config.val_score_threshold},
           {"val_iou_threshold", config.val_iou_threshold},
-          {"max_detections", config.max_detections}};
+          {"max_detections", config.max_detections},
+          {"calib", config.calib ? config.calib->string() : std::string()},
+          {"calib_images", config.calib_images},
+          {"weight_bits", config.quant.weight_bits},
+          {"activation_bits", config.quant.activation_bits},
+          {"calibration", config.quant.calibration},
+          {"percentile", config.quant.percentile},
+          {"per_channel", config.quant.per_channel},
+          {"scale_form", config.quant.scale_form},
+          {"multiplier_bits", config.quant.multiplier_bits},
+          {"head", config.quant.head},
+          {"overrides", config.quant.overrides.size()},
+          {"golden_image", config.golden_image ? config.golden_image->string() : std::string()}};
 }
 
 }  // namespace yq

@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "compiler/quant/quant_model.hpp"
+
 namespace yq {
 
 struct RunConfig {
@@ -19,7 +21,11 @@ struct RunConfig {
   int max_images = 0;  // 0: every image of --data
   int threads = 0;     // 0: LibTorch's default
   int from_stage = 0;
-  int through_stage = 3;
+  int through_stage = 8;
+  std::optional<std::filesystem::path> calib;  // calibration images (default: --data)
+  int calib_images = 0;                         // 0: every calibration image
+  QuantSettings quant;
+  std::optional<std::filesystem::path> golden_image;  // default: the first image of --data
   float val_score_threshold = 0.001f;
   float val_iou_threshold = 0.7f;
   int max_detections = 300;
@@ -48,6 +54,10 @@ nlohmann::json run_stage_0_config(StageContext& context);
 nlohmann::json run_stage_1_import(StageContext& context);
 nlohmann::json run_stage_2_bn_fusion(StageContext& context);
 nlohmann::json run_stage_3_float_validation(StageContext& context);
+nlohmann::json run_stage_4_calibration(StageContext& context);
+nlohmann::json run_stage_5_scale_selection(StageContext& context);
+nlohmann::json run_stage_6_quantization(StageContext& context);
+nlohmann::json run_stage_8_integer_validation(StageContext& context);
 
 // Runs stages from_stage..through_stage in order, stopping at the first error.
 void run_pipeline(const RunConfig& config);

@@ -9,6 +9,7 @@
 #include "compiler/io/checkpoint.hpp"
 #include "compiler/ir/synthetic_model.hpp"
 #include "compiler/ir/yolov8_import.hpp"
+#include "compiler/quant/activation_formats.hpp"
 #include "compiler/util/files.hpp"
 #include "stages/stage.hpp"
 
@@ -36,6 +37,7 @@ nlohmann::json run_stage_1_import(StageContext& context) {
                                                                      std::to_string(kSyntheticSeed) + ")";
   const ImportedModel imported = import_yolov8(checkpoint, source);
   const Model& model = imported.model;
+  resolve_node_bits(model.graph, context.config.quant);  // per-layer overrides must name existing layers
   save_model(context.output_dir, model);
   write_json_file(context.output_dir / "name_map.json", name_map_json(imported.name_map));
 

@@ -12,6 +12,7 @@
 #include "compiler/float/float_detector.hpp"
 #include "compiler/io/checkpoint.hpp"
 #include "compiler/io/draw.hpp"
+#include "compiler/io/quant_config.hpp"
 #include "compiler/ir/synthetic_model.hpp"
 #include "compiler/ir/yolov8_import.hpp"
 #include "compiler/util/error.hpp"
@@ -73,7 +74,10 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "CPU threads for the float model (0: default)")->check(CLI::NonNegativeNumber);
 
   yq::RunConfig config;
-  std::string from = "stage_0", through = "stage_3";
+  std::string from = "stage_0", through = "stage_8";
+  std::optional<int> bits, weight_bits, activation_bits;
+  std::optional<std::filesystem::path> quant_config;
+  bool per_tensor = false;
   CLI::App* run = app.add_subcommand("run", "run the numbered stages");
   run->add_option("--model", config.model, "checkpoint (.pt: Ultralytics checkpoint or state dict); default: built-in synthetic YOLOv8n");
   run->add_option("--data", config.data, "labelled image folder (YOLO layout) for validation");
@@ -82,6 +86,26 @@ int main(int argc, char** argv) {
   run->add_option("--max-images", config.max_images, "validate on the first N images only (0: all)");
   run->add_option("--from", from, "first stage to run (earlier outputs are reused)")->capture_default_str();
   run->add_option("--through", through, "last stage to run")->capture_default_str();
+  run->add_option("--bits", bits, "weight and activation bits (4..16), default 8");
+  run->add_option("--wbits", weight_bits, "weight bits (4..16)");
+  run->add_option("--abits", activation_bits, "activation bits (4..16)");
+  run->add_option("--config", quant_config, "TOML file with quantization settings and per-layer [[override]]s");
+  run->add_option("--calib", config.calib, "calibration images (default: --data)");
+  run->add_option("--calib-images", config.calib_images, "calibrate on the first N images (0: all)");
+  run->add_option("--calib-method", config.quant.calibration, "range selection: max, percentile or mse")
+      ->capture_default_str();
+  run->add_option("--percentile", config.quant.percentile, "percentile for --calib-method percentile")
+      ->capture_default_str();
+  run->add_flag("--per-tensor", per_tensor, "one weight scale per tensor instead of per output channel");
+  run->add_option("--scales", config.quant.scale_form, "requantization: multiplier (fixed-point) or pow2 (shift only)")
+      ->capture_default_str();
+  run->add_option("--mult-bits", config.quant.multiplier_bits, "requantization multiplier width (2..31)")
+      ->capture_default_str();
+  run->add_option("--head", config.quant.head, "detect head: int (hardware path) or float (diagnostic)")
+      ->capture_default_str();
+  run->add_option("--acc-bits-limit", config.quant.acc_bits_limit, "largest accumulator the hardware offers")
+      ->capture_default_str();
+  run->add_option("--golden-image", config.golden_image, "image for the golden dumps (default: first of --data)");
 
   DetectCommand detect;
   CLI::App* detect_cmd = app.add_subcommand("detect", "detect objects in one image with the float model");
@@ -99,6 +123,11 @@ int main(int argc, char** argv) {
       config.threads = threads;
       config.from_stage = parse_stage(from);
       config.through_stage = parse_stage(through);
+      if (quant_config) yq::read_quant_config(*quant_config, config.quant);
+      if (bits) config.quant.weight_bits = config.quant.activation_bits = *bits;
+      if (weight_bits) config.quant.weight_bits = *weight_bits;
+      if (activation_bits) config.quant.activation_bits = *activation_bits;
+      if (per_tensor) config.quant.per_channel = false;
       yq::run_pipeline(config);
     } else if (*detect_cmd) {
       run_detect(detect);

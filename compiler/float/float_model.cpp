@@ -23,18 +23,24 @@ at::Tensor FloatModel::run_conv(const Node& node, const at::Tensor& x) const {
                        model_.weight(node.name + ".bn.mean"), model_.weight(node.name + ".bn.var"),
                        /*training=*/false, /*momentum=*/0.0, model_.info.bn_eps, /*cudnn_enabled=*/false);
   }
-  return node.silu ? at::silu(y) : y;
+  return y;
 }
 
-std::vector<at::Tensor> FloatModel::run_all(const at::Tensor& input) const {
+std::vector<at::Tensor> FloatModel::run_all(const at::Tensor& input, std::vector<at::Tensor>* pre_activations) const {
   const auto& nodes = model_.graph.nodes;
   std::vector<at::Tensor> outputs(nodes.size());
+  if (pre_activations) pre_activations->assign(nodes.size(), at::Tensor());
   for (size_t i = 0; i < nodes.size(); ++i) {
     const Node& node = nodes[i];
     auto in = [&](size_t k) -> const at::Tensor& { return outputs[node.inputs[k]]; };
     switch (node.op) {
       case OpKind::Input: outputs[i] = input; break;
-      case OpKind::Conv: outputs[i] = run_conv(node, in(0)); break;
+      case OpKind::Conv: {
+        at::Tensor y = run_conv(node, in(0));
+        if (node.silu && pre_activations) (*pre_activations)[i] = y;
+        outputs[i] = node.silu ? at::silu(y) : y;
+        break;
+      }
       case OpKind::Slice: outputs[i] = in(0).narrow(1, node.channel_begin, node.channels); break;
       case OpKind::Add: outputs[i] = in(0) + in(1); break;
       case OpKind::Concat: {

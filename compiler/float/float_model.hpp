@@ -17,12 +17,15 @@ class FloatModel {
  public:
   explicit FloatModel(const Model& model);
 
-  // Every node's output for one input, indexed like graph.nodes.
-  std::vector<at::Tensor> run_all(const at::Tensor& input) const;
+  // Every node's output for one input, indexed like graph.nodes. When
+  // pre_activations is given it receives, for SiLU convolutions, the output
+  // before the activation (undefined tensors elsewhere).
+  std::vector<at::Tensor> run_all(const at::Tensor& input, std::vector<at::Tensor>* pre_activations = nullptr) const;
 
   const Model& model() const { return model_; }
 
  private:
+  // The convolution (and BatchNorm) before the activation.
   at::Tensor run_conv(const Node& node, const at::Tensor& x) const;
 
   const Model& model_;

@@ -1,0 +1,68 @@
+#include "compiler/io/quant_config.hpp"
+
+#include <cpptoml.h>
+
+#include <set>
+
+#include "compiler/util/error.hpp"
+
+namespace yq {
+
+namespace {
+
+template <typename T>
+void read_value(const cpptoml::table& table, const std::string& key, T& target, const std::string& where) {
+  if (!table.contains(key)) return;
+  const auto value = table.get_as<T>(key);
+  if (!value) throw Error(where + ": '" + key + "' has the wrong type");
+  target = *value;
+}
+
+void read_int(const cpptoml::table& table, const std::string& key, int& target, const std::string& where) {
+  std::int64_t value = target;
+  read_value(table, key, value, where);
+  target = static_cast<int>(value);
+}
+
+void check_keys(const cpptoml::table& table, const std::set<std::string>& allowed, const std::string& where) {
+  for (const auto& [key, value] : table) {
+    if (!allowed.count(key)) throw Error(where + ": unknown key '" + key + "'");
+  }
+}
+
+}  // namespace
+
+void read_quant_config(const std::filesystem::path& file, QuantSettings& settings) {
+  std::shared_ptr<cpptoml::table> root;
+  try {
+    root = cpptoml::parse_file(file.string());
+  } catch (const cpptoml::parse_exception& e) {
+    throw Error("cannot read config " + file.string() + ": " + e.what());
+  }
+  const std::string where = file.string();
+  check_keys(*root, {"wbits", "abits", "calibration", "percentile", "per_channel", "scales", "mult_bits", "head", "override"},
+             where);
+  read_int(*root, "wbits", settings.weight_bits, where);
+  read_int(*root, "abits", settings.activation_bits, where);
+  read_value(*root, "calibration", settings.calibration, where);
+  read_value(*root, "percentile", settings.percentile, where);
+  read_value(*root, "per_channel", settings.per_channel, where);
+  read_value(*root, "scales", settings.scale_form, where);
+  read_int(*root, "mult_bits", settings.multiplier_bits, where);
+  read_value(*root, "head", settings.head, where);
+  if (!root->contains("override")) return;
+  const auto overrides = root->get_table_array("override");
+  if (!overrides) throw Error(where + ": 'override' must be an array of tables ([[override]])");
+  for (const auto& table : *overrides) {
+    const std::string entry = where + " [[override]]";
+    check_keys(*table, {"layers", "wbits", "abits"}, entry);
+    LayerOverride override;
+    read_value(*table, "layers", override.pattern, entry);
+    if (override.pattern.empty()) throw Error(entry + ": 'layers' is missing");
+    read_int(*table, "wbits", override.weight_bits, entry);
+    read_int(*table, "abits", override.activation_bits, entry);
+    settings.overrides.push_back(override);
+  }
+}
+
+}  // namespace yq

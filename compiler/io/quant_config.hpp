@@ -1,0 +1,23 @@
+// Quantization settings from a TOML file (cpptoml), for mixed precision:
+//
+//   wbits = 8                 # optional defaults, same meaning as the flags
+//   abits = 8
+//   calibration = "mse"
+//   [[override]]              # any number; `layers` is a regular expression
+//   layers = "conv0|conv1|c2f2\\..*"   # over the compiler's layer names
+//   abits = 16
+//   wbits = 8
+//
+// Flags given on the command line take precedence over the file's defaults.
+#pragma once
+#include <filesystem>
+
+#include "compiler/quant/quant_model.hpp"
+
+namespace yq {
+
+// Updates settings from the file; throws yq::Error on unreadable TOML, an
+// unknown key, or a value of the wrong type.
+void read_quant_config(const std::filesystem::path& file, QuantSettings& settings);
+
+}  // namespace yq

@@ -1,0 +1,141 @@
+#include "compiler/quant/activation_formats.hpp"
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "compiler/quant/requant_derivation.hpp"
+#include "compiler/util/error.hpp"
+
+namespace yq {
+
+namespace {
+
+void check_bits(int bits, const std::string& what) {
+  if (bits < 4 || bits > 16) throw Error(what + " " + std::to_string(bits) + " is outside the supported 4..16");
+}
+
+CodeFormat format_for_clip(double clip, int bits, ScaleForm form) {
+  const double max_code = std::exp2(bits - 1) - 1;
+  double scale = clip / max_code;
+  if (form == ScaleForm::PowerOfTwo) scale = power_of_two_at_least(scale);
+  return {bits, scale, 0};
+}
+
+CodeFormat input_format() { return {8, 1.0 / 255.0, -128}; }
+
+}  // namespace
+
+NodeBits resolve_node_bits(const Graph& graph, const QuantSettings& settings) {
+  check_bits(settings.weight_bits, "weight bits");
+  check_bits(settings.activation_bits, "activation bits");
+  NodeBits bits{std::vector<int>(graph.nodes.size(), settings.activation_bits),
+                std::vector<int>(graph.nodes.size(), settings.weight_bits)};
+  for (const LayerOverride& override : settings.overrides) {
+    std::regex pattern;
+    try {
+      pattern = std::regex(override.pattern);
+    } catch (const std::regex_error&) {
+      throw Error("override pattern '" + override.pattern + "' is not a valid regular expression");
+    }
+    bool matched = false;
+    for (size_t i = 0; i < graph.nodes.size(); ++i) {
+      if (!std::regex_match(graph.nodes[i].name, pattern)) continue;
+      matched = true;
+      if (override.activation_bits) bits.activation[i] = override.activation_bits;
+      if (override.weight_bits) bits.weight[i] = override.weight_bits;
+    }
+    if (!matched) throw Error("override pattern '" + override.pattern + "' matches no layer");
+    if (override.activation_bits) check_bits(override.activation_bits, "activation bits");
+    if (override.weight_bits) check_bits(override.weight_bits, "weight bits");
+  }
+  return bits;
+}
+
+std::vector<TensorFormats> select_tensor_formats(const Graph& graph, const CalibrationStatistics& statistics,
+                                                 const QuantSettings& settings, const NodeBits& bits) {
+  const RangeOptions range{parse_range_method(settings.calibration), settings.percentile};
+  const ScaleForm form = parse_scale_form(settings.scale_form);
+  std::vector<TensorFormats> formats(graph.nodes.size());
+  for (size_t i = 0; i < graph.nodes.size(); ++i) {
+    const Node& node = graph.nodes[i];
+    TensorFormats& f = formats[i];
+    switch (node.op) {
+      case OpKind::Input: f.out = input_format(); break;
+      case OpKind::Slice:
+      case OpKind::MaxPool:
+      case OpKind::Upsample: f.out = formats[node.inputs[0]].out; break;
+      case OpKind::Conv:
+        if (node.silu) {
+          f.pre_clip = select_clip(statistics.pre_activations[i], bits.activation[i], range);
+          f.pre = format_for_clip(f.pre_clip, bits.activation[i], form);
+        }
+        [[fallthrough]];
+      case OpKind::Add:
+      case OpKind::Concat:
+        f.clip = select_clip(statistics.outputs[i], bits.activation[i], range);
+        f.out = format_for_clip(f.clip, bits.activation[i], form);
+        break;
+    }
+  }
+  return formats;
+}
+
+nlohmann::json alignment_report(const Graph& graph, const std::vector<TensorFormats>& formats) {
+  nlohmann::json report = nlohmann::json::array();
+  for (size_t i = 0; i < graph.nodes.size(); ++i) {
+    const Node& node = graph.nodes[i];
+    if (node.op != OpKind::Concat && node.op != OpKind::Add) continue;
+    nlohmann::json inputs = nlohmann::json::array();
+    for (int input : node.inputs) {
+      const double ratio = formats[input].out.scale / formats[i].out.scale;
+      inputs.push_back({{"input", graph.nodes[input].name},
+                        {"scale_ratio", ratio},
+                        {"identity", ratio == 1.0},
+                        {"bits_lost", ratio < 1.0 ? -std::log2(ratio) : 0.0}});
+    }
+    report.push_back({{"layer", node.name}, {"op", op_kind_name(node.op)}, {"inputs", inputs}});
+  }
+  return report;
+}
+
+namespace {
+
+nlohmann::json format_json(const CodeFormat& f) { return {{"bits", f.bits}, {"scale", f.scale}, {"zero", f.zero}}; }
+
+CodeFormat format_from_json(const nlohmann::json& j) {
+  return {j.at("bits").get<int>(), j.at("scale").get<double>(), j.at("zero").get<int>()};
+}
+
+}  // namespace
+
+nlohmann::json tensor_formats_to_json(const Graph& graph, const std::vector<TensorFormats>& formats) {
+  nlohmann::json list = nlohmann::json::array();
+  for (size_t i = 0; i < graph.nodes.size(); ++i) {
+    nlohmann::json entry = {{"layer", graph.nodes[i].name}, {"out", format_json(formats[i].out)}, {"clip", formats[i].clip}};
+    if (formats[i].pre.bits) {
+      entry["pre"] = format_json(formats[i].pre);
+      entry["pre_clip"] = formats[i].pre_clip;
+    }
+    list.push_back(entry);
+  }
+  return list;
+}
+
+std::vector<TensorFormats> tensor_formats_from_json(const Graph& graph, const nlohmann::json& json) {
+  if (!json.is_array() || json.size() != graph.nodes.size()) throw Error("tensor formats do not match the model's graph");
+  std::vector<TensorFormats> formats(graph.nodes.size());
+  for (size_t i = 0; i < graph.nodes.size(); ++i) {
+    const auto& entry = json[i];
+    if (entry.at("layer").get<std::string>() != graph.nodes[i].name) throw Error("tensor formats do not match the model's graph");
+    formats[i].out = format_from_json(entry.at("out"));
+    formats[i].clip = entry.at("clip").get<double>();
+    if (entry.contains("pre")) {
+      formats[i].pre = format_from_json(entry.at("pre"));
+      formats[i].pre_clip = entry.at("pre_clip").get<double>();
+    }
+  }
+  return formats;
+}
+
+}  // namespace yq

@@ -1,0 +1,44 @@
+// stage_5's decision: the code format (bits, scale) of every tensor.
+//   input            8 bits, scale 1/255, zero -128 (code = pixel - 128)
+//   conv             pre-activation and output formats from their own statistics
+//   add, concat      from their own statistics (inputs are rescaled to them)
+//   slice, max-pool, upsample   the input's format (no arithmetic)
+// Bits per tensor come from the settings and the per-layer overrides.
+#pragma once
+#include <nlohmann/json_fwd.hpp>
+#include <vector>
+
+#include "compiler/ir/graph.hpp"
+#include "compiler/quant/calibration.hpp"
+#include "compiler/quant/quant_model.hpp"
+#include "compiler/quant/range_selection.hpp"
+
+namespace yq {
+
+struct NodeBits {
+  std::vector<int> activation;  // per node
+  std::vector<int> weight;      // per node (convs)
+};
+
+// Applies the overrides; throws yq::Error when a pattern matches no layer or
+// bits fall outside 4..16.
+NodeBits resolve_node_bits(const Graph& graph, const QuantSettings& settings);
+
+struct TensorFormats {
+  CodeFormat out;
+  CodeFormat pre{0, 1.0, 0};  // SiLU convs only (bits 0 elsewhere)
+  double clip = 0;       // selected clipping magnitude of out (0 where inherited)
+  double pre_clip = 0;
+};
+
+std::vector<TensorFormats> select_tensor_formats(const Graph& graph, const CalibrationStatistics& statistics,
+                                                 const QuantSettings& settings, const NodeBits& bits);
+
+// Per concat/add input: its scale over the output scale and the resolution it
+// loses (log2 of output scale / input scale, when positive).
+nlohmann::json alignment_report(const Graph& graph, const std::vector<TensorFormats>& formats);
+
+nlohmann::json tensor_formats_to_json(const Graph& graph, const std::vector<TensorFormats>& formats);
+std::vector<TensorFormats> tensor_formats_from_json(const Graph& graph, const nlohmann::json& json);
+
+}  // namespace yq

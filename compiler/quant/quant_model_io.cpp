@@ -1,0 +1,166 @@
+#include "compiler/quant/quant_model_io.hpp"
+
+#include <ATen/ATen.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "compiler/io/checkpoint.hpp"
+#include "compiler/util/error.hpp"
+#include "compiler/util/files.hpp"
+
+namespace yq {
+
+namespace {
+
+using nlohmann::json;
+
+json format_json(const CodeFormat& f) { return {{"bits", f.bits}, {"scale", f.scale}, {"zero", f.zero}}; }
+CodeFormat format_from(const json& j) { return {j.at("bits").get<int>(), j.at("scale").get<double>(), j.at("zero").get<int>()}; }
+
+json requant_json(const std::vector<Requant>& list) {
+  json multipliers = json::array(), shifts = json::array();
+  for (const Requant& r : list) {
+    multipliers.push_back(r.multiplier);
+    shifts.push_back(r.shift);
+  }
+  return {{"multiplier", multipliers}, {"shift", shifts}};
+}
+
+std::vector<Requant> requant_from(const json& j) {
+  const auto multipliers = j.at("multiplier").get<std::vector<std::int64_t>>();
+  const auto shifts = j.at("shift").get<std::vector<int>>();
+  std::vector<Requant> list;
+  for (size_t i = 0; i < multipliers.size(); ++i) list.push_back({multipliers[i], shifts.at(i)});
+  return list;
+}
+
+json settings_json(const QuantSettings& s) {
+  json overrides = json::array();
+  for (const LayerOverride& o : s.overrides) {
+    overrides.push_back({{"pattern", o.pattern}, {"weight_bits", o.weight_bits}, {"activation_bits", o.activation_bits}});
+  }
+  return {{"weight_bits", s.weight_bits},       {"activation_bits", s.activation_bits}, {"calibration", s.calibration},
+          {"percentile", s.percentile},         {"per_channel", s.per_channel},         {"scale_form", s.scale_form},
+          {"multiplier_bits", s.multiplier_bits}, {"head", s.head},                     {"acc_bits_limit", s.acc_bits_limit},
+          {"overrides", overrides}};
+}
+
+QuantSettings settings_from(const json& j) {
+  QuantSettings s;
+  s.weight_bits = j.at("weight_bits");
+  s.activation_bits = j.at("activation_bits");
+  s.calibration = j.at("calibration");
+  s.percentile = j.at("percentile");
+  s.per_channel = j.at("per_channel");
+  s.scale_form = j.at("scale_form");
+  s.multiplier_bits = j.at("multiplier_bits");
+  s.head = j.at("head");
+  s.acc_bits_limit = j.at("acc_bits_limit");
+  for (const json& o : j.at("overrides")) {
+    s.overrides.push_back({o.at("pattern"), o.at("weight_bits"), o.at("activation_bits")});
+  }
+  return s;
+}
+
+json node_json(const Node& node, const QuantNode& qn) {
+  json j = {{"layer", node.name}, {"out", format_json(qn.out)}};
+  if (node.op == OpKind::Conv) {
+    const QuantConv& c = qn.conv;
+    j["conv"] = {{"weight_bits", c.weight_bits},   {"weight_scales", c.weight_scales}, {"requant", requant_json(c.requant)},
+                 {"pre", format_json(c.pre)},       {"acc_bits", c.acc_bits},           {"worst_case_acc", c.worst_case_acc},
+                 {"silu_lut", c.silu_lut}};
+  }
+  if (!qn.input_requant.empty()) j["input_requant"] = requant_json(qn.input_requant);
+  return j;
+}
+
+void read_node(const json& j, QuantNode& qn) {
+  qn.out = format_from(j.at("out"));
+  if (j.contains("conv")) {
+    const json& c = j.at("conv");
+    qn.conv.weight_bits = c.at("weight_bits");
+    qn.conv.weight_scales = c.at("weight_scales").get<std::vector<double>>();
+    qn.conv.requant = requant_from(c.at("requant"));
+    qn.conv.pre = format_from(c.at("pre"));
+    qn.conv.acc_bits = c.at("acc_bits");
+    qn.conv.worst_case_acc = c.at("worst_case_acc");
+    qn.conv.silu_lut = c.at("silu_lut");
+  }
+  if (j.contains("input_requant")) qn.input_requant = requant_from(j.at("input_requant"));
+}
+
+template <typename T>
+at::Tensor vector_tensor(const std::vector<T>& values, at::ScalarType type) {
+  return at::from_blob(const_cast<T*>(values.data()), {static_cast<int64_t>(values.size())}, type).clone();
+}
+
+template <typename T>
+std::vector<T> tensor_vector(const at::Tensor& t) {
+  const at::Tensor c = t.contiguous();
+  return std::vector<T>(c.data_ptr<T>(), c.data_ptr<T>() + c.numel());
+}
+
+}  // namespace
+
+void save_quant_model(const std::filesystem::path& folder, const QuantModel& model) {
+  json nodes = json::array();
+  NamedTensorList tensors;
+  for (size_t i = 0; i < model.graph.nodes.size(); ++i) {
+    const Node& node = model.graph.nodes[i];
+    nodes.push_back(node_json(node, model.nodes[i]));
+    if (node.op != OpKind::Conv) continue;
+    tensors.emplace_back(node.name + ".weight", vector_tensor(model.nodes[i].conv.weights, at::kShort));
+    tensors.emplace_back(node.name + ".bias", vector_tensor(model.nodes[i].conv.bias, at::kLong));
+  }
+  json luts = json::array();
+  for (const Lut& lut : model.luts) {
+    luts.push_back({{"name", lut.name}, {"kind", lut.kind}, {"index_bits", lut.index_bits}, {"knot_bits", lut.knot_bits},
+                    {"entries", lut.values.size()}});
+    tensors.emplace_back("lut." + lut.name, vector_tensor(lut.values, at::kInt));
+  }
+  json head = json::array();
+  for (const QuantHeadLevel& level : model.head) head.push_back({{"sigmoid_lut", level.sigmoid_lut}, {"exp_lut", level.exp_lut}});
+  write_json_file(folder / "quant_model.json", {{"model", model_info_to_json(model.info)},
+                                                {"settings", settings_json(model.settings)},
+                                                {"nodes", nodes},
+                                                {"luts", luts},
+                                                {"head", head}});
+  write_tensor_archive(folder / "quant_tensors.pt", tensors);
+}
+
+QuantModel load_quant_model(const std::filesystem::path& folder) {
+  const json j = read_json_file(folder / "quant_model.json");
+  const NamedTensorList list = read_tensor_archive(folder / "quant_tensors.pt");
+  const std::map<std::string, at::Tensor> tensors(list.begin(), list.end());
+  auto tensor = [&](const std::string& name) -> const at::Tensor& {
+    auto it = tensors.find(name);
+    if (it == tensors.end()) throw Error(folder.string() + ": quantized model has no tensor '" + name + "'");
+    return it->second;
+  };
+  try {
+    QuantModel model;
+    model.info = model_info_from_json(j.at("model"));
+    model.graph = build_model_graph(model.info);
+    model.settings = settings_from(j.at("settings"));
+    model.nodes.resize(model.graph.nodes.size());
+    if (j.at("nodes").size() != model.graph.nodes.size()) throw Error(folder.string() + ": node count does not match the model");
+    for (size_t i = 0; i < model.graph.nodes.size(); ++i) {
+      read_node(j.at("nodes")[i], model.nodes[i]);
+      if (model.graph.nodes[i].op != OpKind::Conv) continue;
+      model.nodes[i].conv.weights = tensor_vector<std::int16_t>(tensor(model.graph.nodes[i].name + ".weight"));
+      model.nodes[i].conv.bias = tensor_vector<std::int64_t>(tensor(model.graph.nodes[i].name + ".bias"));
+    }
+    for (const json& l : j.at("luts")) {
+      Lut lut{l.at("name"), l.at("kind"), l.at("index_bits"), l.at("knot_bits"), {}};
+      lut.values = tensor_vector<std::int32_t>(tensor("lut." + lut.name));
+      model.luts.push_back(std::move(lut));
+    }
+    for (const json& h : j.at("head")) model.head.push_back({h.at("sigmoid_lut"), h.at("exp_lut")});
+    return model;
+  } catch (const json::exception& e) {
+    throw Error(folder.string() + ": malformed quantized model (" + e.what() + ")");
+  }
+}
+
+}  // namespace yq

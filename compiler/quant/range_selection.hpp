@@ -1,0 +1,31 @@
+// Range selection: the clipping magnitude c of a symmetric signed quantizer
+// (scale = c / (2^(bits-1) - 1)) from a tensor's |x| histogram.
+//   max         c = max |x|
+//   percentile  c = the p-th percentile of |x| (linear within a bin)
+//   mse         c minimising the expected squared error over the histogram:
+//               values below c cost the rounding noise step^2/12, values
+//               above cost (|x| - c)^2; every bin edge up to max |x| is tried
+//               (prefix sums make each candidate O(1)).
+#pragma once
+#include <string>
+
+#include "compiler/quant/calibration.hpp"
+
+namespace yq {
+
+enum class RangeMethod { Max, Percentile, Mse };
+
+RangeMethod parse_range_method(const std::string& name);  // throws yq::Error
+const char* range_method_name(RangeMethod method);
+
+struct RangeOptions {
+  RangeMethod method = RangeMethod::Mse;
+  double percentile = 99.99;
+};
+
+double select_clip(const AbsHistogram& histogram, int bits, const RangeOptions& options);
+
+// Expected squared quantization error per value for clip c (the mse criterion).
+double quantization_mse(const AbsHistogram& histogram, double clip, int bits);
+
+}  // namespace yq

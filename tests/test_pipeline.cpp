@@ -1,0 +1,73 @@
+// End to end through the command line: the default synthetic run, the float
+// pipeline on the official checkpoint with COCO accuracy, resuming, and
+// `detect`.
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_support.hpp"
+#include "compiler/util/files.hpp"
+
+using namespace yq;
+namespace fs = std::filesystem;
+
+TEST_CASE("pipeline: with no --model the synthetic model runs every stage") {
+  const fs::path dir = test::fresh_temp_dir("pipeline-synthetic");
+  const test::CliResult result = test::run_cli("run --imgsz 160 --out " + (dir / "out").string(), dir);
+  CAPTURE(result.err);
+  REQUIRE(result.exit_code == 0);
+  CHECK(result.out.find("built-in synthetic YOLOv8n") != std::string::npos);
+  for (int stage = 0; stage <= 3; ++stage) {
+    CHECK(fs::exists(dir / "out" / ("stage_" + std::to_string(stage)) / "summary.json"));
+  }
+  CHECK(read_json_file(dir / "out/stage_3/summary.json")["status"] == "skipped");
+  CHECK(read_json_file(dir / "out/stage_2/summary.json")["result"]["max_relative_error"].get<double>() <= 1e-4);
+  CHECK_FALSE(fs::exists(dir / "out/stage_1.partial"));
+
+  // The same inputs give the same bytes.
+  const test::CliResult again = test::run_cli("run --imgsz 160 --through stage_2 --out " + (dir / "again").string(), dir);
+  REQUIRE(again.exit_code == 0);
+  for (const char* file : {"stage_1/weights.pt", "stage_1/name_map.json", "stage_2/weights.pt", "stage_2/model.json"}) {
+    CHECK(sha256_file(dir / "out" / file) == sha256_file(dir / "again" / file));
+  }
+}
+
+TEST_CASE("pipeline: float mAP of the official YOLOv8n on coco128, then resume on coco8") {
+  if (!test::have_shared_data()) return;
+  const fs::path dir = test::fresh_temp_dir("pipeline-coco128");
+  const std::string model = test::shared_file("models/yolov8n/yolov8n.pt").string();
+  const std::string out = (dir / "out").string();
+  const test::CliResult result = test::run_cli(
+      "run --model " + model + " --data " + test::shared_file("data/coco128").string() + " --out " + out, dir);
+  CAPTURE(result.err);
+  REQUIRE(result.exit_code == 0);
+  const auto metrics = read_json_file(dir / "out/stage_3/metrics.json");
+  MESSAGE("coco128 float mAP50-95 " << metrics["map50_95"] << ", mAP50 " << metrics["map50"]);
+  CHECK(metrics["images"] == 128);
+  CHECK(metrics["instances"] == 929);
+  CHECK(std::abs(metrics["map50_95"].get<double>() - 0.462) <= 0.01);
+  CHECK(std::abs(metrics["map50"].get<double>() - 0.616) <= 0.01);
+  CHECK(read_json_file(dir / "out/stage_1/summary.json")["result"]["scale"] == "n");
+
+  const std::string weights_before = sha256_file(dir / "out/stage_2/weights.pt");
+  const test::CliResult resumed = test::run_cli(
+      "run --data " + test::shared_file("data/coco8").string() + " --from stage_3 --out " + out, dir);
+  REQUIRE(resumed.exit_code == 0);
+  CHECK(resumed.out.find("stage_1") == std::string::npos);
+  CHECK(sha256_file(dir / "out/stage_2/weights.pt") == weights_before);
+  CHECK(read_json_file(dir / "out/stage_3/metrics.json")["images"] == 8);
+}
+
+TEST_CASE("pipeline: detect prints the boxes of bus.jpg and draws them") {
+  if (!test::have_shared_data()) return;
+  const fs::path dir = test::fresh_temp_dir("pipeline-detect");
+  const test::CliResult result =
+      test::run_cli("detect --model " + test::shared_file("models/yolov8n/yolov8n.pt").string() + " " +
+                        test::shared_file("data/samples/bus.jpg").string() + " -o " + (dir / "bus.png").string(),
+                    dir);
+  CAPTURE(result.err);
+  REQUIRE(result.exit_code == 0);
+  CHECK(result.out.find("# 5 detections") != std::string::npos);
+  CHECK(result.out.find(" bus\n") != std::string::npos);
+  CHECK(fs::file_size(dir / "bus.png") > 10000);
+}
