@@ -2,7 +2,7 @@
 // golden files (tests/golden_errors/<case>.txt). Regenerate the golden files
 // with UPDATE_GOLDEN=1; never edit them by hand.
 #pragma once
-#include <doctest/doctest.h>
+#include "testing.hpp"
 
 #include <cstdlib>
 #include <filesystem>

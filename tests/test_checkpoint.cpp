@@ -2,6 +2,7 @@
 // metadata, values against golden/yolov8n_tensor_probe.txt written by the
 // independent stdlib-Python reader scripts/make_tensor_probe.py, and against the
 // float32 state dict), archive round trips, and one-line errors on bad files.
+#include "testing.hpp"
 #include <ATen/ATen.h>
 #include <caffe2/serialize/inline_container.h>
 

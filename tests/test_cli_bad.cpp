@@ -1,7 +1,7 @@
 // Bad input: every case must end with one line "yq-hw: error: ...", a
 // non-zero exit, and no stage output left behind. The expected error text of
 // each case is a golden file in tests/golden_errors/.
-#include <doctest/doctest.h>
+#include "testing.hpp"
 
 #include <ATen/ATen.h>
 #include <caffe2/serialize/inline_container.h>

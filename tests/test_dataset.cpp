@@ -1,5 +1,6 @@
 // Dataset scanning (the shared coco128/coco8 folders and synthetic ones) and
 // YOLO label parsing.
+#include "testing.hpp"
 #include <fstream>
 #include <functional>
 #include <string>

@@ -1,6 +1,6 @@
 // The float pipeline on the official checkpoint: import, BN fusion and
 // detections against the reference detections in shared/models/yolov8n.
-#include <doctest/doctest.h>
+#include "testing.hpp"
 
 #include <ATen/ATen.h>
 

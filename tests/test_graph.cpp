@@ -1,5 +1,5 @@
 // The graph IR: architecture scales, node structure and shapes.
-#include <doctest/doctest.h>
+#include "testing.hpp"
 
 #include "compiler/ir/graph.hpp"
 #include "compiler/util/error.hpp"

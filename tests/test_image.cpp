@@ -1,5 +1,6 @@
 // Image decoding, the letterbox (geometry, exact resize arithmetic, and the
 // reference canvases) and PNG writing; detection drawing.
+#include "testing.hpp"
 #include <stb_image_write.h>
 
 #include <algorithm>

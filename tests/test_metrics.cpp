@@ -1,7 +1,7 @@
 // Detection metrics on hand-computable cases (101-point AP values worked out
 // below), plus, when a python3 with numpy is at hand, one random case checked
 // against tests/coco_map_reference.py, a numpy transcription of pycocotools.
-#include <doctest/doctest.h>
+#include "testing.hpp"
 
 #include <cmath>
 #include <cstdlib>

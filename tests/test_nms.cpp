@@ -1,7 +1,7 @@
 // NMS and IoU: tie order, the IoU threshold boundary, class awareness, the
 // detection cap, degenerate boxes, and agreement with a plain
 // "suppress everything a kept box overlaps" reference on random candidates.
-#include <doctest/doctest.h>
+#include "testing.hpp"
 
 #include <algorithm>
 #include <random>

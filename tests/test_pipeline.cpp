@@ -1,7 +1,7 @@
 // End to end through the command line: the default synthetic run, the float
 // pipeline on the official checkpoint with COCO accuracy, resuming, and
 // `detect`.
-#include <doctest/doctest.h>
+#include "testing.hpp"
 
 #include <nlohmann/json.hpp>
 

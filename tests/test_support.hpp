@@ -1,7 +1,7 @@
 // Helpers shared by the tests: where ../shared is, and skipping politely
 // when it is absent (but failing when CI=true).
 #pragma once
-#include <doctest/doctest.h>
+#include "testing.hpp"
 
 #include <cstdlib>
 #include <filesystem>

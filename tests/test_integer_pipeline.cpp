@@ -1,0 +1,77 @@
+// The integer half of the pipeline through the command line: determinism of
+// the golden dumps (two runs, 1 vs 2 threads), and its bad-input errors.
+#include "testing.hpp"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "cli_support.hpp"
+#include "compiler/util/files.hpp"
+
+using namespace yq;
+namespace fs = std::filesystem;
+
+namespace {
+
+nlohmann::json golden_hashes(const fs::path& run) {
+  const nlohmann::json manifest = read_json_file(run / "stage_8/golden/manifest.json");
+  nlohmann::json hashes = nlohmann::json::object();
+  for (const auto& file : manifest["files"]) hashes[file["file"].get<std::string>()] = file["sha256"];
+  return hashes;
+}
+
+void expect_error(const std::string& case_name, const std::string& arguments, const fs::path& dir) {
+  const test::CliResult result = test::run_cli(arguments, dir);
+  CAPTURE(result.err);
+  CHECK(result.exit_code == 1);
+  CHECK(std::count(result.err.begin(), result.err.end(), '\n') == 1);
+  CHECK_FALSE(fs::exists(dir / "out/stage_5"));
+  test::check_golden_error(case_name, result.err, dir);
+}
+
+}  // namespace
+
+TEST_CASE("integer pipeline: golden dumps are identical across runs and thread counts") {
+  const fs::path dir = test::fresh_temp_dir("int-determinism");
+  const std::string common = " run --imgsz 160 --through stage_8 --out ";
+  const test::CliResult one = test::run_cli("--threads 1" + common + (dir / "one").string(), dir);
+  REQUIRE_MESSAGE(one.exit_code == 0, one.err);
+  const test::CliResult two = test::run_cli("--threads 2" + common + (dir / "two").string(), dir);
+  REQUIRE_MESSAGE(two.exit_code == 0, two.err);
+  const nlohmann::json a = golden_hashes(dir / "one"), b = golden_hashes(dir / "two");
+  CHECK(a.size() > 100);
+  CHECK(a == b);
+  for (const char* file : {"stage_6/quant_tensors.pt", "stage_6/quant_model.json", "stage_5/scales.json",
+                           "stage_8/golden/detections.txt"}) {
+    CHECK(sha256_file(dir / "one" / file) == sha256_file(dir / "two" / file));
+  }
+  // Every golden file holds one fixed-width code per line.
+  const std::string input = test::read_text(dir / "one/stage_8/golden/input.hex");
+  CHECK(input.size() == 3u * 160 * 160 * 3);
+  CHECK(input.substr(0, 3).back() == '\n');
+  const auto certificate = read_json_file(dir / "one/stage_6/certificate.json");
+  CHECK(certificate["accumulator_bits"].get<int>() <= 32);
+}
+
+TEST_CASE("integer pipeline: unsupported bits are refused") {
+  const fs::path dir = test::fresh_temp_dir("int-bad-bits");
+  expect_error("bits_3", "run --bits 3 --out " + (dir / "out").string(), dir);
+  expect_error("abits_17", "run --abits 17 --out " + (dir / "out").string(), dir);
+}
+
+TEST_CASE("integer pipeline: a calibration folder without images is refused") {
+  const fs::path dir = test::fresh_temp_dir("int-bad-calib");
+  fs::create_directories(dir / "calib");
+  std::ofstream(dir / "calib/readme.txt") << "no images here\n";
+  expect_error("empty_calibration", "run --calib " + (dir / "calib").string() + " --out " + (dir / "out").string(), dir);
+}
+
+TEST_CASE("integer pipeline: a config naming no existing layer is refused") {
+  const fs::path dir = test::fresh_temp_dir("int-bad-config");
+  std::ofstream(dir / "mixed.toml") << "[[override]]\nlayers = \"conv99\"\nabits = 16\n";
+  expect_error("config_unknown_layer",
+               "run --config " + (dir / "mixed.toml").string() + " --imgsz 64 --out " + (dir / "out").string(), dir);
+  std::ofstream(dir / "typo.toml") << "abitz = 16\n";
+  expect_error("config_unknown_key", "run --config " + (dir / "typo.toml").string() + " --out " + (dir / "out").string(),
+               dir);
+}
