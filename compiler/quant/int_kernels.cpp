@@ -3,8 +3,8 @@
 // Convolution: the output rows are cut into bands small enough that the
 // band's gathered taps stay in cache. Per band, each output pixel's taps
 // (channel, ky, kx order, padded taps reading pad_code) are gathered into an
-// int16 row of `padded_taps` (taps rounded up to whole SSE2 vectors, zeros in
-// the tail, zero weights opposite them). A micro-kernel then forms four
+// int16 row of `padded_taps` (taps rounded up to whole SSE2 vectors, with
+// zero weights opposite the extra taps). A micro-kernel then forms four
 // pixels' dot products with one weight row at a time, in blocks of output
 // channels whose weights stay in cache; written as plain loops over int16
 // with int32 sums, GCC vectorizes it to pmaddwd. Bias and requantization
@@ -69,16 +69,15 @@ void check_tensor(const CodeTensor& t) {
 
 ConvGeometry checked_geometry(const CodeTensor& input, const IntConv& conv) {
   check_tensor(input);
-  require(conv.in_channels == input.channels, "convolution of " + std::to_string(conv.in_channels) +
-                                                   " channels given " + std::to_string(input.channels));
-  require(conv.out_channels >= 1 && conv.kernel >= 1 && conv.stride >= 1 && conv.pad >= 0,
-          "bad convolution shape");
+  require(conv.in_channels == input.channels,
+          "convolution of " + std::to_string(conv.in_channels) + " channels given " + std::to_string(input.channels));
+  require(conv.out_channels >= 1 && conv.kernel >= 1 && conv.stride >= 1 && conv.pad >= 0, "bad convolution shape");
   const std::size_t out_channels = conv.out_channels;
   require(conv.weights.size() == out_channels * conv.in_channels * conv.kernel * conv.kernel,
           "weight count does not match the convolution shape");
-  require(conv.bias.size() == out_channels && conv.multipliers.size() == out_channels &&
-              conv.shifts.size() == out_channels,
-          "bias, multiplier or shift count differs from the output channels");
+  require(
+      conv.bias.size() == out_channels && conv.multipliers.size() == out_channels && conv.shifts.size() == out_channels,
+      "bias, multiplier or shift count differs from the output channels");
   require(conv.pad_code >= std::numeric_limits<std::int16_t>::min() &&
               conv.pad_code <= std::numeric_limits<std::int16_t>::max(),
           "pad code outside int16");
@@ -122,8 +121,8 @@ std::vector<std::int16_t> padded_weights(const IntConv& conv, const ConvGeometry
 // One tap of every pixel of an output row: column[x * step] =
 // line[x * stride + offset] where that lies inside the line, pad_code
 // elsewhere (everywhere when line is null: a padding row).
-void gather_tap(const std::int32_t* line, int in_width, int offset, int stride, int out_width,
-                std::int16_t pad_code, std::int16_t* column, int step) {
+void gather_tap(const std::int32_t* line, int in_width, int offset, int stride, int out_width, std::int16_t pad_code,
+                std::int16_t* column, int step) {
   int begin = out_width, end = out_width;
   if (line) {
     const int first_inside = offset >= 0 ? 0 : ceil_div(-offset, stride);
@@ -139,19 +138,19 @@ void gather_tap(const std::int32_t* line, int in_width, int offset, int stride, 
 }
 
 // The gathered taps of output rows [row_begin, row_end): one row of
-// padded_taps per pixel in (channel, ky, kx) order, zero after the taps; the
-// pixel count is rounded up to whole micro-kernels with zero rows. Written
-// tap by tap across a row of pixels: each input line is read in order and
-// the stores stay within one cache line per pixel.
+// padded_taps per pixel in (channel, ky, kx) order, the pixel count rounded
+// up to whole micro-kernels. The taps past `taps` and the rows past the last
+// pixel are left as they are (zero, or taps of an earlier band): they meet
+// zero weights, or give sums nobody reads. Written tap by tap across a row of
+// pixels: each input line is read in order and the stores stay within one
+// cache line per pixel.
 void gather_band(const CodeTensor& input, const IntConv& conv, const ConvGeometry& g, int row_begin, int row_end,
                  std::vector<std::int16_t>& columns) {
   const int pixels = (row_end - row_begin) * g.out_width;
-  const std::size_t row_taps = std::size_t(g.out_width) * g.padded_taps;
   columns.resize(std::size_t(round_up(pixels, kPixelsPerKernel)) * g.padded_taps);
   const auto pad_code = static_cast<std::int16_t>(conv.pad_code);
   for (int y = row_begin; y < row_end; ++y) {
-    std::int16_t* pixel_row = columns.data() + (y - row_begin) * row_taps;
-    std::int16_t* column = pixel_row;
+    std::int16_t* column = columns.data() + std::size_t(y - row_begin) * g.out_width * g.padded_taps;
     for (int c = 0; c < conv.in_channels; ++c) {
       for (int ky = 0; ky < conv.kernel; ++ky) {
         const int iy = y * conv.stride + ky - conv.pad;
@@ -163,12 +162,7 @@ void gather_band(const CodeTensor& input, const IntConv& conv, const ConvGeometr
         }
       }
     }
-    for (int x = 0; x < g.out_width; ++x) {
-      std::int16_t* taps = pixel_row + std::size_t(x) * g.padded_taps;
-      std::fill(taps + g.taps, taps + g.padded_taps, std::int16_t{0});
-    }
   }
-  std::fill(columns.begin() + std::size_t(pixels) * g.padded_taps, columns.end(), std::int16_t{0});
 }
 
 // sums[c][p] = sum_k weights[c][k] * columns[p][k] for every channel c and
@@ -229,8 +223,7 @@ int band_rows(const ConvGeometry& g, int threads) {
 // Computes the raw sums band by band and hands each band to
 // store(first_pixel, pixels, sums_stride, sums) with sums [out][sums_stride].
 template <typename Accumulator, typename Store>
-void convolve(const CodeTensor& input, const IntConv& conv, const ConvGeometry& g, int threads,
-              const Store& store) {
+void convolve(const CodeTensor& input, const IntConv& conv, const ConvGeometry& g, int threads, const Store& store) {
   const std::vector<std::int16_t> weights = padded_weights(conv, g);
   const int channel_block = static_cast<int>(
       std::max<std::size_t>(1, kWeightBlockBytes / (std::size_t(g.padded_taps) * sizeof(std::int16_t))));
@@ -298,7 +291,10 @@ void max_line(const std::int32_t* in, int size, int step, int kernel, int pad, s
 
 }  // namespace
 
-int conv_output_size(int size, int kernel, int stride, int pad) { return (size + 2 * pad - kernel) / stride + 1; }
+int conv_output_size(int size, int kernel, int stride, int pad) {
+  const int span = size + 2 * pad - kernel;  // how far the window can move
+  return span < 0 ? 0 : span / stride + 1;
+}
 
 bool int32_accumulation_is_exact(const IntConv& conv, const CodeTensor& input) {
   return sums_fit_int32(conv, input, checked_geometry(input, conv));
@@ -358,10 +354,10 @@ std::vector<std::int32_t> apply_lut(std::span<const std::int32_t> codes, std::sp
     require(code >= arith::min_code(index_bits) && code <= arith::max_code(index_bits),
             "code " + std::to_string(code) + " outside the " + std::to_string(index_bits) + "-bit table index");
   }
-  if (direct) return elementwise(codes.size(), [&](std::size_t i) { return arith::lookup(table, codes[i], index_bits); });
-  return elementwise(codes.size(), [&](std::size_t i) {
-    return arith::interpolated_lookup(table, codes[i], index_bits, knot_bits);
-  });
+  if (direct)
+    return elementwise(codes.size(), [&](std::size_t i) { return arith::lookup(table, codes[i], index_bits); });
+  return elementwise(codes.size(),
+                     [&](std::size_t i) { return arith::interpolated_lookup(table, codes[i], index_bits, knot_bits); });
 }
 
 std::vector<std::int32_t> add(std::span<const std::int32_t> a, std::span<const std::int32_t> b,
@@ -409,8 +405,7 @@ CodeTensor maxpool(const CodeTensor& input, int kernel, int pad) {
 
 CodeTensor upsample_nearest2x(const CodeTensor& input) {
   check_tensor(input);
-  CodeTensor out{input.channels, 2 * input.height, 2 * input.width,
-                 std::vector<std::int32_t>(input.codes.size() * 4)};
+  CodeTensor out{input.channels, 2 * input.height, 2 * input.width, std::vector<std::int32_t>(input.codes.size() * 4)};
   std::int32_t* dst = out.codes.data();
   for (int c = 0; c < input.channels; ++c) {
     for (int y = 0; y < out.height; ++y) {

@@ -35,15 +35,15 @@ struct IntConv {
   int kernel = 1;
   int stride = 1;
   int pad = 0;
-  int pad_code = 0;                        // the code padded taps read: zero(in), -128 for the image
-  std::span<const std::int16_t> weights;  // [out][in][kernel][kernel]
-  std::span<const std::int64_t> bias;     // [out], accumulator units, input zero folded in
+  int pad_code = 0;                           // the code padded taps read: zero(in), -128 for the image
+  std::span<const std::int16_t> weights;      // [out][in][kernel][kernel]
+  std::span<const std::int64_t> bias;         // [out], accumulator units, input zero folded in
   std::span<const std::int64_t> multipliers;  // [out] M[c]
   std::span<const int> shifts;                // [out] S[c]
   int out_bits = 8;                           // output codes: requantize(acc, M[c], S[c], out_bits)
 };
 
-// Output height or width of a convolution (or pool) over `size` input pixels.
+// Output height or width of a convolution (or pool) over `size` input pixels (0 when the window does not fit).
 int conv_output_size(int size, int kernel, int stride, int pad);
 
 // True when int32 accumulation is exact for this convolution of this input:

@@ -131,6 +131,7 @@ std::int64_t dfl_distance(const std::int32_t* bins, int reg_max, size_t plane, c
 std::vector<IntDetection> decode_int_head(const QuantModel& model, const std::vector<CodeTensor>& outputs,
                                           std::int32_t score_threshold) {
   std::vector<IntDetection> candidates;
+  int anchor_base = 0;
   const int num_classes = model.info.arch.num_classes, reg_max = model.info.arch.reg_max;
   for (size_t l = 0; l < model.graph.levels.size(); ++l) {
     const DetectLevel& level = model.graph.levels[l];
@@ -155,9 +156,11 @@ std::vector<IntDetection> decode_int_head(const QuantModel& model, const std::ve
         const std::int64_t half = 1 << (kBoxFractionBits - 1);
         const std::int64_t cx = (2 * x + 1) * level.stride * half, cy = (2 * y + 1) * level.stride * half;
         candidates.push_back({static_cast<std::int32_t>(cx - d[0]), static_cast<std::int32_t>(cy - d[1]),
-                              static_cast<std::int32_t>(cx + d[2]), static_cast<std::int32_t>(cy + d[3]), score, best});
+                              static_cast<std::int32_t>(cx + d[2]), static_cast<std::int32_t>(cy + d[3]), score, best,
+                              anchor_base + static_cast<int>(cell)});
       }
     }
+    anchor_base += static_cast<int>(plane);
   }
   return candidates;
 }

@@ -44,6 +44,7 @@ struct IntDetection {
   std::int32_t x1 = 0, y1 = 0, x2 = 0, y2 = 0;
   std::int32_t score = 0;
   int class_id = 0;
+  int anchor = 0;  // position in anchor order (level, row, column): the tie-breaker of q_NMS
 };
 
 constexpr int kBoxFractionBits = 4;
