@@ -19,7 +19,7 @@ RangeMethod parse_range_method(const std::string& name);  // throws yq::Error
 const char* range_method_name(RangeMethod method);
 
 struct RangeOptions {
-  RangeMethod method = RangeMethod::Mse;
+  RangeMethod method = RangeMethod::Percentile;
   double percentile = 99.99;
 };
 
