@@ -32,7 +32,7 @@ TEST_CASE("pipeline: with no --model the synthetic model runs every stage") {
   }
 }
 
-TEST_CASE("pipeline: float mAP of the official YOLOv8n on coco128, then resume on coco8") {
+TEST_CASE("pipeline: float and W8A8 integer mAP of the official YOLOv8n on coco128, then resume on coco8") {
   if (!test::have_shared_data()) return;
   const fs::path dir = test::fresh_temp_dir("pipeline-coco128");
   const std::string model = test::shared_file("models/yolov8n/yolov8n.pt").string();
@@ -48,6 +48,11 @@ TEST_CASE("pipeline: float mAP of the official YOLOv8n on coco128, then resume o
   CHECK(std::abs(metrics["map50_95"].get<double>() - 0.462) <= 0.01);
   CHECK(std::abs(metrics["map50"].get<double>() - 0.616) <= 0.01);
   CHECK(read_json_file(dir / "out/stage_1/summary.json")["result"]["scale"] == "n");
+  const auto report = read_json_file(dir / "out/stage_8/report.json");
+  MESSAGE("coco128 W8A8 integer mAP50-95 " << report["integer"]["map50_95"] << " (" << report["delta_map50_95_points"]
+                                           << " points)");
+  CHECK(report["delta_map50_95_points"].get<double>() > -1.0);
+  CHECK(fs::exists(dir / "out/stage_8/golden/manifest.json"));
 
   const std::string weights_before = sha256_file(dir / "out/stage_2/weights.pt");
   const test::CliResult resumed = test::run_cli(
@@ -56,6 +61,7 @@ TEST_CASE("pipeline: float mAP of the official YOLOv8n on coco128, then resume o
   CHECK(resumed.out.find("stage_1") == std::string::npos);
   CHECK(sha256_file(dir / "out/stage_2/weights.pt") == weights_before);
   CHECK(read_json_file(dir / "out/stage_3/metrics.json")["images"] == 8);
+  CHECK(read_json_file(dir / "out/stage_8/report.json")["integer"]["images"] == 8);
 }
 
 TEST_CASE("pipeline: detect prints the boxes of bus.jpg and draws them") {
