@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "compiler/ir/graph.hpp"
-#include "compiler/ir/model.hpp"
+#include "compiler/ir/model_info.hpp"
 
 namespace yq {
 
