@@ -25,6 +25,7 @@ const std::vector<StageInfo>& pipeline_stages() {
       {4, "calibration", "activation calibration", run_stage_4_calibration},
       {5, "scale_selection", "range and scale selection", run_stage_5_scale_selection},
       {6, "quantization", "weight and activation quantization", run_stage_6_quantization},
+      {7, "emit", "memories, parameter header and layer program", run_stage_7_emit},
       {8, "integer_validation", "integer validation and golden dumps", run_stage_8_integer_validation},
   };
   return stages;
@@ -146,6 +147,7 @@ nlohmann::json run_config_to_json(const RunConfig& config) {
           {"multiplier_bits", config.quant.multiplier_bits},
           {"head", config.quant.head},
           {"overrides", config.quant.overrides.size()},
+          {"nms", config.nms},
           {"golden_image", config.golden_image ? config.golden_image->string() : std::string()}};
 }
 

@@ -25,6 +25,8 @@ struct RunConfig {
   std::optional<std::filesystem::path> calib;  // calibration images (default: --data)
   int calib_images = 0;                         // 0: every calibration image
   QuantSettings quant;
+  std::string nms = "int";  // stage_8's headline: int (q_NMS) or float NMS on the integer outputs
+  std::optional<std::filesystem::path> emit_dir;      // also copy stage_7's emission here
   std::optional<std::filesystem::path> golden_image;  // default: the first image of --data
   float val_score_threshold = 0.001f;
   float val_iou_threshold = 0.7f;
@@ -57,6 +59,7 @@ nlohmann::json run_stage_3_float_validation(StageContext& context);
 nlohmann::json run_stage_4_calibration(StageContext& context);
 nlohmann::json run_stage_5_scale_selection(StageContext& context);
 nlohmann::json run_stage_6_quantization(StageContext& context);
+nlohmann::json run_stage_7_emit(StageContext& context);
 nlohmann::json run_stage_8_integer_validation(StageContext& context);
 
 // Runs stages from_stage..through_stage in order, stopping at the first error.

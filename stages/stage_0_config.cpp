@@ -43,6 +43,8 @@ nlohmann::json run_stage_0_config(StageContext& context) {
     throw Error("--imgsz " + std::to_string(config.image_size) + " is not a positive multiple of 32");
   }
   check_quant_settings(config.quant);
+  if (config.nms != "int" && config.nms != "float") throw Error("--nms " + config.nms + " is not int or float");
+  if (config.nms == "int" && config.quant.head == "float") throw Error("--nms int (q_NMS) needs --head int");
   nlohmann::json record = run_config_to_json(config);
   if (config.model) {
     if (!std::filesystem::is_regular_file(*config.model)) throw Error("model file " + config.model->string() + " not found");

@@ -3,11 +3,16 @@
 // all; without either, four built-in test patterns, announced) and records,
 // for every tensor and every SiLU pre-activation, min, max and a 2048-bin
 // |x| histogram (compiler/quant/calibration.hpp) in statistics.pt, so later
-// stages never recalibrate.
+// stages never recalibrate. Each image's forward pass runs on one LibTorch
+// thread (images in parallel, accumulated in image order), so the
+// statistics are the same bytes whatever the thread count.
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <functional>
+#include <future>
 
 #include "compiler/float/float_model.hpp"
 #include "compiler/io/dataset.hpp"
@@ -28,14 +33,42 @@ void accumulate(AbsHistogram& histogram, const at::Tensor& tensor) {
   histogram.add(values.data_ptr<float>(), static_cast<size_t>(values.numel()));
 }
 
-void calibrate_one(const FloatModel& model, const RgbImage& image, int image_size, CalibrationStatistics& statistics) {
-  std::vector<at::Tensor> pre;
-  const std::vector<at::Tensor> outputs = model.run_all(image_to_input(letterbox(image, image_size).canvas), &pre);
-  for (size_t i = 0; i < outputs.size(); ++i) {
-    accumulate(statistics.outputs[i], outputs[i]);
-    if (pre[i].defined()) accumulate(statistics.pre_activations[i], pre[i]);
+struct Activations {
+  std::vector<at::Tensor> outputs, pre_activations;
+};
+
+Activations forward(const FloatModel& model, const RgbImage& image, int image_size) {
+  Activations a;
+  a.outputs = model.run_all(image_to_input(letterbox(image, image_size).canvas), &a.pre_activations);
+  return a;
+}
+
+void accumulate_image(const Activations& a, CalibrationStatistics& statistics) {
+  for (size_t i = 0; i < a.outputs.size(); ++i) {
+    accumulate(statistics.outputs[i], a.outputs[i]);
+    if (a.pre_activations[i].defined()) accumulate(statistics.pre_activations[i], a.pre_activations[i]);
   }
   ++statistics.images;
+}
+
+// Runs `workers` images at a time, each on a single LibTorch thread, and
+// accumulates them in order.
+void calibrate(const FloatModel& model, int count, const std::function<RgbImage(int)>& image_at, int image_size,
+               int workers, CalibrationStatistics& statistics) {
+  const int saved_threads = at::get_num_threads();
+  at::set_num_threads(1);
+  ProgressBar progress("         calibrate", count);
+  for (int first = 0; first < count; first += workers) {
+    std::vector<std::future<Activations>> batch;
+    for (int i = first; i < std::min(count, first + workers); ++i) {
+      batch.push_back(std::async(std::launch::async, [&, i] { return forward(model, image_at(i), image_size); }));
+    }
+    for (auto& result : batch) {
+      accumulate_image(result.get(), statistics);
+      progress.advance();
+    }
+  }
+  at::set_num_threads(saved_threads);
 }
 
 }  // namespace
@@ -48,24 +81,21 @@ nlohmann::json run_stage_4_calibration(StageContext& context) {
   statistics.outputs.resize(model.graph.nodes.size());
   statistics.pre_activations.resize(model.graph.nodes.size());
 
+  const int workers = config.threads > 0 ? config.threads : at::get_num_threads();
   const auto folder = config.calib ? config.calib : config.data;
   std::string source;
   if (folder) {
     const Dataset dataset = scan_dataset(*folder);
     const int count = config.calib_images > 0 ? std::min<int>(config.calib_images, static_cast<int>(dataset.images.size()))
                                               : static_cast<int>(dataset.images.size());
-    ProgressBar progress("         calibrate", count);
-    for (int i = 0; i < count; ++i) {
-      calibrate_one(float_model, decode_image(dataset.images[i].image), config.image_size, statistics);
-      progress.advance();
-    }
+    calibrate(float_model, count, [&](int i) { return decode_image(dataset.images[i].image); }, config.image_size, workers,
+              statistics);
     source = folder->string();
   } else {
     std::printf("         no --calib or --data: calibrating on %d built-in test patterns (accuracy is not meaningful)\n",
                 kTestPatternImages);
-    for (int variant = 0; variant < kTestPatternImages; ++variant) {
-      calibrate_one(float_model, test_pattern_image(640, 480, variant), config.image_size, statistics);
-    }
+    calibrate(float_model, kTestPatternImages, [](int i) { return test_pattern_image(640, 480, i); }, config.image_size,
+              workers, statistics);
     source = "built-in test patterns";
   }
   save_calibration(context.output_dir / "statistics.pt", statistics);

@@ -1,13 +1,15 @@
 // stage_8: integer validation and golden dumps.
 //  1. Accuracy: the integer model (compiler/quant/int_detector.hpp) over
-//     --data: mAP50-95, mAP50, P, R beside stage_3's float figures and the
-//     percentage retained.
+//     --data: mAP50-95, mAP50, P, R with q_NMS and with the float NMS on the
+//     same integer outputs, beside stage_3's float figures; --nms picks the
+//     headline (default int, the hardware path).
 //  2. Per-layer fidelity on the first images of --data (or test patterns):
 //     SQNR of every tensor (float activations vs dequantized integer codes)
 //     and its clip rate (float values beyond the code range).
 //  3. Golden dumps of --golden-image (default: the first image of --data):
 //     the input codes, every tensor (and SiLU pre-activation) of the integer
-//     model, and the decoded head candidates and detections, in golden/.
+//     model, the q_NMS result in integers (q_nms.txt) and the float NMS of
+//     the same candidates, in golden/.
 // Everything goes into report.json; tables are printed.
 #include <ATen/ATen.h>
 
@@ -104,6 +106,28 @@ void print_fidelity(const nlohmann::json& report) {
   }
 }
 
+std::string q_nms_text(const std::vector<IntDetection>& detections, const std::vector<std::string>& names) {
+  std::string text = "# q_NMS result, integers: class_id score(2^-16) x1 y1 x2 y2 (1/16 canvas pixel) anchor class_name\n";
+  char line[256];
+  for (const IntDetection& d : detections) {
+    std::snprintf(line, sizeof line, "%d %d %d %d %d %d %d %s\n", d.class_id, d.score, d.x1, d.y1, d.x2, d.y2, d.anchor,
+                  names[d.class_id].c_str());
+    text += line;
+  }
+  return text;
+}
+
+bool same_detections(const std::vector<Detection>& a, const std::vector<Detection>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i].class_id != b[i].class_id || a[i].score != b[i].score || a[i].box.x1 != b[i].box.x1 ||
+        a[i].box.y1 != b[i].box.y1 || a[i].box.x2 != b[i].box.x2 || a[i].box.y2 != b[i].box.y2) {
+      return false;
+    }
+  }
+  return true;
+}
+
 std::string detections_text(const std::vector<Detection>& detections, const std::vector<std::string>& names) {
   std::string text = "# class_id score x1 y1 x2 y2 class_name (canvas pixels; integer head: score in 2^-16, box in 1/16 px)\n";
   char line[256];
@@ -137,12 +161,79 @@ nlohmann::json write_golden(const StageContext& context, const QuantModel& quant
     entries.push_back({name + ".hex", name, &outputs[i], quant.nodes[i].out});
   }
   const fs::path folder = context.output_dir / "golden";
-  const auto detections = non_max_suppression(detector.head_candidates(outputs), options.nms);
+  const NmsPair detections = detector.suppress(outputs);
   const nlohmann::json manifest = write_golden_dump(
       folder, entries,
       {{"image", source}, {"image_size", config.image_size}, {"arithmetic_version", arith::kArithmeticVersion}});
-  write_file_atomic(folder / "detections.txt", detections_text(detections, quant.info.class_names));
-  return {{"image", source}, {"files", manifest["files"].size()}, {"detections", detections.size()}};
+  write_file_atomic(folder / "detections_float_nms.txt", detections_text(detections.float_nms, quant.info.class_names));
+  nlohmann::json summary = {{"image", source}, {"files", manifest["files"].size()},
+                            {"detections_float_nms", detections.float_nms.size()}};
+  if (quant.settings.head == "int") {
+    write_file_atomic(folder / "q_nms.txt", q_nms_text(detector.int_nms(outputs), quant.info.class_names));
+    summary["detections_q_nms"] = detections.int_nms.size();
+    summary["q_nms_equals_float_nms"] = same_detections(detections.int_nms, detections.float_nms);
+  }
+  return summary;
+}
+
+DetectionMetrics float_metrics_row(const nlohmann::json& f) {
+  DetectionMetrics row;
+  row.images = f["images"];
+  row.instances = f["instances"];
+  row.precision = f["precision"];
+  row.recall = f["recall"];
+  row.map50 = f["map50"];
+  row.map50_95 = f["map50_95"];
+  return row;
+}
+
+// Integer mAP on --data with the float NMS and with q_NMS on the same
+// integer outputs, beside stage_3's float figures.
+void validate_on_data(const StageContext& context, const QuantModel& quant, nlohmann::json& report) {
+  const RunConfig& config = context.config;
+  const DetectOptions options{config.image_size, {config.val_score_threshold, config.val_iou_threshold, config.max_detections}};
+  const IntegerDetector detector(quant, options, config.threads);
+  std::vector<std::vector<Detection>> q_nms_detections;
+  const auto float_nms_results = run_on_dataset(
+      scan_dataset(*config.data), config.max_images,
+      [&](const RgbImage& image) {
+        NmsPair pair = detector.detect(image);
+        q_nms_detections.push_back(std::move(pair.int_nms));
+        return pair.float_nms;
+      },
+      "         integer");
+  std::vector<ImageResult> q_nms_results = float_nms_results;
+  for (size_t i = 0; i < q_nms_results.size(); ++i) q_nms_results[i].detections = q_nms_detections[i];
+
+  const int classes = quant.info.arch.num_classes;
+  const DetectionMetrics with_float_nms = evaluate_detections(float_nms_results, classes);
+  const bool has_q_nms = quant.settings.head == "int";
+  const DetectionMetrics with_q_nms = has_q_nms ? evaluate_detections(q_nms_results, classes) : DetectionMetrics{};
+  const bool primary_is_q_nms = has_q_nms && config.nms == "int";
+  const DetectionMetrics& primary = primary_is_q_nms ? with_q_nms : with_float_nms;
+  report["nms"] = primary_is_q_nms ? "int" : "float";
+  report["integer"] = metrics_to_json(primary, quant.info.class_names);
+  report["integer_float_nms"] = metrics_to_json(with_float_nms, quant.info.class_names);
+  if (has_q_nms) report["integer_q_nms"] = metrics_to_json(with_q_nms, quant.info.class_names);
+
+  std::vector<std::pair<std::string, DetectionMetrics>> rows;
+  const fs::path float_file = context.stage_dir(3) / "metrics.json";
+  if (fs::exists(float_file)) {
+    report["float"] = read_json_file(float_file);
+    const DetectionMetrics float_row = float_metrics_row(report["float"]);
+    rows.push_back({"float", float_row});
+    report["retained_map50_95_percent"] = 100.0 * primary.map50_95 / float_row.map50_95;
+    report["delta_map50_95_points"] = 100.0 * (primary.map50_95 - float_row.map50_95);
+  }
+  const std::string label = "W" + std::to_string(quant.settings.weight_bits) + "A" + std::to_string(quant.settings.activation_bits);
+  rows.push_back({label + " nms", with_float_nms});
+  if (has_q_nms) rows.push_back({label + " q_nms", with_q_nms});
+  std::printf("%s", metrics_table(rows).c_str());
+  if (report.contains("retained_map50_95_percent")) {
+    std::printf("  integer (%s NMS) keeps %.1f%% of the float mAP50-95 (%+.2f points)\n",
+                report["nms"].get<std::string>().c_str(), report["retained_map50_95_percent"].get<double>(),
+                report["delta_map50_95_points"].get<double>());
+  }
 }
 
 }  // namespace
@@ -156,39 +247,7 @@ nlohmann::json run_stage_8_integer_validation(StageContext& context) {
                                          {"calibration", quant.settings.calibration},
                                          {"head", quant.settings.head}}}};
 
-  if (config.data) {
-    DetectOptions options{config.image_size, {config.val_score_threshold, config.val_iou_threshold, config.max_detections}};
-    const IntegerDetector detector(quant, options, config.threads);
-    const Dataset dataset = scan_dataset(*config.data);
-    const auto results = run_on_dataset(
-        dataset, config.max_images, [&](const RgbImage& image) { return detector.detect(image); }, "         integer");
-    const DetectionMetrics metrics = evaluate_detections(results, quant.info.arch.num_classes);
-    report["integer"] = metrics_to_json(metrics, quant.info.class_names);
-    std::vector<std::pair<std::string, DetectionMetrics>> rows;
-    const fs::path float_metrics = context.stage_dir(3) / "metrics.json";
-    if (fs::exists(float_metrics)) {
-      const nlohmann::json f = read_json_file(float_metrics);
-      DetectionMetrics float_row;
-      float_row.images = f["images"];
-      float_row.instances = f["instances"];
-      float_row.precision = f["precision"];
-      float_row.recall = f["recall"];
-      float_row.map50 = f["map50"];
-      float_row.map50_95 = f["map50_95"];
-      rows.push_back({"float", float_row});
-      report["float"] = f;
-      report["retained_map50_95_percent"] = 100.0 * metrics.map50_95 / float_row.map50_95;
-      report["delta_map50_95_points"] = 100.0 * (metrics.map50_95 - float_row.map50_95);
-    }
-    char label[32];
-    std::snprintf(label, sizeof label, "W%dA%d", quant.settings.weight_bits, quant.settings.activation_bits);
-    rows.push_back({label, metrics});
-    std::printf("%s", metrics_table(rows).c_str());
-    if (report.contains("retained_map50_95_percent")) {
-      std::printf("  integer keeps %.1f%% of the float mAP50-95 (%+.2f points)\n",
-                  report["retained_map50_95_percent"].get<double>(), report["delta_map50_95_points"].get<double>());
-    }
-  }
+  if (config.data) validate_on_data(context, quant, report);
   report["layers"] = fidelity_report(fused, quant, sample_images(config, kFidelityImages), config.image_size, config.threads);
   print_fidelity(report["layers"]);
   DetectOptions golden_options{config.image_size, {0.25f, config.val_iou_threshold, config.max_detections}};
@@ -197,6 +256,7 @@ nlohmann::json run_stage_8_integer_validation(StageContext& context) {
 
   nlohmann::json summary = {{"golden", report["golden"]}};
   if (report.contains("integer")) {
+    summary["nms"] = report["nms"];
     summary["map50_95"] = report["integer"]["map50_95"];
     summary["map50"] = report["integer"]["map50"];
   }

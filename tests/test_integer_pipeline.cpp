@@ -42,7 +42,7 @@ TEST_CASE("integer pipeline: golden dumps are identical across runs and thread c
   CHECK(a.size() > 100);
   CHECK(a == b);
   for (const char* file : {"stage_6/quant_tensors.pt", "stage_6/quant_model.json", "stage_5/scales.json",
-                           "stage_8/golden/detections.txt"}) {
+                           "stage_8/golden/detections_float_nms.txt", "stage_8/golden/q_nms.txt"}) {
     CHECK(sha256_file(dir / "one" / file) == sha256_file(dir / "two" / file));
   }
   // Every golden file holds one fixed-width code per line.

@@ -37,8 +37,10 @@ TEST_CASE("pipeline: float and W8A8 integer mAP of the official YOLOv8n on coco1
   const fs::path dir = test::fresh_temp_dir("pipeline-coco128");
   const std::string model = test::shared_file("models/yolov8n/yolov8n.pt").string();
   const std::string out = (dir / "out").string();
-  const test::CliResult result = test::run_cli(
-      "run --model " + model + " --data " + test::shared_file("data/coco128").string() + " --out " + out, dir);
+  const test::CliResult result =
+      test::run_cli("run --model " + model + " --data " + test::shared_file("data/coco128").string() + " --out " + out +
+                        " --golden-image " + test::shared_file("data/samples/bus.jpg").string(),
+                    dir);
   CAPTURE(result.err);
   REQUIRE(result.exit_code == 0);
   const auto metrics = read_json_file(dir / "out/stage_3/metrics.json");
@@ -51,8 +53,21 @@ TEST_CASE("pipeline: float and W8A8 integer mAP of the official YOLOv8n on coco1
   const auto report = read_json_file(dir / "out/stage_8/report.json");
   MESSAGE("coco128 W8A8 integer mAP50-95 " << report["integer"]["map50_95"] << " (" << report["delta_map50_95_points"]
                                            << " points)");
+  CHECK(report["nms"] == "int");
   CHECK(report["delta_map50_95_points"].get<double>() > -1.0);
-  CHECK(fs::exists(dir / "out/stage_8/golden/manifest.json"));
+  const double q_nms_points = 100 * report["integer_q_nms"]["map50_95"].get<double>();
+  const double float_nms_points = 100 * report["integer_float_nms"]["map50_95"].get<double>();
+  MESSAGE("q_NMS " << q_nms_points << " vs float NMS " << float_nms_points << " mAP50-95 points");
+  CHECK(std::abs(q_nms_points - float_nms_points) <= 0.2);
+  // bus.jpg: q_NMS gives exactly the float NMS's boxes, in the same order: the bus and the 4 persons.
+  const auto golden = read_json_file(dir / "out/stage_8/summary.json")["result"]["golden"];
+  CHECK(golden["q_nms_equals_float_nms"] == true);
+  const std::string q_nms = test::read_text(dir / "out/stage_8/golden/q_nms.txt");
+  size_t persons = 0, buses = 0;
+  for (size_t at = q_nms.find(" person\n"); at != std::string::npos; at = q_nms.find(" person\n", at + 1)) ++persons;
+  for (size_t at = q_nms.find(" bus\n"); at != std::string::npos; at = q_nms.find(" bus\n", at + 1)) ++buses;
+  CHECK(persons >= 4);
+  CHECK(buses >= 1);
 
   const std::string weights_before = sha256_file(dir / "out/stage_2/weights.pt");
   const test::CliResult resumed = test::run_cli(

@@ -5,6 +5,7 @@
 #include <c10/util/Exception.h>
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <cstdio>
 #include <regex>
 
@@ -13,7 +14,11 @@
 #include "compiler/io/checkpoint.hpp"
 #include "compiler/io/draw.hpp"
 #include "compiler/io/quant_config.hpp"
+#include "compiler/io/dataset.hpp"
+#include "compiler/io/test_pattern.hpp"
 #include "compiler/ir/synthetic_model.hpp"
+#include "compiler/quant/int_model.hpp"
+#include "compiler/quant/quant_model_io.hpp"
 #include "compiler/ir/yolov8_import.hpp"
 #include "compiler/util/error.hpp"
 #include "stages/stage.hpp"
@@ -63,6 +68,48 @@ void run_detect(const DetectCommand& command) {
   }
 }
 
+struct BenchCommand {
+  std::filesystem::path run;
+  std::optional<std::filesystem::path> data;
+  int images = 8;
+  int image_size = 640;
+};
+
+template <typename Function>
+double seconds_per_image(const std::vector<yq::RgbImage>& canvases, const Function& forward) {
+  forward(canvases.front());  // warm-up
+  const auto start = std::chrono::steady_clock::now();
+  for (const yq::RgbImage& canvas : canvases) forward(canvas);
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / canvases.size();
+}
+
+// Times the forward pass of the float model (LibTorch) and of the integer
+// reference on the same letterboxed canvases, and prints their ratio.
+void run_bench(const BenchCommand& command, int threads) {
+  const yq::Model fused = yq::load_model(command.run / "stage_2");
+  const yq::QuantModel quant = yq::load_quant_model(command.run / "stage_6");
+  std::vector<yq::RgbImage> canvases;
+  if (command.data) {
+    const yq::Dataset dataset = yq::scan_dataset(*command.data);
+    for (size_t i = 0; i < dataset.images.size() && static_cast<int>(canvases.size()) < command.images; ++i) {
+      canvases.push_back(yq::letterbox(yq::decode_image(dataset.images[i].image), command.image_size).canvas);
+    }
+  } else {
+    for (int i = 0; i < command.images; ++i) {
+      canvases.push_back(yq::letterbox(yq::test_pattern_image(640, 480, i), command.image_size).canvas);
+    }
+  }
+  const yq::FloatModel float_model(fused);
+  const yq::IntegerModel integer_model(quant, threads > 0 ? threads : at::get_num_threads());
+  const double float_seconds = seconds_per_image(canvases, [&](const yq::RgbImage& c) { float_model.run_all(yq::image_to_input(c)); });
+  const double integer_seconds = seconds_per_image(canvases, [&](const yq::RgbImage& c) { integer_model.run_all(c); });
+  std::printf("forward pass at %dx%d, %zu images, %d threads\n", command.image_size, command.image_size, canvases.size(),
+              at::get_num_threads());
+  std::printf("  float (LibTorch)     %8.1f ms/image\n", 1000 * float_seconds);
+  std::printf("  integer reference    %8.1f ms/image\n", 1000 * integer_seconds);
+  std::printf("  integer / float      %8.2f\n", integer_seconds / float_seconds);
+}
+
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
 }  // namespace
@@ -105,6 +152,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   run->add_option("--acc-bits-limit", config.quant.acc_bits_limit, "largest accumulator the hardware offers")
       ->capture_default_str();
+  std::optional<std::string> nms;
+  run->add_option("--nms", nms, "stage_8 headline: int (q_NMS, default with --head int) or float");
+  run->add_option("--emit", config.emit_dir, "also write stage_7's emitted files into this folder");
   run->add_option("--golden-image", config.golden_image, "image for the golden dumps (default: first of --data)");
 
   DetectCommand detect;
@@ -115,6 +165,13 @@ int main(int argc, char** argv) {
   detect_cmd->add_option("--imgsz", detect.options.image_size, "square input size")->capture_default_str();
   detect_cmd->add_option("--conf", detect.options.nms.score_threshold, "score threshold")->capture_default_str();
   detect_cmd->add_option("--iou", detect.options.nms.iou_threshold, "NMS IoU threshold")->capture_default_str();
+
+  BenchCommand bench;
+  CLI::App* bench_cmd = app.add_subcommand("bench", "time the float and integer forward passes of a run on the same images");
+  bench_cmd->add_option("--run", bench.run, "run folder with stage_2 and stage_6 outputs")->required();
+  bench_cmd->add_option("--data", bench.data, "images (default: built-in test patterns)");
+  bench_cmd->add_option("--images", bench.images, "number of images")->capture_default_str();
+  bench_cmd->add_option("--imgsz", bench.image_size, "square input size")->capture_default_str();
 
   CLI11_PARSE(app, argc, argv);
   try {
@@ -128,9 +185,12 @@ int main(int argc, char** argv) {
       if (weight_bits) config.quant.weight_bits = *weight_bits;
       if (activation_bits) config.quant.activation_bits = *activation_bits;
       if (per_tensor) config.quant.per_channel = false;
+      config.nms = nms.value_or(config.quant.head == "float" ? "float" : "int");
       yq::run_pipeline(config);
     } else if (*detect_cmd) {
       run_detect(detect);
+    } else if (*bench_cmd) {
+      run_bench(bench, threads);
     }
   } catch (const yq::Error& e) {
     std::fprintf(stderr, "yq-hw: error: %s\n", e.what());

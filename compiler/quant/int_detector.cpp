@@ -13,14 +13,14 @@ std::vector<float> dequantize(const CodeTensor& t, const CodeFormat& format) {
   return values;
 }
 
-std::vector<Detection> float_head_candidates(const QuantModel& model, const std::vector<CodeTensor>& outputs,
-                                             float score_threshold) {
+std::vector<Detection> dequantized_head_candidates(const QuantModel& model, const std::vector<CodeTensor>& outputs,
+                                                   float score_threshold) {
   std::vector<std::vector<float>> planes;
-  std::vector<HeadLevelOutput> levels;
   for (const DetectLevel& level : model.graph.levels) {
     planes.push_back(dequantize(outputs[level.box_node], model.nodes[level.box_node].out));
     planes.push_back(dequantize(outputs[level.class_node], model.nodes[level.class_node].out));
   }
+  std::vector<HeadLevelOutput> levels;
   for (size_t l = 0; l < model.graph.levels.size(); ++l) {
     const CodeTensor& box = outputs[model.graph.levels[l].box_node];
     levels.push_back({planes[2 * l].data(), planes[2 * l + 1].data(), box.height, box.width, model.graph.levels[l].stride});
@@ -28,31 +28,49 @@ std::vector<Detection> float_head_candidates(const QuantModel& model, const std:
   return decode_detect_head(levels, model.info.arch.num_classes, model.info.arch.reg_max, score_threshold);
 }
 
+std::vector<Detection> to_float_detections(const std::vector<IntDetection>& detections) {
+  std::vector<Detection> converted;
+  for (const IntDetection& d : detections) converted.push_back(to_float_detection(d));
+  return converted;
+}
+
 }  // namespace
+
+Detection to_float_detection(const IntDetection& d) {
+  const float box_unit = 1.0f / (1 << kBoxFractionBits), score_unit = 1.0f / (1 << kScoreFractionBits);
+  return {{d.x1 * box_unit, d.y1 * box_unit, d.x2 * box_unit, d.y2 * box_unit}, d.score * score_unit, d.class_id};
+}
 
 IntegerDetector::IntegerDetector(const QuantModel& model, DetectOptions options, int threads)
     : integer_model_(model, threads), options_(std::move(options)) {}
 
-std::vector<Detection> IntegerDetector::head_candidates(const std::vector<CodeTensor>& outputs) const {
+std::vector<Detection> IntegerDetector::float_candidates(const std::vector<CodeTensor>& outputs) const {
   const QuantModel& model = integer_model_.model();
-  if (model.settings.head == "float") return float_head_candidates(model, outputs, options_.nms.score_threshold);
-  std::vector<Detection> candidates;
-  const float box_unit = 1.0f / (1 << kBoxFractionBits), score_unit = 1.0f / (1 << kScoreFractionBits);
-  for (const IntDetection& d : decode_int_head(model, outputs, score_threshold_code(options_.nms.score_threshold))) {
-    candidates.push_back({{d.x1 * box_unit, d.y1 * box_unit, d.x2 * box_unit, d.y2 * box_unit}, d.score * score_unit, d.class_id});
-  }
-  return candidates;
+  if (model.settings.head == "float") return dequantized_head_candidates(model, outputs, options_.nms.score_threshold);
+  return to_float_detections(decode_int_head(model, outputs, score_threshold_code(options_.nms.score_threshold)));
 }
 
-std::vector<Detection> IntegerDetector::detect_canvas(const RgbImage& canvas) const {
-  return non_max_suppression(head_candidates(integer_model_.run_all(canvas)), options_.nms);
+std::vector<IntDetection> IntegerDetector::int_nms(const std::vector<CodeTensor>& outputs) const {
+  const IntNmsOptions nms = int_nms_options(options_.nms);
+  return int_non_max_suppression(decode_int_head(integer_model_.model(), outputs, nms.score_threshold), nms);
 }
 
-std::vector<Detection> IntegerDetector::detect(const RgbImage& image) const {
+NmsPair IntegerDetector::suppress(const std::vector<CodeTensor>& outputs) const {
+  NmsPair pair;
+  pair.float_nms = non_max_suppression(float_candidates(outputs), options_.nms);
+  if (integer_model_.model().settings.head == "int") pair.int_nms = to_float_detections(int_nms(outputs));
+  return pair;
+}
+
+NmsPair IntegerDetector::detect_canvas(const RgbImage& canvas) const { return suppress(integer_model_.run_all(canvas)); }
+
+NmsPair IntegerDetector::detect(const RgbImage& image) const {
   const Letterboxed boxed = letterbox(image, options_.image_size);
-  std::vector<Detection> detections = detect_canvas(boxed.canvas);
-  for (Detection& d : detections) d = to_image_coordinates(d, boxed.geometry, image.width, image.height);
-  return detections;
+  NmsPair pair = detect_canvas(boxed.canvas);
+  for (auto* list : {&pair.float_nms, &pair.int_nms}) {
+    for (Detection& d : *list) d = to_image_coordinates(d, boxed.geometry, image.width, image.height);
+  }
+  return pair;
 }
 
 }  // namespace yq

@@ -1,32 +1,47 @@
 // Image in, detections out, with the integer model: letterbox, integer
 // forward pass, then either the integer head (--head int: integer DFL,
 // sigmoid table, integer boxes) or the dequantized prediction outputs decoded
-// in float (--head float, a diagnostic); then NMS and mapping back to the
-// original image.
+// in float (--head float, a diagnostic). Suppression is q_NMS (integer,
+// docs/ARITHMETIC.md section 8; integer head only) or the float NMS on the
+// same candidates. Detections are mapped back to the original image.
 #pragma once
 #include <vector>
 
 #include "compiler/detect/detection.hpp"
+#include "compiler/detect/int_nms.hpp"
 #include "compiler/float/float_detector.hpp"
 #include "compiler/quant/int_model.hpp"
 
 namespace yq {
 
+// Both suppressions of the same candidates.
+struct NmsPair {
+  std::vector<Detection> float_nms;
+  std::vector<Detection> int_nms;  // empty with --head float
+};
+
 class IntegerDetector {
  public:
   IntegerDetector(const QuantModel& model, DetectOptions options, int threads);
 
-  std::vector<Detection> detect(const RgbImage& image) const;        // original pixels
-  std::vector<Detection> detect_canvas(const RgbImage& canvas) const;  // canvas pixels
+  // Original-image pixels; both NMS variants over one forward pass.
+  NmsPair detect(const RgbImage& image) const;
+  NmsPair detect_canvas(const RgbImage& canvas) const;  // canvas pixels
+  NmsPair suppress(const std::vector<CodeTensor>& outputs) const;
 
-  // Candidates of the head for already computed outputs (canvas pixels).
-  std::vector<Detection> head_candidates(const std::vector<CodeTensor>& outputs) const;
+  // q_NMS on the integer head's candidates, in integers (the RTL's result).
+  std::vector<IntDetection> int_nms(const std::vector<CodeTensor>& outputs) const;
 
   const IntegerModel& integer_model() const { return integer_model_; }
 
  private:
+  std::vector<Detection> float_candidates(const std::vector<CodeTensor>& outputs) const;
+
   IntegerModel integer_model_;
   DetectOptions options_;
 };
+
+// An integer-head detection in float units (box / 16, score / 2^16).
+Detection to_float_detection(const IntDetection& detection);
 
 }  // namespace yq

@@ -74,11 +74,22 @@ void certify(QuantConv& conv, const Node& node, int input_bits, const QuantSetti
   }
 }
 
-QuantConv quantize_conv(const Model& fused, const Node& node, const CodeFormat& input, const TensorFormats& formats,
+// In pow2 form every ratio must be a power of two; the image's scale (1/255)
+// is not, so a convolution reading it works with the power of two nearest
+// below the input scale and folds the remainder into its float weights.
+std::pair<CodeFormat, double> power_of_two_input(const CodeFormat& input, ScaleForm form) {
+  if (form != ScaleForm::PowerOfTwo) return {input, 1.0};
+  CodeFormat folded = input;
+  folded.scale = std::exp2(std::floor(std::log2(input.scale)));
+  return {folded, input.scale / folded.scale};
+}
+
+QuantConv quantize_conv(const Model& fused, const Node& node, const CodeFormat& real_input, const TensorFormats& formats,
                         int weight_bits, const QuantSettings& settings, ScaleForm form) {
   QuantConv conv;
   conv.weight_bits = weight_bits;
-  const at::Tensor& weight = fused.weight(node.name + ".weight");
+  const auto [input, weight_factor] = power_of_two_input(real_input, form);
+  const at::Tensor weight = fused.weight(node.name + ".weight") * weight_factor;
   conv.weight_scales = weight_scales(weight, weight_bits, settings.per_channel, form);
   quantize_weights(conv, weight);
   quantize_bias(conv, fused.weight(node.name + ".bias"), input);

@@ -1,0 +1,364 @@
+// The emission (compiler/emit/hw_emitter.hpp): plan the memories, write each
+// layer's and table's `$readmemh` text (appending its words, widened, to the
+// unified memory image as it goes), then the layer program, the LUT
+// directory, the Verilog header and the manifest. Every file written is recorded with its size and
+// SHA-256 for the manifest.
+#include "compiler/emit/hw_emitter.hpp"
+
+#include <cctype>
+#include <nlohmann/json.hpp>
+
+#include "compiler/emit/layer_program.hpp"
+#include "compiler/emit/verilog_header.hpp"
+#include "compiler/quant/arithmetic.hpp"
+#include "compiler/quant/int_model.hpp"
+#include "compiler/quant/lut_builder.hpp"
+#include "compiler/quant/quant_model.hpp"
+#include "compiler/util/error.hpp"
+#include "compiler/util/files.hpp"
+
+namespace yq {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int kArtifactFormatVersion = 1;
+
+// Writes files into the emission folder and records each one for the manifest.
+class EmissionWriter {
+ public:
+  explicit EmissionWriter(fs::path folder) : folder_(std::move(folder)) {}
+
+  void write(const std::string& file, std::string_view text) {
+    fs::create_directories((folder_ / file).parent_path());
+    write_file_atomic(folder_ / file, text);
+    files_.push_back({{"file", file}, {"bytes", text.size()}, {"sha256", sha256_hex(text)}});
+  }
+
+  const nlohmann::json& files() const { return files_; }
+
+ private:
+  fs::path folder_;
+  nlohmann::json files_ = nlohmann::json::array();
+};
+
+// One memory of the accelerator: its image file ("" for the feature maps, written at run time).
+struct Memory {
+  std::string name;
+  std::string file;
+  int width = 0;
+  std::int64_t depth = 0;
+  std::string contents;
+};
+
+template <typename T>
+std::string hex_lines(const std::vector<T>& values, int bits) {
+  std::string text;
+  text.reserve(values.size() * ((bits + 3) / 4 + 1));
+  for (T value : values) {
+    if (!(value >= arith::min_code(bits) && value <= arith::max_code(bits))) {
+      throw Error("value " + std::to_string(value) + " does not fit a " + std::to_string(bits) + "-bit word");
+    }
+    text += hex_word(value, bits);
+    text += '\n';
+  }
+  return text;
+}
+
+std::string hex_lines(const std::vector<PackedWord>& words) {
+  std::string text;
+  for (const PackedWord& word : words) text += word.hex() + "\n";
+  return text;
+}
+
+std::string requant_lines(const std::vector<Requant>& requants, const WordLayout& layout) {
+  std::vector<PackedWord> words;
+  for (const Requant& r : requants) {
+    PackedWord word(layout);
+    word["multiplier"] = r.multiplier;
+    word["shift"] = r.shift;
+    words.push_back(word);
+  }
+  return hex_lines(words);
+}
+
+// A table's entries as words of `width` bits: SiLU codes two's complement
+// (sign-extended), sigmoid and exp values unsigned 16-bit (zero-extended).
+std::string lut_lines(const QuantModel& model, int lut, int width) {
+  const int value_bits = lut_value_bits(model, lut);
+  const bool is_signed = lut_kind(model.luts[lut].kind) == LutKind::Silu;
+  std::string text;
+  for (std::int32_t value : model.luts[lut].values) {
+    const bool fits = is_signed ? value >= arith::min_code(value_bits) && value <= arith::max_code(value_bits)
+                                : value >= 0 && value < (std::int64_t{1} << value_bits);
+    if (!fits) throw Error("table " + model.luts[lut].name + ": value " + std::to_string(value) + " out of range");
+    text += hex_word(value, width) + "\n";
+  }
+  return text;
+}
+
+void check_file_name(const std::string& name) {
+  for (char c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') {
+      throw Error("name '" + name + "' cannot be used as a file name");
+    }
+  }
+}
+
+std::string layer_file(const Node& node, const char* what) {
+  check_file_name(node.name);
+  return "layers/" + node.name + "." + what + ".hex";
+}
+
+// Per-layer weight, bias and requant files (weights in the layer's own
+// weight bits, biases in its own accumulator bits) and the unified memory
+// images (every word widened to the memory's width).
+void write_layer_memories(EmissionWriter& writer, const QuantModel& model, const WordWidths& widths,
+                          Memory& weights, Memory& biases, Memory& requants) {
+  const WordLayout requant = requant_layout(widths.multiplier);
+  for (size_t i = 0; i < model.graph.nodes.size(); ++i) {
+    const Node& node = model.graph.nodes[i];
+    const QuantNode& q = model.nodes[i];
+    if (node.op == OpKind::Conv) {
+      writer.write(layer_file(node, "weights"), hex_lines(q.conv.weights, q.conv.weight_bits));
+      writer.write(layer_file(node, "bias"), hex_lines(q.conv.bias, q.conv.acc_bits));
+      weights.contents += hex_lines(q.conv.weights, widths.weight);
+      biases.contents += hex_lines(q.conv.bias, widths.bias);
+    }
+    const std::vector<Requant>& list = node.op == OpKind::Conv ? q.conv.requant : q.input_requant;
+    if (list.empty()) continue;
+    const std::string requant_text = requant_lines(list, requant);
+    writer.write(layer_file(node, "requant"), requant_text);
+    requants.contents += requant_text;
+  }
+}
+
+std::string lut_file(const Lut& lut) {
+  check_file_name(lut.name);
+  return "luts/" + lut.name + ".hex";
+}
+
+// Per-table files in the table's own value bits; the unified image in the LUT memory's width.
+void write_lut_memories(EmissionWriter& writer, const QuantModel& model, Memory& luts) {
+  for (size_t l = 0; l < model.luts.size(); ++l) {
+    const int lut = static_cast<int>(l);
+    writer.write(lut_file(model.luts[l]), lut_lines(model, lut, lut_value_bits(model, lut)));
+    luts.contents += lut_lines(model, lut, luts.width);
+  }
+}
+
+int address_bits(std::int64_t depth) {
+  int bits = 1;
+  while ((std::int64_t{1} << bits) < depth) ++bits;
+  return bits;
+}
+
+void header_versions(VerilogHeader& header, const QuantModel& model, const EmitOptions& options,
+                     const WordWidths& widths) {
+  header.section("Versions and model");
+  header.integer("YQ_FORMAT_VERSION", kArtifactFormatVersion, "docs/ARTIFACTS.md format");
+  header.integer("YQ_ARITHMETIC_VERSION", arith::kArithmeticVersion, "docs/ARITHMETIC.md version");
+  header.string("YQ_COMPILER_VERSION", YQ_VERSION);
+  header.string("YQ_MODEL_SHA256", options.model_sha256, "source checkpoint");
+  header.integer("YQ_IMAGE_SIZE", options.image_size, "square input, pixels");
+  header.integer("YQ_INPUT_CHANNELS", 3);
+  header.integer("YQ_INPUT_ZERO", -128, "input code = pixel - 128");
+  header.integer("YQ_NUM_LAYERS", static_cast<std::int64_t>(model.graph.nodes.size()), "descriptors in program.hex");
+  header.integer("YQ_NUM_CONVS", static_cast<std::int64_t>(model.graph.conv_nodes().size()));
+  header.integer("YQ_NUM_LUTS", static_cast<std::int64_t>(model.luts.size()));
+  header.integer("YQ_NUM_LEVELS", static_cast<std::int64_t>(model.graph.levels.size()), "detect levels");
+  header.integer("YQ_NUM_CLASSES", model.info.arch.num_classes);
+  header.integer("YQ_REG_MAX", model.info.arch.reg_max, "DFL bins per box side");
+
+  header.section("Arithmetic widths (bits)");
+  header.integer("YQ_WEIGHT_BITS", widths.weight, "widest weight code");
+  header.integer("YQ_ACT_BITS", widths.fmap, "widest activation code");
+  header.integer("YQ_ACC_BITS", widths.bias, "widest accumulator (overflow certificate)");
+  header.integer("YQ_MULT_BITS", widths.multiplier, "requant multiplier, unsigned");
+  header.integer("YQ_SHIFT_BITS", kShiftBits, "requant shift, unsigned 0..62");
+  header.integer("YQ_LUT_DIRECT_MAX_BITS", kMaxDirectLutBits, "wider codes use interpolated tables");
+  header.integer("YQ_SCORE_FRACTION_BITS", kScoreFractionBits, "sigmoid scores in units of 2^-16");
+  header.integer("YQ_EXP_ONE_BITS", kExpOneBits, "EXP[0] = 2^15");
+  header.integer("YQ_BOX_FRACTION_BITS", kBoxFractionBits, "boxes in 1/16 pixel");
+}
+
+void header_codes(VerilogHeader& header) {
+  header.section("Descriptor codes");
+  for (auto [name, op] : {std::pair{"INPUT", ProgramOp::Input}, {"CONV", ProgramOp::Conv}, {"SLICE", ProgramOp::Slice},
+                          {"ADD", ProgramOp::Add}, {"CONCAT", ProgramOp::Concat}, {"MAXPOOL", ProgramOp::MaxPool},
+                          {"UPSAMPLE", ProgramOp::Upsample}}) {
+    header.integer(std::string("YQ_OP_") + name, static_cast<int>(op));
+  }
+  header.integer("YQ_HEAD_NONE", static_cast<int>(HeadOutput::None));
+  header.integer("YQ_HEAD_BOX", static_cast<int>(HeadOutput::Box), "DFL logits of a detect level");
+  header.integer("YQ_HEAD_CLASS", static_cast<int>(HeadOutput::Class), "class logits of a detect level");
+  for (LutKind kind : {LutKind::Silu, LutKind::Sigmoid, LutKind::Exp}) {
+    header.integer("YQ_LUT_KIND_" + verilog_identifier(lut_kind_name(kind)), static_cast<int>(kind));
+  }
+  header.integer("YQ_MAX_INPUTS", kProgramMaxInputs, "input slots per descriptor");
+  header.integer("YQ_NONE_16", all_ones(16), "all ones: no value in a 16-bit field");
+  header.integer("YQ_NONE_32", -1, "all ones (32'hffffffff): no value in a 32-bit field");
+}
+
+void header_memories(VerilogHeader& header, const std::vector<Memory>& memories) {
+  header.section("Memories: word width, depth in words, address bits, $readmemh image");
+  for (const Memory& memory : memories) {
+    const std::string prefix = "YQ_" + verilog_identifier(memory.name);
+    header.integer(prefix + "_WIDTH", memory.width);
+    header.integer(prefix + "_DEPTH", memory.depth);
+    header.integer(prefix + "_ADDR_BITS", address_bits(memory.depth));
+    if (!memory.file.empty()) header.string(prefix + "_FILE", memory.file, "relative to the emission folder");
+  }
+}
+
+std::string params_header(const QuantModel& model, const EmitOptions& options, const WordWidths& widths,
+                          const std::vector<Memory>& memories) {
+  VerilogHeader header(
+      "yq_params.vh: generated by yq-hw; do not edit. Format: docs/ARTIFACTS.md.\n"
+      "Parameters of one quantized YOLOv8 model for RTL. Include inside a module body\n"
+      "(`include \"yq_params.vh\"); it declares localparams only.");
+  header_versions(header, model, options, widths);
+  header_codes(header);
+  header_memories(header, memories);
+  header.section("Layer program descriptor fields (program.hex), bit 0 = least significant");
+  header.word_layout("YQ_PROG", program_layout());
+  header.section("LUT directory entry fields (lut_dir.hex)");
+  header.word_layout("YQ_LUTDIR", lut_directory_layout());
+  header.section("Requant word fields (requant_mem.hex)");
+  header.word_layout("YQ_REQUANT", requant_layout(widths.multiplier));
+  return header.text();
+}
+
+nlohmann::json format_json(const CodeFormat& format) {
+  return {{"bits", format.bits}, {"scale", format.scale}, {"zero", format.zero}};
+}
+
+nlohmann::json layers_json(const QuantModel& model, const MemoryMap& map) {
+  nlohmann::json layers = nlohmann::json::array();
+  for (size_t i = 0; i < model.graph.nodes.size(); ++i) {
+    const Node& node = model.graph.nodes[i];
+    const NodePlacement& place = map.nodes[i];
+    nlohmann::json layer = {{"node", i},
+                            {"layer", node.name},
+                            {"op", op_kind_name(node.op)},
+                            {"shape", {place.shape.channels, place.shape.height, place.shape.width}},
+                            {"out", format_json(model.nodes[i].out)},
+                            {"fmap_base", place.fmap_base},
+                            {"weight_base", place.weight_base},
+                            {"bias_base", place.bias_base},
+                            {"requant_base", place.requant_base}};
+    if (node.op == OpKind::Conv) {
+      const QuantConv& conv = model.nodes[i].conv;
+      layer["pre"] = format_json(conv.pre);
+      layer["weight_bits"] = conv.weight_bits;
+      layer["weight_scales"] = conv.weight_scales;
+      layer["acc_bits"] = conv.acc_bits;
+      layer["files"]["weights"] = layer_file(node, "weights");
+      layer["files"]["bias"] = layer_file(node, "bias");
+    }
+    if (place.requant_count > 0) layer["files"]["requant"] = layer_file(node, "requant");
+    layers.push_back(layer);
+  }
+  return layers;
+}
+
+nlohmann::json luts_json(const QuantModel& model, const std::vector<PackedWord>& directory) {
+  nlohmann::json luts = nlohmann::json::array();
+  for (size_t l = 0; l < model.luts.size(); ++l) {
+    const PackedWord& entry = directory[l];
+    luts.push_back({{"id", l},
+                    {"name", model.luts[l].name},
+                    {"kind", model.luts[l].kind},
+                    {"index_bits", entry["index_bits"]},
+                    {"knot_bits", entry["knot_bits"]},
+                    {"value_bits", entry["value_bits"]},
+                    {"base", entry["base"]},
+                    {"depth", entry["depth"]},
+                    {"file", lut_file(model.luts[l])}});
+  }
+  return luts;
+}
+
+nlohmann::json manifest_json(const QuantModel& model, const EmitOptions& options, const WordWidths& widths,
+                             const MemoryMap& map, const std::vector<PackedWord>& directory,
+                             const std::vector<Memory>& memories) {
+  nlohmann::json memory_json = nlohmann::json::object();
+  for (const Memory& memory : memories) {
+    memory_json[memory.name] = {{"file", memory.file}, {"width", memory.width}, {"depth", memory.depth}};
+  }
+  return {{"format_version", kArtifactFormatVersion},
+          {"compiler_version", YQ_VERSION},
+          {"arithmetic_version", arith::kArithmeticVersion},
+          {"model_sha256", options.model_sha256},
+          {"image_size", options.image_size},
+          {"bits",
+           {{"weight", model.settings.weight_bits},
+            {"activation", model.settings.activation_bits},
+            {"weight_word", widths.weight},
+            {"activation_word", widths.fmap},
+            {"accumulator", widths.bias},
+            {"multiplier", widths.multiplier},
+            {"shift", kShiftBits},
+            {"lut_word", widths.lut}}},
+          {"settings",
+           {{"calibration", model.settings.calibration},
+            {"per_channel", model.settings.per_channel},
+            {"scale_form", model.settings.scale_form},
+            {"multiplier_bits", model.settings.multiplier_bits},
+            {"head", model.settings.head}}},
+          {"memories", memory_json},
+          {"layers", layers_json(model, map)},
+          {"luts", luts_json(model, directory)}};
+}
+
+}  // namespace
+
+nlohmann::json emit_hardware(const QuantModel& model, const EmitOptions& options, const fs::path& folder) {
+  const MemoryMap map = plan_memories(model, options.image_size);
+  const WordWidths widths = word_widths(model);
+  EmissionWriter writer(folder);
+  const auto nodes = static_cast<std::int64_t>(model.graph.nodes.size());
+  const auto tables = static_cast<std::int64_t>(model.luts.size());
+  Memory program{"program", "program.hex", program_layout().width(), nodes, hex_lines(layer_program(model, map))};
+  const std::vector<PackedWord> directory = lut_directory(model, map);
+  Memory lut_dir{"lut_dir", "lut_dir.hex", lut_directory_layout().width(), tables, hex_lines(directory)};
+  Memory weights{"weight", "weight_mem.hex", widths.weight, map.weight_depth, {}};
+  Memory biases{"bias", "bias_mem.hex", widths.bias, map.bias_depth, {}};
+  Memory requants{"requant", "requant_mem.hex", widths.multiplier + kShiftBits, map.requant_depth, {}};
+  Memory luts{"lut", "lut_mem.hex", widths.lut, map.lut_depth, {}};
+  write_layer_memories(writer, model, widths, weights, biases, requants);
+  write_lut_memories(writer, model, luts);
+  std::vector<Memory> memories = {std::move(program), std::move(lut_dir), std::move(weights), std::move(biases),
+                                  std::move(requants), std::move(luts)};
+  for (Memory& memory : memories) {
+    writer.write(memory.file, memory.contents);
+    memory.contents.clear();
+  }
+  memories.push_back({"fmap", "", widths.fmap, map.fmap_depth, {}});
+  writer.write("yq_params.vh", params_header(model, options, widths, memories));
+  nlohmann::json manifest = manifest_json(model, options, widths, map, directory, memories);
+  manifest["files"] = writer.files();
+  write_json_file(folder / "manifest.json", manifest);
+  return manifest;
+}
+
+void copy_emission(const nlohmann::json& manifest, const fs::path& from, const fs::path& to) {
+  fs::create_directories(to);
+  for (const nlohmann::json& entry : manifest.at("files")) {
+    const std::string file = entry.at("file");
+    fs::create_directories((to / file).parent_path());
+    write_file_atomic(to / file, read_file_bytes(from / file));
+  }
+  write_file_atomic(to / "manifest.json", read_file_bytes(from / "manifest.json"));
+}
+
+nlohmann::json emission_summary(const nlohmann::json& manifest) {
+  std::int64_t bytes = 0;
+  for (const nlohmann::json& entry : manifest.at("files")) bytes += entry.at("bytes").get<std::int64_t>();
+  return {{"files", manifest.at("files").size()},
+          {"bytes", bytes},
+          {"memories", manifest.at("memories")}};
+}
+
+}  // namespace yq

@@ -1,0 +1,56 @@
+// stage_7's emission: everything an FPGA team needs to run a quantized model
+// on its own RTL, in plain `$readmemh` text (docs/ARTIFACTS.md is the full
+// specification; compiler/emit/layer_program.hpp the memory map).
+//
+// Files, relative to the emission folder (W = widest weight bits, A = widest
+// activation bits, ACC = the overflow certificate's widest accumulator,
+// MULT = multiplier bits; every memory's exact width and depth is also in
+// yq_params.vh as YQ_<MEMORY>_WIDTH / YQ_<MEMORY>_DEPTH):
+//
+//   file               width (bits)          depth (words)
+//   program.hex        800 (one descriptor)  graph nodes
+//   lut_dir.hex        96                    tables
+//   weight_mem.hex     W                     weights of every convolution
+//   bias_mem.hex       ACC                   output channels of every convolution
+//   requant_mem.hex    MULT + 6              conv output channels + add/concat inputs
+//   lut_mem.hex        16                    entries of every table
+//   layers/<layer>.weights.hex  one conv's weights, in its own weight bits
+//   layers/<layer>.bias.hex     its biases, in its own accumulator bits
+//   layers/<layer>.requant.hex  its (or an add's/concat's) requant words, MULT + 6 bits
+//   luts/<table>.hex   one table's entries, in its own value bits
+//   yq_params.vh       Verilog localparams: bits, memory shapes, field layouts, file names
+//   manifest.json      every file above with its SHA-256 and size, the bits,
+//                      per-tensor formats, the source checkpoint's SHA-256,
+//                      the compiler and arithmetic versions
+//
+// Each unified *_mem.hex holds the words of its per-layer (per-table) files
+// in node (table) order, widened to the memory's width (sign-extended; sigmoid
+// and exp entries are unsigned). Nothing depends on the time or on the
+// folder: the same model gives byte-identical files.
+#pragma once
+#include <filesystem>
+#include <string>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace yq {
+
+struct QuantModel;
+
+struct EmitOptions {
+  int image_size = 640;
+  std::string model_sha256 = "synthetic";  // SHA-256 of the source checkpoint, "synthetic" for the built-in model
+};
+
+// Writes every file into folder (created if needed); returns the manifest,
+// also written as folder/manifest.json. Throws yq::Error when a value does
+// not fit its documented field.
+nlohmann::json emit_hardware(const QuantModel& model, const EmitOptions& options, const std::filesystem::path& folder);
+
+// Copies manifest.json and every file it lists from one emission folder to another, overwriting.
+void copy_emission(const nlohmann::json& manifest, const std::filesystem::path& from, const std::filesystem::path& to);
+
+// The figures a stage reports: file count, total bytes, each memory's width and depth.
+nlohmann::json emission_summary(const nlohmann::json& manifest);
+
+}  // namespace yq

@@ -1,0 +1,107 @@
+// Shared helpers of the yq-hw RTL unit benches (Verilator C++ harnesses):
+// bit access to ports of any width, sign extension, a seeded random source,
+// the clock, and the failure report. The expected values come from
+// compiler/quant/arithmetic.hpp (docs/ARITHMETIC.md), included here.
+#pragma once
+#include <cstdarg>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <string>
+
+#include <verilated.h>
+
+#include "compiler/quant/arithmetic.hpp"
+
+namespace tb {
+
+inline std::uint64_t low_mask(int width) {
+  return width >= 64 ? ~std::uint64_t{0} : ((std::uint64_t{1} << width) - 1);
+}
+
+// Interprets the low `width` bits of `value` as a two's-complement number.
+inline std::int64_t sign_extend(std::uint64_t value, int width) {
+  value &= low_mask(width);
+  if (width < 64 && ((value >> (width - 1)) & 1)) value |= ~low_mask(width);
+  return static_cast<std::int64_t>(value);
+}
+
+// Writes `width` (<= 64) bits of `value` at bit `lsb` of a port. Verilator
+// maps ports of <= 8/16/32/64 bits to integers and wider ones to VlWide.
+template <typename T>
+inline void set_bits(T& port, int lsb, int width, std::uint64_t value) {
+  const std::uint64_t mask = low_mask(width) << lsb;
+  const std::uint64_t word = (static_cast<std::uint64_t>(port) & ~mask) | ((value << lsb) & mask);
+  port = static_cast<T>(word);
+}
+template <std::size_t N>
+inline void set_bits(VlWide<N>& port, int lsb, int width, std::uint64_t value) {
+  for (int i = 0; i < width; ++i) {
+    const int bit = lsb + i;
+    EData& word = port.at(static_cast<std::size_t>(bit / 32));
+    const EData one = EData{1} << (bit % 32);
+    word = ((value >> i) & 1) ? (word | one) : (word & ~one);
+  }
+}
+
+// Reads `width` (<= 64) bits at bit `lsb` of a port, unsigned.
+template <typename T>
+inline std::uint64_t get_bits(const T& port, int lsb, int width) {
+  return (static_cast<std::uint64_t>(port) >> lsb) & low_mask(width);
+}
+template <std::size_t N>
+inline std::uint64_t get_bits(const VlWide<N>& port, int lsb, int width) {
+  std::uint64_t value = 0;
+  for (int i = 0; i < width; ++i) {
+    const int bit = lsb + i;
+    value |= static_cast<std::uint64_t>((port.at(static_cast<std::size_t>(bit / 32)) >> (bit % 32)) & 1) << i;
+  }
+  return value;
+}
+
+// Seeded random source (std::mt19937_64 is the same on every platform).
+struct Rng {
+  explicit Rng(std::uint64_t seed) : gen(seed) {}
+  std::mt19937_64 gen;
+  std::int64_t range(std::int64_t lo, std::int64_t hi) {  // inclusive
+    return std::uniform_int_distribution<std::int64_t>(lo, hi)(gen);
+  }
+  bool chance(int percent) { return range(0, 99) < percent; }
+  std::int64_t code(int bits) { return range(yq::arith::min_code(bits), yq::arith::max_code(bits)); }
+  std::uint64_t ucode(int bits) { return static_cast<std::uint64_t>(range(0, static_cast<std::int64_t>(low_mask(bits)))); }
+  // A signed code biased toward the edges: min, max, -1, 0, 1 or small.
+  std::int64_t edge_code(int bits) {
+    switch (range(0, 7)) {
+      case 0: return yq::arith::min_code(bits);
+      case 1: return yq::arith::max_code(bits);
+      case 2: return yq::arith::min_code(bits) + range(0, 3);
+      case 3: return yq::arith::max_code(bits) - range(0, 3);
+      case 4: return range(-3, 3);
+      default: return code(bits);
+    }
+  }
+};
+
+// One rising edge: the design samples the inputs set before the call; the
+// outputs read after it are the new register values.
+template <typename Top>
+inline void tick(Top& top) {
+  top.clk = 1;
+  top.eval();
+  top.clk = 0;
+  top.eval();
+}
+
+[[noreturn]] inline void fail(const char* unit, const char* format, ...) {
+  std::fprintf(stderr, "FAIL %s: ", unit);
+  va_list args;
+  va_start(args, format);
+  std::vfprintf(stderr, format, args);
+  va_end(args);
+  std::fprintf(stderr, "\n");
+  std::exit(1);
+}
+
+}  // namespace tb

@@ -1,0 +1,50 @@
+// stage_7: emission for FPGA flows. Loads stage_6's quantized model and
+// writes the `$readmemh` memory images, the layer program, yq_params.vh and
+// manifest.json (compiler/emit/hw_emitter.hpp, docs/ARTIFACTS.md) into the
+// stage folder, then copies them to --emit when given. The source checkpoint's
+// SHA-256 comes from stage_0's config.json ("synthetic" for the built-in model).
+#include <cstdio>
+
+#include "compiler/emit/hw_emitter.hpp"
+#include "compiler/quant/quant_model_io.hpp"
+#include "compiler/util/files.hpp"
+#include "stages/stage.hpp"
+
+namespace yq {
+
+namespace {
+
+std::string source_model_sha256(const StageContext& context) {
+  const nlohmann::json config = read_json_file(context.stage_dir(0) / "config.json");
+  return config.contains("model_sha256") ? config["model_sha256"].get<std::string>() : "synthetic";
+}
+
+void print_summary(const nlohmann::json& summary, const std::filesystem::path& folder) {
+  const nlohmann::json& memories = summary["memories"];
+  std::printf("         %zu files, %lld bytes; %lld descriptors, %lld weights x %d b, %lld biases x %d b, "
+              "%lld feature-map words -> %s\n",
+              summary["files"].get<size_t>(), summary["bytes"].get<long long>(),
+              memories["program"]["depth"].get<long long>(), memories["weight"]["depth"].get<long long>(),
+              memories["weight"]["width"].get<int>(), memories["bias"]["depth"].get<long long>(),
+              memories["bias"]["width"].get<int>(), memories["fmap"]["depth"].get<long long>(),
+              folder.string().c_str());
+}
+
+}  // namespace
+
+nlohmann::json run_stage_7_emit(StageContext& context) {
+  const QuantModel model = load_quant_model(context.stage_dir(6));
+  const EmitOptions options{context.config.image_size, source_model_sha256(context)};
+  const nlohmann::json manifest = emit_hardware(model, options, context.output_dir);
+  nlohmann::json summary = emission_summary(manifest);
+  std::filesystem::path shown = context.stage_dir(7);
+  if (context.config.emit_dir) {
+    copy_emission(manifest, context.output_dir, *context.config.emit_dir);
+    summary["emit_dir"] = context.config.emit_dir->string();
+    shown = *context.config.emit_dir;
+  }
+  print_summary(summary, shown);
+  return summary;
+}
+
+}  // namespace yq

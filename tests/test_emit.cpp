@@ -1,0 +1,319 @@
+// stage_7's emission, end to end through the command line on the built-in
+// synthetic model at 64 x 64: determinism (a second run of stage_7 and the
+// --emit copy give byte-identical trees whose manifest hashes verify), exact
+// reconstruction of every quantized weight, bias, requant word and table from
+// the `$readmemh` files, the layer program decoding back to the graph, and
+// yq_params.vh accepted by verilator -Wall, iverilog and yosys.
+#include "testing.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli_support.hpp"
+#include "compiler/emit/layer_program.hpp"
+#include "compiler/emit/packed_word.hpp"
+#include "compiler/quant/quant_model_io.hpp"
+#include "compiler/util/error.hpp"
+#include "compiler/util/files.hpp"
+
+using namespace yq;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int kImageSize = 64;
+
+// A fresh pipeline run through stage_7 in its own folder (one per test case:
+// CTest may run the cases in parallel); returns the run folder.
+fs::path emit_run(const std::string& test_name) {
+  const fs::path dir = test::fresh_temp_dir("emit-" + test_name);
+  const std::string arguments = "run --imgsz " + std::to_string(kImageSize) + " --through stage_7 --out ";
+  const test::CliResult result = test::run_cli(arguments + (dir / "run").string(), dir);
+  REQUIRE_MESSAGE(result.exit_code == 0, result.err);
+  return dir / "run";
+}
+
+// Every file under folder (relative path -> SHA-256), except the runner's summary.json.
+std::map<std::string, std::string> tree_hashes(const fs::path& folder) {
+  std::map<std::string, std::string> hashes;
+  for (const auto& entry : fs::recursive_directory_iterator(folder)) {
+    if (!entry.is_regular_file()) continue;
+    const std::string relative = fs::relative(entry.path(), folder).string();
+    if (relative != "summary.json") hashes[relative] = sha256_file(entry.path());
+  }
+  return hashes;
+}
+
+std::vector<std::string> lines_of(const fs::path& file) {
+  std::istringstream text(test::read_text(file));
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(text, line);) lines.push_back(line);
+  return lines;
+}
+
+std::vector<std::int64_t> read_words(const fs::path& file, int width) {
+  std::vector<std::int64_t> words;
+  for (const std::string& line : lines_of(file)) words.push_back(parse_hex_word(line, width));
+  return words;
+}
+
+std::vector<PackedWord> read_packed(const fs::path& file, const WordLayout& layout) {
+  std::vector<PackedWord> words;
+  for (const std::string& line : lines_of(file)) words.push_back(PackedWord::parse(layout, line));
+  return words;
+}
+
+int memory_width(const nlohmann::json& manifest, const char* memory) { return manifest["memories"][memory]["width"]; }
+
+// The words of a unified memory image from `base` on equal `expected`.
+template <typename T>
+bool words_match(const std::vector<std::int64_t>& memory, std::int64_t base, const std::vector<T>& expected) {
+  if (base < 0 || base + expected.size() > memory.size()) return false;
+  return std::equal(expected.begin(), expected.end(), memory.begin() + base);
+}
+
+// A table's words read back: SiLU entries are signed, sigmoid and exp entries unsigned 16-bit.
+std::vector<std::int64_t> table_values(std::vector<std::int64_t> words, bool is_signed) {
+  if (!is_signed) {
+    for (std::int64_t& word : words) word &= 0xffff;
+  }
+  return words;
+}
+
+bool tool_present(const std::string& tool) {
+  return std::system(("command -v " + tool + " >/dev/null 2>&1").c_str()) == 0;
+}
+
+// Runs a shell command in folder; returns its exit code, output in *output.
+int run_in(const fs::path& folder, const std::string& command, std::string* output) {
+  const fs::path log = folder / "tool.log";
+  const int status = std::system(("cd " + folder.string() + " && " + command + " >" + log.string() + " 2>&1").c_str());
+  *output = test::read_text(log);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+}  // namespace
+
+TEST_CASE("emit: packed words put fields from bit 0 up and refuse values that do not fit") {
+  const WordLayout layout("test", {{"low", 4}, {"code", 8, true}, {"high", 12}});
+  CHECK(layout.width() == 24);
+  CHECK(layout.fields()[2].lsb == 12);
+  PackedWord word(layout);
+  word["low"] = 0xa;
+  word["code"] = -2;
+  word["high"] = 0x123;
+  CHECK(word.hex() == "123fea");
+  const PackedWord back = PackedWord::parse(layout, "123fea");
+  CHECK(back["low"] == 0xa);
+  CHECK(back["code"] == -2);
+  CHECK(back["high"] == 0x123);
+  word["code"] = 128;
+  CHECK_THROWS_WITH_AS(word.hex(), "test.code = 128 does not fit 8 signed bits", Error);
+  CHECK_THROWS_AS(PackedWord::parse(layout, "123FEA"), Error);
+  CHECK_THROWS_AS(word["missing"], Error);
+  CHECK(hex_word(-1, 26) == "3ffffff");
+  CHECK(hex_word(5, 6) == "05");
+  CHECK(parse_hex_word("3ffffff", 26) == -1);
+  CHECK_THROWS_AS(parse_hex_word("7ffffff", 26), Error);
+}
+
+TEST_CASE("emit: stage_7 twice gives byte-identical trees, the --emit copy too, and the manifest verifies") {
+  const fs::path run = emit_run("determinism"), emitted = run / "stage_7";
+  const auto first = tree_hashes(emitted);
+  const fs::path copy = run.parent_path() / "copy";
+  const std::string arguments = "run --imgsz " + std::to_string(kImageSize) + " --from stage_7 --through stage_7";
+  const test::CliResult again =
+      test::run_cli(arguments + " --out " + run.string() + " --emit " + copy.string(), run.parent_path());
+  REQUIRE_MESSAGE(again.exit_code == 0, again.err);
+  CHECK(std::count(again.out.begin(), again.out.end(), '\n') == 3);  // title, the stage's one line, done
+  CHECK(tree_hashes(emitted) == first);
+  CHECK(tree_hashes(copy) == first);
+
+  const nlohmann::json manifest = read_json_file(emitted / "manifest.json");
+  CHECK(manifest["model_sha256"] == "synthetic");
+  CHECK(manifest["compiler_version"] == YQ_VERSION);
+  CHECK(manifest["image_size"] == kImageSize);
+  CHECK(manifest["files"].size() + 1 == first.size());  // every file but manifest.json is listed
+  for (const auto& entry : manifest["files"]) {
+    const fs::path file = emitted / entry["file"].get<std::string>();
+    CAPTURE(file);
+    CHECK(sha256_file(file) == entry["sha256"]);
+    CHECK(fs::file_size(file) == entry["bytes"].get<std::uintmax_t>());
+  }
+}
+
+TEST_CASE("emit: weights, biases, requant words and tables read back exactly") {
+  const fs::path run = emit_run("readback"), emitted = run / "stage_7";
+  const QuantModel model = load_quant_model(run / "stage_6");
+  const nlohmann::json manifest = read_json_file(emitted / "manifest.json");
+  const auto program = read_packed(emitted / "program.hex", program_layout());
+  const auto weights = read_words(emitted / "weight_mem.hex", memory_width(manifest, "weight"));
+  const auto biases = read_words(emitted / "bias_mem.hex", memory_width(manifest, "bias"));
+  const WordLayout requant = requant_layout(manifest["bits"]["multiplier"]);
+  const auto requants = read_packed(emitted / "requant_mem.hex", requant);
+  REQUIRE(program.size() == model.graph.nodes.size());
+  size_t convs = 0;
+  for (size_t i = 0; i < model.graph.nodes.size(); ++i) {
+    const Node& node = model.graph.nodes[i];
+    const QuantNode& q = model.nodes[i];
+    const PackedWord& d = program[i];
+    const std::string layer = (emitted / "layers" / node.name).string();
+    CAPTURE(node.name);
+    const std::vector<Requant>& expected = node.op == OpKind::Conv ? q.conv.requant : q.input_requant;
+    const std::vector<std::string> layer_requants = expected.empty() ? std::vector<std::string>{}
+                                                                     : lines_of(layer + ".requant.hex");
+    REQUIRE(layer_requants.size() == expected.size());
+    for (size_t k = 0; k < expected.size(); ++k) {
+      const PackedWord& word = requants.at(d["requant_base"] + k);
+      CHECK(word["multiplier"] == expected[k].multiplier);
+      CHECK(word["shift"] == expected[k].shift);
+      CHECK(layer_requants[k] == word.hex());
+    }
+    if (node.op != OpKind::Conv) continue;
+    ++convs;
+    CHECK(words_match(weights, d["weight_base"], q.conv.weights));
+    CHECK(words_match(biases, d["bias_base"], q.conv.bias));
+    CHECK(words_match(read_words(layer + ".weights.hex", static_cast<int>(d["weight_bits"])), 0, q.conv.weights));
+    CHECK(words_match(read_words(layer + ".bias.hex", static_cast<int>(d["acc_bits"])), 0, q.conv.bias));
+  }
+  CHECK(convs == model.graph.conv_nodes().size());
+  CHECK(weights.size() == static_cast<size_t>(manifest["memories"]["weight"]["depth"].get<std::int64_t>()));
+
+  const auto directory = read_packed(emitted / "lut_dir.hex", lut_directory_layout());
+  const auto lut_words = read_words(emitted / "lut_mem.hex", memory_width(manifest, "lut"));
+  REQUIRE(directory.size() == model.luts.size());
+  for (size_t l = 0; l < model.luts.size(); ++l) {
+    const Lut& lut = model.luts[l];
+    const PackedWord& entry = directory[l];
+    CAPTURE(lut.name);
+    const bool is_signed = entry["kind"] == static_cast<int>(LutKind::Silu);
+    CHECK(entry["kind"] == static_cast<int>(lut_kind(lut.kind)));
+    CHECK(entry["depth"] == static_cast<std::int64_t>(lut.values.size()));
+    const auto unified = table_values(lut_words, is_signed);
+    const auto own = read_words(emitted / "luts" / (lut.name + ".hex"), static_cast<int>(entry["value_bits"]));
+    CHECK(words_match(unified, entry["base"], lut.values));
+    CHECK(words_match(table_values(own, is_signed), 0, lut.values));
+  }
+}
+
+TEST_CASE("emit: the layer program decodes back to the graph's shapes and a contiguous feature-map layout") {
+  const fs::path run = emit_run("program"), emitted = run / "stage_7";
+  const QuantModel model = load_quant_model(run / "stage_6");
+  const nlohmann::json manifest = read_json_file(emitted / "manifest.json");
+  const auto program = read_packed(emitted / "program.hex", program_layout());
+  const std::vector<TensorShape> shapes = infer_shapes(model.graph, kImageSize);
+  REQUIRE(program.size() == model.graph.nodes.size());
+  std::int64_t next_base = 0;
+  for (size_t i = 0; i < program.size(); ++i) {
+    const Node& node = model.graph.nodes[i];
+    const PackedWord& d = program[i];
+    CAPTURE(node.name);
+    CHECK(d["node"] == static_cast<std::int64_t>(i));
+    CHECK(d["op"] == static_cast<int>(program_op(node.op)));
+    CHECK(d["out_c"] == shapes[i].channels);
+    CHECK(d["out_h"] == shapes[i].height);
+    CHECK(d["out_w"] == shapes[i].width);
+    CHECK(d["out_bits"] == model.nodes[i].out.bits);
+    CHECK(d["out_base"] == next_base);
+    next_base += d["out_c"] * d["out_h"] * d["out_w"];
+    REQUIRE(d["num_inputs"] == static_cast<std::int64_t>(node.inputs.size()));
+    for (int k = 0; k < kProgramMaxInputs; ++k) {
+      const std::string slot = std::to_string(k);
+      if (k >= static_cast<int>(node.inputs.size())) {
+        CHECK(d["input" + slot] == all_ones(16));
+        continue;
+      }
+      CHECK(d["input" + slot] == node.inputs[k]);
+      CHECK(d["in_base" + slot] == program[node.inputs[k]]["out_base"]);
+    }
+    if (!node.inputs.empty()) {
+      const TensorShape& in = shapes[node.inputs[0]];
+      CHECK(d["in_c"] == in.channels);
+      CHECK(d["in_h"] == in.height);
+      CHECK(d["in_w"] == in.width);
+    }
+    if (node.op == OpKind::Conv || node.op == OpKind::MaxPool) {
+      CHECK(d["kernel"] == node.kernel);
+      CHECK(d["stride"] == node.stride);
+      CHECK(d["pad"] == node.pad);
+    }
+    if (node.op == OpKind::Conv) {
+      CHECK(d["pad_code"] == (node.inputs[0] == 0 ? -128 : 0));
+      CHECK(d["act_lut"] == (node.silu ? model.nodes[i].conv.silu_lut : all_ones(16)));
+    }
+    if (node.op == OpKind::Slice) CHECK(d["channel_begin"] == node.channel_begin);
+  }
+  CHECK(next_base == manifest["memories"]["fmap"]["depth"].get<std::int64_t>());
+  for (size_t l = 0; l < model.graph.levels.size(); ++l) {
+    const DetectLevel& level = model.graph.levels[l];
+    CHECK(program[level.box_node]["head"] == static_cast<int>(HeadOutput::Box));
+    CHECK(program[level.box_node]["head_lut"] == model.head[l].exp_lut);
+    CHECK(program[level.class_node]["head"] == static_cast<int>(HeadOutput::Class));
+    CHECK(program[level.class_node]["head_lut"] == model.head[l].sigmoid_lut);
+    CHECK(program[level.class_node]["head_level"] == static_cast<std::int64_t>(l));
+    CHECK(program[level.class_node]["head_stride"] == level.stride);
+  }
+}
+
+TEST_CASE("emit: yq_params.vh passes verilator -Wall, iverilog and yosys") {
+  const fs::path run = emit_run("lint"), emitted = run / "stage_7";
+  const fs::path dir = run.parent_path() / "hdl";
+  fs::create_directories(dir);
+  for (const char* file : {"yq_params.vh", "program.hex", "lut_dir.hex"}) fs::copy_file(emitted / file, dir / file);
+  // The header alone in a module, and a module that reads two memory images through it.
+  std::ofstream(dir / "yq_params_lint.v") << "module yq_params_lint;\n"
+                                             "  /* verilator lint_off UNUSEDPARAM */\n"
+                                             "  `include \"yq_params.vh\"\n"
+                                             "  /* verilator lint_on UNUSEDPARAM */\n"
+                                             "endmodule\n";
+  std::ofstream(dir / "yq_params_read.v")
+      << "module yq_params_read;\n"
+         "  `include \"yq_params.vh\"\n"
+         "  reg [YQ_PROGRAM_WIDTH-1:0] program_mem [0:YQ_PROGRAM_DEPTH-1];\n"
+         "  reg [YQ_LUT_DIR_WIDTH-1:0] lut_dir_mem [0:YQ_LUT_DIR_DEPTH-1];\n"
+         "  initial begin\n"
+         "    $readmemh(YQ_PROGRAM_FILE, program_mem);\n"
+         "    $readmemh(YQ_LUT_DIR_FILE, lut_dir_mem);\n"
+         "    $display(\"out_c %0d\", program_mem[YQ_NUM_LAYERS-1][YQ_PROG_OUT_C_LSB +: YQ_PROG_OUT_C_WIDTH]);\n"
+         "    $display(\"pad_code %0d\", $signed(program_mem[1][YQ_PROG_PAD_CODE_LSB +: YQ_PROG_PAD_CODE_WIDTH]));\n"
+         "    $display(\"lut_depth %0d\", lut_dir_mem[YQ_NUM_LUTS-1][YQ_LUTDIR_DEPTH_LSB +: YQ_LUTDIR_DEPTH_WIDTH]);\n"
+         "  end\n"
+         "endmodule\n";
+  const auto program = read_packed(dir / "program.hex", program_layout());
+  const auto directory = read_packed(dir / "lut_dir.hex", lut_directory_layout());
+  std::string output;
+
+  if (tool_present("verilator")) {
+    CHECK_MESSAGE(run_in(dir, "verilator --lint-only -Wall yq_params_lint.v", &output) == 0, output);
+    CHECK(output.empty());
+  } else if (test::running_in_ci()) {
+    FAIL("verilator not found (required when CI=true)");
+  } else {
+    MESSAGE("skipping verilator: not installed");
+  }
+
+  if (tool_present("iverilog") && tool_present("vvp")) {
+    CHECK_MESSAGE(run_in(dir, "iverilog -Wall -o lint.vvp yq_params_lint.v", &output) == 0, output);
+    CHECK(output.empty());
+    const std::string simulate = "iverilog -Wall -o read.vvp yq_params_read.v && vvp -n read.vvp";
+    REQUIRE_MESSAGE(run_in(dir, simulate, &output) == 0, output);
+    CHECK(output.find("out_c " + std::to_string(program.back()["out_c"]) + "\n") != std::string::npos);
+    CHECK(output.find("pad_code -128\n") != std::string::npos);
+    CHECK(output.find("lut_depth " + std::to_string(directory.back()["depth"]) + "\n") != std::string::npos);
+    CHECK(output.find("arning") == std::string::npos);
+  } else {
+    MESSAGE("skipping iverilog: not installed");
+  }
+
+  if (tool_present("yosys")) {
+    const std::string elaborate = "yosys -q -p 'read_verilog yq_params_lint.v; hierarchy -top yq_params_lint'";
+    CHECK_MESSAGE(run_in(dir, elaborate, &output) == 0, output);
+    CHECK(output.empty());
+  } else {
+    MESSAGE("skipping yosys: not installed");
+  }
+}
