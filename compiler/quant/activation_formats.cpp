@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include "compiler/quant/quant_model_io.hpp"
 #include "compiler/quant/requant_derivation.hpp"
 #include "compiler/util/error.hpp"
 
@@ -99,22 +100,12 @@ nlohmann::json alignment_report(const Graph& graph, const std::vector<TensorForm
   return report;
 }
 
-namespace {
-
-nlohmann::json format_json(const CodeFormat& f) { return {{"bits", f.bits}, {"scale", f.scale}, {"zero", f.zero}}; }
-
-CodeFormat format_from_json(const nlohmann::json& j) {
-  return {j.at("bits").get<int>(), j.at("scale").get<double>(), j.at("zero").get<int>()};
-}
-
-}  // namespace
-
 nlohmann::json tensor_formats_to_json(const Graph& graph, const std::vector<TensorFormats>& formats) {
   nlohmann::json list = nlohmann::json::array();
   for (size_t i = 0; i < graph.nodes.size(); ++i) {
-    nlohmann::json entry = {{"layer", graph.nodes[i].name}, {"out", format_json(formats[i].out)}, {"clip", formats[i].clip}};
+    nlohmann::json entry = {{"layer", graph.nodes[i].name}, {"out", code_format_to_json(formats[i].out)}, {"clip", formats[i].clip}};
     if (formats[i].pre.bits) {
-      entry["pre"] = format_json(formats[i].pre);
+      entry["pre"] = code_format_to_json(formats[i].pre);
       entry["pre_clip"] = formats[i].pre_clip;
     }
     list.push_back(entry);
@@ -128,10 +119,10 @@ std::vector<TensorFormats> tensor_formats_from_json(const Graph& graph, const nl
   for (size_t i = 0; i < graph.nodes.size(); ++i) {
     const auto& entry = json[i];
     if (entry.at("layer").get<std::string>() != graph.nodes[i].name) throw Error("tensor formats do not match the model's graph");
-    formats[i].out = format_from_json(entry.at("out"));
+    formats[i].out = code_format_from_json(entry.at("out"));
     formats[i].clip = entry.at("clip").get<double>();
     if (entry.contains("pre")) {
-      formats[i].pre = format_from_json(entry.at("pre"));
+      formats[i].pre = code_format_from_json(entry.at("pre"));
       formats[i].pre_clip = entry.at("pre_clip").get<double>();
     }
   }

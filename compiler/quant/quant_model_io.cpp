@@ -15,9 +15,6 @@ namespace {
 
 using nlohmann::json;
 
-json format_json(const CodeFormat& f) { return {{"bits", f.bits}, {"scale", f.scale}, {"zero", f.zero}}; }
-CodeFormat format_from(const json& j) { return {j.at("bits").get<int>(), j.at("scale").get<double>(), j.at("zero").get<int>()}; }
-
 json requant_json(const std::vector<Requant>& list) {
   json multipliers = json::array(), shifts = json::array();
   for (const Requant& r : list) {
@@ -64,11 +61,11 @@ QuantSettings settings_from(const json& j) {
 }
 
 json node_json(const Node& node, const QuantNode& qn) {
-  json j = {{"layer", node.name}, {"out", format_json(qn.out)}};
+  json j = {{"layer", node.name}, {"out", code_format_to_json(qn.out)}};
   if (node.op == OpKind::Conv) {
     const QuantConv& c = qn.conv;
     j["conv"] = {{"weight_bits", c.weight_bits},   {"weight_scales", c.weight_scales}, {"requant", requant_json(c.requant)},
-                 {"pre", format_json(c.pre)},       {"acc_bits", c.acc_bits},           {"worst_case_acc", c.worst_case_acc},
+                 {"pre", code_format_to_json(c.pre)},       {"acc_bits", c.acc_bits},           {"worst_case_acc", c.worst_case_acc},
                  {"silu_lut", c.silu_lut}};
   }
   if (!qn.input_requant.empty()) j["input_requant"] = requant_json(qn.input_requant);
@@ -76,13 +73,13 @@ json node_json(const Node& node, const QuantNode& qn) {
 }
 
 void read_node(const json& j, QuantNode& qn) {
-  qn.out = format_from(j.at("out"));
+  qn.out = code_format_from_json(j.at("out"));
   if (j.contains("conv")) {
     const json& c = j.at("conv");
     qn.conv.weight_bits = c.at("weight_bits");
     qn.conv.weight_scales = c.at("weight_scales").get<std::vector<double>>();
     qn.conv.requant = requant_from(c.at("requant"));
-    qn.conv.pre = format_from(c.at("pre"));
+    qn.conv.pre = code_format_from_json(c.at("pre"));
     qn.conv.acc_bits = c.at("acc_bits");
     qn.conv.worst_case_acc = c.at("worst_case_acc");
     qn.conv.silu_lut = c.at("silu_lut");
@@ -102,6 +99,12 @@ std::vector<T> tensor_vector(const at::Tensor& t) {
 }
 
 }  // namespace
+
+json code_format_to_json(const CodeFormat& f) { return {{"bits", f.bits}, {"scale", f.scale}, {"zero", f.zero}}; }
+
+CodeFormat code_format_from_json(const json& j) {
+  return {j.at("bits").get<int>(), j.at("scale").get<double>(), j.at("zero").get<int>()};
+}
 
 void save_quant_model(const std::filesystem::path& folder, const QuantModel& model) {
   json nodes = json::array();

@@ -3,10 +3,14 @@
 // biases and table values, a torch.save zip readable by torch.load).
 #pragma once
 #include <filesystem>
+#include <nlohmann/json_fwd.hpp>
 
 #include "compiler/quant/quant_model.hpp"
 
 namespace yq {
+
+nlohmann::json code_format_to_json(const CodeFormat& format);
+CodeFormat code_format_from_json(const nlohmann::json& json);
 
 void save_quant_model(const std::filesystem::path& folder, const QuantModel& model);
 QuantModel load_quant_model(const std::filesystem::path& folder);
