@@ -350,9 +350,11 @@ std::vector<std::int32_t> apply_lut(std::span<const std::int32_t> codes, std::sp
   const std::size_t entries = (std::size_t{1} << knot_bits) + (direct ? 0 : 1);
   require(table.size() == entries,
           "table holds " + std::to_string(table.size()) + " values, not " + std::to_string(entries));
+  const std::int64_t lowest = arith::min_code(index_bits), highest = arith::max_code(index_bits);
   for (std::int32_t code : codes) {
-    require(code >= arith::min_code(index_bits) && code <= arith::max_code(index_bits),
-            "code " + std::to_string(code) + " outside the " + std::to_string(index_bits) + "-bit table index");
+    if (code < lowest || code > highest) {  // the message is built only on failure: this loop is hot
+      throw Error("code " + std::to_string(code) + " outside the " + std::to_string(index_bits) + "-bit table index");
+    }
   }
   if (direct)
     return elementwise(codes.size(), [&](std::size_t i) { return arith::lookup(table, codes[i], index_bits); });
