@@ -139,7 +139,7 @@ int main(int argc, char** argv) {
   run->add_option("--config", quant_config, "TOML file with quantization settings and per-layer [[override]]s");
   run->add_option("--calib", config.calib, "calibration images (default: --data)");
   run->add_option("--calib-images", config.calib_images, "calibrate on the first N images (0: all)");
-  run->add_option("--calib-method", config.quant.calibration, "range selection: max, percentile or mse")
+  run->add_option("--calib-method", config.quant.calibration, "range selection: auto (percentile below 11 bits, max above), max, percentile or mse")
       ->capture_default_str();
   run->add_option("--percentile", config.quant.percentile, "percentile for --calib-method percentile")
       ->capture_default_str();

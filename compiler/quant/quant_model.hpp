@@ -71,7 +71,7 @@ struct LayerOverride {
 struct QuantSettings {
   int weight_bits = 8;
   int activation_bits = 8;
-  std::string calibration = "percentile";  // max | percentile | mse (percentile 99.99 measured best on coco128)
+  std::string calibration = "auto";  // auto | max | percentile | mse (compiler/quant/range_selection.hpp)
   double percentile = 99.99;
   bool per_channel = true;
   std::string scale_form = "multiplier";  // multiplier | pow2

@@ -55,7 +55,8 @@ RangeMethod parse_range_method(const std::string& name) {
   if (name == "max") return RangeMethod::Max;
   if (name == "percentile") return RangeMethod::Percentile;
   if (name == "mse") return RangeMethod::Mse;
-  throw Error("unknown calibration method '" + name + "' (expected max, percentile or mse)");
+  if (name == "auto") return RangeMethod::Auto;
+  throw Error("unknown calibration method '" + name + "' (expected auto, max, percentile or mse)");
 }
 
 const char* range_method_name(RangeMethod method) {
@@ -63,6 +64,7 @@ const char* range_method_name(RangeMethod method) {
     case RangeMethod::Max: return "max";
     case RangeMethod::Percentile: return "percentile";
     case RangeMethod::Mse: return "mse";
+    case RangeMethod::Auto: return "auto";
   }
   return "?";
 }
@@ -75,10 +77,13 @@ double quantization_mse(const AbsHistogram& histogram, double clip, int bits) {
 
 double select_clip(const AbsHistogram& histogram, int bits, const RangeOptions& options) {
   if (histogram.count == 0 || histogram.max_abs() == 0) return 1.0;  // an all-zero tensor: any scale is exact
-  switch (options.method) {
+  RangeMethod method = options.method;
+  if (method == RangeMethod::Auto) method = bits >= kAutoMaxFromBits ? RangeMethod::Max : RangeMethod::Percentile;
+  switch (method) {
     case RangeMethod::Max: return histogram.max_abs();
     case RangeMethod::Percentile: return percentile_clip(histogram, options.percentile);
-    case RangeMethod::Mse: break;
+    case RangeMethod::Mse:
+    case RangeMethod::Auto: break;
   }
   const Moments moments(histogram);
   const int last = std::min(AbsHistogram::kBins,
