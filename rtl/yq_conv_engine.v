@@ -1,0 +1,705 @@
+// yq_conv_engine: executes one convolution layer descriptor (docs/ARTIFACTS.md
+// section 4, op = conv) exactly as docs/ARTIFACTS.md section 7 and
+// docs/ARITHMETIC.md sections 3, 4 and 6 define it:
+//   acc = bias[o] + sum_{i, ky, kx} w(o, i, ky, kx) * X(i, y*stride + ky - pad, x*stride + kx - pad)
+//   (a tap outside the input reads pad_code),
+//   pre = saturate(rounding_shift(acc * M[o], S[o]), pre_bits),
+//   Y(o, y, x) = act_lut != none ? SiLU table value(pre) : pre.
+// Every size, base address and width comes from the descriptor (and the LUT
+// directory entry of its act_lut); nothing model specific is built in.
+//
+// Dataflow. The yq_mac_array is ROWS x COLS: row r is an output pixel, column c
+// an output channel. The output is cut into tiles of COLS consecutive output
+// channels (outer loop) times ROWS consecutive output pixels in raster order
+// (inner loop; a tile may span several output rows). A tile takes T = in_c *
+// kernel * kernel cycles, one tap (i, ky, kx) per cycle: ROWS activation reads
+// (padded taps and pixels past the end masked to pad_code) and COLS weight
+// reads. The finished ROWS x COLS sums are copied into a drain buffer, so the
+// next tile accumulates while the buffer drains one output channel per cycle
+// through ROWS yq_requant units and the table read, which write ROWS
+// consecutive output codes (NCHW: one channel, ROWS raster pixels) per cycle.
+// A tile whose last tap would overwrite a buffer still draining (T < ~COLS)
+// waits. Per channel tile, the COLS biases and requant words are read into
+// registers (the array then holds the next tile's channels after the drain).
+//
+// Memory ports (all reads synchronous, one cycle: the data of an address
+// presented in cycle n is on the data input in cycle n + 1; every address is
+// a registered output, so from a counter to the data is two cycles):
+//   fm_rd_*    ROWS independent feature-map read lanes (signed A_W-bit codes);
+//              lane addresses are 32-bit word addresses, 0 for masked lanes
+//   fm_wr_*    one write of up to ROWS consecutive words: word r goes to
+//              fm_wr_addr + r when fm_wr_mask[r] (signed A_W-bit codes)
+//   w_*        COLS weight ROM lanes (signed W_W-bit codes, weight_mem layout)
+//   bias_*     bias ROM (ACC_W-bit two's complement, bias_mem layout)
+//   rq_*       requant ROM ({shift, multiplier}, requant_mem layout)
+//   lutdir_*   LUT directory ROM (lut_dir.hex entries), read once per layer
+//   lut_*      ROWS table read lanes: lut_data0 = LUT[lut_addr],
+//              lut_data1 = LUT[lut_addr + 1] (LUT_W-bit words, lut_mem layout;
+//              SiLU codes sign-extended); the second word feeds the
+//              interpolated tables of pre-activations wider than their knots
+// A lane may address past the end of a memory (unused columns of the last
+// channel tile, the knot after a direct table's last entry): the memory may
+// return anything there, the result never uses it.
+//
+// Control: pulse start for one cycle with desc valid (it is latched); busy is
+// high until done pulses for one cycle. error (valid with done) reports a
+// descriptor the engine cannot execute (zero sizes, pre_bits outside 1..PRE_W,
+// a table whose knots are wider than its index); nothing is written then.
+// rst (synchronous, active high) returns to idle.
+//
+// Parameters: ROWS, COLS (the array); A_W (feature-map word), W_W (weight
+// word), ACC_W (bias word), MULT_W, SHIFT_W (requant word), PRE_W (widest
+// pre-activation code), LUT_W (table word), DESC_W, LUTDIR_W; the *_LSB
+// parameters are the descriptor and LUT directory field positions (pass
+// yq_params.vh's YQ_PROG_*_LSB and YQ_LUTDIR_*_LSB; the defaults are format
+// version 1). Field widths are those of format version 1.
+module yq_conv_engine #(
+    parameter ROWS     = 4,
+    parameter COLS     = 4,
+    parameter A_W      = 8,
+    parameter W_W      = 8,
+    parameter ACC_W    = 32,
+    parameter MULT_W   = 16,
+    parameter SHIFT_W  = 6,
+    parameter PRE_W    = 16,
+    parameter LUT_W    = 16,
+    parameter DESC_W   = 800,
+    parameter LUTDIR_W = 96,
+    parameter KERNEL_LSB       = 16,
+    parameter STRIDE_LSB       = 24,
+    parameter PAD_LSB          = 32,
+    parameter PRE_BITS_LSB     = 56,
+    parameter ACT_LUT_LSB      = 128,
+    parameter PAD_CODE_LSB     = 160,
+    parameter IN_C_LSB         = 192,
+    parameter IN_H_LSB         = 208,
+    parameter IN_W_LSB         = 224,
+    parameter OUT_C_LSB        = 240,
+    parameter OUT_H_LSB        = 256,
+    parameter OUT_W_LSB        = 272,
+    parameter OUT_BASE_LSB     = 416,
+    parameter IN_BASE0_LSB     = 448,
+    parameter WEIGHT_BASE_LSB  = 704,
+    parameter BIAS_BASE_LSB    = 736,
+    parameter REQUANT_BASE_LSB = 768,
+    parameter LUTDIR_BASE_LSB       = 0,
+    parameter LUTDIR_INDEX_BITS_LSB = 72,
+    parameter LUTDIR_KNOT_BITS_LSB  = 80
+) (
+    input  wire                        clk,
+    input  wire                        rst,
+    input  wire                        start,
+    input  wire [DESC_W-1:0]           desc,
+    output wire                        busy,
+    output reg                         done,
+    output reg                         error,
+
+    output reg  [15:0]                 lutdir_addr,
+    input  wire [LUTDIR_W-1:0]         lutdir_data,
+    output reg  [31:0]                 bias_addr,
+    input  wire [ACC_W-1:0]            bias_data,
+    output reg  [31:0]                 rq_addr,
+    input  wire [MULT_W+SHIFT_W-1:0]   rq_data,
+    output reg  [COLS*32-1:0]          w_addr,
+    input  wire [COLS*W_W-1:0]         w_data,
+    output reg  [ROWS*32-1:0]          fm_rd_addr,
+    input  wire [ROWS*A_W-1:0]         fm_rd_data,
+    output reg                         fm_wr_en,
+    output reg  [31:0]                 fm_wr_addr,
+    output reg  [ROWS-1:0]             fm_wr_mask,
+    output reg  [ROWS*A_W-1:0]         fm_wr_data,
+    output reg  [ROWS*32-1:0]          lut_addr,
+    input  wire [ROWS*LUT_W-1:0]       lut_data0,
+    input  wire [ROWS*LUT_W-1:0]       lut_data1
+);
+    localparam RQ_W  = MULT_W + SHIFT_W;
+    localparam MAC_W = (ACC_W > A_W + W_W) ? ACC_W : A_W + W_W;   // accumulator
+    localparam D_W   = LUT_W + 1;                                 // knot difference
+    localparam P_W   = D_W + 32 + 1;                              // difference * fraction
+    // Cycles from issuing a tile's last tap to the drain buffer capture, plus 1:
+    // that tap may issue while at most this many drain beats are left.
+    localparam DRAIN_SLACK = 5;
+    localparam [31:0] ROWS32 = ROWS;
+    localparam [31:0] COLS32 = COLS;
+    localparam [31:0] PRE_W32 = PRE_W;
+    localparam [31:0] INIT_LEN32 = (ROWS > COLS + 2) ? ROWS : COLS + 2;
+    localparam [15:0] ROWS16 = ROWS32[15:0];
+    localparam [15:0] COLS16 = COLS32[15:0];
+    localparam [15:0] INIT_LEN = INIT_LEN32[15:0];
+    localparam [15:0] NONE_16 = 16'hffff;
+
+    localparam [3:0] S_IDLE = 4'd0, S_DIV = 4'd1, S_MUL = 4'd2, S_DERIVE = 4'd3, S_TINIT = 4'd4,
+                     S_RUN = 4'd5, S_FLUSH = 4'd6, S_DONE = 4'd7;
+
+    reg [3:0] state;
+    assign busy = (state != S_IDLE);
+
+    // ---------------------------------------------------------------------
+    // Descriptor fields, latched at start.
+    reg [7:0]  kernel, stride, pad, pre_bits;
+    reg [15:0] act_lut, in_c, in_h, in_w, out_c, out_h, out_w, pad_code;
+    reg [31:0] out_base, in_base, weight_base, bias_base, rq_base;
+    wire has_act = (act_lut != NONE_16);
+
+    // Derived per-layer constants.
+    reg [15:0] div_q, div_rem;                  // ROWS = div_q * out_w + div_rem
+    reg [3:0]  mstep;                           // shared setup multiplier step
+    reg [31:0] taps, taps_m1, hw_in, hw_out, ow_s, s_iw, q_s, q_s_iw, rem_s, pad_iw, col_hw, col_taps, tk1;
+    reg [31:0] adv_ix, adv_ix_w, adv_iy, adv_iy_w, adv_ra, adv_ra_w;  // advance by ROWS pixels
+    reg [31:0] one_ix_w, one_ra_w;                                   // advance by one pixel (wrap case)
+    reg [31:0] pre_max, pre_min;                // saturation bounds of pre_bits, signed
+    reg [31:0] lut_base;
+    reg [7:0]  lut_index_bits, lut_step;        // step = index_bits - knot_bits
+    reg [31:0] lut_half;                        // 2^(index_bits - 1)
+    reg [31:0] lut_fmask;                       // 2^step - 1
+
+    // Shared multiplier of the setup steps.
+    reg  [31:0] mul_a, mul_b;
+    wire [31:0] mul_p = mul_a * mul_b;
+
+    always @* begin
+        case (mstep)
+            4'd0:    begin mul_a = {16'd0, in_c};   mul_b = {24'd0, kernel}; end
+            4'd1:    begin mul_a = tk1;             mul_b = {24'd0, kernel}; end
+            4'd2:    begin mul_a = {16'd0, in_h};   mul_b = {16'd0, in_w};   end
+            4'd3:    begin mul_a = {16'd0, out_h};  mul_b = {16'd0, out_w};  end
+            4'd4:    begin mul_a = {16'd0, out_w};  mul_b = {24'd0, stride}; end
+            4'd5:    begin mul_a = {16'd0, in_w};   mul_b = {24'd0, stride}; end
+            4'd6:    begin mul_a = {16'd0, div_q};  mul_b = {24'd0, stride}; end
+            4'd7:    begin mul_a = q_s;             mul_b = {16'd0, in_w};   end
+            4'd8:    begin mul_a = {16'd0, div_rem}; mul_b = {24'd0, stride}; end
+            4'd9:    begin mul_a = {16'd0, in_w};   mul_b = {24'd0, pad};    end
+            4'd10:   begin mul_a = hw_out;          mul_b = COLS32;          end
+            default: begin mul_a = taps;            mul_b = COLS32;          end
+        endcase
+    end
+
+    // ---------------------------------------------------------------------
+    // Tile counters.
+    reg [15:0] init_k;                          // S_TINIT cycle
+    reg [15:0] o0;                              // first output channel of the channel tile
+    reg [15:0] ncols;                           // valid columns of the channel tile
+    reg [31:0] w_tile_base;                     // weight address of (o0, 0, 0, 0)
+    reg [31:0] out_ch_base;                     // out_base + o0 * hw_out
+    reg [31:0] pix_left;                        // output pixels from the tile's first on
+    reg [31:0] p0;                              // first pixel of the pixel tile
+    reg [31:0] t;                               // tap index
+    reg [7:0]  kx, ky;
+    reg [31:0] chan_off, row_off;               // i * hw_in, i * hw_in + ky * in_w
+
+    // Row state: output column x, input column/row of the window's top left
+    // (ix0 = x*stride - pad, iy0 = y*stride - pad) and ra = iy0*in_w + ix0.
+    reg [ROWS*16-1:0] row_x;
+    reg [ROWS*32-1:0] row_ix, row_iy, row_ra;
+    reg [15:0] cur_x;                           // pixel cursor of S_TINIT
+    reg [31:0] cur_ix, cur_iy, cur_ra;
+    reg [COLS*32-1:0] col_base;                 // weight address of (o0 + c, 0, 0, 0)
+    reg [31:0] w_cur;
+    reg [COLS*MAC_W-1:0] bias_regs;
+    reg [COLS*RQ_W-1:0]  rq_regs;
+
+    // Drain and in-flight tile.
+    reg        inflight;                        // a last tap issued, its sums not yet captured
+    reg [31:0] inflight_p0;
+    reg [ROWS-1:0] inflight_mask;
+    reg [15:0] drain_left;                      // drain beats left
+    reg [15:0] drain_col;
+    reg [31:0] drain_addr;
+    reg [ROWS-1:0] drain_mask;
+    reg [ROWS*COLS*MAC_W-1:0] shadow;
+
+    wire                        mac_out_valid;
+    wire [ROWS*COLS*MAC_W-1:0]  mac_acc;
+    wire [ROWS-1:0]             tap_rows_valid;   // pixel tile rows inside the output
+    reg                         v_d1, v_d2, v_d3, v_d4, v_d5;
+    wire drain_busy;
+
+    wire tap_last = (t == taps_m1);
+    wire issue = (state == S_RUN) && !(tap_last && (inflight || drain_left > DRAIN_SLACK));
+    wire beat  = (drain_left != 16'd0);
+
+    // ---------------------------------------------------------------------
+    // Per-row combinational logic: advances and the addresses of this tap.
+    wire [ROWS*16-1:0] adv_x;
+    wire [ROWS*32-1:0] adv_ixv, adv_iyv, adv_rav;
+    wire [ROWS*32-1:0] tap_addr;
+    wire [ROWS-1:0]    tap_ok;
+    wire [31:0] tap_base = in_base + row_off + {24'd0, kx};
+
+    genvar r;
+    generate
+        for (r = 0; r < ROWS; r = r + 1) begin : g_row
+            wire [15:0] x  = row_x[r*16 +: 16];
+            wire [31:0] ix = row_ix[r*32 +: 32];
+            wire [31:0] iy = row_iy[r*32 +: 32];
+            wire [31:0] ra = row_ra[r*32 +: 32];
+            wire [16:0] xs = {1'b0, x} + {1'b0, div_rem};
+            wire        wrap = (xs >= {1'b0, out_w});
+            wire [16:0] xw = xs - {1'b0, out_w};
+            assign adv_x[r*16 +: 16]   = wrap ? xw[15:0] : xs[15:0];
+            assign adv_ixv[r*32 +: 32] = ix + (wrap ? adv_ix_w : adv_ix);
+            assign adv_iyv[r*32 +: 32] = iy + (wrap ? adv_iy_w : adv_iy);
+            assign adv_rav[r*32 +: 32] = ra + (wrap ? adv_ra_w : adv_ra);
+
+            wire [31:0] tix = ix + {24'd0, kx};
+            wire [31:0] tiy = iy + {24'd0, ky};
+            wire in_x = !tix[31] && (tix < {16'd0, in_w});
+            wire in_y = !tiy[31] && (tiy < {16'd0, in_h});
+            wire row_valid = (pix_left > r);
+            assign tap_ok[r] = row_valid && in_x && in_y;
+            assign tap_addr[r*32 +: 32] = tap_ok[r] ? (tap_base + ra) : 32'd0;
+            wire unused_row = ^{xw[16]};
+        end
+    endgenerate
+
+    // One-pixel step of the cursor.
+    wire [16:0] cur_xs   = {1'b0, cur_x} + 17'd1;
+    wire        cur_wrap = (cur_xs >= {1'b0, out_w});
+
+    // ---------------------------------------------------------------------
+    // Control.
+    integer j;
+    always @(posedge clk) begin
+        done <= 1'b0;
+        if (rst) begin
+            state    <= S_IDLE;
+            error    <= 1'b0;
+            inflight <= 1'b0;
+        end else begin
+            case (state)
+                S_IDLE: if (start) begin
+                    kernel      <= desc[KERNEL_LSB +: 8];
+                    stride      <= desc[STRIDE_LSB +: 8];
+                    pad         <= desc[PAD_LSB +: 8];
+                    pre_bits    <= desc[PRE_BITS_LSB +: 8];
+                    act_lut     <= desc[ACT_LUT_LSB +: 16];
+                    pad_code    <= desc[PAD_CODE_LSB +: 16];
+                    in_c        <= desc[IN_C_LSB +: 16];
+                    in_h        <= desc[IN_H_LSB +: 16];
+                    in_w        <= desc[IN_W_LSB +: 16];
+                    out_c       <= desc[OUT_C_LSB +: 16];
+                    out_h       <= desc[OUT_H_LSB +: 16];
+                    out_w       <= desc[OUT_W_LSB +: 16];
+                    out_base    <= desc[OUT_BASE_LSB +: 32];
+                    in_base     <= desc[IN_BASE0_LSB +: 32];
+                    weight_base <= desc[WEIGHT_BASE_LSB +: 32];
+                    bias_base   <= desc[BIAS_BASE_LSB +: 32];
+                    rq_base     <= desc[REQUANT_BASE_LSB +: 32];
+                    lutdir_addr <= desc[ACT_LUT_LSB +: 16];
+                    div_q       <= 16'd0;
+                    div_rem     <= ROWS16;
+                    error       <= 1'b0;
+                    inflight    <= 1'b0;
+                    state       <= S_DIV;
+                end
+
+                // ROWS = div_q * out_w + div_rem by repeated subtraction; checks.
+                S_DIV: begin
+                    if (kernel == 8'd0 || stride == 8'd0 || pre_bits == 8'd0 || {24'd0, pre_bits} > PRE_W32 ||
+                        in_c == 16'd0 || in_h == 16'd0 || in_w == 16'd0 ||
+                        out_c == 16'd0 || out_h == 16'd0 || out_w == 16'd0) begin
+                        error <= 1'b1;
+                        state <= S_DONE;
+                    end else if (div_rem >= out_w) begin
+                        div_rem <= div_rem - out_w;
+                        div_q   <= div_q + 16'd1;
+                    end else begin
+                        mstep <= 4'd0;
+                        state <= S_MUL;
+                    end
+                end
+
+                S_MUL: begin
+                    case (mstep)
+                        4'd0:    tk1      <= mul_p;
+                        4'd1:    taps     <= mul_p;
+                        4'd2:    hw_in    <= mul_p;
+                        4'd3:    hw_out   <= mul_p;
+                        4'd4:    ow_s     <= mul_p;
+                        4'd5:    s_iw     <= mul_p;
+                        4'd6:    q_s      <= mul_p;
+                        4'd7:    q_s_iw   <= mul_p;
+                        4'd8:    rem_s    <= mul_p;
+                        4'd9:    pad_iw   <= mul_p;
+                        4'd10:   col_hw   <= mul_p;
+                        default: col_taps <= mul_p;
+                    endcase
+                    mstep <= mstep + 4'd1;
+                    if (mstep == 4'd11) state <= S_DERIVE;
+                end
+
+                S_DERIVE: begin
+                    taps_m1  <= taps - 32'd1;
+                    adv_ix   <= rem_s;
+                    adv_ix_w <= rem_s - ow_s;
+                    adv_iy   <= q_s;
+                    adv_iy_w <= q_s + {24'd0, stride};
+                    adv_ra   <= q_s_iw + rem_s;
+                    adv_ra_w <= q_s_iw + rem_s + s_iw - ow_s;
+                    one_ix_w <= {24'd0, stride} - ow_s;
+                    one_ra_w <= {24'd0, stride} + s_iw - ow_s;
+                    pre_max  <= (32'd1 << (pre_bits - 8'd1)) - 32'd1;
+                    pre_min  <= 32'd0 - (32'd1 << (pre_bits - 8'd1));
+                    lut_base       <= lutdir_data[LUTDIR_BASE_LSB +: 32];
+                    lut_index_bits <= lutdir_data[LUTDIR_INDEX_BITS_LSB +: 8];
+                    lut_step       <= lutdir_data[LUTDIR_INDEX_BITS_LSB +: 8] - lutdir_data[LUTDIR_KNOT_BITS_LSB +: 8];
+                    o0          <= 16'd0;
+                    w_tile_base <= weight_base;
+                    out_ch_base <= out_base;
+                    if (has_act && (lutdir_data[LUTDIR_INDEX_BITS_LSB +: 8] != pre_bits ||
+                                    lutdir_data[LUTDIR_KNOT_BITS_LSB +: 8] > pre_bits ||
+                                    lutdir_data[LUTDIR_KNOT_BITS_LSB +: 8] == 8'd0)) begin
+                        error <= 1'b1;
+                        state <= S_DONE;
+                    end else begin
+                        state <= S_TINIT;
+                    end
+                end
+
+                S_TINIT: begin
+                    if (init_k == INIT_LEN - 16'd1) state <= S_RUN;
+                end
+
+                S_RUN: if (issue && tap_last && pix_left <= ROWS32) state <= S_FLUSH;
+
+                S_FLUSH: if (!inflight && !beat) begin
+                    if ({16'd0, o0} + COLS32 < {16'd0, out_c}) begin
+                        o0          <= o0 + COLS16;
+                        w_tile_base <= w_tile_base + col_taps;
+                        out_ch_base <= out_ch_base + col_hw;
+                        state       <= S_TINIT;
+                    end else if (!drain_busy) begin
+                        state <= S_DONE;
+                    end
+                end
+
+                S_DONE: begin
+                    done  <= 1'b1;
+                    state <= S_IDLE;
+                end
+
+                default: state <= S_IDLE;
+            endcase
+
+            if (issue && tap_last) inflight <= 1'b1;
+            else if (mac_out_valid) inflight <= 1'b0;
+        end
+    end
+
+    // Shift chains of the channel tile setup: insert at the top, shift down.
+    wire [(ROWS+1)*16-1:0]    ins_x    = {cur_x, row_x};
+    wire [(ROWS+1)*32-1:0]    ins_ix   = {cur_ix, row_ix};
+    wire [(ROWS+1)*32-1:0]    ins_iy   = {cur_iy, row_iy};
+    wire [(ROWS+1)*32-1:0]    ins_ra   = {cur_ra, row_ra};
+    wire [(COLS+1)*32-1:0]    ins_col  = {w_cur, col_base};
+    wire [MAC_W:0]            bias_ext = {{(MAC_W-ACC_W+1){bias_data[ACC_W-1]}}, bias_data};  // sign-extended
+    wire [(COLS+1)*MAC_W-1:0] ins_bias = {bias_ext[MAC_W-1:0], bias_regs};
+    wire [(COLS+1)*RQ_W-1:0]  ins_rq   = {rq_data, rq_regs};
+    wire unused_ins = ^{bias_ext[MAC_W], ins_x[15:0], ins_ix[31:0], ins_iy[31:0], ins_ra[31:0], ins_col[31:0],
+                        ins_bias[MAC_W-1:0], ins_rq[RQ_W-1:0]};
+
+    // Setup of a channel tile: pixel rows, column weight bases, biases and
+    // requant words (INIT_LEN cycles).
+    always @(posedge clk) begin
+        if (state == S_DERIVE || (state == S_FLUSH && !inflight && !beat)) begin
+            init_k   <= 16'd0;
+            cur_x    <= 16'd0;
+            cur_ix   <= 32'd0 - {24'd0, pad};
+            cur_iy   <= 32'd0 - {24'd0, pad};
+            cur_ra   <= 32'd0 - pad_iw - {24'd0, pad};
+            w_cur    <= (state == S_DERIVE) ? weight_base : w_tile_base + col_taps;
+        end else if (state == S_TINIT) begin
+            init_k <= init_k + 16'd1;
+            if (init_k < ROWS16) begin
+                row_x  <= ins_x[(ROWS+1)*16-1:16];
+                row_ix <= ins_ix[(ROWS+1)*32-1:32];
+                row_iy <= ins_iy[(ROWS+1)*32-1:32];
+                row_ra <= ins_ra[(ROWS+1)*32-1:32];
+                cur_x  <= cur_wrap ? 16'd0 : cur_xs[15:0];
+                cur_ix <= cur_ix + (cur_wrap ? one_ix_w : {24'd0, stride});
+                cur_iy <= cur_iy + (cur_wrap ? {24'd0, stride} : 32'd0);
+                cur_ra <= cur_ra + (cur_wrap ? one_ra_w : {24'd0, stride});
+            end
+            if (init_k < COLS16) begin
+                col_base <= ins_col[(COLS+1)*32-1:32];
+                w_cur    <= w_cur + taps;
+            end
+        end else if (issue && tap_last) begin
+            row_x  <= adv_x;
+            row_ix <= adv_ixv;
+            row_iy <= adv_iyv;
+            row_ra <= adv_rav;
+        end
+    end
+
+    // Bias and requant words of the channel tile: address in cycle k < COLS,
+    // data captured in cycle k + 2.
+    wire [31:0] init_k32 = {16'd0, init_k};
+    always @(posedge clk) begin
+        if (state == S_TINIT && init_k < COLS16) begin
+            bias_addr <= bias_base + {16'd0, o0} + init_k32;
+            rq_addr   <= rq_base + {16'd0, o0} + init_k32;
+        end
+        if (state == S_TINIT && init_k >= 16'd2 && init_k < COLS16 + 16'd2) begin
+            bias_regs <= ins_bias[(COLS+1)*MAC_W-1:MAC_W];
+            rq_regs   <= ins_rq[(COLS+1)*RQ_W-1:RQ_W];
+        end
+        if (state == S_TINIT) begin
+            ncols <= ({16'd0, out_c} - {16'd0, o0} < COLS32) ? out_c - o0 : COLS16;
+        end
+    end
+
+    // Tap and pixel counters.
+    always @(posedge clk) begin
+        if (state == S_TINIT) begin
+            t        <= 32'd0;
+            kx       <= 8'd0;
+            ky       <= 8'd0;
+            chan_off <= 32'd0;
+            row_off  <= 32'd0;
+            p0       <= 32'd0;
+            pix_left <= hw_out;
+        end else if (issue) begin
+            if (tap_last) begin
+                t        <= 32'd0;
+                kx       <= 8'd0;
+                ky       <= 8'd0;
+                chan_off <= 32'd0;
+                row_off  <= 32'd0;
+                p0       <= p0 + ROWS32;
+                pix_left <= pix_left - ROWS32;
+                inflight_p0 <= p0;
+                inflight_mask <= tap_rows_valid;
+            end else begin
+                t <= t + 32'd1;
+                if (kx == kernel - 8'd1) begin
+                    kx <= 8'd0;
+                    if (ky == kernel - 8'd1) begin
+                        ky       <= 8'd0;
+                        chan_off <= chan_off + hw_in;
+                        row_off  <= chan_off + hw_in;
+                    end else begin
+                        ky      <= ky + 8'd1;
+                        row_off <= row_off + {16'd0, in_w};
+                    end
+                end else begin
+                    kx <= kx + 8'd1;
+                end
+            end
+        end
+    end
+
+    generate
+        for (r = 0; r < ROWS; r = r + 1) begin : g_rows_valid
+            assign tap_rows_valid[r] = (pix_left > r);
+        end
+    endgenerate
+
+    // ---------------------------------------------------------------------
+    // Fetch: addresses (stage 1), data and MAC input (stage 2).
+    reg v1, first1, last1, v2, first2, last2;
+    reg [ROWS-1:0] ok1, ok2;
+
+    always @(posedge clk) begin
+        fm_rd_addr <= tap_addr;
+        ok1        <= tap_ok;
+        first1     <= (t == 32'd0);
+        last1      <= tap_last;
+        ok2        <= ok1;
+        first2     <= first1;
+        last2      <= last1;
+        for (j = 0; j < COLS; j = j + 1) begin
+            w_addr[j*32 +: 32] <= col_base[j*32 +: 32] + t;
+        end
+        if (rst) begin
+            v1 <= 1'b0;
+            v2 <= 1'b0;
+        end else begin
+            v1 <= issue;
+            v2 <= v1;
+        end
+    end
+
+    wire [ROWS*A_W-1:0] a_vec;
+    generate
+        for (r = 0; r < ROWS; r = r + 1) begin : g_a
+            assign a_vec[r*A_W +: A_W] = ok2[r] ? fm_rd_data[r*A_W +: A_W] : pad_code[A_W-1:0];
+        end
+    endgenerate
+
+    yq_mac_array #(
+        .ROWS (ROWS),
+        .COLS (COLS),
+        .A_W  (A_W),
+        .W_W  (W_W),
+        .ACC_W(MAC_W)
+    ) u_mac (
+        .clk      (clk),
+        .rst      (rst),
+        .in_valid (v2),
+        .in_first (first2),
+        .in_last  (last2),
+        .a_vec    (a_vec),
+        .w_vec    (w_data),
+        .bias_vec (bias_regs),
+        .out_valid(mac_out_valid),
+        .acc_out  (mac_acc)
+    );
+
+    // ---------------------------------------------------------------------
+    // Drain: one output channel per beat, ROWS pixels.
+    wire [ROWS*COLS*MAC_W-1:0] shadow_shifted;
+    wire [ROWS*MAC_W-1:0]      drain_acc;
+    generate
+        for (r = 0; r < ROWS; r = r + 1) begin : g_shadow
+            wire [(COLS+1)*MAC_W-1:0] ext = {{MAC_W{1'b0}}, shadow[r*COLS*MAC_W +: COLS*MAC_W]};
+            assign shadow_shifted[r*COLS*MAC_W +: COLS*MAC_W] = ext[(COLS+1)*MAC_W-1:MAC_W];
+            wire unused_ext = ^ext[MAC_W-1:0];
+            assign drain_acc[r*MAC_W +: MAC_W] = shadow[r*COLS*MAC_W +: MAC_W];
+        end
+    endgenerate
+
+    wire [RQ_W-1:0] drain_rq = rq_regs[drain_col*RQ_W +: RQ_W];
+
+    always @(posedge clk) begin
+        if (rst) begin
+            drain_left <= 16'd0;
+        end else if (mac_out_valid) begin
+            drain_left <= ncols;
+        end else if (beat) begin
+            drain_left <= drain_left - 16'd1;
+        end
+        if (mac_out_valid) begin
+            shadow     <= mac_acc;
+            drain_col  <= 16'd0;
+            drain_addr <= out_ch_base + inflight_p0;
+            drain_mask <= inflight_mask;
+        end else if (beat) begin
+            shadow     <= shadow_shifted;
+            drain_col  <= drain_col + 16'd1;
+            drain_addr <= drain_addr + hw_out;
+        end
+    end
+
+    // Requantization (latency 2), then saturation to pre_bits and the table
+    // address (stage 3), table data (stage 4), interpolation product (stage 5),
+    // output codes (stage 6, the write).
+    wire [ROWS*PRE_W-1:0] rq_out;
+    wire [ROWS-1:0]       unused_rq_valid;   // the drain keeps its own valids
+    generate
+        for (r = 0; r < ROWS; r = r + 1) begin : g_rq
+            yq_requant #(
+                .ACC_W  (MAC_W),
+                .MULT_W (MULT_W),
+                .SHIFT_W(SHIFT_W),
+                .OUT_W  (PRE_W)
+            ) u_requant (
+                .clk      (clk),
+                .rst      (rst),
+                .in_valid (beat),
+                .acc      (drain_acc[r*MAC_W +: MAC_W]),
+                .mult     (drain_rq[MULT_W-1:0]),
+                .shift    (drain_rq[MULT_W +: SHIFT_W]),
+                .out_valid(unused_rq_valid[r]),
+                .out      (rq_out[r*PRE_W +: PRE_W])
+            );
+        end
+    endgenerate
+
+    // Output address and mask along the requant latency.
+    reg [31:0]     addr_d1, addr_d2, addr_d3, addr_d4, addr_d5;
+    reg [ROWS-1:0] mask_d1, mask_d2, mask_d3, mask_d4, mask_d5;
+    always @(posedge clk) begin
+        addr_d1 <= drain_addr;
+        mask_d1 <= drain_mask;
+        addr_d2 <= addr_d1;
+        mask_d2 <= mask_d1;
+        addr_d3 <= addr_d2;
+        mask_d3 <= mask_d2;
+        addr_d4 <= addr_d3;
+        mask_d4 <= mask_d3;
+        addr_d5 <= addr_d4;
+        mask_d5 <= mask_d4;
+        if (rst) begin
+            v_d1     <= 1'b0;
+            v_d2     <= 1'b0;
+            v_d3     <= 1'b0;
+            v_d4     <= 1'b0;
+            v_d5     <= 1'b0;
+            fm_wr_en <= 1'b0;
+        end else begin
+            v_d1     <= beat;
+            v_d2     <= v_d1;
+            v_d3     <= v_d2;
+            v_d4     <= v_d3;
+            v_d5     <= v_d4;
+            fm_wr_en <= v_d5;
+        end
+        fm_wr_addr <= addr_d5;
+        fm_wr_mask <= mask_d5;
+    end
+
+    assign drain_busy = beat | v_d1 | v_d2 | v_d3 | v_d4 | v_d5 | fm_wr_en;
+
+    reg [ROWS*32-1:0] pre_d3, pre_d4, pre_d5;
+    reg [ROWS*32-1:0] frac_d3, frac_d4;
+    reg [ROWS*D_W-1:0] knot_d5;
+    reg [ROWS*P_W-1:0] prod_d5;
+
+    generate
+        for (r = 0; r < ROWS; r = r + 1) begin : g_lut
+            // Stage 3: saturate to pre_bits, table offset o = pre + 2^(b-1),
+            // knot i = o >> step, fraction f = o & (2^step - 1).
+            wire [32:0] pre_wide = {{(33-PRE_W){rq_out[r*PRE_W + PRE_W - 1]}}, rq_out[r*PRE_W +: PRE_W]};
+            wire [31:0] pre_ext  = pre_wide[31:0];                    // sign-extended
+            wire [31:0] pre_sat = ($signed(pre_ext) > $signed(pre_max)) ? pre_max
+                                : ($signed(pre_ext) < $signed(pre_min)) ? pre_min : pre_ext;
+            wire [31:0] offset = pre_sat + lut_half;
+            always @(posedge clk) begin
+                pre_d3[r*32 +: 32]   <= pre_sat;
+                frac_d3[r*32 +: 32]  <= offset & lut_fmask;
+                lut_addr[r*32 +: 32] <= lut_base + (offset >> lut_step);
+            end
+
+            // Stage 4: (T[i+1] - T[i]) * f.
+            wire [D_W-1:0] k0 = {lut_data0[r*LUT_W + LUT_W - 1], lut_data0[r*LUT_W +: LUT_W]};
+            wire [D_W-1:0] k1 = {lut_data1[r*LUT_W + LUT_W - 1], lut_data1[r*LUT_W +: LUT_W]};
+            wire signed [D_W-1:0] diff = $signed(k1) - $signed(k0);
+            always @(posedge clk) begin
+                knot_d5[r*D_W +: D_W] <= k0;
+                prod_d5[r*P_W +: P_W] <= diff * $signed({1'b0, frac_d4[r*32 +: 32]});
+            end
+
+            // Stage 5: T[i] + rounding_shift(product, step) (docs/ARITHMETIC.md
+            // section 6), or the pre-activation itself without a table.
+            wire signed [D_W-1:0] rounded;
+            yq_round_sat #(
+                .IN_W   (P_W),
+                .SHIFT_W(8),
+                .OUT_W  (D_W)
+            ) u_round (
+                .x    (prod_d5[r*P_W +: P_W]),
+                .shift(lut_step),
+                .y    (rounded)
+            );
+            wire [D_W-1:0] value = knot_d5[r*D_W +: D_W] + rounded;
+            always @(posedge clk) begin
+                fm_wr_data[r*A_W +: A_W] <= has_act ? value[A_W-1:0] : pre_d5[r*32 +: A_W];
+            end
+            wire unused_lut = ^{value, pre_d5[r*32 +: 32], pre_wide[32]};
+        end
+    endgenerate
+
+    always @(posedge clk) begin
+        pre_d4  <= pre_d3;
+        pre_d5  <= pre_d4;
+        frac_d4 <= frac_d3;
+        if (state == S_DERIVE) begin
+            lut_half  <= 32'd1 << (lutdir_data[LUTDIR_INDEX_BITS_LSB +: 8] - 8'd1);
+            lut_fmask <= (32'd1 << (lutdir_data[LUTDIR_INDEX_BITS_LSB +: 8] - lutdir_data[LUTDIR_KNOT_BITS_LSB +: 8]))
+                         - 32'd1;
+        end
+    end
+
+    wire unused_ok = ^{desc, lutdir_data, lut_index_bits, pad_code, div_q, p0, ncols, in_c};
+endmodule

@@ -1,0 +1,418 @@
+// yq_eltwise_engine: executes one slice, add, concat, max-pool or upsample
+// layer descriptor (docs/ARTIFACTS.md sections 4 and 7, docs/ARITHMETIC.md
+// section 5), one output code per cycle (a max-pool output takes kernel^2
+// cycles, one tap each):
+//   slice     Y(c, y, x) = X0(channel_begin + c, y, x)
+//   add       Y = saturate(rounding_shift(X0 * Ma + X1 * Mb, S), out_bits)
+//             with (Ma, S) = requant[requant_base], (Mb, S) = requant[requant_base + 1]
+//   concat    input k's codes, in slot order, become
+//             saturate(rounding_shift(q * M_k, S_k), out_bits), (M_k, S_k) = requant[requant_base + k]
+//   max-pool  Y(c, y, x) = max of X0(c, y + ky - pad, x + kx - pad), ky, kx < kernel,
+//             over the taps inside the input (padding never wins); stride 1
+//   upsample  Y(c, y, x) = X0(c, y / 2, x / 2)
+// Every code goes through one datapath, yq_add_unit (a * Ma + b * Mb, rounding
+// shift S) and a saturation to the descriptor's out_bits: slice, max-pool and
+// upsample use Ma = 1, Mb = 0, S = 0 (the identity), concat Mb = 0. Sizes and
+// addresses come from the descriptor; the channel count of a concat input
+// k > 0 from that input's own descriptor (read through prog_*). Outputs are
+// written in NCHW order from out_base.
+//
+// Memory ports (synchronous reads, one cycle, as rtl/yq_conv_engine.v: the
+// data of an address presented in cycle n is on the data input in cycle n + 1):
+//   fm_rd_*0/1  two feature-map read lanes (lane 1 only for add)
+//   fm_wr_*     one feature-map word per cycle
+//   rq_*        requant ROM ({shift, multiplier}); prog_* layer program ROM
+// Control as yq_conv_engine: start (desc latched), busy, done (one cycle),
+// error with done for a descriptor it cannot execute (another op, zero sizes,
+// a wrong input count, out_bits outside 1..A_W, a max-pool stride other than 1).
+//
+// Parameters: A_W (feature-map word), MULT_W, SHIFT_W (requant word), DESC_W;
+// *_LSB: descriptor field positions (yq_params.vh's YQ_PROG_*_LSB; defaults:
+// format version 1; input k and in_base k follow INPUT0 and IN_BASE0 at 16k
+// and 32k bits); OP_*: the op codes (YQ_OP_*).
+module yq_eltwise_engine #(
+    parameter A_W     = 8,
+    parameter MULT_W  = 16,
+    parameter SHIFT_W = 6,
+    parameter DESC_W  = 800,
+    parameter OP_LSB            = 0,
+    parameter NUM_INPUTS_LSB    = 8,
+    parameter KERNEL_LSB        = 16,
+    parameter STRIDE_LSB        = 24,
+    parameter PAD_LSB           = 32,
+    parameter OUT_BITS_LSB      = 48,
+    parameter CHANNEL_BEGIN_LSB = 176,
+    parameter IN_H_LSB          = 208,
+    parameter IN_W_LSB          = 224,
+    parameter OUT_C_LSB         = 240,
+    parameter OUT_H_LSB         = 256,
+    parameter OUT_W_LSB         = 272,
+    parameter INPUT0_LSB        = 288,
+    parameter OUT_BASE_LSB      = 416,
+    parameter IN_BASE0_LSB      = 448,
+    parameter REQUANT_BASE_LSB  = 768,
+    parameter OP_SLICE    = 2,
+    parameter OP_ADD      = 3,
+    parameter OP_CONCAT   = 4,
+    parameter OP_MAXPOOL  = 5,
+    parameter OP_UPSAMPLE = 6
+) (
+    input  wire                      clk,
+    input  wire                      rst,
+    input  wire                      start,
+    input  wire [DESC_W-1:0]         desc,
+    output wire                      busy,
+    output reg                       done,
+    output reg                       error,
+
+    output reg  [15:0]               prog_addr,
+    input  wire [DESC_W-1:0]         prog_data,
+    output reg  [31:0]               rq_addr,
+    input  wire [MULT_W+SHIFT_W-1:0] rq_data,
+    output reg  [31:0]               fm_rd_addr0,
+    input  wire [A_W-1:0]            fm_rd_data0,
+    output reg  [31:0]               fm_rd_addr1,
+    input  wire [A_W-1:0]            fm_rd_data1,
+    output reg                       fm_wr_en,
+    output reg  [31:0]               fm_wr_addr,
+    output reg  [A_W-1:0]            fm_wr_data
+);
+    localparam MAX_IN = 8;
+    localparam [7:0] K_SLICE = OP_SLICE, K_ADD = OP_ADD, K_CONCAT = OP_CONCAT, K_MAXPOOL = OP_MAXPOOL,
+                     K_UPSAMPLE = OP_UPSAMPLE;
+    localparam [31:0] A_W32 = A_W;
+    localparam [A_W-1:0] MIN_CODE = {1'b1, {(A_W-1){1'b0}}};
+    localparam [MULT_W-1:0] MULT_ONE = {{(MULT_W-1){1'b0}}, 1'b1};
+
+    localparam [3:0] S_IDLE = 4'd0, S_CHECK = 4'd1, S_MUL = 4'd2, S_REGION = 4'd3, S_RUN = 4'd4,
+                     S_DRAIN = 4'd5, S_DONE = 4'd6;
+    reg [3:0] state;
+    assign busy = (state != S_IDLE);
+
+    // Descriptor fields.
+    reg [7:0]  op, num_inputs, kernel, stride, pad, out_bits;
+    reg [15:0] channel_begin, in_h, in_w, out_c, out_h, out_w;
+    reg [31:0] out_base, rq_base;
+    reg [MAX_IN*16-1:0] inputs;
+    reg [MAX_IN*32-1:0] in_bases;
+    wire is_slice = (op == K_SLICE), is_add = (op == K_ADD), is_concat = (op == K_CONCAT),
+         is_pool = (op == K_MAXPOOL), is_up = (op == K_UPSAMPLE);
+
+    // Derived.
+    reg [31:0] hw_out, hw_in, cb_off, pad_iw, total, out_max, out_min;
+    reg [2:0]  mstep;
+    reg [31:0] mul_a, mul_b;
+    wire [31:0] mul_p = mul_a * mul_b;
+
+    // Requant words in use.
+    reg [MULT_W-1:0]  mult_a, mult_b;
+    reg [SHIFT_W-1:0] shift;
+
+    // Concat region: input k, its size and first address.
+    reg [7:0]  k;
+    reg [2:0]  rstep;
+    reg [15:0] region_c;
+    reg [31:0] region_size, m;
+    wire [31:0] base_k = in_bases[k[2:0]*32 +: 32];
+
+    // Output counters and address state.
+    reg [31:0] n;                       // output index
+    reg [15:0] oc, oy, ox;              // output channel, row, column
+    reg [7:0]  kx, ky;                  // max-pool tap
+    reg [31:0] chan_base;               // in_base0 + oc * hw_in
+    reg [31:0] yoff;                    // max-pool: (oy - pad) * in_w; upsample: (oy / 2) * in_w
+    reg [31:0] tap_row;                 // ky * in_w
+    wire [31:0] ix = {16'd0, ox} + {24'd0, kx} - {24'd0, pad};   // max-pool tap column
+    wire [31:0] iy = {16'd0, oy} + {24'd0, ky} - {24'd0, pad};   // max-pool tap row
+    wire tap_in = !ix[31] && ix < {16'd0, in_w} && !iy[31] && iy < {16'd0, in_h};
+    wire tap_last = !is_pool || (kx == kernel - 8'd1 && ky == kernel - 8'd1);
+    wire elem_last = (n == total - 32'd1);
+    wire region_last = (m == region_size - 32'd1);
+    wire [15:0] ox_half = {1'b0, ox[15:1]};
+
+    // Address of lane 0 for this tap.
+    reg  [31:0] addr0;
+    reg         ok0;
+    always @* begin
+        ok0 = 1'b1;
+        if (is_slice)       addr0 = in_bases[31:0] + cb_off + n;
+        else if (is_add)    addr0 = in_bases[31:0] + n;
+        else if (is_concat) addr0 = base_k + m;
+        else if (is_up)     addr0 = chan_base + yoff + {16'd0, ox_half};
+        else begin
+            addr0 = chan_base + yoff + tap_row + ix;
+            ok0   = tap_in;
+        end
+    end
+
+    always @* begin
+        case (mstep)
+            3'd0:    begin mul_a = {16'd0, out_h};         mul_b = {16'd0, out_w}; end
+            3'd1:    begin mul_a = {16'd0, in_h};          mul_b = {16'd0, in_w};  end
+            3'd2:    begin mul_a = {16'd0, channel_begin}; mul_b = hw_in;          end
+            3'd3:    begin mul_a = {24'd0, pad};           mul_b = {16'd0, in_w};  end
+            default: begin mul_a = {16'd0, out_c};         mul_b = hw_out;         end
+        endcase
+        if (state == S_REGION) begin
+            mul_a = {16'd0, region_c};
+            mul_b = hw_out;
+        end
+    end
+
+    wire issue = (state == S_RUN);
+    wire add_busy;
+
+    // Pipeline: stage 1 (addresses), stage 2 (data, max), add unit (3), saturation.
+    reg               v1, first1, last1, ok1, v2, first2, last2, ok2;
+    reg [31:0]        waddr1, waddr2;
+    reg [MULT_W-1:0]  ma1, mb1, ma2, mb2;
+    reg [SHIFT_W-1:0] s1, s2;
+    reg [A_W-1:0]     best;
+
+    always @(posedge clk) begin
+        done <= 1'b0;
+        if (rst) begin
+            state <= S_IDLE;
+            error <= 1'b0;
+        end else begin
+            case (state)
+                S_IDLE: if (start) begin
+                    op            <= desc[OP_LSB +: 8];
+                    num_inputs    <= desc[NUM_INPUTS_LSB +: 8];
+                    kernel        <= desc[KERNEL_LSB +: 8];
+                    stride        <= desc[STRIDE_LSB +: 8];
+                    pad           <= desc[PAD_LSB +: 8];
+                    out_bits      <= desc[OUT_BITS_LSB +: 8];
+                    channel_begin <= desc[CHANNEL_BEGIN_LSB +: 16];
+                    in_h          <= desc[IN_H_LSB +: 16];
+                    in_w          <= desc[IN_W_LSB +: 16];
+                    out_c         <= desc[OUT_C_LSB +: 16];
+                    out_h         <= desc[OUT_H_LSB +: 16];
+                    out_w         <= desc[OUT_W_LSB +: 16];
+                    inputs        <= desc[INPUT0_LSB +: MAX_IN*16];
+                    out_base      <= desc[OUT_BASE_LSB +: 32];
+                    in_bases      <= desc[IN_BASE0_LSB +: MAX_IN*32];
+                    rq_base       <= desc[REQUANT_BASE_LSB +: 32];
+                    error         <= 1'b0;
+                    mstep         <= 3'd0;
+                    state         <= S_CHECK;
+                end
+
+                S_CHECK: begin
+                    if (!(is_slice || is_add || is_concat || is_pool || is_up) ||
+                        out_c == 16'd0 || out_h == 16'd0 || out_w == 16'd0 || in_h == 16'd0 || in_w == 16'd0 ||
+                        out_bits == 8'd0 || {24'd0, out_bits} > A_W32 ||
+                        (is_add && num_inputs != 8'd2) || (is_concat && (num_inputs == 8'd0 || num_inputs > 8'd8)) ||
+                        (!is_add && !is_concat && num_inputs != 8'd1) ||
+                        (is_pool && (stride != 8'd1 || kernel == 8'd0))) begin
+                        error <= 1'b1;
+                        state <= S_DONE;
+                    end else begin
+                        state <= S_MUL;
+                    end
+                end
+
+                // hw_out, hw_in, channel_begin * hw_in, pad * in_w, out_c * hw_out.
+                S_MUL: begin
+                    case (mstep)
+                        3'd0:    hw_out <= mul_p;
+                        3'd1:    hw_in  <= mul_p;
+                        3'd2:    cb_off <= mul_p;
+                        3'd3:    pad_iw <= mul_p;
+                        default: total  <= mul_p;
+                    endcase
+                    mstep <= mstep + 3'd1;
+                    if (mstep == 3'd4) begin
+                        k     <= 8'd0;
+                        rstep <= 3'd0;
+                        state <= S_REGION;
+                    end
+                end
+
+                // Per concat input (once for the other ops): its descriptor and
+                // requant word, then its size.
+                S_REGION: begin
+                    rstep <= rstep + 3'd1;
+                    if (rstep == 3'd3) region_size <= mul_p;
+                    if (rstep == 3'd4) state <= S_RUN;
+                end
+
+                S_RUN: if (tap_last) begin
+                    if (elem_last) state <= S_DRAIN;
+                    else if (is_concat && region_last) begin
+                        k     <= k + 8'd1;
+                        rstep <= 3'd0;
+                        state <= S_REGION;
+                    end
+                end
+
+                S_DRAIN: if (!v1 && !v2 && !add_busy && !fm_wr_en) state <= S_DONE;
+
+                S_DONE: begin
+                    done  <= 1'b1;
+                    state <= S_IDLE;
+                end
+
+                default: state <= S_IDLE;
+            endcase
+        end
+    end
+
+    // ROM reads of S_REGION (address in cycle rstep, data in rstep + 2): input
+    // k's descriptor and requant word k (concat), the two words (add).
+    always @(posedge clk) begin
+        if (state == S_REGION && rstep == 3'd0) begin
+            prog_addr <= inputs[k[2:0]*16 +: 16];
+            rq_addr   <= rq_base + {24'd0, k};
+        end
+        if (state == S_REGION && rstep == 3'd1) rq_addr <= rq_base + 32'd1;
+        if (state == S_MUL) begin
+            out_max <= (32'd1 << (out_bits - 8'd1)) - 32'd1;
+            out_min <= 32'd0 - (32'd1 << (out_bits - 8'd1));
+        end
+        if (state == S_REGION && rstep == 3'd2) begin
+            region_c <= is_concat ? prog_data[OUT_C_LSB +: 16] : out_c;
+            if (is_concat || is_add) begin
+                mult_a <= rq_data[MULT_W-1:0];
+                shift  <= rq_data[MULT_W +: SHIFT_W];
+            end else begin
+                mult_a <= MULT_ONE;
+                shift  <= {SHIFT_W{1'b0}};
+            end
+            mult_b <= {MULT_W{1'b0}};
+        end
+        if (state == S_REGION && rstep == 3'd3 && is_add) mult_b <= rq_data[MULT_W-1:0];
+    end
+
+    // Counters.
+    always @(posedge clk) begin
+        if (state == S_MUL && mstep == 3'd4) begin
+            n         <= 32'd0;
+            m         <= 32'd0;
+            oc        <= 16'd0;
+            oy        <= 16'd0;
+            ox        <= 16'd0;
+            kx        <= 8'd0;
+            ky        <= 8'd0;
+            tap_row   <= 32'd0;
+            chan_base <= in_bases[31:0];
+            yoff      <= is_pool ? 32'd0 - pad_iw : 32'd0;
+        end else if (state == S_REGION && rstep == 3'd4) begin
+            m <= 32'd0;
+        end else if (issue) begin
+            if (is_pool && !tap_last) begin
+                if (kx == kernel - 8'd1) begin
+                    kx      <= 8'd0;
+                    ky      <= ky + 8'd1;
+                    tap_row <= tap_row + {16'd0, in_w};
+                end else begin
+                    kx <= kx + 8'd1;
+                end
+            end else begin
+                kx      <= 8'd0;
+                ky      <= 8'd0;
+                tap_row <= 32'd0;
+                n       <= n + 32'd1;
+                m       <= m + 32'd1;
+                if (ox == out_w - 16'd1) begin
+                    ox <= 16'd0;
+                    if (oy == out_h - 16'd1) begin
+                        oy        <= 16'd0;
+                        oc        <= oc + 16'd1;
+                        chan_base <= chan_base + hw_in;
+                        yoff      <= is_pool ? 32'd0 - pad_iw : 32'd0;
+                    end else begin
+                        oy <= oy + 16'd1;
+                        if (is_pool || oy[0]) yoff <= yoff + {16'd0, in_w};
+                    end
+                end else begin
+                    ox <= ox + 16'd1;
+                end
+            end
+        end
+    end
+
+    // Stage 1: addresses.
+    always @(posedge clk) begin
+        fm_rd_addr0 <= ok0 ? addr0 : 32'd0;
+        fm_rd_addr1 <= in_bases[63:32] + n;
+        ok1    <= ok0;
+        first1 <= !is_pool || (kx == 8'd0 && ky == 8'd0);
+        last1  <= tap_last;
+        waddr1 <= out_base + n;
+        ma1    <= mult_a;
+        mb1    <= mult_b;
+        s1     <= shift;
+        ok2    <= ok1;
+        first2 <= first1;
+        last2  <= last1;
+        waddr2 <= waddr1;
+        ma2    <= ma1;
+        mb2    <= mb1;
+        s2     <= s1;
+        if (rst) begin
+            v1 <= 1'b0;
+            v2 <= 1'b0;
+        end else begin
+            v1 <= issue;
+            v2 <= v1;
+        end
+    end
+
+    // Stage 2: running maximum (a single tap for every op but max-pool).
+    wire [A_W-1:0] tap_code = ok2 ? fm_rd_data0 : MIN_CODE;
+    wire [A_W-1:0] best_n = (first2 || $signed(tap_code) > $signed(best)) ? tap_code : best;
+    always @(posedge clk) begin
+        if (v2) best <= best_n;
+    end
+
+    // yq_add_unit (latency 3), then saturation to out_bits.
+    wire              add_valid;
+    wire [A_W-1:0]    add_out;
+    reg  [31:0]       waddr_a1, waddr_a2, waddr_a3;
+    yq_add_unit #(
+        .A_W    (A_W),
+        .B_W    (A_W),
+        .MULT_W (MULT_W),
+        .SHIFT_W(SHIFT_W),
+        .OUT_W  (A_W)
+    ) u_add (
+        .clk      (clk),
+        .rst      (rst),
+        .in_valid (v2 && last2),
+        .a        (best_n),
+        .b        (fm_rd_data1),
+        .mult_a   (ma2),
+        .mult_b   (mb2),
+        .shift    (s2),
+        .out_valid(add_valid),
+        .out      (add_out)
+    );
+    reg add_v1, add_v2;
+    assign add_busy = add_v1 | add_v2 | add_valid;
+    always @(posedge clk) begin
+        waddr_a1 <= waddr2;
+        waddr_a2 <= waddr_a1;
+        waddr_a3 <= waddr_a2;
+        if (rst) begin
+            add_v1 <= 1'b0;
+            add_v2 <= 1'b0;
+        end else begin
+            add_v1 <= v2 && last2;
+            add_v2 <= add_v1;
+        end
+    end
+
+    wire [32:0] add_wide = {{(33-A_W){add_out[A_W-1]}}, add_out};  // sign-extended
+    wire [31:0] add_ext  = add_wide[31:0];
+    wire [31:0] sat = ($signed(add_ext) > $signed(out_max)) ? out_max
+                    : ($signed(add_ext) < $signed(out_min)) ? out_min : add_ext;
+    always @(posedge clk) begin
+        fm_wr_addr <= waddr_a3;
+        fm_wr_data <= sat[A_W-1:0];
+        if (rst) fm_wr_en <= 1'b0;
+        else     fm_wr_en <= add_valid;
+    end
+
+    wire unused_ok = ^{desc, prog_data, sat, oc, add_wide[32]};
+endmodule

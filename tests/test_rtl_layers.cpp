@@ -1,0 +1,158 @@
+// The layer bench of the RTL: `make -C rtl_tb layers RUN=<run>` runs
+// rtl/yq_conv_engine.v (convolutions) and rtl/yq_eltwise_engine.v (slice,
+// add, concat, max-pool, upsample) under Verilator on every layer of a
+// 160 x 160 run of the built-in synthetic model, each from its golden inputs
+// and once chained from the image alone, and compares each output code with
+// the run's golden dumps (stage_8/golden). A copy of the golden dumps with one code
+// flipped must make the bench fail and name that code as the first
+// divergence. Skipped when verilator is not installed, failing instead when
+// CI=true.
+#include "testing.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+#include <vector>
+
+#include "cli_support.hpp"
+#include "test_support.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool have_program(const std::string& name) {
+  return std::system(("command -v " + name + " > /dev/null 2>&1").c_str()) == 0;
+}
+
+// Runs a shell command, returns its exit status (-1 if it did not exit) and its output.
+int run_command(const std::string& command, std::string& output) {
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return -1;
+  char buffer[4096];
+  std::size_t n;
+  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, n);
+  const int status = pclose(pipe);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// `make layers` in rtl_tb with the given variables; a make job server of a
+// calling make (ctest under make -j) must not leak in.
+int make_layers(const std::string& variables, std::string& output) {
+  const std::string command = "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory -C '" +
+                              std::string(YQ_SOURCE_DIR) + "/rtl_tb' layers " + variables + " 2>&1";
+  output = "command: " + command + "\n";
+  return run_command(command, output);
+}
+
+long long sign_extend(unsigned long long value, int bits) {
+  const unsigned long long sign = 1ull << (bits - 1), mask = (sign << 1) - 1;
+  value &= mask;
+  return (value & sign) ? static_cast<long long>(value) - static_cast<long long>(mask) - 1 : static_cast<long long>(value);
+}
+
+}  // namespace
+
+TEST_CASE("rtl: every layer of a 160x160 run is bit-exact on the RTL engines (make -C rtl_tb layers)") {
+  if (!have_program("verilator") || !have_program("make")) {
+    if (yq::test::running_in_ci()) FAIL("verilator (or make) not found: required when CI=true");
+    MESSAGE("skipping: verilator not installed");
+    return;
+  }
+  const fs::path dir = yq::test::fresh_temp_dir("rtl-layers");
+  const fs::path run = dir / "run";
+  const yq::test::CliResult cli = yq::test::run_cli("run --imgsz 160 --out " + run.string(), dir);
+  REQUIRE_MESSAGE(cli.exit_code == 0, cli.err);
+
+  SUBCASE("the golden dumps pass") {
+    std::string output;
+    const int status = make_layers("RUN='" + run.string() + "' ARRAY=8x8", output);
+    INFO(output);
+    CHECK(status == 0);
+    CHECK(output.find("MISMATCH") == std::string::npos);
+    const auto pass = output.find("LAYERS PASS: ");
+    REQUIRE(pass != std::string::npos);
+    const int layers = std::atoi(output.c_str() + pass + 13);
+    CHECK(layers >= 63);  // the synthetic YOLOv8n has 63 convolutions
+    CHECK(output.find("utilization") != std::string::npos);
+  }
+
+  SUBCASE("the whole program runs chained from the image") {
+    std::string output;
+    const int status = make_layers("RUN='" + run.string() + "' ARRAY=8x8 CHAIN=1", output);
+    INFO(output);
+    CHECK(status == 0);
+    CHECK(output.find("MISMATCH") == std::string::npos);
+    CHECK(output.find(", chained from the image") != std::string::npos);
+  }
+
+  SUBCASE("a flipped golden code is named as the first divergence") {
+    // Copy the golden dumps and flip the lowest bit of one code of c2f2.m0.cv1.
+    const fs::path golden = dir / "golden-bad";
+    fs::copy(run / "stage_8/golden", golden, fs::copy_options::recursive);
+    const std::string layer = "c2f2.m0.cv1";
+    const auto manifest = nlohmann::json::parse(yq::test::read_text(golden / "manifest.json"));
+    int bits = 0, channels = 0, height = 0, width = 0;
+    for (const auto& file : manifest["files"]) {
+      if (file["tensor"] == layer) {
+        bits = file["bits"].get<int>();
+        channels = file["shape"][1].get<int>();
+        height = file["shape"][2].get<int>();
+        width = file["shape"][3].get<int>();
+      }
+    }
+    REQUIRE(bits > 0);
+    const int c = 1 % channels, y = 17 % height, x = 23 % width;
+    const std::size_t index = (std::size_t(c) * height + y) * width + x;
+    std::vector<std::string> lines;
+    {
+      std::ifstream in(golden / (layer + ".hex"));
+      for (std::string line; std::getline(in, line);) lines.push_back(line);
+    }
+    REQUIRE(index < lines.size());
+    const unsigned long long original = std::stoull(lines[index], nullptr, 16);
+    const unsigned long long flipped = original ^ 1u;
+    char hex[32];
+    std::snprintf(hex, sizeof hex, "%0*llx", static_cast<int>(lines[index].size()), flipped);
+    lines[index] = hex;
+    {
+      std::ofstream out(golden / (layer + ".hex"), std::ios::trunc);
+      for (const auto& line : lines) out << line << '\n';
+    }
+
+    std::string output;
+    const int status = make_layers("RUN='" + run.string() + "' GOLDEN='" + golden.string() + "' ARRAY=8x8", output);
+    INFO(output);
+    CHECK(status != 0);
+    CHECK(output.find("LAYERS PASS") == std::string::npos);
+    std::ostringstream expected;
+    expected << "MISMATCH layer " << layer << " channel " << c << " y " << y << " x " << x << " expected "
+             << sign_extend(flipped, bits) << " got " << sign_extend(original, bits) << "\n";
+    CHECK(output.find(expected.str()) != std::string::npos);
+    CHECK(output.find("MISMATCH") == output.find(expected.str()));  // the first and only one
+  }
+}
+
+TEST_CASE("rtl: random layer programs are bit-exact on the RTL engines (make -C rtl_tb random-layers)") {
+  if (!have_program("verilator") || !have_program("make") || !have_program("python3")) {
+    if (yq::test::running_in_ci()) FAIL("verilator, make or python3 not found: required when CI=true");
+    MESSAGE("skipping: verilator, make or python3 not installed");
+    return;
+  }
+  // Kernels 1..7, strides 1..3, 2..16-bit codes, concats of up to 8 inputs, ...
+  // (rtl_tb/gen_random_layers.py); an odd array whose 17 columns exceed the
+  // taps of the smallest convolutions (the drain must stall them).
+  const std::string command = "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory -C '" +
+                              std::string(YQ_SOURCE_DIR) + "/rtl_tb' random-layers SEEDS='1 2 3' ARRAY=3x17 2>&1";
+  std::string output;
+  const int status = run_command(command, output);
+  INFO("command: " << command << "\n" << output);
+  CHECK(status == 0);
+  CHECK(output.find("RANDOM LAYERS PASS: 6 programs bit-exact") != std::string::npos);
+  CHECK(output.find("MISMATCH") == std::string::npos);
+}
