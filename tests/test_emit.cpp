@@ -84,10 +84,6 @@ std::vector<std::int64_t> table_values(std::vector<std::int64_t> words, bool is_
   return words;
 }
 
-bool tool_present(const std::string& tool) {
-  return std::system(("command -v " + tool + " >/dev/null 2>&1").c_str()) == 0;
-}
-
 // Runs a shell command in folder; returns its exit code, output in *output.
 int run_in(const fs::path& folder, const std::string& command, std::string* output) {
   const fs::path log = folder / "tool.log";
@@ -287,7 +283,7 @@ TEST_CASE("emit: yq_params.vh passes verilator -Wall, iverilog and yosys") {
   const auto directory = read_packed(dir / "lut_dir.hex", lut_directory_layout());
   std::string output;
 
-  if (tool_present("verilator")) {
+  if (yq::test::have_program("verilator")) {
     CHECK_MESSAGE(run_in(dir, "verilator --lint-only -Wall yq_params_lint.v", &output) == 0, output);
     CHECK(output.empty());
   } else if (test::running_in_ci()) {
@@ -296,7 +292,7 @@ TEST_CASE("emit: yq_params.vh passes verilator -Wall, iverilog and yosys") {
     MESSAGE("skipping verilator: not installed");
   }
 
-  if (tool_present("iverilog") && tool_present("vvp")) {
+  if (yq::test::have_program("iverilog") && yq::test::have_program("vvp")) {
     CHECK_MESSAGE(run_in(dir, "iverilog -Wall -o lint.vvp yq_params_lint.v", &output) == 0, output);
     CHECK(output.empty());
     const std::string simulate = "iverilog -Wall -o read.vvp yq_params_read.v && vvp -n read.vvp";
@@ -309,7 +305,7 @@ TEST_CASE("emit: yq_params.vh passes verilator -Wall, iverilog and yosys") {
     MESSAGE("skipping iverilog: not installed");
   }
 
-  if (tool_present("yosys")) {
+  if (yq::test::have_program("yosys")) {
     const std::string elaborate = "yosys -q -p 'read_verilog yq_params_lint.v; hierarchy -top yq_params_lint'";
     CHECK_MESSAGE(run_in(dir, elaborate, &output) == 0, output);
     CHECK(output.empty());

@@ -26,28 +26,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool have_program(const std::string& name) {
-  return std::system(("command -v " + name + " > /dev/null 2>&1").c_str()) == 0;
-}
-
-// Runs a shell command, returns its exit status (-1 if it did not exit) and its output.
-int run_command(const std::string& command, std::string& output) {
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return -1;
-  char buffer[4096];
-  std::size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, n);
-  const int status = pclose(pipe);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 // `make layers` in rtl_tb with the given variables; a make job server of a
 // calling make (ctest under make -j) must not leak in.
 int make_layers(const std::string& variables, std::string& output) {
   const std::string command = "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory -C '" +
                               std::string(YQ_SOURCE_DIR) + "/rtl_tb' layers " + variables + " 2>&1";
   output = "command: " + command + "\n";
-  return run_command(command, output);
+  return yq::test::run_command(command, output);
 }
 
 long long sign_extend(unsigned long long value, int bits) {
@@ -59,7 +44,7 @@ long long sign_extend(unsigned long long value, int bits) {
 }  // namespace
 
 TEST_CASE("rtl: every layer of a 160x160 run is bit-exact on the RTL engines (make -C rtl_tb layers)") {
-  if (!have_program("verilator") || !have_program("make")) {
+  if (!yq::test::have_program("verilator") || !yq::test::have_program("make")) {
     if (yq::test::running_in_ci()) FAIL("verilator (or make) not found: required when CI=true");
     MESSAGE("skipping: verilator not installed");
     return;
@@ -139,7 +124,7 @@ TEST_CASE("rtl: every layer of a 160x160 run is bit-exact on the RTL engines (ma
 }
 
 TEST_CASE("rtl: random layer programs are bit-exact on the RTL engines (make -C rtl_tb random-layers)") {
-  if (!have_program("verilator") || !have_program("make") || !have_program("python3")) {
+  if (!yq::test::have_program("verilator") || !yq::test::have_program("make") || !yq::test::have_program("python3")) {
     if (yq::test::running_in_ci()) FAIL("verilator, make or python3 not found: required when CI=true");
     MESSAGE("skipping: verilator, make or python3 not installed");
     return;
@@ -150,7 +135,7 @@ TEST_CASE("rtl: random layer programs are bit-exact on the RTL engines (make -C 
   const std::string command = "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory -C '" +
                               std::string(YQ_SOURCE_DIR) + "/rtl_tb' random-layers SEEDS='1 2 3' ARRAY=3x17 2>&1";
   std::string output;
-  const int status = run_command(command, output);
+  const int status = yq::test::run_command(command, output);
   INFO("command: " << command << "\n" << output);
   CHECK(status == 0);
   CHECK(output.find("RANDOM LAYERS PASS: 6 programs bit-exact") != std::string::npos);

@@ -13,27 +13,8 @@
 
 #include "test_support.hpp"
 
-namespace {
-
-bool have_program(const std::string& name) {
-  return std::system(("command -v " + name + " > /dev/null 2>&1").c_str()) == 0;
-}
-
-// Runs a shell command, returns its exit status (-1 if it did not exit) and its output.
-int run_command(const std::string& command, std::string& output) {
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return -1;
-  char buffer[4096];
-  std::size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, n);
-  const int status = pclose(pipe);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-}  // namespace
-
 TEST_CASE("rtl: every unit bench matches arithmetic.hpp bit for bit (make -C rtl_tb sim)") {
-  if (!have_program("verilator") || !have_program("make")) {
+  if (!yq::test::have_program("verilator") || !yq::test::have_program("make")) {
     if (yq::test::running_in_ci()) FAIL("verilator (or make) not found: required when CI=true");
     MESSAGE("skipping: verilator not installed");
     return;
@@ -43,7 +24,7 @@ TEST_CASE("rtl: every unit bench matches arithmetic.hpp bit for bit (make -C rtl
   const std::string command =
       "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory -C '" + dir + "' sim 2>&1";
   std::string output;
-  const int status = run_command(command, output);
+  const int status = yq::test::run_command(command, output);
   INFO("command: " << command << "\n" << output);
   CHECK(status == 0);
   CHECK(output.find("SIM PASS") != std::string::npos);

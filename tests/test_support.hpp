@@ -3,6 +3,9 @@
 #pragma once
 #include "testing.hpp"
 
+#include <sys/wait.h>
+
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -30,6 +33,21 @@ inline bool have_shared_data() {
   }
   MESSAGE("skipping: shared test data not found at " << shared_dir());
   return false;
+}
+
+inline bool have_program(const std::string& name) {
+  return std::system(("command -v " + name + " > /dev/null 2>&1").c_str()) == 0;
+}
+
+// Runs a shell command, appends its output, returns its exit status (-1 if it did not exit).
+inline int run_command(const std::string& command, std::string& output) {
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return -1;
+  char buffer[4096];
+  std::size_t n;
+  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, n);
+  const int status = pclose(pipe);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 // A fresh, empty temporary folder for one test.
