@@ -5,7 +5,9 @@
 // and once chained from the image alone, and compares each output code with
 // the run's golden dumps (stage_8/golden). A copy of the golden dumps with one code
 // flipped must make the bench fail and name that code as the first
-// divergence. Skipped when verilator is not installed, failing instead when
+// divergence. The official yolov8n at W8A8, W4A4 and W16A16 goes through
+// `make sim IMGSZ=160 MODEL=...`, which makes the run itself (needs ../shared).
+// Skipped when verilator or the shared data is missing, failing instead when
 // CI=true.
 #include "testing.hpp"
 
@@ -20,17 +22,18 @@
 #include <vector>
 
 #include "cli_support.hpp"
+#include "compiler/util/files.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-// `make layers` in rtl_tb with the given variables; a make job server of a
+// `make <target>` in rtl_tb with the given variables; a make job server of a
 // calling make (ctest under make -j) must not leak in.
-int make_layers(const std::string& variables, std::string& output) {
+int make_rtl_tb(const std::string& target, const std::string& variables, std::string& output) {
   const std::string command = "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory -C '" +
-                              std::string(YQ_SOURCE_DIR) + "/rtl_tb' layers " + variables + " 2>&1";
+                              std::string(YQ_SOURCE_DIR) + "/rtl_tb' " + target + " " + variables + " 2>&1";
   output = "command: " + command + "\n";
   return yq::test::run_command(command, output);
 }
@@ -56,7 +59,7 @@ TEST_CASE("rtl: every layer of a 160x160 run is bit-exact on the RTL engines (ma
 
   SUBCASE("the golden dumps pass") {
     std::string output;
-    const int status = make_layers("RUN='" + run.string() + "' ARRAY=8x8", output);
+    const int status = make_rtl_tb("layers", "RUN='" + run.string() + "' ARRAY=8x8", output);
     INFO(output);
     CHECK(status == 0);
     CHECK(output.find("MISMATCH") == std::string::npos);
@@ -69,7 +72,7 @@ TEST_CASE("rtl: every layer of a 160x160 run is bit-exact on the RTL engines (ma
 
   SUBCASE("the whole program runs chained from the image") {
     std::string output;
-    const int status = make_layers("RUN='" + run.string() + "' ARRAY=8x8 CHAIN=1", output);
+    const int status = make_rtl_tb("layers", "RUN='" + run.string() + "' ARRAY=8x8 CHAIN=1", output);
     INFO(output);
     CHECK(status == 0);
     CHECK(output.find("MISMATCH") == std::string::npos);
@@ -111,7 +114,7 @@ TEST_CASE("rtl: every layer of a 160x160 run is bit-exact on the RTL engines (ma
     }
 
     std::string output;
-    const int status = make_layers("RUN='" + run.string() + "' GOLDEN='" + golden.string() + "' ARRAY=8x8", output);
+    const int status = make_rtl_tb("layers", "RUN='" + run.string() + "' GOLDEN='" + golden.string() + "' ARRAY=8x8", output);
     INFO(output);
     CHECK(status != 0);
     CHECK(output.find("LAYERS PASS") == std::string::npos);
@@ -120,6 +123,42 @@ TEST_CASE("rtl: every layer of a 160x160 run is bit-exact on the RTL engines (ma
              << sign_extend(flipped, bits) << " got " << sign_extend(original, bits) << "\n";
     CHECK(output.find(expected.str()) != std::string::npos);
     CHECK(output.find("MISMATCH") == output.find(expected.str()));  // the first and only one
+  }
+}
+
+TEST_CASE("rtl: the official yolov8n at W8A8, W4A4 and W16A16 is bit-exact at 160x160 (make -C rtl_tb sim IMGSZ=160)") {
+  if (!yq::test::have_program("verilator") || !yq::test::have_program("make")) {
+    if (yq::test::running_in_ci()) FAIL("verilator (or make) not found: required when CI=true");
+    MESSAGE("skipping: verilator not installed");
+    return;
+  }
+  if (!yq::test::have_shared_data()) return;
+  const fs::path dir = yq::test::fresh_temp_dir("rtl-official");
+  const std::string make_run = "IMGSZ=160 MODEL='" + yq::test::shared_file("models/yolov8n/yolov8n.pt").string() +
+                               "' CALIB='" + yq::test::shared_file("data/coco8").string() + "' GOLDEN_IMAGE='" +
+                               yq::test::shared_file("data/samples/bus.jpg").string() + "' ARRAY=8x8";
+  const std::string checkpoint_sha256 = yq::sha256_file(yq::test::shared_file("models/yolov8n/yolov8n.pt"));
+  for (const int bits : {8, 4, 16}) {
+    CAPTURE(bits);
+    const fs::path run = dir / ("w" + std::to_string(bits));
+    // W8A8 is the whole acceptance command (lint, unit benches, layers).
+    std::string output;
+    const int status = make_rtl_tb(bits == 8 ? "sim" : "layers",
+                                   make_run + " BITS=" + std::to_string(bits) + " RUN='" + run.string() + "'", output);
+    INFO(output);
+    CHECK(status == 0);
+    CHECK(output.find("MISMATCH") == std::string::npos);
+    CHECK(output.find("LAYERS PASS: 103 layers bit-exact") != std::string::npos);
+    CHECK(output.find("no --model given") == std::string::npos);
+    // The run really is the official checkpoint at these bits.
+    const std::string params = yq::test::read_text(run / "stage_7/yq_params.vh");
+    CHECK(params.find("localparam integer YQ_IMAGE_SIZE = 160;") != std::string::npos);
+    CHECK(params.find("localparam integer YQ_WEIGHT_BITS = " + std::to_string(bits) + ";") != std::string::npos);
+    const auto manifest = nlohmann::json::parse(yq::test::read_text(run / "stage_7/manifest.json"));
+    for (const auto& layer : manifest["layers"]) {
+      if (layer["op"] != "input") CHECK(layer["out"]["bits"].get<int>() == bits);  // the image stays 8-bit
+    }
+    CHECK(params.find("YQ_MODEL_SHA256 = \"" + checkpoint_sha256 + "\"") != std::string::npos);
   }
 }
 

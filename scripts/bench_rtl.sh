@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# RTL benchmark: the whole YOLOv8 layer program on the RTL engines at full
+# resolution, for several MAC arrays, every layer compared byte for byte with
+# the golden dumps (rtl_tb `make layers`). Makes one run with the compiler
+# (official weights, W<bits>A<bits>), then per array prints the conv cycles,
+# the ideal cycles (MACs / array size), the MAC utilization (their ratio), the
+# element-wise cycles, the total, frames per second at --clock-mhz and the
+# speed-up over the first array. The table also goes to <out>/rtl_bench.tsv.
+#
+#   scripts/bench_rtl.sh [--imgsz 640] [--arrays "8x8 16x16"] [--bits 8]
+#                        [--model PT] [--calib DIR] [--golden-image IMAGE]
+#                        [--clock-mhz 200] [--chain] [--out runs/bench-rtl]
+# defaults: ../shared/models/yolov8n/yolov8n.pt, calibration on
+# ../shared/data/coco8, golden dumps of ../shared/data/samples/bus.jpg.
+# --chain runs the program from the image on the RTL's own outputs.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+imgsz=640
+arrays="8x8 16x16"
+bits=8
+model=$repo/../shared/models/yolov8n/yolov8n.pt
+calib=$repo/../shared/data/coco8
+golden_image=$repo/../shared/data/samples/bus.jpg
+clock_mhz=200
+chain=
+out=$repo/runs/bench-rtl
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --imgsz) imgsz=$2; shift 2 ;;
+    --arrays) arrays=$2; shift 2 ;;
+    --bits) bits=$2; shift 2 ;;
+    --model) model=$2; shift 2 ;;
+    --calib) calib=$2; shift 2 ;;
+    --golden-image) golden_image=$2; shift 2 ;;
+    --clock-mhz) clock_mhz=$2; shift 2 ;;
+    --chain) chain=1; shift ;;
+    --out) out=$2; shift 2 ;;
+    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "bench_rtl: unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+for f in "$model" "$calib" "$golden_image"; do
+  [[ -e "$f" ]] || { echo "bench_rtl: $f not found (see --help for the options)" >&2; exit 2; }
+done
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+run="$out/yolov8n-$imgsz-w$bits"
+
+tsv="$out/rtl_bench.tsv"
+printf 'array\tconv_cycles\tideal_cycles\tmac_utilization\teltwise_cycles\ttotal_cycles\tfps_at_%sMHz\tspeedup\tsim_seconds\n' \
+  "$clock_mhz" >"$tsv"
+first_total=
+make_run=(IMGSZ="$imgsz" BITS="$bits" MODEL="$(realpath "$model")" CALIB="$(realpath "$calib")"
+          GOLDEN_IMAGE="$(realpath "$golden_image")")
+for array in $arrays; do
+  log="$out/layers-$array.log"
+  echo "== $array: make -C rtl_tb layers RUN=$run ARRAY=$array${chain:+ CHAIN=1} (log: $log)"
+  status=0
+  make --no-print-directory -C "$repo/rtl_tb" layers RUN="$run" ARRAY="$array" ${chain:+CHAIN=1} "${make_run[@]}" \
+    >"$log" 2>&1 || status=$?
+  grep -v '^LAYER ' "$log" | sed 's/^/   /'
+  [[ $status -eq 0 ]] || { echo "bench_rtl: $array failed (status $status), see $log" >&2; exit 1; }
+  make_run=()  # the run is made once
+  read -r conv_cycles macs < <(sed -n 's/^TOTAL conv: [0-9]* layers, \([0-9]*\) cycles, \([0-9]*\) MACs.*/\1 \2/p' "$log")
+  eltwise_cycles=$(sed -n 's/^TOTAL eltwise: [0-9]* layers, \([0-9]*\) cycles.*/\1/p' "$log")
+  total=$(sed -n 's/^TOTAL \([0-9]*\) cycles$/\1/p' "$log")
+  sim_seconds=$(sed -n 's/^LAYERS time \([0-9.]*\) s.*/\1/p' "$log")
+  first_total=${first_total:-$total}
+  awk -v a="$array" -v cc="$conv_cycles" -v m="$macs" -v ec="$eltwise_cycles" -v t="$total" -v f="$first_total" \
+      -v mhz="$clock_mhz" -v s="$sim_seconds" 'BEGIN {
+    split(a, rc, "x"); ideal = m / (rc[1] * rc[2]);
+    printf "%s\t%d\t%d\t%.2f%%\t%d\t%d\t%.2f\t%.2f\t%s\n", a, cc, ideal, 100 * ideal / cc, ec, t, mhz * 1e6 / t, f / t, s
+  }' >>"$tsv"
+done
+echo
+echo "YOLOv8n W${bits}A${bits} at ${imgsz}x${imgsz}, every layer bit-exact (run: $run)"
+column -t -s $'\t' "$tsv"

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# FPGA resource estimate of the RTL engines for one emitted model: yosys
+# `synth_xilinx -family <family>` of rtl/yq_conv_engine.v (ROWS x COLS MAC
+# array) and rtl/yq_eltwise_engine.v, with every width and descriptor field
+# position taken from the run's stage_7/yq_params.vh, then `stat`. Prints
+# DSP48, LUT, FF, BRAM and CARRY4 per engine, and the block RAM the emitted
+# memories would need if held on chip (RAMB36 tiles of the best aspect ratio;
+# the feature-map memory is the peak live size of the program).
+#
+#   scripts/synth_estimate.sh RUN [ARRAY] [FAMILY]
+#     RUN     a `yq-hw run --out` folder with stage_7 (e.g. runs/v8n640)
+#     ARRAY   ROWSxCOLS of the conv engine's MAC array, default 16x16
+#     FAMILY  synth_xilinx -family, default xc7
+# Logs and yosys `stat -json` output go to RUN/synth/.
+set -euo pipefail
+if [[ $# -lt 1 || $# -gt 3 ]]; then
+  sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+  exit 2
+fi
+repo=$(cd "$(dirname "$0")/.." && pwd)
+run=$(cd "$1" && pwd)
+array=${2:-16x16}
+family=${3:-xc7}
+yosys=${YOSYS:-yosys}
+params="$run/stage_7/yq_params.vh"
+[[ -f "$params" ]] || { echo "synth_estimate: missing $params (run yq-hw run --through stage_7 first)" >&2; exit 2; }
+[[ "$array" =~ ^([1-9][0-9]*)x([1-9][0-9]*)$ ]] || { echo "synth_estimate: ARRAY must be <rows>x<cols>, not $array" >&2; exit 2; }
+rows=${BASH_REMATCH[1]}
+cols=${BASH_REMATCH[2]}
+command -v "$yosys" >/dev/null || { echo "synth_estimate: $yosys not found (apt-get install yosys)" >&2; exit 2; }
+
+# The value of localparam NAME in yq_params.vh.
+param() {
+  local value
+  value=$(sed -n "s/^localparam integer $1 = \(-\{0,1\}[0-9]*\);.*/\1/p" "$params")
+  [[ -n "$value" ]] || { echo "synth_estimate: $1 not in $params" >&2; exit 2; }
+  echo "$value"
+}
+
+# chparam arguments of an engine: widths, then each descriptor field position
+# <FIELD>_LSB the module declares (YQ_PROG_<FIELD>_LSB or YQ_LUTDIR_<FIELD>_LSB)
+# and each op code OP_<NAME> (YQ_OP_<NAME>).
+engine_params() {
+  local module=$1 source=$2 name field args=""
+  for name in $(sed -n 's/^ *parameter \([A-Z0-9_]*\) *=.*/\1/p' "$source"); do
+    case $name in
+      LUTDIR_*_LSB) field="YQ_${name}" ;;
+      *_LSB) field="YQ_PROG_${name}" ;;
+      OP_*) field="YQ_${name}" ;;
+      *) continue ;;
+    esac
+    args+=" -set $name $(param "$field")"
+  done
+  case $module in
+    yq_conv_engine)
+      args+=" -set ROWS $rows -set COLS $cols -set A_W $(param YQ_FMAP_WIDTH) -set W_W $(param YQ_WEIGHT_WIDTH)"
+      args+=" -set ACC_W $(param YQ_BIAS_WIDTH) -set MULT_W $(param YQ_MULT_BITS) -set SHIFT_W $(param YQ_SHIFT_BITS)"
+      args+=" -set PRE_W $(param YQ_ACT_BITS) -set LUT_W $(param YQ_LUT_WIDTH)"
+      args+=" -set DESC_W $(param YQ_PROGRAM_WIDTH) -set LUTDIR_W $(param YQ_LUT_DIR_WIDTH)" ;;
+    yq_eltwise_engine)
+      args+=" -set A_W $(param YQ_FMAP_WIDTH) -set MULT_W $(param YQ_MULT_BITS) -set SHIFT_W $(param YQ_SHIFT_BITS)"
+      args+=" -set DESC_W $(param YQ_PROGRAM_WIDTH)" ;;
+  esac
+  echo "$args"
+}
+
+out="$run/synth"
+mkdir -p "$out"
+summarize() {  # stat -json file -> "DSP LUT FF BRAM36 CARRY4"
+  python3 - "$1" <<'PY'
+import json, sys
+cells = json.load(open(sys.argv[1]))["design"]["num_cells_by_type"]
+count = lambda prefixes: sum(n for t, n in cells.items() if t.startswith(prefixes))
+dsp = count(("DSP48",))
+lut = count(("LUT",))
+ff = count(("FD",))
+bram = count(("RAMB36",)) + count(("RAMB18",)) / 2
+carry = count(("CARRY",))
+print(f"{dsp} {lut} {ff} {bram:g} {carry}")
+PY
+}
+
+printf '%-20s %-8s %7s %8s %8s %7s %7s %8s\n' engine array DSP48 LUT FF BRAM36 CARRY4 seconds
+for module in yq_conv_engine yq_eltwise_engine; do
+  tag=$module
+  [[ $module == yq_conv_engine ]] && tag="${module}_${rows}x${cols}"
+  start=$(date +%s)
+  "$yosys" -q -l "$out/$tag.log" -p "
+    read_verilog $repo/rtl/*.v
+    chparam $(engine_params "$module" "$repo/rtl/$module.v") $module
+    synth_xilinx -family $family -top $module -flatten
+    tee -q -o $out/$tag.stat.json stat -json
+    tee -q -o $out/$tag.stat.txt stat" >/dev/null
+  read -r dsp lut ff bram carry <<<"$(summarize "$out/$tag.stat.json")"
+  printf '%-20s %-8s %7s %8s %8s %7s %7s %8s\n' "$module" \
+    "$([[ $module == yq_conv_engine ]] && echo "${rows}x${cols}" || echo -)" "$dsp" "$lut" "$ff" "$bram" "$carry" \
+    "$(( $(date +%s) - start ))"
+done
+
+echo
+echo "On-chip memories of this model, if held in block RAM (RAMB36 = 36 Kbit, best aspect ratio):"
+printf '%-10s %7s %10s %12s %8s\n' memory width depth bits RAMB36
+for memory in PROGRAM LUT_DIR WEIGHT BIAS REQUANT LUT FMAP; do
+  width=$(param "YQ_${memory}_WIDTH")
+  depth=$(param "YQ_${memory}_DEPTH")
+  python3 - "$memory" "$width" "$depth" <<'PY'
+import sys
+name, width, depth = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+# RAMB36E1 aspect ratios: (depth, width)
+shapes = [(32768, 1), (16384, 2), (8192, 4), (4096, 9), (2048, 18), (1024, 36), (512, 72)]
+tiles = min(-(-depth // d) * -(-width // w) for d, w in shapes)
+print(f"{name.lower():<10} {width:>7} {depth:>10} {width * depth:>12} {tiles:>8}")
+PY
+done
+echo "(xc7 parts hold 50 to 1,470 RAMB36; a feature-map memory beyond that lives off chip)"
+echo "yosys logs and stat: $out/"
