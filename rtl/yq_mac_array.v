@@ -62,32 +62,33 @@ module yq_mac_array #(
         end
     end
 
-    genvar r, c;
-    generate
-        for (r = 0; r < ROWS; r = r + 1) begin : g_row
-            for (c = 0; c < COLS; c = c + 1) begin : g_col
-                wire signed [A_W-1:0]    a = a_vec[r*A_W +: A_W];
-                wire signed [W_W-1:0]    w = w_vec[c*W_W +: W_W];
-                wire signed [ACC_W-1:0]  bias = bias1[c*ACC_W +: ACC_W];
+    // One always block per stage over flat registers (cell i = r*COLS + c):
+    // the cells then cost the simulator nothing in cycles without terms.
+    reg  [ROWS*COLS*PROD_W-1:0] prod1;   // stage 1: products
+    reg  [ROWS*COLS*ACC_W-1:0]  acc;     // stage 2: sums
+    integer r, c, i;
 
-                // Stage 1: product.
-                reg  signed [PROD_W-1:0] prod1;
-
-                always @(posedge clk) begin
-                    prod1 <= a * w;
+    // Stage 1: product (the DSP multiplier register, enabled by in_valid).
+    always @(posedge clk) begin
+        if (in_valid) begin
+            for (r = 0; r < ROWS; r = r + 1) begin
+                for (c = 0; c < COLS; c = c + 1) begin
+                    prod1[(r*COLS + c)*PROD_W +: PROD_W] <=
+                        $signed(a_vec[r*A_W +: A_W]) * $signed(w_vec[c*W_W +: W_W]);
                 end
-
-                // Stage 2: accumulate (product sign-extended to ACC_W).
-                wire signed [ACC_W-1:0] prod_ext =
-                    {{(ACC_W - PROD_W + 1){prod1[PROD_W-1]}}, prod1[PROD_W-2:0]};
-                reg  signed [ACC_W-1:0] acc;
-
-                always @(posedge clk) begin
-                    if (v1) acc <= (first1 ? bias : acc) + prod_ext;
-                end
-
-                assign acc_out[(r*COLS + c)*ACC_W +: ACC_W] = acc;
             end
         end
-    endgenerate
+    end
+
+    // Stage 2: accumulate (product sign-extended to ACC_W).
+    always @(posedge clk) begin
+        if (v1) begin
+            for (i = 0; i < ROWS*COLS; i = i + 1) begin
+                acc[i*ACC_W +: ACC_W] <= (first1 ? bias1[(i % COLS)*ACC_W +: ACC_W] : acc[i*ACC_W +: ACC_W])
+                                         + {{(ACC_W - PROD_W + 1){prod1[i*PROD_W + PROD_W - 1]}}, prod1[i*PROD_W +: PROD_W - 1]};
+            end
+        end
+    end
+
+    assign acc_out = acc;
 endmodule
