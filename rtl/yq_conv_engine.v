@@ -52,7 +52,7 @@
 // pre-activation code), LUT_W (table word), DESC_W, LUTDIR_W; the *_LSB
 // parameters are the descriptor and LUT directory field positions (pass
 // yq_params.vh's YQ_PROG_*_LSB and YQ_LUTDIR_*_LSB; the defaults are format
-// version 1). Field widths are those of format version 1.
+// version 2). Field widths are those of format version 2.
 module yq_conv_engine #(
     parameter ROWS     = 4,
     parameter COLS     = 4,

@@ -28,7 +28,7 @@
 //
 // Parameters: A_W (feature-map word), MULT_W, SHIFT_W (requant word), DESC_W;
 // *_LSB: descriptor field positions (yq_params.vh's YQ_PROG_*_LSB; defaults:
-// format version 1; input k and in_base k follow INPUT0 and IN_BASE0 at 16k
+// format version 2; input k and in_base k follow INPUT0 and IN_BASE0 at 16k
 // and 32k bits); OP_*: the op codes (YQ_OP_*).
 module yq_eltwise_engine #(
     parameter A_W     = 8,

@@ -49,6 +49,8 @@ FIELDS += [("INPUT%d" % k, 288 + 16 * k, 16) for k in range(8)]
 FIELDS += [("OUT_BASE", 416, 32)]
 FIELDS += [("IN_BASE%d" % k, 448 + 32 * k, 32) for k in range(8)]
 FIELDS += [("WEIGHT_BASE", 704, 32), ("BIAS_BASE", 736, 32), ("REQUANT_BASE", 768, 32)]
+FIELDS += [("VIEW", 800, 8)]  # 0: every random layer is computed
+PROGRAM_WIDTH = 808
 LUTDIR_FIELDS = [("BASE", 0, 32), ("DEPTH", 32, 32), ("KIND", 64, 8), ("INDEX_BITS", 72, 8),
                  ("KNOT_BITS", 80, 8), ("VALUE_BITS", 88, 8)]
 
@@ -307,7 +309,7 @@ def main():
             value = f.get(name, 0)
             assert 0 <= value < (1 << width), (node.name, name, value)
             word |= value << lsb
-        program.append(hexword(word, 800))
+        program.append(hexword(word, PROGRAM_WIDTH))
 
     stage7 = os.path.join(args.out, "stage_7")
     golden = os.path.join(args.out, "stage_8", "golden")
@@ -333,8 +335,8 @@ def main():
     write_lines(os.path.join(stage7, "lut_mem.hex"), [hexword(v, LUT_WIDTH) for v in luts])
 
     vh = ["// yq_params.vh of a random layer program (rtl_tb/gen_random_layers.py, profile %s)." % args.profile,
-          "localparam integer YQ_FORMAT_VERSION = 1;"]
-    widths = dict(PROGRAM=800, LUT_DIR=96, WEIGHT=prof["weight"], BIAS=prof["acc"], REQUANT=MULT_BITS + SHIFT_BITS,
+          "localparam integer YQ_FORMAT_VERSION = 2;"]
+    widths = dict(PROGRAM=PROGRAM_WIDTH, LUT_DIR=96, WEIGHT=prof["weight"], BIAS=prof["acc"], REQUANT=MULT_BITS + SHIFT_BITS,
                   LUT=LUT_WIDTH, FMAP=prof["fmap"])
     files = dict(PROGRAM="program.hex", LUT_DIR="lut_dir.hex", WEIGHT="weight_mem.hex", BIAS="bias_mem.hex",
                  REQUANT="requant_mem.hex", LUT="lut_mem.hex")

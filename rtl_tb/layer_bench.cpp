@@ -14,6 +14,9 @@
 //   MISMATCH layer <name> channel c y x expected E got G
 // and the bench exits 1. Each layer prints its cycles (start to done); a
 // convolution also its MAC utilization = useful MACs / (cycles * ROWS * COLS).
+// A view layer (descriptor field view = 1: a slice, or a concat whose inputs
+// were written in place) runs nothing; its region must already hold its
+// output once its inputs are there, which checks the compiler's addresses.
 // The end prints the totals and
 //   LAYERS PASS: N layers bit-exact
 // Every file is checked to exist before the simulation starts.
@@ -159,7 +162,7 @@ int main(int argc, char** argv) {
   auto field = [&](const Layer& layer, const std::string& name) {
     return static_cast<long long>(layer.desc.field(param("YQ_PROG_" + name + "_LSB"), param("YQ_PROG_" + name + "_WIDTH")));
   };
-  if (param("YQ_FORMAT_VERSION") != 1) die("emission format version is not 1");
+  if (param("YQ_FORMAT_VERSION") != 2) die("emission format version is not 2 (docs/ARTIFACTS.md)");
   const int fmap_bits = param("YQ_FMAP_WIDTH");
 
   // Layers: descriptors (program.hex) and names (manifest.json).
@@ -265,7 +268,7 @@ int main(int argc, char** argv) {
     if (it == golden.end() || !fs::is_regular_file(it->second.file)) die("no golden image tensor " + layers.at(0).name);
     load(it->second, field(layers.at(0), "OUT_BASE"));
   }
-  long long conv_cycles = 0, total_macs = 0, other_cycles = 0, other_codes = 0;
+  long long conv_cycles = 0, total_macs = 0, other_cycles = 0, other_codes = 0, views = 0;
   std::map<std::string, int> passed_ops;
   int passed = 0;
   for (const Layer* layer_ptr : todo) {
@@ -289,19 +292,23 @@ int main(int argc, char** argv) {
            static_cast<long long>(layer.desc.field(param("YQ_PROG_IN_BASE0_LSB") + 32 * static_cast<int>(k), 32)));
     }
 
-    // Run.
-    top->node = static_cast<std::uint32_t>(layer.node);
-    top->start = 1;
-    tick();
-    top->start = 0;
-    const long long begin = cycle;
-    while (!top->done) {
+    // Run (a view only names words its inputs' producers wrote: nothing to run).
+    const bool view = field(layer, "VIEW") != 0;
+    long long cycles = 0, written = out_size;
+    if (!view) {
+      top->node = static_cast<std::uint32_t>(layer.node);
+      top->start = 1;
       tick();
-      if (cycle - begin > kTimeoutCycles) die("layer " + layer.name + ": no done after " + std::to_string(kTimeoutCycles) + " cycles");
+      top->start = 0;
+      const long long begin = cycle;
+      while (!top->done) {
+        tick();
+        if (cycle - begin > kTimeoutCycles) die("layer " + layer.name + ": no done after " + std::to_string(kTimeoutCycles) + " cycles");
+      }
+      cycles = cycle - begin + 1;
+      if (top->error) die("layer " + layer.name + ": the engine reports a descriptor it cannot execute");
+      written = top->wr_words;
     }
-    const long long cycles = cycle - begin + 1;
-    if (top->error) die("layer " + layer.name + ": the engine reports a descriptor it cannot execute");
-    const long long written = top->wr_words;
 
     // Compare.
     const auto expected = read_codes(out_t.file, out_t.bits);
@@ -334,6 +341,10 @@ int main(int argc, char** argv) {
                   macs, util);
       conv_cycles += cycles;
       total_macs += macs;
+    } else if (view) {
+      std::printf("LAYER %-18s %-8s %zu in    %4lldx%-3lldx%-3lld -> %4lldx%-3lldx%-3lld view (no cycles)\n",
+                  layer.name.c_str(), layer.op.c_str(), inputs.size(), in_c, in_h, in_w, out_c, out_h, out_w);
+      ++views;
     } else {
       std::printf("LAYER %-18s %-8s %zu in    %4lldx%-3lldx%-3lld -> %4lldx%-3lldx%-3lld cycles %9lld  codes %9lld\n",
                   layer.name.c_str(), layer.op.c_str(), inputs.size(), in_c, in_h, in_w, out_c, out_h, out_w, cycles,
@@ -350,10 +361,11 @@ int main(int argc, char** argv) {
                 passed_ops["conv"], conv_cycles, total_macs, kRows, kCols,
                 100.0 * static_cast<double>(total_macs) / (static_cast<double>(conv_cycles) * kRows * kCols));
   }
-  if (passed - passed_ops["conv"] > 0) {
-    std::printf("TOTAL eltwise: %d layers, %lld cycles, %lld codes\n", passed - passed_ops["conv"], other_cycles,
-                other_codes);
+  if (passed - passed_ops["conv"] - views > 0) {
+    std::printf("TOTAL eltwise: %lld layers, %lld cycles, %lld codes\n", passed - passed_ops["conv"] - views,
+                other_cycles, other_codes);
   }
+  if (views > 0) std::printf("TOTAL views: %lld layers, no cycles (their words are written by their inputs)\n", views);
   std::string kinds;
   for (const auto& [op, count] : passed_ops) {
     if (count) kinds += (kinds.empty() ? "" : ", ") + std::to_string(count) + " " + op;

@@ -21,13 +21,14 @@ std::string source_model_sha256(const StageContext& context) {
 
 void print_summary(const nlohmann::json& summary, const std::filesystem::path& folder) {
   const nlohmann::json& memories = summary["memories"];
-  std::printf("         %zu files, %lld bytes; %lld descriptors, %lld weights x %d b, %lld biases x %d b, "
-              "%lld feature-map words -> %s\n",
+  const nlohmann::json& fmap = summary["feature_maps"];
+  std::printf("         %zu files, %lld bytes; %lld descriptors, %lld weights x %d b, %lld biases x %d b -> %s\n",
               summary["files"].get<size_t>(), summary["bytes"].get<long long>(),
               memories["program"]["depth"].get<long long>(), memories["weight"]["depth"].get<long long>(),
               memories["weight"]["width"].get<int>(), memories["bias"]["depth"].get<long long>(),
-              memories["bias"]["width"].get<int>(), memories["fmap"]["depth"].get<long long>(),
-              folder.string().c_str());
+              memories["bias"]["width"].get<int>(), folder.string().c_str());
+  std::printf("         feature maps: %lld words at the peak (all outputs: %lld), %lld layers are views\n",
+              fmap["depth"].get<long long>(), fmap["sum_of_outputs"].get<long long>(), fmap["views"].get<long long>());
 }
 
 }  // namespace

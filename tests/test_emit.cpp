@@ -125,7 +125,7 @@ TEST_CASE("emit: stage_7 twice gives byte-identical trees, the --emit copy too, 
   const test::CliResult again =
       test::run_cli(arguments + " --out " + run.string() + " --emit " + copy.string(), run.parent_path());
   REQUIRE_MESSAGE(again.exit_code == 0, again.err);
-  CHECK(std::count(again.out.begin(), again.out.end(), '\n') == 3);  // title, the stage's one line, done
+  CHECK(std::count(again.out.begin(), again.out.end(), '\n') == 4);  // title, memories, feature maps, done
   CHECK(tree_hashes(emitted) == first);
   CHECK(tree_hashes(copy) == first);
 
@@ -196,7 +196,7 @@ TEST_CASE("emit: weights, biases, requant words and tables read back exactly") {
   }
 }
 
-TEST_CASE("emit: the layer program decodes back to the graph's shapes and a contiguous feature-map layout") {
+TEST_CASE("emit: the layer program decodes back to the graph's shapes and the planned feature-map layout") {
   const fs::path run = emit_run("program"), emitted = run / "stage_7";
   const QuantModel model = load_quant_model(run / "stage_6");
   const nlohmann::json manifest = read_json_file(emitted / "manifest.json");
@@ -214,7 +214,15 @@ TEST_CASE("emit: the layer program decodes back to the graph's shapes and a cont
     CHECK(d["out_h"] == shapes[i].height);
     CHECK(d["out_w"] == shapes[i].width);
     CHECK(d["out_bits"] == model.nodes[i].out.bits);
-    CHECK(d["out_base"] == next_base);
+    const std::int64_t fmap_depth = manifest["memories"]["fmap"]["depth"].get<std::int64_t>();
+    CHECK(d["out_base"] + d["out_c"] * d["out_h"] * d["out_w"] <= fmap_depth);
+    CHECK(manifest["layers"][i]["fmap_base"] == d["out_base"]);
+    CHECK(manifest["layers"][i]["view"] == (d["view"] == 1));
+    if (node.op == OpKind::Slice) {  // always a view of its source's channels
+      CHECK(d["view"] == 1);
+      CHECK(d["out_base"] == d["in_base0"] + node.channel_begin * d["in_h"] * d["in_w"]);
+    }
+    if (node.op != OpKind::Slice && node.op != OpKind::Concat) CHECK(d["view"] == 0);
     next_base += d["out_c"] * d["out_h"] * d["out_w"];
     REQUIRE(d["num_inputs"] == static_cast<std::int64_t>(node.inputs.size()));
     for (int k = 0; k < kProgramMaxInputs; ++k) {
@@ -243,7 +251,8 @@ TEST_CASE("emit: the layer program decodes back to the graph's shapes and a cont
     }
     if (node.op == OpKind::Slice) CHECK(d["channel_begin"] == node.channel_begin);
   }
-  CHECK(next_base == manifest["memories"]["fmap"]["depth"].get<std::int64_t>());
+  CHECK(next_base == manifest["feature_maps"]["sum_of_outputs"].get<std::int64_t>());
+  CHECK(manifest["memories"]["fmap"]["depth"].get<std::int64_t>() < next_base);  // regions are reused
   for (size_t l = 0; l < model.graph.levels.size(); ++l) {
     const DetectLevel& level = model.graph.levels[l];
     CHECK(program[level.box_node]["head"] == static_cast<int>(HeadOutput::Box));

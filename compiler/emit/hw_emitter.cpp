@@ -5,6 +5,7 @@
 // SHA-256 for the manifest.
 #include "compiler/emit/hw_emitter.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <nlohmann/json.hpp>
 
@@ -23,7 +24,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int kArtifactFormatVersion = 1;
+constexpr int kArtifactFormatVersion = 2;
 
 // Writes files into the emission folder and records each one for the manifest.
 class EmissionWriter {
@@ -245,6 +246,7 @@ nlohmann::json layers_json(const QuantModel& model, const MemoryMap& map) {
                             {"shape", {place.shape.channels, place.shape.height, place.shape.width}},
                             {"out", format_json(model.nodes[i].out)},
                             {"fmap_base", place.fmap_base},
+                            {"view", place.view},
                             {"weight_base", place.weight_base},
                             {"bias_base", place.bias_base},
                             {"requant_base", place.requant_base}};
@@ -280,6 +282,11 @@ nlohmann::json luts_json(const QuantModel& model, const std::vector<PackedWord>&
   return luts;
 }
 
+nlohmann::json feature_map_json(const MemoryMap& map) {
+  const auto views = std::count_if(map.nodes.begin(), map.nodes.end(), [](const NodePlacement& p) { return p.view; });
+  return {{"depth", map.fmap_depth}, {"sum_of_outputs", map.fmap_total_words}, {"views", views}};
+}
+
 nlohmann::json manifest_json(const QuantModel& model, const EmitOptions& options, const WordWidths& widths,
                              const MemoryMap& map, const std::vector<PackedWord>& directory,
                              const std::vector<Memory>& memories) {
@@ -308,6 +315,7 @@ nlohmann::json manifest_json(const QuantModel& model, const EmitOptions& options
             {"multiplier_bits", model.settings.multiplier_bits},
             {"head", model.settings.head}}},
           {"memories", memory_json},
+          {"feature_maps", feature_map_json(map)},
           {"layers", layers_json(model, map)},
           {"luts", luts_json(model, directory)}};
 }
@@ -358,7 +366,8 @@ nlohmann::json emission_summary(const nlohmann::json& manifest) {
   for (const nlohmann::json& entry : manifest.at("files")) bytes += entry.at("bytes").get<std::int64_t>();
   return {{"files", manifest.at("files").size()},
           {"bytes", bytes},
-          {"memories", manifest.at("memories")}};
+          {"memories", manifest.at("memories")},
+          {"feature_maps", manifest.at("feature_maps")}};
 }
 
 }  // namespace yq

@@ -1,6 +1,7 @@
 // Memory planning, descriptor packing and the LUT directory
-// (compiler/emit/layer_program.hpp). Planning walks the nodes once, giving
-// each the next free words of every memory it uses; descriptors and
+// (compiler/emit/layer_program.hpp). Planning gives every node the next
+// free words of the weight, bias and requant memories it uses, and its
+// feature-map words from compiler/emit/fmap_plan.hpp; descriptors and
 // directory entries are filled field by field from the graph, the shapes,
 // the quantized model and that plan.
 #include "compiler/emit/layer_program.hpp"
@@ -10,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "compiler/emit/fmap_plan.hpp"
 #include "compiler/quant/quant_model.hpp"
 #include "compiler/quant/quantizer.hpp"
 #include "compiler/util/error.hpp"
@@ -33,6 +35,7 @@ std::vector<WordField> program_fields() {
   fields.push_back({"out_base", 32});
   for (int k = 0; k < kProgramMaxInputs; ++k) fields.push_back({"in_base" + std::to_string(k), 32});
   for (const char* name : {"weight_base", "bias_base", "requant_base"}) fields.push_back({name, 32});
+  fields.push_back({"view", 8});
   return fields;
 }
 
@@ -51,6 +54,24 @@ std::int64_t take(std::int64_t& next, std::int64_t count) {
   const std::int64_t base = next;
   next += count;
   return base;
+}
+
+// Per node: a concat whose every input keeps its codes (identity requant into
+// an output at least as wide), so it may be a view of its inputs.
+std::vector<bool> concats_passing_inputs(const QuantModel& model) {
+  std::vector<bool> passes(model.graph.nodes.size(), false);
+  for (size_t i = 0; i < model.graph.nodes.size(); ++i) {
+    const Node& node = model.graph.nodes[i];
+    if (node.op != OpKind::Concat) continue;
+    passes[i] = true;
+    for (size_t k = 0; k < node.inputs.size(); ++k) {
+      const Requant& r = model.nodes[i].input_requant.at(k);
+      const bool identity = r.shift < 63 && r.multiplier == (std::int64_t{1} << r.shift);
+      passes[i] = passes[i] && identity && model.nodes[node.inputs[k]].out.bits <= model.nodes[i].out.bits &&
+                  model.nodes[node.inputs[k]].out.zero == model.nodes[i].out.zero;
+    }
+  }
+  return passes;
 }
 
 std::int64_t or_none(std::int64_t value, int width) { return value < 0 ? all_ones(width) : value; }
@@ -141,6 +162,7 @@ PackedWord descriptor(const QuantModel& model, const MemoryMap& map, int index) 
   word["weight_base"] = or_none(place.weight_base, 32);
   word["bias_base"] = or_none(place.bias_base, 32);
   word["requant_base"] = or_none(place.requant_base, 32);
+  word["view"] = place.view ? 1 : 0;
   return word;
 }
 
@@ -181,12 +203,16 @@ LutKind lut_kind(const std::string& name) {
 
 MemoryMap plan_memories(const QuantModel& model, int image_size) {
   const std::vector<TensorShape> shapes = infer_shapes(model.graph, image_size);
+  const FmapPlan fmap = plan_feature_maps(model.graph, shapes, concats_passing_inputs(model));
   MemoryMap map;
+  map.fmap_depth = fmap.depth;
+  map.fmap_total_words = fmap.total_words;
   for (size_t i = 0; i < model.graph.nodes.size(); ++i) {
     const Node& node = model.graph.nodes[i];
     NodePlacement place;
     place.shape = shapes[i];
-    place.fmap_base = take(map.fmap_depth, std::int64_t{shapes[i].channels} * shapes[i].height * shapes[i].width);
+    place.fmap_base = fmap.base[i];
+    place.view = fmap.view[i];
     if (node.op == OpKind::Conv) {
       place.weight_count = static_cast<std::int64_t>(model.nodes[i].conv.weights.size());
       place.weight_base = take(map.weight_depth, place.weight_count);

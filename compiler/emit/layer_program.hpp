@@ -2,9 +2,10 @@
 // in its memories, and the layer program that drives it.
 //
 // Memory map (every address is a word address; docs/ARTIFACTS.md):
-//   feature maps  each node's output is its own contiguous region, NCHW, one
-//                 code per word, regions in node order from address 0 (the
-//                 input image first);
+//   feature maps  each node's output is a contiguous region, NCHW, one code
+//                 per word, placed by compiler/emit/fmap_plan.hpp (slices and
+//                 pass-through concats are views of their inputs' words;
+//                 regions of dead tensors are reused);
 //   weights       each convolution's codes, [out][in][ky][kx], one per word,
 //                 convolutions in node order;
 //   biases        one accumulator-wide word per output channel, same order;
@@ -16,7 +17,7 @@
 // the LUT directory one word per table (lut_directory_layout()); both are
 // fixed-layout PackedWords whose field positions the Verilog header repeats.
 //
-// Descriptor, 800 bits, fields from bit 0 up (all unsigned but pad_code;
+// Descriptor, 808 bits, fields from bit 0 up (all unsigned but pad_code;
 // "none" is all ones):
 //   [95:0]    8 bits each: op, num_inputs, kernel, stride, pad, in_bits,
 //             out_bits, pre_bits, weight_bits, acc_bits, head, head_level
@@ -25,6 +26,7 @@
 //             out_w, input0..input7
 //   [799:416] 32 bits each: out_base, in_base0..in_base7, weight_base,
 //             bias_base, requant_base
+//   [807:800] view: 1 when the output is a view of its inputs' words (no work)
 // LUT directory entry, 96 bits: base[31:0], depth[63:32], kind[71:64],
 // index_bits[79:72], knot_bits[87:80], value_bits[95:88].
 // Requant word, MULT + 6 bits: multiplier[MULT-1:0], shift[MULT+5:MULT].
@@ -55,6 +57,7 @@ LutKind lut_kind(const std::string& name);  // "silu" | "sigmoid" | "exp"; throw
 struct NodePlacement {
   TensorShape shape;
   std::int64_t fmap_base = 0;
+  bool view = false;  // the output is a view of its inputs' words: no work at run time
   std::int64_t weight_base = -1, weight_count = 0;
   std::int64_t bias_base = -1, bias_count = 0;
   std::int64_t requant_base = -1, requant_count = 0;
@@ -63,6 +66,7 @@ struct NodePlacement {
 struct MemoryMap {
   std::vector<NodePlacement> nodes;     // indexed like graph.nodes
   std::vector<std::int64_t> lut_bases;  // indexed like QuantModel::luts
+  std::int64_t fmap_total_words = 0;    // every node's output summed (fmap_depth without views and reuse)
   std::int64_t fmap_depth = 0, weight_depth = 0, bias_depth = 0, requant_depth = 0, lut_depth = 0;
 };
 

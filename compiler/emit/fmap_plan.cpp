@@ -1,0 +1,174 @@
+// Feature-map planning (compiler/emit/fmap_plan.hpp): views by union-find
+// with offsets, group lifetimes, first-fit addresses.
+#include "compiler/emit/fmap_plan.hpp"
+
+#include <algorithm>
+#include <numeric>
+
+namespace yq {
+
+namespace {
+
+std::int64_t words_of(const TensorShape& shape) {
+  return std::int64_t{shape.channels} * shape.height * shape.width;
+}
+
+// Nodes joined by views; offset[i] is node i's first word relative to its parent's.
+class ViewGroups {
+ public:
+  explicit ViewGroups(size_t count) : parent_(count), offset_(count, 0) {
+    std::iota(parent_.begin(), parent_.end(), 0);
+  }
+
+  int root(int node) {
+    if (parent_[node] == node) return node;
+    const int parent = parent_[node];
+    const int top = root(parent);
+    offset_[node] += offset_[parent];  // the parent's offset is now relative to top
+    parent_[node] = top;
+    return top;
+  }
+
+  // Word offset of `node` within its group (relative to the root).
+  std::int64_t offset(int node) {
+    root(node);
+    return offset_[node];
+  }
+
+  // Places `part` at `offset` words after `whole`; false when they are
+  // already grouped at another distance.
+  bool place(int part, int whole, std::int64_t offset) {
+    const int part_root = root(part), whole_root = root(whole);
+    const std::int64_t wanted = offset_[whole] + offset - offset_[part];  // part_root relative to whole_root
+    if (part_root == whole_root) return wanted == 0;
+    parent_[part_root] = whole_root;
+    offset_[part_root] = wanted;
+    return true;
+  }
+
+ private:
+  std::vector<int> parent_;
+  std::vector<std::int64_t> offset_;
+};
+
+// Whether the written (non-view) members of a group occupy disjoint words:
+// views only name words their members write.
+bool writers_are_disjoint(const std::vector<TensorShape>& shapes, const std::vector<bool>& view, ViewGroups& groups,
+                          int group) {
+  std::vector<std::pair<std::int64_t, std::int64_t>> ranges;
+  for (size_t i = 0; i < shapes.size(); ++i) {
+    if (view[i] || groups.root(static_cast<int>(i)) != group) continue;
+    const std::int64_t low = groups.offset(static_cast<int>(i));
+    ranges.emplace_back(low, low + words_of(shapes[i]));
+  }
+  std::sort(ranges.begin(), ranges.end());
+  for (size_t k = 1; k < ranges.size(); ++k) {
+    if (ranges[k].first < ranges[k - 1].second) return false;
+  }
+  return true;
+}
+
+// Slices always, concats where their group allows.
+void find_views(const Graph& graph, const std::vector<TensorShape>& shapes, const std::vector<bool>& concat_passes_inputs,
+                ViewGroups& groups, std::vector<bool>& view) {
+  for (size_t i = 0; i < graph.nodes.size(); ++i) {
+    const Node& node = graph.nodes[i];
+    const int index = static_cast<int>(i);
+    if (node.op == OpKind::Slice) {
+      const TensorShape& source = shapes[node.inputs[0]];
+      groups.place(index, node.inputs[0], std::int64_t{node.channel_begin} * source.height * source.width);
+      view[i] = true;
+    } else if (node.op == OpKind::Concat && concat_passes_inputs[i]) {
+      ViewGroups trial = groups;
+      std::vector<bool> trial_view = view;
+      trial_view[i] = true;
+      bool placed = true;
+      std::int64_t offset = 0;
+      for (int input : node.inputs) {
+        placed = placed && trial.place(input, index, offset);
+        offset += words_of(shapes[input]);
+      }
+      if (placed && writers_are_disjoint(shapes, trial_view, trial, trial.root(index))) {
+        groups = trial;
+        view = trial_view;
+      }
+    }
+  }
+}
+
+// Per node: the last node reading it (the end of the program for detect outputs).
+std::vector<int> last_reads(const Graph& graph) {
+  const int end = static_cast<int>(graph.nodes.size());
+  std::vector<int> last(graph.nodes.size());
+  for (size_t i = 0; i < graph.nodes.size(); ++i) last[i] = static_cast<int>(i);
+  for (size_t i = 0; i < graph.nodes.size(); ++i) {
+    for (int input : graph.nodes[i].inputs) last[input] = std::max(last[input], static_cast<int>(i));
+  }
+  for (const DetectLevel& level : graph.levels) last[level.box_node] = last[level.class_node] = end;
+  return last;
+}
+
+struct GroupSpan {
+  int first = 0, last = 0;       // nodes: lifetime
+  std::int64_t low = 0, high = 0;  // member offsets: [low, high)
+  std::int64_t base = 0;           // address of offset `low`
+};
+
+}  // namespace
+
+FmapPlan plan_feature_maps(const Graph& graph, const std::vector<TensorShape>& shapes,
+                           const std::vector<bool>& concat_passes_inputs) {
+  const size_t count = graph.nodes.size();
+  ViewGroups groups(count);
+  FmapPlan plan;
+  plan.view.assign(count, false);
+  find_views(graph, shapes, concat_passes_inputs, groups, plan.view);
+
+  const std::vector<int> last = last_reads(graph);
+  std::vector<GroupSpan> spans(count);
+  std::vector<int> roots;
+  for (size_t i = 0; i < count; ++i) {
+    const int node = static_cast<int>(i), top = groups.root(node);
+    const std::int64_t low = groups.offset(node), high = low + words_of(shapes[i]);
+    plan.total_words += words_of(shapes[i]);
+    GroupSpan& span = spans[top];
+    if (std::find(roots.begin(), roots.end(), top) == roots.end()) {
+      roots.push_back(top);
+      span = {node, last[i], low, high, 0};
+    }
+    span.first = std::min(span.first, node);
+    span.last = std::max(span.last, last[i]);
+    span.low = std::min(span.low, low);
+    span.high = std::max(span.high, high);
+  }
+  std::stable_sort(roots.begin(), roots.end(), [&](int a, int b) { return spans[a].first < spans[b].first; });
+
+  std::vector<int> placed;
+  for (const int top : roots) {
+    GroupSpan& span = spans[top];
+    const std::int64_t size = span.high - span.low;
+    auto collides = [&](std::int64_t base) {
+      for (const int other : placed) {
+        const GroupSpan& o = spans[other];
+        const bool live = o.last >= span.first;
+        if (live && base < o.base + (o.high - o.low) && o.base < base + size) return true;
+      }
+      return false;
+    };
+    std::vector<std::int64_t> candidates = {0};
+    for (const int other : placed) candidates.push_back(spans[other].base + spans[other].high - spans[other].low);
+    std::sort(candidates.begin(), candidates.end());
+    span.base = *std::find_if(candidates.begin(), candidates.end(), [&](std::int64_t base) { return !collides(base); });
+    plan.depth = std::max(plan.depth, span.base + size);
+    placed.push_back(top);
+  }
+
+  plan.base.resize(count);
+  for (size_t i = 0; i < count; ++i) {
+    const int node = static_cast<int>(i), top = groups.root(node);
+    plan.base[i] = spans[top].base + groups.offset(node) - spans[top].low;
+  }
+  return plan;
+}
+
+}  // namespace yq

@@ -1,0 +1,37 @@
+// Feature-map planning: the word address of every node's output in the
+// accelerator's feature-map memory (NCHW, one code per word).
+//
+//  1. Views. A slice is a view of its source: NCHW channels [b, b + c) of a
+//     C x H x W tensor are its words from b*H*W on. A concat whose inputs all
+//     pass unchanged (identity requant, no narrower output) can be a view of
+//     its inputs laid end to end, the inputs then being written in place by
+//     their producers. Views and their members form groups (union-find with
+//     offsets); a concat that would contradict its group (an input already
+//     placed at another distance, two written tensors sharing words) stays a
+//     copy. A view node needs no work at run time: it only names words that
+//     other nodes write.
+//  2. Lifetimes. A group is live from its first member's node to the last
+//     node reading any member; detect outputs stay live to the program's end.
+//  3. Addresses. Groups, in order of their first node, take the lowest range
+//     free of every group still live (first fit). The memory's depth is the
+//     highest word used: the peak of live data, not the sum of all tensors.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "compiler/ir/graph.hpp"
+
+namespace yq {
+
+struct FmapPlan {
+  std::vector<std::int64_t> base;  // per node: first word of its output
+  std::vector<bool> view;          // per node: its output is a view of its inputs' words
+  std::int64_t depth = 0;          // words the memory needs
+  std::int64_t total_words = 0;    // sum of every node's output (the depth without views and reuse)
+};
+
+// concat_passes_inputs[i]: node i is a concat whose inputs pass unchanged.
+FmapPlan plan_feature_maps(const Graph& graph, const std::vector<TensorShape>& shapes,
+                           const std::vector<bool>& concat_passes_inputs);
+
+}  // namespace yq
