@@ -144,6 +144,7 @@ nlohmann::json run_config_to_json(const RunConfig& config) {
           {"percentile", config.quant.percentile},
           {"per_channel", config.quant.per_channel},
           {"scale_form", config.quant.scale_form},
+          {"concat_scales", config.quant.concat_scales},
           {"multiplier_bits", config.quant.multiplier_bits},
           {"head", config.quant.head},
           {"overrides", config.quant.overrides.size()},

@@ -30,6 +30,9 @@ void check_quant_settings(const QuantSettings& q) {
   parse_range_method(q.calibration);
   parse_scale_form(q.scale_form);
   if (q.head != "int" && q.head != "float") throw Error("--head " + q.head + " is not int or float");
+  if (q.concat_scales != "shared" && q.concat_scales != "own") {
+    throw Error("--concat-scales " + q.concat_scales + " is not shared or own");
+  }
   if (q.multiplier_bits < 2 || q.multiplier_bits > 31) throw Error("--mult-bits must be within 2..31");
   if (!(q.percentile > 0 && q.percentile <= 100)) throw Error("--percentile must be within (0, 100]");
   if (q.acc_bits_limit < 8 || q.acc_bits_limit > 48) throw Error("--acc-bits-limit must be within 8..48");

@@ -4,7 +4,9 @@
 // from --abits and the per-layer overrides, scale = clip / (2^(bits-1)-1),
 // a power of two with --scales pow2). Box and class head branches get their
 // own scales by construction. Concat and add inputs are aligned explicitly:
-// alignment.json lists each input's scale ratio and the bits it loses.
+// alignment.json lists each input's scale ratio and the bits it loses. With
+// --concat-scales shared a concat and its inputs take one scale (the widest
+// clip); the summary gives the resolution the narrowest member loses.
 #include <algorithm>
 #include <cstdio>
 
@@ -38,15 +40,23 @@ nlohmann::json run_stage_5_scale_selection(StageContext& context) {
   std::printf("         method %s, W%d A%d, concat/add inputs: %d address-mapped, %d rescaled (worst loses %.2f bits)\n",
               settings.calibration.c_str(), settings.weight_bits, settings.activation_bits, identity_inputs,
               rescaled_inputs, worst_bits_lost);
+  const SharedScaleLoss shared = shared_scale_loss(graph, formats);
+  if (settings.concat_scales == "shared") {
+    std::printf("         shared concat scales: worst tensor loses %.2f bits (%s)\n", shared.worst_bits_lost,
+                shared.worst_layer.c_str());
+  }
   return {{"method", settings.calibration},
           {"percentile", settings.percentile},
           {"scale_form", settings.scale_form},
+          {"concat_scales", settings.concat_scales},
           {"weight_bits", settings.weight_bits},
           {"activation_bits", settings.activation_bits},
           {"overrides", settings.overrides.size()},
           {"alignment_identity_inputs", identity_inputs},
           {"alignment_rescaled_inputs", rescaled_inputs},
-          {"alignment_worst_bits_lost", worst_bits_lost}};
+          {"alignment_worst_bits_lost", worst_bits_lost},
+          {"shared_scale_worst_bits_lost", shared.worst_bits_lost},
+          {"shared_scale_worst_layer", shared.worst_layer}};
 }
 
 }  // namespace yq

@@ -149,6 +149,8 @@ TEST_CASE("rtl: the official yolov8n at W8A8, W4A4 and W16A16 is bit-exact at 16
     CHECK(status == 0);
     CHECK(output.find("MISMATCH") == std::string::npos);
     CHECK(output.find("LAYERS PASS: 103 layers bit-exact") != std::string::npos);
+    // Shared concat scales: the 16 slices and the 13 concats are views.
+    CHECK(output.find("TOTAL views: 29 layers") != std::string::npos);
     CHECK(output.find("no --model given") == std::string::npos);
     // The run really is the official checkpoint at these bits.
     const std::string params = yq::test::read_text(run / "stage_7/yq_params.vh");

@@ -146,6 +146,9 @@ int main(int argc, char** argv) {
   run->add_flag("--per-tensor", per_tensor, "one weight scale per tensor instead of per output channel");
   run->add_option("--scales", config.quant.scale_form, "requantization: multiplier (fixed-point) or pow2 (shift only)")
       ->capture_default_str();
+  run->add_option("--concat-scales", config.quant.concat_scales,
+                  "shared: a concat and its inputs take one scale (the concat is then a view, no copy); own: each its own")
+      ->capture_default_str();
   run->add_option("--mult-bits", config.quant.multiplier_bits, "requantization multiplier width (2..31)")
       ->capture_default_str();
   run->add_option("--head", config.quant.head, "detect head: int (hardware path) or float (diagnostic)")

@@ -40,7 +40,9 @@ void read_quant_config(const std::filesystem::path& file, QuantSettings& setting
     throw Error("cannot read config " + file.string() + ": " + e.what());
   }
   const std::string where = file.string();
-  check_keys(*root, {"wbits", "abits", "calibration", "percentile", "per_channel", "scales", "mult_bits", "head", "override"},
+  check_keys(*root,
+             {"wbits", "abits", "calibration", "percentile", "per_channel", "scales", "mult_bits", "head", "concat_scales",
+              "override"},
              where);
   read_int(*root, "wbits", settings.weight_bits, where);
   read_int(*root, "abits", settings.activation_bits, where);
@@ -50,6 +52,7 @@ void read_quant_config(const std::filesystem::path& file, QuantSettings& setting
   read_value(*root, "scales", settings.scale_form, where);
   read_int(*root, "mult_bits", settings.multiplier_bits, where);
   read_value(*root, "head", settings.head, where);
+  read_value(*root, "concat_scales", settings.concat_scales, where);
   if (!root->contains("override")) return;
   const auto overrides = root->get_table_array("override");
   if (!overrides) throw Error(where + ": 'override' must be an array of tables ([[override]])");

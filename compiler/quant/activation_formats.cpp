@@ -1,5 +1,6 @@
 #include "compiler/quant/activation_formats.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -24,6 +25,51 @@ CodeFormat format_for_clip(double clip, int bits, ScaleForm form) {
 }
 
 CodeFormat input_format() { return {8, 1.0 / 255.0, -128}; }
+
+bool inherits_format(OpKind op) { return op == OpKind::Slice || op == OpKind::MaxPool || op == OpKind::Upsample; }
+
+// The node whose format node i carries.
+int format_source(const Graph& graph, int i) {
+  while (inherits_format(graph.nodes[i].op)) i = graph.nodes[i].inputs[0];
+  return i;
+}
+
+int group_root(std::vector<int>& parent, int i) {
+  while (parent[i] != i) i = parent[i] = parent[parent[i]];
+  return i;
+}
+
+// Shared concat scales: each concat and the format sources of its inputs join
+// one group (unless their bits differ or one is the image); a group takes
+// the widest clip of its members, so every concat input passes unchanged.
+void share_concat_scales(const Graph& graph, const NodeBits& bits, ScaleForm form, std::vector<TensorFormats>& formats) {
+  const int count = static_cast<int>(graph.nodes.size());
+  std::vector<int> parent(count);
+  for (int i = 0; i < count; ++i) parent[i] = i;
+  for (int i = 0; i < count; ++i) {
+    if (graph.nodes[i].op != OpKind::Concat) continue;
+    std::vector<int> sources = {format_source(graph, i)};
+    for (int input : graph.nodes[i].inputs) sources.push_back(format_source(graph, input));
+    const bool shareable = std::all_of(sources.begin(), sources.end(), [&](int s) {
+      return graph.nodes[s].op != OpKind::Input && bits.activation[s] == bits.activation[i];
+    });
+    if (!shareable) continue;
+    for (int s : sources) parent[group_root(parent, s)] = group_root(parent, i);
+  }
+  std::vector<double> group_clip(count, 0.0);
+  for (int i = 0; i < count; ++i) {
+    double& clip = group_clip[group_root(parent, i)];
+    if (!inherits_format(graph.nodes[i].op)) clip = std::max(clip, formats[i].clip);
+  }
+  for (int i = 0; i < count; ++i) {  // in node order: inherited formats follow their sources
+    const Node& node = graph.nodes[i];
+    if (inherits_format(node.op)) {
+      formats[i].out = formats[node.inputs[0]].out;
+    } else if (node.op != OpKind::Input) {
+      formats[i].out = format_for_clip(group_clip[group_root(parent, i)], bits.activation[i], form);
+    }
+  }
+}
 
 }  // namespace
 
@@ -79,6 +125,7 @@ std::vector<TensorFormats> select_tensor_formats(const Graph& graph, const Calib
         break;
     }
   }
+  if (settings.concat_scales == "shared") share_concat_scales(graph, bits, form, formats);
   return formats;
 }
 
@@ -98,6 +145,18 @@ nlohmann::json alignment_report(const Graph& graph, const std::vector<TensorForm
     report.push_back({{"layer", node.name}, {"op", op_kind_name(node.op)}, {"inputs", inputs}});
   }
   return report;
+}
+
+SharedScaleLoss shared_scale_loss(const Graph& graph, const std::vector<TensorFormats>& formats) {
+  SharedScaleLoss loss;
+  for (size_t i = 0; i < graph.nodes.size(); ++i) {
+    const TensorFormats& f = formats[i];
+    if (f.clip <= 0) continue;
+    const double range = f.out.scale * (std::exp2(f.out.bits - 1) - 1);
+    const double lost = std::log2(range / f.clip);
+    if (lost > loss.worst_bits_lost + 1e-9) loss = {lost, graph.nodes[i].name};
+  }
+  return loss;
 }
 
 nlohmann::json tensor_formats_to_json(const Graph& graph, const std::vector<TensorFormats>& formats) {

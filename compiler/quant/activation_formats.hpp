@@ -1,11 +1,14 @@
 // stage_5's decision: the code format (bits, scale) of every tensor.
 //   input            8 bits, scale 1/255, zero -128 (code = pixel - 128)
 //   conv             pre-activation and output formats from their own statistics
-//   add, concat      from their own statistics (inputs are rescaled to them)
+//   add, concat      from their own statistics (inputs are rescaled to them);
+//                    with concat_scales = shared, a concat and its inputs
+//                    take one scale, the widest of their clips
 //   slice, max-pool, upsample   the input's format (no arithmetic)
 // Bits per tensor come from the settings and the per-layer overrides.
 #pragma once
 #include <nlohmann/json_fwd.hpp>
+#include <string>
 #include <vector>
 
 #include "compiler/ir/graph.hpp"
@@ -37,6 +40,14 @@ std::vector<TensorFormats> select_tensor_formats(const Graph& graph, const Calib
 // Per concat/add input: its scale over the output scale and the resolution it
 // loses (log2 of output scale / input scale, when positive).
 nlohmann::json alignment_report(const Graph& graph, const std::vector<TensorFormats>& formats);
+
+// Resolution lost to shared concat scales: log2(format range / own clip),
+// worst over the tensors with their own clip (multiplier scales).
+struct SharedScaleLoss {
+  double worst_bits_lost = 0;
+  std::string worst_layer;
+};
+SharedScaleLoss shared_scale_loss(const Graph& graph, const std::vector<TensorFormats>& formats);
 
 nlohmann::json tensor_formats_to_json(const Graph& graph, const std::vector<TensorFormats>& formats);
 std::vector<TensorFormats> tensor_formats_from_json(const Graph& graph, const nlohmann::json& json);

@@ -75,6 +75,7 @@ struct QuantSettings {
   double percentile = 99.99;
   bool per_channel = true;
   std::string scale_form = "multiplier";  // multiplier | pow2
+  std::string concat_scales = "shared";   // shared (a concat and its inputs, one scale) | own
   int multiplier_bits = 16;
   std::string head = "int";  // int | float
   int acc_bits_limit = 48;   // refuse a layer whose worst-case accumulator needs more

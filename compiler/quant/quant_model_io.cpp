@@ -40,7 +40,7 @@ json settings_json(const QuantSettings& s) {
   return {{"weight_bits", s.weight_bits},       {"activation_bits", s.activation_bits}, {"calibration", s.calibration},
           {"percentile", s.percentile},         {"per_channel", s.per_channel},         {"scale_form", s.scale_form},
           {"multiplier_bits", s.multiplier_bits}, {"head", s.head},                     {"acc_bits_limit", s.acc_bits_limit},
-          {"overrides", overrides}};
+          {"concat_scales", s.concat_scales},   {"overrides", overrides}};
 }
 
 QuantSettings settings_from(const json& j) {
@@ -54,6 +54,7 @@ QuantSettings settings_from(const json& j) {
   s.multiplier_bits = j.at("multiplier_bits");
   s.head = j.at("head");
   s.acc_bits_limit = j.at("acc_bits_limit");
+  s.concat_scales = j.at("concat_scales");
   for (const json& o : j.at("overrides")) {
     s.overrides.push_back({o.at("pattern"), o.at("weight_bits"), o.at("activation_bits")});
   }
