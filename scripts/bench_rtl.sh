@@ -4,8 +4,8 @@
 # the golden dumps (rtl_tb `make layers`). Makes one run with the compiler
 # (official weights, W<bits>A<bits>), then per array prints the conv cycles,
 # the ideal cycles (MACs / array size), the MAC utilization (their ratio), the
-# element-wise cycles, the total, frames per second at --clock-mhz and the
-# speed-up over the first array. The table also goes to <out>/rtl_bench.tsv.
+# element-wise cycles, the layers that are views (no cycles), the total,
+# frames per second at --clock-mhz and the speed-up over the first array. The table also goes to <out>/rtl_bench.tsv.
 #
 #   scripts/bench_rtl.sh [--imgsz 640] [--arrays "8x8 16x16"] [--bits 8]
 #                        [--model PT] [--calib DIR] [--golden-image IMAGE]
@@ -47,7 +47,7 @@ out=$(cd "$out" && pwd)
 run="$out/yolov8n-$imgsz-w$bits"
 
 tsv="$out/rtl_bench.tsv"
-printf 'array\tconv_cycles\tideal_cycles\tmac_utilization\teltwise_cycles\ttotal_cycles\tfps_at_%sMHz\tspeedup\tsim_seconds\n' \
+printf 'array\tconv_cycles\tideal_cycles\tmac_utilization\teltwise_cycles\tview_layers\ttotal_cycles\tfps_at_%sMHz\tspeedup\tsim_seconds\n' \
   "$clock_mhz" >"$tsv"
 first_total=
 make_run=(IMGSZ="$imgsz" BITS="$bits" MODEL="$(realpath "$model")" CALIB="$(realpath "$calib")"
@@ -63,13 +63,14 @@ for array in $arrays; do
   make_run=()  # the run is made once
   read -r conv_cycles macs < <(sed -n 's/^TOTAL conv: [0-9]* layers, \([0-9]*\) cycles, \([0-9]*\) MACs.*/\1 \2/p' "$log")
   eltwise_cycles=$(sed -n 's/^TOTAL eltwise: [0-9]* layers, \([0-9]*\) cycles.*/\1/p' "$log")
+  views=$(sed -n 's/^TOTAL views: \([0-9]*\) layers.*/\1/p' "$log")
   total=$(sed -n 's/^TOTAL \([0-9]*\) cycles$/\1/p' "$log")
   sim_seconds=$(sed -n 's/^LAYERS time \([0-9.]*\) s.*/\1/p' "$log")
   first_total=${first_total:-$total}
-  awk -v a="$array" -v cc="$conv_cycles" -v m="$macs" -v ec="$eltwise_cycles" -v t="$total" -v f="$first_total" \
+  awk -v a="$array" -v cc="$conv_cycles" -v m="$macs" -v ec="$eltwise_cycles" -v vw="${views:-0}" -v t="$total" -v f="$first_total" \
       -v mhz="$clock_mhz" -v s="$sim_seconds" 'BEGIN {
     split(a, rc, "x"); ideal = m / (rc[1] * rc[2]);
-    printf "%s\t%d\t%d\t%.2f%%\t%d\t%d\t%.2f\t%.2f\t%s\n", a, cc, ideal, 100 * ideal / cc, ec, t, mhz * 1e6 / t, f / t, s
+    printf "%s\t%d\t%d\t%.2f%%\t%d\t%d\t%d\t%.2f\t%.2f\t%s\n", a, cc, ideal, 100 * ideal / cc, ec, vw, t, mhz * 1e6 / t, f / t, s
   }' >>"$tsv"
 done
 echo

@@ -112,5 +112,5 @@ tiles = min(-(-depth // d) * -(-width // w) for d, w in shapes)
 print(f"{name.lower():<10} {width:>7} {depth:>10} {width * depth:>12} {tiles:>8}")
 PY
 done
-echo "(xc7 parts hold 50 to 1,470 RAMB36; a feature-map memory beyond that lives off chip)"
+echo "(7-series parts hold 50 (xc7a35t) to 955 (xc7k480t) RAMB36, Virtex-7 up to 1,880; beyond that, external memory)"
 echo "yosys logs and stat: $out/"
