@@ -1,7 +1,7 @@
 // yq_eltwise_engine: executes one slice, add, concat, max-pool or upsample
 // layer descriptor (docs/ARTIFACTS.md sections 4 and 7, docs/ARITHMETIC.md
-// section 5), one output code per cycle (a max-pool output takes kernel^2
-// cycles, one tap each):
+// section 5), LANES consecutive output codes per cycle (a max-pool group
+// takes kernel^2 cycles, one tap each):
 //   slice     Y(c, y, x) = X0(channel_begin + c, y, x)
 //   add       Y = saturate(rounding_shift(X0 * Ma + X1 * Mb, S), out_bits)
 //             with (Ma, S) = requant[requant_base], (Mb, S) = requant[requant_base + 1]
@@ -10,27 +10,35 @@
 //   max-pool  Y(c, y, x) = max of X0(c, y + ky - pad, x + kx - pad), ky, kx < kernel,
 //             over the taps inside the input (padding never wins); stride 1
 //   upsample  Y(c, y, x) = X0(c, y / 2, x / 2)
-// Every code goes through one datapath, yq_add_unit (a * Ma + b * Mb, rounding
-// shift S) and a saturation to the descriptor's out_bits: slice, max-pool and
-// upsample use Ma = 1, Mb = 0, S = 0 (the identity), concat Mb = 0. Sizes and
-// addresses come from the descriptor; the channel count of a concat input
-// k > 0 from that input's own descriptor (read through prog_*). Outputs are
-// written in NCHW order from out_base.
+// Every code goes through one datapath per lane, yq_add_unit (a * Ma + b * Mb,
+// rounding shift S) and a saturation to the descriptor's out_bits: slice,
+// max-pool and upsample use Ma = 1, Mb = 0, S = 0 (the identity), concat
+// Mb = 0. Sizes and addresses come from the descriptor; the channel count of
+// a concat input k > 0 from that input's own descriptor (read through
+// prog_*). Outputs are written in NCHW order from out_base.
+//
+// Lanes. A step covers up to LANES consecutive outputs: for slice and add
+// any LANES in raster order, for concat LANES of one input's region, for
+// max-pool and upsample LANES of one output row (a row of width w takes
+// ceil(w / LANES) steps). Lanes past the end are masked.
 //
 // Memory ports (synchronous reads, one cycle, as rtl/yq_conv_engine.v: the
 // data of an address presented in cycle n is on the data input in cycle n + 1):
-//   fm_rd_*0/1  two feature-map read lanes (lane 1 only for add)
-//   fm_wr_*     one feature-map word per cycle
+//   fm_rd_*0/1  LANES feature-map read lanes each (lanes 1 only for add);
+//               addresses 32 bits per lane, 0 for masked lanes
+//   fm_wr_*     one write of up to LANES consecutive words: word l goes to
+//               fm_wr_addr + l when fm_wr_mask[l]
 //   rq_*        requant ROM ({shift, multiplier}); prog_* layer program ROM
 // Control as yq_conv_engine: start (desc latched), busy, done (one cycle),
 // error with done for a descriptor it cannot execute (another op, zero sizes,
 // a wrong input count, out_bits outside 1..A_W, a max-pool stride other than 1).
 //
-// Parameters: A_W (feature-map word), MULT_W, SHIFT_W (requant word), DESC_W;
-// *_LSB: descriptor field positions (yq_params.vh's YQ_PROG_*_LSB; defaults:
-// format version 2; input k and in_base k follow INPUT0 and IN_BASE0 at 16k
-// and 32k bits); OP_*: the op codes (YQ_OP_*).
+// Parameters: LANES; A_W (feature-map word), MULT_W, SHIFT_W (requant word),
+// DESC_W; *_LSB: descriptor field positions (yq_params.vh's YQ_PROG_*_LSB;
+// defaults: format version 2; input k and in_base k follow INPUT0 and
+// IN_BASE0 at 16k and 32k bits); OP_*: the op codes (YQ_OP_*).
 module yq_eltwise_engine #(
+    parameter LANES   = 1,
     parameter A_W     = 8,
     parameter MULT_W  = 16,
     parameter SHIFT_W = 6,
@@ -69,13 +77,14 @@ module yq_eltwise_engine #(
     input  wire [DESC_W-1:0]         prog_data,
     output reg  [31:0]               rq_addr,
     input  wire [MULT_W+SHIFT_W-1:0] rq_data,
-    output reg  [31:0]               fm_rd_addr0,
-    input  wire [A_W-1:0]            fm_rd_data0,
-    output reg  [31:0]               fm_rd_addr1,
-    input  wire [A_W-1:0]            fm_rd_data1,
+    output reg  [LANES*32-1:0]       fm_rd_addr0,
+    input  wire [LANES*A_W-1:0]      fm_rd_data0,
+    output reg  [LANES*32-1:0]       fm_rd_addr1,
+    input  wire [LANES*A_W-1:0]      fm_rd_data1,
     output reg                       fm_wr_en,
     output reg  [31:0]               fm_wr_addr,
-    output reg  [A_W-1:0]            fm_wr_data
+    output reg  [LANES-1:0]          fm_wr_mask,
+    output reg  [LANES*A_W-1:0]      fm_wr_data
 );
     localparam MAX_IN = 8;
     localparam [7:0] K_SLICE = OP_SLICE, K_ADD = OP_ADD, K_CONCAT = OP_CONCAT, K_MAXPOOL = OP_MAXPOOL,
@@ -115,33 +124,45 @@ module yq_eltwise_engine #(
     reg [31:0] region_size, m;
     wire [31:0] base_k = in_bases[k[2:0]*32 +: 32];
 
-    // Output counters and address state.
+    // Output counters and address state (of lane 0).
+    localparam [31:0] LANES32 = LANES;
     reg [31:0] n;                       // output index
     reg [15:0] oc, oy, ox;              // output channel, row, column
     reg [7:0]  kx, ky;                  // max-pool tap
     reg [31:0] chan_base;               // in_base0 + oc * hw_in
     reg [31:0] yoff;                    // max-pool: (oy - pad) * in_w; upsample: (oy / 2) * in_w
     reg [31:0] tap_row;                 // ky * in_w
-    wire [31:0] ix = {16'd0, ox} + {24'd0, kx} - {24'd0, pad};   // max-pool tap column
+    wire row_mode = is_pool || is_up;   // steps within one output row
     wire [31:0] iy = {16'd0, oy} + {24'd0, ky} - {24'd0, pad};   // max-pool tap row
-    wire tap_in = !ix[31] && ix < {16'd0, in_w} && !iy[31] && iy < {16'd0, in_h};
+    wire row_in = !iy[31] && iy < {16'd0, in_h};
     wire tap_last = !is_pool || (kx == kernel - 8'd1 && ky == kernel - 8'd1);
-    wire elem_last = (n == total - 32'd1);
-    wire region_last = (m == region_size - 32'd1);
-    wire [15:0] ox_half = {1'b0, ox[15:1]};
 
-    // Address of lane 0 for this tap.
-    reg  [31:0] addr0;
-    reg         ok0;
+    // Valid lanes of this step: up to the row's, the concat region's or the tensor's end.
+    wire [31:0] limit = row_mode ? {16'd0, out_w} - {16'd0, ox} : is_concat ? region_size - m : total - n;
+    wire [31:0] nvalid = (limit < LANES32) ? limit : LANES32;
+    wire elem_last = (total - n == nvalid);
+    wire region_last = (region_size - m == nvalid);
+
+    // Lane addresses for this tap.
+    reg  [LANES*32-1:0] addr0;
+    reg  [LANES-1:0]    ok0, lane_on;
+    reg  [31:0]         ix, ux, off;
+    integer l;
     always @* begin
-        ok0 = 1'b1;
-        if (is_slice)       addr0 = in_bases[31:0] + cb_off + n;
-        else if (is_add)    addr0 = in_bases[31:0] + n;
-        else if (is_concat) addr0 = base_k + m;
-        else if (is_up)     addr0 = chan_base + yoff + {16'd0, ox_half};
-        else begin
-            addr0 = chan_base + yoff + tap_row + ix;
-            ok0   = tap_in;
+        for (l = 0; l < LANES; l = l + 1) begin
+            off = l;
+            lane_on[l] = off < nvalid;
+            ix = {16'd0, ox} + off + {24'd0, kx} - {24'd0, pad};   // max-pool tap column
+            ux = ({16'd0, ox} + off) >> 1;                          // upsample source column
+            ok0[l] = lane_on[l];
+            if (is_slice)       addr0[l*32 +: 32] = in_bases[31:0] + cb_off + n + off;
+            else if (is_add)    addr0[l*32 +: 32] = in_bases[31:0] + n + off;
+            else if (is_concat) addr0[l*32 +: 32] = base_k + m + off;
+            else if (is_up)     addr0[l*32 +: 32] = chan_base + yoff + ux;
+            else begin
+                addr0[l*32 +: 32] = chan_base + yoff + tap_row + ix;
+                ok0[l] = lane_on[l] && row_in && !ix[31] && ix < {16'd0, in_w};
+            end
         end
     end
 
@@ -163,11 +184,11 @@ module yq_eltwise_engine #(
     wire add_busy;
 
     // Pipeline: stage 1 (addresses), stage 2 (data, max), add unit (3), saturation.
-    reg               v1, first1, last1, ok1, v2, first2, last2, ok2;
+    reg               v1, first1, last1, v2, first2, last2;
+    reg [LANES-1:0]   ok1, ok2;
     reg [31:0]        waddr1, waddr2;
     reg [MULT_W-1:0]  ma1, mb1, ma2, mb2;
     reg [SHIFT_W-1:0] s1, s2;
-    reg [A_W-1:0]     best;
 
     always @(posedge clk) begin
         done <= 1'b0;
@@ -312,9 +333,9 @@ module yq_eltwise_engine #(
                 kx      <= 8'd0;
                 ky      <= 8'd0;
                 tap_row <= 32'd0;
-                n       <= n + 32'd1;
-                m       <= m + 32'd1;
-                if (ox == out_w - 16'd1) begin
+                n       <= n + nvalid;
+                m       <= m + nvalid;
+                if (row_mode && {16'd0, out_w} - {16'd0, ox} == nvalid) begin   // the row's last step
                     ox <= 16'd0;
                     if (oy == out_h - 16'd1) begin
                         oy        <= 16'd0;
@@ -325,18 +346,22 @@ module yq_eltwise_engine #(
                         oy <= oy + 16'd1;
                         if (is_pool || oy[0]) yoff <= yoff + {16'd0, in_w};
                     end
-                end else begin
-                    ox <= ox + 16'd1;
+                end else if (row_mode) begin
+                    ox <= ox + LANES32[15:0];
                 end
             end
         end
     end
 
     // Stage 1: addresses.
+    reg [LANES-1:0] on1, on2;
     always @(posedge clk) begin
-        fm_rd_addr0 <= ok0 ? addr0 : 32'd0;
-        fm_rd_addr1 <= in_bases[63:32] + n;
+        for (l = 0; l < LANES; l = l + 1) begin
+            fm_rd_addr0[l*32 +: 32] <= ok0[l] ? addr0[l*32 +: 32] : 32'd0;
+            fm_rd_addr1[l*32 +: 32] <= (is_add && lane_on[l]) ? in_bases[63:32] + n + l : 32'd0;
+        end
         ok1    <= ok0;
+        on1    <= lane_on;
         first1 <= !is_pool || (kx == 8'd0 && ky == 8'd0);
         last1  <= tap_last;
         waddr1 <= out_base + n;
@@ -344,6 +369,7 @@ module yq_eltwise_engine #(
         mb1    <= mult_b;
         s1     <= shift;
         ok2    <= ok1;
+        on2    <= on1;
         first2 <= first1;
         last2  <= last1;
         waddr2 <= waddr1;
@@ -359,41 +385,53 @@ module yq_eltwise_engine #(
         end
     end
 
-    // Stage 2: running maximum (a single tap for every op but max-pool).
-    wire [A_W-1:0] tap_code = ok2 ? fm_rd_data0 : MIN_CODE;
-    wire [A_W-1:0] best_n = (first2 || $signed(tap_code) > $signed(best)) ? tap_code : best;
-    always @(posedge clk) begin
-        if (v2) best <= best_n;
-    end
-
-    // yq_add_unit (latency 3), then saturation to out_bits.
+    // Stage 2: running maximum per lane (a single tap for every op but max-pool),
+    // then yq_add_unit (latency 3) and the saturation to out_bits.
     wire              add_valid;
-    wire [A_W-1:0]    add_out;
-    reg  [31:0]       waddr_a1, waddr_a2, waddr_a3;
-    yq_add_unit #(
-        .A_W    (A_W),
-        .B_W    (A_W),
-        .MULT_W (MULT_W),
-        .SHIFT_W(SHIFT_W),
-        .OUT_W  (A_W)
-    ) u_add (
-        .clk      (clk),
-        .rst      (rst),
-        .in_valid (v2 && last2),
-        .a        (best_n),
-        .b        (fm_rd_data1),
-        .mult_a   (ma2),
-        .mult_b   (mb2),
-        .shift    (s2),
-        .out_valid(add_valid),
-        .out      (add_out)
-    );
+    wire [LANES-1:0]  add_valid_lanes;
+    wire [LANES*A_W-1:0] add_out;
+    genvar g;
+    generate
+        for (g = 0; g < LANES; g = g + 1) begin : g_lane
+            reg  [A_W-1:0] best;
+            wire [A_W-1:0] tap_code = ok2[g] ? fm_rd_data0[g*A_W +: A_W] : MIN_CODE;
+            wire [A_W-1:0] best_n = (first2 || $signed(tap_code) > $signed(best)) ? tap_code : best;
+            always @(posedge clk) begin
+                if (v2) best <= best_n;
+            end
+            yq_add_unit #(
+                .A_W    (A_W),
+                .B_W    (A_W),
+                .MULT_W (MULT_W),
+                .SHIFT_W(SHIFT_W),
+                .OUT_W  (A_W)
+            ) u_add (
+                .clk      (clk),
+                .rst      (rst),
+                .in_valid (v2 && last2),
+                .a        (best_n),
+                .b        (fm_rd_data1[g*A_W +: A_W]),
+                .mult_a   (ma2),
+                .mult_b   (mb2),
+                .shift    (s2),
+                .out_valid(add_valid_lanes[g]),
+                .out      (add_out[g*A_W +: A_W])
+            );
+        end
+    endgenerate
+    assign add_valid = add_valid_lanes[0];
+
     reg add_v1, add_v2;
+    reg [31:0]      waddr_a1, waddr_a2, waddr_a3;
+    reg [LANES-1:0] on_a1, on_a2, on_a3;
     assign add_busy = add_v1 | add_v2 | add_valid;
     always @(posedge clk) begin
         waddr_a1 <= waddr2;
         waddr_a2 <= waddr_a1;
         waddr_a3 <= waddr_a2;
+        on_a1    <= on2;
+        on_a2    <= on_a1;
+        on_a3    <= on_a2;
         if (rst) begin
             add_v1 <= 1'b0;
             add_v2 <= 1'b0;
@@ -403,16 +441,23 @@ module yq_eltwise_engine #(
         end
     end
 
-    wire [32:0] add_wide = {{(33-A_W){add_out[A_W-1]}}, add_out};  // sign-extended
-    wire [31:0] add_ext  = add_wide[31:0];
-    wire [31:0] sat = ($signed(add_ext) > $signed(out_max)) ? out_max
-                    : ($signed(add_ext) < $signed(out_min)) ? out_min : add_ext;
+    wire [LANES*A_W-1:0] sat_out;
+    generate
+        for (g = 0; g < LANES; g = g + 1) begin : g_sat
+            wire [32:0] wide = {{(33-A_W){add_out[g*A_W + A_W - 1]}}, add_out[g*A_W +: A_W]};   // sign-extended
+            wire [31:0] sat = ($signed(wide[31:0]) > $signed(out_max)) ? out_max
+                            : ($signed(wide[31:0]) < $signed(out_min)) ? out_min : wide[31:0];
+            assign sat_out[g*A_W +: A_W] = sat[A_W-1:0];
+            wire unused_sat = ^{wide[32], sat};
+        end
+    endgenerate
     always @(posedge clk) begin
         fm_wr_addr <= waddr_a3;
-        fm_wr_data <= sat[A_W-1:0];
+        fm_wr_mask <= on_a3;
+        fm_wr_data <= sat_out;
         if (rst) fm_wr_en <= 1'b0;
         else     fm_wr_en <= add_valid;
     end
 
-    wire unused_ok = ^{desc, prog_data, sat, oc, add_wide[32]};
+    wire unused_ok = ^{desc, prog_data, oc, add_valid_lanes};
 endmodule

@@ -18,8 +18,8 @@
 //   weight    COLS read lanes        bias   one read port
 //   requant   one read port per engine
 //   lut       ROWS lanes, two consecutive words each
-//   fmap      ROWS read lanes and one ROWS-word write port (conv engine), two
-//             read lanes and a one-word write port (eltwise engine), plus
+//   fmap      ROWS read lanes and one ROWS-word write port (either engine),
+//             ROWS more read lanes (the eltwise engine's second input), plus
 //             a one-word host port (host_we / host_addr / host_wdata, and
 //             host_rdata = fmap[host_addr] one cycle later) through which the
 //             bench loads golden inputs and reads results while the engine
@@ -167,16 +167,20 @@ module yq_layer_top #(
         .lut_data1  (lut_data1)
     );
 
-    // The eltwise engine and its ports.
+    // The eltwise engine (ROWS lanes) and its ports: lanes 0 share the conv
+    // engine's read lanes and write port (one engine runs at a time).
     wire [15:0]                 prog_addr;
     reg  [YQ_PROGRAM_WIDTH-1:0] prog_data;
-    wire [31:0]                 elt_rq_addr, elt_rd_addr0, elt_rd_addr1, elt_wr_addr;
+    wire [31:0]                 elt_rq_addr, elt_wr_addr;
+    wire [ROWS*32-1:0]          elt_rd_addr0, elt_rd_addr1;
     reg  [YQ_REQUANT_WIDTH-1:0] elt_rq_data;
-    reg  [FW-1:0]               elt_rd_data0, elt_rd_data1;
+    wire [ROWS*FW-1:0]          elt_rd_data1;
     wire                        elt_wr_en;
-    wire [FW-1:0]               elt_wr_data;
+    wire [ROWS-1:0]             elt_wr_mask;
+    wire [ROWS*FW-1:0]          elt_wr_data;
 
     yq_eltwise_engine #(
+        .LANES            (ROWS),
         .A_W              (FW),
         .MULT_W           (YQ_MULT_BITS),
         .SHIFT_W          (YQ_SHIFT_BITS),
@@ -215,19 +219,18 @@ module yq_layer_top #(
         .rq_addr    (elt_rq_addr),
         .rq_data    (elt_rq_data),
         .fm_rd_addr0(elt_rd_addr0),
-        .fm_rd_data0(elt_rd_data0),
+        .fm_rd_data0(fm_rd_data),
         .fm_rd_addr1(elt_rd_addr1),
         .fm_rd_data1(elt_rd_data1),
         .fm_wr_en   (elt_wr_en),
         .fm_wr_addr (elt_wr_addr),
+        .fm_wr_mask (elt_wr_mask),
         .fm_wr_data (elt_wr_data)
     );
 
     always @(posedge clk) begin
         prog_data    <= ({16'd0, prog_addr} < YQ_PROGRAM_DEPTH) ? program_rom[prog_addr[YQ_PROGRAM_ADDR_BITS-1:0]] : 0;
         elt_rq_data  <= (elt_rq_addr < YQ_REQUANT_DEPTH) ? requant_rom[elt_rq_addr[YQ_REQUANT_ADDR_BITS-1:0]] : 0;
-        elt_rd_data0 <= (elt_rd_addr0 < YQ_FMAP_DEPTH) ? fmap[elt_rd_addr0[YQ_FMAP_ADDR_BITS-1:0]] : 0;
-        elt_rd_data1 <= (elt_rd_addr1 < YQ_FMAP_DEPTH) ? fmap[elt_rd_addr1[YQ_FMAP_ADDR_BITS-1:0]] : 0;
     end
 
     // Single-port ROMs.
@@ -246,44 +249,49 @@ module yq_layer_top #(
             assign w_data[i*YQ_WEIGHT_WIDTH +: YQ_WEIGHT_WIDTH] = q;
         end
         for (i = 0; i < ROWS; i = i + 1) begin : g_row
-            wire [31:0] a  = fm_rd_addr[i*32 +: 32];
+            wire [31:0] a  = elt_busy ? elt_rd_addr0[i*32 +: 32] : fm_rd_addr[i*32 +: 32];
+            wire [31:0] b  = elt_rd_addr1[i*32 +: 32];
             wire [31:0] l  = lut_addr[i*32 +: 32];
             wire [31:0] l1 = l + 32'd1;
-            reg  [FW-1:0] q;
+            reg  [FW-1:0] q, qb;
             reg  [YQ_LUT_WIDTH-1:0] q0, q1;
             always @(posedge clk) begin
                 q  <= (a < YQ_FMAP_DEPTH) ? fmap[a[YQ_FMAP_ADDR_BITS-1:0]] : 0;
+                qb <= (b < YQ_FMAP_DEPTH) ? fmap[b[YQ_FMAP_ADDR_BITS-1:0]] : 0;
                 q0 <= (l < YQ_LUT_DEPTH) ? lut_rom[l[YQ_LUT_ADDR_BITS-1:0]] : 0;
                 q1 <= (l1 < YQ_LUT_DEPTH) ? lut_rom[l1[YQ_LUT_ADDR_BITS-1:0]] : 0;
             end
             assign fm_rd_data[i*FW +: FW] = q;
+            assign elt_rd_data1[i*FW +: FW] = qb;
             assign lut_data0[i*YQ_LUT_WIDTH +: YQ_LUT_WIDTH] = q0;
             assign lut_data1[i*YQ_LUT_WIDTH +: YQ_LUT_WIDTH] = q1;
         end
     endgenerate
 
-    // Feature-map writes (engine, host) and the host read.
+    // Feature-map writes (the engine writing, host) and the host read.
+    wire               wr_en   = fm_wr_en | elt_wr_en;
+    wire [31:0]        wr_base = elt_wr_en ? elt_wr_addr : fm_wr_addr;
+    wire [ROWS-1:0]    wr_mask = elt_wr_en ? elt_wr_mask : fm_wr_mask;
+    wire [ROWS*FW-1:0] wr_data = elt_wr_en ? elt_wr_data : fm_wr_data;
     wire [ROWS*32-1:0] wr_addr_vec;
     generate
         for (i = 0; i < ROWS; i = i + 1) begin : g_wr
-            assign wr_addr_vec[i*32 +: 32] = fm_wr_addr + i;
+            assign wr_addr_vec[i*32 +: 32] = wr_base + i;
         end
     endgenerate
 
     integer r;
     always @(posedge clk) begin
         if (host_we && host_addr < YQ_FMAP_DEPTH) fmap[host_addr[YQ_FMAP_ADDR_BITS-1:0]] <= host_wdata;
-        if (elt_wr_en && elt_wr_addr < YQ_FMAP_DEPTH) fmap[elt_wr_addr[YQ_FMAP_ADDR_BITS-1:0]] <= elt_wr_data;
-        if (fm_wr_en) begin
+        if (wr_en) begin
             for (r = 0; r < ROWS; r = r + 1) begin
-                if (fm_wr_mask[r] && wr_addr_vec[r*32 +: 32] < YQ_FMAP_DEPTH)
-                    fmap[wr_addr_vec[r*32 +: YQ_FMAP_ADDR_BITS]] <= fm_wr_data[r*FW +: FW];
+                if (wr_mask[r] && wr_addr_vec[r*32 +: 32] < YQ_FMAP_DEPTH)
+                    fmap[wr_addr_vec[r*32 +: YQ_FMAP_ADDR_BITS]] <= wr_data[r*FW +: FW];
             end
         end
         host_rdata <= (host_addr < YQ_FMAP_DEPTH) ? fmap[host_addr[YQ_FMAP_ADDR_BITS-1:0]] : 0;
         if (start) wr_words <= 32'd0;
-        else if (fm_wr_en) wr_words <= wr_words + {{(32-$clog2(ROWS+1)){1'b0}}, count_ones(fm_wr_mask)};
-        else if (elt_wr_en) wr_words <= wr_words + 32'd1;
+        else if (wr_en) wr_words <= wr_words + {{(32-$clog2(ROWS+1)){1'b0}}, count_ones(wr_mask)};
     end
 
     function [$clog2(ROWS+1)-1:0] count_ones(input [ROWS-1:0] m);
