@@ -53,10 +53,39 @@ TEST_CASE("integer pipeline: golden dumps are identical across runs and thread c
   CHECK(certificate["accumulator_bits"].get<int>() <= 32);
 }
 
-TEST_CASE("integer pipeline: unsupported bits are refused") {
+TEST_CASE("integer pipeline: shared concat scales pass every concat input unchanged, own scales rescale them") {
+  const fs::path dir = test::fresh_temp_dir("int-concat-scales");
+  for (const std::string mode : {"shared", "own"}) {
+    CAPTURE(mode);
+    const fs::path run = dir / mode;
+    const test::CliResult result =
+        test::run_cli("run --imgsz 64 --through stage_7 --concat-scales " + mode + " --out " + run.string(), dir);
+    REQUIRE_MESSAGE(result.exit_code == 0, result.err);
+    int concat_inputs = 0, identity_inputs = 0;
+    for (const auto& layer : read_json_file(run / "stage_5/alignment.json")) {
+      if (layer["op"] != "concat") continue;
+      for (const auto& input : layer["inputs"]) {
+        ++concat_inputs;
+        identity_inputs += input["identity"].get<bool>();
+      }
+    }
+    CHECK(concat_inputs > 30);
+    const nlohmann::json fmap = read_json_file(run / "stage_7/manifest.json")["feature_maps"];
+    if (mode == "shared") {
+      CHECK(identity_inputs == concat_inputs);
+      CHECK(fmap["views"] == 29);  // 16 slices, 13 concats
+    } else {
+      CHECK(identity_inputs < concat_inputs);
+      CHECK(fmap["views"].get<int>() < 29);
+    }
+  }
+}
+
+TEST_CASE("integer pipeline: unsupported bits and settings are refused") {
   const fs::path dir = test::fresh_temp_dir("int-bad-bits");
   expect_error("bits_3", "run --bits 3 --out " + (dir / "out").string(), dir);
   expect_error("abits_17", "run --abits 17 --out " + (dir / "out").string(), dir);
+  expect_error("concat_scales_bad", "run --concat-scales widest --out " + (dir / "out").string(), dir);
 }
 
 TEST_CASE("integer pipeline: a calibration folder without images is refused") {
