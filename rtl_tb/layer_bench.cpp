@@ -21,7 +21,9 @@
 //   LAYERS PASS: N layers bit-exact
 // Every file is checked to exist before the simulation starts.
 //
-// With --chain the layers run as the network does instead: only the image
+// With --chain the layers run as the network does instead, stepped by
+// rtl/yq_sequencer.v (paused after each layer for the comparison; its
+// cycles include fetching each descriptor): only the image
 // (golden input.hex) is loaded, every layer reads what the RTL wrote before
 // (so --layer is refused), and each output is still compared with its dump.
 //
@@ -244,6 +246,9 @@ int main(int argc, char** argv) {
   top->clk = 0;
   top->rst = 1;
   top->start = 0;
+  top->seq_start = 0;
+  top->seq_pause = 1;
+  top->seq_resume = 0;
   top->host_we = 0;
   top->eval();
   tick();
@@ -263,12 +268,17 @@ int main(int argc, char** argv) {
     }
     top->host_we = 0;
   };
-  if (chain) {  // the image only, at node 0's region
+  long long begin = cycle;
+  if (chain) {  // the image only, at node 0's region; then the sequencer runs the program
     const auto it = golden.find(layers.at(0).name);
     if (it == golden.end() || !fs::is_regular_file(it->second.file)) die("no golden image tensor " + layers.at(0).name);
     load(it->second, field(layers.at(0), "OUT_BASE"));
+    top->seq_start = 1;
+    tick();
+    top->seq_start = 0;
+    begin = cycle;
   }
-  long long conv_cycles = 0, total_macs = 0, other_cycles = 0, other_codes = 0, views = 0;
+  long long conv_cycles = 0, total_macs = 0, other_cycles = 0, other_codes = 0, views = 0, view_cycles = 0;
   std::map<std::string, int> passed_ops;
   int passed = 0;
   for (const Layer* layer_ptr : todo) {
@@ -295,12 +305,22 @@ int main(int argc, char** argv) {
     // Run (a view only names words its inputs' producers wrote: nothing to run).
     const bool view = field(layer, "VIEW") != 0;
     long long cycles = 0, written = out_size;
-    if (!view) {
+    if (chain) {  // the sequencer is at this layer (paused after the previous one)
+      while (!top->seq_layer_done) {
+        if (top->seq_done) die("layer " + layer.name + ": the sequencer stopped (engine error at node " +
+                               std::to_string(top->seq_node) + ")");
+        tick();
+        if (cycle - begin > kTimeoutCycles) die("layer " + layer.name + ": no layer_done after " + std::to_string(kTimeoutCycles) + " cycles");
+      }
+      if (top->seq_node != layer.node) die("the sequencer finished node " + std::to_string(top->seq_node) + ", expected " + layer.name);
+      cycles = cycle - begin;
+      if (!view) written = top->wr_words;
+    } else if (!view) {
       top->node = static_cast<std::uint32_t>(layer.node);
       top->start = 1;
       tick();
       top->start = 0;
-      const long long begin = cycle;
+      begin = cycle;
       while (!top->done) {
         tick();
         if (cycle - begin > kTimeoutCycles) die("layer " + layer.name + ": no done after " + std::to_string(kTimeoutCycles) + " cycles");
@@ -342,9 +362,10 @@ int main(int argc, char** argv) {
       conv_cycles += cycles;
       total_macs += macs;
     } else if (view) {
-      std::printf("LAYER %-18s %-8s %zu in    %4lldx%-3lldx%-3lld -> %4lldx%-3lldx%-3lld view (no cycles)\n",
+      std::printf("LAYER %-18s %-8s %zu in    %4lldx%-3lldx%-3lld -> %4lldx%-3lldx%-3lld view (no engine cycles)\n",
                   layer.name.c_str(), layer.op.c_str(), inputs.size(), in_c, in_h, in_w, out_c, out_h, out_w);
       ++views;
+      view_cycles += cycles;
     } else {
       std::printf("LAYER %-18s %-8s %zu in    %4lldx%-3lldx%-3lld -> %4lldx%-3lldx%-3lld cycles %9lld  codes %9lld\n",
                   layer.name.c_str(), layer.op.c_str(), inputs.size(), in_c, in_h, in_w, out_c, out_h, out_w, cycles,
@@ -355,6 +376,19 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
     ++passed_ops[layer.op];
     ++passed;
+    if (chain) {  // on to the next layer
+      top->seq_resume = 1;
+      tick();
+      top->seq_resume = 0;
+      begin = cycle;
+    }
+  }
+  if (chain) {
+    while (!top->seq_done) {
+      tick();
+      if (cycle - begin > kTimeoutCycles) die("the sequencer did not finish the program");
+    }
+    if (top->seq_error) die("the sequencer reports an error after the last layer");
   }
   if (passed_ops.count("conv")) {
     std::printf("TOTAL conv: %d layers, %lld cycles, %lld MACs, array %dx%d, MAC utilization %.1f%%\n",
@@ -365,12 +399,16 @@ int main(int argc, char** argv) {
     std::printf("TOTAL eltwise: %lld layers, %lld cycles, %lld codes\n", passed - passed_ops["conv"] - views,
                 other_cycles, other_codes);
   }
-  if (views > 0) std::printf("TOTAL views: %lld layers, no cycles (their words are written by their inputs)\n", views);
+  if (views > 0) {
+    std::printf("TOTAL views: %lld layers, no engine cycles (their words are written by their inputs)%s\n", views,
+                chain ? (", " + std::to_string(view_cycles) + " sequencer cycles").c_str() : "");
+  }
   std::string kinds;
   for (const auto& [op, count] : passed_ops) {
     if (count) kinds += (kinds.empty() ? "" : ", ") + std::to_string(count) + " " + op;
   }
-  std::printf("TOTAL %lld cycles\n", conv_cycles + other_cycles);
+  std::printf("TOTAL %lld cycles%s\n", conv_cycles + other_cycles + view_cycles,
+              chain ? " (sequencer included)" : "");
   std::printf("LAYERS PASS: %d layers bit-exact (%s)%s\n", passed, kinds.c_str(),
               chain ? ", chained from the image" : "");
   top->final();

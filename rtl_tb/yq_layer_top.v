@@ -1,8 +1,12 @@
 // yq_layer_top: simulation top of the layer bench (layer_bench.cpp): the
 // memories of one stage_7 emission around rtl/yq_conv_engine.v (conv
-// descriptors) and rtl/yq_eltwise_engine.v (every other op). start runs
-// program[node] on the engine of its op; busy, done and error are those of
-// that engine.
+// descriptors) and rtl/yq_eltwise_engine.v (every other op), driven either
+// by the bench or by rtl/yq_sequencer.v:
+//   start        runs program[node] on the engine of its op; busy, done and
+//                error are those of that engine;
+//   seq_start    runs the whole program with the sequencer (seq_pause,
+//                seq_resume, seq_busy, seq_done, seq_error, seq_node,
+//                seq_layer_done: its ports).
 //
 // Built per emission: Verilator compiles it with -I<dir holding the run's
 // yq_params.vh>, so every width and depth comes from yq_params.vh. The ROM
@@ -28,7 +32,8 @@
 module yq_layer_top #(
     parameter ROWS = 8,
     parameter COLS = 8
-) (clk, rst, start, node, busy, done, error, host_we, host_addr, host_wdata, host_rdata, wr_words);
+) (clk, rst, start, node, busy, done, error, host_we, host_addr, host_wdata, host_rdata, wr_words,
+   seq_start, seq_pause, seq_resume, seq_busy, seq_done, seq_error, seq_node, seq_layer_done);
     /* verilator lint_off UNUSEDPARAM */
     `include "yq_params.vh"
     /* verilator lint_on UNUSEDPARAM */
@@ -51,6 +56,14 @@ module yq_layer_top #(
     input  wire [FW-1:0]                   host_wdata;
     output reg  [FW-1:0]                   host_rdata;
     output reg  [31:0]                     wr_words;
+    input  wire                            seq_start;
+    input  wire                            seq_pause;
+    input  wire                            seq_resume;
+    output wire                            seq_busy;
+    output wire                            seq_done;
+    output wire                            seq_error;
+    output wire [15:0]                     seq_node;
+    output wire                            seq_layer_done;
 
     reg [YQ_PROGRAM_WIDTH-1:0] program_rom [0:YQ_PROGRAM_DEPTH-1];
     reg [YQ_LUT_DIR_WIDTH-1:0] lutdir_rom  [0:YQ_LUT_DIR_DEPTH-1];
@@ -104,9 +117,51 @@ module yq_layer_top #(
     wire [ROWS*32-1:0]        lut_addr;
     wire [ROWS*YQ_LUT_WIDTH-1:0] lut_data0, lut_data1;
 
-    wire [YQ_PROGRAM_WIDTH-1:0] desc = program_rom[node];
+    // The sequencer, with its own program ROM port.
+    wire [15:0]                 seq_prog_addr;
+    reg  [YQ_PROGRAM_WIDTH-1:0] seq_prog_data;
+    wire [YQ_PROGRAM_WIDTH-1:0] seq_desc;
+    wire                        seq_conv_start, seq_elt_start;
+    localparam [31:0] NUM_LAYERS32 = YQ_NUM_LAYERS;
+    localparam [15:0] NUM_NODES = NUM_LAYERS32[15:0];
+
+    yq_sequencer #(
+        .DESC_W  (YQ_PROGRAM_WIDTH),
+        .NODE_W  (16),
+        .OP_LSB  (YQ_PROG_OP_LSB),
+        .VIEW_LSB(YQ_PROG_VIEW_LSB),
+        .OP_INPUT(YQ_OP_INPUT),
+        .OP_CONV (YQ_OP_CONV)
+    ) u_sequencer (
+        .clk         (clk),
+        .rst         (rst),
+        .start       (seq_start),
+        .num_nodes   (NUM_NODES),
+        .pause       (seq_pause),
+        .resume      (seq_resume),
+        .busy        (seq_busy),
+        .done        (seq_done),
+        .error       (seq_error),
+        .node        (seq_node),
+        .layer_done  (seq_layer_done),
+        .prog_addr   (seq_prog_addr),
+        .prog_data   (seq_prog_data),
+        .desc        (seq_desc),
+        .conv_start  (seq_conv_start),
+        .elt_start   (seq_elt_start),
+        .engine_done (done),
+        .engine_error(error)
+    );
+    always @(posedge clk) begin
+        seq_prog_data <= ({16'd0, seq_prog_addr} < YQ_PROGRAM_DEPTH) ? program_rom[seq_prog_addr[YQ_PROGRAM_ADDR_BITS-1:0]] : 0;
+    end
+
+    // The engines' descriptor and starts: the sequencer's while it runs, else the bench's.
+    wire [YQ_PROGRAM_WIDTH-1:0] desc = seq_busy ? seq_desc : program_rom[node];
     wire [31:0] desc_op = {{(32-YQ_PROG_OP_WIDTH){1'b0}}, desc[YQ_PROG_OP_LSB +: YQ_PROG_OP_WIDTH]};
     wire is_conv = (desc_op == YQ_OP_CONV);
+    wire conv_go = seq_busy ? seq_conv_start : start && is_conv;
+    wire elt_go  = seq_busy ? seq_elt_start : start && !is_conv;
 
     yq_conv_engine #(
         .ROWS    (ROWS),
@@ -143,7 +198,7 @@ module yq_layer_top #(
     ) u_engine (
         .clk        (clk),
         .rst        (rst),
-        .start      (start && is_conv),
+        .start      (conv_go),
         .desc       (desc),
         .busy       (conv_busy),
         .done       (conv_done),
@@ -209,7 +264,7 @@ module yq_layer_top #(
     ) u_eltwise (
         .clk        (clk),
         .rst        (rst),
-        .start      (start && !is_conv),
+        .start      (elt_go),
         .desc       (desc),
         .busy       (elt_busy),
         .done       (elt_done),
@@ -290,7 +345,7 @@ module yq_layer_top #(
             end
         end
         host_rdata <= (host_addr < YQ_FMAP_DEPTH) ? fmap[host_addr[YQ_FMAP_ADDR_BITS-1:0]] : 0;
-        if (start) wr_words <= 32'd0;
+        if (conv_go || elt_go) wr_words <= 32'd0;
         else if (wr_en) wr_words <= wr_words + {{(32-$clog2(ROWS+1)){1'b0}}, count_ones(wr_mask)};
     end
 

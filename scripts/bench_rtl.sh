@@ -4,15 +4,18 @@
 # the golden dumps (rtl_tb `make layers`). Makes one run with the compiler
 # (official weights, W<bits>A<bits>), then per array prints the conv cycles,
 # the ideal cycles (MACs / array size), the MAC utilization (their ratio), the
-# element-wise cycles, the layers that are views (no cycles), the total,
-# frames per second at --clock-mhz and the speed-up over the first array. The table also goes to <out>/rtl_bench.tsv.
+# element-wise cycles, the layers that are views (no engine cycles), the
+# total, frames per second at --clock-mhz and the speed-up over the first
+# array. The table also goes to <out>/rtl_bench.tsv.
 #
 #   scripts/bench_rtl.sh [--imgsz 640] [--arrays "8x8 16x16"] [--bits 8]
 #                        [--model PT] [--calib DIR] [--golden-image IMAGE]
-#                        [--clock-mhz 200] [--chain] [--out runs/bench-rtl]
+#                        [--clock-mhz 200] [--per-layer] [--out runs/bench-rtl]
 # defaults: ../shared/models/yolov8n/yolov8n.pt, calibration on
 # ../shared/data/coco8, golden dumps of ../shared/data/samples/bus.jpg.
-# --chain runs the program from the image on the RTL's own outputs.
+# The program runs from the image on rtl/yq_sequencer.v (make layers CHAIN=1:
+# every layer reads the RTL's own outputs; the cycles include fetching the
+# descriptors); --per-layer starts each layer from its golden inputs instead.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 imgsz=640
@@ -22,7 +25,7 @@ model=$repo/../shared/models/yolov8n/yolov8n.pt
 calib=$repo/../shared/data/coco8
 golden_image=$repo/../shared/data/samples/bus.jpg
 clock_mhz=200
-chain=
+chain=1
 out=$repo/runs/bench-rtl
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -33,9 +36,9 @@ while [[ $# -gt 0 ]]; do
     --calib) calib=$2; shift 2 ;;
     --golden-image) golden_image=$2; shift 2 ;;
     --clock-mhz) clock_mhz=$2; shift 2 ;;
-    --chain) chain=1; shift ;;
+    --per-layer) chain=; shift ;;
     --out) out=$2; shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench_rtl: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -64,7 +67,7 @@ for array in $arrays; do
   read -r conv_cycles macs < <(sed -n 's/^TOTAL conv: [0-9]* layers, \([0-9]*\) cycles, \([0-9]*\) MACs.*/\1 \2/p' "$log")
   eltwise_cycles=$(sed -n 's/^TOTAL eltwise: [0-9]* layers, \([0-9]*\) cycles.*/\1/p' "$log")
   views=$(sed -n 's/^TOTAL views: \([0-9]*\) layers.*/\1/p' "$log")
-  total=$(sed -n 's/^TOTAL \([0-9]*\) cycles$/\1/p' "$log")
+  total=$(sed -n 's/^TOTAL \([0-9]*\) cycles.*/\1/p' "$log")
   sim_seconds=$(sed -n 's/^LAYERS time \([0-9.]*\) s.*/\1/p' "$log")
   first_total=${first_total:-$total}
   awk -v a="$array" -v cc="$conv_cycles" -v m="$macs" -v ec="$eltwise_cycles" -v vw="${views:-0}" -v t="$total" -v f="$first_total" \
