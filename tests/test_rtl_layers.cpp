@@ -2,11 +2,13 @@
 // rtl/yq_conv_engine.v (convolutions) and rtl/yq_eltwise_engine.v (slice,
 // add, concat, max-pool, upsample) under Verilator on every layer of a
 // 160 x 160 run of the built-in synthetic model, each from its golden inputs
-// and once chained from the image alone, and compares each output code with
-// the run's golden dumps (stage_8/golden). A copy of the golden dumps with one code
-// flipped must make the bench fail and name that code as the first
-// divergence. The official yolov8n at W8A8, W4A4 and W16A16 goes through
-// `make sim IMGSZ=160 MODEL=...`, which makes the run itself (needs ../shared).
+// and once chained from the image alone through rtl/yq_sequencer.v, and
+// compares each output code with the run's golden dumps (stage_8/golden).
+// A copy of the golden dumps with one code flipped must make the bench fail
+// and name that code as the first divergence, and a descriptor an engine
+// refuses must stop the sequencer of the chained run, naming that layer.
+// The official yolov8n at W8A8, W4A4 and W16A16 goes through `make sim
+// IMGSZ=160 MODEL=...`, which makes the run itself (needs ../shared).
 // Skipped when verilator or the shared data is missing, failing instead when
 // CI=true.
 #include "testing.hpp"
@@ -77,6 +79,37 @@ TEST_CASE("rtl: every layer of a 160x160 run is bit-exact on the RTL engines (ma
     CHECK(status == 0);
     CHECK(output.find("MISMATCH") == std::string::npos);
     CHECK(output.find(", chained from the image") != std::string::npos);
+  }
+
+  SUBCASE("a descriptor an engine refuses stops the sequencer, which names it") {
+    // A copy of the run whose c2f2.m0.add descriptor claims one input (an add takes two).
+    const fs::path bad = dir / "run-bad-program";
+    fs::copy(run, bad, fs::copy_options::recursive);
+    const auto manifest = nlohmann::json::parse(yq::test::read_text(bad / "stage_7/manifest.json"));
+    int node = -1;
+    for (const auto& layer : manifest["layers"]) {
+      if (layer["layer"] == "c2f2.m0.add") node = layer["node"].get<int>();
+    }
+    REQUIRE(node > 0);
+    std::vector<std::string> program;
+    {
+      std::ifstream in(bad / "stage_7/program.hex");
+      for (std::string line; std::getline(in, line);) program.push_back(line);
+    }
+    std::string& word = program.at(static_cast<size_t>(node));
+    REQUIRE(word.size() > 4);
+    word.replace(word.size() - 4, 2, "01");  // num_inputs: bits [15:8]
+    {
+      std::ofstream out(bad / "stage_7/program.hex", std::ios::trunc);
+      for (const auto& line : program) out << line << '\n';
+    }
+    std::string output;
+    const int status = make_rtl_tb("layers", "RUN='" + bad.string() + "' ARRAY=8x8 CHAIN=1", output);
+    INFO(output);
+    CHECK(status != 0);
+    CHECK(output.find("LAYERS PASS") == std::string::npos);
+    CHECK(output.find("LAYERS FAIL: layer c2f2.m0.add: the sequencer stopped (engine error at node " +
+                      std::to_string(node) + ")") != std::string::npos);
   }
 
   SUBCASE("a flipped golden code is named as the first divergence") {
