@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# FPGA resource estimate of the RTL engines for one emitted model: yosys
+# FPGA resource estimate of the RTL for one emitted model: yosys
 # `synth_xilinx -family <family>` of rtl/yq_conv_engine.v (ROWS x COLS MAC
-# array) and rtl/yq_eltwise_engine.v (ROWS lanes), with every width and
-# descriptor field position taken from the run's stage_7/yq_params.vh, then
-# `stat`. Prints DSP48, LUT, FF, BRAM and CARRY4 per engine, and the block
+# array), rtl/yq_eltwise_engine.v (ROWS lanes) and rtl/yq_sequencer.v, with
+# every width and descriptor field position taken from the run's
+# stage_7/yq_params.vh, then `stat`. Prints DSP48, LUT, FF, BRAM and CARRY4 per engine, and the block
 # RAM the emitted memories would need if held on chip (RAMB36 tiles of the
 # best aspect ratio; the feature-map memory is the peak live size of the
 # program).
@@ -58,6 +58,8 @@ engine_params() {
       args+=" -set ACC_W $(param YQ_BIAS_WIDTH) -set MULT_W $(param YQ_MULT_BITS) -set SHIFT_W $(param YQ_SHIFT_BITS)"
       args+=" -set PRE_W $(param YQ_ACT_BITS) -set LUT_W $(param YQ_LUT_WIDTH)"
       args+=" -set DESC_W $(param YQ_PROGRAM_WIDTH) -set LUTDIR_W $(param YQ_LUT_DIR_WIDTH)" ;;
+    yq_sequencer)
+      args+=" -set DESC_W $(param YQ_PROGRAM_WIDTH)" ;;
     yq_eltwise_engine)
       args+=" -set LANES $rows -set A_W $(param YQ_FMAP_WIDTH) -set MULT_W $(param YQ_MULT_BITS) -set SHIFT_W $(param YQ_SHIFT_BITS)"
       args+=" -set DESC_W $(param YQ_PROGRAM_WIDTH)" ;;
@@ -81,10 +83,13 @@ print(f"{dsp} {lut} {ff} {bram:g} {carry}")
 PY
 }
 
-printf '%-20s %-8s %7s %8s %8s %7s %7s %8s\n' engine array DSP48 LUT FF BRAM36 CARRY4 seconds
-for module in yq_conv_engine yq_eltwise_engine; do
-  tag=$module
-  [[ $module == yq_conv_engine ]] && tag="${module}_${rows}x${cols}" || tag="${module}_${rows}"
+printf '%-20s %-8s %7s %8s %8s %7s %7s %8s\n' module array DSP48 LUT FF BRAM36 CARRY4 seconds
+for module in yq_conv_engine yq_eltwise_engine yq_sequencer; do
+  case $module in
+    yq_conv_engine) tag="${module}_${rows}x${cols}"; shape="${rows}x${cols}" ;;
+    yq_eltwise_engine) tag="${module}_${rows}"; shape="${rows} lanes" ;;
+    *) tag=$module; shape="-" ;;
+  esac
   start=$(date +%s)
   "$yosys" -q -l "$out/$tag.log" -p "
     read_verilog $repo/rtl/*.v
@@ -94,7 +99,7 @@ for module in yq_conv_engine yq_eltwise_engine; do
     tee -q -o $out/$tag.stat.txt stat" >/dev/null
   read -r dsp lut ff bram carry <<<"$(summarize "$out/$tag.stat.json")"
   printf '%-20s %-8s %7s %8s %8s %7s %7s %8s\n' "$module" \
-    "$([[ $module == yq_conv_engine ]] && echo "${rows}x${cols}" || echo "${rows} lanes")" "$dsp" "$lut" "$ff" "$bram" "$carry" \
+    "$shape" "$dsp" "$lut" "$ff" "$bram" "$carry" \
     "$(( $(date +%s) - start ))"
 done
 
