@@ -94,6 +94,18 @@ inline void tick(Top& top) {
   top.eval();
 }
 
+// Reset for one rising edge with in_valid low; the first eval also runs the
+// model's initial blocks ($readmemh).
+template <typename Top>
+inline void reset(Top& top) {
+  top.clk = 0;
+  top.rst = 1;
+  top.in_valid = 0;
+  top.eval();
+  tick(top);
+  top.rst = 0;
+}
+
 [[noreturn]] inline void fail(const char* unit, const char* format, ...) {
   std::fprintf(stderr, "FAIL %s: ", unit);
   va_list args;

@@ -81,12 +81,7 @@ int main(int argc, char** argv) {
   context->commandArgs(argc, argv);
   auto top = std::make_unique<Vyq_lut_unit>(context.get());  // $readmemh runs at the first eval
 
-  top->clk = 0;
-  top->rst = 1;
-  top->in_valid = 0;
-  top->eval();
-  tb::tick(*top);
-  top->rst = 0;
+  tb::reset(*top);
 
   const long exhaustive = 1L << kInW, total = exhaustive + kRandomVectors;
   std::deque<Pending> pending;

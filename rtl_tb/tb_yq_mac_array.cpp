@@ -33,14 +33,9 @@ int main(int argc, char** argv) {
   auto top = std::make_unique<Vyq_mac_array>(context.get());
   tb::Rng rng(0x5EED0003u + static_cast<unsigned>(kRows * 100000 + kCols * 1000 + kAW * 64 + kWW * 4 + kAccW));
 
-  top->clk = 0;
-  top->rst = 1;
-  top->in_valid = 0;
   top->in_first = 0;
   top->in_last = 0;
-  top->eval();
-  tb::tick(*top);
-  top->rst = 0;
+  tb::reset(*top);
 
   std::deque<Sum> pending;
   long started = 0, checked = 0, cycle = 0, total_terms = 0;

@@ -31,12 +31,7 @@ int main(int argc, char** argv) {
   auto top = std::make_unique<Vyq_maxpool_unit>(context.get());
   tb::Rng rng(0x5EED0005u + static_cast<unsigned>(kN * 64 + kW));
 
-  top->clk = 0;
-  top->rst = 1;
-  top->in_valid = 0;
-  top->eval();
-  tb::tick(*top);
-  top->rst = 0;
+  tb::reset(*top);
 
   std::deque<Pending> pending;
   long issued = 0, checked = 0, cycle = 0;

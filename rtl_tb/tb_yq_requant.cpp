@@ -81,13 +81,7 @@ int main(int argc, char** argv) {
   const long total = exhaustive ? (1L << space_bits) : kRandomVectors;
   tb::Rng rng(0x5EED0001u + static_cast<unsigned>(kAccW * 4096 + kMultW * 64 + kOutW));
 
-  top->clk = 0;
-  top->rst = 1;
-  top->in_valid = 0;
-  top->eval();
-  tb::tick(*top);
-  tb::tick(*top);
-  top->rst = 0;
+  tb::reset(*top);
 
   std::deque<Pending> pending;
   long issued = 0, checked = 0, cycle = 0;
