@@ -110,16 +110,23 @@ void run_pipeline(const RunConfig& config) {
     throw Error("--from " + stage_folder_name(config.from_stage) + " comes after --through " +
                 stage_folder_name(config.through_stage));
   }
+  const bool out_existed = fs::exists(config.out);
   ensure_writable_folder(config.out);
-  for (int stage = 0; stage < config.from_stage; ++stage) {
-    if (find_stage(stage)) require_completed(config.out, stage, config.from_stage);
-  }
-  for (int stage = config.from_stage; stage <= config.through_stage; ++stage) {
-    if (const StageInfo* info = find_stage(stage)) {
-      run_stage(*info, config);
-    } else {
-      std::printf("%s  not in this version, skipped\n", stage_folder_name(stage).c_str());
+  try {
+    for (int stage = 0; stage < config.from_stage; ++stage) {
+      if (find_stage(stage)) require_completed(config.out, stage, config.from_stage);
     }
+    for (int stage = config.from_stage; stage <= config.through_stage; ++stage) {
+      if (const StageInfo* info = find_stage(stage)) {
+        run_stage(*info, config);
+      } else {
+        std::printf("%s  not in this version, skipped\n", stage_folder_name(stage).c_str());
+      }
+    }
+  } catch (...) {
+    std::error_code ignored;  // a failed first run leaves no empty output folder behind
+    if (!out_existed && fs::is_empty(config.out, ignored)) fs::remove(config.out, ignored);
+    throw;
   }
   remove_stale_stages(config.out, config.through_stage);
 }

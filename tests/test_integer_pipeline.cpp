@@ -86,6 +86,7 @@ TEST_CASE("integer pipeline: unsupported bits and settings are refused") {
   expect_error("bits_3", "run --bits 3 --out " + (dir / "out").string(), dir);
   expect_error("abits_17", "run --abits 17 --out " + (dir / "out").string(), dir);
   expect_error("concat_scales_bad", "run --concat-scales widest --out " + (dir / "out").string(), dir);
+  CHECK_FALSE(fs::exists(dir / "out"));  // not even an empty output folder
 }
 
 TEST_CASE("integer pipeline: a calibration folder without images is refused") {
