@@ -63,7 +63,7 @@ module yq_conv_engine #(
     parameter SHIFT_W  = 6,
     parameter PRE_W    = 16,
     parameter LUT_W    = 16,
-    parameter DESC_W   = 800,
+    parameter DESC_W   = 808,
     parameter LUTDIR_W = 96,
     parameter KERNEL_LSB       = 16,
     parameter STRIDE_LSB       = 24,

@@ -42,7 +42,7 @@ module yq_eltwise_engine #(
     parameter A_W     = 8,
     parameter MULT_W  = 16,
     parameter SHIFT_W = 6,
-    parameter DESC_W  = 800,
+    parameter DESC_W  = 808,
     parameter OP_LSB            = 0,
     parameter NUM_INPUTS_LSB    = 8,
     parameter KERNEL_LSB        = 16,

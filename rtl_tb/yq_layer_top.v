@@ -16,8 +16,9 @@
 // at zero.
 //
 // Memories (reads synchronous, one cycle; an address past the end reads 0):
-//   program   800-bit descriptors; the engines get program[node]; a second
-//             read port serves the eltwise engine (concat input shapes)
+//   program   808-bit descriptors; the engines get program[node] (or the
+//             sequencer's fetched descriptor); a second read port serves the
+//             eltwise engine (concat input shapes), a third the sequencer
 //   lut_dir   LUT directory
 //   weight    COLS read lanes        bias   one read port
 //   requant   one read port per engine

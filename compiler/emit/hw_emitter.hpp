@@ -8,7 +8,7 @@
 // yq_params.vh as YQ_<MEMORY>_WIDTH / YQ_<MEMORY>_DEPTH):
 //
 //   file               width (bits)          depth (words)
-//   program.hex        800 (one descriptor)  graph nodes
+//   program.hex        808 (one descriptor)  graph nodes
 //   lut_dir.hex        96                    tables
 //   weight_mem.hex     W                     weights of every convolution
 //   bias_mem.hex       ACC                   output channels of every convolution
