@@ -335,7 +335,8 @@ def main():
     write_lines(os.path.join(stage7, "lut_mem.hex"), [hexword(v, LUT_WIDTH) for v in luts])
 
     vh = ["// yq_params.vh of a random layer program (rtl_tb/gen_random_layers.py, profile %s)." % args.profile,
-          "localparam integer YQ_FORMAT_VERSION = 2;"]
+          "localparam integer YQ_FORMAT_VERSION = 2;",
+          "localparam integer YQ_NUM_LAYERS = %d;" % len(nodes)]
     widths = dict(PROGRAM=PROGRAM_WIDTH, LUT_DIR=96, WEIGHT=prof["weight"], BIAS=prof["acc"], REQUANT=MULT_BITS + SHIFT_BITS,
                   LUT=LUT_WIDTH, FMAP=prof["fmap"])
     files = dict(PROGRAM="program.hex", LUT_DIR="lut_dir.hex", WEIGHT="weight_mem.hex", BIAS="bias_mem.hex",
@@ -365,7 +366,7 @@ def main():
            "localparam integer YQ_REQUANT_SHIFT_WIDTH = %d;" % SHIFT_BITS]
     write_lines(os.path.join(stage7, "yq_params.vh"), vh)
 
-    manifest = dict(format_version=1, layers=[dict(node=i, layer=n.name, op=n.op, shape=[n.c, n.h, n.w])
+    manifest = dict(format_version=2, layers=[dict(node=i, layer=n.name, op=n.op, shape=[n.c, n.h, n.w])
                                               for i, n in enumerate(nodes)])
     with open(os.path.join(stage7, "manifest.json"), "w") as out:
         json.dump(manifest, out, indent=2, sort_keys=True)

@@ -114,23 +114,14 @@ struct GroupSpan {
   std::int64_t base = 0;           // address of offset `low`
 };
 
-}  // namespace
-
-FmapPlan plan_feature_maps(const Graph& graph, const std::vector<TensorShape>& shapes,
-                           const std::vector<bool>& concat_passes_inputs) {
-  const size_t count = graph.nodes.size();
-  ViewGroups groups(count);
-  FmapPlan plan;
-  plan.view.assign(count, false);
-  find_views(graph, shapes, concat_passes_inputs, groups, plan.view);
-
+// Per group (indexed by its root; unused entries for other nodes): lifetime and extent.
+std::vector<GroupSpan> group_spans(const Graph& graph, const std::vector<TensorShape>& shapes, ViewGroups& groups,
+                                   std::vector<int>& roots) {
   const std::vector<int> last = last_reads(graph);
-  std::vector<GroupSpan> spans(count);
-  std::vector<int> roots;
-  for (size_t i = 0; i < count; ++i) {
+  std::vector<GroupSpan> spans(graph.nodes.size());
+  for (size_t i = 0; i < graph.nodes.size(); ++i) {
     const int node = static_cast<int>(i), top = groups.root(node);
     const std::int64_t low = groups.offset(node), high = low + words_of(shapes[i]);
-    plan.total_words += words_of(shapes[i]);
     GroupSpan& span = spans[top];
     if (std::find(roots.begin(), roots.end(), top) == roots.end()) {
       roots.push_back(top);
@@ -141,8 +132,14 @@ FmapPlan plan_feature_maps(const Graph& graph, const std::vector<TensorShape>& s
     span.low = std::min(span.low, low);
     span.high = std::max(span.high, high);
   }
-  std::stable_sort(roots.begin(), roots.end(), [&](int a, int b) { return spans[a].first < spans[b].first; });
+  return spans;
+}
 
+// First fit in order of first node: each group takes the lowest base where it
+// overlaps no group still live at its first node. Returns the words used.
+std::int64_t place_groups(std::vector<GroupSpan>& spans, std::vector<int> roots) {
+  std::stable_sort(roots.begin(), roots.end(), [&](int a, int b) { return spans[a].first < spans[b].first; });
+  std::int64_t depth = 0;
   std::vector<int> placed;
   for (const int top : roots) {
     GroupSpan& span = spans[top];
@@ -155,18 +152,34 @@ FmapPlan plan_feature_maps(const Graph& graph, const std::vector<TensorShape>& s
       }
       return false;
     };
-    std::vector<std::int64_t> candidates = {0};
+    std::vector<std::int64_t> candidates = {0};  // the lowest word, or right after a placed group
     for (const int other : placed) candidates.push_back(spans[other].base + spans[other].high - spans[other].low);
     std::sort(candidates.begin(), candidates.end());
     span.base = *std::find_if(candidates.begin(), candidates.end(), [&](std::int64_t base) { return !collides(base); });
-    plan.depth = std::max(plan.depth, span.base + size);
+    depth = std::max(depth, span.base + size);
     placed.push_back(top);
   }
+  return depth;
+}
 
+}  // namespace
+
+FmapPlan plan_feature_maps(const Graph& graph, const std::vector<TensorShape>& shapes,
+                           const std::vector<bool>& concat_passes_inputs) {
+  const size_t count = graph.nodes.size();
+  ViewGroups groups(count);
+  FmapPlan plan;
+  plan.view.assign(count, false);
+  find_views(graph, shapes, concat_passes_inputs, groups, plan.view);
+
+  std::vector<int> roots;
+  std::vector<GroupSpan> spans = group_spans(graph, shapes, groups, roots);
+  plan.depth = place_groups(spans, roots);
   plan.base.resize(count);
   for (size_t i = 0; i < count; ++i) {
     const int node = static_cast<int>(i), top = groups.root(node);
     plan.base[i] = spans[top].base + groups.offset(node) - spans[top].low;
+    plan.total_words += words_of(shapes[i]);
   }
   return plan;
 }
