@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
+#include <optional>
 #include <random>
 #include <string>
 
@@ -114,6 +116,24 @@ inline void reset(Top& top) {
   va_end(args);
   std::fprintf(stderr, "\n");
   std::exit(1);
+}
+
+// The output check of a pipelined unit, after each tick: with out_valid the
+// oldest pending input (a struct with a `due` cycle) must be due exactly now
+// and is returned; without it, no input may be overdue.
+template <typename Pending>
+inline std::optional<Pending> take_due(std::deque<Pending>& pending, bool out_valid, long cycle, const char* unit) {
+  if (!out_valid) {
+    if (!pending.empty() && pending.front().due <= cycle) {
+      fail(unit, "no output at cycle %ld for the input due then", cycle);
+    }
+    return std::nullopt;
+  }
+  if (pending.empty()) fail(unit, "out_valid without an input (cycle %ld)", cycle);
+  const Pending p = pending.front();
+  pending.pop_front();
+  if (p.due != cycle) fail(unit, "latency: output at cycle %ld, expected at %ld", cycle, p.due);
+  return p;
 }
 
 }  // namespace tb
