@@ -1,4 +1,4 @@
-// The RTL unit benches: `make -C rtl_tb sim` lints every rtl/ module
+// The RTL unit benches: `make -C rtl_tb units` lints every rtl/ module
 // (verilator -Wall, iverilog and yosys when installed), builds each
 // Verilator bench and runs it; every bench compares each output of its
 // module with compiler/quant/arithmetic.hpp (docs/ARITHMETIC.md) and exits
@@ -13,7 +13,7 @@
 
 #include "test_support.hpp"
 
-TEST_CASE("rtl: every unit bench matches arithmetic.hpp bit for bit (make -C rtl_tb sim)") {
+TEST_CASE("rtl: every unit bench matches arithmetic.hpp bit for bit (make -C rtl_tb units)") {
   if (!yq::test::have_program("verilator") || !yq::test::have_program("make")) {
     if (yq::test::running_in_ci()) FAIL("verilator (or make) not found: required when CI=true");
     MESSAGE("skipping: verilator not installed");
@@ -22,7 +22,7 @@ TEST_CASE("rtl: every unit bench matches arithmetic.hpp bit for bit (make -C rtl
   const std::string dir = std::string(YQ_SOURCE_DIR) + "/rtl_tb";
   // A make job server of a calling make (ctest under make -j) must not leak in.
   const std::string command =
-      "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory -C '" + dir + "' sim 2>&1";
+      "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory -C '" + dir + "' units 2>&1";
   std::string output;
   const int status = yq::test::run_command(command, output);
   INFO("command: " << command << "\n" << output);
