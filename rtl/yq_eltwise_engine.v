@@ -127,9 +127,9 @@ module yq_eltwise_engine #(
     // Output counters and address state (of lane 0).
     localparam [31:0] LANES32 = LANES;
     reg [31:0] n;                       // output index
-    reg [15:0] oc, oy, ox;              // output channel, row, column
+    reg [15:0] oy, ox;                  // output row, column
     reg [7:0]  kx, ky;                  // max-pool tap
-    reg [31:0] chan_base;               // in_base0 + oc * hw_in
+    reg [31:0] chan_base;               // in_base0 + (output channel) * hw_in
     reg [31:0] yoff;                    // max-pool: (oy - pad) * in_w; upsample: (oy / 2) * in_w
     reg [31:0] tap_row;                 // ky * in_w
     wire row_mode = is_pool || is_up;   // steps within one output row
@@ -310,7 +310,6 @@ module yq_eltwise_engine #(
         if (state == S_MUL && mstep == 3'd4) begin
             n         <= 32'd0;
             m         <= 32'd0;
-            oc        <= 16'd0;
             oy        <= 16'd0;
             ox        <= 16'd0;
             kx        <= 8'd0;
@@ -339,7 +338,6 @@ module yq_eltwise_engine #(
                     ox <= 16'd0;
                     if (oy == out_h - 16'd1) begin
                         oy        <= 16'd0;
-                        oc        <= oc + 16'd1;
                         chan_base <= chan_base + hw_in;
                         yoff      <= is_pool ? 32'd0 - pad_iw : 32'd0;
                     end else begin
@@ -459,5 +457,5 @@ module yq_eltwise_engine #(
         else     fm_wr_en <= add_valid;
     end
 
-    wire unused_ok = ^{desc, prog_data, oc, add_valid_lanes};
+    wire unused_ok = ^{desc, prog_data, add_valid_lanes};
 endmodule
