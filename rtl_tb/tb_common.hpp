@@ -1,7 +1,7 @@
 // Shared helpers of the yq-hw RTL unit benches (Verilator C++ harnesses):
 // bit access to ports of any width, sign extension, a seeded random source,
 // the clock, and the failure report. The expected values come from
-// compiler/quant/arithmetic.hpp (docs/ARITHMETIC.md), included here.
+// compiler/ref/arithmetic.hpp (docs/ARITHMETIC.md), included here.
 #pragma once
 #include <cstdarg>
 #include <cstddef>
@@ -15,7 +15,7 @@
 
 #include <verilated.h>
 
-#include "compiler/quant/arithmetic.hpp"
+#include "compiler/ref/arithmetic.hpp"
 
 namespace tb {
 

@@ -145,17 +145,8 @@ nlohmann::json run_config_to_json(const RunConfig& config) {
           {"max_detections", config.max_detections},
           {"calib", config.calib ? config.calib->string() : std::string()},
           {"calib_images", config.calib_images},
-          {"weight_bits", config.quant.weight_bits},
-          {"activation_bits", config.quant.activation_bits},
-          {"calibration", config.quant.calibration},
-          {"percentile", config.quant.percentile},
-          {"per_channel", config.quant.per_channel},
-          {"scale_form", config.quant.scale_form},
-          {"concat_scales", config.quant.concat_scales},
-          {"multiplier_bits", config.quant.multiplier_bits},
-          {"head", config.quant.head},
-          {"overrides", config.quant.overrides.size()},
-          {"nms", config.nms},
+          {"quant", quant_settings_to_json(config.quant)},
+          {"nms", enum_name(config.nms)},
           {"golden_image", config.golden_image ? config.golden_image->string() : std::string()}};
 }
 

@@ -25,7 +25,7 @@ struct RunConfig {
   std::optional<std::filesystem::path> calib;  // calibration images (default: --data)
   int calib_images = 0;                         // 0: every calibration image
   QuantSettings quant;
-  std::string nms = "int";  // stage_8's headline: int (q_NMS) or float NMS on the integer outputs
+  NmsMode nms = NmsMode::Int;  // stage_8's headline: int (q_NMS) or float NMS on the integer outputs
   std::optional<std::filesystem::path> emit_dir;      // also copy stage_7's emission here
   std::optional<std::filesystem::path> golden_image;  // default: the first image of --data
   float val_score_threshold = 0.001f;

@@ -6,39 +6,11 @@
 
 #include "compiler/io/dataset.hpp"
 #include "compiler/io/image.hpp"
-#include "compiler/quant/range_selection.hpp"
-#include "compiler/quant/requant_derivation.hpp"
 #include "compiler/util/error.hpp"
 #include "compiler/util/files.hpp"
 #include "stages/stage.hpp"
 
 namespace yq {
-
-namespace {
-
-void check_bits(int bits, const char* what) {
-  if (bits < 4 || bits > 16) throw Error(std::string(what) + " " + std::to_string(bits) + " is outside the supported 4..16");
-}
-
-void check_quant_settings(const QuantSettings& q) {
-  check_bits(q.weight_bits, "weight bits");
-  check_bits(q.activation_bits, "activation bits");
-  for (const LayerOverride& o : q.overrides) {
-    if (o.weight_bits) check_bits(o.weight_bits, "override weight bits");
-    if (o.activation_bits) check_bits(o.activation_bits, "override activation bits");
-  }
-  parse_range_method(q.calibration);
-  parse_scale_form(q.scale_form);
-  if (q.head != "int" && q.head != "float") throw Error("--head " + q.head + " is not int or float");
-  if (q.concat_scales != "shared" && q.concat_scales != "own") {
-    throw Error("--concat-scales " + q.concat_scales + " is not shared or own");
-  }
-  if (q.multiplier_bits < 2 || q.multiplier_bits > 31) throw Error("--mult-bits must be within 2..31");
-  if (!(q.percentile > 0 && q.percentile <= 100)) throw Error("--percentile must be within (0, 100]");
-  if (q.acc_bits_limit < 8 || q.acc_bits_limit > 48) throw Error("--acc-bits-limit must be within 8..48");
-}
-
-}  // namespace
 
 nlohmann::json run_stage_0_config(StageContext& context) {
   const RunConfig& config = context.config;
@@ -46,8 +18,9 @@ nlohmann::json run_stage_0_config(StageContext& context) {
     throw Error("--imgsz " + std::to_string(config.image_size) + " is not a positive multiple of 32");
   }
   check_quant_settings(config.quant);
-  if (config.nms != "int" && config.nms != "float") throw Error("--nms " + config.nms + " is not int or float");
-  if (config.nms == "int" && config.quant.head == "float") throw Error("--nms int (q_NMS) needs --head int");
+  if (config.nms == NmsMode::Int && config.quant.head == HeadMode::Float) {
+    throw Error("--nms int (q_NMS) needs --head int");
+  }
   nlohmann::json record = run_config_to_json(config);
   if (config.model) {
     if (!std::filesystem::is_regular_file(*config.model)) throw Error("model file " + config.model->string() + " not found");

@@ -38,20 +38,14 @@ nlohmann::json run_stage_5_scale_selection(StageContext& context) {
     }
   }
   std::printf("         method %s, W%d A%d, concat/add inputs: %d address-mapped, %d rescaled (worst loses %.2f bits)\n",
-              settings.calibration.c_str(), settings.weight_bits, settings.activation_bits, identity_inputs,
+              enum_name(settings.range_method), settings.weight_bits, settings.activation_bits, identity_inputs,
               rescaled_inputs, worst_bits_lost);
   const SharedScaleLoss shared = shared_scale_loss(graph, formats);
-  if (settings.concat_scales == "shared") {
+  if (settings.concat_scales == ConcatScales::Shared) {
     std::printf("         shared concat scales: worst tensor loses %.2f bits (%s)\n", shared.worst_bits_lost,
                 shared.worst_layer.c_str());
   }
-  return {{"method", settings.calibration},
-          {"percentile", settings.percentile},
-          {"scale_form", settings.scale_form},
-          {"concat_scales", settings.concat_scales},
-          {"weight_bits", settings.weight_bits},
-          {"activation_bits", settings.activation_bits},
-          {"overrides", settings.overrides.size()},
+  return {{"settings", quant_settings_to_json(settings)},
           {"alignment_identity_inputs", identity_inputs},
           {"alignment_rescaled_inputs", rescaled_inputs},
           {"alignment_worst_bits_lost", worst_bits_lost},

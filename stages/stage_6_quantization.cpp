@@ -34,7 +34,7 @@ nlohmann::json run_stage_6_quantization(StageContext& context) {
           {"accumulator_limit_bits", model.settings.acc_bits_limit},
           {"tables", model.luts.size()},
           {"table_entries", lut_entries},
-          {"head", model.settings.head}};
+          {"head", enum_name(model.settings.head)}};
 }
 
 }  // namespace yq

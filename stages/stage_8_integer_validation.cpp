@@ -1,5 +1,5 @@
 // stage_8: integer validation and golden dumps.
-//  1. Accuracy: the integer model (compiler/quant/int_detector.hpp) over
+//  1. Accuracy: the integer model (compiler/ref/int_detector.hpp) over
 //     --data: mAP50-95, mAP50, P, R with q_NMS and with the float NMS on the
 //     same integer outputs, beside stage_3's float figures; --nms picks the
 //     headline (default int, the hardware path).
@@ -23,8 +23,8 @@
 #include "compiler/io/test_pattern.hpp"
 #include "compiler/metrics/dataset_evaluation.hpp"
 #include "compiler/metrics/metrics_report.hpp"
-#include "compiler/quant/arithmetic.hpp"
-#include "compiler/quant/int_detector.hpp"
+#include "compiler/ref/arithmetic.hpp"
+#include "compiler/ref/int_detector.hpp"
 #include "compiler/quant/quant_model_io.hpp"
 #include "compiler/util/files.hpp"
 #include "stages/stage.hpp"
@@ -168,7 +168,7 @@ nlohmann::json write_golden(const StageContext& context, const QuantModel& quant
   write_file_atomic(folder / "detections_float_nms.txt", detections_text(detections.float_nms, quant.info.class_names));
   nlohmann::json summary = {{"image", source}, {"files", manifest["files"].size()},
                             {"detections_float_nms", detections.float_nms.size()}};
-  if (quant.settings.head == "int") {
+  if (quant.settings.head == HeadMode::Int) {
     write_file_atomic(folder / "q_nms.txt", q_nms_text(detector.int_nms(outputs), quant.info.class_names));
     summary["detections_q_nms"] = detections.int_nms.size();
     summary["q_nms_equals_float_nms"] = same_detections(detections.int_nms, detections.float_nms);
@@ -207,9 +207,9 @@ void validate_on_data(const StageContext& context, const QuantModel& quant, nloh
 
   const int classes = quant.info.arch.num_classes;
   const DetectionMetrics with_float_nms = evaluate_detections(float_nms_results, classes);
-  const bool has_q_nms = quant.settings.head == "int";
+  const bool has_q_nms = quant.settings.head == HeadMode::Int;
   const DetectionMetrics with_q_nms = has_q_nms ? evaluate_detections(q_nms_results, classes) : DetectionMetrics{};
-  const bool primary_is_q_nms = has_q_nms && config.nms == "int";
+  const bool primary_is_q_nms = has_q_nms && config.nms == NmsMode::Int;
   const DetectionMetrics& primary = primary_is_q_nms ? with_q_nms : with_float_nms;
   report["nms"] = primary_is_q_nms ? "int" : "float";
   report["integer"] = metrics_to_json(primary, quant.info.class_names);
@@ -242,10 +242,7 @@ nlohmann::json run_stage_8_integer_validation(StageContext& context) {
   const RunConfig& config = context.config;
   const QuantModel quant = load_quant_model(context.stage_dir(6));
   const Model fused = load_model(context.stage_dir(2));
-  nlohmann::json report = {{"settings", {{"weight_bits", quant.settings.weight_bits},
-                                         {"activation_bits", quant.settings.activation_bits},
-                                         {"calibration", quant.settings.calibration},
-                                         {"head", quant.settings.head}}}};
+  nlohmann::json report = {{"settings", quant_settings_to_json(quant.settings)}};
 
   if (config.data) validate_on_data(context, quant, report);
   report["layers"] = fidelity_report(fused, quant, sample_images(config, kFidelityImages), config.image_size, config.threads);

@@ -6,8 +6,9 @@
 
 #include <cmath>
 
-#include "compiler/quant/arithmetic.hpp"
+#include "compiler/ref/arithmetic.hpp"
 #include "compiler/quant/lut_builder.hpp"
+#include "compiler/ref/int_head.hpp"
 #include "compiler/quant/quantizer.hpp"
 #include "compiler/quant/requant_derivation.hpp"
 #include "compiler/util/error.hpp"

@@ -17,8 +17,8 @@
 #include <vector>
 
 #include "compiler/ir/graph.hpp"
-#include "compiler/quant/arithmetic.hpp"
-#include "compiler/quant/int_kernels.hpp"
+#include "compiler/ref/arithmetic.hpp"
+#include "compiler/ref/int_kernels.hpp"
 #include "compiler/util/error.hpp"
 
 namespace {

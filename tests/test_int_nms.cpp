@@ -110,7 +110,7 @@ std::vector<IntDetection> random_candidates(int count, unsigned seed, const IntN
   return candidates;
 }
 
-yq::Detection to_float_detection(const IntDetection& d) {
+yq::Detection expected_float_detection(const IntDetection& d) {
   const float box_unit = 1.0f / 16, score_unit = 1.0f / 65536;
   return {{d.x1 * box_unit, d.y1 * box_unit, d.x2 * box_unit, d.y2 * box_unit}, d.score * score_unit, d.class_id};
 }
@@ -118,7 +118,7 @@ yq::Detection to_float_detection(const IntDetection& d) {
 void check_same_result(const std::vector<IntDetection>& kept, const std::vector<yq::Detection>& float_kept) {
   REQUIRE(kept.size() == float_kept.size());
   for (size_t i = 0; i < kept.size(); ++i) {
-    const yq::Detection expected = to_float_detection(kept[i]);
+    const yq::Detection expected = expected_float_detection(kept[i]);
     CHECK(float_kept[i].score == expected.score);
     CHECK(float_kept[i].class_id == expected.class_id);
     CHECK(float_kept[i].box.x1 == expected.box.x1);
@@ -265,7 +265,7 @@ TEST_CASE("int_nms: agrees with the float NMS on random integer boxes") {
     for (unsigned seed = 1; seed <= 5; ++seed) {
       const std::vector<IntDetection> candidates = random_candidates(800, seed, options);
       std::vector<yq::Detection> float_candidates;
-      for (const IntDetection& d : candidates) float_candidates.push_back(to_float_detection(d));
+      for (const IntDetection& d : candidates) float_candidates.push_back(expected_float_detection(d));
       const auto kept = yq::int_non_max_suppression(candidates, options);
       check_same_result(kept, yq::non_max_suppression(float_candidates, float_options));
       const auto above_threshold = std::count_if(candidates.begin(), candidates.end(), [&](const IntDetection& d) {

@@ -1,7 +1,7 @@
 // The RTL unit benches: `make -C rtl_tb units` lints every rtl/ module
 // (verilator -Wall, iverilog and yosys when installed), builds each
 // Verilator bench and runs it; every bench compares each output of its
-// module with compiler/quant/arithmetic.hpp (docs/ARITHMETIC.md) and exits
+// module with compiler/ref/arithmetic.hpp (docs/ARITHMETIC.md) and exits
 // non-zero on the first mismatch. Skipped when verilator is not installed,
 // failing instead when CI=true.
 #include "testing.hpp"

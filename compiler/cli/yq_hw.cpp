@@ -7,19 +7,20 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <regex>
 
 #include "compiler/float/bn_fusion.hpp"
 #include "compiler/float/float_detector.hpp"
 #include "compiler/io/checkpoint.hpp"
 #include "compiler/io/draw.hpp"
-#include "compiler/io/quant_config.hpp"
 #include "compiler/io/dataset.hpp"
 #include "compiler/io/test_pattern.hpp"
 #include "compiler/ir/synthetic_model.hpp"
-#include "compiler/quant/int_model.hpp"
+#include "compiler/ref/int_model.hpp"
 #include "compiler/quant/quant_model_io.hpp"
 #include "compiler/ir/yolov8_import.hpp"
+#include "compiler/quant/quant_config.hpp"
 #include "compiler/util/error.hpp"
 #include "stages/stage.hpp"
 
@@ -110,6 +111,51 @@ void run_bench(const BenchCommand& command, int threads) {
   std::printf("  integer / float      %8.2f\n", integer_seconds / float_seconds);
 }
 
+// The quantization flags, each kept as a change to apply over the settings
+// of --config (the command line takes precedence over the file).
+using QuantFlags = std::vector<std::function<void(yq::QuantSettings&)>>;
+
+template <typename T>
+void add_quant_option(CLI::App& run, const std::string& name, const std::string& help, QuantFlags& flags,
+                      std::function<void(yq::QuantSettings&, const T&)> set) {
+  run.add_option_function<T>(
+      name, [&flags, set](const T& value) { flags.push_back([set, value](yq::QuantSettings& s) { set(s, value); }); },
+      help);
+}
+
+// An enum flag: its names come from the one table of quant_settings.hpp.
+template <typename E>
+void add_enum_option(CLI::App& run, const std::string& help, QuantFlags& flags, E yq::QuantSettings::*member) {
+  const yq::QuantSettings defaults;
+  add_quant_option<std::string>(run, yq::EnumNames<E>::option,
+                                help + ": " + yq::enum_choices<E>() + " (default " + yq::enum_name(defaults.*member) + ")",
+                                flags, [member](yq::QuantSettings& s, const std::string& text) {
+                                  s.*member = yq::parse_enum<E>(text);
+                                });
+}
+
+void add_quant_options(CLI::App& run, QuantFlags& flags) {
+  using S = yq::QuantSettings;
+  add_quant_option<int>(run, "--bits", "weight and activation bits (4..16), default 8", flags,
+                        [](S& s, const int& b) { s.weight_bits = s.activation_bits = b; });
+  add_quant_option<int>(run, "--wbits", "weight bits (4..16)", flags, [](S& s, const int& b) { s.weight_bits = b; });
+  add_quant_option<int>(run, "--abits", "activation bits (4..16)", flags, [](S& s, const int& b) { s.activation_bits = b; });
+  add_enum_option(run, "range selection (auto: percentile below 11 bits, max above)", flags, &S::range_method);
+  add_quant_option<double>(run, "--percentile", "percentile for --calib-method percentile (default 99.99)", flags,
+                           [](S& s, const double& p) { s.percentile = p; });
+  run.add_flag_callback(
+      "--per-tensor", [&flags] { flags.push_back([](S& s) { s.per_channel = false; }); },
+      "one weight scale per tensor instead of per output channel");
+  add_enum_option(run, "requantization: fixed-point multiplier or shift only", flags, &S::scale_form);
+  add_enum_option(run, "shared: a concat and its inputs take one scale (the concat is then a view, no copy)", flags,
+                  &S::concat_scales);
+  add_quant_option<int>(run, "--mult-bits", "requantization multiplier width (2..31, default 16)", flags,
+                        [](S& s, const int& b) { s.multiplier_bits = b; });
+  add_enum_option(run, "detect head: int is the hardware path, float a diagnostic", flags, &S::head);
+  add_quant_option<int>(run, "--acc-bits-limit", "largest accumulator the hardware offers (default 48)", flags,
+                        [](S& s, const int& b) { s.acc_bits_limit = b; });
+}
+
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
 }  // namespace
@@ -122,9 +168,9 @@ int main(int argc, char** argv) {
 
   yq::RunConfig config;
   std::string from = "stage_0", through = "stage_8";
-  std::optional<int> bits, weight_bits, activation_bits;
   std::optional<std::filesystem::path> quant_config;
-  bool per_tensor = false;
+  std::optional<yq::NmsMode> nms;
+  QuantFlags quant_flags;  // applied over --config's values
   CLI::App* run = app.add_subcommand("run", "run the numbered stages");
   run->add_option("--model", config.model, "checkpoint (.pt: Ultralytics checkpoint or state dict); default: built-in synthetic YOLOv8n");
   run->add_option("--data", config.data, "labelled image folder (YOLO layout) for validation");
@@ -133,30 +179,13 @@ int main(int argc, char** argv) {
   run->add_option("--max-images", config.max_images, "validate on the first N images only (0: all)");
   run->add_option("--from", from, "first stage to run (earlier outputs are reused)")->capture_default_str();
   run->add_option("--through", through, "last stage to run")->capture_default_str();
-  run->add_option("--bits", bits, "weight and activation bits (4..16), default 8");
-  run->add_option("--wbits", weight_bits, "weight bits (4..16)");
-  run->add_option("--abits", activation_bits, "activation bits (4..16)");
   run->add_option("--config", quant_config, "TOML file with quantization settings and per-layer [[override]]s");
   run->add_option("--calib", config.calib, "calibration images (default: --data)");
   run->add_option("--calib-images", config.calib_images, "calibrate on the first N images (0: all)");
-  run->add_option("--calib-method", config.quant.calibration, "range selection: auto (percentile below 11 bits, max above), max, percentile or mse")
-      ->capture_default_str();
-  run->add_option("--percentile", config.quant.percentile, "percentile for --calib-method percentile")
-      ->capture_default_str();
-  run->add_flag("--per-tensor", per_tensor, "one weight scale per tensor instead of per output channel");
-  run->add_option("--scales", config.quant.scale_form, "requantization: multiplier (fixed-point) or pow2 (shift only)")
-      ->capture_default_str();
-  run->add_option("--concat-scales", config.quant.concat_scales,
-                  "shared: a concat and its inputs take one scale (the concat is then a view, no copy); own: each its own")
-      ->capture_default_str();
-  run->add_option("--mult-bits", config.quant.multiplier_bits, "requantization multiplier width (2..31)")
-      ->capture_default_str();
-  run->add_option("--head", config.quant.head, "detect head: int (hardware path) or float (diagnostic)")
-      ->capture_default_str();
-  run->add_option("--acc-bits-limit", config.quant.acc_bits_limit, "largest accumulator the hardware offers")
-      ->capture_default_str();
-  std::optional<std::string> nms;
-  run->add_option("--nms", nms, "stage_8 headline: int (q_NMS, default with --head int) or float");
+  add_quant_options(*run, quant_flags);
+  run->add_option_function<std::string>(
+      "--nms", [&nms](const std::string& text) { nms = yq::parse_enum<yq::NmsMode>(text); },
+      "stage_8 headline: int (q_NMS, default with --head int) or float");
   run->add_option("--emit", config.emit_dir, "also write stage_7's emitted files into this folder");
   run->add_option("--golden-image", config.golden_image, "image for the golden dumps (default: first of --data)");
 
@@ -176,19 +205,20 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--images", bench.images, "number of images")->capture_default_str();
   bench_cmd->add_option("--imgsz", bench.image_size, "square input size")->capture_default_str();
 
-  CLI11_PARSE(app, argc, argv);
   try {
+    try {
+      app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+      return app.exit(e);
+    }
     if (threads > 0) at::set_num_threads(threads);
     if (*run) {
       config.threads = threads;
       config.from_stage = parse_stage(from);
       config.through_stage = parse_stage(through);
       if (quant_config) yq::read_quant_config(*quant_config, config.quant);
-      if (bits) config.quant.weight_bits = config.quant.activation_bits = *bits;
-      if (weight_bits) config.quant.weight_bits = *weight_bits;
-      if (activation_bits) config.quant.activation_bits = *activation_bits;
-      if (per_tensor) config.quant.per_channel = false;
-      config.nms = nms.value_or(config.quant.head == "float" ? "float" : "int");
+      for (const auto& apply : quant_flags) apply(config.quant);
+      config.nms = nms.value_or(config.quant.head == yq::HeadMode::Float ? yq::NmsMode::Float : yq::NmsMode::Int);
       yq::run_pipeline(config);
     } else if (*detect_cmd) {
       run_detect(detect);

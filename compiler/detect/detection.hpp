@@ -1,5 +1,9 @@
-// Detections, boxes and class-aware non-maximum suppression (float).
+// Detections, boxes and class-aware non-maximum suppression (float), and the
+// integer detection format of the integer head and q_NMS (docs/ARITHMETIC.md
+// sections 7-8).
 #pragma once
+#include <cmath>
+#include <cstdint>
 #include <vector>
 
 namespace yq {
@@ -27,5 +31,26 @@ struct NmsOptions {
 // ties by input order), a candidate is dropped when its IoU with a kept box
 // of the same class exceeds the threshold; at most max_detections kept.
 std::vector<Detection> non_max_suppression(std::vector<Detection> candidates, const NmsOptions& options);
+
+// Integer detections: boxes in 1 / 2^kBoxFractionBits canvas pixel, scores in
+// units of 2^-kScoreFractionBits.
+constexpr int kBoxFractionBits = 4;
+constexpr int kScoreFractionBits = 16;
+
+// A candidate of the integer head.
+struct IntDetection {
+  std::int32_t x1 = 0, y1 = 0, x2 = 0, y2 = 0;
+  std::int32_t score = 0;
+  int class_id = 0;
+  int anchor = 0;  // position in anchor order (level, row, column): the tie-breaker of q_NMS
+};
+
+// The score code equivalent of a real threshold: lround(conf * 2^16).
+inline std::int32_t score_threshold_code(double conf) {
+  return static_cast<std::int32_t>(std::lround(std::ldexp(conf, kScoreFractionBits)));
+}
+
+// An integer detection in float units (box / 16, score / 2^16).
+Detection to_float_detection(const IntDetection& detection);
 
 }  // namespace yq

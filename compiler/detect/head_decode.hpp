@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "compiler/detect/detection.hpp"
-#include "compiler/io/image.hpp"
 
 namespace yq {
 
@@ -23,9 +22,5 @@ struct HeadLevelOutput {
 // Candidates with score > score_threshold, in canvas pixels, anchor order.
 std::vector<Detection> decode_detect_head(const std::vector<HeadLevelOutput>& levels, int num_classes, int reg_max,
                                           float score_threshold);
-
-// Canvas pixels -> original-image pixels, clipped to the image.
-Detection to_image_coordinates(const Detection& detection, const LetterboxGeometry& geometry, int image_width,
-                               int image_height);
 
 }  // namespace yq

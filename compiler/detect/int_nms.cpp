@@ -49,6 +49,11 @@ IntNmsOptions int_nms_options(const NmsOptions& options) {
           options.max_detections};
 }
 
+Detection to_float_detection(const IntDetection& d) {
+  const float box_unit = 1.0f / (1 << kBoxFractionBits), score_unit = 1.0f / (1 << kScoreFractionBits);
+  return {{d.x1 * box_unit, d.y1 * box_unit, d.x2 * box_unit, d.y2 * box_unit}, d.score * score_unit, d.class_id};
+}
+
 std::int64_t box_area(const IntDetection& box) { return extent(box.x1, box.x2) * extent(box.y1, box.y2); }
 
 std::int64_t intersection_area(const IntDetection& a, const IntDetection& b) {

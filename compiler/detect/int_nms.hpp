@@ -14,7 +14,6 @@
 #include <vector>
 
 #include "compiler/detect/detection.hpp"
-#include "compiler/quant/int_model.hpp"
 
 namespace yq {
 

@@ -10,7 +10,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "compiler/quant/int_kernels.hpp"
+#include "compiler/ref/int_kernels.hpp"
 #include "compiler/quant/quant_model.hpp"
 
 namespace yq {

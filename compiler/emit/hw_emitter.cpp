@@ -11,8 +11,8 @@
 
 #include "compiler/emit/layer_program.hpp"
 #include "compiler/emit/verilog_header.hpp"
-#include "compiler/quant/arithmetic.hpp"
-#include "compiler/quant/int_model.hpp"
+#include "compiler/ref/arithmetic.hpp"
+#include "compiler/detect/detection.hpp"
 #include "compiler/quant/lut_builder.hpp"
 #include "compiler/quant/quant_model.hpp"
 #include "compiler/util/error.hpp"
@@ -308,12 +308,7 @@ nlohmann::json manifest_json(const QuantModel& model, const EmitOptions& options
             {"multiplier", widths.multiplier},
             {"shift", kShiftBits},
             {"lut_word", widths.lut}}},
-          {"settings",
-           {{"calibration", model.settings.calibration},
-            {"per_channel", model.settings.per_channel},
-            {"scale_form", model.settings.scale_form},
-            {"multiplier_bits", model.settings.multiplier_bits},
-            {"head", model.settings.head}}},
+          {"settings", quant_settings_to_json(model.settings)},
           {"memories", memory_json},
           {"feature_maps", feature_map_json(map)},
           {"layers", layers_json(model, map)},

@@ -144,4 +144,19 @@ void write_png(const std::filesystem::path& file, const RgbImage& image) {
   write_file_atomic(file, encoded);
 }
 
+Detection to_image_coordinates(const Detection& detection, const LetterboxGeometry& geometry, int image_width,
+                               int image_height) {
+  auto map_x = [&](float v) {
+    return std::clamp(static_cast<float>((v - geometry.pad_left) / geometry.ratio), 0.0f,
+                      static_cast<float>(image_width));
+  };
+  auto map_y = [&](float v) {
+    return std::clamp(static_cast<float>((v - geometry.pad_top) / geometry.ratio), 0.0f,
+                      static_cast<float>(image_height));
+  };
+  Detection mapped = detection;
+  mapped.box = {map_x(detection.box.x1), map_y(detection.box.y1), map_x(detection.box.x2), map_y(detection.box.y2)};
+  return mapped;
+}
+
 }  // namespace yq

@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <vector>
 
+#include "compiler/detect/detection.hpp"
+
 namespace yq {
 
 // 8-bit RGB, rows top to bottom, pixels interleaved (R, G, B).
@@ -52,6 +54,10 @@ struct Letterboxed {
 // (no antialiasing), computed in double and rounded half up; centred on a
 // gray (114) canvas with left = round(dw/2 - 0.1), top = round(dh/2 - 0.1).
 Letterboxed letterbox(const RgbImage& image, int canvas_size);
+
+// The inverse placement: canvas pixels -> original-image pixels, clipped to the image.
+Detection to_image_coordinates(const Detection& detection, const LetterboxGeometry& geometry, int image_width,
+                               int image_height);
 
 // Writes a PNG; throws yq::Error when the file cannot be written.
 void write_png(const std::filesystem::path& file, const RgbImage& image);

@@ -101,8 +101,8 @@ NodeBits resolve_node_bits(const Graph& graph, const QuantSettings& settings) {
 
 std::vector<TensorFormats> select_tensor_formats(const Graph& graph, const CalibrationStatistics& statistics,
                                                  const QuantSettings& settings, const NodeBits& bits) {
-  const RangeOptions range{parse_range_method(settings.calibration), settings.percentile};
-  const ScaleForm form = parse_scale_form(settings.scale_form);
+  const RangeOptions range{settings.range_method, settings.percentile};
+  const ScaleForm form = settings.scale_form;
   std::vector<TensorFormats> formats(graph.nodes.size());
   for (size_t i = 0; i < graph.nodes.size(); ++i) {
     const Node& node = graph.nodes[i];
@@ -125,7 +125,7 @@ std::vector<TensorFormats> select_tensor_formats(const Graph& graph, const Calib
         break;
     }
   }
-  if (settings.concat_scales == "shared") share_concat_scales(graph, bits, form, formats);
+  if (settings.concat_scales == ConcatScales::Shared) share_concat_scales(graph, bits, form, formats);
   return formats;
 }
 

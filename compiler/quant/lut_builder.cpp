@@ -4,7 +4,8 @@
 #include <cmath>
 #include <functional>
 
-#include "compiler/quant/arithmetic.hpp"
+#include "compiler/detect/detection.hpp"
+#include "compiler/ref/arithmetic.hpp"
 
 namespace yq {
 
@@ -53,11 +54,6 @@ Lut build_exp_lut(const std::string& name, const CodeFormat& box_logits) {
     lut.values.push_back(static_cast<std::int32_t>(value));
   }
   return lut;
-}
-
-std::int64_t lut_value(const Lut& lut, std::int64_t code) {
-  if (lut.knot_bits == lut.index_bits) return arith::lookup(lut.values, code, lut.index_bits);
-  return arith::interpolated_lookup(lut.values, code, lut.index_bits, lut.knot_bits);
 }
 
 }  // namespace yq

@@ -10,14 +10,10 @@
 namespace yq {
 
 constexpr int kMaxDirectLutBits = 12;
-constexpr int kScoreFractionBits = 16;  // scores in units of 2^-16
-constexpr int kExpOneBits = 15;         // EXP[0] = 2^15
+constexpr int kExpOneBits = 15;  // EXP[0] = 2^15
 
 Lut build_silu_lut(const std::string& name, const CodeFormat& pre, const CodeFormat& out);
 Lut build_sigmoid_lut(const std::string& name, const CodeFormat& logits);
 Lut build_exp_lut(const std::string& name, const CodeFormat& box_logits);
-
-// The value a table gives for one code (direct or interpolated).
-std::int64_t lut_value(const Lut& lut, std::int64_t code);
 
 }  // namespace yq

@@ -9,6 +9,7 @@
 
 #include "compiler/ir/graph.hpp"
 #include "compiler/ir/model_info.hpp"
+#include "compiler/quant/quant_settings.hpp"
 
 namespace yq {
 
@@ -58,28 +59,6 @@ struct Lut {
 struct QuantHeadLevel {
   int sigmoid_lut = -1;  // class-logit code -> score in units of 2^-16
   int exp_lut = -1;      // DFL: EXP[d] = round(2^15 exp(-d * box scale)); d beyond the table reads 0
-};
-
-// Mixed precision: layers whose name fully matches the regular expression
-// get these bits (0 keeps the default).
-struct LayerOverride {
-  std::string pattern;
-  int weight_bits = 0;
-  int activation_bits = 0;
-};
-
-struct QuantSettings {
-  int weight_bits = 8;
-  int activation_bits = 8;
-  std::string calibration = "auto";  // auto | max | percentile | mse (compiler/quant/range_selection.hpp)
-  double percentile = 99.99;
-  bool per_channel = true;
-  std::string scale_form = "multiplier";  // multiplier | pow2
-  std::string concat_scales = "shared";   // shared (a concat and its inputs, one scale) | own
-  int multiplier_bits = 16;
-  std::string head = "int";  // int | float
-  int acc_bits_limit = 48;   // refuse a layer whose worst-case accumulator needs more
-  std::vector<LayerOverride> overrides;
 };
 
 struct QuantModel {

@@ -32,35 +32,6 @@ std::vector<Requant> requant_from(const json& j) {
   return list;
 }
 
-json settings_json(const QuantSettings& s) {
-  json overrides = json::array();
-  for (const LayerOverride& o : s.overrides) {
-    overrides.push_back({{"pattern", o.pattern}, {"weight_bits", o.weight_bits}, {"activation_bits", o.activation_bits}});
-  }
-  return {{"weight_bits", s.weight_bits},       {"activation_bits", s.activation_bits}, {"calibration", s.calibration},
-          {"percentile", s.percentile},         {"per_channel", s.per_channel},         {"scale_form", s.scale_form},
-          {"multiplier_bits", s.multiplier_bits}, {"head", s.head},                     {"acc_bits_limit", s.acc_bits_limit},
-          {"concat_scales", s.concat_scales},   {"overrides", overrides}};
-}
-
-QuantSettings settings_from(const json& j) {
-  QuantSettings s;
-  s.weight_bits = j.at("weight_bits");
-  s.activation_bits = j.at("activation_bits");
-  s.calibration = j.at("calibration");
-  s.percentile = j.at("percentile");
-  s.per_channel = j.at("per_channel");
-  s.scale_form = j.at("scale_form");
-  s.multiplier_bits = j.at("multiplier_bits");
-  s.head = j.at("head");
-  s.acc_bits_limit = j.at("acc_bits_limit");
-  s.concat_scales = j.at("concat_scales");
-  for (const json& o : j.at("overrides")) {
-    s.overrides.push_back({o.at("pattern"), o.at("weight_bits"), o.at("activation_bits")});
-  }
-  return s;
-}
-
 json node_json(const Node& node, const QuantNode& qn) {
   json j = {{"layer", node.name}, {"out", code_format_to_json(qn.out)}};
   if (node.op == OpKind::Conv) {
@@ -126,7 +97,7 @@ void save_quant_model(const std::filesystem::path& folder, const QuantModel& mod
   json head = json::array();
   for (const QuantHeadLevel& level : model.head) head.push_back({{"sigmoid_lut", level.sigmoid_lut}, {"exp_lut", level.exp_lut}});
   write_json_file(folder / "quant_model.json", {{"model", model_info_to_json(model.info)},
-                                                {"settings", settings_json(model.settings)},
+                                                {"settings", quant_settings_to_json(model.settings)},
                                                 {"nodes", nodes},
                                                 {"luts", luts},
                                                 {"head", head}});
@@ -146,7 +117,7 @@ QuantModel load_quant_model(const std::filesystem::path& folder) {
     QuantModel model;
     model.info = model_info_from_json(j.at("model"));
     model.graph = build_model_graph(model.info);
-    model.settings = settings_from(j.at("settings"));
+    model.settings = quant_settings_from_json(j.at("settings"));
     model.nodes.resize(model.graph.nodes.size());
     if (j.at("nodes").size() != model.graph.nodes.size()) throw Error(folder.string() + ": node count does not match the model");
     for (size_t i = 0; i < model.graph.nodes.size(); ++i) {

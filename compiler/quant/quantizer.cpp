@@ -5,7 +5,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-#include "compiler/quant/arithmetic.hpp"
+#include "compiler/ref/arithmetic.hpp"
 #include "compiler/quant/lut_builder.hpp"
 #include "compiler/quant/requant_derivation.hpp"
 #include "compiler/util/error.hpp"
@@ -124,7 +124,7 @@ std::int64_t worst_case_accumulator(const QuantConv& conv, int channels_out, int
 QuantModel quantize_model(const Model& fused, const std::vector<TensorFormats>& formats, const NodeBits& bits,
                           const QuantSettings& settings) {
   if (!fused.info.bn_fused) throw Error("quantization needs the BN-fused model (stage_2)");
-  const ScaleForm form = parse_scale_form(settings.scale_form);
+  const ScaleForm form = settings.scale_form;
   QuantModel q;
   q.info = fused.info;
   q.graph = fused.graph;

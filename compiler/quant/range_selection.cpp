@@ -51,24 +51,6 @@ double percentile_clip(const AbsHistogram& h, double percentile) {
 
 }  // namespace
 
-RangeMethod parse_range_method(const std::string& name) {
-  if (name == "max") return RangeMethod::Max;
-  if (name == "percentile") return RangeMethod::Percentile;
-  if (name == "mse") return RangeMethod::Mse;
-  if (name == "auto") return RangeMethod::Auto;
-  throw Error("unknown calibration method '" + name + "' (expected auto, max, percentile or mse)");
-}
-
-const char* range_method_name(RangeMethod method) {
-  switch (method) {
-    case RangeMethod::Max: return "max";
-    case RangeMethod::Percentile: return "percentile";
-    case RangeMethod::Mse: return "mse";
-    case RangeMethod::Auto: return "auto";
-  }
-  return "?";
-}
-
 double quantization_mse(const AbsHistogram& histogram, double clip, int bits) {
   const Moments moments(histogram);
   const int clip_bins = std::clamp(static_cast<int>(std::lround(clip / histogram.bin_width())), 1, AbsHistogram::kBins);

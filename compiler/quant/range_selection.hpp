@@ -14,15 +14,11 @@
 #include <string>
 
 #include "compiler/quant/calibration.hpp"
+#include "compiler/quant/quant_settings.hpp"
 
 namespace yq {
 
-enum class RangeMethod { Max, Percentile, Mse, Auto };
-
 constexpr int kAutoMaxFromBits = 11;
-
-RangeMethod parse_range_method(const std::string& name);  // throws yq::Error
-const char* range_method_name(RangeMethod method);
 
 struct RangeOptions {
   RangeMethod method = RangeMethod::Auto;

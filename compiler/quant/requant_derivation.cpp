@@ -27,12 +27,6 @@ Requant power_of_two_requant(double ratio) {
 
 }  // namespace
 
-ScaleForm parse_scale_form(const std::string& name) {
-  if (name == "multiplier") return ScaleForm::Multiplier;
-  if (name == "pow2") return ScaleForm::PowerOfTwo;
-  throw Error("unknown scale form '" + name + "' (expected multiplier or pow2)");
-}
-
 double power_of_two_at_least(double x) { return std::exp2(std::ceil(std::log2(x))); }
 
 Requant derive_requant(double ratio, ScaleForm form, int multiplier_bits) {

@@ -6,10 +6,6 @@
 
 namespace yq {
 
-enum class ScaleForm { Multiplier, PowerOfTwo };
-
-ScaleForm parse_scale_form(const std::string& name);  // "multiplier" | "pow2"
-
 // (M, S) with M / 2^S ~= ratio; throws yq::Error when the ratio cannot be
 // represented (too large, or so small that M would be 0).
 Requant derive_requant(double ratio, ScaleForm form, int multiplier_bits);

@@ -1,7 +1,7 @@
 // The integer kernels of the reference executor: convolution with
 // requantization, table lookup, residual add, concat rescale, max-pool and
 // nearest upsample, each exactly as docs/ARITHMETIC.md defines it (built on
-// compiler/quant/arithmetic.hpp). No floating point. Activations are the
+// compiler/ref/arithmetic.hpp). No floating point. Activations are the
 // codes of one image, [channels][height][width], held as int32.
 //
 // conv2d lowers the convolution to dot products of int16 rows: the taps of

@@ -11,7 +11,7 @@
 // follow in int64. Bands are handed out to the threads one at a time; each
 // output is computed from its own taps only, so the thread count and the
 // band size never change a result.
-#include "compiler/quant/int_kernels.hpp"
+#include "compiler/ref/int_kernels.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -20,7 +20,7 @@
 #include <string>
 #include <thread>
 
-#include "compiler/quant/arithmetic.hpp"
+#include "compiler/ref/arithmetic.hpp"
 #include "compiler/util/error.hpp"
 
 // The dot-product loop must be vectorized even when the library is built

@@ -1,4 +1,4 @@
-#include "compiler/io/quant_config.hpp"
+#include "compiler/quant/quant_config.hpp"
 
 #include <cpptoml.h>
 
@@ -24,6 +24,19 @@ void read_int(const cpptoml::table& table, const std::string& key, int& target, 
   target = static_cast<int>(value);
 }
 
+template <typename E>
+void read_enum(const cpptoml::table& table, const std::string& key, E& target, const std::string& where) {
+  std::string name = enum_name(target);
+  read_value(table, key, name, where);
+  for (const auto& [value, value_name] : EnumNames<E>::values) {
+    if (name == value_name) {
+      target = value;
+      return;
+    }
+  }
+  throw Error(where + ": '" + key + "' = \"" + name + "\" is not " + enum_choices<E>());
+}
+
 void check_keys(const cpptoml::table& table, const std::set<std::string>& allowed, const std::string& where) {
   for (const auto& [key, value] : table) {
     if (!allowed.count(key)) throw Error(where + ": unknown key '" + key + "'");
@@ -46,13 +59,13 @@ void read_quant_config(const std::filesystem::path& file, QuantSettings& setting
              where);
   read_int(*root, "wbits", settings.weight_bits, where);
   read_int(*root, "abits", settings.activation_bits, where);
-  read_value(*root, "calibration", settings.calibration, where);
+  read_enum(*root, "calibration", settings.range_method, where);
   read_value(*root, "percentile", settings.percentile, where);
   read_value(*root, "per_channel", settings.per_channel, where);
-  read_value(*root, "scales", settings.scale_form, where);
+  read_enum(*root, "scales", settings.scale_form, where);
   read_int(*root, "mult_bits", settings.multiplier_bits, where);
-  read_value(*root, "head", settings.head, where);
-  read_value(*root, "concat_scales", settings.concat_scales, where);
+  read_enum(*root, "head", settings.head, where);
+  read_enum(*root, "concat_scales", settings.concat_scales, where);
   if (!root->contains("override")) return;
   const auto overrides = root->get_table_array("override");
   if (!overrides) throw Error(where + ": 'override' must be an array of tables ([[override]])");

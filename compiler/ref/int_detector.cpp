@@ -1,7 +1,7 @@
-#include "compiler/quant/int_detector.hpp"
+#include "compiler/ref/int_detector.hpp"
 
 #include "compiler/detect/head_decode.hpp"
-#include "compiler/quant/lut_builder.hpp"
+#include "compiler/ref/int_head.hpp"
 
 namespace yq {
 
@@ -36,17 +36,12 @@ std::vector<Detection> to_float_detections(const std::vector<IntDetection>& dete
 
 }  // namespace
 
-Detection to_float_detection(const IntDetection& d) {
-  const float box_unit = 1.0f / (1 << kBoxFractionBits), score_unit = 1.0f / (1 << kScoreFractionBits);
-  return {{d.x1 * box_unit, d.y1 * box_unit, d.x2 * box_unit, d.y2 * box_unit}, d.score * score_unit, d.class_id};
-}
-
 IntegerDetector::IntegerDetector(const QuantModel& model, DetectOptions options, int threads)
     : integer_model_(model, threads), options_(std::move(options)) {}
 
 std::vector<Detection> IntegerDetector::float_candidates(const std::vector<CodeTensor>& outputs) const {
   const QuantModel& model = integer_model_.model();
-  if (model.settings.head == "float") return dequantized_head_candidates(model, outputs, options_.nms.score_threshold);
+  if (model.settings.head == HeadMode::Float) return dequantized_head_candidates(model, outputs, options_.nms.score_threshold);
   return to_float_detections(decode_int_head(model, outputs, score_threshold_code(options_.nms.score_threshold)));
 }
 
@@ -58,7 +53,7 @@ std::vector<IntDetection> IntegerDetector::int_nms(const std::vector<CodeTensor>
 NmsPair IntegerDetector::suppress(const std::vector<CodeTensor>& outputs) const {
   NmsPair pair;
   pair.float_nms = non_max_suppression(float_candidates(outputs), options_.nms);
-  if (integer_model_.model().settings.head == "int") pair.int_nms = to_float_detections(int_nms(outputs));
+  if (integer_model_.model().settings.head == HeadMode::Int) pair.int_nms = to_float_detections(int_nms(outputs));
   return pair;
 }
 

@@ -8,11 +8,11 @@
 //   abits = 16
 //   wbits = 8
 //
-// Flags given on the command line take precedence over the file's defaults.
+// Flags given on the command line take precedence over the file's values.
 #pragma once
 #include <filesystem>
 
-#include "compiler/quant/quant_model.hpp"
+#include "compiler/quant/quant_settings.hpp"
 
 namespace yq {
 

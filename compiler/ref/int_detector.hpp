@@ -10,7 +10,7 @@
 #include "compiler/detect/detection.hpp"
 #include "compiler/detect/int_nms.hpp"
 #include "compiler/float/float_detector.hpp"
-#include "compiler/quant/int_model.hpp"
+#include "compiler/ref/int_model.hpp"
 
 namespace yq {
 
@@ -40,8 +40,5 @@ class IntegerDetector {
   IntegerModel integer_model_;
   DetectOptions options_;
 };
-
-// An integer-head detection in float units (box / 16, score / 2^16).
-Detection to_float_detection(const IntDetection& detection);
 
 }  // namespace yq

@@ -1,0 +1,105 @@
+// Quantization settings, typed and defined once: every mode is an enum with
+// one table of names, read the same way from the command line, the TOML
+// config file and the JSON records of a run, and written back the same way.
+#pragma once
+#include <array>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace yq {
+
+// Range selection of activations (compiler/quant/range_selection.hpp).
+enum class RangeMethod { Auto, Max, Percentile, Mse };
+// Requantization: a fixed-point multiplier and a shift, or a shift only.
+enum class ScaleForm { Multiplier, PowerOfTwo };
+// Shared: a concat and the tensors it joins take one scale (the concat is a view).
+enum class ConcatScales { Shared, Own };
+// The detect head: integer (the hardware path) or decoded in float (a diagnostic).
+enum class HeadMode { Int, Float };
+// Suppression of stage_8's headline: q_NMS (integers) or float NMS.
+enum class NmsMode { Int, Float };
+
+// The names of an enum's values and the option that sets it.
+template <typename E>
+struct EnumNames;
+
+#define YQ_ENUM_NAMES(Enum, option_name, ...)                                                 \
+  template <>                                                                                 \
+  struct EnumNames<Enum> {                                                                    \
+    static constexpr const char* option = option_name;                                        \
+    static constexpr auto values = std::to_array<std::pair<Enum, const char*>>({__VA_ARGS__}); \
+  };
+
+YQ_ENUM_NAMES(RangeMethod, "--calib-method", {RangeMethod::Auto, "auto"}, {RangeMethod::Max, "max"},
+              {RangeMethod::Percentile, "percentile"}, {RangeMethod::Mse, "mse"})
+YQ_ENUM_NAMES(ScaleForm, "--scales", {ScaleForm::Multiplier, "multiplier"}, {ScaleForm::PowerOfTwo, "pow2"})
+YQ_ENUM_NAMES(ConcatScales, "--concat-scales", {ConcatScales::Shared, "shared"}, {ConcatScales::Own, "own"})
+YQ_ENUM_NAMES(HeadMode, "--head", {HeadMode::Int, "int"}, {HeadMode::Float, "float"})
+YQ_ENUM_NAMES(NmsMode, "--nms", {NmsMode::Int, "int"}, {NmsMode::Float, "float"})
+
+#undef YQ_ENUM_NAMES
+
+// "a, b or c": the names an option accepts.
+template <typename E>
+std::string enum_choices() {
+  std::string text;
+  const auto& values = EnumNames<E>::values;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) text += i + 1 == values.size() ? " or " : ", ";
+    text += values[i].second;
+  }
+  return text;
+}
+
+template <typename E>
+const char* enum_name(E value) {
+  for (const auto& [v, name] : EnumNames<E>::values) {
+    if (v == value) return name;
+  }
+  return "?";
+}
+
+[[noreturn]] void throw_bad_enum(const char* option, std::string_view text, const std::string& choices);
+
+// Throws yq::Error "--head fp is not int or float".
+template <typename E>
+E parse_enum(std::string_view text) {
+  for (const auto& [value, name] : EnumNames<E>::values) {
+    if (text == name) return value;
+  }
+  throw_bad_enum(EnumNames<E>::option, text, enum_choices<E>());
+}
+
+// Mixed precision: layers whose name fully matches the regular expression
+// get these bits (0 keeps the default).
+struct LayerOverride {
+  std::string pattern;
+  int weight_bits = 0;
+  int activation_bits = 0;
+};
+
+struct QuantSettings {
+  int weight_bits = 8;
+  int activation_bits = 8;
+  RangeMethod range_method = RangeMethod::Auto;
+  double percentile = 99.99;
+  bool per_channel = true;
+  ScaleForm scale_form = ScaleForm::Multiplier;
+  ConcatScales concat_scales = ConcatScales::Shared;
+  int multiplier_bits = 16;
+  HeadMode head = HeadMode::Int;
+  int acc_bits_limit = 48;  // refuse a layer whose worst-case accumulator needs more
+  std::vector<LayerOverride> overrides;
+};
+
+// Throws yq::Error naming the first setting outside its range.
+void check_quant_settings(const QuantSettings& settings);
+
+nlohmann::json quant_settings_to_json(const QuantSettings& settings);
+QuantSettings quant_settings_from_json(const nlohmann::json& j);
+
+}  // namespace yq
