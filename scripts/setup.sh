@@ -15,6 +15,7 @@ packages=(
   libcpptoml-dev        # mixed-precision config files (TOML)
   libstb-dev            # JPEG/PNG decoding, PNG writing, text for drawn boxes
   verilator iverilog yosys  # RTL lint, simulation, resource estimate
+  python3 python3-numpy     # the random-layer generator; the pycocotools cross-check of the mAP
 )
 missing=()
 for p in "${packages[@]}"; do

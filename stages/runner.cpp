@@ -5,6 +5,9 @@
 // the last good outputs.
 #include <chrono>
 #include <cstdio>
+#include <map>
+
+#include <nlohmann/json.hpp>
 
 #include "compiler/util/error.hpp"
 #include "compiler/util/files.hpp"
@@ -16,20 +19,70 @@ namespace fs = std::filesystem;
 
 namespace {
 
+std::string absolute_path(const fs::path& path) { return fs::weakly_canonical(fs::absolute(path)).string(); }
+
+// The checkpoint's SHA-256, read once per file and size (provenance asks for it once per stage).
+std::string sha256_of_model(const fs::path& model) {
+  static std::map<std::pair<std::string, std::uintmax_t>, std::string> digests;
+  std::error_code error;
+  const auto key = std::make_pair(absolute_path(model), fs::file_size(model, error));
+  if (error) return "(unreadable " + model.string() + ")";
+  auto it = digests.find(key);
+  if (it == digests.end()) it = digests.emplace(key, sha256_file(model)).first;
+  return it->second;
+}
+
+// The settings each stage's outputs depend on, named like the options that set them.
+nlohmann::json model_settings(const RunConfig& config) {
+  return {{"--model", config.model ? sha256_of_model(*config.model) : std::string("synthetic")}};
+}
+
+nlohmann::json validation_settings(const RunConfig& config) {
+  return {{"--data", config.data ? absolute_path(*config.data) : std::string()},
+          {"--imgsz", config.image_size},
+          {"--max-images", config.max_images},
+          {"validation", {{"score_threshold", config.val_score_threshold},
+                          {"iou_threshold", config.val_iou_threshold},
+                          {"max_detections", config.max_detections}}}};
+}
+
+nlohmann::json calibration_settings(const RunConfig& config) {
+  const auto& images = config.calib ? config.calib : config.data;
+  return {{"--calib", images ? absolute_path(*images) : std::string("(test patterns)")},
+          {"--calib-images", config.calib_images},
+          {"--imgsz", config.image_size}};
+}
+
+nlohmann::json quantization_settings(const RunConfig& config) {
+  return {{"quant", quant_settings_to_json(config.quant)}, {"--imgsz", config.image_size}};
+}
+
+nlohmann::json integer_validation_settings(const RunConfig& config) {
+  nlohmann::json settings = validation_settings(config);
+  settings["--golden-image"] = config.golden_image ? absolute_path(*config.golden_image) : std::string();
+  settings["--nms"] = enum_name(config.nms);
+  return settings;
+}
+
+}  // namespace
+
 const std::vector<StageInfo>& pipeline_stages() {
   static const std::vector<StageInfo> stages = {
-      {0, "config", "configuration", run_stage_0_config},
-      {1, "import", "checkpoint import and rename", run_stage_1_import},
-      {2, "bn_fusion", "BatchNorm fusion", run_stage_2_bn_fusion},
-      {3, "float_validation", "float validation", run_stage_3_float_validation},
-      {4, "calibration", "activation calibration", run_stage_4_calibration},
-      {5, "scale_selection", "range and scale selection", run_stage_5_scale_selection},
-      {6, "quantization", "weight and activation quantization", run_stage_6_quantization},
-      {7, "emit", "memories, parameter header and layer program", run_stage_7_emit},
-      {8, "integer_validation", "integer validation and golden dumps", run_stage_8_integer_validation},
+      {0, "config", "configuration", run_stage_0_config, {}, nullptr},
+      {1, "import", "checkpoint import and rename", run_stage_1_import, {}, model_settings},
+      {2, "bn_fusion", "BatchNorm fusion", run_stage_2_bn_fusion, {1}, nullptr},
+      {3, "float_validation", "float validation", run_stage_3_float_validation, {2}, validation_settings},
+      {4, "calibration", "activation calibration", run_stage_4_calibration, {2}, calibration_settings},
+      {5, "scale_selection", "range and scale selection", run_stage_5_scale_selection, {2, 4}, quantization_settings},
+      {6, "quantization", "weight and activation quantization", run_stage_6_quantization, {2, 5}, quantization_settings},
+      {7, "emit", "memories, parameter header and layer program", run_stage_7_emit, {0, 6}, nullptr},
+      {8, "integer_validation", "integer validation and golden dumps", run_stage_8_integer_validation, {2, 3, 6},
+       integer_validation_settings},
   };
   return stages;
 }
+
+namespace {
 
 const StageInfo* find_stage(int number) {
   for (const StageInfo& stage : pipeline_stages()) {
@@ -38,12 +91,21 @@ const StageInfo* find_stage(int number) {
   return nullptr;
 }
 
-void require_completed(const fs::path& out, int stage, int resume_from) {
-  const fs::path summary = out / stage_folder_name(stage) / "summary.json";
+// An earlier stage's outputs can be reused only when it completed and its
+// provenance is what this run would make.
+void require_reusable(const StageInfo& stage, const RunConfig& config) {
+  const std::string name = stage_folder_name(stage.number);
+  const std::string resume = stage_folder_name(config.from_stage);
+  const fs::path summary = config.out / name / "summary.json";
   if (!fs::exists(summary)) {
-    throw Error("cannot resume from " + stage_folder_name(resume_from) + ": " + stage_folder_name(stage) +
-                " has not completed in " + out.string() + " (run it first, e.g. --from " + stage_folder_name(stage) +
-                ")");
+    throw Error("cannot resume from " + resume + ": " + name + " has not completed in " + config.out.string() +
+                " (run it first, e.g. --from " + name + ")");
+  }
+  const nlohmann::json stored = read_json_file(summary).value("provenance", nlohmann::json());
+  const std::string differences = compare_provenance(stored, stage_provenance(stage, config));
+  if (!differences.empty()) {
+    throw Error("cannot resume from " + resume + ": " + name + " in " + config.out.string() + " was made from other inputs (" +
+                differences + "); rerun from " + name + " (--from " + name + ")");
   }
 }
 
@@ -70,6 +132,7 @@ void run_stage(const StageInfo& stage, const RunConfig& config) {
                             {"name", stage.name},
                             {"status", skipped ? "skipped" : "ok"},
                             {"seconds", seconds},
+                            {"provenance", stage_provenance(stage, config)},
                             {"result", result}};
   write_json_file(partial_dir / "summary.json", summary);
   fs::remove_all(final_dir);
@@ -113,8 +176,9 @@ void run_pipeline(const RunConfig& config) {
   const bool out_existed = fs::exists(config.out);
   ensure_writable_folder(config.out);
   try {
-    for (int stage = 0; stage < config.from_stage; ++stage) {
-      if (find_stage(stage)) require_completed(config.out, stage, config.from_stage);
+    if (config.from_stage > 0) run_stage(pipeline_stages().front(), config);  // the input checks, every time
+    for (int stage = 1; stage < config.from_stage; ++stage) {
+      if (const StageInfo* info = find_stage(stage)) require_reusable(*info, config);
     }
     for (int stage = config.from_stage; stage <= config.through_stage; ++stage) {
       if (const StageInfo* info = find_stage(stage)) {

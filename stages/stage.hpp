@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -44,12 +45,16 @@ struct StageContext {
 };
 
 using StageFunction = nlohmann::json (*)(StageContext&);
+// The settings of the run configuration a stage's outputs depend on.
+using StageSettings = nlohmann::json (*)(const RunConfig&);
 
 struct StageInfo {
   int number;
   const char* name;   // "import"
   const char* title;  // "checkpoint import and rename"
   StageFunction run;
+  std::vector<int> reads;  // the earlier stages whose outputs it loads
+  StageSettings settings;
 };
 
 nlohmann::json run_stage_0_config(StageContext& context);
@@ -62,8 +67,22 @@ nlohmann::json run_stage_6_quantization(StageContext& context);
 nlohmann::json run_stage_7_emit(StageContext& context);
 nlohmann::json run_stage_8_integer_validation(StageContext& context);
 
-// Runs stages from_stage..through_stage in order, stopping at the first error.
+// The numbered stages, in order.
+const std::vector<StageInfo>& pipeline_stages();
+
+// Runs stage_0 (the input checks), then from_stage..through_stage in order,
+// stopping at the first error. Resuming (from_stage > 1) first checks that
+// every earlier stage's outputs were made by this format and from the same
+// settings (compare_provenance); otherwise it names the stage to rerun.
 void run_pipeline(const RunConfig& config);
+
+// What made a stage's outputs: the stage format and arithmetic versions, the
+// settings it depends on, and a hash of the provenance of each stage it reads.
+nlohmann::json stage_provenance(const StageInfo& stage, const RunConfig& config);
+
+// Empty when `stored` (from summary.json) equals what this run would make,
+// otherwise what differs ("--imgsz 160 -> 320").
+std::string compare_provenance(const nlohmann::json& stored, const nlohmann::json& expected);
 
 std::string stage_folder_name(int stage);  // "stage_3"
 

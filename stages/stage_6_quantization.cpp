@@ -18,9 +18,9 @@ nlohmann::json run_stage_6_quantization(StageContext& context) {
   const Model fused = load_model(context.stage_dir(2));
   const std::vector<TensorFormats> formats =
       tensor_formats_from_json(fused.graph, read_json_file(context.stage_dir(5) / "scales.json"));
-  const nlohmann::json bits_json = read_json_file(context.stage_dir(5) / "bits.json");
-  const NodeBits bits{bits_json.at("activation").get<std::vector<int>>(), bits_json.at("weight").get<std::vector<int>>()};
-  const QuantModel model = quantize_model(fused, formats, bits, context.config.quant);
+  const NodeBits bits = node_bits_from_json(fused.graph, read_json_file(context.stage_dir(5) / "bits.json"));
+  QuantModel model = quantize_model(fused, formats, bits, context.config.quant);
+  model.image_size = context.config.image_size;
   save_quant_model(context.output_dir, model);
   const nlohmann::json certificate = overflow_certificate(model);
   write_json_file(context.output_dir / "certificate.json", certificate);

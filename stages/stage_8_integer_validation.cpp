@@ -176,17 +176,6 @@ nlohmann::json write_golden(const StageContext& context, const QuantModel& quant
   return summary;
 }
 
-DetectionMetrics float_metrics_row(const nlohmann::json& f) {
-  DetectionMetrics row;
-  row.images = f["images"];
-  row.instances = f["instances"];
-  row.precision = f["precision"];
-  row.recall = f["recall"];
-  row.map50 = f["map50"];
-  row.map50_95 = f["map50_95"];
-  return row;
-}
-
 // Integer mAP on --data with the float NMS and with q_NMS on the same
 // integer outputs, beside stage_3's float figures.
 void validate_on_data(const StageContext& context, const QuantModel& quant, nlohmann::json& report) {
@@ -220,7 +209,7 @@ void validate_on_data(const StageContext& context, const QuantModel& quant, nloh
   const fs::path float_file = context.stage_dir(3) / "metrics.json";
   if (fs::exists(float_file)) {
     report["float"] = read_json_file(float_file);
-    const DetectionMetrics float_row = float_metrics_row(report["float"]);
+    const DetectionMetrics float_row = metrics_from_json(report["float"], quant.info.class_names);
     rows.push_back({"float", float_row});
     report["retained_map50_95_percent"] = 100.0 * primary.map50_95 / float_row.map50_95;
     report["delta_map50_95_points"] = 100.0 * (primary.map50_95 - float_row.map50_95);

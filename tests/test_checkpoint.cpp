@@ -303,10 +303,7 @@ TEST_CASE("checkpoint: values match the independent Python probe bit for bit") {
 TEST_CASE("checkpoint: fp16 weights equal the float32 state dict exactly") {
   if (!yq::test::have_shared_data()) return;
   const fs::path state_dict_file = yq::test::shared_file(kStateDict);
-  if (!fs::exists(state_dict_file)) {
-    MESSAGE("skipping: " << state_dict_file << " is absent");
-    return;
-  }
+  REQUIRE_MESSAGE(fs::exists(state_dict_file), state_dict_file << " is missing from the shared data");
   const auto checkpoint = yq::read_checkpoint(yq::test::shared_file(kCheckpoint));
   const auto state_dict = yq::read_checkpoint(state_dict_file);
   CHECK(state_dict.kind == "state-dict");

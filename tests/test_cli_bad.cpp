@@ -12,6 +12,8 @@
 #include "compiler/io/checkpoint.hpp"
 #include "compiler/ir/synthetic_model.hpp"
 
+TEST_SUITE_BEGIN("pipeline");
+
 using namespace yq;
 
 namespace {
@@ -149,3 +151,63 @@ TEST_CASE("cli_bad: resuming without earlier outputs") {
   const fs::path dir = test::fresh_temp_dir("bad-resume");
   expect_failure("resume_without_outputs", "run --from stage_2 --out " + (dir / "out").string(), dir);
 }
+
+namespace {
+
+// Makes a run with `first`, then resumes it with `resumed`: refused with the
+// stage to rerun named, and the earlier outputs left as they were.
+void expect_resume_refused(const std::string& case_name, const std::string& first, const std::string& resumed,
+                           const fs::path& dir) {
+  const std::string out = " --out " + (dir / "out").string();
+  const test::CliResult made = test::run_cli(first + out, dir);
+  REQUIRE_MESSAGE(made.exit_code == 0, made.err);
+  const std::string summary_before = test::read_text(dir / "out/stage_2/summary.json");
+  const test::CliResult result = test::run_cli(resumed + out, dir);
+  CAPTURE(result.err);
+  CHECK(result.exit_code == 1);
+  CHECK(std::count(result.err.begin(), result.err.end(), '\n') == 1);
+  CHECK(result.err.find("; rerun from stage_") != std::string::npos);
+  CHECK(test::read_text(dir / "out/stage_2/summary.json") == summary_before);
+  test::check_golden_error(case_name, result.err, dir);
+}
+
+}  // namespace
+
+TEST_CASE("cli_bad: resuming with another --imgsz") {
+  const fs::path dir = test::fresh_temp_dir("bad-resume-imgsz");
+  expect_resume_refused("resume_other_imgsz", "run --imgsz 64 --through stage_5",
+                        "run --imgsz 96 --from stage_5 --through stage_5", dir);
+}
+
+TEST_CASE("cli_bad: resuming with other --bits") {
+  const fs::path dir = test::fresh_temp_dir("bad-resume-bits");
+  expect_resume_refused("resume_other_bits", "run --imgsz 64 --through stage_6",
+                        "run --imgsz 64 --bits 4 --from stage_7 --through stage_7", dir);
+}
+
+TEST_CASE("cli_bad: resuming with another checkpoint") {
+  const fs::path dir = test::fresh_temp_dir("bad-resume-model");
+  const fs::path other = write_state_dict(dir, "other.pt", [](NamedTensorList& tensors) {
+    for (auto& [name, tensor] : tensors) {
+      if (name == "model.3.conv.weight") tensor.view(-1)[7] = 0.5;
+    }
+  });
+  expect_resume_refused("resume_other_model", "run --imgsz 64 --through stage_2",
+                        "run --model " + other.string() + " --imgsz 64 --from stage_3 --through stage_3", dir);
+}
+
+TEST_CASE("resume: unchanged settings reuse the earlier outputs") {
+  const fs::path dir = test::fresh_temp_dir("resume-same");
+  const std::string out = " --out " + (dir / "out").string();
+  REQUIRE(test::run_cli("run --imgsz 64 --bits 6 --through stage_6" + out, dir).exit_code == 0);
+  const std::string quant_model = test::read_text(dir / "out/stage_6/quant_model.json");
+  const test::CliResult resumed = test::run_cli("run --imgsz 64 --bits 6 --from stage_7 --through stage_7" + out, dir);
+  CAPTURE(resumed.err);
+  REQUIRE(resumed.exit_code == 0);
+  CHECK(resumed.out.find("stage_0") != std::string::npos);  // the input checks run every time
+  CHECK(resumed.out.find("stage_6") == std::string::npos);
+  CHECK(test::read_text(dir / "out/stage_6/quant_model.json") == quant_model);
+  CHECK(test::read_text(dir / "out/stage_7/yq_params.vh").find("YQ_WEIGHT_BITS = 6;") != std::string::npos);
+}
+
+TEST_SUITE_END();

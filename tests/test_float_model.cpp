@@ -16,6 +16,8 @@
 #include "compiler/util/error.hpp"
 #include "test_support.hpp"
 
+TEST_SUITE_BEGIN("pipeline");
+
 using namespace yq;
 
 namespace {
@@ -125,3 +127,5 @@ TEST_CASE("float model: the synthetic model is deterministic and runs end to end
   CHECK(heads[0].size(2) == 20);
   CHECK(heads[5].size(1) == 80);
 }
+
+TEST_SUITE_END();

@@ -12,6 +12,8 @@
 
 #include "compiler/emit/fmap_plan.hpp"
 
+TEST_SUITE_BEGIN("pipeline");
+
 using namespace yq;
 
 namespace {
@@ -131,3 +133,5 @@ TEST_CASE("fmap plan: a tensor in two concats is a view input of one of them onl
   CHECK(plan.base[b] == plan.base[ab] + 4 * 16);
   CHECK(symbolic_run(graph, shapes, plan) == 0);
 }
+
+TEST_SUITE_END();

@@ -4,11 +4,10 @@
 // and 2, padding with code 0 or -128, odd sizes, tap counts that are not a
 // whole number of vectors, 4- to 16-bit codes), both accumulator widths,
 // thread counts 1, 2, 3 and 16; lookup tables; add and rescale saturation;
-// max-pool borders; upsample. Also prints conv throughput (not asserted).
+// max-pool borders; upsample. (Throughput: tests/bench/bench_int_kernels.cpp.)
 #include "testing.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <limits>
@@ -16,7 +15,6 @@
 #include <utility>
 #include <vector>
 
-#include "compiler/ir/graph.hpp"
 #include "compiler/ref/arithmetic.hpp"
 #include "compiler/ref/int_kernels.hpp"
 #include "compiler/util/error.hpp"
@@ -334,54 +332,4 @@ TEST_CASE("int_kernels: upsample repeats each code 2x2") {
       for (int x = 0; x < 14; ++x) CHECK(out.codes[(c * 10 + y) * 14 + x] == in.codes[(c * 5 + y / 2) * 7 + x / 2]);
     }
   }
-}
-
-namespace {
-
-double seconds_of(const auto& run) {
-  const auto start = std::chrono::steady_clock::now();
-  run();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-// 8-bit codes and weights for timing (no reference needed, so no tuned shifts).
-ConvData random_layer(std::mt19937& rng, const ConvCase& shape) {
-  ConvData d{shape, random_tensor(rng, shape.in_channels, shape.height, shape.width, 8), {}, {}, {}, {}};
-  d.weights.resize(std::size_t(shape.out_channels) * shape.in_channels * shape.kernel * shape.kernel);
-  for (auto& w : d.weights) w = static_cast<std::int16_t>(random_code(rng, 8));
-  d.bias.assign(shape.out_channels, 0);
-  d.multipliers.assign(shape.out_channels, 40000);
-  d.shifts.assign(shape.out_channels, 22);
-  return d;
-}
-
-// Best of a few runs of one 64 -> 64, 3x3 convolution of 80x80 8-bit codes.
-double layer_gmacs(const ConvData& d, int threads) {
-  double best = 1e9;
-  for (int run = 0; run < 5; ++run) best = std::min(best, seconds_of([&] { yq::conv2d(d.input, d.conv(), threads); }));
-  return 64.0 * 64 * 9 * 80 * 80 / best * 1e-9;
-}
-
-}  // namespace
-
-TEST_CASE("int_kernels: conv2d throughput (reported, not asserted)") {
-  std::mt19937 rng(90);
-  const ConvData layer = random_layer(rng, {64, 64, 80, 80, 3, 1, 1, 0, 8, 8, 8});
-  MESSAGE("conv 64->64 3x3 80x80, 8-bit: " << layer_gmacs(layer, 1) << " G MAC/s on 1 thread, " << layer_gmacs(layer, 2)
-                                           << " on 2");
-
-  // Every convolution of YOLOv8n at 640x640, 8-bit codes.
-  const yq::Graph graph = yq::build_yolov8_graph(yq::yolov8_scale('n', 80));
-  const std::vector<yq::TensorShape> shapes = yq::infer_shapes(graph, 640);
-  double macs = 0, seconds = 0;
-  for (int index : graph.conv_nodes()) {
-    const yq::Node& node = graph.nodes[index];
-    const yq::TensorShape in = shapes[node.inputs[0]];
-    const ConvData d = random_layer(
-        rng, {node.in_channels, node.channels, in.height, in.width, node.kernel, node.stride, node.pad, 0, 8, 8, 8});
-    seconds += seconds_of([&] { yq::conv2d(d.input, d.conv(), 2); });
-    const yq::TensorShape out = shapes[index];
-    macs += double(out.channels) * out.height * out.width * node.in_channels * node.kernel * node.kernel;
-  }
-  MESSAGE("YOLOv8n convolutions at 640x640: " << macs * 1e-9 << " G MAC in " << seconds << " s on 2 threads");
 }

@@ -8,6 +8,8 @@
 #include "cli_support.hpp"
 #include "compiler/util/files.hpp"
 
+TEST_SUITE_BEGIN("pipeline");
+
 using namespace yq;
 namespace fs = std::filesystem;
 
@@ -105,3 +107,5 @@ TEST_CASE("integer pipeline: a config naming no existing layer is refused") {
   expect_error("config_unknown_key", "run --config " + (dir / "typo.toml").string() + " --out " + (dir / "out").string(),
                dir);
 }
+
+TEST_SUITE_END();

@@ -9,6 +9,8 @@
 #include <regex>
 #include <string>
 
+#include "test_support.hpp"
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -60,11 +62,9 @@ TEST_CASE("layering: no include runs back up the floors of compiler/") {
 }
 
 TEST_CASE("layering: the check sees an upward include") {
-  const fs::path root = fs::temp_directory_path() / "yq-hw-test-layering";
-  fs::remove_all(root);
+  const fs::path root = yq::test::fresh_temp_dir("layering");
   fs::create_directories(root / "compiler/io");
   fs::create_directories(root / "stages");
   std::ofstream(root / "compiler/io/reader.cpp") << "#include \"compiler/quant/quant_model.hpp\"\n";
   CHECK(upward_includes(root) == std::vector<std::string>{"compiler/io/reader.cpp includes compiler/quant/quant_model.hpp"});
-  fs::remove_all(root);
 }

@@ -8,6 +8,8 @@
 #include "cli_support.hpp"
 #include "compiler/util/files.hpp"
 
+TEST_SUITE_BEGIN("pipeline");
+
 using namespace yq;
 namespace fs = std::filesystem;
 
@@ -71,7 +73,7 @@ TEST_CASE("pipeline: float and W8A8 integer mAP of the official YOLOv8n on coco1
 
   const std::string weights_before = sha256_file(dir / "out/stage_2/weights.pt");
   const test::CliResult resumed = test::run_cli(
-      "run --data " + test::shared_file("data/coco8").string() + " --from stage_3 --out " + out, dir);
+      "run --model " + model + " --data " + test::shared_file("data/coco8").string() + " --from stage_3 --out " + out, dir);
   REQUIRE(resumed.exit_code == 0);
   CHECK(resumed.out.find("stage_1") == std::string::npos);
   CHECK(sha256_file(dir / "out/stage_2/weights.pt") == weights_before);
@@ -92,3 +94,5 @@ TEST_CASE("pipeline: detect prints the boxes of bus.jpg and draws them") {
   CHECK(result.out.find(" bus\n") != std::string::npos);
   CHECK(fs::file_size(dir / "bus.png") > 10000);
 }
+
+TEST_SUITE_END();

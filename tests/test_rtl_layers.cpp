@@ -27,6 +27,8 @@
 #include "compiler/util/files.hpp"
 #include "test_support.hpp"
 
+TEST_SUITE_BEGIN("rtl");
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -46,18 +48,26 @@ long long sign_extend(unsigned long long value, int bits) {
   return (value & sign) ? static_cast<long long>(value) - static_cast<long long>(mask) - 1 : static_cast<long long>(value);
 }
 
+// The 160x160 run of the synthetic model, made once per process: doctest
+// enters the test case once per SUBCASE, and every subcase reads this run.
+const fs::path& synthetic_run_160() {
+  static const fs::path run = [] {
+    const fs::path dir = yq::test::fresh_temp_dir("rtl-layers");
+    const yq::test::CliResult cli = yq::test::run_cli("run --imgsz 160 --out " + (dir / "run").string(), dir);
+    REQUIRE_MESSAGE(cli.exit_code == 0, cli.err);
+    return dir / "run";
+  }();
+  return run;
+}
+
+bool have_rtl_tools() { return yq::test::require_programs({"verilator", "make"}, "the RTL benches"); }
+
 }  // namespace
 
 TEST_CASE("rtl: every layer of a 160x160 run is bit-exact on the RTL engines (make -C rtl_tb layers)") {
-  if (!yq::test::have_program("verilator") || !yq::test::have_program("make")) {
-    if (yq::test::running_in_ci()) FAIL("verilator (or make) not found: required when CI=true");
-    MESSAGE("skipping: verilator not installed");
-    return;
-  }
-  const fs::path dir = yq::test::fresh_temp_dir("rtl-layers");
-  const fs::path run = dir / "run";
-  const yq::test::CliResult cli = yq::test::run_cli("run --imgsz 160 --out " + run.string(), dir);
-  REQUIRE_MESSAGE(cli.exit_code == 0, cli.err);
+  if (!have_rtl_tools()) return;
+  const fs::path& run = synthetic_run_160();
+  const fs::path dir = run.parent_path();
 
   SUBCASE("the golden dumps pass") {
     std::string output;
@@ -84,6 +94,7 @@ TEST_CASE("rtl: every layer of a 160x160 run is bit-exact on the RTL engines (ma
   SUBCASE("a descriptor an engine refuses stops the sequencer, which names it") {
     // A copy of the run whose c2f2.m0.add descriptor claims one input (an add takes two).
     const fs::path bad = dir / "run-bad-program";
+    fs::remove_all(bad);
     fs::copy(run, bad, fs::copy_options::recursive);
     const auto manifest = nlohmann::json::parse(yq::test::read_text(bad / "stage_7/manifest.json"));
     int node = -1;
@@ -115,6 +126,7 @@ TEST_CASE("rtl: every layer of a 160x160 run is bit-exact on the RTL engines (ma
   SUBCASE("a flipped golden code is named as the first divergence") {
     // Copy the golden dumps and flip the lowest bit of one code of c2f2.m0.cv1.
     const fs::path golden = dir / "golden-bad";
+    fs::remove_all(golden);
     fs::copy(run / "stage_8/golden", golden, fs::copy_options::recursive);
     const std::string layer = "c2f2.m0.cv1";
     const auto manifest = nlohmann::json::parse(yq::test::read_text(golden / "manifest.json"));
@@ -160,12 +172,7 @@ TEST_CASE("rtl: every layer of a 160x160 run is bit-exact on the RTL engines (ma
 }
 
 TEST_CASE("rtl: the official yolov8n at W8A8, W4A4 and W16A16 is bit-exact at 160x160 (make -C rtl_tb sim IMGSZ=160)") {
-  if (!yq::test::have_program("verilator") || !yq::test::have_program("make")) {
-    if (yq::test::running_in_ci()) FAIL("verilator (or make) not found: required when CI=true");
-    MESSAGE("skipping: verilator not installed");
-    return;
-  }
-  if (!yq::test::have_shared_data()) return;
+  if (!have_rtl_tools() || !yq::test::have_shared_data()) return;
   const fs::path dir = yq::test::fresh_temp_dir("rtl-official");
   const std::string make_run = "IMGSZ=160 MODEL='" + yq::test::shared_file("models/yolov8n/yolov8n.pt").string() +
                                "' CALIB='" + yq::test::shared_file("data/coco8").string() + "' GOLDEN_IMAGE='" +
@@ -198,11 +205,7 @@ TEST_CASE("rtl: the official yolov8n at W8A8, W4A4 and W16A16 is bit-exact at 16
 }
 
 TEST_CASE("rtl: random layer programs are bit-exact on the RTL engines (make -C rtl_tb random-layers)") {
-  if (!yq::test::have_program("verilator") || !yq::test::have_program("make") || !yq::test::have_program("python3")) {
-    if (yq::test::running_in_ci()) FAIL("verilator, make or python3 not found: required when CI=true");
-    MESSAGE("skipping: verilator, make or python3 not installed");
-    return;
-  }
+  if (!yq::test::require_programs({"verilator", "make", "python3"}, "the random-layer bench")) return;
   // Kernels 1..7, strides 1..3, 2..16-bit codes, concats of up to 8 inputs, ...
   // (rtl_tb/gen_random_layers.py); an odd array whose 17 columns exceed the
   // taps of the smallest convolutions (the drain must stall them).
@@ -215,3 +218,5 @@ TEST_CASE("rtl: random layer programs are bit-exact on the RTL engines (make -C 
   CHECK(output.find("RANDOM LAYERS PASS: 6 programs bit-exact") != std::string::npos);
   CHECK(output.find("MISMATCH") == std::string::npos);
 }
+
+TEST_SUITE_END();

@@ -13,12 +13,10 @@
 
 #include "test_support.hpp"
 
+TEST_SUITE_BEGIN("rtl");
+
 TEST_CASE("rtl: every unit bench matches arithmetic.hpp bit for bit (make -C rtl_tb units)") {
-  if (!yq::test::have_program("verilator") || !yq::test::have_program("make")) {
-    if (yq::test::running_in_ci()) FAIL("verilator (or make) not found: required when CI=true");
-    MESSAGE("skipping: verilator not installed");
-    return;
-  }
+  if (!yq::test::require_programs({"verilator", "make"}, "the RTL unit benches")) return;
   const std::string dir = std::string(YQ_SOURCE_DIR) + "/rtl_tb";
   // A make job server of a calling make (ctest under make -j) must not leak in.
   const std::string command =
@@ -30,3 +28,5 @@ TEST_CASE("rtl: every unit bench matches arithmetic.hpp bit for bit (make -C rtl
   CHECK(output.find("SIM PASS") != std::string::npos);
   CHECK(output.find("FAIL") == std::string::npos);
 }
+
+TEST_SUITE_END();

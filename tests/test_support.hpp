@@ -7,7 +7,9 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <initializer_list>
 #include <filesystem>
+#include <functional>
 #include <string>
 
 namespace yq::test {
@@ -39,6 +41,18 @@ inline bool have_program(const std::string& name) {
   return std::system(("command -v " + name + " > /dev/null 2>&1").c_str()) == 0;
 }
 
+// True when every program is on PATH. Otherwise fails the test under CI=true
+// (scripts/setup.sh installs them all), or says what is skipped and why.
+inline bool require_programs(std::initializer_list<const char*> names, const std::string& what) {
+  for (const char* name : names) {
+    if (have_program(name)) continue;
+    if (running_in_ci()) FAIL(name << " not found: required when CI=true (" << what << ")");
+    MESSAGE("skipping " << what << ": " << name << " is not installed");
+    return false;
+  }
+  return true;
+}
+
 // Runs a shell command, appends its output, returns its exit status (-1 if it did not exit).
 inline int run_command(const std::string& command, std::string& output) {
   FILE* pipe = popen(command.c_str(), "r");
@@ -50,9 +64,11 @@ inline int run_command(const std::string& command, std::string& output) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-// A fresh, empty temporary folder for one test.
+// A fresh, empty temporary folder for one test, apart from those of the same
+// test run from another checkout at the same time.
 inline std::filesystem::path fresh_temp_dir(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() / ("yq-hw-test-" + name);
+  const std::size_t checkout = std::hash<std::string>{}(YQ_SOURCE_DIR) % 1000000;
+  auto dir = std::filesystem::temp_directory_path() / ("yq-hw-test-" + std::to_string(checkout)) / name;
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;

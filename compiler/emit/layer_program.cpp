@@ -13,7 +13,6 @@
 
 #include "compiler/emit/fmap_plan.hpp"
 #include "compiler/quant/quant_model.hpp"
-#include "compiler/quant/quantizer.hpp"
 #include "compiler/util/error.hpp"
 
 namespace yq {
@@ -239,7 +238,7 @@ int lut_value_bits(const QuantModel& model, int lut) {
 
 WordWidths word_widths(const QuantModel& model) {
   WordWidths widths;
-  widths.bias = overflow_certificate(model).at("accumulator_bits").get<int>();
+  widths.bias = widest_accumulator_bits(model);
   widths.multiplier = model.settings.multiplier_bits;
   widths.lut = kHeadValueBits;
   for (size_t i = 0; i < model.nodes.size(); ++i) {

@@ -22,6 +22,20 @@ nlohmann::json metrics_to_json(const DetectionMetrics& metrics, const std::vecto
           {"ap50_95_per_class", per_class}};
 }
 
+DetectionMetrics metrics_from_json(const nlohmann::json& j, const std::vector<std::string>& class_names) {
+  DetectionMetrics metrics;
+  metrics.images = j.at("images");
+  metrics.instances = j.at("instances");
+  metrics.classes_with_truth = j.at("classes_with_truth");
+  metrics.precision = j.at("precision");
+  metrics.recall = j.at("recall");
+  metrics.map50 = j.at("map50");
+  metrics.map50_95 = j.at("map50_95");
+  const nlohmann::json& per_class = j.at("ap50_95_per_class");
+  for (const std::string& name : class_names) metrics.ap50_95_per_class.push_back(per_class.value(name, -1.0));
+  return metrics;
+}
+
 std::string metrics_table(const std::vector<std::pair<std::string, DetectionMetrics>>& rows) {
   std::string table;
   char line[256];

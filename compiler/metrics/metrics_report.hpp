@@ -10,6 +10,8 @@
 namespace yq {
 
 nlohmann::json metrics_to_json(const DetectionMetrics& metrics, const std::vector<std::string>& class_names);
+// The inverse of metrics_to_json (per-class APs by class name order).
+DetectionMetrics metrics_from_json(const nlohmann::json& json, const std::vector<std::string>& class_names);
 
 // One header line and one row per (label, metrics) pair.
 std::string metrics_table(const std::vector<std::pair<std::string, DetectionMetrics>>& rows);

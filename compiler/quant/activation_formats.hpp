@@ -50,6 +50,9 @@ struct SharedScaleLoss {
 SharedScaleLoss shared_scale_loss(const Graph& graph, const std::vector<TensorFormats>& formats);
 
 nlohmann::json tensor_formats_to_json(const Graph& graph, const std::vector<TensorFormats>& formats);
+// bits.json of stage_5: {"activation": [...], "weight": [...]}, one entry per node.
+nlohmann::json node_bits_to_json(const NodeBits& bits);
+NodeBits node_bits_from_json(const Graph& graph, const nlohmann::json& json);
 std::vector<TensorFormats> tensor_formats_from_json(const Graph& graph, const nlohmann::json& json);
 
 }  // namespace yq

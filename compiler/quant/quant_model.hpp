@@ -63,11 +63,15 @@ struct QuantHeadLevel {
 
 struct QuantModel {
   ModelInfo info;
+  int image_size = 0;  // the input size the activation ranges were calibrated at
   Graph graph;
   QuantSettings settings;
   std::vector<QuantNode> nodes;  // indexed like graph.nodes
   std::vector<Lut> luts;
   std::vector<QuantHeadLevel> head;
 };
+
+// The widest accumulator of any convolution (the overflow certificate's bound).
+int widest_accumulator_bits(const QuantModel& model);
 
 }  // namespace yq

@@ -6,12 +6,16 @@
 #include <nlohmann/json.hpp>
 
 #include "compiler/io/checkpoint.hpp"
+#include "compiler/ref/arithmetic.hpp"
 #include "compiler/util/error.hpp"
 #include "compiler/util/files.hpp"
 
 namespace yq {
 
 namespace {
+
+// Bumped whenever quant_model.json or quant_tensors.pt change layout.
+constexpr int kQuantModelFormatVersion = 2;
 
 using nlohmann::json;
 
@@ -96,13 +100,29 @@ void save_quant_model(const std::filesystem::path& folder, const QuantModel& mod
   }
   json head = json::array();
   for (const QuantHeadLevel& level : model.head) head.push_back({{"sigmoid_lut", level.sigmoid_lut}, {"exp_lut", level.exp_lut}});
-  write_json_file(folder / "quant_model.json", {{"model", model_info_to_json(model.info)},
+  write_json_file(folder / "quant_model.json", {{"format_version", kQuantModelFormatVersion},
+                                                {"arithmetic_version", arith::kArithmeticVersion},
+                                                {"image_size", model.image_size},
+                                                {"model", model_info_to_json(model.info)},
                                                 {"settings", quant_settings_to_json(model.settings)},
                                                 {"nodes", nodes},
                                                 {"luts", luts},
                                                 {"head", head}});
   write_tensor_archive(folder / "quant_tensors.pt", tensors);
 }
+
+namespace {
+
+void check_versions(const json& j, const std::filesystem::path& folder) {
+  const int format = j.value("format_version", 1), arithmetic = j.value("arithmetic_version", 1);
+  if (format != kQuantModelFormatVersion || arithmetic != arith::kArithmeticVersion) {
+    throw Error(folder.string() + ": quantized model of format " + std::to_string(format) + " and arithmetic " +
+                std::to_string(arithmetic) + ", this yq-hw reads format " + std::to_string(kQuantModelFormatVersion) +
+                " and arithmetic " + std::to_string(arith::kArithmeticVersion) + " (rerun from stage_5)");
+  }
+}
+
+}  // namespace
 
 QuantModel load_quant_model(const std::filesystem::path& folder) {
   const json j = read_json_file(folder / "quant_model.json");
@@ -114,7 +134,9 @@ QuantModel load_quant_model(const std::filesystem::path& folder) {
     return it->second;
   };
   try {
+    check_versions(j, folder);
     QuantModel model;
+    model.image_size = j.at("image_size");
     model.info = model_info_from_json(j.at("model"));
     model.graph = build_model_graph(model.info);
     model.settings = quant_settings_from_json(j.at("settings"));
