@@ -49,10 +49,8 @@
 //
 // Parameters: ROWS, COLS (the array); A_W (feature-map word), W_W (weight
 // word), ACC_W (bias word), MULT_W, SHIFT_W (requant word), PRE_W (widest
-// pre-activation code), LUT_W (table word), DESC_W, LUTDIR_W; the *_LSB
-// parameters are the descriptor and LUT directory field positions (pass
-// yq_params.vh's YQ_PROG_*_LSB and YQ_LUTDIR_*_LSB; the defaults are format
-// version 2). Field widths are those of format version 2.
+// pre-activation code), LUT_W (table word). The descriptor and LUT directory
+// layouts (field positions and widths) come from yq_format.vh.
 module yq_conv_engine #(
     parameter ROWS     = 4,
     parameter COLS     = 4,
@@ -62,56 +60,46 @@ module yq_conv_engine #(
     parameter MULT_W   = 16,
     parameter SHIFT_W  = 6,
     parameter PRE_W    = 16,
-    parameter LUT_W    = 16,
-    parameter DESC_W   = 808,
-    parameter LUTDIR_W = 96,
-    parameter KERNEL_LSB       = 16,
-    parameter STRIDE_LSB       = 24,
-    parameter PAD_LSB          = 32,
-    parameter PRE_BITS_LSB     = 56,
-    parameter ACT_LUT_LSB      = 128,
-    parameter PAD_CODE_LSB     = 160,
-    parameter IN_C_LSB         = 192,
-    parameter IN_H_LSB         = 208,
-    parameter IN_W_LSB         = 224,
-    parameter OUT_C_LSB        = 240,
-    parameter OUT_H_LSB        = 256,
-    parameter OUT_W_LSB        = 272,
-    parameter OUT_BASE_LSB     = 416,
-    parameter IN_BASE0_LSB     = 448,
-    parameter WEIGHT_BASE_LSB  = 704,
-    parameter BIAS_BASE_LSB    = 736,
-    parameter REQUANT_BASE_LSB = 768,
-    parameter LUTDIR_BASE_LSB       = 0,
-    parameter LUTDIR_INDEX_BITS_LSB = 72,
-    parameter LUTDIR_KNOT_BITS_LSB  = 80
-) (
-    input  wire                        clk,
-    input  wire                        rst,
-    input  wire                        start,
-    input  wire [DESC_W-1:0]           desc,
-    output wire                        busy,
-    output reg                         done,
-    output reg                         error,
+    parameter LUT_W    = 16
+) (clk, rst, start, desc, busy, done, error, lutdir_addr, lutdir_data, bias_addr, bias_data, rq_addr, rq_data,
+   w_addr, w_data, fm_rd_addr, fm_rd_data, fm_wr_en, fm_wr_addr, fm_wr_mask, fm_wr_data, lut_addr, lut_data0,
+   lut_data1);
+    /* verilator lint_off UNUSEDPARAM */
+    `include "yq_format.vh"
+    /* verilator lint_on UNUSEDPARAM */
+    localparam DESC_W   = YQ_PROG_WORD_BITS;
+    localparam LUTDIR_W = YQ_LUTDIR_WORD_BITS;
+    localparam LUT_ID_W = YQ_PROG_ACT_LUT_WIDTH;
 
-    output reg  [15:0]                 lutdir_addr,
-    input  wire [LUTDIR_W-1:0]         lutdir_data,
-    output reg  [31:0]                 bias_addr,
-    input  wire [ACC_W-1:0]            bias_data,
-    output reg  [31:0]                 rq_addr,
-    input  wire [MULT_W+SHIFT_W-1:0]   rq_data,
-    output reg  [COLS*32-1:0]          w_addr,
-    input  wire [COLS*W_W-1:0]         w_data,
-    output reg  [ROWS*32-1:0]          fm_rd_addr,
-    input  wire [ROWS*A_W-1:0]         fm_rd_data,
-    output reg                         fm_wr_en,
-    output reg  [31:0]                 fm_wr_addr,
-    output reg  [ROWS-1:0]             fm_wr_mask,
-    output reg  [ROWS*A_W-1:0]         fm_wr_data,
-    output reg  [ROWS*32-1:0]          lut_addr,
-    input  wire [ROWS*LUT_W-1:0]       lut_data0,
-    input  wire [ROWS*LUT_W-1:0]       lut_data1
-);
+    input  wire                        clk;
+    input  wire                        rst;
+    input  wire                        start;
+    input  wire [DESC_W-1:0]           desc;
+    output wire                        busy;
+    output reg                         done;
+    output reg                         error;
+
+    output reg  [LUT_ID_W-1:0]         lutdir_addr;
+    input  wire [LUTDIR_W-1:0]         lutdir_data;
+    output reg  [31:0]                 bias_addr;
+    input  wire [ACC_W-1:0]            bias_data;
+    output reg  [31:0]                 rq_addr;
+    input  wire [MULT_W+SHIFT_W-1:0]   rq_data;
+    output reg  [COLS*32-1:0]          w_addr;
+    input  wire [COLS*W_W-1:0]         w_data;
+    output reg  [ROWS*32-1:0]          fm_rd_addr;
+    input  wire [ROWS*A_W-1:0]         fm_rd_data;
+    output reg                         fm_wr_en;
+    output reg  [31:0]                 fm_wr_addr;
+    output reg  [ROWS-1:0]             fm_wr_mask;
+    output reg  [ROWS*A_W-1:0]         fm_wr_data;
+    output reg  [ROWS*32-1:0]          lut_addr;
+    input  wire [ROWS*LUT_W-1:0]       lut_data0;
+    input  wire [ROWS*LUT_W-1:0]       lut_data1;
+
+    localparam KW = YQ_PROG_KERNEL_WIDTH;   // kernel taps kx, ky
+    localparam XW = YQ_PROG_OUT_W_WIDTH;    // output columns
+    localparam CW = YQ_PROG_OUT_C_WIDTH;    // output channels
     localparam RQ_W  = MULT_W + SHIFT_W;
     localparam MAC_W = (ACC_W > A_W + W_W) ? ACC_W : A_W + W_W;   // accumulator
     localparam D_W   = LUT_W + 1;                                 // knot difference
@@ -126,7 +114,9 @@ module yq_conv_engine #(
     localparam [15:0] ROWS16 = ROWS32[15:0];
     localparam [15:0] COLS16 = COLS32[15:0];
     localparam [15:0] INIT_LEN = INIT_LEN32[15:0];
-    localparam [15:0] NONE_16 = 16'hffff;
+    localparam [XW-1:0] ROWS_X = ROWS32[XW-1:0];
+    localparam [CW-1:0] COLS_C = COLS32[CW-1:0];
+    localparam [LUT_ID_W-1:0] NO_LUT = {LUT_ID_W{1'b1}};
 
     localparam [3:0] S_IDLE = 4'd0, S_DIV = 4'd1, S_MUL = 4'd2, S_DERIVE = 4'd3, S_TINIT = 4'd4,
                      S_RUN = 4'd5, S_FLUSH = 4'd6, S_DONE = 4'd7;
@@ -135,21 +125,53 @@ module yq_conv_engine #(
     assign busy = (state != S_IDLE);
 
     // ---------------------------------------------------------------------
-    // Descriptor fields, latched at start.
-    reg [7:0]  kernel, stride, pad, pre_bits;
-    reg [15:0] act_lut, in_c, in_h, in_w, out_c, out_h, out_w, pad_code;
-    reg [31:0] out_base, in_base, weight_base, bias_base, rq_base;
-    wire has_act = (act_lut != NONE_16);
+    // Descriptor fields, latched at start (each as wide as its yq_format.vh
+    // field), and the zero extensions the 32-bit address arithmetic uses.
+    reg [KW-1:0]                         kernel;
+    reg [YQ_PROG_STRIDE_WIDTH-1:0]       stride;
+    reg [YQ_PROG_PAD_WIDTH-1:0]          pad;
+    reg [YQ_PROG_PRE_BITS_WIDTH-1:0]     pre_bits;
+    reg [LUT_ID_W-1:0]                   act_lut;
+    reg [YQ_PROG_PAD_CODE_WIDTH-1:0]     pad_code;
+    reg [YQ_PROG_IN_C_WIDTH-1:0]         in_c;
+    reg [YQ_PROG_IN_H_WIDTH-1:0]         in_h;
+    reg [YQ_PROG_IN_W_WIDTH-1:0]         in_w;
+    reg [CW-1:0]                         out_c;
+    reg [YQ_PROG_OUT_H_WIDTH-1:0]        out_h;
+    reg [XW-1:0]                         out_w;
+    reg [YQ_PROG_OUT_BASE_WIDTH-1:0]     out_base;
+    reg [YQ_PROG_IN_BASE0_WIDTH-1:0]     in_base;
+    reg [YQ_PROG_WEIGHT_BASE_WIDTH-1:0]  weight_base;
+    reg [YQ_PROG_BIAS_BASE_WIDTH-1:0]    bias_base;
+    reg [YQ_PROG_REQUANT_BASE_WIDTH-1:0] rq_base;
+    wire has_act = (act_lut != NO_LUT);
+    wire [31:0] kernel_u   = {{(32-KW){1'b0}}, kernel};
+    wire [31:0] stride_u   = {{(32-YQ_PROG_STRIDE_WIDTH){1'b0}}, stride};
+    wire [31:0] pad_u      = {{(32-YQ_PROG_PAD_WIDTH){1'b0}}, pad};
+    wire [31:0] pre_bits_u = {{(32-YQ_PROG_PRE_BITS_WIDTH){1'b0}}, pre_bits};
+    wire [31:0] in_c_u     = {{(32-YQ_PROG_IN_C_WIDTH){1'b0}}, in_c};
+    wire [31:0] in_h_u     = {{(32-YQ_PROG_IN_H_WIDTH){1'b0}}, in_h};
+    wire [31:0] in_w_u     = {{(32-YQ_PROG_IN_W_WIDTH){1'b0}}, in_w};
+    wire [31:0] out_c_u    = {{(32-CW){1'b0}}, out_c};
+    wire [31:0] out_h_u    = {{(32-YQ_PROG_OUT_H_WIDTH){1'b0}}, out_h};
+    wire [31:0] out_w_u    = {{(32-XW){1'b0}}, out_w};
+
+    // The act_lut's LUT directory entry (lutdir_data, valid in S_DERIVE).
+    wire [YQ_LUTDIR_BASE_WIDTH-1:0]       dir_base  = lutdir_data[YQ_LUTDIR_BASE_LSB +: YQ_LUTDIR_BASE_WIDTH];
+    wire [YQ_LUTDIR_INDEX_BITS_WIDTH-1:0] dir_index = lutdir_data[YQ_LUTDIR_INDEX_BITS_LSB +: YQ_LUTDIR_INDEX_BITS_WIDTH];
+    wire [YQ_LUTDIR_KNOT_BITS_WIDTH-1:0]  dir_knot  = lutdir_data[YQ_LUTDIR_KNOT_BITS_LSB +: YQ_LUTDIR_KNOT_BITS_WIDTH];
+    wire [31:0] dir_index_u = {{(32-YQ_LUTDIR_INDEX_BITS_WIDTH){1'b0}}, dir_index};
+    wire [31:0] dir_knot_u  = {{(32-YQ_LUTDIR_KNOT_BITS_WIDTH){1'b0}}, dir_knot};
 
     // Derived per-layer constants.
-    reg [15:0] div_q, div_rem;                  // ROWS = div_q * out_w + div_rem
+    reg [XW-1:0] div_q, div_rem;                // ROWS = div_q * out_w + div_rem
     reg [3:0]  mstep;                           // shared setup multiplier step
     reg [31:0] taps, taps_m1, hw_in, hw_out, ow_s, s_iw, q_s, q_s_iw, rem_s, pad_iw, col_hw, col_taps, tk1;
     reg [31:0] adv_ix, adv_ix_w, adv_iy, adv_iy_w, adv_ra, adv_ra_w;  // advance by ROWS pixels
     reg [31:0] one_ix_w, one_ra_w;                                   // advance by one pixel (wrap case)
     reg [31:0] pre_max, pre_min;                // saturation bounds of pre_bits, signed
     reg [31:0] lut_base;
-    reg [7:0]  lut_index_bits, lut_step;        // step = index_bits - knot_bits
+    reg [YQ_LUTDIR_INDEX_BITS_WIDTH-1:0] lut_index_bits, lut_step;  // step = index_bits - knot_bits
     reg [31:0] lut_half;                        // 2^(index_bits - 1)
     reg [31:0] lut_fmask;                       // 2^step - 1
 
@@ -159,16 +181,16 @@ module yq_conv_engine #(
 
     always @* begin
         case (mstep)
-            4'd0:    begin mul_a = {16'd0, in_c};   mul_b = {24'd0, kernel}; end
-            4'd1:    begin mul_a = tk1;             mul_b = {24'd0, kernel}; end
-            4'd2:    begin mul_a = {16'd0, in_h};   mul_b = {16'd0, in_w};   end
-            4'd3:    begin mul_a = {16'd0, out_h};  mul_b = {16'd0, out_w};  end
-            4'd4:    begin mul_a = {16'd0, out_w};  mul_b = {24'd0, stride}; end
-            4'd5:    begin mul_a = {16'd0, in_w};   mul_b = {24'd0, stride}; end
-            4'd6:    begin mul_a = {16'd0, div_q};  mul_b = {24'd0, stride}; end
-            4'd7:    begin mul_a = q_s;             mul_b = {16'd0, in_w};   end
-            4'd8:    begin mul_a = {16'd0, div_rem}; mul_b = {24'd0, stride}; end
-            4'd9:    begin mul_a = {16'd0, in_w};   mul_b = {24'd0, pad};    end
+            4'd0:    begin mul_a = in_c_u;          mul_b = kernel_u; end
+            4'd1:    begin mul_a = tk1;             mul_b = kernel_u; end
+            4'd2:    begin mul_a = in_h_u;          mul_b = in_w_u;   end
+            4'd3:    begin mul_a = out_h_u;         mul_b = out_w_u;  end
+            4'd4:    begin mul_a = out_w_u;         mul_b = stride_u; end
+            4'd5:    begin mul_a = in_w_u;          mul_b = stride_u; end
+            4'd6:    begin mul_a = {{(32-XW){1'b0}}, div_q};   mul_b = stride_u; end
+            4'd7:    begin mul_a = q_s;             mul_b = in_w_u;   end
+            4'd8:    begin mul_a = {{(32-XW){1'b0}}, div_rem}; mul_b = stride_u; end
+            4'd9:    begin mul_a = in_w_u;          mul_b = pad_u;    end
             4'd10:   begin mul_a = hw_out;          mul_b = COLS32;          end
             default: begin mul_a = taps;            mul_b = COLS32;          end
         endcase
@@ -177,21 +199,21 @@ module yq_conv_engine #(
     // ---------------------------------------------------------------------
     // Tile counters.
     reg [15:0] init_k;                          // S_TINIT cycle
-    reg [15:0] o0;                              // first output channel of the channel tile
-    reg [15:0] ncols;                           // valid columns of the channel tile
+    reg [CW-1:0] o0;                            // first output channel of the channel tile
+    reg [CW-1:0] ncols;                         // valid columns of the channel tile
     reg [31:0] w_tile_base;                     // weight address of (o0, 0, 0, 0)
     reg [31:0] out_ch_base;                     // out_base + o0 * hw_out
     reg [31:0] pix_left;                        // output pixels from the tile's first on
     reg [31:0] p0;                              // first pixel of the pixel tile
     reg [31:0] t;                               // tap index
-    reg [7:0]  kx, ky;
+    reg [KW-1:0] kx, ky;
     reg [31:0] chan_off, row_off;               // i * hw_in, i * hw_in + ky * in_w
 
     // Row state: output column x, input column/row of the window's top left
     // (ix0 = x*stride - pad, iy0 = y*stride - pad) and ra = iy0*in_w + ix0.
-    reg [ROWS*16-1:0] row_x;
+    reg [ROWS*XW-1:0] row_x;
     reg [ROWS*32-1:0] row_ix, row_iy, row_ra;
-    reg [15:0] cur_x;                           // pixel cursor of S_TINIT
+    reg [XW-1:0] cur_x;                         // pixel cursor of S_TINIT
     reg [31:0] cur_ix, cur_iy, cur_ra;
     reg [COLS*32-1:0] col_base;                 // weight address of (o0 + c, 0, 0, 0)
     reg [31:0] w_cur;
@@ -202,8 +224,8 @@ module yq_conv_engine #(
     reg        inflight;                        // a last tap issued, its sums not yet captured
     reg [31:0] inflight_p0;
     reg [ROWS-1:0] inflight_mask;
-    reg [15:0] drain_left;                      // drain beats left
-    reg [15:0] drain_col;
+    reg [CW-1:0] drain_left;                    // drain beats left
+    reg [CW-1:0] drain_col;
     reg [31:0] drain_addr;
     reg [ROWS-1:0] drain_mask;
     reg [ROWS*COLS*MAC_W-1:0] shadow;
@@ -216,44 +238,46 @@ module yq_conv_engine #(
 
     wire tap_last = (t == taps_m1);
     wire issue = (state == S_RUN) && !(tap_last && (inflight || drain_left > DRAIN_SLACK));
-    wire beat  = (drain_left != 16'd0);
+    wire beat  = (drain_left != 0);
 
     // ---------------------------------------------------------------------
     // Per-row combinational logic: advances and the addresses of this tap.
-    wire [ROWS*16-1:0] adv_x;
+    wire [ROWS*XW-1:0] adv_x;
     wire [ROWS*32-1:0] adv_ixv, adv_iyv, adv_rav;
     wire [ROWS*32-1:0] tap_addr;
     wire [ROWS-1:0]    tap_ok;
-    wire [31:0] tap_base = in_base + row_off + {24'd0, kx};
+    wire [31:0] kx_u = {{(32-KW){1'b0}}, kx};
+    wire [31:0] ky_u = {{(32-KW){1'b0}}, ky};
+    wire [31:0] tap_base = in_base + row_off + kx_u;
 
     genvar r;
     generate
         for (r = 0; r < ROWS; r = r + 1) begin : g_row
-            wire [15:0] x  = row_x[r*16 +: 16];
+            wire [XW-1:0] x = row_x[r*XW +: XW];
             wire [31:0] ix = row_ix[r*32 +: 32];
             wire [31:0] iy = row_iy[r*32 +: 32];
             wire [31:0] ra = row_ra[r*32 +: 32];
-            wire [16:0] xs = {1'b0, x} + {1'b0, div_rem};
+            wire [XW:0] xs = {1'b0, x} + {1'b0, div_rem};
             wire        wrap = (xs >= {1'b0, out_w});
-            wire [16:0] xw = xs - {1'b0, out_w};
-            assign adv_x[r*16 +: 16]   = wrap ? xw[15:0] : xs[15:0];
+            wire [XW:0] xw = xs - {1'b0, out_w};
+            assign adv_x[r*XW +: XW]   = wrap ? xw[XW-1:0] : xs[XW-1:0];
             assign adv_ixv[r*32 +: 32] = ix + (wrap ? adv_ix_w : adv_ix);
             assign adv_iyv[r*32 +: 32] = iy + (wrap ? adv_iy_w : adv_iy);
             assign adv_rav[r*32 +: 32] = ra + (wrap ? adv_ra_w : adv_ra);
 
-            wire [31:0] tix = ix + {24'd0, kx};
-            wire [31:0] tiy = iy + {24'd0, ky};
-            wire in_x = !tix[31] && (tix < {16'd0, in_w});
-            wire in_y = !tiy[31] && (tiy < {16'd0, in_h});
+            wire [31:0] tix = ix + kx_u;
+            wire [31:0] tiy = iy + ky_u;
+            wire in_x = !tix[31] && (tix < in_w_u);
+            wire in_y = !tiy[31] && (tiy < in_h_u);
             wire row_valid = (pix_left > r);
             assign tap_ok[r] = row_valid && in_x && in_y;
             assign tap_addr[r*32 +: 32] = tap_ok[r] ? (tap_base + ra) : 32'd0;
-            wire unused_row = ^{xw[16]};
+            wire unused_row = ^{xw[XW]};
         end
     endgenerate
 
     // One-pixel step of the cursor.
-    wire [16:0] cur_xs   = {1'b0, cur_x} + 17'd1;
+    wire [XW:0] cur_xs   = {1'b0, cur_x} + 1'b1;
     wire        cur_wrap = (cur_xs >= {1'b0, out_w});
 
     // ---------------------------------------------------------------------
@@ -268,26 +292,26 @@ module yq_conv_engine #(
         end else begin
             case (state)
                 S_IDLE: if (start) begin
-                    kernel      <= desc[KERNEL_LSB +: 8];
-                    stride      <= desc[STRIDE_LSB +: 8];
-                    pad         <= desc[PAD_LSB +: 8];
-                    pre_bits    <= desc[PRE_BITS_LSB +: 8];
-                    act_lut     <= desc[ACT_LUT_LSB +: 16];
-                    pad_code    <= desc[PAD_CODE_LSB +: 16];
-                    in_c        <= desc[IN_C_LSB +: 16];
-                    in_h        <= desc[IN_H_LSB +: 16];
-                    in_w        <= desc[IN_W_LSB +: 16];
-                    out_c       <= desc[OUT_C_LSB +: 16];
-                    out_h       <= desc[OUT_H_LSB +: 16];
-                    out_w       <= desc[OUT_W_LSB +: 16];
-                    out_base    <= desc[OUT_BASE_LSB +: 32];
-                    in_base     <= desc[IN_BASE0_LSB +: 32];
-                    weight_base <= desc[WEIGHT_BASE_LSB +: 32];
-                    bias_base   <= desc[BIAS_BASE_LSB +: 32];
-                    rq_base     <= desc[REQUANT_BASE_LSB +: 32];
-                    lutdir_addr <= desc[ACT_LUT_LSB +: 16];
-                    div_q       <= 16'd0;
-                    div_rem     <= ROWS16;
+                    kernel      <= desc[YQ_PROG_KERNEL_LSB +: KW];
+                    stride      <= desc[YQ_PROG_STRIDE_LSB +: YQ_PROG_STRIDE_WIDTH];
+                    pad         <= desc[YQ_PROG_PAD_LSB +: YQ_PROG_PAD_WIDTH];
+                    pre_bits    <= desc[YQ_PROG_PRE_BITS_LSB +: YQ_PROG_PRE_BITS_WIDTH];
+                    act_lut     <= desc[YQ_PROG_ACT_LUT_LSB +: LUT_ID_W];
+                    pad_code    <= desc[YQ_PROG_PAD_CODE_LSB +: YQ_PROG_PAD_CODE_WIDTH];
+                    in_c        <= desc[YQ_PROG_IN_C_LSB +: YQ_PROG_IN_C_WIDTH];
+                    in_h        <= desc[YQ_PROG_IN_H_LSB +: YQ_PROG_IN_H_WIDTH];
+                    in_w        <= desc[YQ_PROG_IN_W_LSB +: YQ_PROG_IN_W_WIDTH];
+                    out_c       <= desc[YQ_PROG_OUT_C_LSB +: CW];
+                    out_h       <= desc[YQ_PROG_OUT_H_LSB +: YQ_PROG_OUT_H_WIDTH];
+                    out_w       <= desc[YQ_PROG_OUT_W_LSB +: XW];
+                    out_base    <= desc[YQ_PROG_OUT_BASE_LSB +: YQ_PROG_OUT_BASE_WIDTH];
+                    in_base     <= desc[YQ_PROG_IN_BASE0_LSB +: YQ_PROG_IN_BASE0_WIDTH];
+                    weight_base <= desc[YQ_PROG_WEIGHT_BASE_LSB +: YQ_PROG_WEIGHT_BASE_WIDTH];
+                    bias_base   <= desc[YQ_PROG_BIAS_BASE_LSB +: YQ_PROG_BIAS_BASE_WIDTH];
+                    rq_base     <= desc[YQ_PROG_REQUANT_BASE_LSB +: YQ_PROG_REQUANT_BASE_WIDTH];
+                    lutdir_addr <= desc[YQ_PROG_ACT_LUT_LSB +: LUT_ID_W];
+                    div_q       <= 0;
+                    div_rem     <= ROWS_X;
                     error       <= 1'b0;
                     inflight    <= 1'b0;
                     state       <= S_DIV;
@@ -295,14 +319,13 @@ module yq_conv_engine #(
 
                 // ROWS = div_q * out_w + div_rem by repeated subtraction; checks.
                 S_DIV: begin
-                    if (kernel == 8'd0 || stride == 8'd0 || pre_bits == 8'd0 || {24'd0, pre_bits} > PRE_W32 ||
-                        in_c == 16'd0 || in_h == 16'd0 || in_w == 16'd0 ||
-                        out_c == 16'd0 || out_h == 16'd0 || out_w == 16'd0) begin
+                    if (kernel == 0 || stride == 0 || pre_bits == 0 || pre_bits_u > PRE_W32 ||
+                        in_c == 0 || in_h == 0 || in_w == 0 || out_c == 0 || out_h == 0 || out_w == 0) begin
                         error <= 1'b1;
                         state <= S_DONE;
                     end else if (div_rem >= out_w) begin
                         div_rem <= div_rem - out_w;
-                        div_q   <= div_q + 16'd1;
+                        div_q   <= div_q + 1'b1;
                     end else begin
                         mstep <= 4'd0;
                         state <= S_MUL;
@@ -333,22 +356,20 @@ module yq_conv_engine #(
                     adv_ix   <= rem_s;
                     adv_ix_w <= rem_s - ow_s;
                     adv_iy   <= q_s;
-                    adv_iy_w <= q_s + {24'd0, stride};
+                    adv_iy_w <= q_s + stride_u;
                     adv_ra   <= q_s_iw + rem_s;
                     adv_ra_w <= q_s_iw + rem_s + s_iw - ow_s;
-                    one_ix_w <= {24'd0, stride} - ow_s;
-                    one_ra_w <= {24'd0, stride} + s_iw - ow_s;
-                    pre_max  <= (32'd1 << (pre_bits - 8'd1)) - 32'd1;
-                    pre_min  <= 32'd0 - (32'd1 << (pre_bits - 8'd1));
-                    lut_base       <= lutdir_data[LUTDIR_BASE_LSB +: 32];
-                    lut_index_bits <= lutdir_data[LUTDIR_INDEX_BITS_LSB +: 8];
-                    lut_step       <= lutdir_data[LUTDIR_INDEX_BITS_LSB +: 8] - lutdir_data[LUTDIR_KNOT_BITS_LSB +: 8];
-                    o0          <= 16'd0;
+                    one_ix_w <= stride_u - ow_s;
+                    one_ra_w <= stride_u + s_iw - ow_s;
+                    pre_max  <= (32'd1 << (pre_bits_u - 32'd1)) - 32'd1;
+                    pre_min  <= 32'd0 - (32'd1 << (pre_bits_u - 32'd1));
+                    lut_base       <= dir_base;
+                    lut_index_bits <= dir_index;
+                    lut_step       <= dir_index - dir_knot;
+                    o0          <= 0;
                     w_tile_base <= weight_base;
                     out_ch_base <= out_base;
-                    if (has_act && (lutdir_data[LUTDIR_INDEX_BITS_LSB +: 8] != pre_bits ||
-                                    lutdir_data[LUTDIR_KNOT_BITS_LSB +: 8] > pre_bits ||
-                                    lutdir_data[LUTDIR_KNOT_BITS_LSB +: 8] == 8'd0)) begin
+                    if (has_act && (dir_index_u != pre_bits_u || dir_knot_u > pre_bits_u || dir_knot == 0)) begin
                         error <= 1'b1;
                         state <= S_DONE;
                     end else begin
@@ -363,8 +384,8 @@ module yq_conv_engine #(
                 S_RUN: if (issue && tap_last && pix_left <= ROWS32) state <= S_FLUSH;
 
                 S_FLUSH: if (!inflight && !beat) begin
-                    if ({16'd0, o0} + COLS32 < {16'd0, out_c}) begin
-                        o0          <= o0 + COLS16;
+                    if ({{(32-CW){1'b0}}, o0} + COLS32 < out_c_u) begin
+                        o0          <= o0 + COLS_C;
                         w_tile_base <= w_tile_base + col_taps;
                         out_ch_base <= out_ch_base + col_hw;
                         state       <= S_TINIT;
@@ -387,7 +408,7 @@ module yq_conv_engine #(
     end
 
     // Shift chains of the channel tile setup: insert at the top, shift down.
-    wire [(ROWS+1)*16-1:0]    ins_x    = {cur_x, row_x};
+    wire [(ROWS+1)*XW-1:0]    ins_x    = {cur_x, row_x};
     wire [(ROWS+1)*32-1:0]    ins_ix   = {cur_ix, row_ix};
     wire [(ROWS+1)*32-1:0]    ins_iy   = {cur_iy, row_iy};
     wire [(ROWS+1)*32-1:0]    ins_ra   = {cur_ra, row_ra};
@@ -395,7 +416,7 @@ module yq_conv_engine #(
     wire [MAC_W:0]            bias_ext = {{(MAC_W-ACC_W+1){bias_data[ACC_W-1]}}, bias_data};  // sign-extended
     wire [(COLS+1)*MAC_W-1:0] ins_bias = {bias_ext[MAC_W-1:0], bias_regs};
     wire [(COLS+1)*RQ_W-1:0]  ins_rq   = {rq_data, rq_regs};
-    wire unused_ins = ^{bias_ext[MAC_W], ins_x[15:0], ins_ix[31:0], ins_iy[31:0], ins_ra[31:0], ins_col[31:0],
+    wire unused_ins = ^{bias_ext[MAC_W], ins_x[XW-1:0], ins_ix[31:0], ins_iy[31:0], ins_ra[31:0], ins_col[31:0],
                         ins_bias[MAC_W-1:0], ins_rq[RQ_W-1:0]};
 
     // Setup of a channel tile: pixel rows, column weight bases, biases and
@@ -403,22 +424,22 @@ module yq_conv_engine #(
     always @(posedge clk) begin
         if (state == S_DERIVE || (state == S_FLUSH && !inflight && !beat)) begin
             init_k   <= 16'd0;
-            cur_x    <= 16'd0;
-            cur_ix   <= 32'd0 - {24'd0, pad};
-            cur_iy   <= 32'd0 - {24'd0, pad};
-            cur_ra   <= 32'd0 - pad_iw - {24'd0, pad};
+            cur_x    <= 0;
+            cur_ix   <= 32'd0 - pad_u;
+            cur_iy   <= 32'd0 - pad_u;
+            cur_ra   <= 32'd0 - pad_iw - pad_u;
             w_cur    <= (state == S_DERIVE) ? weight_base : w_tile_base + col_taps;
         end else if (state == S_TINIT) begin
             init_k <= init_k + 16'd1;
             if (init_k < ROWS16) begin
-                row_x  <= ins_x[(ROWS+1)*16-1:16];
+                row_x  <= ins_x[(ROWS+1)*XW-1:XW];
                 row_ix <= ins_ix[(ROWS+1)*32-1:32];
                 row_iy <= ins_iy[(ROWS+1)*32-1:32];
                 row_ra <= ins_ra[(ROWS+1)*32-1:32];
-                cur_x  <= cur_wrap ? 16'd0 : cur_xs[15:0];
-                cur_ix <= cur_ix + (cur_wrap ? one_ix_w : {24'd0, stride});
-                cur_iy <= cur_iy + (cur_wrap ? {24'd0, stride} : 32'd0);
-                cur_ra <= cur_ra + (cur_wrap ? one_ra_w : {24'd0, stride});
+                cur_x  <= cur_wrap ? 0 : cur_xs[XW-1:0];
+                cur_ix <= cur_ix + (cur_wrap ? one_ix_w : stride_u);
+                cur_iy <= cur_iy + (cur_wrap ? stride_u : 32'd0);
+                cur_ra <= cur_ra + (cur_wrap ? one_ra_w : stride_u);
             end
             if (init_k < COLS16) begin
                 col_base <= ins_col[(COLS+1)*32-1:32];
@@ -437,15 +458,15 @@ module yq_conv_engine #(
     wire [31:0] init_k32 = {16'd0, init_k};
     always @(posedge clk) begin
         if (state == S_TINIT && init_k < COLS16) begin
-            bias_addr <= bias_base + {16'd0, o0} + init_k32;
-            rq_addr   <= rq_base + {16'd0, o0} + init_k32;
+            bias_addr <= bias_base + {{(32-CW){1'b0}}, o0} + init_k32;
+            rq_addr   <= rq_base + {{(32-CW){1'b0}}, o0} + init_k32;
         end
         if (state == S_TINIT && init_k >= 16'd2 && init_k < COLS16 + 16'd2) begin
             bias_regs <= ins_bias[(COLS+1)*MAC_W-1:MAC_W];
             rq_regs   <= ins_rq[(COLS+1)*RQ_W-1:RQ_W];
         end
         if (state == S_TINIT) begin
-            ncols <= ({16'd0, out_c} - {16'd0, o0} < COLS32) ? out_c - o0 : COLS16;
+            ncols <= (out_c_u - {{(32-CW){1'b0}}, o0} < COLS32) ? out_c - o0 : COLS_C;
         end
     end
 
@@ -453,8 +474,8 @@ module yq_conv_engine #(
     always @(posedge clk) begin
         if (state == S_TINIT) begin
             t        <= 32'd0;
-            kx       <= 8'd0;
-            ky       <= 8'd0;
+            kx       <= 0;
+            ky       <= 0;
             chan_off <= 32'd0;
             row_off  <= 32'd0;
             p0       <= 32'd0;
@@ -462,8 +483,8 @@ module yq_conv_engine #(
         end else if (issue) begin
             if (tap_last) begin
                 t        <= 32'd0;
-                kx       <= 8'd0;
-                ky       <= 8'd0;
+                kx       <= 0;
+                ky       <= 0;
                 chan_off <= 32'd0;
                 row_off  <= 32'd0;
                 p0       <= p0 + ROWS32;
@@ -472,18 +493,18 @@ module yq_conv_engine #(
                 inflight_mask <= tap_rows_valid;
             end else begin
                 t <= t + 32'd1;
-                if (kx == kernel - 8'd1) begin
-                    kx <= 8'd0;
-                    if (ky == kernel - 8'd1) begin
-                        ky       <= 8'd0;
+                if (kx_u == kernel_u - 32'd1) begin
+                    kx <= 0;
+                    if (ky_u == kernel_u - 32'd1) begin
+                        ky       <= 0;
                         chan_off <= chan_off + hw_in;
                         row_off  <= chan_off + hw_in;
                     end else begin
-                        ky      <= ky + 8'd1;
-                        row_off <= row_off + {16'd0, in_w};
+                        ky      <= ky + 1'b1;
+                        row_off <= row_off + in_w_u;
                     end
                 end else begin
-                    kx <= kx + 8'd1;
+                    kx <= kx + 1'b1;
                 end
             end
         end
@@ -563,20 +584,20 @@ module yq_conv_engine #(
 
     always @(posedge clk) begin
         if (rst) begin
-            drain_left <= 16'd0;
+            drain_left <= 0;
         end else if (mac_out_valid) begin
             drain_left <= ncols;
         end else if (beat) begin
-            drain_left <= drain_left - 16'd1;
+            drain_left <= drain_left - 1'b1;
         end
         if (mac_out_valid) begin
             shadow     <= mac_acc;
-            drain_col  <= 16'd0;
+            drain_col  <= 0;
             drain_addr <= out_ch_base + inflight_p0;
             drain_mask <= inflight_mask;
         end else if (beat) begin
             shadow     <= shadow_shifted;
-            drain_col  <= drain_col + 16'd1;
+            drain_col  <= drain_col + 1'b1;
             drain_addr <= drain_addr + hw_out;
         end
     end
@@ -675,7 +696,7 @@ module yq_conv_engine #(
             wire signed [D_W-1:0] rounded;
             yq_round_sat #(
                 .IN_W   (P_W),
-                .SHIFT_W(8),
+                .SHIFT_W(YQ_LUTDIR_INDEX_BITS_WIDTH),
                 .OUT_W  (D_W)
             ) u_round (
                 .x    (prod_d5[r*P_W +: P_W]),
@@ -695,9 +716,8 @@ module yq_conv_engine #(
         pre_d5  <= pre_d4;
         frac_d4 <= frac_d3;
         if (state == S_DERIVE) begin
-            lut_half  <= 32'd1 << (lutdir_data[LUTDIR_INDEX_BITS_LSB +: 8] - 8'd1);
-            lut_fmask <= (32'd1 << (lutdir_data[LUTDIR_INDEX_BITS_LSB +: 8] - lutdir_data[LUTDIR_KNOT_BITS_LSB +: 8]))
-                         - 32'd1;
+            lut_half  <= 32'd1 << (dir_index_u - 32'd1);
+            lut_fmask <= (32'd1 << (dir_index_u - dir_knot_u)) - 32'd1;
         end
     end
 

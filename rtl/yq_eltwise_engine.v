@@ -33,62 +33,50 @@
 // error with done for a descriptor it cannot execute (another op, zero sizes,
 // a wrong input count, out_bits outside 1..A_W, a max-pool stride other than 1).
 //
-// Parameters: LANES; A_W (feature-map word), MULT_W, SHIFT_W (requant word),
-// DESC_W; *_LSB: descriptor field positions (yq_params.vh's YQ_PROG_*_LSB;
-// defaults: format version 2; input k and in_base k follow INPUT0 and
-// IN_BASE0 at 16k and 32k bits); OP_*: the op codes (YQ_OP_*).
+// Parameters: LANES; A_W (feature-map word), MULT_W, SHIFT_W (requant word).
+// The descriptor layout (field positions and widths; input k and in_base k
+// follow input0 and in_base0 at k field widths) and the op codes come from
+// yq_format.vh.
 module yq_eltwise_engine #(
     parameter LANES   = 1,
     parameter A_W     = 8,
     parameter MULT_W  = 16,
-    parameter SHIFT_W = 6,
-    parameter DESC_W  = 808,
-    parameter OP_LSB            = 0,
-    parameter NUM_INPUTS_LSB    = 8,
-    parameter KERNEL_LSB        = 16,
-    parameter STRIDE_LSB        = 24,
-    parameter PAD_LSB           = 32,
-    parameter OUT_BITS_LSB      = 48,
-    parameter CHANNEL_BEGIN_LSB = 176,
-    parameter IN_H_LSB          = 208,
-    parameter IN_W_LSB          = 224,
-    parameter OUT_C_LSB         = 240,
-    parameter OUT_H_LSB         = 256,
-    parameter OUT_W_LSB         = 272,
-    parameter INPUT0_LSB        = 288,
-    parameter OUT_BASE_LSB      = 416,
-    parameter IN_BASE0_LSB      = 448,
-    parameter REQUANT_BASE_LSB  = 768,
-    parameter OP_SLICE    = 2,
-    parameter OP_ADD      = 3,
-    parameter OP_CONCAT   = 4,
-    parameter OP_MAXPOOL  = 5,
-    parameter OP_UPSAMPLE = 6
-) (
-    input  wire                      clk,
-    input  wire                      rst,
-    input  wire                      start,
-    input  wire [DESC_W-1:0]         desc,
-    output wire                      busy,
-    output reg                       done,
-    output reg                       error,
+    parameter SHIFT_W = 6
+) (clk, rst, start, desc, busy, done, error, prog_addr, prog_data, rq_addr, rq_data, fm_rd_addr0, fm_rd_data0,
+   fm_rd_addr1, fm_rd_data1, fm_wr_en, fm_wr_addr, fm_wr_mask, fm_wr_data);
+    /* verilator lint_off UNUSEDPARAM */
+    `include "yq_format.vh"
+    /* verilator lint_on UNUSEDPARAM */
+    localparam DESC_W = YQ_PROG_WORD_BITS;
+    localparam NODE_W = YQ_PROG_INPUT0_WIDTH;       // a node index (input slot)
+    localparam BASE_W = YQ_PROG_IN_BASE0_WIDTH;     // an input's feature-map address
+    localparam MAX_IN = YQ_MAX_INPUTS;
+    localparam KW = YQ_PROG_KERNEL_WIDTH;           // max-pool taps kx, ky
+    localparam XW = YQ_PROG_OUT_W_WIDTH;            // output columns
+    localparam YW = YQ_PROG_OUT_H_WIDTH;            // output rows
+    localparam NW = YQ_PROG_NUM_INPUTS_WIDTH;       // input count, concat input k
 
-    output reg  [15:0]               prog_addr,
-    input  wire [DESC_W-1:0]         prog_data,
-    output reg  [31:0]               rq_addr,
-    input  wire [MULT_W+SHIFT_W-1:0] rq_data,
-    output reg  [LANES*32-1:0]       fm_rd_addr0,
-    input  wire [LANES*A_W-1:0]      fm_rd_data0,
-    output reg  [LANES*32-1:0]       fm_rd_addr1,
-    input  wire [LANES*A_W-1:0]      fm_rd_data1,
-    output reg                       fm_wr_en,
-    output reg  [31:0]               fm_wr_addr,
-    output reg  [LANES-1:0]          fm_wr_mask,
-    output reg  [LANES*A_W-1:0]      fm_wr_data
-);
-    localparam MAX_IN = 8;
-    localparam [7:0] K_SLICE = OP_SLICE, K_ADD = OP_ADD, K_CONCAT = OP_CONCAT, K_MAXPOOL = OP_MAXPOOL,
-                     K_UPSAMPLE = OP_UPSAMPLE;
+    input  wire                      clk;
+    input  wire                      rst;
+    input  wire                      start;
+    input  wire [DESC_W-1:0]         desc;
+    output wire                      busy;
+    output reg                       done;
+    output reg                       error;
+
+    output reg  [NODE_W-1:0]         prog_addr;
+    input  wire [DESC_W-1:0]         prog_data;
+    output reg  [31:0]               rq_addr;
+    input  wire [MULT_W+SHIFT_W-1:0] rq_data;
+    output reg  [LANES*32-1:0]       fm_rd_addr0;
+    input  wire [LANES*A_W-1:0]      fm_rd_data0;
+    output reg  [LANES*32-1:0]       fm_rd_addr1;
+    input  wire [LANES*A_W-1:0]      fm_rd_data1;
+    output reg                       fm_wr_en;
+    output reg  [31:0]               fm_wr_addr;
+    output reg  [LANES-1:0]          fm_wr_mask;
+    output reg  [LANES*A_W-1:0]      fm_wr_data;
+
     localparam [31:0] A_W32 = A_W;
     localparam [A_W-1:0] MIN_CODE = {1'b1, {(A_W-1){1'b0}}};
     localparam [MULT_W-1:0] MULT_ONE = {{(MULT_W-1){1'b0}}, 1'b1};
@@ -98,14 +86,38 @@ module yq_eltwise_engine #(
     reg [3:0] state;
     assign busy = (state != S_IDLE);
 
-    // Descriptor fields.
-    reg [7:0]  op, num_inputs, kernel, stride, pad, out_bits;
-    reg [15:0] channel_begin, in_h, in_w, out_c, out_h, out_w;
-    reg [31:0] out_base, rq_base;
-    reg [MAX_IN*16-1:0] inputs;
-    reg [MAX_IN*32-1:0] in_bases;
-    wire is_slice = (op == K_SLICE), is_add = (op == K_ADD), is_concat = (op == K_CONCAT),
-         is_pool = (op == K_MAXPOOL), is_up = (op == K_UPSAMPLE);
+    // Descriptor fields (each as wide as its yq_format.vh field) and the zero
+    // extensions the 32-bit address arithmetic uses.
+    reg [YQ_PROG_OP_WIDTH-1:0]            op;
+    reg [NW-1:0]                          num_inputs;
+    reg [KW-1:0]                          kernel;
+    reg [YQ_PROG_STRIDE_WIDTH-1:0]        stride;
+    reg [YQ_PROG_PAD_WIDTH-1:0]           pad;
+    reg [YQ_PROG_OUT_BITS_WIDTH-1:0]      out_bits;
+    reg [YQ_PROG_CHANNEL_BEGIN_WIDTH-1:0] channel_begin;
+    reg [YQ_PROG_IN_H_WIDTH-1:0]          in_h;
+    reg [YQ_PROG_IN_W_WIDTH-1:0]          in_w;
+    reg [YQ_PROG_OUT_C_WIDTH-1:0]         out_c;
+    reg [YW-1:0]                          out_h;
+    reg [XW-1:0]                          out_w;
+    reg [YQ_PROG_OUT_BASE_WIDTH-1:0]      out_base;
+    reg [YQ_PROG_REQUANT_BASE_WIDTH-1:0]  rq_base;
+    reg [MAX_IN*NODE_W-1:0]               inputs;
+    reg [MAX_IN*BASE_W-1:0]               in_bases;
+    wire [31:0] op_u       = {{(32-YQ_PROG_OP_WIDTH){1'b0}}, op};
+    wire [31:0] num_u      = {{(32-NW){1'b0}}, num_inputs};
+    wire [31:0] kernel_u   = {{(32-KW){1'b0}}, kernel};
+    wire [31:0] stride_u   = {{(32-YQ_PROG_STRIDE_WIDTH){1'b0}}, stride};
+    wire [31:0] pad_u      = {{(32-YQ_PROG_PAD_WIDTH){1'b0}}, pad};
+    wire [31:0] out_bits_u = {{(32-YQ_PROG_OUT_BITS_WIDTH){1'b0}}, out_bits};
+    wire [31:0] in_h_u     = {{(32-YQ_PROG_IN_H_WIDTH){1'b0}}, in_h};
+    wire [31:0] in_w_u     = {{(32-YQ_PROG_IN_W_WIDTH){1'b0}}, in_w};
+    wire [31:0] out_c_u    = {{(32-YQ_PROG_OUT_C_WIDTH){1'b0}}, out_c};
+    wire [31:0] out_h_u    = {{(32-YW){1'b0}}, out_h};
+    wire [31:0] out_w_u    = {{(32-XW){1'b0}}, out_w};
+    wire [31:0] cb_u       = {{(32-YQ_PROG_CHANNEL_BEGIN_WIDTH){1'b0}}, channel_begin};
+    wire is_slice = (op_u == YQ_OP_SLICE), is_add = (op_u == YQ_OP_ADD), is_concat = (op_u == YQ_OP_CONCAT),
+         is_pool = (op_u == YQ_OP_MAXPOOL), is_up = (op_u == YQ_OP_UPSAMPLE);
 
     // Derived.
     reg [31:0] hw_out, hw_in, cb_off, pad_iw, total, out_max, out_min;
@@ -118,27 +130,34 @@ module yq_eltwise_engine #(
     reg [SHIFT_W-1:0] shift;
 
     // Concat region: input k, its size and first address.
-    reg [7:0]  k;
+    localparam SLOT_W = $clog2(MAX_IN);
+    reg [NW-1:0] k;
     reg [2:0]  rstep;
-    reg [15:0] region_c;
+    reg [YQ_PROG_OUT_C_WIDTH-1:0] region_c;
     reg [31:0] region_size, m;
-    wire [31:0] base_k = in_bases[k[2:0]*32 +: 32];
+    wire [SLOT_W-1:0] slot = k[SLOT_W-1:0];
+    wire [31:0] base_k = in_bases[slot*BASE_W +: BASE_W];
 
     // Output counters and address state (of lane 0).
     localparam [31:0] LANES32 = LANES;
     reg [31:0] n;                       // output index
-    reg [15:0] oy, ox;                  // output row, column
-    reg [7:0]  kx, ky;                  // max-pool tap
+    reg [YW-1:0] oy;                    // output row
+    reg [XW-1:0] ox;                    // output column
+    reg [KW-1:0] kx, ky;                // max-pool tap
     reg [31:0] chan_base;               // in_base0 + (output channel) * hw_in
     reg [31:0] yoff;                    // max-pool: (oy - pad) * in_w; upsample: (oy / 2) * in_w
     reg [31:0] tap_row;                 // ky * in_w
     wire row_mode = is_pool || is_up;   // steps within one output row
-    wire [31:0] iy = {16'd0, oy} + {24'd0, ky} - {24'd0, pad};   // max-pool tap row
-    wire row_in = !iy[31] && iy < {16'd0, in_h};
-    wire tap_last = !is_pool || (kx == kernel - 8'd1 && ky == kernel - 8'd1);
+    wire [31:0] oy_u = {{(32-YW){1'b0}}, oy};
+    wire [31:0] ox_u = {{(32-XW){1'b0}}, ox};
+    wire [31:0] kx_u = {{(32-KW){1'b0}}, kx};
+    wire [31:0] ky_u = {{(32-KW){1'b0}}, ky};
+    wire [31:0] iy = oy_u + ky_u - pad_u;   // max-pool tap row
+    wire row_in = !iy[31] && iy < in_h_u;
+    wire tap_last = !is_pool || (kx_u == kernel_u - 32'd1 && ky_u == kernel_u - 32'd1);
 
     // Valid lanes of this step: up to the row's, the concat region's or the tensor's end.
-    wire [31:0] limit = row_mode ? {16'd0, out_w} - {16'd0, ox} : is_concat ? region_size - m : total - n;
+    wire [31:0] limit = row_mode ? out_w_u - ox_u : is_concat ? region_size - m : total - n;
     wire [31:0] nvalid = (limit < LANES32) ? limit : LANES32;
     wire elem_last = (total - n == nvalid);
     wire region_last = (region_size - m == nvalid);
@@ -152,30 +171,30 @@ module yq_eltwise_engine #(
         for (l = 0; l < LANES; l = l + 1) begin
             off = l;
             lane_on[l] = off < nvalid;
-            ix = {16'd0, ox} + off + {24'd0, kx} - {24'd0, pad};   // max-pool tap column
-            ux = ({16'd0, ox} + off) >> 1;                          // upsample source column
+            ix = ox_u + off + kx_u - pad_u;     // max-pool tap column
+            ux = (ox_u + off) >> 1;             // upsample source column
             ok0[l] = lane_on[l];
-            if (is_slice)       addr0[l*32 +: 32] = in_bases[31:0] + cb_off + n + off;
-            else if (is_add)    addr0[l*32 +: 32] = in_bases[31:0] + n + off;
+            if (is_slice)       addr0[l*32 +: 32] = in_bases[BASE_W-1:0] + cb_off + n + off;
+            else if (is_add)    addr0[l*32 +: 32] = in_bases[BASE_W-1:0] + n + off;
             else if (is_concat) addr0[l*32 +: 32] = base_k + m + off;
             else if (is_up)     addr0[l*32 +: 32] = chan_base + yoff + ux;
             else begin
                 addr0[l*32 +: 32] = chan_base + yoff + tap_row + ix;
-                ok0[l] = lane_on[l] && row_in && !ix[31] && ix < {16'd0, in_w};
+                ok0[l] = lane_on[l] && row_in && !ix[31] && ix < in_w_u;
             end
         end
     end
 
     always @* begin
         case (mstep)
-            3'd0:    begin mul_a = {16'd0, out_h};         mul_b = {16'd0, out_w}; end
-            3'd1:    begin mul_a = {16'd0, in_h};          mul_b = {16'd0, in_w};  end
-            3'd2:    begin mul_a = {16'd0, channel_begin}; mul_b = hw_in;          end
-            3'd3:    begin mul_a = {24'd0, pad};           mul_b = {16'd0, in_w};  end
-            default: begin mul_a = {16'd0, out_c};         mul_b = hw_out;         end
+            3'd0:    begin mul_a = out_h_u; mul_b = out_w_u; end
+            3'd1:    begin mul_a = in_h_u;  mul_b = in_w_u;  end
+            3'd2:    begin mul_a = cb_u;    mul_b = hw_in;   end
+            3'd3:    begin mul_a = pad_u;   mul_b = in_w_u;  end
+            default: begin mul_a = out_c_u; mul_b = hw_out;  end
         endcase
         if (state == S_REGION) begin
-            mul_a = {16'd0, region_c};
+            mul_a = {{(32-YQ_PROG_OUT_C_WIDTH){1'b0}}, region_c};
             mul_b = hw_out;
         end
     end
@@ -198,22 +217,22 @@ module yq_eltwise_engine #(
         end else begin
             case (state)
                 S_IDLE: if (start) begin
-                    op            <= desc[OP_LSB +: 8];
-                    num_inputs    <= desc[NUM_INPUTS_LSB +: 8];
-                    kernel        <= desc[KERNEL_LSB +: 8];
-                    stride        <= desc[STRIDE_LSB +: 8];
-                    pad           <= desc[PAD_LSB +: 8];
-                    out_bits      <= desc[OUT_BITS_LSB +: 8];
-                    channel_begin <= desc[CHANNEL_BEGIN_LSB +: 16];
-                    in_h          <= desc[IN_H_LSB +: 16];
-                    in_w          <= desc[IN_W_LSB +: 16];
-                    out_c         <= desc[OUT_C_LSB +: 16];
-                    out_h         <= desc[OUT_H_LSB +: 16];
-                    out_w         <= desc[OUT_W_LSB +: 16];
-                    inputs        <= desc[INPUT0_LSB +: MAX_IN*16];
-                    out_base      <= desc[OUT_BASE_LSB +: 32];
-                    in_bases      <= desc[IN_BASE0_LSB +: MAX_IN*32];
-                    rq_base       <= desc[REQUANT_BASE_LSB +: 32];
+                    op            <= desc[YQ_PROG_OP_LSB +: YQ_PROG_OP_WIDTH];
+                    num_inputs    <= desc[YQ_PROG_NUM_INPUTS_LSB +: NW];
+                    kernel        <= desc[YQ_PROG_KERNEL_LSB +: KW];
+                    stride        <= desc[YQ_PROG_STRIDE_LSB +: YQ_PROG_STRIDE_WIDTH];
+                    pad           <= desc[YQ_PROG_PAD_LSB +: YQ_PROG_PAD_WIDTH];
+                    out_bits      <= desc[YQ_PROG_OUT_BITS_LSB +: YQ_PROG_OUT_BITS_WIDTH];
+                    channel_begin <= desc[YQ_PROG_CHANNEL_BEGIN_LSB +: YQ_PROG_CHANNEL_BEGIN_WIDTH];
+                    in_h          <= desc[YQ_PROG_IN_H_LSB +: YQ_PROG_IN_H_WIDTH];
+                    in_w          <= desc[YQ_PROG_IN_W_LSB +: YQ_PROG_IN_W_WIDTH];
+                    out_c         <= desc[YQ_PROG_OUT_C_LSB +: YQ_PROG_OUT_C_WIDTH];
+                    out_h         <= desc[YQ_PROG_OUT_H_LSB +: YW];
+                    out_w         <= desc[YQ_PROG_OUT_W_LSB +: XW];
+                    inputs        <= desc[YQ_PROG_INPUT0_LSB +: MAX_IN*NODE_W];
+                    out_base      <= desc[YQ_PROG_OUT_BASE_LSB +: YQ_PROG_OUT_BASE_WIDTH];
+                    in_bases      <= desc[YQ_PROG_IN_BASE0_LSB +: MAX_IN*BASE_W];
+                    rq_base       <= desc[YQ_PROG_REQUANT_BASE_LSB +: YQ_PROG_REQUANT_BASE_WIDTH];
                     error         <= 1'b0;
                     mstep         <= 3'd0;
                     state         <= S_CHECK;
@@ -221,11 +240,11 @@ module yq_eltwise_engine #(
 
                 S_CHECK: begin
                     if (!(is_slice || is_add || is_concat || is_pool || is_up) ||
-                        out_c == 16'd0 || out_h == 16'd0 || out_w == 16'd0 || in_h == 16'd0 || in_w == 16'd0 ||
-                        out_bits == 8'd0 || {24'd0, out_bits} > A_W32 ||
-                        (is_add && num_inputs != 8'd2) || (is_concat && (num_inputs == 8'd0 || num_inputs > 8'd8)) ||
-                        (!is_add && !is_concat && num_inputs != 8'd1) ||
-                        (is_pool && (stride != 8'd1 || kernel == 8'd0))) begin
+                        out_c == 0 || out_h == 0 || out_w == 0 || in_h == 0 || in_w == 0 ||
+                        out_bits == 0 || out_bits_u > A_W32 ||
+                        (is_add && num_u != 32'd2) || (is_concat && (num_u == 32'd0 || num_u > MAX_IN)) ||
+                        (!is_add && !is_concat && num_u != 32'd1) ||
+                        (is_pool && (stride_u != 32'd1 || kernel == 0))) begin
                         error <= 1'b1;
                         state <= S_DONE;
                     end else begin
@@ -244,7 +263,7 @@ module yq_eltwise_engine #(
                     endcase
                     mstep <= mstep + 3'd1;
                     if (mstep == 3'd4) begin
-                        k     <= 8'd0;
+                        k     <= 0;
                         rstep <= 3'd0;
                         state <= S_REGION;
                     end
@@ -261,7 +280,7 @@ module yq_eltwise_engine #(
                 S_RUN: if (tap_last) begin
                     if (elem_last) state <= S_DRAIN;
                     else if (is_concat && region_last) begin
-                        k     <= k + 8'd1;
+                        k     <= k + 1'b1;
                         rstep <= 3'd0;
                         state <= S_REGION;
                     end
@@ -283,16 +302,16 @@ module yq_eltwise_engine #(
     // k's descriptor and requant word k (concat), the two words (add).
     always @(posedge clk) begin
         if (state == S_REGION && rstep == 3'd0) begin
-            prog_addr <= inputs[k[2:0]*16 +: 16];
-            rq_addr   <= rq_base + {24'd0, k};
+            prog_addr <= inputs[slot*NODE_W +: NODE_W];
+            rq_addr   <= rq_base + {{(32-NW){1'b0}}, k};
         end
         if (state == S_REGION && rstep == 3'd1) rq_addr <= rq_base + 32'd1;
         if (state == S_MUL) begin
-            out_max <= (32'd1 << (out_bits - 8'd1)) - 32'd1;
-            out_min <= 32'd0 - (32'd1 << (out_bits - 8'd1));
+            out_max <= (32'd1 << (out_bits_u - 32'd1)) - 32'd1;
+            out_min <= 32'd0 - (32'd1 << (out_bits_u - 32'd1));
         end
         if (state == S_REGION && rstep == 3'd2) begin
-            region_c <= is_concat ? prog_data[OUT_C_LSB +: 16] : out_c;
+            region_c <= is_concat ? prog_data[YQ_PROG_OUT_C_LSB +: YQ_PROG_OUT_C_WIDTH] : out_c;
             if (is_concat || is_add) begin
                 mult_a <= rq_data[MULT_W-1:0];
                 shift  <= rq_data[MULT_W +: SHIFT_W];
@@ -310,42 +329,42 @@ module yq_eltwise_engine #(
         if (state == S_MUL && mstep == 3'd4) begin
             n         <= 32'd0;
             m         <= 32'd0;
-            oy        <= 16'd0;
-            ox        <= 16'd0;
-            kx        <= 8'd0;
-            ky        <= 8'd0;
+            oy        <= 0;
+            ox        <= 0;
+            kx        <= 0;
+            ky        <= 0;
             tap_row   <= 32'd0;
-            chan_base <= in_bases[31:0];
+            chan_base <= in_bases[BASE_W-1:0];
             yoff      <= is_pool ? 32'd0 - pad_iw : 32'd0;
         end else if (state == S_REGION && rstep == 3'd4) begin
             m <= 32'd0;
         end else if (issue) begin
             if (is_pool && !tap_last) begin
-                if (kx == kernel - 8'd1) begin
-                    kx      <= 8'd0;
-                    ky      <= ky + 8'd1;
-                    tap_row <= tap_row + {16'd0, in_w};
+                if (kx_u == kernel_u - 32'd1) begin
+                    kx      <= 0;
+                    ky      <= ky + 1'b1;
+                    tap_row <= tap_row + in_w_u;
                 end else begin
-                    kx <= kx + 8'd1;
+                    kx <= kx + 1'b1;
                 end
             end else begin
-                kx      <= 8'd0;
-                ky      <= 8'd0;
+                kx      <= 0;
+                ky      <= 0;
                 tap_row <= 32'd0;
                 n       <= n + nvalid;
                 m       <= m + nvalid;
-                if (row_mode && {16'd0, out_w} - {16'd0, ox} == nvalid) begin   // the row's last step
-                    ox <= 16'd0;
-                    if (oy == out_h - 16'd1) begin
-                        oy        <= 16'd0;
+                if (row_mode && out_w_u - ox_u == nvalid) begin   // the row's last step
+                    ox <= 0;
+                    if (oy_u == out_h_u - 32'd1) begin
+                        oy        <= 0;
                         chan_base <= chan_base + hw_in;
                         yoff      <= is_pool ? 32'd0 - pad_iw : 32'd0;
                     end else begin
-                        oy <= oy + 16'd1;
-                        if (is_pool || oy[0]) yoff <= yoff + {16'd0, in_w};
+                        oy <= oy + 1'b1;
+                        if (is_pool || oy[0]) yoff <= yoff + in_w_u;
                     end
                 end else if (row_mode) begin
-                    ox <= ox + LANES32[15:0];
+                    ox <= ox + LANES32[XW-1:0];
                 end
             end
         end
@@ -356,11 +375,11 @@ module yq_eltwise_engine #(
     always @(posedge clk) begin
         for (l = 0; l < LANES; l = l + 1) begin
             fm_rd_addr0[l*32 +: 32] <= ok0[l] ? addr0[l*32 +: 32] : 32'd0;
-            fm_rd_addr1[l*32 +: 32] <= (is_add && lane_on[l]) ? in_bases[63:32] + n + l : 32'd0;
+            fm_rd_addr1[l*32 +: 32] <= (is_add && lane_on[l]) ? in_bases[BASE_W +: BASE_W] + n + l : 32'd0;
         end
         ok1    <= ok0;
         on1    <= lane_on;
-        first1 <= !is_pool || (kx == 8'd0 && ky == 8'd0);
+        first1 <= !is_pool || (kx == 0 && ky == 0);
         last1  <= tap_last;
         waddr1 <= out_base + n;
         ma1    <= mult_a;

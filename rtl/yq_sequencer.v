@@ -17,39 +17,39 @@
 // length (yq_params.vh YQ_NUM_LAYERS). rst (synchronous, active high)
 // returns to idle.
 //
-// Parameters: DESC_W (descriptor width), NODE_W (node index width), the
-// field positions OP_LSB and VIEW_LSB (YQ_PROG_OP_LSB, YQ_PROG_VIEW_LSB),
-// the op codes OP_INPUT and OP_CONV (YQ_OP_*).
-module yq_sequencer #(
-    parameter DESC_W   = 808,
-    parameter NODE_W   = 16,
-    parameter OP_LSB   = 0,
-    parameter VIEW_LSB = 800,
-    parameter OP_INPUT = 0,
-    parameter OP_CONV  = 1
-) (
-    input  wire              clk,
-    input  wire              rst,
-    input  wire              start,
-    input  wire [NODE_W-1:0] num_nodes,
-    input  wire              pause,
-    input  wire              resume,
-    output wire              busy,
-    output reg               done,
-    output reg               error,
-    output reg  [NODE_W-1:0] node,
-    output reg               layer_done,
+// The descriptor layout, the node index width (that of the descriptor's
+// node field) and the op codes come from yq_format.vh.
+module yq_sequencer (clk, rst, start, num_nodes, pause, resume, busy, done, error, node, layer_done, prog_addr,
+                     prog_data, desc, conv_start, elt_start, engine_done, engine_error);
+    /* verilator lint_off UNUSEDPARAM */
+    `include "yq_format.vh"
+    /* verilator lint_on UNUSEDPARAM */
+    localparam NODE_W = YQ_PROG_NODE_WIDTH;
+    localparam DESC_W = YQ_PROG_WORD_BITS;
 
-    output reg  [NODE_W-1:0] prog_addr,
-    input  wire [DESC_W-1:0] prog_data,
+    input  wire              clk;
+    input  wire              rst;
+    input  wire              start;
+    input  wire [NODE_W-1:0] num_nodes;
+    input  wire              pause;
+    input  wire              resume;
+    output wire              busy;
+    output reg               done;
+    output reg               error;
+    output reg  [NODE_W-1:0] node;
+    output reg               layer_done;
 
-    output reg  [DESC_W-1:0] desc,
-    output reg               conv_start,
-    output reg               elt_start,
-    input  wire              engine_done,
-    input  wire              engine_error
-);
-    localparam [7:0] K_INPUT = OP_INPUT, K_CONV = OP_CONV;
+    output reg  [NODE_W-1:0] prog_addr;
+    input  wire [DESC_W-1:0] prog_data;
+
+    output reg  [DESC_W-1:0] desc;
+    output reg               conv_start;
+    output reg               elt_start;
+    input  wire              engine_done;
+    input  wire              engine_error;
+
+    wire [31:0] prog_op = {{(32-YQ_PROG_OP_WIDTH){1'b0}}, prog_data[YQ_PROG_OP_LSB +: YQ_PROG_OP_WIDTH]};
+    wire prog_view = (prog_data[YQ_PROG_VIEW_LSB +: YQ_PROG_VIEW_WIDTH] != 0);
     localparam [2:0] S_IDLE = 3'd0, S_ADDR = 3'd1, S_FETCH = 3'd2, S_DISPATCH = 3'd3, S_RUN = 3'd4,
                      S_HOLD = 3'd5, S_NEXT = 3'd6;
     reg [2:0] state;
@@ -80,14 +80,14 @@ module yq_sequencer #(
 
                 S_DISPATCH: begin
                     desc <= prog_data;
-                    if (prog_data[OP_LSB +: 8] == K_INPUT) begin
+                    if (prog_op == YQ_OP_INPUT) begin
                         state <= S_NEXT;
-                    end else if (prog_data[VIEW_LSB]) begin
+                    end else if (prog_view) begin
                         layer_done <= 1'b1;
                         state      <= S_HOLD;
                     end else begin
-                        conv_start <= (prog_data[OP_LSB +: 8] == K_CONV);
-                        elt_start  <= (prog_data[OP_LSB +: 8] != K_CONV);
+                        conv_start <= (prog_op == YQ_OP_CONV);
+                        elt_start  <= (prog_op != YQ_OP_CONV);
                         state      <= S_RUN;
                     end
                 end

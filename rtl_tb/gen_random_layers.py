@@ -15,8 +15,10 @@ sizes. The golden codes come from a plain Python transcription of
 docs/ARITHMETIC.md sections 2-6 (independent of the C++ reference). The tables
 hold random codes, not SiLU: the RTL must not care.
 
-Two profiles fix every width and depth of yq_params.vh (so one Verilator
-build serves every seed): `narrow` (8-bit feature-map and weight words, codes
+Descriptor and LUT directory field positions and widths, op codes and the
+format version come from rtl/yq_format.vh (generated from the compiler's
+format tables), as in the RTL. Two profiles fix every width and depth of
+yq_params.vh (so one Verilator build serves every seed): `narrow` (8-bit feature-map and weight words, codes
 of 2..8 bits, 32-bit accumulators) and `wide` (16-bit words, 2..16 bits,
 48-bit accumulators).
 
@@ -26,33 +28,43 @@ import argparse
 import json
 import os
 import random
+import re
 
 PROFILES = {
     "narrow": dict(fmap=8, weight=8, acc=32, max_bits=8),
     "wide": dict(fmap=16, weight=16, acc=48, max_bits=16),
 }
+FORMAT_VH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "rtl", "yq_format.vh")
+
+
+def read_format(path):
+    """The integer localparams of yq_format.vh, by name."""
+    with open(path) as text:
+        return {m.group(1): int(m.group(2))
+                for m in re.finditer(r"localparam\s+integer\s+(\w+)\s*=\s*(-?\d+)\s*;", text.read())}
+
+
+def fields_of(fmt, prefix):
+    """(NAME, lsb, width) of every <prefix>_<NAME>_LSB / _WIDTH pair, lowest first."""
+    names = [k[len(prefix) + 1:-4] for k in fmt if k.startswith(prefix + "_") and k.endswith("_LSB")]
+    return sorted(((n, fmt["%s_%s_LSB" % (prefix, n)], fmt["%s_%s_WIDTH" % (prefix, n)]) for n in names),
+                  key=lambda f: f[1])
+
+
+FORMAT = read_format(FORMAT_VH)
 MULT_BITS = 16
-SHIFT_BITS = 6
+SHIFT_BITS = FORMAT["YQ_SHIFT_BITS"]
 LUT_WIDTH = 16
 DEPTHS = dict(PROGRAM=64, LUT_DIR=64, WEIGHT=1 << 17, BIAS=4096, REQUANT=4096, LUT=1 << 17, FMAP=1 << 18)
-OPS = dict(INPUT=0, CONV=1, SLICE=2, ADD=3, CONCAT=4, MAXPOOL=5, UPSAMPLE=6)
-NONE16, NONE32 = 0xFFFF, 0xFFFFFFFF
+OPS = {k[len("YQ_OP_"):]: v for k, v in FORMAT.items() if k.startswith("YQ_OP_")}
+MAX_INPUTS = FORMAT["YQ_MAX_INPUTS"]
+NONE16, NONE32 = FORMAT["YQ_NONE_16"], FORMAT["YQ_NONE_32"] & 0xFFFFFFFF
 
-# Descriptor fields of docs/ARTIFACTS.md section 4: (name, lsb, width).
-FIELDS = [("OP", 0, 8), ("NUM_INPUTS", 8, 8), ("KERNEL", 16, 8), ("STRIDE", 24, 8), ("PAD", 32, 8),
-          ("IN_BITS", 40, 8), ("OUT_BITS", 48, 8), ("PRE_BITS", 56, 8), ("WEIGHT_BITS", 64, 8),
-          ("ACC_BITS", 72, 8), ("HEAD", 80, 8), ("HEAD_LEVEL", 88, 8), ("NODE", 96, 16),
-          ("HEAD_STRIDE", 112, 16), ("ACT_LUT", 128, 16), ("HEAD_LUT", 144, 16), ("PAD_CODE", 160, 16),
-          ("CHANNEL_BEGIN", 176, 16), ("IN_C", 192, 16), ("IN_H", 208, 16), ("IN_W", 224, 16),
-          ("OUT_C", 240, 16), ("OUT_H", 256, 16), ("OUT_W", 272, 16)]
-FIELDS += [("INPUT%d" % k, 288 + 16 * k, 16) for k in range(8)]
-FIELDS += [("OUT_BASE", 416, 32)]
-FIELDS += [("IN_BASE%d" % k, 448 + 32 * k, 32) for k in range(8)]
-FIELDS += [("WEIGHT_BASE", 704, 32), ("BIAS_BASE", 736, 32), ("REQUANT_BASE", 768, 32)]
-FIELDS += [("VIEW", 800, 8)]  # 0: every random layer is computed
-PROGRAM_WIDTH = 808
-LUTDIR_FIELDS = [("BASE", 0, 32), ("DEPTH", 32, 32), ("KIND", 64, 8), ("INDEX_BITS", 72, 8),
-                 ("KNOT_BITS", 80, 8), ("VALUE_BITS", 88, 8)]
+# Descriptor fields of docs/ARTIFACTS.md section 4 and LUT directory fields: (name, lsb, width).
+FIELDS = fields_of(FORMAT, "YQ_PROG")  # VIEW stays 0: every random layer is computed
+PROGRAM_WIDTH = FORMAT["YQ_PROG_WORD_BITS"]
+LUTDIR_FIELDS = fields_of(FORMAT, "YQ_LUTDIR")
+LUTDIR_WIDTH = FORMAT["YQ_LUTDIR_WORD_BITS"]
 
 
 def lo(bits):
@@ -238,7 +250,7 @@ def main():
             add_node(node)
         elif op == "concat":
             same = [n for n in nodes if (n.h, n.w) == (src.h, src.w)]
-            srcs = [rng.choice(same) for _ in range(rng.randint(1, 8))]
+            srcs = [rng.choice(same) for _ in range(rng.randint(1, MAX_INPUTS))]
             if sum(s.c for s in srcs) > 60:
                 continue
             bits = eltwise_out_bits(srcs)
@@ -294,8 +306,8 @@ def main():
     program = []
     for node in nodes:
         f = dict(ACT_LUT=NONE16, HEAD_LUT=NONE16, WEIGHT_BASE=NONE32, BIAS_BASE=NONE32, REQUANT_BASE=NONE32)
-        f.update({"INPUT%d" % k: NONE16 for k in range(8)})
-        f.update({"IN_BASE%d" % k: NONE32 for k in range(8)})
+        f.update({"INPUT%d" % k: NONE16 for k in range(MAX_INPUTS)})
+        f.update({"IN_BASE%d" % k: NONE32 for k in range(MAX_INPUTS)})
         f.update(OUT_C=node.c, OUT_H=node.h, OUT_W=node.w)
         f.update({k: v for k, v in node.fields.items() if k != "inputs"})
         srcs = node.fields.get("inputs", [])
@@ -326,7 +338,7 @@ def main():
         word = 0
         for name, lsb, width in LUTDIR_FIELDS:
             word |= entry[name] << lsb
-        lut_words.append(hexword(word, 96))
+        lut_words.append(hexword(word, LUTDIR_WIDTH))
     write_lines(os.path.join(stage7, "lut_dir.hex"), lut_words)
     write_lines(os.path.join(stage7, "weight_mem.hex"), [hexword(v, prof["weight"]) for v in weights])
     write_lines(os.path.join(stage7, "bias_mem.hex"), [hexword(v, prof["acc"]) for v in biases])
@@ -335,9 +347,9 @@ def main():
     write_lines(os.path.join(stage7, "lut_mem.hex"), [hexword(v, LUT_WIDTH) for v in luts])
 
     vh = ["// yq_params.vh of a random layer program (rtl_tb/gen_random_layers.py, profile %s)." % args.profile,
-          "localparam integer YQ_FORMAT_VERSION = 2;",
+          "localparam integer YQ_PARAMS_FORMAT_VERSION = %d;" % FORMAT["YQ_FORMAT_VERSION"],
           "localparam integer YQ_NUM_LAYERS = %d;" % len(nodes)]
-    widths = dict(PROGRAM=PROGRAM_WIDTH, LUT_DIR=96, WEIGHT=prof["weight"], BIAS=prof["acc"], REQUANT=MULT_BITS + SHIFT_BITS,
+    widths = dict(PROGRAM=PROGRAM_WIDTH, LUT_DIR=LUTDIR_WIDTH, WEIGHT=prof["weight"], BIAS=prof["acc"], REQUANT=MULT_BITS + SHIFT_BITS,
                   LUT=LUT_WIDTH, FMAP=prof["fmap"])
     files = dict(PROGRAM="program.hex", LUT_DIR="lut_dir.hex", WEIGHT="weight_mem.hex", BIAS="bias_mem.hex",
                  REQUANT="requant_mem.hex", LUT="lut_mem.hex")
@@ -350,23 +362,14 @@ def main():
     vh += ["localparam integer YQ_WEIGHT_BITS = %d;" % prof["weight"],
            "localparam integer YQ_ACT_BITS = %d;" % prof["fmap"],
            "localparam integer YQ_ACC_BITS = %d;" % prof["acc"],
-           "localparam integer YQ_MULT_BITS = %d;" % MULT_BITS,
-           "localparam integer YQ_SHIFT_BITS = %d;" % SHIFT_BITS,
-           "localparam integer YQ_MAX_INPUTS = 8;"]
-    vh += ["localparam integer YQ_OP_%s = %d;" % (name, code) for name, code in OPS.items()]
-    for name, lsb, width in FIELDS:
-        vh.append("localparam integer YQ_PROG_%s_LSB = %d;" % (name, lsb))
-        vh.append("localparam integer YQ_PROG_%s_WIDTH = %d;" % (name, width))
-    for name, lsb, width in LUTDIR_FIELDS:
-        vh.append("localparam integer YQ_LUTDIR_%s_LSB = %d;" % (name, lsb))
-        vh.append("localparam integer YQ_LUTDIR_%s_WIDTH = %d;" % (name, width))
+           "localparam integer YQ_MULT_BITS = %d;" % MULT_BITS]
     vh += ["localparam integer YQ_REQUANT_MULTIPLIER_LSB = 0;",
            "localparam integer YQ_REQUANT_MULTIPLIER_WIDTH = %d;" % MULT_BITS,
            "localparam integer YQ_REQUANT_SHIFT_LSB = %d;" % MULT_BITS,
            "localparam integer YQ_REQUANT_SHIFT_WIDTH = %d;" % SHIFT_BITS]
     write_lines(os.path.join(stage7, "yq_params.vh"), vh)
 
-    manifest = dict(format_version=2, layers=[dict(node=i, layer=n.name, op=n.op, shape=[n.c, n.h, n.w])
+    manifest = dict(format_version=FORMAT["YQ_FORMAT_VERSION"], layers=[dict(node=i, layer=n.name, op=n.op, shape=[n.c, n.h, n.w])
                                               for i, n in enumerate(nodes)])
     with open(os.path.join(stage7, "manifest.json"), "w") as out:
         json.dump(manifest, out, indent=2, sort_keys=True)

@@ -30,7 +30,9 @@
 // Usage: Vyq_layer_top <absolute run dir> [--layer NAME]... [--golden DIR] [--chain]
 // (--golden replaces <run>/stage_8/golden). ROWS and COLS come from the build
 // (-DP_ROWS, -DP_COLS), the memory sizes from the run's yq_params.vh compiled
-// into the model.
+// into the model, the descriptor's field positions and codes from the
+// rtl/yq_format.vh the model was built with (-DP_FORMAT_VH), whose format
+// version the run's yq_params.vh must name.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -155,7 +157,8 @@ int main(int argc, char** argv) {
   }
   if (!fs::is_regular_file(golden_dir / "manifest.json")) die("missing " + (golden_dir / "manifest.json").string());
 
-  const auto params = read_params(stage7 / "yq_params.vh");
+  auto params = read_params(stage7 / "yq_params.vh");
+  params.merge(read_params(P_FORMAT_VH));
   auto param = [&](const std::string& name) {
     const auto it = params.find(name);
     if (it == params.end()) die("yq_params.vh has no " + name);
@@ -164,7 +167,10 @@ int main(int argc, char** argv) {
   auto field = [&](const Layer& layer, const std::string& name) {
     return static_cast<long long>(layer.desc.field(param("YQ_PROG_" + name + "_LSB"), param("YQ_PROG_" + name + "_WIDTH")));
   };
-  if (param("YQ_FORMAT_VERSION") != 2) die("emission format version is not 2 (docs/ARTIFACTS.md)");
+  if (param("YQ_PARAMS_FORMAT_VERSION") != param("YQ_FORMAT_VERSION")) {
+    die("the emission is format version " + std::to_string(param("YQ_PARAMS_FORMAT_VERSION")) + ", the RTL's " +
+        std::string(P_FORMAT_VH) + " version " + std::to_string(param("YQ_FORMAT_VERSION")));
+  }
   const int fmap_bits = param("YQ_FMAP_WIDTH");
 
   // Layers: descriptors (program.hex) and names (manifest.json).
@@ -203,7 +209,8 @@ int main(int argc, char** argv) {
     if (count < 1 || count > param("YQ_MAX_INPUTS")) die("layer " + layer.name + " has " + std::to_string(count) + " inputs");
     for (long long k = 0; k < count; ++k) {
       const long long node =
-          static_cast<long long>(layer.desc.field(param("YQ_PROG_INPUT0_LSB") + 16 * static_cast<int>(k), 16));
+          static_cast<long long>(layer.desc.field(param("YQ_PROG_INPUT0_LSB") + param("YQ_PROG_INPUT0_WIDTH") * static_cast<int>(k),
+                                                  param("YQ_PROG_INPUT0_WIDTH")));
       if (node >= layer.node) die("layer " + layer.name + " reads a later node");
       inputs.push_back(&layers.at(node));
     }
@@ -299,7 +306,8 @@ int main(int argc, char** argv) {
     const auto inputs = inputs_of(layer);
     for (std::size_t k = 0; k < inputs.size() && !chain; ++k) {
       load(golden.at(inputs[k]->name),
-           static_cast<long long>(layer.desc.field(param("YQ_PROG_IN_BASE0_LSB") + 32 * static_cast<int>(k), 32)));
+           static_cast<long long>(layer.desc.field(param("YQ_PROG_IN_BASE0_LSB") + param("YQ_PROG_IN_BASE0_WIDTH") * static_cast<int>(k),
+                                                   param("YQ_PROG_IN_BASE0_WIDTH"))));
     }
 
     // Run (a view only names words its inputs' producers wrote: nothing to run).

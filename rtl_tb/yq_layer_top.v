@@ -9,7 +9,9 @@
 //                seq_layer_done: its ports).
 //
 // Built per emission: Verilator compiles it with -I<dir holding the run's
-// yq_params.vh>, so every width and depth comes from yq_params.vh. The ROM
+// yq_params.vh> and -I../rtl (yq_format.vh), so every width and depth comes
+// from yq_params.vh and every field position and code from yq_format.vh; an
+// emission of another format version stops the simulation ($fatal). The ROM
 // images are read with $readmemh at time 0 from the folder given as the
 // plusarg +yq_stage7=<absolute path> (file names YQ_*_FILE of yq_params.vh);
 // a missing file stops the simulation ($fatal) instead of leaving a memory
@@ -36,10 +38,12 @@ module yq_layer_top #(
 ) (clk, rst, start, node, busy, done, error, host_we, host_addr, host_wdata, host_rdata, wr_words,
    seq_start, seq_pause, seq_resume, seq_busy, seq_done, seq_error, seq_node, seq_layer_done);
     /* verilator lint_off UNUSEDPARAM */
+    `include "yq_format.vh"
     `include "yq_params.vh"
     /* verilator lint_on UNUSEDPARAM */
 
     localparam FW = YQ_FMAP_WIDTH;
+    localparam NODE_W = YQ_PROG_NODE_WIDTH;
 
     input  wire                            clk;
     input  wire                            rst;
@@ -63,7 +67,7 @@ module yq_layer_top #(
     output wire                            seq_busy;
     output wire                            seq_done;
     output wire                            seq_error;
-    output wire [15:0]                     seq_node;
+    output wire [NODE_W-1:0]               seq_node;
     output wire                            seq_layer_done;
 
     reg [YQ_PROGRAM_WIDTH-1:0] program_rom [0:YQ_PROGRAM_DEPTH-1];
@@ -85,6 +89,9 @@ module yq_layer_top #(
 
     initial begin
         string dir;
+        if (YQ_PARAMS_FORMAT_VERSION != YQ_FORMAT_VERSION)
+            $fatal(1, "yq_layer_top: the emission is format version %0d, the RTL's yq_format.vh %0d",
+                   YQ_PARAMS_FORMAT_VERSION, YQ_FORMAT_VERSION);
         if (!$value$plusargs("yq_stage7=%s", dir)) $fatal(1, "yq_layer_top: +yq_stage7=<absolute stage_7 folder> missing");
         if (dir.len() == 0 || dir.getc(0) != "/") $fatal(1, "yq_layer_top: +yq_stage7 must be an absolute path: %0s", dir);
         load_rom_check($sformatf("%0s/%0s", dir, YQ_PROGRAM_FILE));
@@ -102,7 +109,7 @@ module yq_layer_top #(
     end
 
     // Engine ports.
-    wire [15:0]               lutdir_addr;
+    wire [YQ_PROG_ACT_LUT_WIDTH-1:0] lutdir_addr;
     reg  [YQ_LUT_DIR_WIDTH-1:0] lutdir_data;
     wire [31:0]               bias_addr, rq_addr;
     reg  [YQ_BIAS_WIDTH-1:0]  bias_data;
@@ -119,21 +126,14 @@ module yq_layer_top #(
     wire [ROWS*YQ_LUT_WIDTH-1:0] lut_data0, lut_data1;
 
     // The sequencer, with its own program ROM port.
-    wire [15:0]                 seq_prog_addr;
+    wire [NODE_W-1:0]           seq_prog_addr;
     reg  [YQ_PROGRAM_WIDTH-1:0] seq_prog_data;
     wire [YQ_PROGRAM_WIDTH-1:0] seq_desc;
     wire                        seq_conv_start, seq_elt_start;
     localparam [31:0] NUM_LAYERS32 = YQ_NUM_LAYERS;
-    localparam [15:0] NUM_NODES = NUM_LAYERS32[15:0];
+    localparam [NODE_W-1:0] NUM_NODES = NUM_LAYERS32[NODE_W-1:0];
 
-    yq_sequencer #(
-        .DESC_W  (YQ_PROGRAM_WIDTH),
-        .NODE_W  (16),
-        .OP_LSB  (YQ_PROG_OP_LSB),
-        .VIEW_LSB(YQ_PROG_VIEW_LSB),
-        .OP_INPUT(YQ_OP_INPUT),
-        .OP_CONV (YQ_OP_CONV)
-    ) u_sequencer (
+    yq_sequencer u_sequencer (
         .clk         (clk),
         .rst         (rst),
         .start       (seq_start),
@@ -154,7 +154,7 @@ module yq_layer_top #(
         .engine_error(error)
     );
     always @(posedge clk) begin
-        seq_prog_data <= ({16'd0, seq_prog_addr} < YQ_PROGRAM_DEPTH) ? program_rom[seq_prog_addr[YQ_PROGRAM_ADDR_BITS-1:0]] : 0;
+        seq_prog_data <= ({{(32-NODE_W){1'b0}}, seq_prog_addr} < YQ_PROGRAM_DEPTH) ? program_rom[seq_prog_addr[YQ_PROGRAM_ADDR_BITS-1:0]] : 0;
     end
 
     // The engines' descriptor and starts: the sequencer's while it runs, else the bench's.
@@ -173,29 +173,7 @@ module yq_layer_top #(
         .MULT_W  (YQ_MULT_BITS),
         .SHIFT_W (YQ_SHIFT_BITS),
         .PRE_W   (YQ_ACT_BITS),
-        .LUT_W   (YQ_LUT_WIDTH),
-        .DESC_W  (YQ_PROGRAM_WIDTH),
-        .LUTDIR_W(YQ_LUT_DIR_WIDTH),
-        .KERNEL_LSB      (YQ_PROG_KERNEL_LSB),
-        .STRIDE_LSB      (YQ_PROG_STRIDE_LSB),
-        .PAD_LSB         (YQ_PROG_PAD_LSB),
-        .PRE_BITS_LSB    (YQ_PROG_PRE_BITS_LSB),
-        .ACT_LUT_LSB     (YQ_PROG_ACT_LUT_LSB),
-        .PAD_CODE_LSB    (YQ_PROG_PAD_CODE_LSB),
-        .IN_C_LSB        (YQ_PROG_IN_C_LSB),
-        .IN_H_LSB        (YQ_PROG_IN_H_LSB),
-        .IN_W_LSB        (YQ_PROG_IN_W_LSB),
-        .OUT_C_LSB       (YQ_PROG_OUT_C_LSB),
-        .OUT_H_LSB       (YQ_PROG_OUT_H_LSB),
-        .OUT_W_LSB       (YQ_PROG_OUT_W_LSB),
-        .OUT_BASE_LSB    (YQ_PROG_OUT_BASE_LSB),
-        .IN_BASE0_LSB    (YQ_PROG_IN_BASE0_LSB),
-        .WEIGHT_BASE_LSB (YQ_PROG_WEIGHT_BASE_LSB),
-        .BIAS_BASE_LSB   (YQ_PROG_BIAS_BASE_LSB),
-        .REQUANT_BASE_LSB(YQ_PROG_REQUANT_BASE_LSB),
-        .LUTDIR_BASE_LSB      (YQ_LUTDIR_BASE_LSB),
-        .LUTDIR_INDEX_BITS_LSB(YQ_LUTDIR_INDEX_BITS_LSB),
-        .LUTDIR_KNOT_BITS_LSB (YQ_LUTDIR_KNOT_BITS_LSB)
+        .LUT_W   (YQ_LUT_WIDTH)
     ) u_engine (
         .clk        (clk),
         .rst        (rst),
@@ -225,7 +203,7 @@ module yq_layer_top #(
 
     // The eltwise engine (ROWS lanes) and its ports: lanes 0 share the conv
     // engine's read lanes and write port (one engine runs at a time).
-    wire [15:0]                 prog_addr;
+    wire [NODE_W-1:0]           prog_addr;
     reg  [YQ_PROGRAM_WIDTH-1:0] prog_data;
     wire [31:0]                 elt_rq_addr, elt_wr_addr;
     wire [ROWS*32-1:0]          elt_rd_addr0, elt_rd_addr1;
@@ -239,29 +217,7 @@ module yq_layer_top #(
         .LANES            (ROWS),
         .A_W              (FW),
         .MULT_W           (YQ_MULT_BITS),
-        .SHIFT_W          (YQ_SHIFT_BITS),
-        .DESC_W           (YQ_PROGRAM_WIDTH),
-        .OP_LSB           (YQ_PROG_OP_LSB),
-        .NUM_INPUTS_LSB   (YQ_PROG_NUM_INPUTS_LSB),
-        .KERNEL_LSB       (YQ_PROG_KERNEL_LSB),
-        .STRIDE_LSB       (YQ_PROG_STRIDE_LSB),
-        .PAD_LSB          (YQ_PROG_PAD_LSB),
-        .OUT_BITS_LSB     (YQ_PROG_OUT_BITS_LSB),
-        .CHANNEL_BEGIN_LSB(YQ_PROG_CHANNEL_BEGIN_LSB),
-        .IN_H_LSB         (YQ_PROG_IN_H_LSB),
-        .IN_W_LSB         (YQ_PROG_IN_W_LSB),
-        .OUT_C_LSB        (YQ_PROG_OUT_C_LSB),
-        .OUT_H_LSB        (YQ_PROG_OUT_H_LSB),
-        .OUT_W_LSB        (YQ_PROG_OUT_W_LSB),
-        .INPUT0_LSB       (YQ_PROG_INPUT0_LSB),
-        .OUT_BASE_LSB     (YQ_PROG_OUT_BASE_LSB),
-        .IN_BASE0_LSB     (YQ_PROG_IN_BASE0_LSB),
-        .REQUANT_BASE_LSB (YQ_PROG_REQUANT_BASE_LSB),
-        .OP_SLICE         (YQ_OP_SLICE),
-        .OP_ADD           (YQ_OP_ADD),
-        .OP_CONCAT        (YQ_OP_CONCAT),
-        .OP_MAXPOOL       (YQ_OP_MAXPOOL),
-        .OP_UPSAMPLE      (YQ_OP_UPSAMPLE)
+        .SHIFT_W          (YQ_SHIFT_BITS)
     ) u_eltwise (
         .clk        (clk),
         .rst        (rst),
@@ -285,13 +241,13 @@ module yq_layer_top #(
     );
 
     always @(posedge clk) begin
-        prog_data    <= ({16'd0, prog_addr} < YQ_PROGRAM_DEPTH) ? program_rom[prog_addr[YQ_PROGRAM_ADDR_BITS-1:0]] : 0;
+        prog_data    <= ({{(32-NODE_W){1'b0}}, prog_addr} < YQ_PROGRAM_DEPTH) ? program_rom[prog_addr[YQ_PROGRAM_ADDR_BITS-1:0]] : 0;
         elt_rq_data  <= (elt_rq_addr < YQ_REQUANT_DEPTH) ? requant_rom[elt_rq_addr[YQ_REQUANT_ADDR_BITS-1:0]] : 0;
     end
 
     // Single-port ROMs.
     always @(posedge clk) begin
-        lutdir_data <= ({16'd0, lutdir_addr} < YQ_LUT_DIR_DEPTH) ? lutdir_rom[lutdir_addr[YQ_LUT_DIR_ADDR_BITS-1:0]] : 0;
+        lutdir_data <= ({{(32-YQ_PROG_ACT_LUT_WIDTH){1'b0}}, lutdir_addr} < YQ_LUT_DIR_DEPTH) ? lutdir_rom[lutdir_addr[YQ_LUT_DIR_ADDR_BITS-1:0]] : 0;
         bias_data   <= (bias_addr < YQ_BIAS_DEPTH) ? bias_rom[bias_addr[YQ_BIAS_ADDR_BITS-1:0]] : 0;
         rq_data     <= (rq_addr < YQ_REQUANT_DEPTH) ? requant_rom[rq_addr[YQ_REQUANT_ADDR_BITS-1:0]] : 0;
     end

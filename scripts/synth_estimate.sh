@@ -30,39 +30,27 @@ rows=${BASH_REMATCH[1]}
 cols=${BASH_REMATCH[2]}
 command -v "$yosys" >/dev/null || { echo "synth_estimate: $yosys not found (apt-get install yosys)" >&2; exit 2; }
 
-# The value of localparam NAME in yq_params.vh.
-param() {
+# The value of localparam NAME in yq_params.vh (param) or rtl/yq_format.vh (format).
+localparam_in() {
   local value
-  value=$(sed -n "s/^localparam integer $1 = \(-\{0,1\}[0-9]*\);.*/\1/p" "$params")
-  [[ -n "$value" ]] || { echo "synth_estimate: $1 not in $params" >&2; exit 2; }
+  value=$(sed -n "s/^localparam integer $2 = \(-\{0,1\}[0-9]*\);.*/\1/p" "$1")
+  [[ -n "$value" ]] || { echo "synth_estimate: $2 not in $1" >&2; exit 2; }
   echo "$value"
 }
+param() { localparam_in "$params" "$1"; }
+format() { localparam_in "$repo/rtl/yq_format.vh" "$1"; }
 
-# chparam arguments of an engine: widths, then each descriptor field position
-# <FIELD>_LSB the module declares (YQ_PROG_<FIELD>_LSB or YQ_LUTDIR_<FIELD>_LSB)
-# and each op code OP_<NAME> (YQ_OP_<NAME>).
+# chparam arguments of an engine: its widths and array size (field positions
+# and codes come from rtl/yq_format.vh, which the engines include).
 engine_params() {
-  local module=$1 source=$2 name field args=""
-  for name in $(sed -n 's/^ *parameter \([A-Z0-9_]*\) *=.*/\1/p' "$source"); do
-    case $name in
-      LUTDIR_*_LSB) field="YQ_${name}" ;;
-      *_LSB) field="YQ_PROG_${name}" ;;
-      OP_*) field="YQ_${name}" ;;
-      *) continue ;;
-    esac
-    args+=" -set $name $(param "$field")"
-  done
+  local module=$1 args=""
   case $module in
     yq_conv_engine)
       args+=" -set ROWS $rows -set COLS $cols -set A_W $(param YQ_FMAP_WIDTH) -set W_W $(param YQ_WEIGHT_WIDTH)"
-      args+=" -set ACC_W $(param YQ_BIAS_WIDTH) -set MULT_W $(param YQ_MULT_BITS) -set SHIFT_W $(param YQ_SHIFT_BITS)"
-      args+=" -set PRE_W $(param YQ_ACT_BITS) -set LUT_W $(param YQ_LUT_WIDTH)"
-      args+=" -set DESC_W $(param YQ_PROGRAM_WIDTH) -set LUTDIR_W $(param YQ_LUT_DIR_WIDTH)" ;;
-    yq_sequencer)
-      args+=" -set DESC_W $(param YQ_PROGRAM_WIDTH)" ;;
+      args+=" -set ACC_W $(param YQ_BIAS_WIDTH) -set MULT_W $(param YQ_MULT_BITS) -set SHIFT_W $(format YQ_SHIFT_BITS)"
+      args+=" -set PRE_W $(param YQ_ACT_BITS) -set LUT_W $(param YQ_LUT_WIDTH)" ;;
     yq_eltwise_engine)
-      args+=" -set LANES $rows -set A_W $(param YQ_FMAP_WIDTH) -set MULT_W $(param YQ_MULT_BITS) -set SHIFT_W $(param YQ_SHIFT_BITS)"
-      args+=" -set DESC_W $(param YQ_PROGRAM_WIDTH)" ;;
+      args+=" -set LANES $rows -set A_W $(param YQ_FMAP_WIDTH) -set MULT_W $(param YQ_MULT_BITS) -set SHIFT_W $(format YQ_SHIFT_BITS)" ;;
   esac
   echo "$args"
 }
@@ -92,8 +80,8 @@ for module in yq_conv_engine yq_eltwise_engine yq_sequencer; do
   esac
   start=$(date +%s)
   "$yosys" -q -l "$out/$tag.log" -p "
-    read_verilog $repo/rtl/*.v
-    chparam $(engine_params "$module" "$repo/rtl/$module.v") $module
+    read_verilog -I$repo/rtl $repo/rtl/*.v
+    chparam $(engine_params "$module") $module
     synth_xilinx -family $family -top $module -flatten
     tee -q -o $out/$tag.stat.json stat -json
     tee -q -o $out/$tag.stat.txt stat" >/dev/null

@@ -207,6 +207,7 @@ nlohmann::json run_config_to_json(const RunConfig& config) {
           {"val_score_threshold", config.val_score_threshold},
           {"val_iou_threshold", config.val_iou_threshold},
           {"max_detections", config.max_detections},
+          {"axi_bits", config.axi_bits},
           {"calib", config.calib ? config.calib->string() : std::string()},
           {"calib_images", config.calib_images},
           {"quant", quant_settings_to_json(config.quant)},

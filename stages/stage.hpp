@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "compiler/emit/dram_image.hpp"
 #include "compiler/quant/quant_model.hpp"
 
 namespace yq {
@@ -28,6 +29,7 @@ struct RunConfig {
   QuantSettings quant;
   NmsMode nms = NmsMode::Int;  // stage_8's headline: int (q_NMS) or float NMS on the integer outputs
   std::optional<std::filesystem::path> emit_dir;      // also copy stage_7's emission here
+  int axi_bits = kDefaultAxiDataBits;                 // AXI4 data width of the DRAM image
   std::optional<std::filesystem::path> golden_image;  // default: the first image of --data
   float val_score_threshold = 0.001f;
   float val_iou_threshold = 0.7f;

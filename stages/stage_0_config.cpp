@@ -4,6 +4,7 @@
 // Writes config.json, the record of what the run was asked to do.
 #include <cstdio>
 
+#include "compiler/emit/dram_image.hpp"
 #include "compiler/io/dataset.hpp"
 #include "compiler/io/image.hpp"
 #include "compiler/util/error.hpp"
@@ -18,6 +19,7 @@ nlohmann::json run_stage_0_config(StageContext& context) {
     throw Error("--imgsz " + std::to_string(config.image_size) + " is not a positive multiple of 32");
   }
   check_quant_settings(config.quant);
+  check_axi_data_bits(config.axi_bits);
   if (config.nms == NmsMode::Int && config.quant.head == HeadMode::Float) {
     throw Error("--nms int (q_NMS) needs --head int");
   }

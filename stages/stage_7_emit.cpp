@@ -1,6 +1,7 @@
 // stage_7: emission for FPGA flows. Loads stage_6's quantized model and
-// writes the `$readmemh` memory images, the layer program, yq_params.vh and
-// manifest.json (compiler/emit/hw_emitter.hpp, docs/ARTIFACTS.md) into the
+// writes the `$readmemh` memory images, the layer program, the DRAM image
+// and its memory map (regions aligned to --axi-bits), yq_format.vh,
+// yq_params.vh and manifest.json (compiler/emit/hw_emitter.hpp, docs/ARTIFACTS.md) into the
 // stage folder, then copies them to --emit when given. The source checkpoint's
 // SHA-256 comes from stage_0's config.json ("synthetic" for the built-in model).
 #include <cstdio>
@@ -35,7 +36,12 @@ void print_summary(const nlohmann::json& summary, const std::filesystem::path& f
 
 nlohmann::json run_stage_7_emit(StageContext& context) {
   const QuantModel model = load_quant_model(context.stage_dir(6));
+<<<<<<< HEAD
   const EmitOptions options{model.image_size, source_model_sha256(context)};
+=======
+  const EmitOptions options{context.config.image_size, context.config.axi_bits, context.config.max_detections,
+                            source_model_sha256(context)};
+>>>>>>> wt-format
   const nlohmann::json manifest = emit_hardware(model, options, context.output_dir);
   nlohmann::json summary = emission_summary(manifest);
   std::filesystem::path shown = context.stage_dir(7);

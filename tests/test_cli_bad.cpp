@@ -147,6 +147,11 @@ TEST_CASE("cli_bad: image size that is not a multiple of 32") {
   expect_failure("bad_image_size", "run --imgsz 100 --out " + (dir / "out").string(), dir);
 }
 
+TEST_CASE("cli_bad: an AXI data width that is not a power of two within 32..1024") {
+  const fs::path dir = test::fresh_temp_dir("bad-axi-bits");
+  expect_failure("axi_bits_96", "run --axi-bits 96 --out " + (dir / "out").string(), dir);
+}
+
 TEST_CASE("cli_bad: resuming without earlier outputs") {
   const fs::path dir = test::fresh_temp_dir("bad-resume");
   expect_failure("resume_without_outputs", "run --from stage_2 --out " + (dir / "out").string(), dir);

@@ -2,8 +2,12 @@
 // synthetic model at 64 x 64: determinism (a second run of stage_7 and the
 // --emit copy give byte-identical trees whose manifest hashes verify), exact
 // reconstruction of every quantized weight, bias, requant word and table from
-// the `$readmemh` files, the layer program decoding back to the graph, and
-// yq_params.vh accepted by verilator -Wall, iverilog and yosys.
+// the `$readmemh` files, the layer program decoding back to the graph, the
+// DRAM image (regions aligned and disjoint, every memory's words at its
+// region byte for byte, dram.hex the same bytes, the memory map's byte
+// addresses those of the descriptors), rtl/yq_format.vh equal to what the
+// compiler's format tables give, and yq_format.vh with yq_params.vh accepted
+// by verilator -Wall, iverilog and yosys.
 #include "testing.hpp"
 
 #include <algorithm>
@@ -14,8 +18,10 @@
 #include <sstream>
 
 #include "cli_support.hpp"
+#include "compiler/emit/dram_image.hpp"
 #include "compiler/emit/layer_program.hpp"
 #include "compiler/emit/packed_word.hpp"
+#include "compiler/emit/verilog_header.hpp"
 #include "compiler/quant/quant_model_io.hpp"
 #include "compiler/util/error.hpp"
 #include "compiler/util/files.hpp"
@@ -86,6 +92,23 @@ std::vector<std::int64_t> table_values(std::vector<std::int64_t> words, bool is_
   return words;
 }
 
+// The localparam integer NAME = value; lines of a Verilog header.
+std::map<std::string, std::int64_t> header_integers(const fs::path& file) {
+  std::map<std::string, std::int64_t> values;
+  for (const std::string& line : lines_of(file)) {
+    const std::string prefix = "localparam integer ";
+    if (!line.starts_with(prefix)) continue;
+    const size_t equals = line.find(" = ");
+    values[line.substr(prefix.size(), equals - prefix.size())] = std::stoll(line.substr(equals + 3));
+  }
+  return values;
+}
+
+DramRegion region_of(const nlohmann::json& entry) {
+  return {entry["name"], entry["base"],      entry["bytes"], entry["word_bits"],
+          entry["slot_bits"], entry["words"], entry["in_file"]};
+}
+
 // Runs a shell command in folder; returns its exit code, output in *output.
 int run_in(const fs::path& folder, const std::string& command, std::string* output) {
   const fs::path log = folder / "tool.log";
@@ -138,6 +161,11 @@ TEST_CASE("emit: stage_7 twice gives byte-identical trees, the --emit copy too, 
   CHECK(manifest["compiler_version"] == YQ_VERSION);
   CHECK(manifest["image_size"] == kImageSize);
   CHECK(manifest["files"].size() + 1 == first.size());  // every file but manifest.json is listed
+  std::vector<std::string> listed;
+  for (const auto& entry : manifest["files"]) listed.push_back(entry["file"]);
+  for (const char* file : {"dram.bin", "dram.hex", "memory_map.json", "yq_format.vh", "yq_params.vh"}) {
+    CHECK_MESSAGE(std::count(listed.begin(), listed.end(), file) == 1, file);
+  }
   for (const auto& entry : manifest["files"]) {
     const fs::path file = emitted / entry["file"].get<std::string>();
     CAPTURE(file);
@@ -268,25 +296,32 @@ TEST_CASE("emit: the layer program decodes back to the graph's shapes and the pl
   }
 }
 
-TEST_CASE("emit: yq_params.vh passes verilator -Wall, iverilog and yosys") {
+TEST_CASE("emit: yq_format.vh with yq_params.vh passes verilator -Wall, iverilog and yosys") {
   const fs::path run = emit_run("lint"), emitted = run / "stage_7";
   const fs::path dir = run.parent_path() / "hdl";
   fs::create_directories(dir);
-  for (const char* file : {"yq_params.vh", "program.hex", "lut_dir.hex"}) fs::copy_file(emitted / file, dir / file);
-  // The header alone in a module, and a module that reads two memory images through it.
+  for (const char* file : {"yq_format.vh", "yq_params.vh", "program.hex", "lut_dir.hex", "dram.hex"}) {
+    fs::copy_file(emitted / file, dir / file);
+  }
+  // The headers alone in a module, and a module that reads two memory images through them.
   std::ofstream(dir / "yq_params_lint.v") << "module yq_params_lint;\n"
                                              "  /* verilator lint_off UNUSEDPARAM */\n"
+                                             "  `include \"yq_format.vh\"\n"
                                              "  `include \"yq_params.vh\"\n"
                                              "  /* verilator lint_on UNUSEDPARAM */\n"
                                              "endmodule\n";
   std::ofstream(dir / "yq_params_read.v")
       << "module yq_params_read;\n"
+         "  `include \"yq_format.vh\"\n"
          "  `include \"yq_params.vh\"\n"
          "  reg [YQ_PROGRAM_WIDTH-1:0] program_mem [0:YQ_PROGRAM_DEPTH-1];\n"
          "  reg [YQ_LUT_DIR_WIDTH-1:0] lut_dir_mem [0:YQ_LUT_DIR_DEPTH-1];\n"
+         "  reg [YQ_AXI_DATA_BITS-1:0] dram [0:YQ_DRAM_DEPTH-1];\n"
          "  initial begin\n"
          "    $readmemh(YQ_PROGRAM_FILE, program_mem);\n"
          "    $readmemh(YQ_LUT_DIR_FILE, lut_dir_mem);\n"
+         "    $readmemh(YQ_DRAM_FILE, dram);\n"
+         "    $display(\"dram_weight %h\", dram[YQ_DRAM_WEIGHT_BASE / YQ_DRAM_ALIGN_BYTES]);\n"
          "    $display(\"out_c %0d\", program_mem[YQ_NUM_LAYERS-1][YQ_PROG_OUT_C_LSB +: YQ_PROG_OUT_C_WIDTH]);\n"
          "    $display(\"pad_code %0d\", $signed(program_mem[1][YQ_PROG_PAD_CODE_LSB +: YQ_PROG_PAD_CODE_WIDTH]));\n"
          "    $display(\"lut_depth %0d\", lut_dir_mem[YQ_NUM_LUTS-1][YQ_LUTDIR_DEPTH_LSB +: YQ_LUTDIR_DEPTH_WIDTH]);\n"
@@ -309,6 +344,10 @@ TEST_CASE("emit: yq_params.vh passes verilator -Wall, iverilog and yosys") {
     CHECK(output.find("out_c " + std::to_string(program.back()["out_c"]) + "\n") != std::string::npos);
     CHECK(output.find("pad_code -128\n") != std::string::npos);
     CHECK(output.find("lut_depth " + std::to_string(directory.back()["depth"]) + "\n") != std::string::npos);
+    const auto params = header_integers(dir / "yq_params.vh");
+    const std::string weight_beat = lines_of(dir / "dram.hex").at(
+        static_cast<size_t>(params.at("YQ_DRAM_WEIGHT_BASE") / params.at("YQ_DRAM_ALIGN_BYTES")));
+    CHECK(output.find("dram_weight " + weight_beat + "\n") != std::string::npos);
     CHECK(output.find("arning") == std::string::npos);
   }
 
@@ -317,6 +356,150 @@ TEST_CASE("emit: yq_params.vh passes verilator -Wall, iverilog and yosys") {
     CHECK_MESSAGE(run_in(dir, elaborate, &output) == 0, output);
     CHECK(output.empty());
   }
+}
+
+TEST_CASE("emit: rtl/yq_format.vh is the compiler's format (regenerate: cmake --build build --target yq_format_vh)") {
+  const std::string checked_in = test::read_text(fs::path(YQ_SOURCE_DIR) / "rtl" / "yq_format.vh");
+  CHECK_MESSAGE(checked_in == format_header(),
+                "rtl/yq_format.vh differs from compiler/emit/hw_format.cpp's tables: regenerate it with "
+                "`cmake --build build --target yq_format_vh` (or `yq-hw format-header rtl/yq_format.vh`)");
+  const auto values = header_integers(fs::path(YQ_SOURCE_DIR) / "rtl" / "yq_format.vh");
+  CHECK(values.at("YQ_FORMAT_VERSION") == kArtifactFormatVersion);
+  CHECK(values.at("YQ_PROG_WORD_BITS") == program_layout().width());
+  for (const WordField& field : program_layout().fields()) {
+    CAPTURE(field.name);
+    CHECK(values.at("YQ_PROG_" + verilog_identifier(field.name) + "_LSB") == field.lsb);
+    CHECK(values.at("YQ_PROG_" + verilog_identifier(field.name) + "_WIDTH") == field.width);
+  }
+  for (const auto& [name, op] : program_op_codes()) CHECK(values.at("YQ_OP_" + name) == static_cast<int>(op));
+}
+
+TEST_CASE("emit: the DRAM image holds every memory at its region's byte address, regions aligned and disjoint") {
+  const fs::path run = emit_run("dram"), emitted = run / "stage_7";
+  CHECK(test::read_text(emitted / "yq_format.vh") == format_header());
+  const nlohmann::json map = read_json_file(emitted / "memory_map.json");
+  const std::string image = test::read_text(emitted / "dram.bin");
+  const std::int64_t align = map["alignment_bytes"];
+  CHECK(map["axi_data_bits"] == kDefaultAxiDataBits);
+  CHECK(align == kDefaultAxiDataBits / 8);
+  CHECK(static_cast<std::int64_t>(image.size()) == map["file_bytes"].get<std::int64_t>());
+
+  std::int64_t end = 0;
+  std::map<std::string, DramRegion> regions;
+  for (const auto& entry : map["regions"]) {
+    const DramRegion region = region_of(entry);
+    CAPTURE(region.name);
+    regions[region.name] = region;
+    CHECK(region.base % align == 0);
+    CHECK(region.bytes % align == 0);
+    CHECK(region.base >= end);  // in address order, none overlapping the one before
+    CHECK(region.bytes * 8 >= region.words * region.slot_bits);
+    CHECK(region.slot_bits >= region.word_bits);
+    end = region.base + region.bytes;
+    if (region.in_file) CHECK(end <= map["file_bytes"].get<std::int64_t>());
+    else CHECK(region.base >= map["file_bytes"].get<std::int64_t>());
+    // Every word of its `$readmemh` file, decoded back from dram.bin.
+    const std::string file = entry["file"];
+    CHECK(file.empty() != region.in_file);
+    if (file.empty()) continue;
+    const std::vector<std::string> lines = lines_of(emitted / file);
+    REQUIRE(static_cast<std::int64_t>(lines.size()) == region.words);
+    for (std::int64_t n = 0; n < region.words; ++n) {
+      if (word_at(image, region, n) != lines[static_cast<size_t>(n)]) {
+        FAIL_CHECK(file << " word " << n << ": dram.bin holds " << word_at(image, region, n) << ", the file "
+                        << lines[static_cast<size_t>(n)]);
+        break;
+      }
+    }
+  }
+  CHECK(end == map["total_bytes"].get<std::int64_t>());
+  for (const char* name : {"program", "lut_dir", "weight", "bias", "requant", "lut", "fmap", "detections"}) {
+    CHECK_MESSAGE(regions.count(name) == 1, name);
+  }
+
+  // dram.hex: the same bytes, one AXI beat per line, byte 0 the least significant.
+  const std::vector<std::string> beats = lines_of(emitted / "dram.hex");
+  REQUIRE(static_cast<std::int64_t>(beats.size()) * align == static_cast<std::int64_t>(image.size()));
+  std::string from_hex;
+  for (const std::string& beat : beats) {
+    REQUIRE(static_cast<std::int64_t>(beat.size()) == 2 * align);
+    for (std::int64_t b = align - 1; b >= 0; --b) {
+      from_hex += static_cast<char>(std::stoi(beat.substr(static_cast<size_t>(2 * b), 2), nullptr, 16));
+    }
+  }
+  CHECK(from_hex == image);
+
+  // Byte addresses of the map = region base + the descriptor's word address x slot bytes.
+  const auto program = read_packed(emitted / "program.hex", program_layout());
+  const auto address = [&](const char* region, std::int64_t word) {
+    const DramRegion& r = regions.at(region);
+    return word == all_ones(32) ? -1 : r.base + word * r.slot_bits / 8;
+  };
+  REQUIRE(map["layers"].size() == program.size());
+  for (size_t i = 0; i < program.size(); ++i) {
+    const nlohmann::json& layer = map["layers"][i];
+    CAPTURE(layer["layer"]);
+    CHECK(layer["fmap"] == address("fmap", program[i]["out_base"]));
+    CHECK(layer["weights"] == address("weight", program[i]["weight_base"]));
+    CHECK(layer["bias"] == address("bias", program[i]["bias_base"]));
+    CHECK(layer["requant"] == address("requant", program[i]["requant_base"]));
+    CHECK(layer["view"] == (program[i]["view"] == 1));
+  }
+  const DramRegion& fmap = regions.at("fmap");
+  CHECK(map["image"]["base"] == map["layers"][0]["fmap"]);
+  CHECK(map["image"]["base"].get<std::int64_t>() + map["image"]["bytes"].get<std::int64_t>() <= fmap.base + fmap.bytes);
+  CHECK(map["image"]["bytes"] == 3 * kImageSize * kImageSize * fmap.slot_bits / 8);
+
+  // yq_params.vh repeats the map.
+  const auto params = header_integers(emitted / "yq_params.vh");
+  CHECK(params.at("YQ_AXI_DATA_BITS") == kDefaultAxiDataBits);
+  CHECK(params.at("YQ_DRAM_FILE_BYTES") == static_cast<std::int64_t>(image.size()));
+  CHECK(params.at("YQ_DRAM_DEPTH") == static_cast<std::int64_t>(beats.size()));
+  CHECK(params.at("YQ_DRAM_IMAGE_BASE") == map["image"]["base"].get<std::int64_t>());
+  for (const auto& [name, region] : regions) {
+    CAPTURE(name);
+    CHECK(params.at("YQ_DRAM_" + verilog_identifier(name) + "_BASE") == region.base);
+    CHECK(params.at("YQ_DRAM_" + verilog_identifier(name) + "_BYTES") == region.bytes);
+    CHECK(params.at("YQ_DRAM_" + verilog_identifier(name) + "_SLOT_BITS") == region.slot_bits);
+  }
+
+  // Another AXI width moves the regions to its alignment; the words stay the same.
+  const std::string again = "run --imgsz " + std::to_string(kImageSize) + " --from stage_7 --through stage_7 --axi-bits 512";
+  const test::CliResult wide = test::run_cli(again + " --out " + run.string(), run.parent_path());
+  REQUIRE_MESSAGE(wide.exit_code == 0, wide.err);
+  const nlohmann::json wide_map = read_json_file(emitted / "memory_map.json");
+  const std::string wide_image = test::read_text(emitted / "dram.bin");
+  CHECK(wide_map["alignment_bytes"] == 64);
+  for (const auto& entry : wide_map["regions"]) {
+    const DramRegion region = region_of(entry);
+    CAPTURE(region.name);
+    CHECK(region.base % 64 == 0);
+    if (!region.in_file || region.words == 0) continue;
+    const DramRegion& before = regions.at(region.name);
+    CHECK(word_at(wide_image, region, region.words - 1) == word_at(image, before, before.words - 1));
+  }
+  CHECK(lines_of(emitted / "dram.hex").front().size() == 128);
+}
+
+TEST_CASE("emit: DRAM slots are the next power of two of at least a byte, and bad words are refused") {
+  CHECK(dram_slot_bits(4) == 8);
+  CHECK(dram_slot_bits(8) == 8);
+  CHECK(dram_slot_bits(22) == 32);
+  CHECK(dram_slot_bits(808) == 1024);
+  CHECK_THROWS_WITH_AS(check_axi_data_bits(96), "--axi-bits 96 is not an AXI4 data width (32, 64, ..., 1024)", Error);
+  const DramMap dram(32, {{"words", 12, 3, true}, {"later", 8, 5, false}});
+  CHECK(dram.region("words").bytes == 8);  // 3 slots of 16 bits, padded to 4-byte beats
+  CHECK(dram.region("later").base == 8);
+  CHECK(dram.file_bytes() == 8);
+  CHECK(dram.total_bytes() == 16);
+  std::string image(8, '\0');
+  place_words(image, dram.region("words"), "abc\n001\nfff\n");
+  CHECK(image == std::string("\xbc\x0a\x01\x00\xff\x0f\x00\x00", 8));
+  CHECK(word_at(image, dram.region("words"), 2) == "fff");
+  CHECK(dram_beats_hex(image, 32) == "00010abc\n00000fff\n");
+  image[1] = static_cast<char>(0x1a);  // bit 12 of word 0: above its 12 bits
+  CHECK_THROWS_AS(word_at(image, dram.region("words"), 0), Error);
+  CHECK_THROWS_AS(place_words(image, dram.region("words"), "abc\n001\n"), Error);  // two words for three
 }
 
 TEST_SUITE_END();

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "cli_support.hpp"
+#include "compiler/emit/hw_format.hpp"
 #include "compiler/util/files.hpp"
 #include "test_support.hpp"
 
@@ -107,9 +108,10 @@ TEST_CASE("rtl: every layer of a 160x160 run is bit-exact on the RTL engines (ma
       std::ifstream in(bad / "stage_7/program.hex");
       for (std::string line; std::getline(in, line);) program.push_back(line);
     }
-    std::string& word = program.at(static_cast<size_t>(node));
-    REQUIRE(word.size() > 4);
-    word.replace(word.size() - 4, 2, "01");  // num_inputs: bits [15:8]
+    yq::PackedWord descriptor = yq::PackedWord::parse(yq::program_layout(), program.at(static_cast<size_t>(node)));
+    REQUIRE(descriptor["num_inputs"] == 2);
+    descriptor["num_inputs"] = 1;
+    program.at(static_cast<size_t>(node)) = descriptor.hex();
     {
       std::ofstream out(bad / "stage_7/program.hex", std::ios::trunc);
       for (const auto& line : program) out << line << '\n';

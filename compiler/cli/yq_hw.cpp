@@ -1,5 +1,6 @@
 // yq-hw command line: `run` drives the numbered stages, `detect` runs the
-// float model on one image. Every failure prints one line
+// float model on one image, `bench` times the forward passes, `format-header`
+// writes the hardware format header (rtl/yq_format.vh). Every failure prints one line
 // "yq-hw: error: ..." and exits with status 1 (2 for usage errors).
 #include <ATen/Parallel.h>
 #include <c10/util/Exception.h>
@@ -10,6 +11,7 @@
 #include <functional>
 #include <regex>
 
+#include "compiler/emit/hw_format.hpp"
 #include "compiler/float/bn_fusion.hpp"
 #include "compiler/float/float_detector.hpp"
 #include "compiler/io/checkpoint.hpp"
@@ -22,6 +24,7 @@
 #include "compiler/ir/yolov8_import.hpp"
 #include "compiler/quant/quant_config.hpp"
 #include "compiler/util/error.hpp"
+#include "compiler/util/files.hpp"
 #include "stages/stage.hpp"
 
 namespace {
@@ -187,6 +190,8 @@ int main(int argc, char** argv) {
       "--nms", [&nms](const std::string& text) { nms = yq::parse_enum<yq::NmsMode>(text); },
       "stage_8 headline: int (q_NMS, default with --head int) or float");
   run->add_option("--emit", config.emit_dir, "also write stage_7's emitted files into this folder");
+  run->add_option("--axi-bits", config.axi_bits, "AXI4 data width of the DRAM image (32..1024, a power of two)")
+      ->capture_default_str();
   run->add_option("--golden-image", config.golden_image, "image for the golden dumps (default: first of --data)");
 
   DetectCommand detect;
@@ -204,6 +209,11 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--data", bench.data, "images (default: built-in test patterns)");
   bench_cmd->add_option("--images", bench.images, "number of images")->capture_default_str();
   bench_cmd->add_option("--imgsz", bench.image_size, "square input size")->capture_default_str();
+
+  std::filesystem::path format_file;
+  CLI::App* format_cmd = app.add_subcommand(
+      "format-header", "write yq_format.vh, the descriptor fields and codes stage_7 emits (rtl/yq_format.vh)");
+  format_cmd->add_option("file", format_file, "output file")->required();
 
   try {
     try {
@@ -224,6 +234,8 @@ int main(int argc, char** argv) {
       run_detect(detect);
     } else if (*bench_cmd) {
       run_bench(bench, threads);
+    } else if (*format_cmd) {
+      yq::write_file_atomic(format_file, yq::format_header());
     }
   } catch (const yq::Error& e) {
     std::fprintf(stderr, "yq-hw: error: %s\n", e.what());

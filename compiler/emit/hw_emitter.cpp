@@ -9,6 +9,7 @@
 #include <cctype>
 #include <nlohmann/json.hpp>
 
+#include "compiler/emit/dram_image.hpp"
 #include "compiler/emit/layer_program.hpp"
 #include "compiler/emit/verilog_header.hpp"
 #include "compiler/ref/arithmetic.hpp"
@@ -23,8 +24,6 @@ namespace yq {
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr int kArtifactFormatVersion = 2;
 
 // Writes files into the emission folder and records each one for the manifest.
 class EmissionWriter {
@@ -158,7 +157,7 @@ int address_bits(std::int64_t depth) {
 void header_versions(VerilogHeader& header, const QuantModel& model, const EmitOptions& options,
                      const WordWidths& widths) {
   header.section("Versions and model");
-  header.integer("YQ_FORMAT_VERSION", kArtifactFormatVersion, "docs/ARTIFACTS.md format");
+  header.integer("YQ_PARAMS_FORMAT_VERSION", kArtifactFormatVersion, "must equal yq_format.vh's YQ_FORMAT_VERSION");
   header.integer("YQ_ARITHMETIC_VERSION", arith::kArithmeticVersion, "docs/ARITHMETIC.md version");
   header.string("YQ_COMPILER_VERSION", YQ_VERSION);
   header.string("YQ_MODEL_SHA256", options.model_sha256, "source checkpoint");
@@ -177,29 +176,10 @@ void header_versions(VerilogHeader& header, const QuantModel& model, const EmitO
   header.integer("YQ_ACT_BITS", widths.fmap, "widest activation code");
   header.integer("YQ_ACC_BITS", widths.bias, "widest accumulator (overflow certificate)");
   header.integer("YQ_MULT_BITS", widths.multiplier, "requant multiplier, unsigned");
-  header.integer("YQ_SHIFT_BITS", kShiftBits, "requant shift, unsigned 0..62");
   header.integer("YQ_LUT_DIRECT_MAX_BITS", kMaxDirectLutBits, "wider codes use interpolated tables");
   header.integer("YQ_SCORE_FRACTION_BITS", kScoreFractionBits, "sigmoid scores in units of 2^-16");
   header.integer("YQ_EXP_ONE_BITS", kExpOneBits, "EXP[0] = 2^15");
   header.integer("YQ_BOX_FRACTION_BITS", kBoxFractionBits, "boxes in 1/16 pixel");
-}
-
-void header_codes(VerilogHeader& header) {
-  header.section("Descriptor codes");
-  for (auto [name, op] : {std::pair{"INPUT", ProgramOp::Input}, {"CONV", ProgramOp::Conv}, {"SLICE", ProgramOp::Slice},
-                          {"ADD", ProgramOp::Add}, {"CONCAT", ProgramOp::Concat}, {"MAXPOOL", ProgramOp::MaxPool},
-                          {"UPSAMPLE", ProgramOp::Upsample}}) {
-    header.integer(std::string("YQ_OP_") + name, static_cast<int>(op));
-  }
-  header.integer("YQ_HEAD_NONE", static_cast<int>(HeadOutput::None));
-  header.integer("YQ_HEAD_BOX", static_cast<int>(HeadOutput::Box), "DFL logits of a detect level");
-  header.integer("YQ_HEAD_CLASS", static_cast<int>(HeadOutput::Class), "class logits of a detect level");
-  for (LutKind kind : {LutKind::Silu, LutKind::Sigmoid, LutKind::Exp}) {
-    header.integer("YQ_LUT_KIND_" + verilog_identifier(lut_kind_name(kind)), static_cast<int>(kind));
-  }
-  header.integer("YQ_MAX_INPUTS", kProgramMaxInputs, "input slots per descriptor");
-  header.integer("YQ_NONE_16", all_ones(16), "all ones: no value in a 16-bit field");
-  header.integer("YQ_NONE_32", -1, "all ones (32'hffffffff): no value in a 32-bit field");
 }
 
 void header_memories(VerilogHeader& header, const std::vector<Memory>& memories) {
@@ -213,19 +193,45 @@ void header_memories(VerilogHeader& header, const std::vector<Memory>& memories)
   }
 }
 
+// Byte address and size of the input image: node 0's feature-map region.
+struct ImageRegion {
+  std::int64_t base = 0, bytes = 0;
+};
+
+ImageRegion image_region(const DramMap& dram, const MemoryMap& map) {
+  const NodePlacement& input = map.nodes.at(0);
+  const std::int64_t codes = input.shape.channels * input.shape.height * input.shape.width;
+  return {dram.address("fmap", input.fmap_base), codes * (dram.region("fmap").slot_bits / 8)};
+}
+
+void header_dram(VerilogHeader& header, const DramMap& dram, const ImageRegion& image) {
+  header.section("DRAM: byte addresses, regions aligned to the AXI data width (docs/ARTIFACTS.md section 3.1)");
+  header.integer("YQ_AXI_DATA_BITS", dram.axi_bits(), "AXI4 data width");
+  header.integer("YQ_DRAM_ALIGN_BYTES", dram.alignment(), "every region's base and size are multiples");
+  header.integer("YQ_DRAM_BYTES", dram.total_bytes(), "every region");
+  header.integer("YQ_DRAM_FILE_BYTES", dram.file_bytes(), "dram.bin: the constant regions from address 0");
+  header.integer("YQ_DRAM_DEPTH", dram.file_bytes() / dram.alignment(), "lines of dram.hex");
+  header.string("YQ_DRAM_FILE", "dram.hex", "$readmemh, one YQ_AXI_DATA_BITS-bit beat per line");
+  for (const DramRegion& region : dram.regions()) {
+    const std::string prefix = "YQ_DRAM_" + verilog_identifier(region.name);
+    header.integer(prefix + "_BASE", region.base);
+    header.integer(prefix + "_BYTES", region.bytes);
+    header.integer(prefix + "_SLOT_BITS", region.slot_bits, "bits one word occupies");
+  }
+  header.integer("YQ_DRAM_IMAGE_BASE", image.base, "the input image: node 0's feature-map words");
+  header.integer("YQ_DRAM_IMAGE_BYTES", image.bytes);
+}
+
 std::string params_header(const QuantModel& model, const EmitOptions& options, const WordWidths& widths,
-                          const std::vector<Memory>& memories) {
+                          const std::vector<Memory>& memories, const DramMap& dram, const ImageRegion& image) {
   VerilogHeader header(
       "yq_params.vh: generated by yq-hw; do not edit. Format: docs/ARTIFACTS.md.\n"
-      "Parameters of one quantized YOLOv8 model for RTL. Include inside a module body\n"
-      "(`include \"yq_params.vh\"); it declares localparams only.");
+      "Parameters of one quantized YOLOv8 model for RTL. Include inside a module body,\n"
+      "after yq_format.vh (the field positions and codes of the format):\n"
+      "`include \"yq_format.vh\" then `include \"yq_params.vh\"; both declare localparams only.");
   header_versions(header, model, options, widths);
-  header_codes(header);
   header_memories(header, memories);
-  header.section("Layer program descriptor fields (program.hex), bit 0 = least significant");
-  header.word_layout("YQ_PROG", program_layout());
-  header.section("LUT directory entry fields (lut_dir.hex)");
-  header.word_layout("YQ_LUTDIR", lut_directory_layout());
+  header_dram(header, dram, image);
   header.section("Requant word fields (requant_mem.hex)");
   header.word_layout("YQ_REQUANT", requant_layout(widths.multiplier));
   return header.text();
@@ -287,6 +293,53 @@ nlohmann::json feature_map_json(const MemoryMap& map) {
   return {{"depth", map.fmap_depth}, {"sum_of_outputs", map.fmap_total_words}, {"views", views}};
 }
 
+nlohmann::json dram_region_json(const DramRegion& region, const std::vector<Memory>& memories) {
+  std::string file;
+  for (const Memory& memory : memories) {
+    if (memory.name == region.name) file = memory.file;
+  }
+  return {{"name", region.name},
+          {"base", region.base},
+          {"bytes", region.bytes},
+          {"word_bits", region.word_bits},
+          {"slot_bits", region.slot_bits},
+          {"words", region.words},
+          {"in_file", region.in_file},
+          {"file", file}};
+}
+
+nlohmann::json memory_map_json(const QuantModel& model, const MemoryMap& map, const DramMap& dram,
+                               const std::vector<Memory>& memories) {
+  nlohmann::json regions = nlohmann::json::array();
+  for (const DramRegion& region : dram.regions()) regions.push_back(dram_region_json(region, memories));
+  nlohmann::json layers = nlohmann::json::array();
+  for (size_t i = 0; i < model.graph.nodes.size(); ++i) {
+    const NodePlacement& place = map.nodes[i];
+    layers.push_back({{"node", i},
+                      {"layer", model.graph.nodes[i].name},
+                      {"fmap", dram.address("fmap", place.fmap_base)},
+                      {"view", place.view},
+                      {"weights", dram.address("weight", place.weight_base)},
+                      {"bias", dram.address("bias", place.bias_base)},
+                      {"requant", dram.address("requant", place.requant_base)}});
+  }
+  nlohmann::json luts = nlohmann::json::array();
+  for (size_t l = 0; l < model.luts.size(); ++l) {
+    luts.push_back({{"id", l}, {"name", model.luts[l].name}, {"address", dram.address("lut", map.lut_bases[l])}});
+  }
+  const ImageRegion image = image_region(dram, map);
+  return {{"format_version", kArtifactFormatVersion},
+          {"axi_data_bits", dram.axi_bits()},
+          {"alignment_bytes", dram.alignment()},
+          {"file_bytes", dram.file_bytes()},
+          {"total_bytes", dram.total_bytes()},
+          {"files", {{"binary", "dram.bin"}, {"readmemh", "dram.hex"}}},
+          {"regions", regions},
+          {"image", {{"base", image.base}, {"bytes", image.bytes}}},
+          {"layers", layers},
+          {"luts", luts}};
+}
+
 nlohmann::json manifest_json(const QuantModel& model, const EmitOptions& options, const WordWidths& widths,
                              const MemoryMap& map, const std::vector<PackedWord>& directory,
                              const std::vector<Memory>& memories) {
@@ -315,6 +368,15 @@ nlohmann::json manifest_json(const QuantModel& model, const EmitOptions& options
           {"luts", luts_json(model, directory)}};
 }
 
+// Every memory in DRAM, in the order of `memories` (the constant ones first),
+// then the detection list: a count in slot 0, then up to max_detections records.
+DramMap plan_dram(const std::vector<Memory>& memories, const EmitOptions& options) {
+  std::vector<DramRegionSpec> specs;
+  for (const Memory& memory : memories) specs.push_back({memory.name, memory.width, memory.depth, !memory.file.empty()});
+  specs.push_back({"detections", detection_layout().width(), options.max_detections + 1, false});
+  return DramMap(options.axi_bits, specs);
+}
+
 }  // namespace
 
 nlohmann::json emit_hardware(const QuantModel& model, const EmitOptions& options, const fs::path& folder) {
@@ -334,12 +396,20 @@ nlohmann::json emit_hardware(const QuantModel& model, const EmitOptions& options
   write_lut_memories(writer, model, luts);
   std::vector<Memory> memories = {std::move(program), std::move(lut_dir), std::move(weights), std::move(biases),
                                   std::move(requants), std::move(luts)};
+  memories.push_back({"fmap", "", widths.fmap, map.fmap_depth, {}});
+  const DramMap dram = plan_dram(memories, options);
+  std::string image(static_cast<size_t>(dram.file_bytes()), '\0');
   for (Memory& memory : memories) {
+    if (memory.file.empty()) continue;
     writer.write(memory.file, memory.contents);
+    place_words(image, dram.region(memory.name), memory.contents);
     memory.contents.clear();
   }
-  memories.push_back({"fmap", "", widths.fmap, map.fmap_depth, {}});
-  writer.write("yq_params.vh", params_header(model, options, widths, memories));
+  writer.write("dram.bin", image);
+  writer.write("dram.hex", dram_beats_hex(image, dram.axi_bits()));
+  writer.write("memory_map.json", memory_map_json(model, map, dram, memories).dump(2) + "\n");
+  writer.write("yq_format.vh", format_header());
+  writer.write("yq_params.vh", params_header(model, options, widths, memories, dram, image_region(dram, map)));
   nlohmann::json manifest = manifest_json(model, options, widths, map, directory, memories);
   manifest["files"] = writer.files();
   write_json_file(folder / "manifest.json", manifest);

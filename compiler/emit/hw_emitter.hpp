@@ -18,7 +18,12 @@
 //   layers/<layer>.bias.hex     its biases, in its own accumulator bits
 //   layers/<layer>.requant.hex  its (or an add's/concat's) requant words, MULT + 6 bits
 //   luts/<table>.hex   one table's entries, in its own value bits
-//   yq_params.vh       Verilog localparams: bits, memory shapes, field layouts, file names
+//   dram.bin           the DRAM image: program, tables, weights, biases, requant
+//                      words at their byte addresses (compiler/emit/dram_image.hpp)
+//   dram.hex           the same bytes as `$readmemh` text, one AXI beat per line
+//   memory_map.json    every DRAM region, each layer's and table's byte addresses
+//   yq_format.vh       Verilog localparams of the format: field positions, codes
+//   yq_params.vh       Verilog localparams: bits, memory shapes, DRAM map, file names
 //   manifest.json      every file above with its SHA-256 and size, the bits,
 //                      per-tensor formats, the source checkpoint's SHA-256,
 //                      the compiler and arithmetic versions
@@ -33,12 +38,16 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "compiler/emit/dram_image.hpp"
+
 namespace yq {
 
 struct QuantModel;
 
 struct EmitOptions {
   int image_size = 640;
+  int axi_bits = kDefaultAxiDataBits;  // AXI4 data width: DRAM regions are aligned to it
+  int max_detections = 300;            // records of the DRAM detection list
   std::string model_sha256 = "synthetic";  // SHA-256 of the source checkpoint, "synthetic" for the built-in model
 };
 

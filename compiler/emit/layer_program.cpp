@@ -19,25 +19,6 @@ namespace yq {
 
 namespace {
 
-std::vector<WordField> program_fields() {
-  std::vector<WordField> fields;
-  for (const char* name : {"op", "num_inputs", "kernel", "stride", "pad", "in_bits", "out_bits", "pre_bits",
-                           "weight_bits", "acc_bits", "head", "head_level"}) {
-    fields.push_back({name, 8});
-  }
-  for (const char* name : {"node", "head_stride", "act_lut", "head_lut"}) fields.push_back({name, 16});
-  fields.push_back({"pad_code", 16, true});
-  for (const char* name : {"channel_begin", "in_c", "in_h", "in_w", "out_c", "out_h", "out_w"}) {
-    fields.push_back({name, 16});
-  }
-  for (int k = 0; k < kProgramMaxInputs; ++k) fields.push_back({"input" + std::to_string(k), 16});
-  fields.push_back({"out_base", 32});
-  for (int k = 0; k < kProgramMaxInputs; ++k) fields.push_back({"in_base" + std::to_string(k), 32});
-  for (const char* name : {"weight_base", "bias_base", "requant_base"}) fields.push_back({name, 32});
-  fields.push_back({"view", 8});
-  return fields;
-}
-
 std::int64_t requant_words(const Node& node) {
   switch (node.op) {
     case OpKind::Conv: return node.channels;
@@ -184,22 +165,6 @@ ProgramOp program_op(OpKind op) {
   throw Error("unknown graph operation");
 }
 
-const char* lut_kind_name(LutKind kind) {
-  switch (kind) {
-    case LutKind::Silu: return "silu";
-    case LutKind::Sigmoid: return "sigmoid";
-    case LutKind::Exp: return "exp";
-  }
-  throw Error("unknown table kind");
-}
-
-LutKind lut_kind(const std::string& name) {
-  for (LutKind kind : {LutKind::Silu, LutKind::Sigmoid, LutKind::Exp}) {
-    if (name == lut_kind_name(kind)) return kind;
-  }
-  throw Error("unknown table kind '" + name + "'");
-}
-
 MemoryMap plan_memories(const QuantModel& model, int image_size) {
   const std::vector<TensorShape> shapes = infer_shapes(model.graph, image_size);
   const FmapPlan fmap = plan_feature_maps(model.graph, shapes, concats_passing_inputs(model));
@@ -255,21 +220,6 @@ WordWidths word_widths(const QuantModel& model) {
     widths.lut = std::max(widths.lut, lut_value_bits(model, static_cast<int>(l)));
   }
   return widths;
-}
-
-const WordLayout& program_layout() {
-  static const WordLayout layout("program", program_fields());
-  return layout;
-}
-
-const WordLayout& lut_directory_layout() {
-  static const WordLayout layout("lut_dir", {{"base", 32}, {"depth", 32}, {"kind", 8}, {"index_bits", 8},
-                                             {"knot_bits", 8}, {"value_bits", 8}});
-  return layout;
-}
-
-WordLayout requant_layout(int multiplier_bits) {
-  return WordLayout("requant", {{"multiplier", multiplier_bits}, {"shift", kShiftBits}});
 }
 
 std::vector<PackedWord> layer_program(const QuantModel& model, const MemoryMap& map) {

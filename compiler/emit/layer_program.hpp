@@ -13,45 +13,20 @@
 //                 convolution, per input of an add (2) or concat;
 //   LUTs          every table's entries, tables in id order.
 //
-// The layer program is one descriptor per graph node (program_layout()), and
-// the LUT directory one word per table (lut_directory_layout()); both are
-// fixed-layout PackedWords whose field positions the Verilog header repeats.
-//
-// Descriptor, 808 bits, fields from bit 0 up (all unsigned but pad_code;
-// "none" is all ones):
-//   [95:0]    8 bits each: op, num_inputs, kernel, stride, pad, in_bits,
-//             out_bits, pre_bits, weight_bits, acc_bits, head, head_level
-//   [415:96]  16 bits each: node, head_stride, act_lut, head_lut, pad_code
-//             (signed), channel_begin, in_c, in_h, in_w, out_c, out_h,
-//             out_w, input0..input7
-//   [799:416] 32 bits each: out_base, in_base0..in_base7, weight_base,
-//             bias_base, requant_base
-//   [807:800] view: 1 when the output is a view of its inputs' words (no work)
-// LUT directory entry, 96 bits: base[31:0], depth[63:32], kind[71:64],
-// index_bits[79:72], knot_bits[87:80], value_bits[95:88].
-// Requant word, MULT + 6 bits: multiplier[MULT-1:0], shift[MULT+5:MULT].
+// The layer program is one descriptor per graph node and the LUT directory
+// one word per table, packed with the layouts of compiler/emit/hw_format.hpp.
 #pragma once
 #include <cstdint>
 #include <vector>
 
-#include "compiler/emit/packed_word.hpp"
+#include "compiler/emit/hw_format.hpp"
 #include "compiler/ir/graph.hpp"
 
 namespace yq {
 
 struct QuantModel;
 
-enum class ProgramOp { Input = 0, Conv = 1, Slice = 2, Add = 3, Concat = 4, MaxPool = 5, Upsample = 6 };
-enum class HeadOutput { None = 0, Box = 1, Class = 2 };  // detect-level outputs the integer head decodes
-enum class LutKind { Silu = 0, Sigmoid = 1, Exp = 2 };
-
-constexpr int kProgramMaxInputs = 8;  // input slots of a descriptor (C2f of YOLOv8l/x concatenates 8)
-constexpr int kShiftBits = 6;         // requantization shifts 0..62
-constexpr int kHeadValueBits = 16;    // sigmoid scores (2^-16) and exp values (<= 2^15) are unsigned 16-bit
-
 ProgramOp program_op(OpKind op);
-const char* lut_kind_name(LutKind kind);
-LutKind lut_kind(const std::string& name);  // "silu" | "sigmoid" | "exp"; throws yq::Error otherwise
 
 // Words of each memory, per node (-1: the node uses none of that memory).
 struct NodePlacement {
@@ -81,10 +56,6 @@ struct WordWidths {
 };
 
 WordWidths word_widths(const QuantModel& model);
-
-const WordLayout& program_layout();
-const WordLayout& lut_directory_layout();
-WordLayout requant_layout(int multiplier_bits);  // multiplier (unsigned) in the low bits, then the shift
 
 // One descriptor per graph node, in node order.
 std::vector<PackedWord> layer_program(const QuantModel& model, const MemoryMap& map);
