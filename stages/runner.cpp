@@ -57,6 +57,10 @@ nlohmann::json quantization_settings(const RunConfig& config) {
   return {{"quant", quant_settings_to_json(config.quant)}, {"--imgsz", config.image_size}};
 }
 
+nlohmann::json emission_settings(const RunConfig& config) {
+  return {{"--axi-bits", config.axi_bits}, {"max_detections", config.max_detections}};
+}
+
 nlohmann::json integer_validation_settings(const RunConfig& config) {
   nlohmann::json settings = validation_settings(config);
   settings["--golden-image"] = config.golden_image ? absolute_path(*config.golden_image) : std::string();
@@ -75,7 +79,7 @@ const std::vector<StageInfo>& pipeline_stages() {
       {4, "calibration", "activation calibration", run_stage_4_calibration, {2}, calibration_settings},
       {5, "scale_selection", "range and scale selection", run_stage_5_scale_selection, {2, 4}, quantization_settings},
       {6, "quantization", "weight and activation quantization", run_stage_6_quantization, {2, 5}, quantization_settings},
-      {7, "emit", "memories, parameter header and layer program", run_stage_7_emit, {0, 6}, nullptr},
+      {7, "emit", "memories, parameter header and layer program", run_stage_7_emit, {0, 6}, emission_settings},
       {8, "integer_validation", "integer validation and golden dumps", run_stage_8_integer_validation, {2, 3, 6},
        integer_validation_settings},
   };

@@ -36,12 +36,8 @@ void print_summary(const nlohmann::json& summary, const std::filesystem::path& f
 
 nlohmann::json run_stage_7_emit(StageContext& context) {
   const QuantModel model = load_quant_model(context.stage_dir(6));
-<<<<<<< HEAD
-  const EmitOptions options{model.image_size, source_model_sha256(context)};
-=======
-  const EmitOptions options{context.config.image_size, context.config.axi_bits, context.config.max_detections,
+  const EmitOptions options{model.image_size, context.config.axi_bits, context.config.max_detections,
                             source_model_sha256(context)};
->>>>>>> wt-format
   const nlohmann::json manifest = emit_hardware(model, options, context.output_dir);
   nlohmann::json summary = emission_summary(manifest);
   std::filesystem::path shown = context.stage_dir(7);
