@@ -25,7 +25,7 @@ nlohmann::json run_stage_5_scale_selection(StageContext& context) {
   const NodeBits bits = resolve_node_bits(graph, settings);
   const std::vector<TensorFormats> formats = select_tensor_formats(graph, statistics, settings, bits);
   write_json_file(context.output_dir / "scales.json", tensor_formats_to_json(graph, formats));
-  write_json_file(context.output_dir / "bits.json", {{"activation", bits.activation}, {"weight", bits.weight}});
+  write_json_file(context.output_dir / "bits.json", node_bits_to_json(bits));
   const nlohmann::json alignment = alignment_report(graph, formats);
   write_json_file(context.output_dir / "alignment.json", alignment);
 

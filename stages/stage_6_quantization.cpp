@@ -18,8 +18,7 @@ nlohmann::json run_stage_6_quantization(StageContext& context) {
   const Model fused = load_model(context.stage_dir(2));
   const std::vector<TensorFormats> formats =
       tensor_formats_from_json(fused.graph, read_json_file(context.stage_dir(5) / "scales.json"));
-  const nlohmann::json bits_json = read_json_file(context.stage_dir(5) / "bits.json");
-  const NodeBits bits{bits_json.at("activation").get<std::vector<int>>(), bits_json.at("weight").get<std::vector<int>>()};
+  const NodeBits bits = node_bits_from_json(fused.graph, read_json_file(context.stage_dir(5) / "bits.json"));
   const QuantModel model = quantize_model(fused, formats, bits, context.config.quant);
   save_quant_model(context.output_dir, model);
   const nlohmann::json certificate = overflow_certificate(model);

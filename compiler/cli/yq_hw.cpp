@@ -1,6 +1,7 @@
 // yq-hw command line: `run` drives the numbered stages, `detect` runs the
-// float model on one image. Every failure prints one line
-// "yq-hw: error: ..." and exits with status 1 (2 for usage errors).
+// float model on one image, `inspect` describes a run folder or checkpoint.
+// Every failure prints one line "yq-hw: error: ..." and exits with status 1
+// (2 for usage errors).
 #include <ATen/Parallel.h>
 #include <c10/util/Exception.h>
 
@@ -15,6 +16,7 @@
 #include "compiler/io/checkpoint.hpp"
 #include "compiler/io/draw.hpp"
 #include "compiler/io/dataset.hpp"
+#include "compiler/inspect/model_inspection.hpp"
 #include "compiler/io/test_pattern.hpp"
 #include "compiler/ir/synthetic_model.hpp"
 #include "compiler/ref/int_model.hpp"
@@ -22,6 +24,7 @@
 #include "compiler/ir/yolov8_import.hpp"
 #include "compiler/quant/quant_config.hpp"
 #include "compiler/util/error.hpp"
+#include "stages/run_inspection.hpp"
 #include "stages/stage.hpp"
 
 namespace {
@@ -205,6 +208,14 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--images", bench.images, "number of images")->capture_default_str();
   bench_cmd->add_option("--imgsz", bench.image_size, "square input size")->capture_default_str();
 
+  std::filesystem::path inspect_target;
+  bool inspect_json = false;
+  int inspect_image_size = 640;
+  CLI::App* inspect_cmd = app.add_subcommand("inspect", "architecture, parameters, per-layer bits, sizes and memories of a run or checkpoint");
+  inspect_cmd->add_option("path", inspect_target, "run folder (uses every completed stage) or checkpoint file")->required();
+  inspect_cmd->add_flag("--json", inspect_json, "print the report as JSON");
+  inspect_cmd->add_option("--imgsz", inspect_image_size, "input size for a checkpoint's layer shapes (a run uses its own)")
+      ->capture_default_str();
   try {
     try {
       app.parse(argc, argv);
@@ -224,6 +235,10 @@ int main(int argc, char** argv) {
       run_detect(detect);
     } else if (*bench_cmd) {
       run_bench(bench, threads);
+    } else if (*inspect_cmd) {
+      const nlohmann::json report = yq::inspect_path(inspect_target, inspect_image_size);
+      const std::string text = inspect_json ? report.dump(2) + "\n" : yq::inspection_table(report);
+      std::fputs(text.c_str(), stdout);
     }
   } catch (const yq::Error& e) {
     std::fprintf(stderr, "yq-hw: error: %s\n", e.what());

@@ -188,4 +188,16 @@ std::vector<TensorFormats> tensor_formats_from_json(const Graph& graph, const nl
   return formats;
 }
 
+nlohmann::json node_bits_to_json(const NodeBits& bits) {
+  return {{"activation", bits.activation}, {"weight", bits.weight}};
+}
+
+NodeBits node_bits_from_json(const Graph& graph, const nlohmann::json& json) {
+  NodeBits bits{json.at("activation").get<std::vector<int>>(), json.at("weight").get<std::vector<int>>()};
+  if (bits.activation.size() != graph.nodes.size() || bits.weight.size() != graph.nodes.size()) {
+    throw Error("layer bits do not match the model's graph");
+  }
+  return bits;
+}
+
 }  // namespace yq

@@ -52,4 +52,8 @@ SharedScaleLoss shared_scale_loss(const Graph& graph, const std::vector<TensorFo
 nlohmann::json tensor_formats_to_json(const Graph& graph, const std::vector<TensorFormats>& formats);
 std::vector<TensorFormats> tensor_formats_from_json(const Graph& graph, const nlohmann::json& json);
 
+// bits.json: {"activation": [per node], "weight": [per node]}.
+nlohmann::json node_bits_to_json(const NodeBits& bits);
+NodeBits node_bits_from_json(const Graph& graph, const nlohmann::json& json);
+
 }  // namespace yq
