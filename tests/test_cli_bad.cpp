@@ -134,6 +134,14 @@ TEST_CASE("cli_bad: truncated JPEG") {
   expect_failure("truncated_jpeg", "detect " + (dir / "cut.jpg").string(), dir);
 }
 
+TEST_CASE("cli_bad: inspect a folder that is neither a run nor a checkpoint") {
+  const fs::path dir = test::fresh_temp_dir("bad-inspect");
+  fs::create_directories(dir / "notes/stage_0");
+  write_bytes(dir / "notes/readme.txt", "not a run\n");
+  expect_failure("inspect_not_a_run", "inspect " + (dir / "notes").string(), dir);
+  expect_failure("inspect_missing_path", "inspect " + (dir / "absent").string(), dir);
+}
+
 TEST_CASE("cli_bad: data folder with no images") {
   const fs::path dir = test::fresh_temp_dir("bad-noimages");
   fs::create_directories(dir / "data/labels");
