@@ -13,7 +13,8 @@ packages=(
   nlohmann-json3-dev    # JSON summaries, manifests, reports
   libssl-dev            # SHA-256 (libcrypto)
   libcpptoml-dev        # mixed-precision config files (TOML)
-  libstb-dev            # JPEG/PNG decoding, PNG writing, text for drawn boxes
+  libjpeg62-turbo-dev   # JPEG decoding: libjpeg-turbo, the reference's decoder (bit-identical pixels)
+  libstb-dev            # PNG/BMP decoding, PNG writing, text for drawn boxes
   verilator iverilog yosys  # RTL lint, simulation, resource estimate
   python3 python3-numpy     # the random-layer generator; the pycocotools cross-check of the mAP
 )

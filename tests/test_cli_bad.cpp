@@ -5,11 +5,13 @@
 
 #include <ATen/ATen.h>
 #include <caffe2/serialize/inline_container.h>
+#include <stb_image_write.h>
 
 #include <fstream>
 
 #include "cli_support.hpp"
 #include "compiler/io/checkpoint.hpp"
+#include "compiler/io/test_pattern.hpp"
 #include "compiler/ir/synthetic_model.hpp"
 
 TEST_SUITE_BEGIN("pipeline");
@@ -123,6 +125,23 @@ TEST_CASE("cli_bad: non-image file in the data folder") {
   write_bytes(dir / "data/images/notes.jpg", "this is text, not a JPEG\n");
   expect_failure("non_image_in_data",
                  "run --data " + (dir / "data").string() + " --out " + (dir / "out").string() + " --imgsz 64", dir);
+}
+
+TEST_CASE("cli_bad: truncated JPEG") {
+  const fs::path dir = test::fresh_temp_dir("bad-truncated-jpeg");
+  const RgbImage pattern = test_pattern_image(96, 64, 0);
+  REQUIRE(stbi_write_jpg((dir / "whole.jpg").c_str(), 96, 64, 3, pattern.pixels.data(), 80));
+  const std::string jpeg = test::read_text(dir / "whole.jpg");
+  write_bytes(dir / "cut.jpg", jpeg.substr(0, jpeg.size() / 2));
+  expect_failure("truncated_jpeg", "detect " + (dir / "cut.jpg").string(), dir);
+}
+
+TEST_CASE("cli_bad: inspect a folder that is neither a run nor a checkpoint") {
+  const fs::path dir = test::fresh_temp_dir("bad-inspect");
+  fs::create_directories(dir / "notes/stage_0");
+  write_bytes(dir / "notes/readme.txt", "not a run\n");
+  expect_failure("inspect_not_a_run", "inspect " + (dir / "notes").string(), dir);
+  expect_failure("inspect_missing_path", "inspect " + (dir / "absent").string(), dir);
 }
 
 TEST_CASE("cli_bad: data folder with no images") {

@@ -1,6 +1,7 @@
 // yq-hw command line: `run` drives the numbered stages, `detect` runs the
-// float model on one image, `bench` times the forward passes, `format-header`
-// writes the hardware format header (rtl/yq_format.vh). Every failure prints one line
+// float model on one image, `bench` times the forward passes, `inspect`
+// describes a run folder or checkpoint, `format-header` writes the hardware
+// format header (rtl/yq_format.vh). Every failure prints one line
 // "yq-hw: error: ..." and exits with status 1 (2 for usage errors).
 #include <ATen/Parallel.h>
 #include <c10/util/Exception.h>
@@ -17,6 +18,7 @@
 #include "compiler/io/checkpoint.hpp"
 #include "compiler/io/draw.hpp"
 #include "compiler/io/dataset.hpp"
+#include "compiler/inspect/model_inspection.hpp"
 #include "compiler/io/test_pattern.hpp"
 #include "compiler/ir/synthetic_model.hpp"
 #include "compiler/ref/int_model.hpp"
@@ -25,6 +27,7 @@
 #include "compiler/quant/quant_config.hpp"
 #include "compiler/util/error.hpp"
 #include "compiler/util/files.hpp"
+#include "stages/run_inspection.hpp"
 #include "stages/stage.hpp"
 
 namespace {
@@ -215,6 +218,14 @@ int main(int argc, char** argv) {
       "format-header", "write yq_format.vh, the descriptor fields and codes stage_7 emits (rtl/yq_format.vh)");
   format_cmd->add_option("file", format_file, "output file")->required();
 
+  std::filesystem::path inspect_target;
+  bool inspect_json = false;
+  int inspect_image_size = 640;
+  CLI::App* inspect_cmd = app.add_subcommand("inspect", "architecture, parameters, per-layer bits, sizes and memories of a run or checkpoint");
+  inspect_cmd->add_option("path", inspect_target, "run folder (uses every completed stage) or checkpoint file")->required();
+  inspect_cmd->add_flag("--json", inspect_json, "print the report as JSON");
+  inspect_cmd->add_option("--imgsz", inspect_image_size, "input size for a checkpoint's layer shapes (a run uses its own)")
+      ->capture_default_str();
   try {
     try {
       app.parse(argc, argv);
@@ -236,6 +247,10 @@ int main(int argc, char** argv) {
       run_bench(bench, threads);
     } else if (*format_cmd) {
       yq::write_file_atomic(format_file, yq::format_header());
+    } else if (*inspect_cmd) {
+      const nlohmann::json report = yq::inspect_path(inspect_target, inspect_image_size);
+      const std::string text = inspect_json ? report.dump(2) + "\n" : yq::inspection_table(report);
+      std::fputs(text.c_str(), stdout);
     }
   } catch (const yq::Error& e) {
     std::fprintf(stderr, "yq-hw: error: %s\n", e.what());

@@ -1,6 +1,8 @@
-// Image decoding (stb_image from an in-memory copy of the file, always 3
-// channels), the Ultralytics letterbox and PNG writing (stb_image_write into
-// memory, then write_file_atomic: "<file>.tmp" and a rename).
+// Image decoding from an in-memory copy of the file, always 3 channels: JPEG
+// with libjpeg-turbo (jpeg_decoder.cpp, the reference's decoder and settings),
+// everything else with stb_image; the Ultralytics letterbox; and PNG writing
+// (stb_image_write into memory, then write_file_atomic: "<file>.tmp" and a
+// rename).
 //
 // Letterbox resize follows the cv2.INTER_LINEAR rule in double precision:
 // destination pixel d samples source coordinate (d + 0.5) * src/dst - 0.5;
@@ -18,6 +20,7 @@
 #include <memory>
 #include <string>
 
+#include "compiler/io/jpeg_decoder.hpp"
 #include "compiler/util/error.hpp"
 #include "compiler/util/files.hpp"
 
@@ -100,6 +103,7 @@ LetterboxGeometry letterbox_geometry(int width, int height, int canvas_size) {
 
 RgbImage decode_image(const std::filesystem::path& file) {
   const auto bytes = read_file_bytes(file);
+  if (is_jpeg(bytes)) return decode_jpeg(bytes, file);
   if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
     throw Error("cannot decode image " + file.string() + ": file too large");
   }

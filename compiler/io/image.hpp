@@ -1,5 +1,6 @@
-// Images: decoding (JPEG/PNG/BMP... via stb_image), the Ultralytics letterbox,
-// PNG writing, and the conversion of a letterboxed canvas to model input.
+// Images: decoding (JPEG via libjpeg-turbo, PNG/BMP... via stb_image), the
+// Ultralytics letterbox, PNG writing, and the conversion of a letterboxed
+// canvas to model input.
 #pragma once
 #include <cstdint>
 #include <filesystem>
@@ -29,7 +30,7 @@ struct ImageSize {
 };
 
 // Reads only the header; throws yq::Error naming the file when it is not an
-// image stb_image can decode (used to check a data folder before any work).
+// image yq-hw can decode (used to check a data folder before any work).
 ImageSize probe_image(const std::filesystem::path& file);
 
 // Placement of the original image on the letterbox canvas.
