@@ -1,5 +1,5 @@
 // Image decoding (stb_image from an in-memory copy of the file, always 3
-// channels), the Ultralytics letterbox and PNG writing (stb_image_write into
+// channels, after the header's size is checked), the Ultralytics letterbox and PNG writing (stb_image_write into
 // memory, then write_file_atomic: "<file>.tmp" and a rename).
 //
 // Letterbox resize follows the cv2.INTER_LINEAR rule in double precision:
@@ -14,7 +14,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <memory>
 #include <string>
 
@@ -98,11 +97,10 @@ LetterboxGeometry letterbox_geometry(int width, int height, int canvas_size) {
   return geometry;
 }
 
-RgbImage decode_image(const std::filesystem::path& file) {
-  const auto bytes = read_file_bytes(file);
-  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
-    throw Error("cannot decode image " + file.string() + ": file too large");
-  }
+RgbImage decode_image(const std::filesystem::path& file) { return decode_image_bytes(read_file_bytes(file), file); }
+
+RgbImage decode_image_bytes(std::string_view bytes, const std::filesystem::path& origin) {
+  probe_image_bytes(bytes, origin);  // refuses gigantic headers before any allocation
   int width = 0, height = 0, channels_in_file = 0;
   std::unique_ptr<stbi_uc, decltype(&stbi_image_free)> decoded(
       stbi_load_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()), static_cast<int>(bytes.size()), &width,
@@ -110,7 +108,7 @@ RgbImage decode_image(const std::filesystem::path& file) {
       &stbi_image_free);
   if (!decoded) {
     const char* reason = stbi_failure_reason();
-    throw Error("cannot decode image " + file.string() + ": " + (reason ? reason : "unknown error"));
+    throw Error("cannot decode image " + origin.string() + ": " + (reason ? reason : "unknown error"));
   }
   RgbImage image;
   image.width = width;
