@@ -14,6 +14,8 @@ packages=(
   libssl-dev            # SHA-256 (libcrypto)
   libcpptoml-dev        # mixed-precision config files (TOML)
   libstb-dev            # JPEG/PNG decoding, PNG writing, text for drawn boxes
+  libzip-dev zlib1g-dev # checkpoint zip reading, every record's CRC-32 (crc32_z) and sizes checked
+  clang libclang-rt-14-dev  # libFuzzer targets of the readers (scripts/fuzz.sh)
   verilator iverilog yosys  # RTL lint, simulation, resource estimate
 )
 missing=()
