@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <string>
 
-#include "compiler/io/quant_config.hpp"
+#include "compiler/quant/quant_config.hpp"
 #include "compiler/util/error.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
