@@ -84,7 +84,7 @@ std::string describe(const Value& value);
 const Value* find(const Dict& dict, std::string_view key);
 
 // A program may create at most this many values and container items per
-// byte of its own (yolov8n.pt's data.pkl needs about 1).
+// byte of its own.
 constexpr std::uint64_t kMaxItemsPerProgramByte = 8;
 
 // The bytes of the record holding storage `key` and, when they are damaged,
