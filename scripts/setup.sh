@@ -15,6 +15,8 @@ packages=(
   libcpptoml-dev        # mixed-precision config files (TOML)
   libjpeg62-turbo-dev   # JPEG decoding: libjpeg-turbo, the reference's decoder (bit-identical pixels)
   libstb-dev            # PNG/BMP decoding, PNG writing, text for drawn boxes
+  libzip-dev zlib1g-dev # checkpoint zip reading, every record's CRC-32 (crc32_z) and sizes checked
+  clang libclang-rt-14-dev  # libFuzzer targets of the readers (scripts/fuzz.sh)
   verilator iverilog yosys  # RTL lint, simulation, resource estimate
   python3 python3-numpy     # the random-layer generator; the pycocotools cross-check of the mAP
 )

@@ -2,7 +2,8 @@
 // <out>/stage_N.partial/ and is renamed to <out>/stage_N/ only when it
 // succeeds (with summary.json: status, wall time, the stage's own results),
 // so a failed stage leaves no half-written output and --from resumes from
-// the last good outputs.
+// the last good outputs. A failed run into a folder that did not exist
+// removes every folder it created: a failed first run leaves nothing.
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -160,6 +161,16 @@ void remove_stale_stages(const fs::path& out, int last_run) {
   }
 }
 
+// The outermost folder of `out` that does not exist yet (empty when `out` exists).
+fs::path first_missing_folder(const fs::path& out) {
+  fs::path missing;
+  for (fs::path folder = fs::absolute(out); !folder.empty() && !fs::exists(folder); folder = folder.parent_path()) {
+    missing = folder;
+    if (folder == folder.parent_path()) break;
+  }
+  return missing;
+}
+
 }  // namespace
 
 std::string stage_folder_name(int stage) { return "stage_" + std::to_string(stage); }
@@ -177,7 +188,7 @@ void run_pipeline(const RunConfig& config) {
     throw Error("--from " + stage_folder_name(config.from_stage) + " comes after --through " +
                 stage_folder_name(config.through_stage));
   }
-  const bool out_existed = fs::exists(config.out);
+  const fs::path created = first_missing_folder(config.out);
   ensure_writable_folder(config.out);
   try {
     if (config.from_stage > 0) run_stage(pipeline_stages().front(), config);  // the input checks, every time
@@ -192,8 +203,8 @@ void run_pipeline(const RunConfig& config) {
       }
     }
   } catch (...) {
-    std::error_code ignored;  // a failed first run leaves no empty output folder behind
-    if (!out_existed && fs::is_empty(config.out, ignored)) fs::remove(config.out, ignored);
+    std::error_code ignored;  // the folders were made by this run: nothing in them is the user's
+    if (!created.empty()) fs::remove_all(created, ignored);
     throw;
   }
   remove_stale_stages(config.out, config.through_stage);

@@ -5,6 +5,7 @@
 #include "testing.hpp"
 #include <ATen/ATen.h>
 #include <caffe2/serialize/inline_container.h>
+#include <zip.h>
 
 #include <bit>
 #include <cstring>
@@ -156,6 +157,11 @@ class PickleWriter {
     return *this;
   }
   PickleWriter& small_int(int number) { return op('K').op(static_cast<char>(number)); }
+  PickleWriter& int32(std::int32_t number) {
+    op('J');
+    for (int shift = 0; shift < 32; shift += 8) bytes_ += static_cast<char>((number >> shift) & 0xff);
+    return *this;
+  }
   PickleWriter& float64(double number) {
     const auto bits = std::bit_cast<std::uint64_t>(number);
     op('G');
@@ -191,6 +197,27 @@ class PickleWriter {
   std::string bytes_;
   bool storage_written_ = false;
 };
+
+// Where a record's bytes lie in a torch.save zip, found by caffe2's own reader.
+struct RecordSpan {
+  std::string name;  // below the archive's top folder ("data/0", "data.pkl")
+  std::size_t offset = 0;
+  std::size_t size = 0;
+};
+
+std::vector<RecordSpan> record_spans(const fs::path& file) {
+  caffe2::serialize::PyTorchStreamReader reader(file.string());
+  std::vector<RecordSpan> spans;
+  for (const std::string& name : reader.getAllRecords()) {
+    spans.push_back({name, reader.getRecordOffset(name), std::get<1>(reader.getRecord(name))});
+  }
+  return spans;
+}
+
+std::string with_bit_flipped(std::string bytes, std::size_t bit) {
+  bytes.at(bit / 8) = static_cast<char>(bytes.at(bit / 8) ^ (1 << (bit % 8)));
+  return bytes;
+}
 
 void write_synthetic_archive(const fs::path& file, const std::string& program) {
   std::string storage;
@@ -427,6 +454,119 @@ TEST_CASE("checkpoint: bad inputs give one-line errors") {
         "0X\x03\x00\x00\x00"
         "cpuK\x01tQ."s;
     write_zip(dir / "nostorage.pt", {{"data.pkl", program}});
-    check_one_line_error(dir / "nostorage.pt", "archive has no record data/0");
+    check_one_line_error(dir / "nostorage.pt", "archive has no record nostorage/data/0");
+  }
+}
+
+TEST_CASE("checkpoint: one flipped bit in any record is refused, naming the record and the tensor") {
+  const auto dir = yq::test::fresh_temp_dir("checkpoint-bitflip");
+  const yq::NamedTensorList tensors = {{"conv.weight", at::linspace(-1, 1, 6).to(at::kHalf)},
+                                       {"conv.bias", at::arange(3, at::kFloat)},
+                                       {"bn.num_batches_tracked", at::scalar_tensor(7, at::kLong)}};
+  yq::write_tensor_archive(dir / "intact.pt", tensors);
+  const std::string intact = yq::read_file_bytes(dir / "intact.pt");
+  REQUIRE(yq::parse_checkpoint(intact).tensors.size() == tensors.size());
+
+  int flips = 0;
+  for (const RecordSpan& record : record_spans(dir / "intact.pt")) {
+    INFO("record " << record.name);
+    // torch's writer numbers storages in dict order: data/<i> holds tensors[i].
+    const bool is_storage = record.name.starts_with("data/");
+    const std::string expected =
+        is_storage ? "tensor " + tensors.at(std::stoul(record.name.substr(5))).first + " is corrupt (record "
+                   : "record ";
+    for (std::size_t bit = 8 * record.offset; bit < 8 * (record.offset + record.size); ++bit) {
+      const std::string message = error_message([&] { yq::parse_checkpoint(with_bit_flipped(intact, bit)); });
+      INFO("bit " << bit << ": " << message);
+      REQUIRE(message.starts_with(expected));
+      REQUIRE(message.find("/" + record.name + (is_storage ? ": " : " is corrupt: ") + "its CRC-32 is 0x") !=
+              std::string::npos);
+      ++flips;
+    }
+  }
+  CHECK(flips > 8 * 200);  // data.pkl alone is a few hundred bytes
+
+  // The same through a file: one line naming the file, the record and the tensor.
+  const auto spans = record_spans(dir / "intact.pt");
+  const auto bias = std::find_if(spans.begin(), spans.end(), [](const RecordSpan& span) { return span.name == "data/1"; });
+  REQUIRE(bias != spans.end());
+  write_bytes(dir / "flipped.pt", with_bit_flipped(intact, 8 * bias->offset + 13));
+  check_one_line_error(dir / "flipped.pt", "tensor conv.bias is corrupt (record archive/data/1: its CRC-32 is 0x");
+  CHECK_THROWS_AS(yq::read_tensor_archive(dir / "flipped.pt"), yq::Error);
+}
+
+TEST_CASE("checkpoint: official yolov8n.pt with one flipped bit in a weight record is refused") {
+  if (!yq::test::have_shared_data()) return;
+  const auto dir = yq::test::fresh_temp_dir("checkpoint-bitflip-v8n");
+  fs::copy_file(yq::test::shared_file(kCheckpoint), dir / "yolov8n.pt");
+  fs::permissions(dir / "yolov8n.pt", fs::perms::owner_write, fs::perm_options::add);
+  const std::string intact = yq::read_file_bytes(dir / "yolov8n.pt");
+  std::vector<RecordSpan> storages;
+  for (const RecordSpan& record : record_spans(dir / "yolov8n.pt")) {
+    if (record.name.starts_with("data/") && record.size > 0) storages.push_back(record);
+  }
+  REQUIRE(storages.size() > 300);
+  for (const RecordSpan& record : {storages.front(), storages[storages.size() / 2], storages.back()}) {
+    INFO("record " << record.name);
+    write_bytes(dir / "flipped.pt", with_bit_flipped(intact, 8 * (record.offset + record.size / 2) + 5));
+    const std::string message = error_message([&] { yq::read_checkpoint(dir / "flipped.pt"); });
+    INFO(message);
+    CHECK(message.starts_with((dir / "flipped.pt").string() + ": tensor model."));
+    CHECK(message.find(" is corrupt (record ") != std::string::npos);
+    CHECK(message.find("/" + record.name + ": its CRC-32 is 0x") != std::string::npos);
+  }
+}
+
+TEST_CASE("checkpoint: allocation limits refuse files that would expand without bound") {
+  const auto dir = yq::test::fresh_temp_dir("checkpoint-limits");
+
+  SUBCASE("a zip whose records inflate to more than 4x its size") {
+    const std::string zeros(8 << 20, '\0');
+    zip_error_t error;
+    zip_error_init(&error);
+    zip_t* archive = zip_open((dir / "bomb.pt").c_str(), ZIP_CREATE | ZIP_TRUNCATE, nullptr);
+    REQUIRE(archive);
+    zip_source_t* source = zip_source_buffer(archive, zeros.data(), zeros.size(), 0);
+    REQUIRE(zip_file_add(archive, "archive/data.pkl", source, 0) >= 0);
+    REQUIRE(zip_close(archive) == 0);
+    REQUIRE(fs::file_size(dir / "bomb.pt") < zeros.size() / 100);
+    check_one_line_error(dir / "bomb.pt", "zip records declare more than 4x the archive's");
+  }
+
+  SUBCASE("a storage declaring more elements than its record holds") {
+    PickleWriter pickle;
+    pickle.op('(').text("storage").global("torch", "FloatStorage").text("0").text("cpu").int32(0x7fffffff).op('t');
+    pickle.op('Q');
+    write_synthetic_archive(dir / "numel.pt", pickle.finish());
+    check_one_line_error(dir / "numel.pt", "record data/0 has 24 bytes, too few for 2147483647 elements of 4 bytes");
+  }
+
+  SUBCASE("a zero-stride view of 100 M elements") {
+    PickleWriter pickle;
+    pickle.ordered_dict().op('(').text("w");
+    pickle.global("torch._utils", "_rebuild_tensor_v2").op('(');
+    pickle.op('(').text("storage").global("torch", "FloatStorage").text("0").text("cpu").small_int(6).op('t').op('Q');
+    pickle.small_int(0).op('(').int32(100'000'000).op('t').op('(').small_int(0).op('t').op('\x89').ordered_dict();
+    pickle.op('t').op('R').op('u');
+    write_synthetic_archive(dir / "stride.pt", pickle.finish());
+    check_one_line_error(dir / "stride.pt", "tensors exceed the reader's memory limit for this file");
+  }
+
+  SUBCASE("a pickle that copies one list again and again") {
+    PickleWriter pickle;
+    pickle.op(']').op('q').op('\0').op('(');
+    for (int i = 0; i < 1000; ++i) pickle.small_int(1);
+    pickle.op('e').global("builtins", "set").op('q').op('\1').op('0');
+    for (int i = 0; i < 100; ++i) pickle.op('h').op('\1').op('h').op('\0').op('\x85').op('R').op('0');
+    write_synthetic_archive(dir / "copies.pt", pickle.finish());
+    check_one_line_error(dir / "copies.pt", "builds more than 8 values per byte");
+  }
+
+  SUBCASE("a module that is its own submodule") {
+    PickleWriter pickle;
+    pickle.global("nets", "Net").op(')').op('\x81').op('q').op('\0');
+    pickle.op('}').op('(').text("_modules").op('}').op('(').text("self").op('h').op('\0').op('u').op('u').op('b');
+    write_synthetic_archive(dir / "cycle.pt", pickle.finish());
+    check_one_line_error(dir / "cycle.pt", "module tree deeper than 64 levels at 'self.self.");
   }
 }

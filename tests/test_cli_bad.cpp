@@ -1,5 +1,5 @@
 // Bad input: every case must end with one line "yq-hw: error: ...", a
-// non-zero exit, and no stage output left behind. The expected error text of
+// non-zero exit, and no output at all: a failed first run leaves no run folder. The expected error text of
 // each case is a golden file in tests/golden_errors/.
 #include "testing.hpp"
 
@@ -34,22 +34,13 @@ fs::path write_state_dict(const fs::path& dir, const std::string& name,
 
 void write_bytes(const fs::path& file, const std::string& bytes) { std::ofstream(file, std::ios::binary) << bytes; }
 
-bool has_stage_output(const fs::path& out) {
-  if (!fs::exists(out)) return false;
-  for (const auto& entry : fs::directory_iterator(out)) {
-    const std::string name = entry.path().filename().string();
-    if (name.starts_with("stage_") && name != "stage_0") return true;
-  }
-  return false;
-}
-
 void expect_failure(const std::string& case_name, const std::string& arguments, const fs::path& dir) {
   const test::CliResult result = test::run_cli(arguments, dir);
   CAPTURE(result.err);
   CHECK(result.exit_code == 1);
   CHECK(result.err.starts_with("yq-hw: error: "));
   CHECK(std::count(result.err.begin(), result.err.end(), '\n') == 1);
-  CHECK_FALSE(has_stage_output(dir / "out"));
+  CHECK_FALSE(fs::exists(dir / "out"));
   test::check_golden_error(case_name, result.err, dir);
 }
 
@@ -65,6 +56,31 @@ TEST_CASE("cli_bad: truncated checkpoint") {
   const std::string bytes = test::read_text(whole);
   write_bytes(dir / "truncated.pt", bytes.substr(0, bytes.size() / 2));
   expect_failure("truncated_checkpoint", run_import(dir / "truncated.pt", dir), dir);
+}
+
+TEST_CASE("cli_bad: checkpoint with one flipped bit in a weight record") {
+  const fs::path dir = test::fresh_temp_dir("bad-bitflip");
+  const fs::path whole = write_state_dict(dir, "whole.pt", [](NamedTensorList&) {});
+  std::string bytes = test::read_text(whole);
+  caffe2::serialize::PyTorchStreamReader reader(whole.string());
+  const std::size_t offset = reader.getRecordOffset("data/7");  // found by caffe2, independently of our reader
+  bytes.at(offset + 100) = static_cast<char>(bytes.at(offset + 100) ^ 0x10);
+  write_bytes(dir / "flipped.pt", bytes);
+  expect_failure("corrupt_checkpoint", run_import(dir / "flipped.pt", dir), dir);
+}
+
+TEST_CASE("cli_bad: a failed run into a new nested folder leaves none of it") {
+  const fs::path dir = test::fresh_temp_dir("bad-nested");
+  write_bytes(dir / "truncated.pt", "PK\x03\x04");
+  const test::CliResult result =
+      test::run_cli("run --model " + (dir / "truncated.pt").string() + " --out " + (dir / "runs/a/b").string(), dir);
+  CHECK(result.exit_code == 1);
+  CHECK_FALSE(fs::exists(dir / "runs"));
+  fs::create_directories(dir / "kept");
+  CHECK(test::run_cli("run --model " + (dir / "truncated.pt").string() + " --out " + (dir / "kept/b").string(), dir)
+            .exit_code == 1);
+  CHECK(fs::is_directory(dir / "kept"));
+  CHECK_FALSE(fs::exists(dir / "kept/b"));
 }
 
 TEST_CASE("cli_bad: random bytes") {

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -363,4 +364,39 @@ TEST_CASE("draw: boxes partly or wholly outside the image are clipped") {
   CHECK_NOTHROW(yq::draw_detections(image, detections, {"person"}));
   CHECK(image.at(19, 28)[0] != 0);  // right edge of the first box, below its label
   CHECK(image.pixels.size() == 64u * 48 * 3);
+}
+
+namespace {
+
+// The first bytes of a PNG: signature and an IHDR chunk (8-bit RGB) declaring
+// width x height, with no pixel data (stb_image does not check chunk CRCs).
+std::string png_header(std::uint32_t width, std::uint32_t height) {
+  std::string bytes = "\x89PNG\r\n\x1a\n";
+  const auto big_endian = [&](std::uint32_t value) {
+    for (int shift = 24; shift >= 0; shift -= 8) bytes += static_cast<char>((value >> shift) & 0xff);
+  };
+  big_endian(13);
+  bytes += "IHDR";
+  big_endian(width);
+  big_endian(height);
+  bytes += std::string("\x08\x02\x00\x00\x00", 5);
+  big_endian(0);  // CRC
+  return bytes;
+}
+
+}  // namespace
+
+TEST_CASE("image: a header declaring more than kMaxImagePixels is refused before decoding") {
+  CHECK(yq::probe_image_bytes(png_header(8192, 8192), "ok.png").width == 8192);
+  const std::string gigantic = png_header(9000, 9000);
+  for (const auto& read : {std::function<void()>([&] { yq::probe_image_bytes(gigantic, "big.png"); }),
+                           std::function<void()>([&] { yq::decode_image_bytes(gigantic, "big.png"); })}) {
+    try {
+      read();
+      FAIL("a 9000 x 9000 header should be refused");
+    } catch (const yq::Error& error) {
+      CHECK(std::string(error.what()) ==
+            "cannot decode image big.png: 9000 x 9000 pixels, more than the 67108864 allowed");
+    }
+  }
 }

@@ -32,6 +32,10 @@ struct Checkpoint {
 // truncated, foreign or malformed file.
 Checkpoint read_checkpoint(const std::filesystem::path& file);
 
+// Reads a checkpoint held in memory; throws yq::Error (without a file name)
+// like read_checkpoint.
+Checkpoint parse_checkpoint(std::string bytes);
+
 // Reads any torch.save zip whose pickle is a dict of name -> tensor (the form
 // the stages persist their weights in). Throws yq::Error otherwise.
 NamedTensorList read_tensor_archive(const std::filesystem::path& file);

@@ -1,8 +1,8 @@
-// Image decoding from an in-memory copy of the file, always 3 channels: JPEG
-// with libjpeg-turbo (jpeg_decoder.cpp, the reference's decoder and settings),
-// everything else with stb_image; the Ultralytics letterbox; and PNG writing
-// (stb_image_write into memory, then write_file_atomic: "<file>.tmp" and a
-// rename).
+// Image decoding from an in-memory copy of the file, always 3 channels, after
+// the header's size is checked: JPEG with libjpeg-turbo (jpeg_decoder.cpp, the
+// reference's decoder and settings), everything else with stb_image; the
+// Ultralytics letterbox; and PNG writing (stb_image_write into memory, then
+// write_file_atomic: "<file>.tmp" and a rename).
 //
 // Letterbox resize follows the cv2.INTER_LINEAR rule in double precision:
 // destination pixel d samples source coordinate (d + 0.5) * src/dst - 0.5;
@@ -16,7 +16,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <memory>
 #include <string>
 
@@ -101,12 +100,11 @@ LetterboxGeometry letterbox_geometry(int width, int height, int canvas_size) {
   return geometry;
 }
 
-RgbImage decode_image(const std::filesystem::path& file) {
-  const auto bytes = read_file_bytes(file);
-  if (is_jpeg(bytes)) return decode_jpeg(bytes, file);
-  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
-    throw Error("cannot decode image " + file.string() + ": file too large");
-  }
+RgbImage decode_image(const std::filesystem::path& file) { return decode_image_bytes(read_file_bytes(file), file); }
+
+RgbImage decode_image_bytes(std::string_view bytes, const std::filesystem::path& origin) {
+  probe_image_bytes(bytes, origin);  // refuses gigantic headers (and files over 2 GiB) before any allocation
+  if (is_jpeg(bytes)) return decode_jpeg(bytes, origin);
   int width = 0, height = 0, channels_in_file = 0;
   std::unique_ptr<stbi_uc, decltype(&stbi_image_free)> decoded(
       stbi_load_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()), static_cast<int>(bytes.size()), &width,
@@ -114,7 +112,7 @@ RgbImage decode_image(const std::filesystem::path& file) {
       &stbi_image_free);
   if (!decoded) {
     const char* reason = stbi_failure_reason();
-    throw Error("cannot decode image " + file.string() + ": " + (reason ? reason : "unknown error"));
+    throw Error("cannot decode image " + origin.string() + ": " + (reason ? reason : "unknown error"));
   }
   RgbImage image;
   image.width = width;

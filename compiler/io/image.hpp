@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <filesystem>
+#include <string_view>
 #include <vector>
 
 #include "compiler/detect/detection.hpp"
@@ -20,9 +21,16 @@ struct RgbImage {
   const std::uint8_t* at(int x, int y) const { return &pixels[(static_cast<size_t>(y) * width + x) * 3]; }
 };
 
+// Images may have at most this many pixels (8192 x 8192): a header cannot
+// make the decoder allocate more than 192 MiB.
+constexpr std::int64_t kMaxImagePixels = std::int64_t{1} << 26;
+
 // Decodes an image file; grayscale and alpha images become RGB.
-// Throws yq::Error naming the file when it cannot be read or decoded.
+// Throws yq::Error naming the file when it cannot be read or decoded, or
+// when its header declares more than kMaxImagePixels.
 RgbImage decode_image(const std::filesystem::path& file);
+// The same for an image held in memory; `origin` names it in errors.
+RgbImage decode_image_bytes(std::string_view bytes, const std::filesystem::path& origin);
 
 struct ImageSize {
   int width = 0;
@@ -30,8 +38,10 @@ struct ImageSize {
 };
 
 // Reads only the header; throws yq::Error naming the file when it is not an
-// image yq-hw can decode (used to check a data folder before any work).
+// image yq-hw can decode or is larger than kMaxImagePixels (used to check a
+// data folder before any work).
 ImageSize probe_image(const std::filesystem::path& file);
+ImageSize probe_image_bytes(std::string_view bytes, const std::filesystem::path& origin);
 
 // Placement of the original image on the letterbox canvas.
 struct LetterboxGeometry {

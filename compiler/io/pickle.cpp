@@ -2,12 +2,14 @@
 // at a time and applies it to a value stack; MARK positions live on a
 // separate stack, memo entries are shared pointers, so a value stored with
 // BINPUT and fetched with BINGET is the same object (as in Python) and later
-// APPENDs, SETITEMs and BUILDs are seen through every reference.
+// APPENDs, SETITEMs and BUILDs are seen through every reference. Each new
+// value and container item is charged to a budget, and each storage and
+// tensor copy to a byte budget, before it is allocated.
 #include "compiler/io/pickle.hpp"
 
 #include <ATen/ATen.h>
-#include <caffe2/serialize/inline_container.h>
 
+#include <algorithm>
 #include <bit>
 #include <cstdio>
 #include <cstring>
@@ -19,8 +21,6 @@
 
 namespace yq::pickle {
 namespace {
-
-using caffe2::serialize::PyTorchStreamReader;
 
 enum Opcode : std::uint8_t {
   kMark = '(',
@@ -67,11 +67,6 @@ enum Opcode : std::uint8_t {
   kShortBinUnicode = 0x8c,
 };
 
-template <typename T>
-ValuePtr make(T&& content) {
-  return std::make_shared<Value>(Value{std::forward<T>(content)});
-}
-
 std::string full_name(const Global& global) { return global.module + "." + global.name; }
 
 const std::vector<ValuePtr>& sequence_items(const Value& value, const char* what) {
@@ -105,82 +100,130 @@ at::ScalarType storage_dtype(const Value& type) {
   return found->second;
 }
 
-// torch._utils._rebuild_tensor_v2(storage, offset, size, stride, ...).
-ValuePtr rebuild_tensor(const std::vector<ValuePtr>& arguments) {
-  if (arguments.size() < 4) throw Error("_rebuild_tensor_v2 needs at least 4 arguments");
-  const auto* storage = arguments[0]->get_if<Storage>();
-  if (!storage) throw Error("_rebuild_tensor_v2 expects a storage, found " + describe(*arguments[0]));
-  const std::int64_t offset = integer(*arguments[1], "tensor storage offset");
-  const auto size = integers(*arguments[2], "tensor size");
-  const auto stride = integers(*arguments[3], "tensor stride");
-  if (size.size() != stride.size()) throw Error("tensor size and stride have different ranks");
-  std::int64_t last = offset;
-  bool empty = false;
-  for (std::size_t d = 0; d < size.size(); ++d) {
-    if (size[d] < 0 || stride[d] < 0) throw Error("tensor has a negative size or stride");
-    empty = empty || size[d] == 0;
-    if (size[d] > 0) last += (size[d] - 1) * stride[d];
-  }
-  const auto dtype = storage->elements.scalar_type();
-  if (empty) return make(at::empty(size, at::TensorOptions().dtype(dtype)));
-  if (offset < 0 || last >= storage->elements.numel()) throw Error("tensor reaches past the end of its storage");
-  return make(storage->elements.as_strided(size, stride, offset).clone(at::MemoryFormat::Contiguous));
-}
-
-// collections.OrderedDict() or OrderedDict([(key, value), ...]).
-ValuePtr ordered_dict(const std::vector<ValuePtr>& arguments) {
-  Dict dict;
-  if (!arguments.empty()) {
-    for (const auto& pair : sequence_items(*arguments[0], "OrderedDict argument")) {
-      const auto& key_value = sequence_items(*pair, "OrderedDict item");
-      if (key_value.size() != 2) throw Error("OrderedDict item must be a (key, value) pair");
-      dict.items.emplace_back(key_value[0], key_value[1]);
-    }
-  }
-  return make(std::move(dict));
-}
-
-// torch.Size(tuple) and set(iterable) become a tuple and a list.
-template <typename Sequence>
-ValuePtr sequence_from(const std::vector<ValuePtr>& arguments, const char* what) {
-  if (arguments.empty()) return make(Sequence{});
-  return make(Sequence{sequence_items(*arguments[0], what)});
-}
-
-// The result of calling a global (REDUCE or NEWOBJ).
-ValuePtr call(const ValuePtr& callable, const ValuePtr& arguments_value) {
-  const auto* global = callable->get_if<Global>();
-  if (!global) throw Error("cannot call " + describe(*callable));
-  const auto& arguments = sequence_items(*arguments_value, "call arguments");
-  const std::string name = full_name(*global);
-  if (name == "torch._utils._rebuild_tensor_v2") return rebuild_tensor(arguments);
-  if (name == "torch._utils._rebuild_parameter") {
-    if (arguments.empty() || !arguments[0]->is<at::Tensor>()) throw Error("_rebuild_parameter expects a tensor");
-    return arguments[0];
-  }
-  if (name == "torch.jit._pickle.restore_type_tag") {  // LibTorch's pickler: (value, "Dict[str, Tensor]")
-    if (arguments.empty()) throw Error("restore_type_tag needs a value");
-    return arguments[0];
-  }
-  if (name == "collections.OrderedDict") return ordered_dict(arguments);
-  if (name == "torch.Size") return sequence_from<Tuple>(arguments, "torch.Size argument");
-  if (name == "__builtin__.set" || name == "builtins.set") return sequence_from<List>(arguments, "set argument");
-  return make(Object{*global, arguments_value, nullptr});
-}
-
 class Unpickler {
  public:
-  Unpickler(std::string_view program, PyTorchStreamReader& archive) : program_(program), archive_(archive) {}
+  Unpickler(std::string_view program, const StorageReader& read_storage, std::uint64_t max_tensor_bytes)
+      : program_(program),
+        read_storage_(read_storage),
+        item_budget_(kMaxItemsPerProgramByte * program.size() + 64),
+        tensor_byte_budget_(max_tensor_bytes) {}
 
-  ValuePtr run() {
+  Unpickled run() && {
     while (position_ < program_.size()) {
       opcode_position_ = position_;
-      if (!execute(read_byte())) return pop();
+      if (!execute(read_byte())) {
+        result_.root = pop();
+        return std::move(result_);
+      }
     }
     throw Error("pickle stream truncated: no STOP opcode in " + std::to_string(program_.size()) + " bytes");
   }
 
  private:
+  // --- allocation budgets ---
+  void charge_items(std::size_t count) {
+    if (count > item_budget_) {
+      throw Error("pickle program of " + std::to_string(program_.size()) + " bytes builds more than " +
+                  std::to_string(kMaxItemsPerProgramByte) + " values per byte");
+    }
+    item_budget_ -= count;
+  }
+  void charge_tensor_bytes(std::uint64_t bytes) {
+    if (bytes > tensor_byte_budget_) throw Error("tensors exceed the reader's memory limit for this file");
+    tensor_byte_budget_ -= bytes;
+  }
+  template <typename T>
+  ValuePtr make(T&& content) {
+    charge_items(1);
+    return &result_.values.emplace_back(Value{std::forward<T>(content)});
+  }
+  std::vector<ValuePtr> copy_items(const std::vector<ValuePtr>& items) {
+    charge_items(items.size());
+    return items;
+  }
+
+  // --- interpreted globals ---
+  // torch._utils._rebuild_tensor_v2(storage, offset, size, stride, ...).
+  ValuePtr rebuild_tensor(const std::vector<ValuePtr>& arguments) {
+    if (arguments.size() < 4) throw Error("_rebuild_tensor_v2 needs at least 4 arguments");
+    const auto* storage = arguments[0]->get_if<Storage>();
+    if (!storage) throw Error("_rebuild_tensor_v2 expects a storage, found " + describe(*arguments[0]));
+    const std::int64_t offset = integer(*arguments[1], "tensor storage offset");
+    constexpr std::size_t kMaxRank = 64;
+    if (sequence_items(*arguments[2], "tensor size").size() > kMaxRank) throw Error("tensor has over 64 dimensions");
+    const auto size = integers(*arguments[2], "tensor size");
+    const auto stride = integers(*arguments[3], "tensor stride");
+    if (size.size() != stride.size()) throw Error("tensor size and stride have different ranks");
+    // The last element's storage index and the element count; `overflow` when either exceeds int64.
+    std::int64_t last = offset, numel = 1;
+    bool overflow = false;
+    for (std::size_t d = 0; d < size.size(); ++d) {
+      if (size[d] < 0 || stride[d] < 0) throw Error("tensor has a negative size or stride");
+      std::int64_t reach = 0;
+      overflow = overflow || __builtin_mul_overflow(numel, size[d], &numel);
+      if (size[d] > 0) {
+        overflow = overflow || __builtin_mul_overflow(size[d] - 1, stride[d], &reach) ||
+                   __builtin_add_overflow(last, reach, &last);
+      }
+    }
+    const auto dtype = storage->elements.scalar_type();
+    if (std::find(size.begin(), size.end(), 0) != size.end()) {
+      return make(at::empty(size, at::TensorOptions().dtype(dtype)));
+    }
+    if (offset < 0 || overflow || last >= storage->elements.numel()) {
+      throw Error("tensor reaches past the end of its storage");
+    }
+    std::int64_t bytes = 0;
+    charge_tensor_bytes(__builtin_mul_overflow(numel, storage->elements.element_size(), &bytes)
+                            ? UINT64_MAX
+                            : static_cast<std::uint64_t>(bytes));
+    at::Tensor tensor = storage->elements.as_strided(size, stride, offset).clone(at::MemoryFormat::Contiguous);
+    if (!storage->damage.empty()) result_.damaged_tensors[tensor.unsafeGetTensorImpl()] = storage->damage;
+    return make(std::move(tensor));
+  }
+
+  // collections.OrderedDict() or OrderedDict([(key, value), ...]).
+  ValuePtr ordered_dict(const std::vector<ValuePtr>& arguments) {
+    Dict dict;
+    if (!arguments.empty()) {
+      for (const auto& pair : sequence_items(*arguments[0], "OrderedDict argument")) {
+        const auto& key_value = sequence_items(*pair, "OrderedDict item");
+        if (key_value.size() != 2) throw Error("OrderedDict item must be a (key, value) pair");
+        charge_items(2);
+        dict.items.emplace_back(key_value[0], key_value[1]);
+      }
+    }
+    return make(std::move(dict));
+  }
+
+  // torch.Size(tuple) and set(iterable) become a tuple and a list.
+  template <typename Sequence>
+  ValuePtr sequence_from(const std::vector<ValuePtr>& arguments, const char* what) {
+    if (arguments.empty()) return make(Sequence{});
+    return make(Sequence{copy_items(sequence_items(*arguments[0], what))});
+  }
+
+  // The result of calling a global (REDUCE or NEWOBJ).
+  ValuePtr call(const ValuePtr& callable, const ValuePtr& arguments_value) {
+    const auto* global = callable->get_if<Global>();
+    if (!global) throw Error("cannot call " + describe(*callable));
+    const auto& arguments = sequence_items(*arguments_value, "call arguments");
+    const std::string name = full_name(*global);
+    if (name == "torch._utils._rebuild_tensor_v2") return rebuild_tensor(arguments);
+    if (name == "torch._utils._rebuild_parameter") {
+      if (arguments.empty() || !arguments[0]->is<at::Tensor>()) throw Error("_rebuild_parameter expects a tensor");
+      return arguments[0];
+    }
+    if (name == "torch.jit._pickle.restore_type_tag") {  // LibTorch's pickler: (value, "Dict[str, Tensor]")
+      if (arguments.empty()) throw Error("restore_type_tag needs a value");
+      return arguments[0];
+    }
+    if (name == "collections.OrderedDict") return ordered_dict(arguments);
+    if (name == "torch.Size") return sequence_from<Tuple>(arguments, "torch.Size argument");
+    if (name == "__builtin__.set" || name == "builtins.set") return sequence_from<List>(arguments, "set argument");
+    return make(Object{*global, arguments_value, nullptr});
+  }
+
   [[noreturn]] void fail(const std::string& problem) const {
     throw Error("malformed pickle at byte " + std::to_string(opcode_position_) + ": " + problem);
   }
@@ -284,16 +327,19 @@ class Unpickler {
   }
   void make_dict(std::vector<ValuePtr> items) {
     if (items.size() % 2 != 0) fail("odd number of dict keys and values");
+    charge_items(items.size());
     Dict dict;
     for (std::size_t i = 0; i < items.size(); i += 2) dict.items.emplace_back(items[i], items[i + 1]);
     push(make(std::move(dict)));
   }
   void set_items(std::vector<ValuePtr> items, const char* opcode) {
     if (items.size() % 2 != 0) fail("odd number of dict keys and values");
+    charge_items(items.size());
     auto& dict = top_as<Dict>(opcode);
     for (std::size_t i = 0; i < items.size(); i += 2) dict.items.emplace_back(items[i], items[i + 1]);
   }
   void append(std::vector<ValuePtr> items, const char* opcode) {
+    charge_items(items.size());
     auto& list = top_as<List>(opcode);
     list.items.insert(list.items.end(), items.begin(), items.end());
   }
@@ -320,7 +366,7 @@ class Unpickler {
       fail(std::string("BINPERSID: ") + error.what());
     }
   }
-  // ('storage', torch.XxxStorage, key, location, numel): reads data/<key>.
+  // ('storage', torch.XxxStorage, key, location, numel): reads data/<key> once.
   ValuePtr load_storage(const std::vector<ValuePtr>& id) {
     const auto* kind = id.empty() ? nullptr : id[0]->get_if<std::string>();
     if (!kind || *kind != "storage" || id.size() < 5) throw Error("expected ('storage', type, key, location, numel)");
@@ -328,21 +374,25 @@ class Unpickler {
     const auto* key = id[2]->get_if<std::string>();
     if (!key) throw Error("storage key must be a string");
     const std::int64_t numel = integer(*id[4], "storage size");
-    auto& elements = storages_[*key];
-    if (!elements.defined()) elements = read_storage("data/" + *key, dtype, numel);
-    return make(Storage{elements});
+    auto& storage = storages_[*key];
+    if (!storage.elements.defined()) storage = read_storage(*key, dtype, numel);
+    return make(Storage{storage});
   }
-  at::Tensor read_storage(const std::string& record, at::ScalarType dtype, std::int64_t numel) {
-    if (!archive_.hasRecord(record)) throw Error("archive has no record " + record);
-    const auto [bytes, byte_count] = archive_.getRecord(record);
-    auto elements = at::empty({numel}, at::TensorOptions().dtype(dtype));
-    const std::size_t expected = elements.nbytes();
-    if (byte_count < expected) {
-      throw Error("record " + record + " has " + std::to_string(byte_count) + " bytes, expected " +
-                  std::to_string(expected));
+  // The record's bytes are checked to hold `numel` elements before any allocation.
+  Storage read_storage(const std::string& key, at::ScalarType dtype, std::int64_t numel) {
+    StorageRecord record = read_storage_(key);
+    const std::int64_t element_size = static_cast<std::int64_t>(c10::elementSize(dtype));
+    std::int64_t expected = 0;
+    if (numel < 0 || __builtin_mul_overflow(numel, element_size, &expected) ||
+        static_cast<std::uint64_t>(expected) > record.bytes.size()) {
+      throw Error("record data/" + key + " has " + std::to_string(record.bytes.size()) + " bytes, too few for " +
+                  std::to_string(numel) + " elements of " + std::to_string(element_size) + " bytes");
     }
-    if (expected > 0) std::memcpy(elements.data_ptr(), bytes.get(), expected);
-    return elements;
+    charge_tensor_bytes(static_cast<std::uint64_t>(expected));
+    Storage storage{at::empty({numel}, at::TensorOptions().dtype(dtype)), {}};
+    if (expected > 0) std::memcpy(storage.elements.data_ptr(), record.bytes.data(), static_cast<std::size_t>(expected));
+    storage.damage = std::move(record.damage);
+    return storage;
   }
 
   // Applies one opcode; false at STOP.
@@ -404,13 +454,16 @@ class Unpickler {
   }
 
   std::string_view program_;
-  PyTorchStreamReader& archive_;
+  const StorageReader& read_storage_;
+  std::uint64_t item_budget_;
+  std::uint64_t tensor_byte_budget_;
+  Unpickled result_;
   std::size_t position_ = 0;
   std::size_t opcode_position_ = 0;
   std::vector<ValuePtr> stack_;
   std::vector<std::size_t> marks_;
   std::unordered_map<std::uint32_t, ValuePtr> memo_;
-  std::map<std::string, at::Tensor> storages_;  // by record key, shared between views
+  std::map<std::string, Storage> storages_;  // by record key, shared between views
 };
 
 }  // namespace
@@ -427,11 +480,13 @@ std::string describe(const Value& value) {
 const Value* find(const Dict& dict, std::string_view key) {
   for (const auto& [item_key, item_value] : dict.items) {
     const auto* text = item_key->get_if<std::string>();
-    if (text && *text == key) return item_value.get();
+    if (text && *text == key) return item_value;
   }
   return nullptr;
 }
 
-ValuePtr unpickle(std::string_view program, PyTorchStreamReader& archive) { return Unpickler(program, archive).run(); }
+Unpickled unpickle(std::string_view program, const StorageReader& read_storage, std::uint64_t max_tensor_bytes) {
+  return Unpickler(program, read_storage, max_tensor_bytes).run();
+}
 
 }  // namespace yq::pickle

@@ -6,27 +6,31 @@
 // Object holding its class, arguments and later BUILD state. Only torch's
 // tensor rebuilders, collections.OrderedDict, torch.Size, set and LibTorch's
 // torch.jit._pickle.restore_type_tag are interpreted. Storages (BINPERSID)
-// are read from the archive's "data/<key>" records; every tensor is a
-// contiguous copy that owns its memory.
+// are read through a callback (the archive's "data/<key>" records); every
+// tensor is a contiguous copy that owns its memory.
+//
+// Every value lives in the Unpickled result that made it and refers to
+// others by plain pointer, so the shared and even cyclic graphs a pickle can
+// build (through its memo) are freed in one go. Allocation is bounded: the
+// values and container items by a multiple of the program's size, tensor
+// bytes by a limit the caller gives.
 #pragma once
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
-#include <memory>
+#include <deque>
+#include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
 
-namespace caffe2::serialize {
-class PyTorchStreamReader;
-}
-
 namespace yq::pickle {
 
 struct Value;
-using ValuePtr = std::shared_ptr<Value>;
+using ValuePtr = Value*;  // owned by the Unpickled result that made it
 
 struct None {};
 struct Tuple {
@@ -51,6 +55,7 @@ struct Object {
 // A torch storage: a 1-D tensor of its element type, before a tensor views it.
 struct Storage {
   at::Tensor elements;
+  std::string damage;  // why its record is damaged (from StorageRecord), else ""
 };
 
 struct Value {
@@ -78,8 +83,29 @@ std::string describe(const Value& value);
 // The value stored under a string key, or nullptr.
 const Value* find(const Dict& dict, std::string_view key);
 
-// Runs the pickle program in `program`; storages are read from `archive`.
-// Throws yq::Error on unsupported opcodes, malformed or truncated streams.
-ValuePtr unpickle(std::string_view program, caffe2::serialize::PyTorchStreamReader& archive);
+// A program may create at most this many values and container items per
+// byte of its own.
+constexpr std::uint64_t kMaxItemsPerProgramByte = 8;
+
+// The bytes of the record holding storage `key` and, when they are damaged,
+// a description naming the record; throws yq::Error when there is no such record.
+struct StorageRecord {
+  std::string bytes;
+  std::string damage;
+};
+using StorageReader = std::function<StorageRecord(const std::string& key)>;
+
+struct Unpickled {
+  std::deque<Value> values;  // every value the program made (stable addresses)
+  Value* root = nullptr;
+  // Tensors made from a damaged storage record: TensorImpl -> the record's damage.
+  std::map<const void*, std::string> damaged_tensors;
+};
+
+// Runs the pickle program in `program`, reading storages with `read_storage`;
+// storages and tensors together may take at most `max_tensor_bytes`.
+// Throws yq::Error on unsupported opcodes, malformed or truncated streams,
+// and on a program that would exceed its allocation limits.
+Unpickled unpickle(std::string_view program, const StorageReader& read_storage, std::uint64_t max_tensor_bytes);
 
 }  // namespace yq::pickle

@@ -2,7 +2,11 @@
 
 #include <cpptoml.h>
 
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <set>
+#include <sstream>
 
 #include "compiler/util/error.hpp"
 
@@ -46,13 +50,21 @@ void check_keys(const cpptoml::table& table, const std::set<std::string>& allowe
 }  // namespace
 
 void read_quant_config(const std::filesystem::path& file, QuantSettings& settings) {
+  std::ifstream in(file);
+  if (!in) throw Error("cannot read config " + file.string() + ": " + std::strerror(errno));
+  std::ostringstream text;
+  text << in.rdbuf();
+  parse_quant_config(text.str(), file.string(), settings);
+}
+
+void parse_quant_config(const std::string& text, const std::string& where, QuantSettings& settings) {
   std::shared_ptr<cpptoml::table> root;
   try {
-    root = cpptoml::parse_file(file.string());
+    std::istringstream in(text);
+    root = cpptoml::parser(in).parse();
   } catch (const cpptoml::parse_exception& e) {
-    throw Error("cannot read config " + file.string() + ": " + e.what());
+    throw Error("cannot read config " + where + ": " + e.what());
   }
-  const std::string where = file.string();
   check_keys(*root,
              {"wbits", "abits", "calibration", "percentile", "per_channel", "scales", "mult_bits", "head", "concat_scales",
               "override"},

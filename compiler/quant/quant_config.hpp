@@ -11,6 +11,7 @@
 // Flags given on the command line take precedence over the file's values.
 #pragma once
 #include <filesystem>
+#include <string>
 
 #include "compiler/quant/quant_settings.hpp"
 
@@ -19,5 +20,7 @@ namespace yq {
 // Updates settings from the file; throws yq::Error on unreadable TOML, an
 // unknown key, or a value of the wrong type.
 void read_quant_config(const std::filesystem::path& file, QuantSettings& settings);
+// The same for the text of a config file; `where` names it in errors.
+void parse_quant_config(const std::string& text, const std::string& where, QuantSettings& settings);
 
 }  // namespace yq

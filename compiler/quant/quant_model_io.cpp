@@ -113,10 +113,10 @@ void save_quant_model(const std::filesystem::path& folder, const QuantModel& mod
 
 namespace {
 
-void check_versions(const json& j, const std::filesystem::path& folder) {
+void check_versions(const json& j, const std::string& origin) {
   const int format = j.value("format_version", 1), arithmetic = j.value("arithmetic_version", 1);
   if (format != kQuantModelFormatVersion || arithmetic != arith::kArithmeticVersion) {
-    throw Error(folder.string() + ": quantized model of format " + std::to_string(format) + " and arithmetic " +
+    throw Error(origin + ": quantized model of format " + std::to_string(format) + " and arithmetic " +
                 std::to_string(arithmetic) + ", this yq-hw reads format " + std::to_string(kQuantModelFormatVersion) +
                 " and arithmetic " + std::to_string(arith::kArithmeticVersion) + " (rerun from stage_5)");
   }
@@ -124,8 +124,27 @@ void check_versions(const json& j, const std::filesystem::path& folder) {
 
 }  // namespace
 
+QuantModel quant_model_from_json(const json& j, const std::string& origin) {
+  try {
+    check_versions(j, origin);
+    QuantModel model;
+    model.image_size = j.at("image_size");
+    model.info = model_info_from_json(j.at("model"));
+    model.graph = build_model_graph(model.info);
+    model.settings = quant_settings_from_json(j.at("settings"));
+    model.nodes.resize(model.graph.nodes.size());
+    if (j.at("nodes").size() != model.graph.nodes.size()) throw Error(origin + ": node count does not match the model");
+    for (size_t i = 0; i < model.graph.nodes.size(); ++i) read_node(j.at("nodes")[i], model.nodes[i]);
+    for (const json& l : j.at("luts")) model.luts.push_back({l.at("name"), l.at("kind"), l.at("index_bits"), l.at("knot_bits"), {}});
+    for (const json& h : j.at("head")) model.head.push_back({h.at("sigmoid_lut"), h.at("exp_lut")});
+    return model;
+  } catch (const json::exception& e) {
+    throw Error(origin + ": malformed quantized model (" + e.what() + ")");
+  }
+}
+
 QuantModel load_quant_model(const std::filesystem::path& folder) {
-  const json j = read_json_file(folder / "quant_model.json");
+  QuantModel model = quant_model_from_json(read_json_file(folder / "quant_model.json"), folder.string());
   const NamedTensorList list = read_tensor_archive(folder / "quant_tensors.pt");
   const std::map<std::string, at::Tensor> tensors(list.begin(), list.end());
   auto tensor = [&](const std::string& name) -> const at::Tensor& {
@@ -133,31 +152,13 @@ QuantModel load_quant_model(const std::filesystem::path& folder) {
     if (it == tensors.end()) throw Error(folder.string() + ": quantized model has no tensor '" + name + "'");
     return it->second;
   };
-  try {
-    check_versions(j, folder);
-    QuantModel model;
-    model.image_size = j.at("image_size");
-    model.info = model_info_from_json(j.at("model"));
-    model.graph = build_model_graph(model.info);
-    model.settings = quant_settings_from_json(j.at("settings"));
-    model.nodes.resize(model.graph.nodes.size());
-    if (j.at("nodes").size() != model.graph.nodes.size()) throw Error(folder.string() + ": node count does not match the model");
-    for (size_t i = 0; i < model.graph.nodes.size(); ++i) {
-      read_node(j.at("nodes")[i], model.nodes[i]);
-      if (model.graph.nodes[i].op != OpKind::Conv) continue;
-      model.nodes[i].conv.weights = tensor_vector<std::int16_t>(tensor(model.graph.nodes[i].name + ".weight"));
-      model.nodes[i].conv.bias = tensor_vector<std::int64_t>(tensor(model.graph.nodes[i].name + ".bias"));
-    }
-    for (const json& l : j.at("luts")) {
-      Lut lut{l.at("name"), l.at("kind"), l.at("index_bits"), l.at("knot_bits"), {}};
-      lut.values = tensor_vector<std::int32_t>(tensor("lut." + lut.name));
-      model.luts.push_back(std::move(lut));
-    }
-    for (const json& h : j.at("head")) model.head.push_back({h.at("sigmoid_lut"), h.at("exp_lut")});
-    return model;
-  } catch (const json::exception& e) {
-    throw Error(folder.string() + ": malformed quantized model (" + e.what() + ")");
+  for (size_t i = 0; i < model.graph.nodes.size(); ++i) {
+    if (model.graph.nodes[i].op != OpKind::Conv) continue;
+    model.nodes[i].conv.weights = tensor_vector<std::int16_t>(tensor(model.graph.nodes[i].name + ".weight"));
+    model.nodes[i].conv.bias = tensor_vector<std::int64_t>(tensor(model.graph.nodes[i].name + ".bias"));
   }
+  for (Lut& lut : model.luts) lut.values = tensor_vector<std::int32_t>(tensor("lut." + lut.name));
+  return model;
 }
 
 }  // namespace yq
