@@ -171,7 +171,7 @@ module yq_conv_engine #(
     reg [31:0] one_ix_w, one_ra_w;                                   // advance by one pixel (wrap case)
     reg [31:0] pre_max, pre_min;                // saturation bounds of pre_bits, signed
     reg [31:0] lut_base;
-    reg [YQ_LUTDIR_INDEX_BITS_WIDTH-1:0] lut_index_bits, lut_step;  // step = index_bits - knot_bits
+    reg [YQ_LUTDIR_INDEX_BITS_WIDTH-1:0] lut_step;  // index_bits - knot_bits
     reg [31:0] lut_half;                        // 2^(index_bits - 1)
     reg [31:0] lut_fmask;                       // 2^step - 1
 
@@ -363,9 +363,8 @@ module yq_conv_engine #(
                     one_ra_w <= stride_u + s_iw - ow_s;
                     pre_max  <= (32'd1 << (pre_bits_u - 32'd1)) - 32'd1;
                     pre_min  <= 32'd0 - (32'd1 << (pre_bits_u - 32'd1));
-                    lut_base       <= dir_base;
-                    lut_index_bits <= dir_index;
-                    lut_step       <= dir_index - dir_knot;
+                    lut_base <= dir_base;
+                    lut_step <= dir_index - dir_knot;
                     o0          <= 0;
                     w_tile_base <= weight_base;
                     out_ch_base <= out_base;
@@ -721,5 +720,5 @@ module yq_conv_engine #(
         end
     end
 
-    wire unused_ok = ^{desc, lutdir_data, lut_index_bits, pad_code, div_q, p0, ncols, in_c};
+    wire unused_ok = ^{desc, lutdir_data, pad_code};
 endmodule

@@ -96,8 +96,7 @@ inline void tick(Top& top) {
   top.eval();
 }
 
-// Reset for one rising edge with in_valid low; the first eval also runs the
-// model's initial blocks ($readmemh).
+// Reset for one rising edge with in_valid low.
 template <typename Top>
 inline void reset(Top& top) {
   top.clk = 0;
