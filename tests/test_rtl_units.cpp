@@ -2,12 +2,15 @@
 // (verilator -Wall, iverilog and yosys when installed), builds each
 // Verilator bench and runs it; every bench compares each output of its
 // module with compiler/ref/arithmetic.hpp (docs/ARITHMETIC.md) and exits
-// non-zero on the first mismatch. Skipped when verilator is not installed,
-// failing instead when CI=true.
+// non-zero on the first mismatch. Every rtl/ module must be linted and every
+// harness rtl_tb/tb_<module>.cpp must run (print its PASS line), so a bench
+// cannot sit unbuilt. Skipped when verilator is not installed, failing instead
+// when CI=true.
 #include "testing.hpp"
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <sys/wait.h>
 
@@ -27,6 +30,24 @@ TEST_CASE("rtl: every unit bench matches arithmetic.hpp bit for bit (make -C rtl
   CHECK(status == 0);
   CHECK(output.find("SIM PASS") != std::string::npos);
   CHECK(output.find("FAIL") == std::string::npos);
+
+  namespace fs = std::filesystem;
+  int modules = 0;
+  for (const auto& entry : fs::directory_iterator(fs::path(YQ_SOURCE_DIR) / "rtl")) {
+    if (entry.path().extension() == ".v") ++modules;
+  }
+  CHECK(output.find("LINT verilator -Wall: " + std::to_string(modules) + " modules clean") != std::string::npos);
+  int harnesses = 0;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (!name.starts_with("tb_") || entry.path().extension() != ".cpp") continue;
+    ++harnesses;
+    const std::string module = entry.path().stem().string().substr(3);
+    INFO("harness " << name);
+    CHECK(fs::exists(fs::path(YQ_SOURCE_DIR) / "rtl" / (module + ".v")));
+    CHECK(output.find("PASS " + module + " ") != std::string::npos);
+  }
+  CHECK(harnesses > 0);
 }
 
 TEST_SUITE_END();
