@@ -55,7 +55,7 @@ void read_quant_config(const std::filesystem::path& file, QuantSettings& setting
   const std::string where = file.string();
   check_keys(*root,
              {"wbits", "abits", "calibration", "percentile", "per_channel", "scales", "mult_bits", "head", "concat_scales",
-              "override"},
+              "rounding", "bias_correction", "override"},
              where);
   read_int(*root, "wbits", settings.weight_bits, where);
   read_int(*root, "abits", settings.activation_bits, where);
@@ -66,6 +66,8 @@ void read_quant_config(const std::filesystem::path& file, QuantSettings& setting
   read_int(*root, "mult_bits", settings.multiplier_bits, where);
   read_enum(*root, "head", settings.head, where);
   read_enum(*root, "concat_scales", settings.concat_scales, where);
+  read_enum(*root, "rounding", settings.rounding, where);
+  read_value(*root, "bias_correction", settings.bias_correction, where);
   if (!root->contains("override")) return;
   const auto overrides = root->get_table_array("override");
   if (!overrides) throw Error(where + ": 'override' must be an array of tables ([[override]])");
