@@ -19,19 +19,22 @@ std::int16_t nearest_code(double value, double scale, std::int64_t max_code) {
   return static_cast<std::int16_t>(std::clamp<std::int64_t>(std::llround(value / scale), -max_code, max_code));
 }
 
-// The upper Cholesky factor U of H^-1 (H^-1 = U^T U), damping H until it is positive definite.
-Matrix inverse_cholesky_upper(Matrix h) {
+// The upper Cholesky factor U of H^-1 (H^-1 = U^T U), damping H until it is
+// positive definite. With R the reversal of rows and columns and
+// R H R = L L^T, U = R L^-1 R: one factorization and one triangular inverse.
+Matrix inverse_cholesky_upper(const Matrix& h) {
+  const Eigen::Index d = h.rows();
+  const Matrix reversed = h.reverse();  // R H R
   const double mean_diagonal = h.diagonal().mean();
   double damping = kGptqDamping * (mean_diagonal > 0 ? mean_diagonal : 1.0);
   for (int attempt = 0; attempt < 6; ++attempt, damping *= 10) {
-    Matrix damped = h;
+    Matrix damped = reversed;
     damped.diagonal().array() += damping;
     const Eigen::LLT<Matrix> factor(damped);
     if (factor.info() != Eigen::Success) continue;
-    const Matrix inverse = factor.solve(Matrix::Identity(h.rows(), h.cols()));
-    const Eigen::LLT<Matrix> inverse_factor(inverse);
-    if (inverse_factor.info() != Eigen::Success) continue;
-    return inverse_factor.matrixU();
+    Matrix inverse = Matrix::Identity(d, d);
+    factor.matrixL().solveInPlace(inverse);  // L^-1
+    return inverse.reverse();
   }
   throw Error("GPTQ: the input statistics of a layer stay singular after damping");
 }

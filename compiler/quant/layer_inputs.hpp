@@ -32,7 +32,7 @@ struct LayerInputStatistics {
   int images = 0;
 };
 
-constexpr int kMinRowsPerImage = 32;
+constexpr int kMinRowsPerImage = 64;
 constexpr std::int64_t kGramBudget = std::int64_t{1} << 23;
 
 // Rows sampled per image for an input of `width` taps and `positions` output positions.
