@@ -58,6 +58,14 @@ nlohmann::json quantization_settings(const RunConfig& config) {
   return {{"quant", quant_settings_to_json(config.quant)}, {"--imgsz", config.image_size}};
 }
 
+// Scale selection does not depend on how weights are rounded.
+nlohmann::json scale_selection_settings(const RunConfig& config) {
+  nlohmann::json settings = quantization_settings(config);
+  settings["quant"].erase("rounding");
+  settings["quant"].erase("bias_correction");
+  return settings;
+}
+
 nlohmann::json emission_settings(const RunConfig& config) {
   return {{"--axi-bits", config.axi_bits}, {"max_detections", config.max_detections}};
 }
@@ -78,8 +86,8 @@ const std::vector<StageInfo>& pipeline_stages() {
       {2, "bn_fusion", "BatchNorm fusion", run_stage_2_bn_fusion, {1}, nullptr},
       {3, "float_validation", "float validation", run_stage_3_float_validation, {2}, validation_settings},
       {4, "calibration", "activation calibration", run_stage_4_calibration, {2}, calibration_settings},
-      {5, "scale_selection", "range and scale selection", run_stage_5_scale_selection, {2, 4}, quantization_settings},
-      {6, "quantization", "weight and activation quantization", run_stage_6_quantization, {2, 5}, quantization_settings},
+      {5, "scale_selection", "range and scale selection", run_stage_5_scale_selection, {2, 4}, scale_selection_settings},
+      {6, "quantization", "weight and activation quantization", run_stage_6_quantization, {2, 4, 5}, quantization_settings},
       {7, "emit", "memories, parameter header and layer program", run_stage_7_emit, {0, 6}, emission_settings},
       {8, "integer_validation", "integer validation and golden dumps", run_stage_8_integer_validation, {2, 3, 6},
        integer_validation_settings},

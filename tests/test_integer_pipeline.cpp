@@ -88,6 +88,7 @@ TEST_CASE("integer pipeline: unsupported bits and settings are refused") {
   expect_error("bits_3", "run --bits 3 --out " + (dir / "out").string(), dir);
   expect_error("abits_17", "run --abits 17 --out " + (dir / "out").string(), dir);
   expect_error("concat_scales_bad", "run --concat-scales widest --out " + (dir / "out").string(), dir);
+  expect_error("rounding_bad", "run --rounding adaround --out " + (dir / "out").string(), dir);
   CHECK_FALSE(fs::exists(dir / "out"));  // not even an empty output folder
 }
 
@@ -106,6 +107,39 @@ TEST_CASE("integer pipeline: a config naming no existing layer is refused") {
   std::ofstream(dir / "typo.toml") << "abitz = 16\n";
   expect_error("config_unknown_key", "run --config " + (dir / "typo.toml").string() + " --out " + (dir / "out").string(),
                dir);
+}
+
+TEST_CASE("integer pipeline: GPTQ rounding with bias correction gives the same bytes for 1 and 2 threads") {
+  const fs::path dir = test::fresh_temp_dir("int-gptq");
+  const std::string common = " run --imgsz 160 --wbits 4 --abits 8 --rounding gptq --bias-correction --through stage_6 --out ";
+  const test::CliResult one = test::run_cli("--threads 1" + common + (dir / "one").string(), dir);
+  REQUIRE_MESSAGE(one.exit_code == 0, one.err);
+  const test::CliResult two = test::run_cli("--threads 2" + common + (dir / "two").string(), dir);
+  REQUIRE_MESSAGE(two.exit_code == 0, two.err);
+  for (const char* file : {"stage_4/layer_inputs.pt", "stage_6/quant_tensors.pt", "stage_6/quant_model.json",
+                           "stage_6/rounding.json", "stage_6/certificate.json"}) {
+    CAPTURE(file);
+    CHECK(sha256_file(dir / "one" / file) == sha256_file(dir / "two" / file));
+  }
+  const nlohmann::json layers = read_json_file(dir / "one/stage_6/rounding.json");
+  CHECK(layers.size() == 63);
+  const nlohmann::json weights = read_json_file(dir / "one/stage_6/summary.json")["result"]["weights"];
+  CHECK(weights["output_mse_ratio_geometric_mean"].get<double>() < 0.5);
+
+  // Nearest rounding from the same statistics gives other codes.
+  const test::CliResult nearest =
+      test::run_cli("run --imgsz 160 --wbits 4 --abits 8 --from stage_6 --through stage_6 --out " + (dir / "two").string(), dir);
+  REQUIRE_MESSAGE(nearest.exit_code == 0, nearest.err);
+  CHECK(sha256_file(dir / "one/stage_6/quant_tensors.pt") != sha256_file(dir / "two/stage_6/quant_tensors.pt"));
+
+  // GPTQ resumed over a stage_4 that collected no layer inputs is refused.
+  const test::CliResult plain = test::run_cli("run --imgsz 64 --through stage_5 --out " + (dir / "plain").string(), dir);
+  REQUIRE_MESSAGE(plain.exit_code == 0, plain.err);
+  const test::CliResult refused =
+      test::run_cli("run --imgsz 64 --rounding gptq --from stage_6 --out " + (dir / "plain").string(), dir);
+  CHECK(refused.exit_code == 1);
+  CHECK_FALSE(fs::exists(dir / "plain/stage_6"));
+  test::check_golden_error("gptq_without_layer_inputs", refused.err, dir);
 }
 
 TEST_SUITE_END();

@@ -158,6 +158,11 @@ void add_quant_options(CLI::App& run, QuantFlags& flags) {
   add_quant_option<int>(run, "--mult-bits", "requantization multiplier width (2..31, default 16)", flags,
                         [](S& s, const int& b) { s.multiplier_bits = b; });
   add_enum_option(run, "detect head: int is the hardware path, float a diagnostic", flags, &S::head);
+  add_enum_option(run, "weight rounding: nearest, or gptq (error feedback weighted by the layer's calibration inputs)",
+                  flags, &S::rounding);
+  run.add_flag_callback(
+      "--bias-correction", [&flags] { flags.push_back([](S& s) { s.bias_correction = true; }); },
+      "fold each channel's mean output error over the calibration images into its bias");
   add_quant_option<int>(run, "--acc-bits-limit", "largest accumulator the hardware offers (default 48)", flags,
                         [](S& s, const int& b) { s.acc_bits_limit = b; });
 }

@@ -67,7 +67,7 @@ void parse_quant_config(const std::string& text, const std::string& where, Quant
   }
   check_keys(*root,
              {"wbits", "abits", "calibration", "percentile", "per_channel", "scales", "mult_bits", "head", "concat_scales",
-              "override"},
+              "rounding", "bias_correction", "override"},
              where);
   read_int(*root, "wbits", settings.weight_bits, where);
   read_int(*root, "abits", settings.activation_bits, where);
@@ -78,6 +78,8 @@ void parse_quant_config(const std::string& text, const std::string& where, Quant
   read_int(*root, "mult_bits", settings.multiplier_bits, where);
   read_enum(*root, "head", settings.head, where);
   read_enum(*root, "concat_scales", settings.concat_scales, where);
+  read_enum(*root, "rounding", settings.rounding, where);
+  read_value(*root, "bias_correction", settings.bias_correction, where);
   if (!root->contains("override")) return;
   const auto overrides = root->get_table_array("override");
   if (!overrides) throw Error(where + ": 'override' must be an array of tables ([[override]])");

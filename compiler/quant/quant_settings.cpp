@@ -45,6 +45,8 @@ nlohmann::json quant_settings_to_json(const QuantSettings& s) {
           {"multiplier_bits", s.multiplier_bits},
           {"head", enum_name(s.head)},
           {"acc_bits_limit", s.acc_bits_limit},
+          {"rounding", enum_name(s.rounding)},
+          {"bias_correction", s.bias_correction},
           {"overrides", overrides}};
 }
 
@@ -60,6 +62,8 @@ QuantSettings quant_settings_from_json(const nlohmann::json& j) {
   s.multiplier_bits = j.at("multiplier_bits");
   s.head = parse_enum<HeadMode>(j.at("head").get<std::string>());
   s.acc_bits_limit = j.at("acc_bits_limit");
+  s.rounding = parse_enum<WeightRounding>(j.at("rounding").get<std::string>());
+  s.bias_correction = j.at("bias_correction");
   for (const nlohmann::json& o : j.at("overrides")) {
     s.overrides.push_back({o.at("pattern"), o.at("weight_bits"), o.at("activation_bits")});
   }

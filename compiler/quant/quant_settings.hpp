@@ -22,6 +22,10 @@ enum class ConcatScales { Shared, Own };
 enum class HeadMode { Int, Float };
 // Suppression of stage_8's headline: q_NMS (integers) or float NMS.
 enum class NmsMode { Int, Float };
+// Weight codes: each rounded to nearest, or GPTQ (compiler/quant/gptq.hpp):
+// rounded column by column with the error spread over the columns not yet
+// rounded, weighted by the layer's input statistics.
+enum class WeightRounding { Nearest, Gptq };
 
 // The names of an enum's values and the option that sets it.
 template <typename E>
@@ -40,6 +44,7 @@ YQ_ENUM_NAMES(ScaleForm, "--scales", {ScaleForm::Multiplier, "multiplier"}, {Sca
 YQ_ENUM_NAMES(ConcatScales, "--concat-scales", {ConcatScales::Shared, "shared"}, {ConcatScales::Own, "own"})
 YQ_ENUM_NAMES(HeadMode, "--head", {HeadMode::Int, "int"}, {HeadMode::Float, "float"})
 YQ_ENUM_NAMES(NmsMode, "--nms", {NmsMode::Int, "int"}, {NmsMode::Float, "float"})
+YQ_ENUM_NAMES(WeightRounding, "--rounding", {WeightRounding::Nearest, "nearest"}, {WeightRounding::Gptq, "gptq"})
 
 #undef YQ_ENUM_NAMES
 
@@ -93,7 +98,12 @@ struct QuantSettings {
   int multiplier_bits = 16;
   HeadMode head = HeadMode::Int;
   int acc_bits_limit = 48;  // refuse a layer whose worst-case accumulator needs more
+  WeightRounding rounding = WeightRounding::Nearest;
+  bool bias_correction = false;  // fold each channel's mean output error over the calibration data into its bias
   std::vector<LayerOverride> overrides;
+
+  // Rounding or bias correction read the convolutions' input statistics (stage_4).
+  bool needs_layer_inputs() const { return rounding == WeightRounding::Gptq || bias_correction; }
 };
 
 // Throws yq::Error naming the first setting outside its range.

@@ -2,13 +2,19 @@
 
 #include <ATen/ATen.h>
 
+#include <atomic>
 #include <cmath>
+#include <future>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <tuple>
 
 #include "compiler/ref/arithmetic.hpp"
 #include "compiler/quant/lut_builder.hpp"
 #include "compiler/quant/requant_derivation.hpp"
+#include "compiler/quant/gptq.hpp"
 #include "compiler/util/error.hpp"
+#include "compiler/util/progress.hpp"
 
 namespace yq {
 
@@ -29,31 +35,15 @@ std::vector<double> weight_scales(const at::Tensor& weight, int bits, bool per_c
   return scales;
 }
 
-void quantize_weights(QuantConv& conv, const at::Tensor& weight) {
-  const at::Tensor w = weight.to(at::kDouble).contiguous();
-  const double* data = w.data_ptr<double>();
-  const int channels = static_cast<int>(w.size(0));
-  const int64_t per_channel = w.numel() / channels;
-  const std::int64_t max_code = arith::max_code(conv.weight_bits);
-  conv.weights.resize(static_cast<size_t>(w.numel()));
-  for (int c = 0; c < channels; ++c) {
-    for (int64_t k = 0; k < per_channel; ++k) {
-      const std::int64_t q = std::llround(data[c * per_channel + k] / conv.weight_scales[c]);
-      conv.weights[c * per_channel + k] = static_cast<std::int16_t>(std::clamp(q, -max_code, max_code));
-    }
-  }
-}
-
-void quantize_bias(QuantConv& conv, const at::Tensor& bias, const CodeFormat& input) {
-  const at::Tensor b = bias.to(at::kDouble).contiguous();
-  const int channels = static_cast<int>(b.numel());
+void quantize_bias(QuantConv& conv, const std::vector<double>& bias, const CodeFormat& input) {
+  const int channels = static_cast<int>(bias.size());
   const size_t per_channel = conv.weights.size() / channels;
   conv.bias.resize(channels);
   for (int c = 0; c < channels; ++c) {
     std::int64_t weight_sum = 0;
     for (size_t k = 0; k < per_channel; ++k) weight_sum += conv.weights[c * per_channel + k];
     const double accumulator_scale = input.scale * conv.weight_scales[c];
-    conv.bias[c] = std::llround(b.data_ptr<double>()[c] / accumulator_scale) - input.zero * weight_sum;
+    conv.bias[c] = std::llround(bias[c] / accumulator_scale) - input.zero * weight_sum;
   }
 }
 
@@ -84,20 +74,93 @@ std::pair<CodeFormat, double> power_of_two_input(const CodeFormat& input, ScaleF
   return {folded, input.scale / folded.scale};
 }
 
-QuantConv quantize_conv(const Model& fused, const Node& node, const CodeFormat& real_input, const TensorFormats& formats,
-                        int weight_bits, const QuantSettings& settings, ScaleForm form) {
+std::vector<double> to_doubles(const at::Tensor& tensor) {
+  const at::Tensor t = tensor.to(at::kDouble).contiguous();
+  return {t.data_ptr<double>(), t.data_ptr<double>() + t.numel()};
+}
+
+// A convolution's float weights (times the pow2 input fold), their scales
+// and float bias, before rounding.
+struct ConvToRound {
+  int node = -1;
+  CodeFormat input;      // as the integer convolution reads it
+  double input_fold = 1; // real input = input_fold * (input.scale (code - zero))
+  WeightRows weights;
+  std::vector<double> scales;
+  std::vector<double> bias;
+  std::vector<std::int16_t> codes;  // filled by round_conv
+  LayerRounding report;
+};
+
+ConvToRound prepare_conv(const Model& fused, int index, const CodeFormat& real_input, int weight_bits,
+                         const QuantSettings& settings) {
+  const Node& node = fused.graph.nodes[index];
+  ConvToRound conv;
+  conv.node = index;
+  std::tie(conv.input, conv.input_fold) = power_of_two_input(real_input, settings.scale_form);
+  const at::Tensor weight = fused.weight(node.name + ".weight") * conv.input_fold;
+  conv.scales = weight_scales(weight, weight_bits, settings.per_channel, settings.scale_form);
+  conv.weights = {node.channels, static_cast<int>(weight.numel() / node.channels), to_doubles(weight)};
+  conv.bias = to_doubles(fused.weight(node.name + ".bias"));
+  conv.report.layer = node.name;
+  return conv;
+}
+
+// Codes by the chosen rounding, then (with bias correction) each channel's
+// mean output error over the calibration inputs added to its float bias.
+// Inputs are read in the fold's units: x / input_fold.
+void round_conv(ConvToRound& conv, int weight_bits, const QuantSettings& settings, const ConvInputStatistics* inputs) {
+  const std::vector<std::int16_t> nearest = nearest_round(conv.weights, conv.scales, weight_bits);
+  conv.codes = settings.rounding == WeightRounding::Gptq ? gptq_round(conv.weights, conv.scales, weight_bits, *inputs)
+                                                         : nearest;
+  if (!inputs) return;
+  const double fold_squared = conv.input_fold * conv.input_fold;
+  conv.report.nearest_error = mean_squared_output_error(conv.weights, nearest, conv.scales, *inputs) / fold_squared;
+  conv.report.error = mean_squared_output_error(conv.weights, conv.codes, conv.scales, *inputs) / fold_squared;
+  std::vector<double> mean = inputs->mean();
+  for (double& m : mean) m /= conv.input_fold;
+  const std::vector<double> mean_error = mean_output_error(conv.weights, conv.codes, conv.scales, mean);
+  for (size_t c = 0; c < mean_error.size(); ++c) {
+    conv.report.largest_mean_error = std::max(conv.report.largest_mean_error, std::fabs(mean_error[c]));
+    if (settings.bias_correction) conv.bias[c] += mean_error[c];
+  }
+}
+
+// Rounds every convolution, `threads` layers at a time; each layer alone is
+// single-threaded, so the codes never depend on the thread count.
+void round_convs(std::vector<ConvToRound>& convs, const NodeBits& bits, const QuantSettings& settings,
+                 const LayerInputStatistics* inputs, int threads) {
+  ProgressBar progress(settings.rounding == WeightRounding::Gptq ? "              gptq" : "             round",
+                       static_cast<int>(convs.size()));
+  std::atomic<size_t> next{0};
+  std::mutex progress_mutex;
+  auto work = [&] {
+    for (size_t i = next++; i < convs.size(); i = next++) {
+      ConvToRound& conv = convs[i];
+      round_conv(conv, bits.weight[conv.node], settings, inputs ? &inputs->convs[conv.node] : nullptr);
+      const std::lock_guard<std::mutex> lock(progress_mutex);
+      progress.advance();
+    }
+  };
+  std::vector<std::future<void>> workers;
+  for (int t = 1; t < std::max(1, threads); ++t) workers.push_back(std::async(std::launch::async, work));
+  work();
+  for (auto& worker : workers) worker.get();
+}
+
+QuantConv quantize_conv(const Node& node, ConvToRound& rounded, const TensorFormats& formats, int weight_bits,
+                        const QuantSettings& settings) {
   QuantConv conv;
   conv.weight_bits = weight_bits;
-  const auto [input, weight_factor] = power_of_two_input(real_input, form);
-  const at::Tensor weight = fused.weight(node.name + ".weight") * weight_factor;
-  conv.weight_scales = weight_scales(weight, weight_bits, settings.per_channel, form);
-  quantize_weights(conv, weight);
-  quantize_bias(conv, fused.weight(node.name + ".bias"), input);
+  conv.weight_scales = rounded.scales;
+  conv.weights = std::move(rounded.codes);
+  quantize_bias(conv, rounded.bias, rounded.input);
   conv.pre = node.silu ? formats.pre : formats.out;
   for (int c = 0; c < node.channels; ++c) {
-    conv.requant.push_back(derive_requant(input.scale * conv.weight_scales[c] / conv.pre.scale, form, settings.multiplier_bits));
+    conv.requant.push_back(derive_requant(rounded.input.scale * conv.weight_scales[c] / conv.pre.scale,
+                                          settings.scale_form, settings.multiplier_bits));
   }
-  certify(conv, node, input.bits, settings);
+  certify(conv, node, rounded.input.bits, settings);
   return conv;
 }
 
@@ -122,9 +185,17 @@ std::int64_t worst_case_accumulator(const QuantConv& conv, int channels_out, int
 }
 
 QuantModel quantize_model(const Model& fused, const std::vector<TensorFormats>& formats, const NodeBits& bits,
-                          const QuantSettings& settings) {
+                          const QuantSettings& settings, const LayerInputStatistics* layer_inputs, int threads,
+                          std::vector<LayerRounding>* rounding) {
   if (!fused.info.bn_fused) throw Error("quantization needs the BN-fused model (stage_2)");
+  if (settings.needs_layer_inputs() && !layer_inputs) throw Error("GPTQ and bias correction need layer input statistics");
   const ScaleForm form = settings.scale_form;
+  std::vector<ConvToRound> convs;
+  for (int index : fused.graph.conv_nodes()) {
+    convs.push_back(prepare_conv(fused, index, formats[fused.graph.nodes[index].inputs[0]].out, bits.weight[index], settings));
+  }
+  round_convs(convs, bits, settings, layer_inputs, threads);
+  size_t next_conv = 0;
   QuantModel q;
   q.info = fused.info;
   q.graph = fused.graph;
@@ -135,7 +206,9 @@ QuantModel quantize_model(const Model& fused, const std::vector<TensorFormats>& 
     QuantNode& qn = q.nodes[i];
     qn.out = formats[i].out;
     if (node.op == OpKind::Conv) {
-      qn.conv = quantize_conv(fused, node, formats[node.inputs[0]].out, formats[i], bits.weight[i], settings, form);
+      ConvToRound& rounded = convs[next_conv++];
+      if (rounding) rounding->push_back(rounded.report);
+      qn.conv = quantize_conv(node, rounded, formats[i], bits.weight[i], settings);
       if (node.silu) {
         qn.conv.silu_lut = static_cast<int>(q.luts.size());
         q.luts.push_back(build_silu_lut(node.name + ".silu", qn.conv.pre, qn.out));

@@ -1,8 +1,10 @@
 // stage_6's work: from the fused float model and the chosen tensor formats to
 // the integers of docs/ARITHMETIC.md.
 //   weights   per output channel (or per tensor) symmetric, narrow range,
-//             scale = max|W| / (2^(W-1) - 1) (a power of two at least that in pow2 form)
-//   biases    lround(b / (s_in s_w)) - zero_in * sum(W_q)
+//             scale = max|W| / (2^(W-1) - 1) (a power of two at least that in pow2 form),
+//             codes rounded to nearest or by GPTQ (compiler/quant/gptq.hpp)
+//   biases    lround(b / (s_in s_w)) - zero_in * sum(W_q), b plus each channel's
+//             mean output error over the calibration inputs with bias correction
 //   requant   (M, S) per output channel from s_in s_w / s_pre
 //   tables    SiLU per convolution; sigmoid and exp per detect level
 // and the overflow certificate: per convolution, the worst-case accumulator
@@ -14,12 +16,28 @@
 
 #include "compiler/ir/model.hpp"
 #include "compiler/quant/activation_formats.hpp"
+#include "compiler/quant/layer_inputs.hpp"
 #include "compiler/quant/quant_model.hpp"
 
 namespace yq {
 
+// What rounding did to one convolution, measured on its calibration inputs
+// (zeros without them): mean squared output error of nearest rounding and of
+// the codes chosen, and the largest mean output error of a channel before
+// bias correction.
+struct LayerRounding {
+  std::string layer;
+  double nearest_error = 0;
+  double error = 0;
+  double largest_mean_error = 0;
+};
+
+// layer_inputs (stage_4's) is needed for GPTQ and bias correction. Layers are
+// rounded `threads` at a time; the result does not depend on it. rounding,
+// when given, receives one entry per convolution in graph order.
 QuantModel quantize_model(const Model& fused, const std::vector<TensorFormats>& formats, const NodeBits& bits,
-                          const QuantSettings& settings);
+                          const QuantSettings& settings, const LayerInputStatistics* layer_inputs, int threads,
+                          std::vector<LayerRounding>* rounding = nullptr);
 
 // Worst-case accumulator magnitude of one convolution and the signed bits it needs.
 std::int64_t worst_case_accumulator(const QuantConv& conv, int channels_out, int input_bits);

@@ -1,0 +1,53 @@
+// GPTQ rounding (Frantar et al., "GPTQ", 2022; the Optimal Brain Quantizer
+// in closed form) of one convolution's weights, given its input statistics
+// (compiler/quant/layer_inputs.hpp). Each output channel's row w minimizes
+// the output error (w - s q) H (w - s q)^T, H the damped second moment of the
+// layer's im2col inputs (H + 0.01 mean(diag H) I), over symmetric
+// narrow-range codes q with the channel's existing scale s: columns are
+// rounded to nearest one at a time, in order of decreasing diag H, and each
+// column's error, divided by the diagonal of the upper Cholesky factor U of
+// H^-1, is taken off the columns not yet rounded along U's row (in blocks
+// of 128 columns, the rest updated once per block). Columns whose input is
+// always zero keep nearest rounding. Eigen, single-threaded: the same bytes
+// on every machine thread count.
+//
+// Bias correction: the mean output error of each channel over the
+// calibration rows, sum_k (W[c,k] - s_c q[c,k]) mean(x_k), which stage_6
+// adds to the float bias before it is quantized.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "compiler/quant/layer_inputs.hpp"
+
+namespace yq {
+
+// The float weights of one convolution as rows, [channels][width].
+struct WeightRows {
+  int channels = 0;
+  int width = 0;
+  std::vector<double> values;
+};
+
+constexpr double kGptqDamping = 0.01;  // of the mean diagonal of H
+constexpr int kGptqBlock = 128;
+
+// Codes [channels][width] within +-(2^(bits-1) - 1). Throws yq::Error when
+// the damped H is not positive definite even after more damping.
+std::vector<std::int16_t> gptq_round(const WeightRows& weights, const std::vector<double>& scales, int bits,
+                                     const ConvInputStatistics& inputs);
+
+// Round to nearest (half away from zero), clamped: the codes without GPTQ.
+std::vector<std::int16_t> nearest_round(const WeightRows& weights, const std::vector<double>& scales, int bits);
+
+// Per channel: sum_k (W - s q)[c,k] * mean_k.
+std::vector<double> mean_output_error(const WeightRows& weights, const std::vector<std::int16_t>& codes,
+                                      const std::vector<double>& scales, const std::vector<double>& input_mean);
+
+// Mean over the sampled rows of the squared output error summed over
+// channels, (1/rows) sum_c (W - s q)_c G (W - s q)_c^T with the undamped Gram
+// matrix G: what GPTQ lowers.
+double mean_squared_output_error(const WeightRows& weights, const std::vector<std::int16_t>& codes,
+                                 const std::vector<double>& scales, const ConvInputStatistics& inputs);
+
+}  // namespace yq

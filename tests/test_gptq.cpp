@@ -1,0 +1,182 @@
+// GPTQ rounding and bias correction on constructed layers whose answers are
+// known: correlated inputs where the best codes can be enumerated, a small
+// convolution over smooth images measured on every output position, and a
+// systematic rounding error that bias correction must remove.
+#include "testing.hpp"
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "compiler/quant/gptq.hpp"
+#include "compiler/quant/layer_inputs.hpp"
+
+using namespace yq;
+
+namespace {
+
+// Statistics of rows given directly ([rows][width]).
+ConvInputStatistics statistics_of(const std::vector<std::vector<double>>& rows) {
+  ConvInputStatistics s;
+  s.width = static_cast<int>(rows.front().size());
+  s.rows = static_cast<std::int64_t>(rows.size());
+  s.sum.assign(s.width, 0.0);
+  s.gram.assign(static_cast<size_t>(s.width) * s.width, 0.0);
+  for (const auto& x : rows) {
+    for (int i = 0; i < s.width; ++i) {
+      s.sum[i] += x[i];
+      for (int j = 0; j < s.width; ++j) s.gram[static_cast<size_t>(i) * s.width + j] += x[i] * x[j];
+    }
+  }
+  return s;
+}
+
+// Mean over the rows of the squared output error of one channel.
+double channel_error(const WeightRows& w, const std::vector<std::int16_t>& q, const std::vector<double>& scales, int c,
+                     const std::vector<std::vector<double>>& rows, double bias_shift = 0) {
+  double total = 0;
+  for (const auto& x : rows) {
+    double e = -bias_shift;
+    for (int k = 0; k < w.width; ++k) e += (w.values[c * w.width + k] - scales[c] * q[c * w.width + k]) * x[k];
+    total += e * e;
+  }
+  return total / rows.size();
+}
+
+}  // namespace
+
+TEST_CASE("gptq: two identical inputs, the second weight takes the first one's rounding error (the best codes)") {
+  std::mt19937 random(7);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  std::vector<std::vector<double>> rows;
+  for (int i = 0; i < 500; ++i) {
+    const double x = normal(random);
+    rows.push_back({x, x});
+  }
+  const WeightRows w{1, 2, {0.4, 0.4}};
+  const std::vector<double> scales = {1.0};
+  const std::vector<std::int16_t> nearest = nearest_round(w, scales, 4);
+  const std::vector<std::int16_t> gptq = gptq_round(w, scales, 4, statistics_of(rows));
+  CHECK(nearest == std::vector<std::int16_t>{0, 0});
+  CHECK(gptq[0] + gptq[1] == 1);  // 0.4 + 0.4 = 0.8 of one input: one code in total is the best
+  // The best codes by enumeration of every pair of 4-bit codes.
+  double best = 1e300;
+  for (int a = -7; a <= 7; ++a) {
+    for (int b = -7; b <= 7; ++b) {
+      best = std::min(best, channel_error(w, {static_cast<std::int16_t>(a), static_cast<std::int16_t>(b)}, scales, 0, rows));
+    }
+  }
+  CHECK(channel_error(w, gptq, scales, 0, rows) == doctest::Approx(best).epsilon(1e-12));
+  CHECK(channel_error(w, nearest, scales, 0, rows) > 15 * best);  // 0.8^2 against 0.2^2
+}
+
+TEST_CASE("gptq: a 3x3 convolution over smooth images has a fraction of nearest rounding's output error") {
+  // Four smooth 24x24 images of 4 channels: neighbouring taps are strongly correlated.
+  Node conv;
+  conv.op = OpKind::Conv;
+  conv.in_channels = 4;
+  conv.channels = 8;
+  conv.kernel = 3;
+  conv.stride = 1;
+  conv.pad = 1;
+  constexpr int kSize = 24, kImages = 4;
+  std::mt19937 random(11);
+  std::uniform_real_distribution<double> uniform(-1.0, 1.0);
+  std::vector<std::vector<float>> images;
+  for (int n = 0; n < kImages; ++n) {
+    std::vector<float> image(conv.in_channels * kSize * kSize);
+    for (int c = 0; c < conv.in_channels; ++c) {
+      const double fx = 0.1 + 0.2 * std::fabs(uniform(random)), fy = 0.1 + 0.2 * std::fabs(uniform(random));
+      const double phase = 3 * uniform(random);
+      for (int y = 0; y < kSize; ++y) {
+        for (int x = 0; x < kSize; ++x) {
+          image[(c * kSize + y) * kSize + x] =
+              static_cast<float>(1.0 + std::sin(fx * x + phase) * std::cos(fy * y) + 0.05 * uniform(random));
+        }
+      }
+    }
+    images.push_back(image);
+  }
+  ConvInputStatistics statistics;
+  for (int n = 0; n < kImages; ++n) {
+    add_conv_input(statistics, conv_input_statistics(conv, images[n].data(), kSize, kSize, n));
+  }
+  CHECK(statistics.rows == kImages * kSize * kSize);  // 576 positions: every one is sampled at width 36
+
+  // Every output position's taps, measured directly (not through the Gram matrix).
+  std::vector<std::vector<double>> rows;
+  for (const auto& image : images) {
+    for (int oy = 0; oy < kSize; ++oy) {
+      for (int ox = 0; ox < kSize; ++ox) {
+        std::vector<double> taps;
+        for (int c = 0; c < conv.in_channels; ++c) {
+          for (int ky = -1; ky <= 1; ++ky) {
+            for (int kx = -1; kx <= 1; ++kx) {
+              const int y = oy + ky, x = ox + kx;
+              taps.push_back(y < 0 || y >= kSize || x < 0 || x >= kSize ? 0.0 : image[(c * kSize + y) * kSize + x]);
+            }
+          }
+        }
+        rows.push_back(taps);
+      }
+    }
+  }
+  WeightRows w{conv.channels, 36, {}};
+  std::vector<double> scales;
+  for (int c = 0; c < conv.channels; ++c) {
+    double largest = 0;
+    for (int k = 0; k < w.width; ++k) {
+      w.values.push_back(uniform(random));
+      largest = std::max(largest, std::fabs(w.values.back()));
+    }
+    scales.push_back(largest / 7);
+  }
+  const std::vector<std::int16_t> nearest = nearest_round(w, scales, 4);
+  const std::vector<std::int16_t> gptq = gptq_round(w, scales, 4, statistics);
+  // Each channel is rounded against the damped statistics, so a channel may
+  // come out slightly worse; the layer as a whole must gain a lot.
+  double nearest_total = 0, gptq_total = 0;
+  int channels_lower = 0;
+  for (int c = 0; c < conv.channels; ++c) {
+    const double e_nearest = channel_error(w, nearest, scales, c, rows), e_gptq = channel_error(w, gptq, scales, c, rows);
+    channels_lower += e_gptq < e_nearest;
+    nearest_total += e_nearest;
+    gptq_total += e_gptq;
+  }
+  MESSAGE("output error, gptq / nearest: " << gptq_total / nearest_total << ", " << channels_lower << " of 8 channels lower");
+  CHECK(channels_lower >= 6);
+  CHECK(gptq_total < 0.5 * nearest_total);
+  CHECK(mean_squared_output_error(w, gptq, scales, statistics) == doctest::Approx(gptq_total).epsilon(1e-6));
+  for (std::int16_t q : gptq) CHECK(std::abs(q) <= 7);
+}
+
+TEST_CASE("gptq: bias correction removes a systematic rounding error") {
+  // Inputs around 1; every weight is 0.3 of a step, so nearest rounding drops
+  // 9 * 0.3 = 2.7 of each channel's mean output.
+  std::mt19937 random(3);
+  std::uniform_real_distribution<double> noise(-0.5, 0.5);
+  std::vector<std::vector<double>> rows;
+  for (int i = 0; i < 1000; ++i) {
+    std::vector<double> x;
+    for (int k = 0; k < 9; ++k) x.push_back(1.0 + noise(random));
+    rows.push_back(x);
+  }
+  const ConvInputStatistics statistics = statistics_of(rows);
+  const WeightRows w{2, 9, std::vector<double>(18, 0.3)};
+  const std::vector<double> scales = {1.0, 1.0};
+  const std::vector<std::int16_t> codes = nearest_round(w, scales, 8);
+  const std::vector<double> shift = mean_output_error(w, codes, scales, statistics.mean());
+  for (int c = 0; c < 2; ++c) {
+    double mean_before = 0, mean_after = 0;
+    for (const auto& x : rows) {
+      double e = 0;
+      for (int k = 0; k < 9; ++k) e += (w.values[c * 9 + k] - scales[c] * codes[c * 9 + k]) * x[k];
+      mean_before += e / rows.size();
+      mean_after += (e - shift[c]) / rows.size();
+    }
+    CHECK(mean_before == doctest::Approx(2.7).epsilon(0.02));
+    CHECK(std::fabs(mean_after) < 1e-12);
+    // The corrected bias also lowers the mean squared error.
+    CHECK(channel_error(w, codes, scales, c, rows, shift[c]) < 0.05 * channel_error(w, codes, scales, c, rows));
+  }
+}
