@@ -22,18 +22,6 @@ bool has(ComponentMask mask, QuantComponent c) { return (mask & component_bit(c)
 
 Grid grid_of(const CodeFormat& f) { return {f.bits, f.scale, f.zero}; }
 
-std::vector<FakeQuantGrids> activation_grids(const QuantModel& quant, ComponentMask mask) {
-  std::vector<FakeQuantGrids> grids(quant.graph.nodes.size());
-  for (size_t i = 0; i < grids.size(); ++i) {
-    const Node& node = quant.graph.nodes[i];
-    const bool head = node.head_level >= 0;
-    if (!has(mask, head ? QuantComponent::HeadActivations : QuantComponent::BackboneActivations)) continue;
-    grids[i].out = grid_of(quant.nodes[i].out);
-    if (node.op == OpKind::Conv && node.silu) grids[i].pre = grid_of(quant.nodes[i].conv.pre);
-  }
-  return grids;
-}
-
 float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 
 // One side's DFL distance in pixels: the float softmax expectation, or the
@@ -78,6 +66,18 @@ const char* component_name(QuantComponent component) {
     case QuantComponent::QNms: return "q_nms";
   }
   return "?";
+}
+
+std::vector<FakeQuantGrids> activation_grids(const QuantModel& quant, ComponentMask mask) {
+  std::vector<FakeQuantGrids> grids(quant.graph.nodes.size());
+  for (size_t i = 0; i < grids.size(); ++i) {
+    const Node& node = quant.graph.nodes[i];
+    const bool head = node.head_level >= 0;
+    if (!has(mask, head ? QuantComponent::HeadActivations : QuantComponent::BackboneActivations)) continue;
+    grids[i].out = grid_of(quant.nodes[i].out);
+    if (node.op == OpKind::Conv && node.silu) grids[i].pre = grid_of(quant.nodes[i].conv.pre);
+  }
+  return grids;
 }
 
 Model dequantized_model(const Model& fused, const QuantModel& quant) {

@@ -42,6 +42,9 @@ constexpr ComponentMask kAllComponents = (1u << kQuantComponents) - 1;
 // The fused model's weights replaced by the integer model's, dequantized.
 Model dequantized_model(const Model& fused, const QuantModel& quant);
 
+// The integer model's code formats as fake-quant grids, for the activation components in mask.
+std::vector<FakeQuantGrids> activation_grids(const QuantModel& quant, ComponentMask mask);
+
 // Detections of the simulated integer model with the given components quantized.
 class SimulatedDetector {
  public:
