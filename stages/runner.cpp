@@ -33,13 +33,19 @@ std::string sha256_of_model(const fs::path& model) {
   return it->second;
 }
 
+nlohmann::json absolute_paths(const std::vector<fs::path>& paths) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const fs::path& path : paths) list.push_back(absolute_path(path));
+  return list;
+}
+
 // The settings each stage's outputs depend on, named like the options that set them.
 nlohmann::json model_settings(const RunConfig& config) {
   return {{"--model", config.model ? sha256_of_model(*config.model) : std::string("synthetic")}};
 }
 
 nlohmann::json validation_settings(const RunConfig& config) {
-  return {{"--data", config.data ? absolute_path(*config.data) : std::string()},
+  return {{"--data", absolute_paths(config.data)},
           {"--imgsz", config.image_size},
           {"--max-images", config.max_images},
           {"validation", {{"score_threshold", config.val_score_threshold},
@@ -48,8 +54,8 @@ nlohmann::json validation_settings(const RunConfig& config) {
 }
 
 nlohmann::json calibration_settings(const RunConfig& config) {
-  const auto& images = config.calib ? config.calib : config.data;
-  return {{"--calib", images ? absolute_path(*images) : std::string("(test patterns)")},
+  const auto& images = config.calib.empty() ? config.data : config.calib;
+  return {{"--calib", images.empty() ? nlohmann::json("(test patterns)") : absolute_paths(images)},
           {"--calib-images", config.calib_images},
           {"--imgsz", config.image_size}};
 }
@@ -179,6 +185,12 @@ fs::path first_missing_folder(const fs::path& out) {
   return missing;
 }
 
+nlohmann::json paths_to_json(const std::vector<fs::path>& paths) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const fs::path& path : paths) list.push_back(path.string());
+  return list;
+}
+
 }  // namespace
 
 std::string stage_folder_name(int stage) { return "stage_" + std::to_string(stage); }
@@ -220,7 +232,7 @@ void run_pipeline(const RunConfig& config) {
 
 nlohmann::json run_config_to_json(const RunConfig& config) {
   return {{"model", config.model ? config.model->string() : std::string("(built-in synthetic yolov8n)")},
-          {"data", config.data ? config.data->string() : std::string()},
+          {"data", paths_to_json(config.data)},
           {"out", config.out.string()},
           {"image_size", config.image_size},
           {"max_images", config.max_images},
@@ -231,10 +243,11 @@ nlohmann::json run_config_to_json(const RunConfig& config) {
           {"val_iou_threshold", config.val_iou_threshold},
           {"max_detections", config.max_detections},
           {"axi_bits", config.axi_bits},
-          {"calib", config.calib ? config.calib->string() : std::string()},
+          {"calib", paths_to_json(config.calib)},
           {"calib_images", config.calib_images},
           {"quant", quant_settings_to_json(config.quant)},
           {"nms", enum_name(config.nms)},
+          {"attribution", config.attribution},
           {"golden_image", config.golden_image ? config.golden_image->string() : std::string()}};
 }
 

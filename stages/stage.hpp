@@ -17,14 +17,14 @@ namespace yq {
 
 struct RunConfig {
   std::optional<std::filesystem::path> model;  // none: the built-in synthetic YOLOv8n
-  std::optional<std::filesystem::path> data;   // labelled images for validation
+  std::vector<std::filesystem::path> data;     // labelled image folders for validation (one dataset)
   std::filesystem::path out = "yq-hw-run";
   int image_size = 640;
   int max_images = 0;  // 0: every image of --data
   int threads = 0;     // 0: LibTorch's default
   int from_stage = 0;
   int through_stage = 8;
-  std::optional<std::filesystem::path> calib;  // calibration images (default: --data)
+  std::vector<std::filesystem::path> calib;    // calibration image folders (default: --data)
   int calib_images = 0;                         // 0: every calibration image
   QuantSettings quant;
   NmsMode nms = NmsMode::Int;  // stage_8's headline: int (q_NMS) or float NMS on the integer outputs
@@ -34,6 +34,8 @@ struct RunConfig {
   float val_score_threshold = 0.001f;
   float val_iou_threshold = 0.7f;
   int max_detections = 300;
+  int bootstrap_resamples = 200;  // paired bootstrap of stage_8's difference to float
+  bool attribution = false;       // stage_8: mAP with each quantization component alone / all but it
 };
 
 nlohmann::json run_config_to_json(const RunConfig& config);

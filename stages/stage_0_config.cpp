@@ -1,6 +1,6 @@
 // stage_0: configuration. Resolves and checks every input before any work:
-// the checkpoint exists (its SHA-256 is recorded), the data folder holds
-// images whose headers decode, the image size is a multiple of 32, the output folder is writable.
+// the checkpoint exists (its SHA-256 is recorded), the data and calibration
+// folders hold images whose headers decode and whose ids (file stems) are unique, the image size is a multiple of 32, the output folder is writable.
 // Writes config.json, the record of what the run was asked to do.
 #include <cstdio>
 
@@ -31,11 +31,11 @@ nlohmann::json run_stage_0_config(StageContext& context) {
     std::printf("         no --model given: using the built-in synthetic YOLOv8n (seeded random weights;\n"
                 "         its detections are meaningless, it only exercises the pipeline)\n");
   }
-  for (const auto& folder : {config.data, config.calib}) {
-    if (!folder) continue;
-    const Dataset dataset = scan_dataset(*folder);
+  for (const auto* folders : {&config.data, &config.calib}) {
+    if (folders->empty()) continue;
+    const Dataset dataset = scan_datasets(*folders);
     for (const DatasetImage& entry : dataset.images) probe_image(entry.image);
-    record[folder == config.data ? "data_images" : "calib_images_found"] = dataset.images.size();
+    record[folders == &config.data ? "data_images" : "calib_images_found"] = dataset.images.size();
   }
   if (config.golden_image) probe_image(*config.golden_image);
   write_json_file(context.output_dir / "config.json", record);

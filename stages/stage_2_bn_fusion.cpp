@@ -24,8 +24,8 @@ constexpr double kMaxRelativeError = 1e-4;
 
 std::vector<RgbImage> verification_canvases(const RunConfig& config) {
   std::vector<RgbImage> canvases;
-  if (config.data) {
-    const Dataset dataset = scan_dataset(*config.data);
+  if (!config.data.empty()) {
+    const Dataset dataset = scan_datasets(config.data);
     for (size_t i = 0; i < std::min<size_t>(2, dataset.images.size()); ++i) {
       canvases.push_back(letterbox(decode_image(dataset.images[i].image), config.image_size).canvas);
     }
@@ -72,7 +72,7 @@ nlohmann::json run_stage_2_bn_fusion(StageContext& context) {
   return {{"fused_convs", fused.graph.conv_nodes().size()},
           {"bn_eps", unfused.info.bn_eps},
           {"verification_images", canvases.size()},
-          {"verification_source", context.config.data ? "first images of --data" : "built-in test patterns"},
+          {"verification_source", !context.config.data.empty() ? "first images of --data" : "built-in test patterns"},
           {"max_relative_error", worst},
           {"limit", kMaxRelativeError},
           {"check", "passed"}};

@@ -1,5 +1,5 @@
 // stage_4: activation calibration. Runs the fused float model over the
-// calibration images (--calib, default --data; --calib-images N, default
+// calibration images (--calib, repeatable, default --data; --calib-images N, default
 // all; without either, four built-in test patterns, announced) and records,
 // for every tensor and every SiLU pre-activation, min, max and a 2048-bin
 // |x| histogram (compiler/quant/calibration.hpp) in statistics.pt, so later
@@ -114,15 +114,15 @@ nlohmann::json run_stage_4_calibration(StageContext& context) {
   if (config.quant.needs_layer_inputs()) statistics.layer_inputs = &layer_inputs;
 
   const int workers = config.threads > 0 ? config.threads : at::get_num_threads();
-  const auto folder = config.calib ? config.calib : config.data;
+  const std::vector<std::filesystem::path>& folders = config.calib.empty() ? config.data : config.calib;
   std::string source;
-  if (folder) {
-    const Dataset dataset = scan_dataset(*folder);
+  if (!folders.empty()) {
+    const Dataset dataset = scan_datasets(folders);
     const int count = config.calib_images > 0 ? std::min<int>(config.calib_images, static_cast<int>(dataset.images.size()))
                                               : static_cast<int>(dataset.images.size());
     calibrate(float_model, count, [&](int i) { return decode_image(dataset.images[i].image); }, config.image_size, workers,
               statistics);
-    source = folder->string();
+    source = dataset_description(folders);
   } else {
     std::printf("         no --calib or --data: calibrating on %d built-in test patterns (accuracy is not meaningful)\n",
                 kTestPatternImages);

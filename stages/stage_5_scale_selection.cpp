@@ -1,5 +1,5 @@
 // stage_5: range and scale selection. From stage_4's histograms, picks every
-// tensor's clipping range with the chosen method (max, percentile or mse;
+// tensor's clipping range with the chosen method (max, percentile, mse or entropy;
 // compiler/quant/range_selection.hpp) and turns it into a code format (bits
 // from --abits and the per-layer overrides, scale = clip / (2^(bits-1)-1),
 // a power of two with --scales pow2). Box and class head branches get their

@@ -1,8 +1,14 @@
 // stage_8: integer validation and golden dumps.
 //  1. Accuracy: the integer model (compiler/ref/int_detector.hpp) over
 //     --data: mAP50-95, mAP50, P, R with q_NMS and with the float NMS on the
-//     same integer outputs, beside stage_3's float figures; --nms picks the
-//     headline (default int, the hardware path).
+//     same integer outputs, beside stage_3's float figures, on the union of
+//     the folders and per folder; --nms picks the headline (default int, the
+//     hardware path), whose detections go to predictions.json. The
+//     difference to float gets a 95% paired bootstrap interval over the
+//     images (stage_3's predictions.json pairs them).
+//     With --attribution, the same images through the float simulation with
+//     one quantization component on, and with all but one
+//     (compiler/quant/attribution.hpp), in report.json's "attribution".
 //  2. Per-layer fidelity on the first images of --data (or test patterns):
 //     SQNR of every tensor (float activations vs dequantized integer codes)
 //     and its clip rate (float values beyond the code range).
@@ -16,14 +22,18 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 
 #include "compiler/emit/golden_dump.hpp"
 #include "compiler/float/float_model.hpp"
 #include "compiler/io/dataset.hpp"
 #include "compiler/io/test_pattern.hpp"
+#include "compiler/metrics/bootstrap.hpp"
 #include "compiler/metrics/dataset_evaluation.hpp"
 #include "compiler/metrics/metrics_report.hpp"
+#include "compiler/metrics/predictions.hpp"
 #include "compiler/ref/arithmetic.hpp"
+#include "compiler/quant/attribution.hpp"
 #include "compiler/ref/int_detector.hpp"
 #include "compiler/quant/quant_model_io.hpp"
 #include "compiler/util/files.hpp"
@@ -44,8 +54,8 @@ struct LayerFidelity {
 
 std::vector<RgbImage> sample_images(const RunConfig& config, int count) {
   std::vector<RgbImage> images;
-  if (config.data) {
-    const Dataset dataset = scan_dataset(*config.data);
+  if (!config.data.empty()) {
+    const Dataset dataset = scan_datasets(config.data);
     for (size_t i = 0; i < dataset.images.size() && static_cast<int>(images.size()) < count; ++i) {
       images.push_back(decode_image(dataset.images[i].image));
     }
@@ -148,7 +158,7 @@ nlohmann::json write_golden(const StageContext& context, const QuantModel& quant
     source = config.golden_image->string();
   } else {
     image = sample_images(config, 1).front();
-    source = config.data ? "first image of --data" : "built-in test pattern 0";
+    source = !config.data.empty() ? "first image of --data" : "built-in test pattern 0";
   }
   const RgbImage canvas = letterbox(image, config.image_size).canvas;
   const IntegerDetector detector(quant, options, config.threads);
@@ -176,15 +186,47 @@ nlohmann::json write_golden(const StageContext& context, const QuantModel& quant
   return summary;
 }
 
+// stage_3's float detections of the same images (from its predictions.json),
+// or nothing when stage_3 did not measure exactly these images.
+std::optional<std::vector<ImageResult>> float_results_like(const StageContext& context,
+                                                           const std::vector<ImageResult>& integer_results) {
+  const fs::path file = context.stage_dir(3) / "predictions.json";
+  if (!fs::exists(file)) return std::nullopt;
+  const nlohmann::json metrics = read_json_file(context.stage_dir(3) / "metrics.json");
+  if (metrics.value("images", 0) != static_cast<int>(integer_results.size())) return std::nullopt;
+  auto detections = read_coco_predictions(file);
+  std::vector<ImageResult> results = integer_results;
+  for (ImageResult& r : results) {
+    const auto found = detections.find(r.image_id);
+    r.detections = found != detections.end() ? std::move(found->second) : std::vector<Detection>{};
+  }
+  return results;
+}
+
+// Integer minus float mAP50-95, paired over the images, with its 95% bootstrap interval.
+nlohmann::json paired_difference_json(const std::vector<ImageResult>& float_results,
+                                      const std::vector<ImageResult>& integer_results, int classes, int resamples) {
+  const PairedDifference d = paired_bootstrap_map50_95(float_results, integer_results, classes, resamples);
+  std::printf("  integer - float mAP50-95: %+.2f points, 95%% paired bootstrap interval [%+.2f, %+.2f] (%d resamples)\n",
+              100 * d.map50_95, 100 * d.low, 100 * d.high, d.resamples);
+  return {{"delta_map50_95_points", 100 * d.map50_95},
+          {"low_points", 100 * d.low},
+          {"high_points", 100 * d.high},
+          {"confidence", 0.95},
+          {"resamples", d.resamples},
+          {"seed", d.seed}};
+}
+
 // Integer mAP on --data with the float NMS and with q_NMS on the same
-// integer outputs, beside stage_3's float figures.
+// integer outputs, beside stage_3's float figures; per folder too.
 void validate_on_data(const StageContext& context, const QuantModel& quant, nlohmann::json& report) {
   const RunConfig& config = context.config;
   const DetectOptions options{config.image_size, {config.val_score_threshold, config.val_iou_threshold, config.max_detections}};
   const IntegerDetector detector(quant, options, config.threads);
+  const Dataset dataset = scan_datasets(config.data);
   std::vector<std::vector<Detection>> q_nms_detections;
   const auto float_nms_results = run_on_dataset(
-      scan_dataset(*config.data), config.max_images,
+      dataset, config.max_images,
       [&](const RgbImage& image) {
         NmsPair pair = detector.detect(image);
         q_nms_detections.push_back(std::move(pair.int_nms));
@@ -217,12 +259,68 @@ void validate_on_data(const StageContext& context, const QuantModel& quant, nloh
   const std::string label = "W" + std::to_string(quant.settings.weight_bits) + "A" + std::to_string(quant.settings.activation_bits);
   rows.push_back({label + " nms", with_float_nms});
   if (has_q_nms) rows.push_back({label + " q_nms", with_q_nms});
+  const std::vector<ImageResult>& primary_results = primary_is_q_nms ? q_nms_results : float_nms_results;
+  report["integer_folders"] = nlohmann::json::array();
+  for (size_t folder = 0; folder < dataset.roots.size(); ++folder) {
+    const DetectionMetrics part = evaluate_detections(results_of_folder(primary_results, static_cast<int>(folder)), classes);
+    nlohmann::json entry = metrics_to_json(part, quant.info.class_names);
+    entry.erase("ap50_95_per_class");
+    entry["data"] = dataset.roots[folder].string();
+    report["integer_folders"].push_back(entry);
+    if (dataset.roots.size() > 1) rows.push_back({" " + dataset.roots[folder].filename().string(), part});
+  }
   std::printf("%s", metrics_table(rows).c_str());
   if (report.contains("retained_map50_95_percent")) {
     std::printf("  integer (%s NMS) keeps %.1f%% of the float mAP50-95 (%+.2f points)\n",
                 report["nms"].get<std::string>().c_str(), report["retained_map50_95_percent"].get<double>(),
                 report["delta_map50_95_points"].get<double>());
   }
+  if (const auto float_results = float_results_like(context, primary_results)) {
+    report["paired_difference"] = paired_difference_json(*float_results, primary_results, classes, config.bootstrap_resamples);
+  }
+  write_file_atomic(context.output_dir / "predictions.json", coco_predictions_text(primary_results));
+}
+
+// --attribution: mAP of the float simulation with one component quantized,
+// and with all but one (compiler/quant/attribution.hpp), beside the integer reference.
+nlohmann::json attribution_report(const StageContext& context, const Model& fused, const QuantModel& quant,
+                                  const nlohmann::json& report) {
+  const RunConfig& config = context.config;
+  const DetectOptions options{config.image_size, {config.val_score_threshold, config.val_iou_threshold, config.max_detections}};
+  const std::vector<AttributionRow> rows =
+      run_attribution(fused, quant, scan_datasets(config.data), config.max_images, options);
+  const AttributionRow& float_row = rows.front();
+  const AttributionRow* all_row = nullptr;
+  for (const AttributionRow& row : rows) {
+    if (row.mask == kAllComponents) all_row = &row;
+  }
+  const int classes = quant.info.arch.num_classes;
+  nlohmann::json json = {{"integer_reference_map50_95", report["integer"]["map50_95"]},
+                         {"rows", nlohmann::json::array()}};
+  std::printf("  attribution (float simulation; paired 95%% bootstrap intervals, %d resamples)\n", config.bootstrap_resamples);
+  std::printf("  %-30s %9s %8s %28s\n", "quantized", "mAP50-95", "mAP50", "change vs reference (points)");
+  for (const AttributionRow& row : rows) {
+    const bool all_but = row.label.starts_with("all but");
+    const AttributionRow& reference = all_but ? *all_row : float_row;
+    nlohmann::json entry = {{"quantized", row.label}, {"map50_95", row.metrics.map50_95}, {"map50", row.metrics.map50},
+                            {"reference", reference.label}};
+    std::string change;
+    if (&reference != &row) {
+      const PairedDifference d = paired_bootstrap_map50_95(reference.results, row.results, classes, config.bootstrap_resamples);
+      entry["change_points"] = 100 * d.map50_95;
+      entry["low_points"] = 100 * d.low;
+      entry["high_points"] = 100 * d.high;
+      char text[96];
+      std::snprintf(text, sizeof text, "%+6.2f [%+.2f, %+.2f] vs %s", 100 * d.map50_95, 100 * d.low, 100 * d.high,
+                    reference.label.c_str());
+      change = text;
+    }
+    std::printf("  %-30s %9.4f %8.4f   %s\n", row.label.c_str(), row.metrics.map50_95, row.metrics.map50, change.c_str());
+    json["rows"].push_back(entry);
+  }
+  std::printf("  integer reference (bit-exact path): mAP50-95 %.4f; simulation with everything quantized: %.4f\n",
+              report["integer"]["map50_95"].get<double>(), all_row->metrics.map50_95);
+  return json;
 }
 
 }  // namespace
@@ -233,7 +331,8 @@ nlohmann::json run_stage_8_integer_validation(StageContext& context) {
   const Model fused = load_model(context.stage_dir(2));
   nlohmann::json report = {{"settings", quant_settings_to_json(quant.settings)}};
 
-  if (config.data) validate_on_data(context, quant, report);
+  if (!config.data.empty()) validate_on_data(context, quant, report);
+  if (config.attribution && !config.data.empty()) report["attribution"] = attribution_report(context, fused, quant, report);
   report["layers"] = fidelity_report(fused, quant, sample_images(config, kFidelityImages), config.image_size, config.threads);
   print_fidelity(report["layers"]);
   DetectOptions golden_options{config.image_size, {0.25f, config.val_iou_threshold, config.max_detections}};

@@ -7,9 +7,12 @@ Ultralytics' ap_per_class, fed with the IoU-0.5 matches of the former.
 IoU uses box corners (pycocotools takes x, y, w, h; same value up to
 rounding) so that both sides see identical IoUs.
 
-Usage: coco_map_reference.py case.json result.json
+Usage: coco_map_reference.py case.json result.json [predictions.json]
 case.json: {"num_classes": N, "images": [{"detections": [[x1, y1, x2, y2, score, class], ...],
                                            "truths": [[x1, y1, x2, y2, class], ...]}, ...]}
+With predictions.json (a COCO results file: image_id, category_id, bbox
+[x, y, w, h], score), each image of case.json names its "image_id" and its
+detections are read from that file instead.
 """
 import json
 import sys
@@ -156,8 +159,22 @@ def evaluate(case):
     }
 
 
+def attach_predictions(case, predictions):
+    by_image = {}
+    for p in predictions:
+        x, y, w, h = p['bbox']
+        by_image.setdefault(p['image_id'], []).append([x, y, x + w, y + h, p['score'], p['category_id']])
+    for image in case['images']:
+        image['detections'] = by_image.get(image['image_id'], [])
+    return case
+
+
 if __name__ == '__main__':
     with open(sys.argv[1]) as f:
-        result = evaluate(json.load(f))
+        case = json.load(f)
+    if len(sys.argv) > 3:
+        with open(sys.argv[3]) as f:
+            case = attach_predictions(case, json.load(f))
+    result = evaluate(case)
     with open(sys.argv[2], 'w') as f:
         json.dump(result, f)

@@ -11,6 +11,7 @@
 
 #include "cli_support.hpp"
 #include "compiler/io/checkpoint.hpp"
+#include "compiler/io/image.hpp"
 #include "compiler/io/test_pattern.hpp"
 #include "compiler/ir/synthetic_model.hpp"
 
@@ -165,6 +166,19 @@ TEST_CASE("cli_bad: data folder with no images") {
   fs::create_directories(dir / "data/labels");
   write_bytes(dir / "data/labels/a.txt", "0 0.5 0.5 0.1 0.1\n");
   expect_failure("data_without_images", "run --data " + (dir / "data").string() + " --out " + (dir / "out").string(),
+                 dir);
+}
+
+TEST_CASE("cli_bad: the same image id (file stem) in two --data folders") {
+  const fs::path dir = test::fresh_temp_dir("bad-duplicate-id");
+  const RgbImage canvas = letterbox(RgbImage{1, 1, {0, 0, 0}}, 32).canvas;
+  fs::create_directories(dir / "a/images");
+  fs::create_directories(dir / "b/images");
+  write_png(dir / "a/images/000000000009.png", canvas);
+  write_png(dir / "b/images/000000000009.png", canvas);
+  expect_failure("duplicate_image_id",
+                 "run --data " + (dir / "a").string() + " --data " + (dir / "b").string() + " --out " +
+                     (dir / "out").string() + " --imgsz 64",
                  dir);
 }
 

@@ -163,13 +163,6 @@ TEST_CASE("metrics: class ids outside the model's classes are an error") {
 
 namespace {
 
-std::optional<std::string> python_with_numpy() {
-  for (const std::string python : {"python3", "/usr/bin/python3"}) {
-    if (std::system((python + " -c 'import numpy' >/dev/null 2>&1").c_str()) == 0) return python;
-  }
-  return std::nullopt;
-}
-
 // Jittered copies of the truths, duplicates, wrong classes, background boxes,
 // scores on a 0.01 grid (ties), one crowded image above the 100 cut, a class
 // (3) with truth but no detection and a class (4) with detections only.
@@ -216,7 +209,7 @@ nlohmann::json case_to_json(const std::vector<ImageResult>& results, int num_cla
 }  // namespace
 
 TEST_CASE("metrics: a random case matches the numpy transcription of pycocotools") {
-  const auto python = python_with_numpy();
+  const auto python = yq::test::python_with_numpy();
   if (!python) {
     if (yq::test::running_in_ci()) FAIL("no python3 with numpy: required when CI=true (scripts/setup.sh installs python3-numpy)");
     MESSAGE("skipping: no python3 with numpy");

@@ -3,9 +3,14 @@
 // `detect`.
 #include "testing.hpp"
 
+#include <cstdlib>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "cli_support.hpp"
+#include "compiler/io/dataset.hpp"
+#include "compiler/io/image.hpp"
 #include "compiler/util/files.hpp"
 
 TEST_SUITE_BEGIN("pipeline");
@@ -79,6 +84,69 @@ TEST_CASE("pipeline: float and W8A8 integer mAP of the official YOLOv8n on coco1
   CHECK(sha256_file(dir / "out/stage_2/weights.pt") == weights_before);
   CHECK(read_json_file(dir / "out/stage_3/metrics.json")["images"] == 8);
   CHECK(read_json_file(dir / "out/stage_8/report.json")["integer"]["images"] == 8);
+}
+
+TEST_CASE("pipeline: two --data folders measure as one set and per folder; predictions.json reproduces the mAP") {
+  if (!test::have_shared_data()) return;
+  const fs::path dir = test::fresh_temp_dir("pipeline-two-folders");
+  const fs::path train = test::shared_file("data/coco8/images/train"), val = test::shared_file("data/coco8/images/val");
+  const std::string arguments = "run --model " + test::shared_file("models/yolov8n/yolov8n.pt").string() + " --data " +
+                                train.string() + " --data " + val.string() + " --imgsz 160 --through stage_3";
+  const test::CliResult result = test::run_cli(arguments + " --out " + (dir / "out").string(), dir);
+  CAPTURE(result.err);
+  REQUIRE(result.exit_code == 0);
+  const auto metrics = read_json_file(dir / "out/stage_3/metrics.json");
+  CHECK(metrics["images"] == 8);
+  REQUIRE(metrics["folders"].size() == 2);
+  CHECK(metrics["folders"][0]["data"] == train.string());
+  CHECK(metrics["folders"][0]["images"] == 4);
+  CHECK(metrics["folders"][1]["images"] == 4);
+  CHECK(metrics["folders"][0]["instances"].get<int>() + metrics["folders"][1]["instances"].get<int>() ==
+        metrics["instances"].get<int>());
+
+  // Every prediction names an image of the set by its file stem, a model class and a box in image pixels.
+  const Dataset dataset = scan_datasets({train, val});
+  std::set<std::string> ids;
+  for (const DatasetImage& entry : dataset.images) ids.insert(entry.id());
+  const auto predictions = read_json_file(dir / "out/stage_3/predictions.json");
+  REQUIRE(predictions.size() > 0);
+  for (const auto& p : predictions) {
+    CHECK(ids.count(p["image_id"].get<std::string>()) == 1);
+    CHECK(p["category_id"].get<int>() >= 0);
+    CHECK(p["category_id"].get<int>() < 80);
+    CHECK(p["bbox"][2].get<double>() >= 0);
+    CHECK(p["score"].get<double>() > 0.001);
+  }
+
+  // The pycocotools transcription, reading the detections from predictions.json, gets the same mAP.
+  if (const auto python = test::python_with_numpy()) {
+    nlohmann::json images = nlohmann::json::array();
+    for (const DatasetImage& entry : dataset.images) {
+      const RgbImage image = decode_image(entry.image);
+      nlohmann::json truths = nlohmann::json::array();
+      if (!entry.label.empty()) {
+        for (const GroundTruth& t : read_yolo_labels(entry.label, image.width, image.height)) {
+          truths.push_back({t.box.x1, t.box.y1, t.box.x2, t.box.y2, t.class_id});
+        }
+      }
+      images.push_back({{"image_id", entry.id()}, {"truths", truths}});
+    }
+    std::ofstream(dir / "case.json") << nlohmann::json{{"num_classes", 80}, {"images", images}}.dump();
+    const std::string command = *python + " '" + std::string(YQ_SOURCE_DIR) + "/tests/coco_map_reference.py' '" +
+                                (dir / "case.json").string() + "' '" + (dir / "reference.json").string() + "' '" +
+                                (dir / "out/stage_3/predictions.json").string() + "'";
+    REQUIRE(std::system(command.c_str()) == 0);
+    const auto reference = read_json_file(dir / "reference.json");
+    CHECK(reference["map50_95"].get<double>() == doctest::Approx(metrics["map50_95"].get<double>()).epsilon(1e-9));
+    CHECK(reference["map50"].get<double>() == doctest::Approx(metrics["map50"].get<double>()).epsilon(1e-9));
+  } else {
+    MESSAGE("skipping the pycocotools transcription: no python3 with numpy");
+  }
+
+  // Deterministic: one thread gives the same bytes.
+  const test::CliResult again = test::run_cli("--threads 1 " + arguments + " --out " + (dir / "again").string(), dir);
+  REQUIRE(again.exit_code == 0);
+  CHECK(sha256_file(dir / "again/stage_3/predictions.json") == sha256_file(dir / "out/stage_3/predictions.json"));
 }
 
 TEST_CASE("pipeline: detect prints the boxes of bus.jpg and draws them") {

@@ -60,3 +60,52 @@ TEST_CASE("range selection: max, percentile, mse and auto on a tensor with an ou
   CHECK(parse_enum<RangeMethod>("auto") == RangeMethod::Auto);
   CHECK_THROWS_AS(parse_enum<RangeMethod>("kl"), Error);
 }
+
+namespace {
+
+// A histogram set bin by bin over [0, 2048): bin i holds counts[i].
+AbsHistogram histogram_of(const std::vector<double>& counts) {
+  AbsHistogram h;
+  h.range = AbsHistogram::kBins;
+  for (size_t i = 0; i < counts.size(); ++i) {
+    h.bins[i] = counts[i];
+    h.count += static_cast<std::int64_t>(counts[i]);
+    if (counts[i] > 0) h.max = i + 1.0;
+  }
+  return h;
+}
+
+}  // namespace
+
+TEST_CASE("range selection: entropy keeps the range of an evenly filled histogram") {
+  // Every quantization level covers bins of equal counts, so Q = P at the full
+  // range and any clip adds the tail to the last bin: KL is smallest at max.
+  const AbsHistogram even = histogram_of(std::vector<double>(1024, 50.0));
+  CHECK(quantization_kl(even, 1024, 8) == doctest::Approx(0.0));
+  CHECK(select_clip(even, 8, {RangeMethod::Entropy, 99.99}) == doctest::Approx(1024.0));
+  CHECK(quantization_kl(even, 512, 8) > 0.01);
+}
+
+TEST_CASE("range selection: entropy clips a long exponential tail at the KL minimum") {
+  std::vector<double> counts(AbsHistogram::kBins);
+  for (int i = 0; i < AbsHistogram::kBins; ++i) counts[i] = std::floor(1e6 * std::exp(-i / 40.0)) + 1;
+  const AbsHistogram h = histogram_of(counts);
+  const double clip = select_clip(h, 8, {RangeMethod::Entropy, 99.99});
+  CHECK(clip > 128);
+  CHECK(clip < 2048);
+  // The chosen clip is the minimum over every candidate bin edge.
+  const double chosen = quantization_kl(h, clip, 8);
+  for (int candidate = 128; candidate <= 2048; candidate += 7) CHECK(chosen <= quantization_kl(h, candidate, 8) + 1e-15);
+  // At 12 bits the 2048 bins cannot resolve 2048 levels: entropy falls back to max.
+  CHECK(select_clip(h, 12, {RangeMethod::Entropy, 99.99}) == doctest::Approx(2048.0));
+  CHECK(parse_enum<RangeMethod>("entropy") == RangeMethod::Entropy);
+}
+
+TEST_CASE("range selection: entropy keeps a lone outlier (Q is 0 where the clipped tail lands)") {
+  // Bulk |x| <= 1 (bins 0..32 of 2048 over [0, 64)), one value at 40 (bin 1280).
+  // Every candidate from 128 bins up to the outlier puts the tail into an empty
+  // bin, where Q is 0 and KL infinite; only the full range is finite.
+  const AbsHistogram h = uniform_with_outlier();
+  CHECK(select_clip(h, 8, {RangeMethod::Entropy, 99.99}) == doctest::Approx(40.0));
+  CHECK(std::isinf(quantization_kl(h, 8.0, 8)));
+}

@@ -10,6 +10,7 @@
 #include <initializer_list>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace yq::test {
@@ -62,6 +63,14 @@ inline int run_command(const std::string& command, std::string& output) {
   while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, n);
   const int status = pclose(pipe);
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// A python3 that has numpy (tests/coco_map_reference.py needs it), if any.
+inline std::optional<std::string> python_with_numpy() {
+  for (const std::string python : {"python3", "/usr/bin/python3"}) {
+    if (std::system((python + " -c 'import numpy' >/dev/null 2>&1").c_str()) == 0) return python;
+  }
+  return std::nullopt;
 }
 
 // A fresh, empty temporary folder for one test, apart from those of the same

@@ -184,19 +184,26 @@ int main(int argc, char** argv) {
   QuantFlags quant_flags;  // applied over --config's values
   CLI::App* run = app.add_subcommand("run", "run the numbered stages");
   run->add_option("--model", config.model, "checkpoint (.pt: Ultralytics checkpoint or state dict); default: built-in synthetic YOLOv8n");
-  run->add_option("--data", config.data, "labelled image folder (YOLO layout) for validation");
+  run->add_option("--data", config.data,
+                  "labelled image folder (YOLO layout) for validation; repeat --data for several folders, "
+                  "measured as one set (image ids, the file stems, must be unique across them)")
+      ->allow_extra_args(false);
   run->add_option("--out", config.out, "run folder")->capture_default_str();
   run->add_option("--imgsz", config.image_size, "square input size, a multiple of 32")->capture_default_str();
   run->add_option("--max-images", config.max_images, "validate on the first N images only (0: all)");
   run->add_option("--from", from, "first stage to run (earlier outputs are reused)")->capture_default_str();
   run->add_option("--through", through, "last stage to run")->capture_default_str();
   run->add_option("--config", quant_config, "TOML file with quantization settings and per-layer [[override]]s");
-  run->add_option("--calib", config.calib, "calibration images (default: --data)");
+  run->add_option("--calib", config.calib, "calibration image folder, repeatable (default: --data)")
+      ->allow_extra_args(false);
   run->add_option("--calib-images", config.calib_images, "calibrate on the first N images (0: all)");
   add_quant_options(*run, quant_flags);
   run->add_option_function<std::string>(
       "--nms", [&nms](const std::string& text) { nms = yq::parse_enum<yq::NmsMode>(text); },
       "stage_8 headline: int (q_NMS, default with --head int) or float");
+  run->add_flag("--attribution", config.attribution,
+                "stage_8: also measure mAP with each quantization component alone and with all but one "
+                "(a float simulation, 14 configurations)");
   run->add_option("--emit", config.emit_dir, "also write stage_7's emitted files into this folder");
   run->add_option("--axi-bits", config.axi_bits, "AXI4 data width of the DRAM image (32..1024, a power of two)")
       ->capture_default_str();

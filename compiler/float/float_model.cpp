@@ -26,7 +26,8 @@ at::Tensor FloatModel::run_conv(const Node& node, const at::Tensor& x) const {
   return y;
 }
 
-std::vector<at::Tensor> FloatModel::run_all(const at::Tensor& input, std::vector<at::Tensor>* pre_activations) const {
+std::vector<at::Tensor> FloatModel::run_all(const at::Tensor& input, std::vector<at::Tensor>* pre_activations,
+                                            const TensorTransform* transform) const {
   const auto& nodes = model_.graph.nodes;
   std::vector<at::Tensor> outputs(nodes.size());
   if (pre_activations) pre_activations->assign(nodes.size(), at::Tensor());
@@ -37,6 +38,7 @@ std::vector<at::Tensor> FloatModel::run_all(const at::Tensor& input, std::vector
       case OpKind::Input: outputs[i] = input; break;
       case OpKind::Conv: {
         at::Tensor y = run_conv(node, in(0));
+        if (node.silu && transform) y = (*transform)(i, true, y);
         if (node.silu && pre_activations) (*pre_activations)[i] = y;
         outputs[i] = node.silu ? at::silu(y) : y;
         break;
@@ -56,6 +58,7 @@ std::vector<at::Tensor> FloatModel::run_all(const at::Tensor& input, std::vector
         outputs[i] = at::upsample_nearest2d(in(0), {in(0).size(2) * 2, in(0).size(3) * 2});
         break;
     }
+    if (transform) outputs[i] = (*transform)(i, false, outputs[i]);
   }
   return outputs;
 }

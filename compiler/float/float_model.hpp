@@ -3,6 +3,7 @@
 #pragma once
 #include <ATen/core/Tensor.h>
 
+#include <functional>
 #include <vector>
 
 #include "compiler/io/image.hpp"
@@ -13,6 +14,10 @@ namespace yq {
 // [1, 3, H, W] float32 in [0, 1], RGB, from an 8-bit canvas.
 at::Tensor image_to_input(const RgbImage& canvas);
 
+// Applied to a tensor as soon as a node produces it: (node index, true for a
+// SiLU convolution's pre-activation, the tensor) -> the tensor to use.
+using TensorTransform = std::function<at::Tensor(size_t, bool, const at::Tensor&)>;
+
 class FloatModel {
  public:
   explicit FloatModel(const Model& model);
@@ -20,7 +25,10 @@ class FloatModel {
   // Every node's output for one input, indexed like graph.nodes. When
   // pre_activations is given it receives, for SiLU convolutions, the output
   // before the activation (undefined tensors elsewhere).
-  std::vector<at::Tensor> run_all(const at::Tensor& input, std::vector<at::Tensor>* pre_activations = nullptr) const;
+  // A transform, when given, replaces every pre-activation and output as it
+  // is produced (compiler/float/fake_quant_model.hpp).
+  std::vector<at::Tensor> run_all(const at::Tensor& input, std::vector<at::Tensor>* pre_activations = nullptr,
+                                  const TensorTransform* transform = nullptr) const;
 
   const Model& model() const { return model_; }
 

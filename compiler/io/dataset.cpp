@@ -3,7 +3,9 @@
 // any; otherwise the label sits beside the image) for "labels", as
 // Ultralytics' img2label_paths does, and the extension for ".txt". Orphan
 // labels are the .txt files in those label folders that no image claims.
-// Label rows "class cx cy w h" (normalised) become pixel boxes.
+// Label rows "class cx cy w h" (normalised) become pixel boxes. Several
+// folders are scanned one after the other; a repeated file stem is an error
+// because it is the image's id in predictions.json.
 #include "compiler/io/dataset.hpp"
 
 #include <algorithm>
@@ -11,6 +13,7 @@
 #include <charconv>
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -97,24 +100,44 @@ bool has_image_extension(const std::filesystem::path& file) {
   return extension == ".jpg" || extension == ".jpeg" || extension == ".png" || extension == ".bmp";
 }
 
-Dataset scan_dataset(const std::filesystem::path& root) {
-  check_is_folder(root);
+Dataset scan_dataset(const std::filesystem::path& root) { return scan_datasets({root}); }
+
+Dataset scan_datasets(const std::vector<std::filesystem::path>& roots) {
+  if (roots.empty()) throw Error("no data folder given");
   Dataset dataset;
-  dataset.root = root;
-  std::set<std::filesystem::path> label_folders, claimed_labels;
-  for (auto& image : find_images(root)) {
-    auto label = label_path_for(image);
-    label_folders.insert(label.parent_path());
-    claimed_labels.insert(label);
-    std::error_code error;
-    if (!std::filesystem::is_regular_file(label, error)) label.clear();
-    dataset.images.push_back({std::move(image), std::move(label)});
+  dataset.roots = roots;
+  std::map<std::string, std::filesystem::path> image_of_id;
+  for (size_t folder = 0; folder < roots.size(); ++folder) {
+    const std::filesystem::path& root = roots[folder];
+    check_is_folder(root);
+    std::set<std::filesystem::path> label_folders, claimed_labels;
+    const std::vector<std::filesystem::path> images = find_images(root);
+    if (images.empty()) throw Error("data folder " + root.string() + " contains no images (.jpg .jpeg .png .bmp)");
+    for (const auto& image : images) {
+      const auto [previous, inserted] = image_of_id.emplace(image.stem().string(), image);
+      if (!inserted) {
+        throw Error("image id " + image.stem().string() + " (the file stem) is not unique: " +
+                    previous->second.string() + " and " + image.string());
+      }
+      auto label = label_path_for(image);
+      label_folders.insert(label.parent_path());
+      claimed_labels.insert(label);
+      std::error_code error;
+      if (!std::filesystem::is_regular_file(label, error)) label.clear();
+      dataset.images.push_back({image, std::move(label), static_cast<int>(folder)});
+    }
+    for (auto& orphan : find_orphan_labels(label_folders, claimed_labels)) dataset.orphan_labels.push_back(std::move(orphan));
   }
-  if (dataset.images.empty()) {
-    throw Error("data folder " + root.string() + " contains no images (.jpg .jpeg .png .bmp)");
-  }
-  dataset.orphan_labels = find_orphan_labels(label_folders, claimed_labels);
   return dataset;
+}
+
+std::string dataset_description(const std::vector<std::filesystem::path>& roots) {
+  std::string text;
+  for (size_t i = 0; i < roots.size(); ++i) {
+    if (i > 0) text += i + 1 == roots.size() ? " and " : ", ";
+    text += roots[i].string();
+  }
+  return text;
 }
 
 std::vector<GroundTruth> read_yolo_labels(const std::filesystem::path& label_file, int image_width,

@@ -17,6 +17,8 @@ std::vector<ImageResult> run_on_dataset(const Dataset& dataset, int max_images, 
     const DatasetImage& entry = dataset.images[i];
     const RgbImage image = decode_image(entry.image);
     ImageResult result;
+    result.image_id = entry.id();
+    result.folder = entry.folder;
     result.detections = detector(image);
     if (!entry.label.empty()) result.truths = read_yolo_labels(entry.label, image.width, image.height);
     results.push_back(std::move(result));

@@ -3,6 +3,7 @@
 // at most 100 detections per image and class), mAP50, and precision/recall
 // at the confidence that maximises the mean F1 over classes.
 #pragma once
+#include <string>
 #include <vector>
 
 #include "compiler/detect/detection.hpp"
@@ -13,6 +14,8 @@ namespace yq {
 struct ImageResult {
   std::vector<Detection> detections;  // original-image pixels
   std::vector<GroundTruth> truths;
+  std::string image_id;               // the image's file stem
+  int folder = 0;                     // which folder of the dataset it came from
 };
 
 struct DetectionMetrics {

@@ -39,11 +39,11 @@ DetectionMetrics metrics_from_json(const nlohmann::json& j, const std::vector<st
 std::string metrics_table(const std::vector<std::pair<std::string, DetectionMetrics>>& rows) {
   std::string table;
   char line[256];
-  std::snprintf(line, sizeof line, "  %-10s %7s %10s %8s %8s %8s %9s\n", "model", "images", "instances", "P", "R",
+  std::snprintf(line, sizeof line, "  %-14s %7s %10s %8s %8s %8s %9s\n", "model", "images", "instances", "P", "R",
                 "mAP50", "mAP50-95");
   table += line;
   for (const auto& [label, m] : rows) {
-    std::snprintf(line, sizeof line, "  %-10s %7d %10d %8.4f %8.4f %8.4f %9.4f\n", label.c_str(), m.images,
+    std::snprintf(line, sizeof line, "  %-14s %7d %10d %8.4f %8.4f %8.4f %9.4f\n", label.c_str(), m.images,
                   m.instances, m.precision, m.recall, m.map50, m.map50_95);
     table += line;
   }

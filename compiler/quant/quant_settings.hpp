@@ -13,7 +13,7 @@
 namespace yq {
 
 // Range selection of activations (compiler/quant/range_selection.hpp).
-enum class RangeMethod { Auto, Max, Percentile, Mse };
+enum class RangeMethod { Auto, Max, Percentile, Mse, Entropy };
 // Requantization: a fixed-point multiplier and a shift, or a shift only.
 enum class ScaleForm { Multiplier, PowerOfTwo };
 // Shared: a concat and the tensors it joins take one scale (the concat is a view).
@@ -39,7 +39,7 @@ struct EnumNames;
   };
 
 YQ_ENUM_NAMES(RangeMethod, "--calib-method", {RangeMethod::Auto, "auto"}, {RangeMethod::Max, "max"},
-              {RangeMethod::Percentile, "percentile"}, {RangeMethod::Mse, "mse"})
+              {RangeMethod::Percentile, "percentile"}, {RangeMethod::Mse, "mse"}, {RangeMethod::Entropy, "entropy"})
 YQ_ENUM_NAMES(ScaleForm, "--scales", {ScaleForm::Multiplier, "multiplier"}, {ScaleForm::PowerOfTwo, "pow2"})
 YQ_ENUM_NAMES(ConcatScales, "--concat-scales", {ConcatScales::Shared, "shared"}, {ConcatScales::Own, "own"})
 YQ_ENUM_NAMES(HeadMode, "--head", {HeadMode::Int, "int"}, {HeadMode::Float, "float"})

@@ -6,6 +6,15 @@
 //               values below c cost the rounding noise step^2/12, values
 //               above cost (|x| - c)^2; every bin edge up to max |x| is tried
 //               (prefix sums make each candidate O(1)).
+//   entropy     TensorRT's entropy calibration: c minimising KL(P || Q)
+//               between the histogram clipped at c and its quantization to
+//               2^(bits-1) levels; max where the 2048-bin histogram cannot
+//               resolve that many levels (12 bits and more).
+// The grid is symmetric (zero code 0, range [-c, c]): a tensor with a known
+// lower bound (a SiLU output, >= -0.2785) loses no value below -c for any
+// c above that bound, so the |x| histogram gives the exact error of every
+// candidate; a grid from the real minimum to c would need zero points in
+// the add and concat arithmetic (not in docs/ARITHMETIC.md).
 //   auto        percentile below kAutoMaxFromBits bits, max from there on:
 //               on coco128 clipping outliers pays at 8-10 bits (W8A8: -0.65
 //               points with percentile, -2.7 with max) and costs at 12+ bits
@@ -26,6 +35,9 @@ struct RangeOptions {
 };
 
 double select_clip(const AbsHistogram& histogram, int bits, const RangeOptions& options);
+
+// KL(P || Q) of the entropy criterion for clip c (at least 2^(bits-1) bins).
+double quantization_kl(const AbsHistogram& histogram, double clip, int bits);
 
 // Expected squared quantization error per value for clip c (the mse criterion).
 double quantization_mse(const AbsHistogram& histogram, double clip, int bits);

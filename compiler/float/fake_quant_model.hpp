@@ -1,0 +1,45 @@
+// The float model with simulated quantization ("fake quant"): after each
+// chosen tensor, quantize-dequantize on a uniform grid
+//   real = scale * (code - zero),  code = saturate(floor(x / scale + 1/2) + zero, bits)
+// (round half up and saturation, as docs/ARITHMETIC.md rounds and clamps).
+// Which tensors get a grid, and which weights the model carries, is the
+// caller's choice (compiler/quant/attribution.hpp switches them per
+// component). A float simulation for finding where accuracy goes, not the
+// bit-exact integer reference (compiler/ref/).
+#pragma once
+#include <ATen/core/Tensor.h>
+
+#include <vector>
+
+#include "compiler/float/float_model.hpp"
+
+namespace yq {
+
+struct Grid {
+  int bits = 0;  // 0: no quantization
+  double scale = 1.0;
+  int zero = 0;
+};
+
+struct FakeQuantGrids {
+  Grid pre;  // SiLU convolutions' pre-activation
+  Grid out;
+};
+
+// x on the grid (a no-op for bits 0).
+at::Tensor fake_quantize(const at::Tensor& x, const Grid& grid);
+
+class FakeQuantModel {
+ public:
+  // model: the weights to run (float or dequantized integer weights);
+  // grids: per node, indexed like graph.nodes.
+  FakeQuantModel(const Model& model, std::vector<FakeQuantGrids> grids);
+
+  std::vector<at::Tensor> run_all(const at::Tensor& input) const;
+
+ private:
+  FloatModel float_model_;
+  std::vector<FakeQuantGrids> grids_;
+};
+
+}  // namespace yq
