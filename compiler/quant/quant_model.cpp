@@ -6,7 +6,7 @@ namespace yq {
 
 int widest_accumulator_bits(const QuantModel& model) {
   int widest = 0;
-  for (const QuantNode& node : model.nodes) widest = std::max(widest, node.conv.acc_bits);
+  for (int index : model.graph.conv_nodes()) widest = std::max(widest, model.nodes[index].conv.acc_bits);
   return widest;
 }
 

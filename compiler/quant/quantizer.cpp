@@ -239,12 +239,9 @@ QuantModel quantize_model(const Model& fused, const std::vector<TensorFormats>& 
 
 nlohmann::json overflow_certificate(const QuantModel& model) {
   nlohmann::json layers = nlohmann::json::array();
-  int widest = 0;
-  for (size_t i = 0; i < model.graph.nodes.size(); ++i) {
+  for (int i : model.graph.conv_nodes()) {
     const Node& node = model.graph.nodes[i];
-    if (node.op != OpKind::Conv) continue;
     const QuantConv& conv = model.nodes[i].conv;
-    widest = std::max(widest, conv.acc_bits);
     layers.push_back({{"layer", node.name},
                       {"weight_bits", conv.weight_bits},
                       {"input_bits", model.nodes[node.inputs[0]].out.bits},
@@ -252,7 +249,8 @@ nlohmann::json overflow_certificate(const QuantModel& model) {
                       {"accumulator_bits", conv.acc_bits},
                       {"margin_bits", model.settings.acc_bits_limit - conv.acc_bits}});
   }
-  return {{"accumulator_bits", widest}, {"limit_bits", model.settings.acc_bits_limit}, {"layers", layers}};
+  return {{"accumulator_bits", widest_accumulator_bits(model)}, {"limit_bits", model.settings.acc_bits_limit},
+          {"layers", layers}};
 }
 
 }  // namespace yq
