@@ -8,7 +8,8 @@
 #
 #   scripts/bench_rounding.sh [DATA] [CALIB] [OUT] [-- extra flags for every row]
 # defaults: ../shared/data/coco128 ../shared/data/coco_calib runs/bench-rounding
-# CONFIGS="w4 w6 w8" picks weight bits; MIXED=file.toml adds rows with that --config.
+# CONFIGS="w8 w6 w4" picks weight bits, VARIANTS="nearest nearest-bc gptq gptq-bc" the
+# rounding rows; MIXED=file.toml adds rows with that --config (nearest and gptq-bc).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 model=${MODEL:-../shared/models/yolov8n/yolov8n.pt}
@@ -30,10 +31,11 @@ fi
 rows=()
 for w in ${CONFIGS:-w8 w6 w4}; do
   bits=${w#w}
-  rows+=("$w-nearest --wbits $bits --abits 8 --rounding nearest")
-  rows+=("$w-nearest-bc --wbits $bits --abits 8 --rounding nearest --bias-correction")
-  rows+=("$w-gptq --wbits $bits --abits 8 --rounding gptq")
-  rows+=("$w-gptq-bc --wbits $bits --abits 8 --rounding gptq --bias-correction")
+  for variant in ${VARIANTS:-nearest nearest-bc gptq gptq-bc}; do
+    flags="--wbits $bits --abits 8 --rounding ${variant%-bc}"
+    [[ $variant == *-bc ]] && flags+=" --bias-correction"
+    rows+=("$w-$variant $flags")
+  done
   if [[ -n ${MIXED:-} ]]; then
     rows+=("$w-mixed-nearest --config $MIXED --wbits $bits --abits 8 --rounding nearest")
     rows+=("$w-mixed-gptq-bc --config $MIXED --wbits $bits --abits 8 --rounding gptq --bias-correction")

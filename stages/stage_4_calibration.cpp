@@ -40,7 +40,7 @@ void accumulate(AbsHistogram& histogram, const at::Tensor& tensor) {
 
 struct Activations {
   std::vector<at::Tensor> outputs, pre_activations;
-  std::vector<ConvInputStatistics> conv_inputs;  // per node, when layer inputs are collected
+  std::vector<ImageConvInput> conv_inputs;  // per node, when layer inputs are collected
 };
 
 // Where the per-image results go; layer_inputs is null unless collected.

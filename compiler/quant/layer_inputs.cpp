@@ -45,12 +45,11 @@ int sampled_rows(int width, int positions) {
   return static_cast<int>(std::min<std::int64_t>(positions, std::max<std::int64_t>(kMinRowsPerImage, budget)));
 }
 
-ConvInputStatistics conv_input_statistics(const Node& node, const float* input, int height, int width,
-                                          int image_index) {
+ImageConvInput conv_input_statistics(const Node& node, const float* input, int height, int width, int image_index) {
   const int out_h = conv_output_size(height, node.kernel, node.stride, node.pad);
   const int out_w = conv_output_size(width, node.kernel, node.stride, node.pad);
   const int positions = out_h * out_w;
-  ConvInputStatistics s;
+  ImageConvInput s;
   s.width = node.in_channels * node.kernel * node.kernel;
   const int rows = sampled_rows(s.width, positions);
   RowMatrixF x(rows, s.width);
@@ -61,15 +60,16 @@ ConvInputStatistics conv_input_statistics(const Node& node, const float* input, 
     const std::int64_t p = r * step + offset;
     gather_taps(node, input, height, width, static_cast<int>(p / out_w), static_cast<int>(p % out_w), x.row(r).data());
   }
-  const Eigen::MatrixXf gram = x.transpose() * x;
+  Eigen::MatrixXf gram = Eigen::MatrixXf::Zero(s.width, s.width);
+  gram.selfadjointView<Eigen::Lower>().rankUpdate(x.transpose());
   const Eigen::RowVectorXf sum = x.colwise().sum();
   s.rows = rows;
   s.sum.assign(sum.data(), sum.data() + s.width);
-  s.gram.assign(gram.data(), gram.data() + gram.size());  // symmetric: storage order does not matter
+  s.gram_lower.assign(gram.data(), gram.data() + gram.size());
   return s;
 }
 
-void add_conv_input(ConvInputStatistics& total, const ConvInputStatistics& image) {
+void add_conv_input(ConvInputStatistics& total, const ImageConvInput& image) {
   if (total.width == 0) {
     total.width = image.width;
     total.sum.assign(image.width, 0.0);
@@ -78,7 +78,14 @@ void add_conv_input(ConvInputStatistics& total, const ConvInputStatistics& image
   if (total.width != image.width) throw Error("layer input statistics of different widths cannot be added");
   total.rows += image.rows;
   for (size_t i = 0; i < total.sum.size(); ++i) total.sum[i] += image.sum[i];
-  for (size_t i = 0; i < total.gram.size(); ++i) total.gram[i] += image.gram[i];
+  const size_t w = static_cast<size_t>(total.width);
+  for (size_t j = 0; j < w; ++j) {
+    for (size_t i = j; i < w; ++i) {
+      const double value = total.gram[j * w + i] + image.gram_lower[j * w + i];
+      total.gram[j * w + i] = value;
+      total.gram[i * w + j] = value;
+    }
+  }
 }
 
 LayerInputStatistics empty_layer_inputs(const Graph& graph) {

@@ -6,8 +6,8 @@
 // spaced over the output with an offset that moves from image to image, so
 // the cost per image and layer is bounded by kGramBudget multiply-adds for
 // all but the widest layers. An image's rows are reduced in float (one Eigen
-// product), and images are added in double in image order, so the totals
-// are the same bytes for every thread count.
+// rank update, lower triangle), and images are added in double in image
+// order, so the totals are the same bytes for every thread count.
 #pragma once
 #include <cstdint>
 #include <filesystem>
@@ -26,6 +26,14 @@ struct ConvInputStatistics {
   std::vector<double> mean() const;  // sum / rows
 };
 
+// One image's share, in float: the sum and the lower triangle of the Gram matrix.
+struct ImageConvInput {
+  int width = 0;
+  std::int64_t rows = 0;
+  std::vector<float> sum;
+  std::vector<float> gram_lower;  // [width][width], column-major, lower triangle valid
+};
+
 // Indexed like graph.nodes.
 struct LayerInputStatistics {
   std::vector<ConvInputStatistics> convs;
@@ -40,11 +48,10 @@ int sampled_rows(int width, int positions);
 
 // One image's statistics of the input of convolution `node`, whose input
 // tensor is [in_c][height][width] floats. image_index moves the sample grid.
-ConvInputStatistics conv_input_statistics(const Node& node, const float* input, int height, int width,
-                                          int image_index);
+ImageConvInput conv_input_statistics(const Node& node, const float* input, int height, int width, int image_index);
 
-// total += image (in the caller's order).
-void add_conv_input(ConvInputStatistics& total, const ConvInputStatistics& image);
+// total += image (in the caller's order); the Gram matrix stays symmetric.
+void add_conv_input(ConvInputStatistics& total, const ImageConvInput& image);
 
 LayerInputStatistics empty_layer_inputs(const Graph& graph);
 
