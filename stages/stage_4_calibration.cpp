@@ -80,23 +80,30 @@ void accumulate_image(const Activations& a, Statistics& statistics) {
 }
 
 // Runs `workers` images at a time, each on a single LibTorch thread, and
-// accumulates them in order.
+// accumulates them in image order; the next batch's forward passes run while
+// this batch is accumulated.
 void calibrate(const FloatModel& model, int count, const std::function<RgbImage(int)>& image_at, int image_size,
                int workers, Statistics& statistics) {
   const int saved_threads = at::get_num_threads();
   at::set_num_threads(1);
   ProgressBar progress("         calibrate", count);
-  for (int first = 0; first < count; first += workers) {
+  const auto launch = [&](int first) {
     std::vector<std::future<Activations>> batch;
     for (int i = first; i < std::min(count, first + workers); ++i) {
       batch.push_back(std::async(std::launch::async, [&, i] {
         return forward(model, image_at(i), i, image_size, statistics.layer_inputs != nullptr);
       }));
     }
+    return batch;
+  };
+  std::vector<std::future<Activations>> batch = launch(0);
+  for (int first = 0; first < count; first += workers) {
+    std::vector<std::future<Activations>> next = launch(first + workers);
     for (auto& result : batch) {
       accumulate_image(result.get(), statistics);
       progress.advance();
     }
+    batch = std::move(next);
   }
   at::set_num_threads(saved_threads);
 }

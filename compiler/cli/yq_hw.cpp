@@ -108,8 +108,8 @@ void run_bench(const BenchCommand& command, int threads) {
   }
   const yq::FloatModel float_model(fused);
   const yq::IntegerModel integer_model(quant, threads > 0 ? threads : at::get_num_threads());
-  const double float_seconds = seconds_per_image(canvases, [&](const yq::RgbImage& c) { float_model.run_all(yq::image_to_input(c)); });
-  const double integer_seconds = seconds_per_image(canvases, [&](const yq::RgbImage& c) { integer_model.run_all(c); });
+  const double float_seconds = seconds_per_image(canvases, [&](const yq::RgbImage& c) { float_model.run_heads(yq::image_to_input(c)); });
+  const double integer_seconds = seconds_per_image(canvases, [&](const yq::RgbImage& c) { integer_model.run_heads(c); });
   std::printf("forward pass at %dx%d, %zu images, %d threads\n", command.image_size, command.image_size, canvases.size(),
               at::get_num_threads());
   std::printf("  float (LibTorch)     %8.1f ms/image\n", 1000 * float_seconds);

@@ -20,11 +20,20 @@ FakeQuantModel::FakeQuantModel(const Model& model, std::vector<FakeQuantGrids> g
   if (grids_.size() != model.graph.nodes.size()) throw Error("fake quantization needs one grid pair per node");
 }
 
-std::vector<at::Tensor> FakeQuantModel::run_all(const at::Tensor& input) const {
-  const TensorTransform transform = [this](size_t node, bool pre_activation, const at::Tensor& x) {
+TensorTransform FakeQuantModel::transform() const {
+  return [this](size_t node, bool pre_activation, const at::Tensor& x) {
     return fake_quantize(x, pre_activation ? grids_[node].pre : grids_[node].out);
   };
-  return float_model_.run_all(input, nullptr, &transform);
+}
+
+std::vector<at::Tensor> FakeQuantModel::run_all(const at::Tensor& input) const {
+  const TensorTransform quantize = transform();
+  return float_model_.run_all(input, nullptr, &quantize);
+}
+
+std::vector<at::Tensor> FakeQuantModel::run_heads(const at::Tensor& input) const {
+  const TensorTransform quantize = transform();
+  return float_model_.run_heads(input, &quantize);
 }
 
 }  // namespace yq

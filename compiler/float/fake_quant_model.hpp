@@ -36,8 +36,11 @@ class FakeQuantModel {
   FakeQuantModel(const Model& model, std::vector<FakeQuantGrids> grids);
 
   std::vector<at::Tensor> run_all(const at::Tensor& input) const;
+  std::vector<at::Tensor> run_heads(const at::Tensor& input) const;  // FloatModel::run_heads, simulated
 
  private:
+  TensorTransform transform() const;
+
   FloatModel float_model_;
   std::vector<FakeQuantGrids> grids_;
 };

@@ -10,13 +10,7 @@ FloatDetector::FloatDetector(const Model& model, DetectOptions options)
     : float_model_(model), options_(std::move(options)) {}
 
 std::vector<at::Tensor> FloatDetector::head_outputs(const RgbImage& canvas) const {
-  const std::vector<at::Tensor> all = float_model_.run_all(image_to_input(canvas));
-  std::vector<at::Tensor> heads;
-  for (const DetectLevel& level : float_model_.model().graph.levels) {
-    heads.push_back(all[level.box_node].contiguous());
-    heads.push_back(all[level.class_node].contiguous());
-  }
-  return heads;
+  return float_model_.run_heads(image_to_input(canvas));
 }
 
 std::vector<Detection> FloatDetector::detect_canvas(const RgbImage& canvas) const {

@@ -1,6 +1,7 @@
 #include "compiler/float/float_model.hpp"
 
 #include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
 
 #include "compiler/util/error.hpp"
 
@@ -28,7 +29,25 @@ at::Tensor FloatModel::run_conv(const Node& node, const at::Tensor& x) const {
 
 std::vector<at::Tensor> FloatModel::run_all(const at::Tensor& input, std::vector<at::Tensor>* pre_activations,
                                             const TensorTransform* transform) const {
+  return run(input, pre_activations, transform, /*release_dead=*/false);
+}
+
+std::vector<at::Tensor> FloatModel::run_heads(const at::Tensor& input, const TensorTransform* transform) const {
+  const std::vector<at::Tensor> outputs = run(input, nullptr, transform, /*release_dead=*/true);
+  std::vector<at::Tensor> heads;
+  for (const DetectLevel& level : model_.graph.levels) {
+    heads.push_back(outputs[level.box_node].contiguous());
+    heads.push_back(outputs[level.class_node].contiguous());
+  }
+  return heads;
+}
+
+std::vector<at::Tensor> FloatModel::run(const at::Tensor& input, std::vector<at::Tensor>* pre_activations,
+                                        const TensorTransform* transform, bool release_dead) const {
+  c10::InferenceMode inference;  // no autograd bookkeeping: nothing here is differentiated
   const auto& nodes = model_.graph.nodes;
+  const std::vector<bool> is_head = model_.graph.head_predictions();
+  const std::vector<size_t> last_consumer = model_.graph.last_consumers();
   std::vector<at::Tensor> outputs(nodes.size());
   if (pre_activations) pre_activations->assign(nodes.size(), at::Tensor());
   for (size_t i = 0; i < nodes.size(); ++i) {
@@ -59,6 +78,10 @@ std::vector<at::Tensor> FloatModel::run_all(const at::Tensor& input, std::vector
         break;
     }
     if (transform) outputs[i] = (*transform)(i, false, outputs[i]);
+    if (!release_dead) continue;
+    for (int k : node.inputs) {
+      if (last_consumer[k] == i && !is_head[k]) outputs[k] = at::Tensor();
+    }
   }
   return outputs;
 }

@@ -30,11 +30,22 @@ class FloatModel {
   std::vector<at::Tensor> run_all(const at::Tensor& input, std::vector<at::Tensor>* pre_activations = nullptr,
                                   const TensorTransform* transform = nullptr) const;
 
+  // The detection path: only the head's prediction outputs, per level box
+  // then class ([1, C, H, W], contiguous); every other tensor is released
+  // after its last consumer, so the pass keeps a few feature maps alive
+  // instead of all of them.
+  std::vector<at::Tensor> run_heads(const at::Tensor& input, const TensorTransform* transform = nullptr) const;
+
   const Model& model() const { return model_; }
 
  private:
   // The convolution (and BatchNorm) before the activation.
   at::Tensor run_conv(const Node& node, const at::Tensor& x) const;
+
+  // Runs every node; with release_dead, drops each output after its last
+  // consumer unless the node is a head prediction.
+  std::vector<at::Tensor> run(const at::Tensor& input, std::vector<at::Tensor>* pre_activations,
+                              const TensorTransform* transform, bool release_dead) const;
 
   const Model& model_;
 };

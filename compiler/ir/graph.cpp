@@ -272,6 +272,21 @@ std::vector<int> Graph::conv_nodes() const {
   return convs;
 }
 
+std::vector<size_t> Graph::last_consumers() const {
+  std::vector<size_t> last(nodes.size());
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    last[i] = i;
+    for (int k : nodes[i].inputs) last[k] = i;
+  }
+  return last;
+}
+
+std::vector<bool> Graph::head_predictions() const {
+  std::vector<bool> head(nodes.size(), false);
+  for (const DetectLevel& level : levels) head[level.box_node] = head[level.class_node] = true;
+  return head;
+}
+
 std::vector<TensorShape> infer_shapes(const Graph& graph, int image_size) {
   if (image_size <= 0 || image_size % 32 != 0) {
     throw Error("image size " + std::to_string(image_size) + " is not a positive multiple of 32");

@@ -71,6 +71,11 @@ struct Graph {
 
   int index_of(const std::string& name) const;  // throws yq::Error if absent
   std::vector<int> conv_nodes() const;
+  // Per node, the index of the last node that reads its output (its own
+  // index when none does): an executor may free the output after that node.
+  std::vector<size_t> last_consumers() const;
+  // Per node, whether it is a head prediction (a level's box or class output).
+  std::vector<bool> head_predictions() const;
 };
 
 Graph build_yolov8_graph(const Yolov8Arch& arch);

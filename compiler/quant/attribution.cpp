@@ -115,13 +115,7 @@ SimulatedDetector::SimulatedDetector(const Model& fused, const Model& dequantize
       options_(std::move(options)) {}
 
 std::vector<at::Tensor> SimulatedDetector::head_outputs(const RgbImage& canvas) const {
-  const std::vector<at::Tensor> all = model_.run_all(image_to_input(canvas));
-  std::vector<at::Tensor> heads;
-  for (const DetectLevel& level : quant_.graph.levels) {
-    heads.push_back(all[level.box_node].contiguous());
-    heads.push_back(all[level.class_node].contiguous());
-  }
-  return heads;
+  return model_.run_heads(image_to_input(canvas));
 }
 
 std::vector<Detection> SimulatedDetector::decode(const std::vector<at::Tensor>& heads, ComponentMask mask) const {

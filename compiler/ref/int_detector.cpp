@@ -57,7 +57,7 @@ NmsPair IntegerDetector::suppress(const std::vector<CodeTensor>& outputs) const 
   return pair;
 }
 
-NmsPair IntegerDetector::detect_canvas(const RgbImage& canvas) const { return suppress(integer_model_.run_all(canvas)); }
+NmsPair IntegerDetector::detect_canvas(const RgbImage& canvas) const { return suppress(integer_model_.run_heads(canvas)); }
 
 NmsPair IntegerDetector::detect(const RgbImage& image) const {
   const Letterboxed boxed = letterbox(image, options_.image_size);

@@ -3,14 +3,17 @@
 // Convolution: the output rows are cut into bands small enough that the
 // band's gathered taps stay in cache. Per band, each output pixel's taps
 // (channel, ky, kx order, padded taps reading pad_code) are gathered into an
-// int16 row of `padded_taps` (taps rounded up to whole SSE2 vectors, with
+// int16 row of `padded_taps` (taps rounded up to whole blocks of 32, with
 // zero weights opposite the extra taps). A micro-kernel then forms four
 // pixels' dot products with one weight row at a time, in blocks of output
 // channels whose weights stay in cache; written as plain loops over int16
-// with int32 sums, GCC vectorizes it to pmaddwd. Bias and requantization
-// follow in int64. Bands are handed out to the threads one at a time; each
-// output is computed from its own taps only, so the thread count and the
-// band size never change a result.
+// with int32 sums, GCC vectorizes it to pmaddwd, and builds it three times
+// (SSE2, AVX2, AVX-512) with the widest the CPU has picked at load time; the
+// padded taps fill whole AVX-512 vectors, so no remainder loop runs. Integer
+// sums are exact, so every build gives the same results. Bias and
+// requantization follow in int64. Bands are handed out to the threads one
+// at a time; each output is computed from its own taps only, so the thread
+// count and the band size never change a result.
 #include "compiler/ref/int_kernels.hpp"
 
 #include <algorithm>
@@ -24,8 +27,11 @@
 #include "compiler/util/error.hpp"
 
 // The dot-product loop must be vectorized even when the library is built
-// below -O3 (at -O2 GCC 12 leaves it scalar, ten times slower).
-#if defined(__GNUC__) && !defined(__clang__)
+// below -O3 (at -O2 GCC 12 leaves it scalar, ten times slower), and built for
+// the x86-64 levels with wider vectors, chosen at load time.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define YQ_VECTORIZE __attribute__((optimize("O3"), target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#elif defined(__GNUC__) && !defined(__clang__)
 #define YQ_VECTORIZE __attribute__((optimize("O3")))
 #else
 #define YQ_VECTORIZE
@@ -35,7 +41,7 @@ namespace yq {
 namespace {
 
 constexpr int kPixelsPerKernel = 4;                    // micro-kernel: 4 pixels x 1 channel
-constexpr int kTapsPerVector = 8;                      // int16 lanes of an SSE2 register
+constexpr int kTapsPerBlock = 32;                      // int16 lanes of an AVX-512 register
 constexpr std::size_t kBandBytes = 128 * 1024;         // gathered taps of one band
 constexpr std::size_t kWeightBlockBytes = 128 * 1024;  // weights reused across a band's pixels
 constexpr int kBandsPerThread = 4;                     // load balance
@@ -49,7 +55,7 @@ struct ConvGeometry {
   int out_height = 0;
   int out_width = 0;
   int taps = 0;         // in_channels * kernel * kernel
-  int padded_taps = 0;  // taps rounded up to whole vectors
+  int padded_taps = 0;  // taps rounded up to whole blocks
 };
 
 void require(bool condition, const std::string& message) {
@@ -90,7 +96,7 @@ ConvGeometry checked_geometry(const CodeTensor& input, const IntConv& conv) {
   g.out_width = conv_output_size(input.width, conv.kernel, conv.stride, conv.pad);
   require(g.out_height >= 1 && g.out_width >= 1, "convolution output is empty");
   g.taps = conv.in_channels * conv.kernel * conv.kernel;
-  g.padded_taps = round_up(g.taps, kTapsPerVector);
+  g.padded_taps = round_up(g.taps, kTapsPerBlock);
   return g;
 }
 
@@ -167,7 +173,7 @@ void gather_band(const CodeTensor& input, const IntConv& conv, const ConvGeometr
 
 // sums[c][p] = sum_k weights[c][k] * columns[p][k] for every channel c and
 // pixel p < pixels (a multiple of 4); weights [channels][taps], columns
-// [pixels][taps]. Channels go in blocks of channel_block whose weights stay
+// [pixels][taps], taps a multiple of kTapsPerBlock. Channels go in blocks of channel_block whose weights stay
 // in cache while the pixels stream past. Products of int16 codes fit in
 // int32; the caller picks an Accumulator wide enough for every sum.
 template <typename Accumulator>
@@ -181,7 +187,7 @@ YQ_VECTORIZE void dot_products(const std::int16_t* weights, const std::int16_t* 
       for (int c = block_begin; c < block_end; ++c) {
         const std::int16_t* w = weights + std::size_t(c) * taps;
         Accumulator s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        for (int k = 0; k < taps; ++k) {
+        for (int k = 0; k < taps; ++k) {  // taps % kTapsPerBlock == 0: the vector loop has no remainder
           const std::int32_t wk = w[k];
           s0 += wk * x0[k];
           s1 += wk * x1[k];

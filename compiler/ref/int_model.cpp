@@ -71,7 +71,18 @@ CodeTensor IntegerModel::run_concat(int index, const std::vector<const CodeTenso
 }
 
 std::vector<CodeTensor> IntegerModel::run_all(const RgbImage& canvas, std::vector<CodeTensor>* pre_activations) const {
+  return run(canvas, pre_activations, /*release_dead=*/false);
+}
+
+std::vector<CodeTensor> IntegerModel::run_heads(const RgbImage& canvas) const {
+  return run(canvas, nullptr, /*release_dead=*/true);
+}
+
+std::vector<CodeTensor> IntegerModel::run(const RgbImage& canvas, std::vector<CodeTensor>* pre_activations,
+                                          bool release_dead) const {
   const auto& nodes = model_.graph.nodes;
+  const std::vector<bool> is_head = model_.graph.head_predictions();
+  const std::vector<size_t> last_consumer = model_.graph.last_consumers();
   std::vector<CodeTensor> outputs(nodes.size());
   if (pre_activations) pre_activations->assign(nodes.size(), CodeTensor{});
   for (size_t i = 0; i < nodes.size(); ++i) {
@@ -99,6 +110,10 @@ std::vector<CodeTensor> IntegerModel::run_all(const RgbImage& canvas, std::vecto
       }
       case OpKind::MaxPool: outputs[i] = maxpool(in(0), node.kernel, node.pad); break;
       case OpKind::Upsample: outputs[i] = upsample_nearest2x(in(0)); break;
+    }
+    if (!release_dead) continue;
+    for (int k : node.inputs) {
+      if (last_consumer[k] == i && !is_head[k]) outputs[k] = CodeTensor{};
     }
   }
   return outputs;

@@ -21,9 +21,15 @@ class IntegerModel {
   // is given it receives the pre-activation codes of SiLU convolutions.
   std::vector<CodeTensor> run_all(const RgbImage& canvas, std::vector<CodeTensor>* pre_activations = nullptr) const;
 
+  // The detection path: indexed like graph.nodes, but only the head
+  // predictions hold codes (the rest are empty); every other tensor is freed
+  // after its last consumer.
+  std::vector<CodeTensor> run_heads(const RgbImage& canvas) const;
+
   const QuantModel& model() const { return model_; }
 
  private:
+  std::vector<CodeTensor> run(const RgbImage& canvas, std::vector<CodeTensor>* pre_activations, bool release_dead) const;
   CodeTensor run_conv(int index, const CodeTensor& input, CodeTensor* pre_activation) const;
   CodeTensor run_add(int index, const CodeTensor& a, const CodeTensor& b) const;
   CodeTensor run_concat(int index, const std::vector<const CodeTensor*>& inputs) const;
