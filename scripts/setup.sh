@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian package yq-hw needs (idempotent; run as root) and
-# builds it in Release into ./build.
+# builds it in Release into ./build. With --bench it also installs what the
+# benchmarks compare against (never needed by the product or its tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +21,12 @@ packages=(
   verilator iverilog yosys  # RTL lint, simulation, resource estimate
   python3 python3-numpy     # the random-layer generator; the pycocotools cross-check of the mAP
 )
+if [[ ${1:-} == --bench ]]; then
+  packages+=(python3-torch)  # scripts/bench_speed.sh: Python torch, the speed peer
+elif [[ $# -gt 0 ]]; then
+  echo "usage: scripts/setup.sh [--bench]" >&2
+  exit 2
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

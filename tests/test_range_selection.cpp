@@ -55,7 +55,8 @@ TEST_CASE("range selection: max, percentile, mse and auto on a tensor with an ou
   const double mse4 = select_clip(h, 4, {RangeMethod::Mse, 99.99});
   CHECK(mse4 < 35.0);
   CHECK(quantization_mse(h, mse4, 4) <= quantization_mse(h, 40.0, 4));
-  CHECK(select_clip(h, 8, {RangeMethod::Auto, 99.9}) == doctest::Approx(p));
+  CHECK(select_clip(h, 8, {RangeMethod::Auto, 99.9}) == doctest::Approx(mse));
+  CHECK(select_clip(h, 4, {RangeMethod::Auto, 99.9}) == doctest::Approx(mse4));
   CHECK(select_clip(h, 12, {RangeMethod::Auto, 99.9}) == doctest::Approx(40.0));
   CHECK(parse_enum<RangeMethod>("auto") == RangeMethod::Auto);
   CHECK_THROWS_AS(parse_enum<RangeMethod>("kl"), Error);

@@ -137,7 +137,7 @@ double quantization_mse(const AbsHistogram& histogram, double clip, int bits) {
 double select_clip(const AbsHistogram& histogram, int bits, const RangeOptions& options) {
   if (histogram.count == 0 || histogram.max_abs() == 0) return 1.0;  // an all-zero tensor: any scale is exact
   RangeMethod method = options.method;
-  if (method == RangeMethod::Auto) method = bits >= kAutoMaxFromBits ? RangeMethod::Max : RangeMethod::Percentile;
+  if (method == RangeMethod::Auto) method = bits >= kAutoMaxFromBits ? RangeMethod::Max : RangeMethod::Mse;
   switch (method) {
     case RangeMethod::Max: return histogram.max_abs();
     case RangeMethod::Percentile: return percentile_clip(histogram, options.percentile);
