@@ -37,9 +37,11 @@ for ((run = 1; run <= runs; ++run)); do
   awk '/float \(LibTorch\)/ {print $3}' <<<"$report" >>"$out/float.txt"
   awk '/integer reference/ {print $3}' <<<"$report" >>"$out/integer.txt"
   "$python" scripts/bench_speed_peer.py "$state_dict" "$images" "$imgsz" "$threads" 1 | awk '{print $2}' >>"$out/python.txt"
+  from=stage_0 && [[ -d $out/calibrate/stage_3 ]] && from=stage_4
   "$yqhw" --threads "$threads" run --model "$model" --imgsz "$imgsz" --calib "$data" --calib-images "$calib_images" \
-    --out "$out/run" --from stage_4 --through stage_4 >"$out/calibrate.log"
-  "$python" -c "import json,sys; print(json.load(open(sys.argv[1]))['seconds'])" "$out/run/stage_4/summary.json" >>"$out/calibrate.txt"
+    --out "$out/calibrate" --from "$from" --through stage_4 >"$out/calibrate.log"
+  "$python" -c "import json,sys; print(json.load(open(sys.argv[1]))['seconds'])" "$out/calibrate/stage_4/summary.json" \
+    >>"$out/calibrate.txt"
 done
 
 float_ms=$(median <"$out/float.txt") integer_ms=$(median <"$out/integer.txt") python_ms=$(median <"$out/python.txt")
