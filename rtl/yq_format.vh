@@ -5,7 +5,7 @@
 // it declares localparams only. Regenerate: yq-hw format-header rtl/yq_format.vh
 
 // Version
-localparam integer YQ_FORMAT_VERSION = 3;               // docs/ARTIFACTS.md format
+localparam integer YQ_FORMAT_VERSION = 4;               // docs/ARTIFACTS.md format
 
 // Descriptor codes
 localparam integer YQ_OP_INPUT = 0;
@@ -25,6 +25,12 @@ localparam integer YQ_MAX_INPUTS = 8;                   // input slots per descr
 localparam integer YQ_NONE_16 = 65535;                  // all ones: no value in a 16-bit field
 localparam integer YQ_NONE_32 = -1;                     // all ones (32'hffffffff): no value in a 32-bit field
 localparam integer YQ_SHIFT_BITS = 6;                   // requant shift field, unsigned 0..62
+
+// Detect head number formats (docs/ARITHMETIC.md sections 6-7)
+localparam integer YQ_HEAD_VALUE_BITS = 16;             // sigmoid and exp table entries, unsigned
+localparam integer YQ_SCORE_FRACTION_BITS = 16;         // sigmoid scores in units of 2^-16
+localparam integer YQ_EXP_ONE_BITS = 15;                // EXP[0] = 2^15
+localparam integer YQ_BOX_FRACTION_BITS = 4;            // boxes in 1/16 pixel
 
 // Layer program descriptor fields (program.hex), bit 0 = least significant
 localparam integer YQ_PROG_WORD_BITS = 808;             // one descriptor

@@ -73,13 +73,17 @@ nlohmann::json scale_selection_settings(const RunConfig& config) {
 }
 
 nlohmann::json emission_settings(const RunConfig& config) {
-  return {{"--axi-bits", config.axi_bits}, {"max_detections", config.max_detections}};
+  return {{"--axi-bits", config.axi_bits},
+          {"max_detections", config.max_detections},
+          {"score_threshold", config.score_threshold},
+          {"iou_threshold", config.val_iou_threshold}};
 }
 
 nlohmann::json integer_validation_settings(const RunConfig& config) {
   nlohmann::json settings = validation_settings(config);
   settings["--golden-image"] = config.golden_image ? absolute_path(*config.golden_image) : std::string();
   settings["--nms"] = enum_name(config.nms);
+  settings["golden_score_threshold"] = config.score_threshold;
   return settings;
 }
 
@@ -241,6 +245,7 @@ nlohmann::json run_config_to_json(const RunConfig& config) {
           {"through_stage", config.through_stage},
           {"val_score_threshold", config.val_score_threshold},
           {"val_iou_threshold", config.val_iou_threshold},
+          {"score_threshold", config.score_threshold},
           {"max_detections", config.max_detections},
           {"axi_bits", config.axi_bits},
           {"calib", paths_to_json(config.calib)},

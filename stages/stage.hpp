@@ -32,6 +32,7 @@ struct RunConfig {
   int axi_bits = kDefaultAxiDataBits;                 // AXI4 data width of the DRAM image
   std::optional<std::filesystem::path> golden_image;  // default: the first image of --data
   float val_score_threshold = 0.001f;
+  float score_threshold = 0.25f;  // the hardware's: stage_7's yq_params.vh and stage_8's golden q_NMS
   float val_iou_threshold = 0.7f;
   int max_detections = 300;
   int bootstrap_resamples = 200;  // paired bootstrap of stage_8's difference to float

@@ -36,8 +36,11 @@ void print_summary(const nlohmann::json& summary, const std::filesystem::path& f
 
 nlohmann::json run_stage_7_emit(StageContext& context) {
   const QuantModel model = load_quant_model(context.stage_dir(6));
-  const EmitOptions options{model.image_size, context.config.axi_bits, context.config.max_detections,
-                            source_model_sha256(context)};
+  const RunConfig& config = context.config;
+  const EmitOptions options{
+      model.image_size, config.axi_bits,
+      int_nms_options({config.score_threshold, config.val_iou_threshold, config.max_detections}),
+      source_model_sha256(context)};
   const nlohmann::json manifest = emit_hardware(model, options, context.output_dir);
   nlohmann::json summary = emission_summary(manifest);
   std::filesystem::path shown = context.stage_dir(7);

@@ -335,7 +335,7 @@ nlohmann::json run_stage_8_integer_validation(StageContext& context) {
   if (config.attribution && !config.data.empty()) report["attribution"] = attribution_report(context, fused, quant, report);
   report["layers"] = fidelity_report(fused, quant, sample_images(config, kFidelityImages), config.image_size, config.threads);
   print_fidelity(report["layers"]);
-  DetectOptions golden_options{config.image_size, {0.25f, config.val_iou_threshold, config.max_detections}};
+  DetectOptions golden_options{config.image_size, {config.score_threshold, config.val_iou_threshold, config.max_detections}};
   report["golden"] = write_golden(context, quant, golden_options);
   write_json_file(context.output_dir / "report.json", report);
 

@@ -4,7 +4,9 @@
 // certificate on a constructed worst case.
 #include "testing.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "compiler/ref/arithmetic.hpp"
 #include "compiler/quant/lut_builder.hpp"
@@ -144,4 +146,52 @@ TEST_CASE("arithmetic: the overflow certificate catches a 32-bit overflow") {
   CHECK(signed_bits_for(2304 * 127 * 128 + 5000) == 27);
   CHECK(signed_bits_for(127) == 8);
   CHECK(signed_bits_for(128) == 9);
+}
+
+// Section 7's score filter without a sigmoid: for every code of every
+// activation width 4..16, the table score exceeds the score threshold exactly
+// when the code reaches the logit threshold. Scales from flat tables (every
+// code rounds to 32768 +- a few) to saturating ones (long runs of 0 and
+// 65535); thresholds at 0, the extremes, the spec's 0.25 and 0.001, every
+// value a table takes (ties), and values inside flat regions.
+TEST_CASE("arithmetic: the logit threshold passes exactly the codes whose sigmoid score exceeds the score threshold") {
+  long long checked = 0;
+  for (int bits = 4; bits <= 16; ++bits) {
+    for (const double range : {0.05, 1.0, 8.0, 40.0, 400.0}) {  // real value of the largest code
+      const double scale = range / static_cast<double>(arith::max_code(bits));
+      const Lut sigmoid = build_sigmoid_lut("s", CodeFormat{bits, scale, 0});
+      std::vector<std::int64_t> scores;
+      for (std::int64_t code = arith::min_code(bits); code <= arith::max_code(bits); ++code) {
+        scores.push_back(lut_value(sigmoid, code));
+      }
+      std::vector<std::int32_t> thresholds = {-1, 0, 1, 66, 16384, 32767, 32768, 65534, 65535};
+      for (size_t i = 0; i < scores.size(); i += std::max<size_t>(1, scores.size() / 64)) {
+        for (int delta : {-1, 0, 1}) thresholds.push_back(static_cast<std::int32_t>(scores[i] + delta));
+      }
+      for (const std::int32_t threshold : thresholds) {
+        const std::int64_t logit_threshold = logit_threshold_code(sigmoid, threshold);
+        REQUIRE(logit_threshold >= arith::min_code(bits));
+        REQUIRE(logit_threshold <= arith::max_code(bits) + 1);
+        for (size_t i = 0; i < scores.size(); ++i) {
+          const std::int64_t code = arith::min_code(bits) + static_cast<std::int64_t>(i);
+          if ((scores[i] > threshold) != (code >= logit_threshold)) {
+            FAIL_CHECK("bits " << bits << " scale " << scale << " threshold " << threshold << " code " << code
+                               << ": score " << scores[i] << ", logit threshold " << logit_threshold);
+            return;
+          }
+          ++checked;
+        }
+      }
+    }
+  }
+  CHECK(checked > 10'000'000);
+  // The extremes: every code passes a threshold below every score, none passes 65535.
+  const Lut sigmoid = build_sigmoid_lut("s", CodeFormat{8, 0.1, 0});
+  CHECK(logit_threshold_code(sigmoid, -1) == -128);
+  CHECK(logit_threshold_code(sigmoid, 65535) == 128);
+  CHECK(logit_threshold_code(sigmoid, 32767) == 0);   // sigmoid(0) = 32768 > 32767
+  CHECK(logit_threshold_code(sigmoid, 32768) == 1);   // 32768 is not > 32768
+  Lut decreasing = sigmoid;
+  std::swap(decreasing.values[10], decreasing.values[200]);
+  CHECK_THROWS_AS(logit_threshold_code(decreasing, 16384), Error);
 }

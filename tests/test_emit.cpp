@@ -23,6 +23,8 @@
 #include "compiler/emit/packed_word.hpp"
 #include "compiler/emit/verilog_header.hpp"
 #include "compiler/quant/quant_model_io.hpp"
+#include "compiler/ref/arithmetic.hpp"
+#include "compiler/ref/int_head.hpp"
 #include "compiler/util/error.hpp"
 #include "compiler/util/files.hpp"
 
@@ -225,6 +227,30 @@ TEST_CASE("emit: weights, biases, requant words and tables read back exactly") {
     const auto own = read_words(emitted / "luts" / (lut.name + ".hex"), static_cast<int>(entry["value_bits"]));
     CHECK(words_match(unified, entry["base"], lut.values));
     CHECK(words_match(table_values(own, is_signed), 0, lut.values));
+  }
+
+  // The head's constants in yq_params.vh: per level the logit threshold
+  // passes exactly the codes whose sigmoid score exceeds the score threshold
+  // (docs/ARITHMETIC.md section 7), and the q_NMS options of the run.
+  const auto params = header_integers(emitted / "yq_params.vh");
+  const std::int64_t score_threshold = params.at("YQ_SCORE_THRESHOLD");
+  CHECK(score_threshold == score_threshold_code(0.25));
+  CHECK(params.at("YQ_IOU_NUMERATOR") == 7);
+  CHECK(params.at("YQ_IOU_DENOMINATOR") == 10);
+  CHECK(params.at("YQ_MAX_DETECTIONS") == 300);
+  REQUIRE(model.graph.levels.size() == 3);
+  for (size_t l = 0; l < model.graph.levels.size(); ++l) {
+    const std::string prefix = "YQ_LEVEL" + std::to_string(l);
+    const Lut& sigmoid = model.luts[model.head[l].sigmoid_lut];
+    const int bits = static_cast<int>(params.at(prefix + "_CLASS_BITS"));
+    const std::int64_t threshold = params.at(prefix + "_LOGIT_THRESHOLD");
+    CAPTURE(prefix);
+    CHECK(bits == model.nodes[model.graph.levels[l].class_node].out.bits);
+    CHECK(params.at(prefix + "_STRIDE") == model.graph.levels[l].stride);
+    CHECK(params.at("YQ_LOGIT_THRESHOLD_BITS") >= bits + 1);
+    for (std::int64_t code = arith::min_code(bits); code <= arith::max_code(bits); ++code) {
+      if ((lut_value(sigmoid, code) > score_threshold) != (code >= threshold)) FAIL_CHECK("code " << code);
+    }
   }
 }
 

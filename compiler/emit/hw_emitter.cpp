@@ -16,6 +16,7 @@
 #include "compiler/detect/detection.hpp"
 #include "compiler/quant/lut_builder.hpp"
 #include "compiler/quant/quant_model.hpp"
+#include "compiler/ref/int_head.hpp"
 #include "compiler/util/error.hpp"
 #include "compiler/util/files.hpp"
 
@@ -177,9 +178,29 @@ void header_versions(VerilogHeader& header, const QuantModel& model, const EmitO
   header.integer("YQ_ACC_BITS", widths.bias, "widest accumulator (overflow certificate)");
   header.integer("YQ_MULT_BITS", widths.multiplier, "requant multiplier, unsigned");
   header.integer("YQ_LUT_DIRECT_MAX_BITS", kMaxDirectLutBits, "wider codes use interpolated tables");
-  header.integer("YQ_SCORE_FRACTION_BITS", kScoreFractionBits, "sigmoid scores in units of 2^-16");
-  header.integer("YQ_EXP_ONE_BITS", kExpOneBits, "EXP[0] = 2^15");
-  header.integer("YQ_BOX_FRACTION_BITS", kBoxFractionBits, "boxes in 1/16 pixel");
+}
+
+// The integer head's and q_NMS's run-time constants (docs/ARITHMETIC.md
+// sections 7-8): per level its class-logit width, stride and logit
+// threshold (the score filter without a sigmoid), then the q_NMS options.
+void header_head(VerilogHeader& header, const QuantModel& model, const IntNmsOptions& nms) {
+  header.section("Detect head and q_NMS (docs/ARITHMETIC.md sections 7-8)");
+  header.integer("YQ_SCORE_THRESHOLD", nms.score_threshold, "candidate when score > this (2^-16 units)");
+  int threshold_bits = 0;
+  for (size_t l = 0; l < model.graph.levels.size(); ++l) {
+    const DetectLevel& level = model.graph.levels[l];
+    const std::string prefix = "YQ_LEVEL" + std::to_string(l);
+    const int class_bits = model.nodes[level.class_node].out.bits;
+    const std::int64_t threshold = logit_threshold_code(model.luts[model.head[l].sigmoid_lut], nms.score_threshold);
+    header.integer(prefix + "_STRIDE", level.stride, "pixels per cell");
+    header.integer(prefix + "_CLASS_BITS", class_bits, "class-logit code width");
+    header.integer(prefix + "_LOGIT_THRESHOLD", threshold, "candidate when best logit code >= this");
+    threshold_bits = std::max(threshold_bits, class_bits + 1);
+  }
+  header.integer("YQ_LOGIT_THRESHOLD_BITS", threshold_bits, "signed; one more than the widest class logit");
+  header.integer("YQ_IOU_NUMERATOR", nms.iou_numerator, "suppress when I * den > num * U");
+  header.integer("YQ_IOU_DENOMINATOR", nms.iou_denominator);
+  header.integer("YQ_MAX_DETECTIONS", nms.max_detections, "records of the detection list");
 }
 
 void header_memories(VerilogHeader& header, const std::vector<Memory>& memories) {
@@ -230,6 +251,7 @@ std::string params_header(const QuantModel& model, const EmitOptions& options, c
       "after yq_format.vh (the field positions and codes of the format):\n"
       "`include \"yq_format.vh\" then `include \"yq_params.vh\"; both declare localparams only.");
   header_versions(header, model, options, widths);
+  header_head(header, model, options.nms);
   header_memories(header, memories);
   header_dram(header, dram, image);
   header.section("Requant word fields (requant_mem.hex)");
@@ -373,7 +395,7 @@ nlohmann::json manifest_json(const QuantModel& model, const EmitOptions& options
 DramMap plan_dram(const std::vector<Memory>& memories, const EmitOptions& options) {
   std::vector<DramRegionSpec> specs;
   for (const Memory& memory : memories) specs.push_back({memory.name, memory.width, memory.depth, !memory.file.empty()});
-  specs.push_back({"detections", detection_layout().width(), options.max_detections + 1, false});
+  specs.push_back({"detections", detection_layout().width(), options.nms.max_detections + 1, false});
   return DramMap(options.axi_bits, specs);
 }
 

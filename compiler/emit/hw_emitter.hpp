@@ -23,7 +23,8 @@
 //   dram.hex           the same bytes as `$readmemh` text, one AXI beat per line
 //   memory_map.json    every DRAM region, each layer's and table's byte addresses
 //   yq_format.vh       Verilog localparams of the format: field positions, codes
-//   yq_params.vh       Verilog localparams: bits, memory shapes, DRAM map, file names
+//   yq_params.vh       Verilog localparams: bits, memory shapes, DRAM map, file names,
+//                      the head's logit thresholds and q_NMS options
 //   manifest.json      every file above with its SHA-256 and size, the bits,
 //                      per-tensor formats, the source checkpoint's SHA-256,
 //                      the compiler and arithmetic versions
@@ -38,6 +39,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "compiler/detect/int_nms.hpp"
 #include "compiler/emit/dram_image.hpp"
 
 namespace yq {
@@ -47,7 +49,7 @@ struct QuantModel;
 struct EmitOptions {
   int image_size = 640;
   int axi_bits = kDefaultAxiDataBits;  // AXI4 data width: DRAM regions are aligned to it
-  int max_detections = 300;            // records of the DRAM detection list
+  IntNmsOptions nms;                   // the head's score threshold, q_NMS's IoU threshold and detection cap
   std::string model_sha256 = "synthetic";  // SHA-256 of the source checkpoint, "synthetic" for the built-in model
 };
 

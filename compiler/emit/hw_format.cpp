@@ -4,7 +4,9 @@
 // through the same VerilogHeader the emitter uses for yq_params.vh.
 #include "compiler/emit/hw_format.hpp"
 
+#include "compiler/detect/detection.hpp"
 #include "compiler/emit/verilog_header.hpp"
+#include "compiler/quant/lut_builder.hpp"
 #include "compiler/util/error.hpp"
 
 namespace yq {
@@ -55,6 +57,11 @@ void header_codes(VerilogHeader& header) {
   header.integer("YQ_NONE_16", all_ones(16), "all ones: no value in a 16-bit field");
   header.integer("YQ_NONE_32", -1, "all ones (32'hffffffff): no value in a 32-bit field");
   header.integer("YQ_SHIFT_BITS", kShiftBits, "requant shift field, unsigned 0..62");
+  header.section("Detect head number formats (docs/ARITHMETIC.md sections 6-7)");
+  header.integer("YQ_HEAD_VALUE_BITS", kHeadValueBits, "sigmoid and exp table entries, unsigned");
+  header.integer("YQ_SCORE_FRACTION_BITS", kScoreFractionBits, "sigmoid scores in units of 2^-16");
+  header.integer("YQ_EXP_ONE_BITS", kExpOneBits, "EXP[0] = 2^15");
+  header.integer("YQ_BOX_FRACTION_BITS", kBoxFractionBits, "boxes in 1/16 pixel");
 }
 
 }  // namespace
