@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # FPGA resource estimate of the RTL for one emitted model: yosys
 # `synth_xilinx -family <family>` of rtl/yq_conv_engine.v (ROWS x COLS MAC
-# array), rtl/yq_eltwise_engine.v (ROWS lanes) and rtl/yq_sequencer.v, with
+# array), rtl/yq_eltwise_engine.v (ROWS lanes), rtl/yq_sequencer.v and the
+# detect head's post-processing (rtl/yq_score_filter.v, rtl/yq_dfl_decode.v,
+# rtl/yq_qnms.v with MAX_CAND candidates and the run's max_det), with
 # every width and descriptor field position taken from the run's
 # stage_7/yq_params.vh, then `stat`. Prints DSP48, LUT, FF, BRAM and CARRY4 per engine, and the block
 # RAM the emitted memories would need if held on chip (RAMB36 tiles of the
@@ -12,6 +14,8 @@
 #     RUN     a `yq-hw run --out` folder with stage_7 (e.g. runs/v8n640)
 #     ARRAY   ROWSxCOLS of the conv engine's MAC array, default 16x16
 #     FAMILY  synth_xilinx -family, default xc7
+#   MODULES="yq_score_filter ..." (environment) synthesizes only those;
+#   MAX_CAND (environment, default 256) is q_NMS's candidate capacity.
 # Logs and yosys `stat -json` output go to RUN/synth/.
 set -euo pipefail
 if [[ $# -lt 1 || $# -gt 3 ]]; then
@@ -39,6 +43,8 @@ localparam_in() {
 }
 param() { localparam_in "$params" "$1"; }
 format() { localparam_in "$repo/rtl/yq_format.vh" "$1"; }
+bits_for() { python3 -c "print(max(1, ($1).bit_length()))"; }  # bits of an unsigned value
+max_cand=${MAX_CAND:-256}
 
 # chparam arguments of an engine: its widths and array size (field positions
 # and codes come from rtl/yq_format.vh, which the engines include).
@@ -51,6 +57,19 @@ engine_params() {
       args+=" -set PRE_W $(param YQ_ACT_BITS) -set LUT_W $(param YQ_LUT_WIDTH)" ;;
     yq_eltwise_engine)
       args+=" -set LANES $rows -set A_W $(param YQ_FMAP_WIDTH) -set MULT_W $(param YQ_MULT_BITS) -set SHIFT_W $(format YQ_SHIFT_BITS)" ;;
+    yq_score_filter)
+      args+=" -set LOGIT_W $(param YQ_LEVEL0_CLASS_BITS) -set CLASS_W $(bits_for "$(param YQ_NUM_CLASSES) - 1")" ;;
+    yq_dfl_decode)
+      local logit_w knot_w levels
+      logit_w=$(param YQ_LEVEL0_CLASS_BITS)
+      knot_w=$(( logit_w < $(param YQ_LUT_DIRECT_MAX_BITS) ? logit_w : $(param YQ_LUT_DIRECT_MAX_BITS) ))
+      levels=$(param YQ_NUM_LEVELS)
+      args+=" -set BIN_W $(param YQ_ACT_BITS) -set REG_MAX $(param YQ_REG_MAX) -set LOGIT_W $logit_w -set KNOT_W $knot_w"
+      args+=" -set CELL_W $(bits_for "$(param YQ_IMAGE_SIZE) // $(param YQ_LEVEL0_STRIDE) - 1")"
+      args+=" -set STRIDE_W $(bits_for "$(param YQ_LEVEL$((levels - 1))_STRIDE)")" ;;
+    yq_qnms)
+      # Head boxes need 18-bit signed coordinates (docs/ARITHMETIC.md section 8).
+      args+=" -set MAX_CAND $max_cand -set MAX_DET $(param YQ_MAX_DETECTIONS) -set COORD_W 18 -set IOU_W 10" ;;
   esac
   echo "$args"
 }
@@ -72,16 +91,18 @@ PY
 }
 
 printf '%-20s %-8s %7s %8s %8s %7s %7s %8s\n' module array DSP48 LUT FF BRAM36 CARRY4 seconds
-for module in yq_conv_engine yq_eltwise_engine yq_sequencer; do
+for module in ${MODULES:-yq_conv_engine yq_eltwise_engine yq_sequencer yq_score_filter yq_dfl_decode yq_qnms}; do
   case $module in
     yq_conv_engine) tag="${module}_${rows}x${cols}"; shape="${rows}x${cols}" ;;
     yq_eltwise_engine) tag="${module}_${rows}"; shape="${rows} lanes" ;;
+    yq_qnms) tag="${module}_${max_cand}"; shape="$max_cand cand" ;;
     *) tag=$module; shape="-" ;;
   esac
   start=$(date +%s)
+  args=$(engine_params "$module")
   "$yosys" -q -l "$out/$tag.log" -p "
     read_verilog -I$repo/rtl $repo/rtl/*.v
-    chparam $(engine_params "$module") $module
+    ${args:+chparam $args $module}
     synth_xilinx -family $family -top $module -flatten
     tee -q -o $out/$tag.stat.json stat -json
     tee -q -o $out/$tag.stat.txt stat" >/dev/null

@@ -7,8 +7,13 @@
 // A copy of the golden dumps with one code flipped must make the bench fail
 // and name that code as the first divergence, and a descriptor an engine
 // refuses must stop the sequencer of the chained run, naming that layer.
+// The head bench (`make -C rtl_tb head`) runs the detect head's score
+// filter, DFL decode and q_NMS on that run's head outputs against its
+// q_nms.txt; a changed q_nms.txt must be named as the first divergence.
 // The official yolov8n at W8A8, W4A4 and W16A16 goes through `make sim
-// IMGSZ=160 MODEL=...`, which makes the run itself (needs ../shared).
+// IMGSZ=160 MODEL=...`, which makes the run itself (needs ../shared), and
+// each run's detect head through the head bench (score filter, DFL decode,
+// q_NMS against q_nms.txt; at W16A16 with interpolated sigmoid tables).
 // Skipped when verilator or the shared data is missing, failing instead when
 // CI=true.
 #include "testing.hpp"
@@ -173,6 +178,51 @@ TEST_CASE("rtl: every layer of a 160x160 run is bit-exact on the RTL engines (ma
   }
 }
 
+// The head bench: rtl/yq_score_filter.v -> yq_dfl_decode.v -> yq_qnms.v on
+// the head convolutions' golden outputs of the synthetic run, against its
+// q_nms.txt; a changed q_nms.txt must be named as the first divergence.
+TEST_CASE("rtl: the detect head's post-processing of a 160x160 run equals q_nms.txt (make -C rtl_tb head)") {
+  if (!have_rtl_tools()) return;
+  const fs::path& run = synthetic_run_160();
+  std::string output;
+  int status = make_rtl_tb("head", "RUN='" + run.string() + "'", output);
+  INFO(output);
+  CHECK(status == 0);
+  CHECK(output.find("MISMATCH") == std::string::npos);
+  CHECK(output.find("HEAD PASS: ") != std::string::npos);
+
+  const fs::path golden = run.parent_path() / "golden-head-bad";
+  fs::remove_all(golden);
+  fs::copy(run / "stage_8/golden", golden, fs::copy_options::recursive);
+  std::vector<std::string> lines;
+  {
+    std::ifstream in(golden / "q_nms.txt");
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+  }
+  REQUIRE(!lines.empty());
+  std::string expected;
+  if (lines.size() > 1) {  // raise the first detection's score by one
+    std::istringstream in(lines[1]);
+    long long class_id = 0, score = 0;
+    in >> class_id >> score;
+    const std::string rest = lines[1].substr(lines[1].find(' ', lines[1].find(' ') + 1));
+    lines[1] = std::to_string(class_id) + " " + std::to_string(score + 1) + rest;
+    expected = "MISMATCH detection 0 field score expected " + std::to_string(score + 1) + " got " + std::to_string(score);
+  } else {  // no detection: claim one
+    lines.push_back("0 40000 0 0 16 16 0 person");
+    expected = "MISMATCH count expected 1 got 0";
+  }
+  {
+    std::ofstream out(golden / "q_nms.txt", std::ios::trunc);
+    for (const auto& line : lines) out << line << '\n';
+  }
+  status = make_rtl_tb("head", "RUN='" + run.string() + "' GOLDEN='" + golden.string() + "'", output);
+  INFO(output);
+  CHECK(status != 0);
+  CHECK(output.find("HEAD PASS") == std::string::npos);
+  CHECK(output.find(expected) != std::string::npos);
+}
+
 TEST_CASE("rtl: the official yolov8n at W8A8, W4A4 and W16A16 is bit-exact at 160x160 (make -C rtl_tb sim IMGSZ=160)") {
   if (!have_rtl_tools() || !yq::test::have_shared_data()) return;
   const fs::path dir = yq::test::fresh_temp_dir("rtl-official");
@@ -183,9 +233,9 @@ TEST_CASE("rtl: the official yolov8n at W8A8, W4A4 and W16A16 is bit-exact at 16
   for (const int bits : {8, 4, 16}) {
     CAPTURE(bits);
     const fs::path run = dir / ("w" + std::to_string(bits));
-    // W8A8 is the whole acceptance command (lint, unit benches, layers).
+    // W8A8 is the whole acceptance command (lint, unit benches, layers, head).
     std::string output;
-    const int status = make_rtl_tb(bits == 8 ? "sim" : "layers",
+    const int status = make_rtl_tb(bits == 8 ? "sim" : "layers head",
                                    make_run + " BITS=" + std::to_string(bits) + " RUN='" + run.string() + "'", output);
     INFO(output);
     CHECK(status == 0);
@@ -193,6 +243,9 @@ TEST_CASE("rtl: the official yolov8n at W8A8, W4A4 and W16A16 is bit-exact at 16
     CHECK(output.find("LAYERS PASS: 103 layers bit-exact") != std::string::npos);
     // Shared concat scales: the 16 slices and the 13 concats are views.
     CHECK(output.find("TOTAL views: 29 layers") != std::string::npos);
+    // The head's post-processing gives q_nms.txt's detections (bus.jpg has some).
+    CHECK(output.find("HEAD PASS: ") != std::string::npos);
+    CHECK(output.find("HEAD PASS: 0 detections") == std::string::npos);
     CHECK(output.find("no --model given") == std::string::npos);
     // The run really is the official checkpoint at these bits.
     const std::string params = yq::test::read_text(run / "stage_7/yq_params.vh");
