@@ -54,15 +54,19 @@ long long sign_extend(unsigned long long value, int bits) {
   return (value & sign) ? static_cast<long long>(value) - static_cast<long long>(mask) - 1 : static_cast<long long>(value);
 }
 
-// The 160x160 run of the synthetic model, made once per process: doctest
-// enters the test case once per SUBCASE, and every subcase reads this run.
+// A 160x160 run of the synthetic model in its own folder (tests run in
+// parallel, each in its own folders).
+fs::path make_synthetic_run_160(const std::string& folder) {
+  const fs::path dir = yq::test::fresh_temp_dir(folder);
+  const yq::test::CliResult cli = yq::test::run_cli("run --imgsz 160 --out " + (dir / "run").string(), dir);
+  REQUIRE_MESSAGE(cli.exit_code == 0, cli.err);
+  return dir / "run";
+}
+
+// The layer test's run, made once per process: doctest enters the test case
+// once per SUBCASE, and every subcase reads this run.
 const fs::path& synthetic_run_160() {
-  static const fs::path run = [] {
-    const fs::path dir = yq::test::fresh_temp_dir("rtl-layers");
-    const yq::test::CliResult cli = yq::test::run_cli("run --imgsz 160 --out " + (dir / "run").string(), dir);
-    REQUIRE_MESSAGE(cli.exit_code == 0, cli.err);
-    return dir / "run";
-  }();
+  static const fs::path run = make_synthetic_run_160("rtl-layers");
   return run;
 }
 
@@ -183,7 +187,7 @@ TEST_CASE("rtl: every layer of a 160x160 run is bit-exact on the RTL engines (ma
 // q_nms.txt; a changed q_nms.txt must be named as the first divergence.
 TEST_CASE("rtl: the detect head's post-processing of a 160x160 run equals q_nms.txt (make -C rtl_tb head)") {
   if (!have_rtl_tools()) return;
-  const fs::path& run = synthetic_run_160();
+  const fs::path run = make_synthetic_run_160("rtl-head");
   std::string output;
   int status = make_rtl_tb("head", "RUN='" + run.string() + "'", output);
   INFO(output);
