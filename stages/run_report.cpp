@@ -86,14 +86,19 @@ std::optional<std::int64_t> weight_bytes_at_run_widths(const fs::path& run) {
   return std::nullopt;
 }
 
-// stage_8's golden image: the file it names, else the first image of --data,
-// else the built-in test pattern 0 (as stage_8 chooses).
-RgbImage golden_source_image(const std::string& source, const nlohmann::json& config) {
-  if (fs::is_regular_file(source)) return decode_image(source);
+// stage_8's golden image: the --golden-image file, else the first image of
+// --data, else the built-in test pattern 0 (as stage_8 chooses); nothing
+// when the file is not readable from here (a relative path from another folder).
+std::optional<RgbImage> golden_source_image(const nlohmann::json& config) {
   std::vector<fs::path> data;
   for (const nlohmann::json& folder : config.at("data")) data.push_back(folder.get<std::string>());
-  if (!data.empty()) return decode_image(scan_datasets(data).images.front().image);
-  return test_pattern_image(640, 480, 0);
+  const std::string golden_image = config.at("golden_image");
+  const fs::path file = !golden_image.empty() ? fs::path(golden_image)
+                        : !data.empty()       ? scan_datasets(data).images.front().image
+                                              : fs::path();
+  if (file.empty()) return test_pattern_image(640, 480, 0);
+  if (!fs::is_regular_file(file)) return std::nullopt;
+  return decode_image(file);
 }
 
 std::vector<std::string> data_lines(const fs::path& file) {
@@ -135,8 +140,10 @@ GoldenImage golden_image_of(const fs::path& run, const nlohmann::json& config, c
   const fs::path golden = artifact(run, 8, "golden");
   GoldenImage image;
   image.source = report.at("golden").at("image");
+  const std::optional<RgbImage> source = golden_source_image(config);
+  if (!source) return image;  // no canvas: the report says the image is not readable
   const int image_size = config.at("image_size");
-  image.canvas = letterbox(golden_source_image(image.source, config), image_size).canvas;
+  image.canvas = letterbox(*source, image_size).canvas;
   if (completed(run, 2)) {
     const DetectOptions options{image_size, {kGoldenScoreThreshold, config.at("val_iou_threshold"), config.at("max_detections")}};
     image.panels.push_back({"float model", FloatDetector(load_model(run / stage_folder_name(2)), options).detect_canvas(image.canvas)});

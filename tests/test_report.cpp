@@ -394,3 +394,47 @@ TEST_CASE("report: headless Chromium shows every chart and image of a sweep repo
   CHECK(damaged.errors >= 1);
   CHECK(std::count_if(damaged.regions.begin(), damaged.regions.end(), [](const Region& r) { return !r.loaded; }) == 1);
 }
+
+TEST_SUITE_BEGIN("rtl");
+
+TEST_CASE("report: RTL cycles and MAC utilization per layer from a layer-bench log (make -C rtl_tb layers CHAIN=1)") {
+  if (!test::require_programs({"verilator", "make", "python3"}, "the RTL section of report.html")) return;
+  const fs::path dir = test::fresh_temp_dir("report-rtl");
+  const fs::path run = dir / "run";
+  REQUIRE(test::run_cli("run --imgsz 160 --out " + quoted(run), dir).exit_code == 0);
+  std::string log;
+  const int status = test::run_command("env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory -C '" +
+                                           (fs::path(YQ_SOURCE_DIR) / "rtl_tb").string() + "' layers RUN=" + quoted(run) +
+                                           " ARRAY=8x8 CHAIN=1 2>&1",
+                                       log);
+  INFO(log.substr(0, 2000));
+  REQUIRE(status == 0);
+  fs::create_directories(run / "rtl_bench");
+  std::ofstream(run / "rtl_bench/layers-8x8.log") << log;  // where scripts/bench_rtl.sh puts its logs
+
+  // The figures straight from the log's LAYER lines.
+  std::vector<double> cycles, utilization;
+  std::istringstream lines(log);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.starts_with("LAYER ") || line.find(" view ") != std::string::npos) continue;
+    const size_t at = line.find(" cycles ");
+    REQUIRE(at != std::string::npos);
+    cycles.push_back(std::stod(line.substr(at + 8)));
+    const size_t util = line.find(" util ");
+    if (util != std::string::npos) utilization.push_back(std::stod(line.substr(util + 6)));
+  }
+  REQUIRE(cycles.size() >= 63);
+  REQUIRE(utilization.size() == 63);  // the synthetic YOLOv8n's convolutions
+
+  REQUIRE(test::run_cli("report " + quoted(run), dir).exit_code == 0);
+  const std::string html = test::read_text(run / "report.html");
+  REQUIRE(html.find("<section id=\"rtl\"") != std::string::npos);
+  check_bars(summarize(chart_svg(html, "chart-rtl-cycles-0"), dir), cycles);
+  check_bars(summarize(chart_svg(html, "chart-rtl-utilization-0"), dir), utilization);
+  const size_t total = log.find("TOTAL conv:");
+  REQUIRE(total != std::string::npos);
+  CHECK(html.find("<code>" + log.substr(total, log.find('\n', total) - total) + "</code>") != std::string::npos);
+  CHECK(html.find("No RTL detections") != std::string::npos);
+}
+
+TEST_SUITE_END();

@@ -226,6 +226,11 @@ std::string detection_image(const GoldenImage& golden, const DetectionPanel& pan
 std::string golden_section(const RunReportInputs& run) {
   if (!run.golden) return "";
   const GoldenImage& golden = *run.golden;
+  if (golden.canvas.pixels.empty()) {
+    return section("golden", "Golden image detections",
+                   "<p>The golden image <code>" + html_escape(golden.source) +
+                       "</code> is not readable from the folder the report was made in (a relative path?).</p>\n");
+  }
   std::string html = "<p>Golden image <code>" + html_escape(golden.source) + "</code>, letterboxed to " +
                      std::to_string(golden.canvas.width) + "&times;" + std::to_string(golden.canvas.height) +
                      " (stage_8/golden; detections with score &gt; 0.25).</p>\n<div class=\"panels\">\n";

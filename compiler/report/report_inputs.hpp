@@ -58,7 +58,7 @@ struct DetectionPanel {
 
 struct GoldenImage {
   std::string source;  // the image's path (or how stage_8 chose it)
-  RgbImage canvas;     // letterboxed to the run's image size
+  RgbImage canvas;     // letterboxed to the run's image size; empty when the image is not readable
   std::vector<DetectionPanel> panels;
 };
 
