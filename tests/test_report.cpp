@@ -44,11 +44,14 @@ std::vector<fs::path> make_data(const fs::path& dir) {
   return folders;
 }
 
+std::string run_arguments(const std::vector<fs::path>& data, int bits, const fs::path& out) {
+  return "run --imgsz " + std::to_string(kImageSize) + " --bits " + std::to_string(bits) + " --data " + quoted(data[0]) +
+         " --data " + quoted(data[1]) + " --out " + quoted(out);
+}
+
 fs::path make_run(const fs::path& dir, const std::vector<fs::path>& data, int bits) {
   const fs::path out = dir / ("w" + std::to_string(bits));
-  const test::CliResult result = test::run_cli("run --imgsz " + std::to_string(kImageSize) + " --bits " + std::to_string(bits) +
-                                                   " --data " + quoted(data[0]) + " --data " + quoted(data[1]) + " --out " + quoted(out),
-                                               dir);
+  const test::CliResult result = test::run_cli(run_arguments(data, bits, out), dir);
   INFO(result.out << result.err);
   REQUIRE(result.exit_code == 0);
   return out;
@@ -230,6 +233,14 @@ TEST_CASE("report: a run's report.html holds its settings, accuracy, per-layer c
   }
   CHECK(html.find("integer model, q_NMS: " + std::to_string(count_lines_without_hash(run / "stage_8/golden/q_nms.txt")) +
                   " detections") != std::string::npos);
+
+  // A report that cannot be written (report.html is a folder) is a warning: the run still succeeds.
+  fs::remove(run / "report.html");
+  fs::create_directories(run / "report.html/blocked");
+  const test::CliResult resumed = test::run_cli(run_arguments(data, 8, run) + " --from stage_8", dir);
+  CHECK(resumed.exit_code == 0);
+  CHECK(resumed.out.find("warning: report.html not written") != std::string::npos);
+  CHECK(fs::exists(run / "stage_8/summary.json"));
 }
 
 TEST_CASE("report: a sweep over two runs plots mAP50-95 and weight bytes against bits") {
