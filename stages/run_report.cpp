@@ -205,7 +205,6 @@ RunReportInputs read_run_report_inputs(const fs::path& run) {
   if (completed(run, 3) && fs::exists(artifact(run, 3, "metrics.json"))) float_json = read_json_file(artifact(run, 3, "metrics.json"));
   if (completed(run, 8)) {
     integer_report = read_json_file(artifact(run, 8, "report.json"));
-    inputs.settings = quant_settings_from_json(integer_report->at("settings"));  // what stage_8 measured
   }
   inputs.accuracy = accuracy_rows(float_json, integer_report, inputs.class_names);
   if (integer_report) {

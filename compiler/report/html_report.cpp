@@ -57,8 +57,7 @@ std::string json_value_text(const nlohmann::json& value) {
 }
 
 std::string run_label(const RunReportInputs& run) {
-  if (!run.settings) return run.folder;
-  return "W" + std::to_string(run.settings->weight_bits) + "A" + std::to_string(run.settings->activation_bits);
+  return "W" + std::to_string(run.settings.weight_bits) + "A" + std::to_string(run.settings.activation_bits);
 }
 
 // --- settings ---------------------------------------------------------------
@@ -68,11 +67,9 @@ std::string settings_section(const RunReportInputs& run) {
   for (const char* key : {"model", "model_sha256", "image_size", "data", "calib", "calib_images", "golden_image", "nms"}) {
     if (run.config.contains(key)) html += row({html_escape(key), "<code>" + html_escape(json_value_text(run.config[key])) + "</code>"});
   }
-  if (run.settings) {
-    const nlohmann::json settings = quant_settings_to_json(*run.settings);
-    for (const auto& [key, value] : settings.items()) {
-      html += row({html_escape("quant." + key), "<code>" + html_escape(json_value_text(value)) + "</code>"});
-    }
+  const nlohmann::json settings = quant_settings_to_json(run.settings);
+  for (const auto& [key, value] : settings.items()) {
+    html += row({html_escape("quant." + key), "<code>" + html_escape(json_value_text(value)) + "</code>"});
   }
   return section("settings", "Settings (stage_0/config.json)", html + "</table>\n");
 }
@@ -85,7 +82,7 @@ std::vector<std::string> metric_cells(const std::optional<DetectionMetrics>& m) 
 }
 
 std::string accuracy_table(const RunReportInputs& run) {
-  std::string html = "<table>\n" + row({"images", "model", "images", "mAP50-95", "mAP50", "P", "R", "retained mAP50-95"}, "th");
+  std::string html = "<table>\n" + row({"data", "model", "images", "mAP50-95", "mAP50", "P", "R", "retained mAP50-95"}, "th");
   for (const AccuracyRow& a : run.accuracy) {
     for (int integer = 0; integer < 2; ++integer) {
       const std::optional<DetectionMetrics>& m = integer ? a.integer_metrics : a.float_metrics;
@@ -127,8 +124,7 @@ std::string bit_sweep_section(const std::vector<RunReportInputs>& runs) {
   ChartSeries size{"weight bytes at the run's widths", {}, {}, {}};
   std::string table = "<table>\n" + row({"run", "weight bits", "activation bits", "float mAP50-95", "integer mAP50-95", "weight bytes"}, "th");
   for (const RunReportInputs& run : runs) {
-    if (!run.settings) continue;
-    const double bits = run.settings->weight_bits;
+    const double bits = run.settings.weight_bits;
     const std::string label = run_label(run);
     const AccuracyRow* all = run.accuracy.empty() ? nullptr : &run.accuracy.front();
     if (all && all->integer_metrics) {
@@ -145,7 +141,7 @@ std::string bit_sweep_section(const std::vector<RunReportInputs>& runs) {
       size.y.push_back(static_cast<double>(*run.weight_bytes));
       size.point_labels.push_back(label);
     }
-    table += row({html_escape(run.folder), std::to_string(run.settings->weight_bits), std::to_string(run.settings->activation_bits),
+    table += row({html_escape(run.folder), std::to_string(run.settings.weight_bits), std::to_string(run.settings.activation_bits),
                   all && all->float_metrics ? format("%.4f", all->float_metrics->map50_95) : "",
                   all && all->integer_metrics ? format("%.4f", all->integer_metrics->map50_95) : "",
                   run.weight_bytes ? std::to_string(*run.weight_bytes) : ""});

@@ -80,7 +80,7 @@ struct RtlBench {
 struct RunReportInputs {
   std::string folder;
   nlohmann::json config;                  // stage_0/config.json
-  std::optional<QuantSettings> settings;  // config.json's "quant"
+  QuantSettings settings;                 // config.json's "quant"
   std::vector<std::string> class_names;
   std::vector<AccuracyRow> accuracy;      // first the union, then each folder
   std::string integer_nms;                // "int" (q_NMS) or "float"
