@@ -372,7 +372,7 @@ void check_in_chromium(const std::string& html, const fs::path& dir) {
 
 }  // namespace
 
-TEST_CASE("report: a sweep over two runs plots mAP50-95 and weight bytes against bits; headless Chromium shows every chart and image") {
+TEST_CASE("report: a sweep over two runs plots mAP50-95 and weight bytes against bits, and headless Chromium shows every chart and image") {
   const fs::path dir = test::fresh_temp_dir("report-sweep");
   if (!test::require_programs({"python3"}, "the SVG checks of report.html")) return;
   const std::vector<fs::path> data = make_data(dir);
