@@ -6,7 +6,8 @@
 # the ideal cycles (MACs / array size), the MAC utilization (their ratio), the
 # element-wise cycles, the layers that are views (no engine cycles), the
 # total, frames per second at --clock-mhz and the speed-up over the first
-# array. The table also goes to <out>/rtl_bench.tsv.
+# array. The table also goes to <out>/rtl_bench.tsv; each array's log is
+# copied to <run>/rtl_bench/, where `yq-hw report <run>` reads it.
 #
 #   scripts/bench_rtl.sh [--imgsz 640] [--arrays "8x8 16x16"] [--bits 8]
 #                        [--model PT] [--calib DIR] [--golden-image IMAGE]
@@ -38,7 +39,7 @@ while [[ $# -gt 0 ]]; do
     --clock-mhz) clock_mhz=$2; shift 2 ;;
     --per-layer) chain=; shift ;;
     --out) out=$2; shift 2 ;;
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench_rtl: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -63,6 +64,7 @@ for array in $arrays; do
     >"$log" 2>&1 || status=$?
   grep -v '^LAYER ' "$log" | sed 's/^/   /'
   [[ $status -eq 0 ]] || { echo "bench_rtl: $array failed (status $status), see $log" >&2; exit 1; }
+  mkdir -p "$run/rtl_bench" && cp "$log" "$run/rtl_bench/"  # read by `yq-hw report` (cycles per layer)
   make_run=()  # the run is made once
   read -r conv_cycles macs < <(sed -n 's/^TOTAL conv: [0-9]* layers, \([0-9]*\) cycles, \([0-9]*\) MACs.*/\1 \2/p' "$log")
   eltwise_cycles=$(sed -n 's/^TOTAL eltwise: [0-9]* layers, \([0-9]*\) cycles.*/\1/p' "$log")

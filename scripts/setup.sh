@@ -20,6 +20,8 @@ packages=(
   clang libclang-rt-14-dev  # libFuzzer targets of the readers (scripts/fuzz.sh)
   verilator iverilog yosys  # RTL lint, simulation, resource estimate
   python3 python3-numpy     # the random-layer generator; the pycocotools cross-check of the mAP
+  libplplot-dev             # report.html's charts (PLplot's SVG device)
+  chromium                  # tests only: renders report.html headless and screenshots it
 )
 if [[ ${1:-} == --bench ]]; then
   packages+=(python3-torch)  # scripts/bench_speed.sh: Python torch, the speed peer

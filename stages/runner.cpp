@@ -4,6 +4,9 @@
 // so a failed stage leaves no half-written output and --from resumes from
 // the last good outputs. A failed run into a folder that did not exist
 // removes every folder it created: a failed first run leaves nothing.
+// After the last stage, report.html is rebuilt from the run folder
+// (stages/run_report.hpp); a report that cannot be made is a warning, never
+// a failed run, and leaves no stale report behind.
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -12,6 +15,7 @@
 
 #include "compiler/util/error.hpp"
 #include "compiler/util/files.hpp"
+#include "stages/run_report.hpp"
 #include "stages/stage.hpp"
 
 namespace yq {
@@ -179,6 +183,16 @@ void remove_stale_stages(const fs::path& out, int last_run) {
   }
 }
 
+void write_report_after_run(const fs::path& out) {
+  try {
+    std::printf("report   %s\n", write_run_report({out}, std::nullopt).string().c_str());
+  } catch (const std::exception& e) {
+    std::error_code ignored;
+    fs::remove(out / "report.html", ignored);
+    std::printf("warning: report.html not written: %s\n", e.what());
+  }
+}
+
 // The outermost folder of `out` that does not exist yet (empty when `out` exists).
 fs::path first_missing_folder(const fs::path& out) {
   fs::path missing;
@@ -232,6 +246,7 @@ void run_pipeline(const RunConfig& config) {
     throw;
   }
   remove_stale_stages(config.out, config.through_stage);
+  write_report_after_run(config.out);
 }
 
 nlohmann::json run_config_to_json(const RunConfig& config) {

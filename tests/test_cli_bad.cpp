@@ -161,6 +161,23 @@ TEST_CASE("cli_bad: inspect a folder that is neither a run nor a checkpoint") {
   expect_failure("inspect_missing_path", "inspect " + (dir / "absent").string(), dir);
 }
 
+TEST_CASE("cli_bad: report on a folder that is not a run writes nothing") {
+  const fs::path dir = test::fresh_temp_dir("bad-report");
+  fs::create_directories(dir / "notes/stage_3");
+  write_bytes(dir / "notes/readme.txt", "not a run\n");
+  expect_failure("report_not_a_run", "report " + (dir / "notes").string(), dir);
+  CHECK_FALSE(fs::exists(dir / "notes/report.html"));
+  // A run followed by a folder that is not one: every folder is read before anything is written.
+  REQUIRE(test::run_cli("run --imgsz 64 --through stage_0 --out " + (dir / "run").string(), dir).exit_code == 0);
+  const std::string report = test::read_text(dir / "run/report.html");
+  REQUIRE(report.find("id=\"settings\"") != std::string::npos);
+  expect_failure("report_not_a_run", "report " + (dir / "run").string() + " " + (dir / "notes").string(), dir);
+  CHECK(test::read_text(dir / "run/report.html") == report);
+  expect_failure("report_not_a_run", "report " + (dir / "run").string() + " " + (dir / "notes").string() + " -o " +
+                                         (dir / "sweep.html").string(), dir);
+  CHECK_FALSE(fs::exists(dir / "sweep.html"));
+}
+
 TEST_CASE("cli_bad: data folder with no images") {
   const fs::path dir = test::fresh_temp_dir("bad-noimages");
   fs::create_directories(dir / "data/labels");

@@ -1,6 +1,7 @@
 // yq-hw command line: `run` drives the numbered stages, `detect` runs the
 // float model on one image, `bench` times the forward passes, `inspect`
-// describes a run folder or checkpoint, `format-header` writes the hardware
+// describes a run folder or checkpoint, `report` writes a run's report.html
+// (or a bit sweep over several runs), `format-header` writes the hardware
 // format header (rtl/yq_format.vh). Every failure prints one line
 // "yq-hw: error: ..." and exits with status 1 (2 for usage errors).
 #include <ATen/Parallel.h>
@@ -28,6 +29,7 @@
 #include "compiler/util/error.hpp"
 #include "compiler/util/files.hpp"
 #include "stages/run_inspection.hpp"
+#include "stages/run_report.hpp"
 #include "stages/stage.hpp"
 
 namespace {
@@ -238,6 +240,14 @@ int main(int argc, char** argv) {
   inspect_cmd->add_flag("--json", inspect_json, "print the report as JSON");
   inspect_cmd->add_option("--imgsz", inspect_image_size, "input size for a checkpoint's layer shapes (a run uses its own)")
       ->capture_default_str();
+
+  std::vector<std::filesystem::path> report_runs;
+  std::optional<std::filesystem::path> report_file;
+  CLI::App* report_cmd = app.add_subcommand(
+      "report", "write report.html (settings, accuracy, per-layer fidelity, overflow certificate, golden detections, RTL "
+                "cycles); with several runs also the bit sweep");
+  report_cmd->add_option("runs", report_runs, "run folders; the report goes into the first")->required();
+  report_cmd->add_option("-o,--output", report_file, "write the report here instead of <first run>/report.html");
   try {
     try {
       app.parse(argc, argv);
@@ -263,6 +273,8 @@ int main(int argc, char** argv) {
       const nlohmann::json report = yq::inspect_path(inspect_target, inspect_image_size);
       const std::string text = inspect_json ? report.dump(2) + "\n" : yq::inspection_table(report);
       std::fputs(text.c_str(), stdout);
+    } else if (*report_cmd) {
+      std::printf("wrote %s\n", yq::write_run_report(report_runs, report_file).c_str());
     }
   } catch (const yq::Error& e) {
     std::fprintf(stderr, "yq-hw: error: %s\n", e.what());

@@ -131,17 +131,27 @@ Letterboxed letterbox(const RgbImage& image, int canvas_size) {
   return result;
 }
 
-void write_png(const std::filesystem::path& file, const RgbImage& image) {
+std::string encode_png(const RgbImage& image) {
   if (image.width <= 0 || image.height <= 0 ||
       image.pixels.size() != static_cast<size_t>(image.width) * image.height * 3) {
-    throw Error("cannot write " + file.string() + ": not a valid RGB image");
+    throw Error("not a valid RGB image");
   }
   std::string encoded;
   const auto append = [](void* context, void* data, int size) {
     static_cast<std::string*>(context)->append(static_cast<const char*>(data), size);
   };
   if (!stbi_write_png_to_func(append, &encoded, image.width, image.height, 3, image.pixels.data(), image.width * 3)) {
-    throw Error("cannot write " + file.string() + ": PNG encoding failed");
+    throw Error("PNG encoding failed");
+  }
+  return encoded;
+}
+
+void write_png(const std::filesystem::path& file, const RgbImage& image) {
+  std::string encoded;
+  try {
+    encoded = encode_png(image);
+  } catch (const Error& e) {
+    throw Error("cannot write " + file.string() + ": " + e.what());
   }
   write_file_atomic(file, encoded);
 }

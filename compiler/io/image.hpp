@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <filesystem>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -69,6 +70,9 @@ Letterboxed letterbox(const RgbImage& image, int canvas_size);
 // The inverse placement: canvas pixels -> original-image pixels, clipped to the image.
 Detection to_image_coordinates(const Detection& detection, const LetterboxGeometry& geometry, int image_width,
                                int image_height);
+
+// The PNG file bytes of an image; throws yq::Error when it is not a valid image.
+std::string encode_png(const RgbImage& image);
 
 // Writes a PNG; throws yq::Error when the file cannot be written.
 void write_png(const std::filesystem::path& file, const RgbImage& image);

@@ -31,6 +31,7 @@ DetectionMetrics metrics_from_json(const nlohmann::json& j, const std::vector<st
   metrics.recall = j.at("recall");
   metrics.map50 = j.at("map50");
   metrics.map50_95 = j.at("map50_95");
+  if (!j.contains("ap50_95_per_class")) return metrics;  // per-folder entries hold the totals only
   const nlohmann::json& per_class = j.at("ap50_95_per_class");
   for (const std::string& name : class_names) metrics.ap50_95_per_class.push_back(per_class.value(name, -1.0));
   return metrics;

@@ -10,7 +10,8 @@
 namespace yq {
 
 nlohmann::json metrics_to_json(const DetectionMetrics& metrics, const std::vector<std::string>& class_names);
-// The inverse of metrics_to_json (per-class APs by class name order).
+// The inverse of metrics_to_json (per-class APs by class name order; none
+// when the object has no "ap50_95_per_class", as per-folder entries).
 DetectionMetrics metrics_from_json(const nlohmann::json& json, const std::vector<std::string>& class_names);
 
 // One header line and one row per (label, metrics) pair.
