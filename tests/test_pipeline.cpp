@@ -41,11 +41,12 @@ TEST_CASE("pipeline: with no --model the synthetic model runs every stage") {
 
 // Calibration and validation on disjoint images: calibrate on the first
 // kCiCalibrationImages of coco_calib, validate on coco128 + coco_val209 (337
-// images, none calibrated on). This run measured W8A8 at -1.06 points
-// (95% paired bootstrap interval [-1.74, -0.47], docs/RESULTS.md); the bound
-// allows 0.5 points more, the uncertainty of a drop on 337 images.
+// images, none calibrated on). With the default range selection (auto: mse
+// at 8 bits) this run measured W8A8 at -1.14 points (95% paired bootstrap
+// interval [-1.62, -0.40], docs/RESULTS.md); the bound allows 0.5 points
+// more, the uncertainty of a drop on 337 images.
 constexpr int kCiCalibrationImages = 64;
-constexpr double kW8A8DropBoundPoints = -1.6;
+constexpr double kW8A8DropBoundPoints = -1.65;
 
 TEST_CASE("pipeline: float and W8A8 integer mAP of the official YOLOv8n on coco128 + coco_val209, calibrated on coco_calib, then resume on coco8") {
   if (!test::have_shared_data()) return;
