@@ -176,10 +176,12 @@ module yq_top #(
 
     // ------------------------------------------------------------------
     // Loader: `ld_words` words of 2^ld_slot_log2 bits from DRAM word slot
-    // `ld_first` of a region at byte ld_region, one word per ld_valid pulse
-    // (ld_word, ld_index = 0, 1, ...). Slots narrower than a beat are cut
-    // from it (the first beat may start ld_skip words in), wider ones are
-    // assembled from consecutive beats.
+    // `ld_first` of a region at byte ld_region. Slots no wider than a beat:
+    // each beat is one ld_valid pulse carrying ld_n words (ld_word, word k
+    // at bit k * slot; the first beat may start some words in, the last may
+    // hold fewer), written in one cycle; wider slots are assembled from
+    // consecutive beats, one word (ld_n = 1) per pulse. ld_count counts the
+    // words written since ld_start.
     localparam [2:0] DST_LUTDIR = 3'd0, DST_LUT = 3'd1, DST_DESC = 3'd2, DST_WEIGHT = 3'd3, DST_BIAS = 3'd4,
                      DST_REQUANT = 3'd5, DST_FMAP = 3'd6;
     reg         ld_start;
@@ -199,12 +201,13 @@ module yq_top #(
     wire [31:0] rd_addr_full = dram_base + ld_aligned;
 
     reg         ld_active;
-    reg  [SR_W-1:0] sr;             // a beat being cut, or a wide word being assembled
-    reg  [31:0] sr_bits;            // bits of sr still to hand out (narrow) / assembled (wide)
+    reg  [SR_W-1:0] sr;             // a wide word being assembled
+    reg  [31:0] sr_bits;            // bits of it assembled
+    reg  [31:0] ld_n;               // words in ld_word
     reg  [31:0] ld_skip_left;       // bits of the first beat before the first word
     reg  [31:0] ld_left;            // words not yet handed out
     reg         ld_valid;
-    reg         rd_finished;        // the reader is done; narrow words may remain in sr
+    reg         rd_finished;        // the reader is done
     reg  [SR_W-1:0] ld_word;
     reg         ld_error;
     wire [31:0] slot_bits = 32'd1 << ld_slot_log2;
@@ -220,7 +223,10 @@ module yq_top #(
     );
     wire rd_fire = rd_valid && rd_ready;
     // Narrow: take a beat when the previous one is used up; wide: every beat.
-    always @(*) rd_ready = ld_active && (narrow ? (sr_bits == 32'd0) : 1'b1);
+    always @(*) rd_ready = ld_active;
+    // Words of a narrow beat: those after the skipped ones, at most those left.
+    wire [31:0] beat_words = (AXI_DATA_W - ld_skip_left) >> ld_slot_log2;
+    wire [31:0] beat_take  = (beat_words < ld_left) ? beat_words : ld_left;
 
     always @(posedge clk) begin
         ld_valid <= 1'b0;
@@ -236,23 +242,18 @@ module yq_top #(
         end else if (ld_active) begin
             if (narrow) begin
                 if (rd_fire) begin
-                    sr      <= {{(SR_W-AXI_DATA_W){1'b0}}, rd_data} >> ld_skip_left;
-                    sr_bits <= AXI_DATA_W - ld_skip_left;
+                    ld_valid     <= (beat_take != 32'd0);
+                    ld_word      <= {{(SR_W-AXI_DATA_W){1'b0}}, rd_data} >> ld_skip_left;
+                    ld_n         <= beat_take;
+                    ld_left      <= ld_left - beat_take;
                     ld_skip_left <= 32'd0;
-                end else if (sr_bits != 32'd0) begin
-                    if (ld_left != 32'd0) begin
-                        ld_valid <= 1'b1;
-                        ld_word  <= sr & ((({{(SR_W-1){1'b0}}, 1'b1}) << slot_bits) - 1'b1);
-                        ld_left  <= ld_left - 32'd1;
-                    end
-                    sr      <= sr >> slot_bits;
-                    sr_bits <= sr_bits - slot_bits;
                 end
             end else if (rd_fire) begin
                 sr <= {rd_data, sr[SR_W-1:AXI_DATA_W]};
                 if (sr_bits + AXI_DATA_W == slot_bits) begin
                     ld_valid <= 1'b1;
                     ld_word  <= {rd_data, sr[SR_W-1:AXI_DATA_W]} >> (SR_W - slot_bits);
+                    ld_n     <= 32'd1;
                     ld_left  <= ld_left - 32'd1;
                     sr_bits  <= 32'd0;
                 end else begin
@@ -263,26 +264,55 @@ module yq_top #(
                 rd_finished <= 1'b1;
                 ld_error    <= rd_error;
             end
-            if (rd_finished && (!narrow || sr_bits == 32'd0 || ld_left == 32'd0)) ld_active <= 1'b0;
+            if (rd_finished) ld_active <= 1'b0;
         end
     end
     reg [31:0] ld_count;            // words written by the loader since ld_start
     always @(posedge clk) begin
         if (ld_start) ld_count <= 32'd0;
-        else if (ld_valid) ld_count <= ld_count + 32'd1;
+        else if (ld_valid) ld_count <= ld_count + ld_n;
     end
 
-    // Loader writes into the memory of ld_dst.
+    // Loader writes into the memory of ld_dst: up to a beat of words, at
+    // consecutive addresses from ld_count (a banked buffer takes them in one
+    // cycle). Words per beat of each region:
+    localparam PB_LUTDIR  = (YQ_DRAM_LUT_DIR_SLOT_BITS >= AXI_DATA_W) ? 1 : AXI_DATA_W / YQ_DRAM_LUT_DIR_SLOT_BITS;
+    localparam PB_LUT     = (YQ_DRAM_LUT_SLOT_BITS >= AXI_DATA_W) ? 1 : AXI_DATA_W / YQ_DRAM_LUT_SLOT_BITS;
+    localparam PB_WEIGHT  = (YQ_DRAM_WEIGHT_SLOT_BITS >= AXI_DATA_W) ? 1 : AXI_DATA_W / YQ_DRAM_WEIGHT_SLOT_BITS;
+    localparam PB_BIAS    = (YQ_DRAM_BIAS_SLOT_BITS >= AXI_DATA_W) ? 1 : AXI_DATA_W / YQ_DRAM_BIAS_SLOT_BITS;
+    localparam PB_REQUANT = (YQ_DRAM_REQUANT_SLOT_BITS >= AXI_DATA_W) ? 1 : AXI_DATA_W / YQ_DRAM_REQUANT_SLOT_BITS;
+    localparam PB_FMAP    = (YQ_DRAM_FMAP_SLOT_BITS >= AXI_DATA_W) ? 1 : AXI_DATA_W / YQ_DRAM_FMAP_SLOT_BITS;
     reg [DESC_W-1:0] desc_raw;
+    integer k;
     always @(posedge clk) begin
         if (ld_valid) begin
             case (ld_dst)
-                DST_LUTDIR:  lutdir_mem[ld_count[YQ_LUT_DIR_ADDR_BITS-1:0]] <= ld_word[YQ_LUT_DIR_WIDTH-1:0];
-                DST_LUT:     lut_mem[ld_count[YQ_LUT_ADDR_BITS-1:0]] <= ld_word[YQ_LUT_WIDTH-1:0];
-                DST_DESC:    desc_raw <= ld_word[DESC_W-1:0];
-                DST_WEIGHT:  wbuf[ld_count[$clog2(WBUF_DEPTH)-1:0]] <= ld_word[YQ_WEIGHT_WIDTH-1:0];
-                DST_BIAS:    bbuf[ld_count[$clog2(BBUF_DEPTH)-1:0]] <= ld_word[YQ_BIAS_WIDTH-1:0];
-                DST_REQUANT: rqbuf[ld_count[$clog2(RQBUF_DEPTH)-1:0]] <= ld_word[YQ_REQUANT_WIDTH-1:0];
+                DST_LUTDIR:
+                    for (k = 0; k < PB_LUTDIR; k = k + 1)
+                        if (k < ld_n && ld_count + k < YQ_LUT_DIR_DEPTH)
+                            lutdir_mem[ld_count[YQ_LUT_DIR_ADDR_BITS-1:0] + k[YQ_LUT_DIR_ADDR_BITS-1:0]]
+                                <= ld_word[k*YQ_DRAM_LUT_DIR_SLOT_BITS +: YQ_LUT_DIR_WIDTH];
+                DST_LUT:
+                    for (k = 0; k < PB_LUT; k = k + 1)
+                        if (k < ld_n && ld_count + k < YQ_LUT_DEPTH)
+                            lut_mem[ld_count[YQ_LUT_ADDR_BITS-1:0] + k[YQ_LUT_ADDR_BITS-1:0]]
+                                <= ld_word[k*YQ_DRAM_LUT_SLOT_BITS +: YQ_LUT_WIDTH];
+                DST_DESC: desc_raw <= ld_word[DESC_W-1:0];
+                DST_WEIGHT:
+                    for (k = 0; k < PB_WEIGHT; k = k + 1)
+                        if (k < ld_n && ld_count + k < WBUF_DEPTH)
+                            wbuf[ld_count[$clog2(WBUF_DEPTH)-1:0] + k[$clog2(WBUF_DEPTH)-1:0]]
+                                <= ld_word[k*YQ_DRAM_WEIGHT_SLOT_BITS +: YQ_WEIGHT_WIDTH];
+                DST_BIAS:
+                    for (k = 0; k < PB_BIAS; k = k + 1)
+                        if (k < ld_n && ld_count + k < BBUF_DEPTH)
+                            bbuf[ld_count[$clog2(BBUF_DEPTH)-1:0] + k[$clog2(BBUF_DEPTH)-1:0]]
+                                <= ld_word[k*YQ_DRAM_BIAS_SLOT_BITS +: YQ_BIAS_WIDTH];
+                DST_REQUANT:
+                    for (k = 0; k < PB_REQUANT; k = k + 1)
+                        if (k < ld_n && ld_count + k < RQBUF_DEPTH)
+                            rqbuf[ld_count[$clog2(RQBUF_DEPTH)-1:0] + k[$clog2(RQBUF_DEPTH)-1:0]]
+                                <= ld_word[k*YQ_DRAM_REQUANT_SLOT_BITS +: YQ_REQUANT_WIDTH];
                 default: ;
             endcase
         end
@@ -554,8 +584,12 @@ module yq_top #(
     wire [ROWS*FW-1:0] wr_data = elt_wr_en ? elt_wr_data : fm_wr_data;
     integer r;
     always @(posedge clk) begin
-        if (ld_valid && ld_dst == DST_FMAP && fmap_ld_addr < YQ_FMAP_DEPTH)
-            fmap[fmap_ld_addr[YQ_FMAP_ADDR_BITS-1:0]] <= ld_word[FW-1:0];
+        if (ld_valid && ld_dst == DST_FMAP) begin
+            for (r = 0; r < PB_FMAP; r = r + 1)
+                if (r < ld_n && fmap_ld_addr + r < YQ_FMAP_DEPTH)
+                    fmap[fmap_ld_addr[YQ_FMAP_ADDR_BITS-1:0] + r[YQ_FMAP_ADDR_BITS-1:0]]
+                        <= ld_word[r*YQ_DRAM_FMAP_SLOT_BITS +: FW];
+        end
         if (wr_en) begin
             for (r = 0; r < ROWS; r = r + 1) begin
                 if (wr_mask[r] && wr_base + r < YQ_FMAP_DEPTH)
@@ -565,5 +599,5 @@ module yq_top #(
         host_rdata <= (host_addr < YQ_FMAP_DEPTH) ? fmap[host_addr[YQ_FMAP_ADDR_BITS-1:0]] : 0;
     end
 
-    wire unused_ok = ^{rd_busy, rd_last, ld_word};
+    wire unused_ok = ^{rd_busy, rd_last, ld_word, sr[AXI_DATA_W-1:0]};
 endmodule
