@@ -11,17 +11,13 @@
 // filter, DFL decode and q_NMS on that run's head outputs against its
 // q_nms.txt; a changed q_nms.txt must be named as the first divergence.
 // The official yolov8n at W8A8, W4A4 and W16A16 goes through `make sim
-<<<<<<< HEAD
 // IMGSZ=160 MODEL=...`, which makes the run itself (needs ../shared), and
 // each run's detect head through the head bench (score filter, DFL decode,
-// q_NMS against q_nms.txt; at W16A16 with interpolated sigmoid tables).
-=======
-// IMGSZ=160 MODEL=...`, which makes the run itself (needs ../shared); at
-// W8A8 that also runs the whole frame through rtl/yq_top.v from the DRAM
-// image (magic and timed DRAM), and `make top` with injected errors (SLVERR,
-// a bad op code, a layer overrunning the weight buffer) must stop the frame
-// with the status register naming the error and the layer.
->>>>>>> 295cd10 (stage_7 --weight-buffer-bytes: yq_top's weight, bias and requant buffer depths in yq_params.vh, a convolution whose weights do not fit is an error naming it; rtl tests of the whole frame through yq_top and its error cases; docs/RTL.md, README and ARTIFACTS describe the IP and what is still idealized)
+// q_NMS against q_nms.txt; at W16A16 with interpolated sigmoid tables); at
+// W8A8 `make sim` also runs the whole frame through rtl/yq_top.v from the
+// DRAM image (magic and timed DRAM), and `make top` with injected errors
+// (SLVERR, a bad op code, a layer overrunning the weight buffer) must stop
+// the frame with the status register naming the error and the layer.
 // Skipped when verilator or the shared data is missing, failing instead when
 // CI=true.
 #include "testing.hpp"
