@@ -30,6 +30,7 @@ struct RunConfig {
   NmsMode nms = NmsMode::Int;  // stage_8's headline: int (q_NMS) or float NMS on the integer outputs
   std::optional<std::filesystem::path> emit_dir;      // also copy stage_7's emission here
   int axi_bits = kDefaultAxiDataBits;                 // AXI4 data width of the DRAM image
+  std::int64_t weight_buffer_bytes = 0;               // yq_top's weight buffer; 0: sized to the largest convolution
   std::optional<std::filesystem::path> golden_image;  // default: the first image of --data
   float val_score_threshold = 0.001f;
   float score_threshold = 0.25f;  // the hardware's: stage_7's yq_params.vh and stage_8's golden q_NMS

@@ -507,6 +507,41 @@ TEST_CASE("emit: the DRAM image holds every memory at its region's byte address,
   CHECK(lines_of(emitted / "dram.hex").front().size() == 128);
 }
 
+TEST_CASE("emit: yq_top's weight buffer is sized to the largest convolution or to --weight-buffer-bytes, never overrun") {
+  const fs::path run = emit_run("weight-buffer"), emitted = run / "stage_7";
+  const nlohmann::json manifest = read_json_file(emitted / "manifest.json");
+  // The largest convolution: its per-layer weight file's words, its biases and requant words.
+  std::int64_t largest = 0, biases = 0, requants = 0;
+  std::string largest_layer;
+  for (const auto& layer : manifest["layers"]) {
+    if (!layer.contains("files")) continue;
+    if (layer["files"].contains("weights")) {
+      const auto words = static_cast<std::int64_t>(lines_of(emitted / layer["files"]["weights"].get<std::string>()).size());
+      if (words > largest) largest = words, largest_layer = layer["layer"].get<std::string>();
+      biases = std::max(biases, static_cast<std::int64_t>(lines_of(emitted / layer["files"]["bias"].get<std::string>()).size()));
+    }
+    if (layer["files"].contains("requant")) {
+      requants = std::max(requants, static_cast<std::int64_t>(lines_of(emitted / layer["files"]["requant"].get<std::string>()).size()));
+    }
+  }
+  REQUIRE(largest > 0);
+  auto params = [&] { return header_integers(emitted / "yq_params.vh"); };
+  CHECK(params().at("YQ_WEIGHT_BUFFER_DEPTH") == largest);
+  CHECK(params().at("YQ_BIAS_BUFFER_DEPTH") == biases);
+  CHECK(params().at("YQ_REQUANT_BUFFER_DEPTH") == requants);
+
+  // 8-bit weights: one byte a word. Exactly the largest fits; a byte less names it.
+  const std::string again = "run --imgsz " + std::to_string(kImageSize) + " --from stage_7 --through stage_7 --out " +
+                            run.string() + " --weight-buffer-bytes ";
+  const test::CliResult fits = test::run_cli(again + std::to_string(2 * largest), run.parent_path());
+  REQUIRE_MESSAGE(fits.exit_code == 0, fits.err);
+  CHECK(params().at("YQ_WEIGHT_BUFFER_DEPTH") == 2 * largest);
+  const test::CliResult small = test::run_cli(again + std::to_string(largest - 1), run.parent_path());
+  CHECK(small.exit_code == 1);
+  CHECK(small.err.find("layer " + largest_layer + ": its " + std::to_string(largest) + " weights") != std::string::npos);
+  test::check_golden_error("weight_buffer_too_small", small.err, run.parent_path());
+}
+
 TEST_CASE("emit: DRAM slots are the next power of two of at least a byte, and bad words are refused") {
   CHECK(dram_slot_bits(4) == 8);
   CHECK(dram_slot_bits(8) == 8);

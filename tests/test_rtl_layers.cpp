@@ -13,7 +13,11 @@
 // The official yolov8n at W8A8, W4A4 and W16A16 goes through `make sim
 // IMGSZ=160 MODEL=...`, which makes the run itself (needs ../shared), and
 // each run's detect head through the head bench (score filter, DFL decode,
-// q_NMS against q_nms.txt; at W16A16 with interpolated sigmoid tables).
+// q_NMS against q_nms.txt; at W16A16 with interpolated sigmoid tables); at
+// W8A8 `make sim` also runs the whole frame through rtl/yq_top.v from the
+// DRAM image (magic and timed DRAM), and `make top` with injected errors
+// (SLVERR, a bad op code, a layer overrunning the weight buffer) must stop
+// the frame with the status register naming the error and the layer.
 // Skipped when verilator or the shared data is missing, failing instead when
 // CI=true.
 #include "testing.hpp"
@@ -260,7 +264,54 @@ TEST_CASE("rtl: the official yolov8n at W8A8, W4A4 and W16A16 is bit-exact at 16
       if (layer["op"] != "input") CHECK(layer["out"]["bits"].get<int>() == bits);  // the image stays 8-bit
     }
     CHECK(params.find("YQ_MODEL_SHA256 = \"" + checkpoint_sha256 + "\"") != std::string::npos);
+    if (bits != 8) continue;
+    // `make sim` also ran the whole frame through rtl/yq_top.v from the DRAM
+    // image, with magic and with timed DRAM (latency, bandwidth cap, random stalls).
+    const std::string frame_pass = "TOP PASS: whole frame from DRAM bit-exact (6 head outputs, 75600 codes)";
+    const auto first = output.find(frame_pass);
+    CHECK(first != std::string::npos);
+    CHECK(output.find(frame_pass, first + 1) != std::string::npos);
+    CHECK(output.find("TOP magic dram") != std::string::npos);
+    CHECK(output.find("TOP timed dram: latency 100") != std::string::npos);
   }
+}
+
+TEST_CASE("rtl: yq_top stops a frame at a DRAM error, a bad descriptor or a buffer overrun, naming the layer") {
+  if (!have_rtl_tools() || !yq::test::have_shared_data()) return;
+  // The official W8A8 run at 160x160 again (the model build of `make top` is shared with the test above).
+  const fs::path dir = yq::test::fresh_temp_dir("rtl-top-errors");
+  const std::string make_run = "IMGSZ=160 MODEL='" + yq::test::shared_file("models/yolov8n/yolov8n.pt").string() +
+                               "' CALIB='" + yq::test::shared_file("data/coco8").string() + "' GOLDEN_IMAGE='" +
+                               yq::test::shared_file("data/samples/bus.jpg").string() + "' ARRAY=8x8 RUN='" +
+                               (dir / "w8").string() + "'";
+  struct Case {
+    std::string args, expected;
+  };
+  const std::vector<Case> cases = {
+      {"--slverr conv1", "TOP ERROR PASS: code 1 at layer conv1 (node 2)"},
+      {"--timed --slverr c2f2.cv1", "TOP ERROR PASS: code 1 at layer c2f2.cv1 (node 3)"},
+      {"--bad-op c2f2.m0.add", "TOP ERROR PASS: code 2 at layer c2f2.m0.add (node 8)"},
+      {"--bad-out-c conv0", "TOP ERROR PASS: code 3 at layer conv0 (node 1)"},
+  };
+  bool first = true;
+  for (const Case& c : cases) {
+    CAPTURE(c.args);
+    std::string output;
+    // The first call makes the run; the others reuse it (RUN without IMGSZ).
+    const std::string variables = first ? make_run : "ARRAY=8x8 RUN='" + (dir / "w8").string() + "'";
+    const int status = make_rtl_tb("top", variables + " TOP_ARGS='" + c.args + "'", output);
+    first = false;
+    INFO(output);
+    CHECK(status == 0);
+    CHECK(output.find(c.expected) != std::string::npos);
+  }
+  // A frame longer than the watchdog fails, naming the layer it is at.
+  std::string output;
+  const int status = make_rtl_tb("top", "ARRAY=8x8 RUN='" + (dir / "w8").string() + "' TOP_ARGS='--watchdog 300000'", output);
+  INFO(output);
+  CHECK(status != 0);
+  CHECK(output.find("TOP FAIL: watchdog: no interrupt after 300000 cycles, at layer ") != std::string::npos);
+  CHECK(output.find("TOP PASS") == std::string::npos);
 }
 
 TEST_CASE("rtl: random layer programs are bit-exact on the RTL engines (make -C rtl_tb random-layers)") {

@@ -50,6 +50,7 @@ struct EmitOptions {
   int image_size = 640;
   int axi_bits = kDefaultAxiDataBits;  // AXI4 data width: DRAM regions are aligned to it
   IntNmsOptions nms;                   // the head's score threshold, q_NMS's IoU threshold and detection cap
+  std::int64_t weight_buffer_bytes = 0;  // yq_top's weight buffer (DRAM weight slots); 0: the largest convolution's
   std::string model_sha256 = "synthetic";  // SHA-256 of the source checkpoint, "synthetic" for the built-in model
 };
 

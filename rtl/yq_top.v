@@ -1,0 +1,603 @@
+// yq_top: the accelerator as an IP (docs/RTL.md). One AXI4 master (read
+// channel, INCR bursts through rtl/yq_axi_reader.v) fetches everything the
+// frame needs from the stage_7 DRAM image (docs/ARTIFACTS.md section 3.1);
+// one AXI4-Lite slave holds the registers; irq rises when a frame ends.
+//
+// Schedule of a frame (single-buffered: loads and compute do not overlap):
+//   1. the LUT directory and the LUT words into on-chip tables;
+//   2. per node in order: its descriptor (one program slot) into a register,
+//      checked (an op code past YQ_OP_UPSAMPLE stops the frame: ERR_DESC);
+//      the input node loads the image (node 0's feature-map words at
+//      YQ_DRAM_FMAP_BASE) into the feature-map memory; a view runs nothing;
+//      a convolution loads its weights, biases and requant words, an add or
+//      concat its requant words, into the weight / bias / requant buffers
+//      (more words than a buffer holds stops the frame: ERR_BUFFER), then
+//      the engine of its op runs with the descriptor's weight, bias and
+//      requant bases rewritten to 0 (buffer addresses).
+//   3. done (and irq when enabled) after the last node, or at the first error.
+// Still idealized in this slice: the feature-map memory (ROWS + ROWS read
+// lanes, one ROWS-word write port, a host port for the bench) and the COLS
+// read lanes of the weight buffer; no AXI write channel (outputs stay in the
+// feature-map memory).
+//
+// AXI4-Lite registers (32 bits, byte offsets; reads of other offsets are 0):
+//   0x00 CONTROL  W: bit 0 start a frame (ignored while busy), bit 1 irq enable
+//   0x04 STATUS   R: bit 0 busy, bit 1 done, bit 2 error; W: bit 1 = 1 clears
+//                 done and error (and so irq)
+//   0x08 ERROR    R: [7:0] code (ERR_*), [31:16] failing node
+//   0x0C DRAM_BASE R/W: byte address added to every DRAM address
+//   0x10 CYCLES   R: cycles of the last frame (start to done)
+//   0x14 STALLS   R: cycles of it with no engine running (waiting on DRAM)
+//   0x18 BYTES_READ R: bytes of read data received by the master
+//   0x1C NODE     R: the node being worked on
+// Error codes: 1 DRAM read response not OKAY, 2 bad descriptor, 3 a layer's
+// words exceed a buffer, 4 an engine refused the descriptor.
+//
+// rst: synchronous, active high. Widths and field positions come from
+// yq_format.vh, memory sizes and DRAM addresses from the run's yq_params.vh.
+module yq_top #(
+    parameter ROWS = 8,
+    parameter COLS = 8,
+    parameter AXI_DATA_W = 128,
+    parameter AXI_ADDR_W = 32,
+    parameter WBUF_DEPTH = 65536   // weight buffer words; stage_7's YQ_WEIGHT_BUFFER_DEPTH
+) (
+    input  wire                    clk,
+    input  wire                    rst,
+    output wire                    irq,
+
+    // AXI4-Lite slave
+    input  wire                    s_awvalid,
+    output wire                    s_awready,
+    input  wire [7:0]              s_awaddr,
+    input  wire                    s_wvalid,
+    output wire                    s_wready,
+    input  wire [31:0]             s_wdata,
+    output reg                     s_bvalid,
+    input  wire                    s_bready,
+    output wire [1:0]              s_bresp,
+    input  wire                    s_arvalid,
+    output wire                    s_arready,
+    input  wire [7:0]              s_araddr,
+    output reg                     s_rvalid,
+    input  wire                    s_rready,
+    output reg  [31:0]             s_rdata,
+    output wire [1:0]              s_rresp,
+
+    // AXI4 master, read channel
+    output wire                    m_arvalid,
+    input  wire                    m_arready,
+    output wire [AXI_ADDR_W-1:0]   m_araddr,
+    output wire [7:0]              m_arlen,
+    output wire [2:0]              m_arsize,
+    output wire [1:0]              m_arburst,
+    input  wire                    m_rvalid,
+    output wire                    m_rready,
+    input  wire [AXI_DATA_W-1:0]   m_rdata,
+    input  wire [1:0]              m_rresp,
+    input  wire                    m_rlast,
+
+    // Feature-map host port (idealized memory; the bench reads results)
+    input  wire [31:0]             host_addr,
+    output reg  [YQ_FMAP_WIDTH-1:0] host_rdata
+);
+    /* verilator lint_off UNUSEDPARAM */
+    `include "yq_format.vh"
+    `include "yq_params.vh"
+    /* verilator lint_on UNUSEDPARAM */
+
+    localparam FW = YQ_FMAP_WIDTH;
+    localparam NODE_W = YQ_PROG_NODE_WIDTH;
+    localparam DESC_W = YQ_PROG_WORD_BITS;
+    localparam BEAT_BYTES = AXI_DATA_W / 8;
+    localparam BEAT_LOG2 = $clog2(AXI_DATA_W);
+    // The loader's assembly register: the widest slot, at least one beat.
+    localparam SR_W = (YQ_DRAM_PROGRAM_SLOT_BITS > AXI_DATA_W) ? YQ_DRAM_PROGRAM_SLOT_BITS : AXI_DATA_W;
+    localparam BBUF_DEPTH = YQ_BIAS_BUFFER_DEPTH;
+    localparam RQBUF_DEPTH = YQ_REQUANT_BUFFER_DEPTH;
+
+    localparam [7:0] ERR_NONE = 8'd0, ERR_DRAM = 8'd1, ERR_DESC = 8'd2, ERR_BUFFER = 8'd3, ERR_ENGINE = 8'd4;
+
+    initial begin
+        if (YQ_PARAMS_FORMAT_VERSION != YQ_FORMAT_VERSION)
+            $fatal(1, "yq_top: the emission is format version %0d, the RTL's yq_format.vh %0d",
+                   YQ_PARAMS_FORMAT_VERSION, YQ_FORMAT_VERSION);
+        if (AXI_DATA_W != YQ_AXI_DATA_BITS)
+            $fatal(1, "yq_top: AXI_DATA_W %0d, the DRAM image is aligned for %0d", AXI_DATA_W, YQ_AXI_DATA_BITS);
+    end
+
+    // ------------------------------------------------------------------
+    // On-chip memories.
+    reg [YQ_LUT_DIR_WIDTH-1:0] lutdir_mem [0:YQ_LUT_DIR_DEPTH-1];
+    reg [YQ_LUT_WIDTH-1:0]     lut_mem    [0:YQ_LUT_DEPTH-1];
+    reg [YQ_WEIGHT_WIDTH-1:0]  wbuf       [0:WBUF_DEPTH-1];
+    reg [YQ_BIAS_WIDTH-1:0]    bbuf       [0:BBUF_DEPTH-1];
+    reg [YQ_REQUANT_WIDTH-1:0] rqbuf      [0:RQBUF_DEPTH-1];
+    reg [YQ_PROG_OUT_C_WIDTH-1:0] outc_mem [0:YQ_PROGRAM_DEPTH-1];   // each fetched node's out_c (concat)
+    reg [FW-1:0]               fmap       [0:YQ_FMAP_DEPTH-1];
+
+    // ------------------------------------------------------------------
+    // Registers (AXI4-Lite).
+    reg         irq_enable, frame_done, frame_error, start_req;
+    reg  [7:0]  error_code;
+    reg  [NODE_W-1:0] error_node;
+    reg  [31:0] dram_base, cycles, stalls, bytes_read;
+    reg  [NODE_W-1:0] node;
+    wire        busy;
+    assign irq = irq_enable && (frame_done || frame_error);
+
+    wire aw_fire = s_awvalid && s_wvalid && !s_bvalid;
+    assign s_awready = aw_fire;
+    assign s_wready  = aw_fire;
+    assign s_bresp   = 2'b00;
+    assign s_arready = !s_rvalid;
+    assign s_rresp   = 2'b00;
+
+    always @(posedge clk) begin
+        start_req <= 1'b0;
+        if (rst) begin
+            s_bvalid   <= 1'b0;
+            s_rvalid   <= 1'b0;
+            irq_enable <= 1'b0;
+            dram_base  <= 32'd0;
+        end else begin
+            if (aw_fire) begin
+                s_bvalid <= 1'b1;
+                case (s_awaddr)
+                    8'h00: begin
+                        start_req  <= s_wdata[0];
+                        irq_enable <= s_wdata[1];
+                    end
+                    8'h0C: dram_base <= s_wdata;
+                    default: ;
+                endcase
+            end else if (s_bready) begin
+                s_bvalid <= 1'b0;
+            end
+            if (s_arvalid && !s_rvalid) begin
+                s_rvalid <= 1'b1;
+                case (s_araddr)
+                    8'h00: s_rdata <= {30'd0, irq_enable, 1'b0};
+                    8'h04: s_rdata <= {29'd0, frame_error, frame_done, busy};
+                    8'h08: s_rdata <= {error_node, 8'd0, error_code};
+                    8'h0C: s_rdata <= dram_base;
+                    8'h10: s_rdata <= cycles;
+                    8'h14: s_rdata <= stalls;
+                    8'h18: s_rdata <= bytes_read;
+                    8'h1C: s_rdata <= {{(32-NODE_W){1'b0}}, node};
+                    default: s_rdata <= 32'd0;
+                endcase
+            end else if (s_rready) begin
+                s_rvalid <= 1'b0;
+            end
+        end
+    end
+    wire clear_status = aw_fire && s_awaddr == 8'h04 && s_wdata[1];
+
+    // ------------------------------------------------------------------
+    // Loader: `ld_words` words of 2^ld_slot_log2 bits from DRAM word slot
+    // `ld_first` of a region at byte ld_region. Slots no wider than a beat:
+    // each beat is one ld_valid pulse carrying ld_n words (ld_word, word k
+    // at bit k * slot; the first beat may start some words in, the last may
+    // hold fewer), written in one cycle; wider slots are assembled from
+    // consecutive beats, one word (ld_n = 1) per pulse. ld_count counts the
+    // words written since ld_start.
+    localparam [2:0] DST_LUTDIR = 3'd0, DST_LUT = 3'd1, DST_DESC = 3'd2, DST_WEIGHT = 3'd3, DST_BIAS = 3'd4,
+                     DST_REQUANT = 3'd5, DST_FMAP = 3'd6;
+    reg         ld_start;
+    reg  [2:0]  ld_dst;
+    reg  [31:0] ld_region, ld_first, ld_words, ld_fmap_base;
+    reg  [4:0]  ld_slot_log2;
+    wire        rd_busy, rd_done, rd_error, rd_valid, rd_last;
+    wire [AXI_DATA_W-1:0] rd_data;
+    reg         rd_ready;
+
+    // Byte address, beat-aligned start and beat count of the request.
+    wire [31:0] ld_byte      = ld_region + (ld_first << (ld_slot_log2 - 5'd3));
+    wire [31:0] ld_skip_bits = {{(32-BEAT_LOG2+3){1'b0}}, ld_byte[BEAT_LOG2-4:0]} << 3;
+    wire [31:0] ld_bits      = ld_skip_bits + (ld_words << ld_slot_log2);
+    wire [31:0] ld_beats     = (ld_bits + AXI_DATA_W - 1) >> BEAT_LOG2;
+    wire [31:0] ld_aligned   = {ld_byte[31:BEAT_LOG2-3], {(BEAT_LOG2-3){1'b0}}};
+    wire [31:0] rd_addr_full = dram_base + ld_aligned;
+
+    reg         ld_active;
+    reg  [SR_W-1:0] sr;             // a wide word being assembled
+    reg  [31:0] sr_bits;            // bits of it assembled
+    reg  [31:0] ld_n;               // words in ld_word
+    reg  [31:0] ld_skip_left;       // bits of the first beat before the first word
+    reg  [31:0] ld_left;            // words not yet handed out
+    reg         ld_valid;
+    reg         rd_finished;        // the reader is done
+    reg  [SR_W-1:0] ld_word;
+    reg         ld_error;
+    wire [31:0] slot_bits = 32'd1 << ld_slot_log2;
+    wire        narrow    = (slot_bits <= AXI_DATA_W);
+
+    yq_axi_reader #(.DATA_W(AXI_DATA_W), .ADDR_W(AXI_ADDR_W)) u_reader (
+        .clk(clk), .rst(rst), .start(ld_start), .addr(rd_addr_full[AXI_ADDR_W-1:0]), .beats(ld_beats),
+        .busy(rd_busy), .done(rd_done), .error(rd_error),
+        .out_valid(rd_valid), .out_ready(rd_ready), .out_data(rd_data), .out_last(rd_last),
+        .m_arvalid(m_arvalid), .m_arready(m_arready), .m_araddr(m_araddr), .m_arlen(m_arlen),
+        .m_arsize(m_arsize), .m_arburst(m_arburst), .m_rvalid(m_rvalid), .m_rready(m_rready),
+        .m_rdata(m_rdata), .m_rresp(m_rresp), .m_rlast(m_rlast)
+    );
+    wire rd_fire = rd_valid && rd_ready;
+    // Narrow: take a beat when the previous one is used up; wide: every beat.
+    always @(*) rd_ready = ld_active;
+    // Words of a narrow beat: those after the skipped ones, at most those left.
+    wire [31:0] beat_words = (AXI_DATA_W - ld_skip_left) >> ld_slot_log2;
+    wire [31:0] beat_take  = (beat_words < ld_left) ? beat_words : ld_left;
+
+    always @(posedge clk) begin
+        ld_valid <= 1'b0;
+        if (rst) begin
+            ld_active <= 1'b0;
+        end else if (ld_start) begin
+            ld_active    <= 1'b1;
+            ld_left      <= ld_words;
+            rd_finished  <= 1'b0;
+            ld_skip_left <= ld_skip_bits;
+            sr_bits      <= 32'd0;
+            ld_error     <= 1'b0;
+        end else if (ld_active) begin
+            if (narrow) begin
+                if (rd_fire) begin
+                    ld_valid     <= (beat_take != 32'd0);
+                    ld_word      <= {{(SR_W-AXI_DATA_W){1'b0}}, rd_data} >> ld_skip_left;
+                    ld_n         <= beat_take;
+                    ld_left      <= ld_left - beat_take;
+                    ld_skip_left <= 32'd0;
+                end
+            end else if (rd_fire) begin
+                sr <= {rd_data, sr[SR_W-1:AXI_DATA_W]};
+                if (sr_bits + AXI_DATA_W == slot_bits) begin
+                    ld_valid <= 1'b1;
+                    ld_word  <= {rd_data, sr[SR_W-1:AXI_DATA_W]} >> (SR_W - slot_bits);
+                    ld_n     <= 32'd1;
+                    ld_left  <= ld_left - 32'd1;
+                    sr_bits  <= 32'd0;
+                end else begin
+                    sr_bits <= sr_bits + AXI_DATA_W;
+                end
+            end
+            if (rd_done) begin
+                rd_finished <= 1'b1;
+                ld_error    <= rd_error;
+            end
+            if (rd_finished) ld_active <= 1'b0;
+        end
+    end
+    reg [31:0] ld_count;            // words written by the loader since ld_start
+    always @(posedge clk) begin
+        if (ld_start) ld_count <= 32'd0;
+        else if (ld_valid) ld_count <= ld_count + ld_n;
+    end
+
+    // Loader writes into the memory of ld_dst: up to a beat of words, at
+    // consecutive addresses from ld_count (a banked buffer takes them in one
+    // cycle). Words per beat of each region:
+    localparam PB_LUTDIR  = (YQ_DRAM_LUT_DIR_SLOT_BITS >= AXI_DATA_W) ? 1 : AXI_DATA_W / YQ_DRAM_LUT_DIR_SLOT_BITS;
+    localparam PB_LUT     = (YQ_DRAM_LUT_SLOT_BITS >= AXI_DATA_W) ? 1 : AXI_DATA_W / YQ_DRAM_LUT_SLOT_BITS;
+    localparam PB_WEIGHT  = (YQ_DRAM_WEIGHT_SLOT_BITS >= AXI_DATA_W) ? 1 : AXI_DATA_W / YQ_DRAM_WEIGHT_SLOT_BITS;
+    localparam PB_BIAS    = (YQ_DRAM_BIAS_SLOT_BITS >= AXI_DATA_W) ? 1 : AXI_DATA_W / YQ_DRAM_BIAS_SLOT_BITS;
+    localparam PB_REQUANT = (YQ_DRAM_REQUANT_SLOT_BITS >= AXI_DATA_W) ? 1 : AXI_DATA_W / YQ_DRAM_REQUANT_SLOT_BITS;
+    localparam PB_FMAP    = (YQ_DRAM_FMAP_SLOT_BITS >= AXI_DATA_W) ? 1 : AXI_DATA_W / YQ_DRAM_FMAP_SLOT_BITS;
+    reg [DESC_W-1:0] desc_raw;
+    integer k;
+    always @(posedge clk) begin
+        if (ld_valid) begin
+            case (ld_dst)
+                DST_LUTDIR:
+                    for (k = 0; k < PB_LUTDIR; k = k + 1)
+                        if (k < ld_n && ld_count + k < YQ_LUT_DIR_DEPTH)
+                            lutdir_mem[ld_count[YQ_LUT_DIR_ADDR_BITS-1:0] + k[YQ_LUT_DIR_ADDR_BITS-1:0]]
+                                <= ld_word[k*YQ_DRAM_LUT_DIR_SLOT_BITS +: YQ_LUT_DIR_WIDTH];
+                DST_LUT:
+                    for (k = 0; k < PB_LUT; k = k + 1)
+                        if (k < ld_n && ld_count + k < YQ_LUT_DEPTH)
+                            lut_mem[ld_count[YQ_LUT_ADDR_BITS-1:0] + k[YQ_LUT_ADDR_BITS-1:0]]
+                                <= ld_word[k*YQ_DRAM_LUT_SLOT_BITS +: YQ_LUT_WIDTH];
+                DST_DESC: desc_raw <= ld_word[DESC_W-1:0];
+                DST_WEIGHT:
+                    for (k = 0; k < PB_WEIGHT; k = k + 1)
+                        if (k < ld_n && ld_count + k < WBUF_DEPTH)
+                            wbuf[ld_count[$clog2(WBUF_DEPTH)-1:0] + k[$clog2(WBUF_DEPTH)-1:0]]
+                                <= ld_word[k*YQ_DRAM_WEIGHT_SLOT_BITS +: YQ_WEIGHT_WIDTH];
+                DST_BIAS:
+                    for (k = 0; k < PB_BIAS; k = k + 1)
+                        if (k < ld_n && ld_count + k < BBUF_DEPTH)
+                            bbuf[ld_count[$clog2(BBUF_DEPTH)-1:0] + k[$clog2(BBUF_DEPTH)-1:0]]
+                                <= ld_word[k*YQ_DRAM_BIAS_SLOT_BITS +: YQ_BIAS_WIDTH];
+                DST_REQUANT:
+                    for (k = 0; k < PB_REQUANT; k = k + 1)
+                        if (k < ld_n && ld_count + k < RQBUF_DEPTH)
+                            rqbuf[ld_count[$clog2(RQBUF_DEPTH)-1:0] + k[$clog2(RQBUF_DEPTH)-1:0]]
+                                <= ld_word[k*YQ_DRAM_REQUANT_SLOT_BITS +: YQ_REQUANT_WIDTH];
+                default: ;
+            endcase
+        end
+    end
+    wire [31:0] fmap_ld_addr = ld_fmap_base + ld_count;
+
+    // ------------------------------------------------------------------
+    // Frame control.
+    localparam [3:0] S_IDLE = 4'd0, S_LUTDIR = 4'd1, S_LUT = 4'd2, S_DESC = 4'd3, S_DECODE = 4'd4,
+                     S_BIAS = 4'd5, S_REQUANT = 4'd6, S_RUN = 4'd7, S_WAIT_RUN = 4'd8, S_NEXT = 4'd9,
+                     S_LOAD_WAIT = 4'd10;
+    reg [3:0] state, after_load;
+    assign busy = (state != S_IDLE);
+
+    wire [31:0] f_op      = {{(32-YQ_PROG_OP_WIDTH){1'b0}}, desc_raw[YQ_PROG_OP_LSB +: YQ_PROG_OP_WIDTH]};
+    wire        f_view    = desc_raw[YQ_PROG_VIEW_LSB +: YQ_PROG_VIEW_WIDTH] != 0;
+    wire [31:0] f_inputs  = {{(32-YQ_PROG_NUM_INPUTS_WIDTH){1'b0}}, desc_raw[YQ_PROG_NUM_INPUTS_LSB +: YQ_PROG_NUM_INPUTS_WIDTH]};
+    wire [31:0] f_kernel  = {{(32-YQ_PROG_KERNEL_WIDTH){1'b0}}, desc_raw[YQ_PROG_KERNEL_LSB +: YQ_PROG_KERNEL_WIDTH]};
+    wire [31:0] f_in_c    = {{(32-YQ_PROG_IN_C_WIDTH){1'b0}}, desc_raw[YQ_PROG_IN_C_LSB +: YQ_PROG_IN_C_WIDTH]};
+    wire [31:0] f_out_c   = {{(32-YQ_PROG_OUT_C_WIDTH){1'b0}}, desc_raw[YQ_PROG_OUT_C_LSB +: YQ_PROG_OUT_C_WIDTH]};
+    wire [31:0] f_out_h   = {{(32-YQ_PROG_OUT_H_WIDTH){1'b0}}, desc_raw[YQ_PROG_OUT_H_LSB +: YQ_PROG_OUT_H_WIDTH]};
+    wire [31:0] f_out_w   = {{(32-YQ_PROG_OUT_W_WIDTH){1'b0}}, desc_raw[YQ_PROG_OUT_W_LSB +: YQ_PROG_OUT_W_WIDTH]};
+    wire [31:0] f_out_base = desc_raw[YQ_PROG_OUT_BASE_LSB +: YQ_PROG_OUT_BASE_WIDTH];
+    wire [31:0] f_w_base  = desc_raw[YQ_PROG_WEIGHT_BASE_LSB +: YQ_PROG_WEIGHT_BASE_WIDTH];
+    wire [31:0] f_b_base  = desc_raw[YQ_PROG_BIAS_BASE_LSB +: YQ_PROG_BIAS_BASE_WIDTH];
+    wire [31:0] f_rq_base = desc_raw[YQ_PROG_REQUANT_BASE_LSB +: YQ_PROG_REQUANT_BASE_WIDTH];
+    wire        f_is_conv = (f_op == YQ_OP_CONV);
+    wire [31:0] f_rq_words = f_is_conv ? f_out_c : f_inputs;
+    localparam [31:0] NONE32 = YQ_NONE_32;
+
+    // Words of a convolution's weights, out_c * in_c * kernel^2 (sequential
+    // multiplies in S_DECODE's cycles, before any is needed).
+    reg  [31:0] mul_kk, mul_ckk, w_words;
+    always @(posedge clk) begin
+        mul_kk  <= f_kernel * f_kernel;
+        mul_ckk <= f_in_c * mul_kk;
+        w_words <= f_out_c * mul_ckk;
+    end
+    reg [1:0] decode_wait;
+
+    // The engines' descriptor: the fetched one with its weight, bias and
+    // requant bases rewritten to buffer address 0.
+    reg [DESC_W-1:0] desc;
+    always @(*) begin
+        desc = desc_raw;
+        if (f_w_base != NONE32)  desc[YQ_PROG_WEIGHT_BASE_LSB +: YQ_PROG_WEIGHT_BASE_WIDTH] = 0;
+        if (f_b_base != NONE32)  desc[YQ_PROG_BIAS_BASE_LSB +: YQ_PROG_BIAS_BASE_WIDTH] = 0;
+        if (f_rq_base != NONE32) desc[YQ_PROG_REQUANT_BASE_LSB +: YQ_PROG_REQUANT_BASE_WIDTH] = 0;
+    end
+
+    reg  conv_go, elt_go;
+    wire conv_busy, conv_done, conv_error, elt_busy, elt_done, elt_error;
+    wire engine_done  = conv_done | elt_done;
+    wire engine_error = conv_error | elt_error;
+
+    task load(input [2:0] dst, input [31:0] region, input [31:0] first, input [31:0] words,
+              input [4:0] slot_log2, input [3:0] next_state);
+        begin
+            ld_dst       <= dst;
+            ld_region    <= region;
+            ld_first     <= first;
+            ld_words     <= words;
+            ld_slot_log2 <= slot_log2;
+            ld_start     <= 1'b1;
+            after_load   <= next_state;
+            state        <= S_LOAD_WAIT;
+        end
+    endtask
+
+    task fail(input [7:0] code);
+        begin
+            error_code  <= code;
+            error_node  <= node;
+            frame_error <= 1'b1;
+            state       <= S_IDLE;
+        end
+    endtask
+
+    localparam [31:0] LOG_PROGRAM = $clog2(YQ_DRAM_PROGRAM_SLOT_BITS), LOG_LUT_DIR = $clog2(YQ_DRAM_LUT_DIR_SLOT_BITS),
+                     LOG_LUT = $clog2(YQ_DRAM_LUT_SLOT_BITS), LOG_WEIGHT = $clog2(YQ_DRAM_WEIGHT_SLOT_BITS),
+                     LOG_BIAS = $clog2(YQ_DRAM_BIAS_SLOT_BITS), LOG_REQUANT = $clog2(YQ_DRAM_REQUANT_SLOT_BITS),
+                     LOG_FMAP = $clog2(YQ_DRAM_FMAP_SLOT_BITS);
+    localparam [31:0] NUM_NODES = YQ_NUM_LAYERS;
+
+    always @(posedge clk) begin
+        ld_start <= 1'b0;
+        conv_go  <= 1'b0;
+        elt_go   <= 1'b0;
+        if (rst) begin
+            state       <= S_IDLE;
+            frame_done  <= 1'b0;
+            frame_error <= 1'b0;
+            error_code  <= ERR_NONE;
+            error_node  <= {NODE_W{1'b0}};
+            cycles      <= 32'd0;
+            stalls      <= 32'd0;
+            bytes_read  <= 32'd0;
+            node        <= {NODE_W{1'b0}};
+        end else begin
+            if (clear_status) begin
+                frame_done  <= 1'b0;
+                frame_error <= 1'b0;
+            end
+            if (busy) begin
+                cycles <= cycles + 32'd1;
+                if (!(conv_busy || elt_busy)) stalls <= stalls + 32'd1;
+                if (m_rvalid && m_rready) bytes_read <= bytes_read + BEAT_BYTES;
+            end
+            case (state)
+                S_IDLE: if (start_req) begin
+                    frame_done  <= 1'b0;
+                    frame_error <= 1'b0;
+                    error_code  <= ERR_NONE;
+                    error_node  <= {NODE_W{1'b0}};
+                    cycles      <= 32'd0;
+                    stalls      <= 32'd0;
+                    bytes_read  <= 32'd0;
+                    node        <= {NODE_W{1'b0}};
+                    state       <= S_LUTDIR;
+                end
+                S_LUTDIR: load(DST_LUTDIR, YQ_DRAM_LUT_DIR_BASE, 32'd0, YQ_LUT_DIR_DEPTH, LOG_LUT_DIR[4:0], S_LUT);
+                S_LUT:    load(DST_LUT, YQ_DRAM_LUT_BASE, 32'd0, YQ_LUT_DEPTH, LOG_LUT[4:0], S_DESC);
+                S_DESC:   load(DST_DESC, YQ_DRAM_PROGRAM_BASE, {{(32-NODE_W){1'b0}}, node}, 32'd1, LOG_PROGRAM[4:0], S_DECODE);
+                S_LOAD_WAIT: if (!ld_active && !ld_start) begin
+                    if (ld_error) fail(ERR_DRAM);
+                    else begin
+                        state       <= after_load;
+                        decode_wait <= 2'd0;
+                    end
+                end
+                S_DECODE: begin
+                    outc_mem[node[YQ_PROGRAM_ADDR_BITS-1:0]] <= f_out_c[YQ_PROG_OUT_C_WIDTH-1:0];
+                    decode_wait <= decode_wait + 2'd1;
+                    if (f_op > YQ_OP_UPSAMPLE) fail(ERR_DESC);
+                    else if (f_op == YQ_OP_INPUT) begin
+                        ld_fmap_base <= f_out_base;
+                        load(DST_FMAP, YQ_DRAM_FMAP_BASE, f_out_base, f_out_c * f_out_h * f_out_w, LOG_FMAP[4:0], S_NEXT);
+                    end else if (f_view) state <= S_NEXT;
+                    else if (f_is_conv) begin
+                        if (decode_wait == 2'd3) begin
+                            if (w_words > WBUF_DEPTH || f_out_c > BBUF_DEPTH || f_out_c > RQBUF_DEPTH) fail(ERR_BUFFER);
+                            else load(DST_WEIGHT, YQ_DRAM_WEIGHT_BASE, f_w_base, w_words, LOG_WEIGHT[4:0], S_BIAS);
+                        end
+                    end else state <= S_REQUANT;
+                end
+                S_BIAS: load(DST_BIAS, YQ_DRAM_BIAS_BASE, f_b_base, f_out_c, LOG_BIAS[4:0], S_REQUANT);
+                S_REQUANT: begin
+                    if (f_rq_base == NONE32) state <= S_RUN;
+                    else if (f_rq_words > RQBUF_DEPTH) fail(ERR_BUFFER);
+                    else load(DST_REQUANT, YQ_DRAM_REQUANT_BASE, f_rq_base, f_rq_words, LOG_REQUANT[4:0], S_RUN);
+                end
+                S_RUN: begin
+                    conv_go <= f_is_conv;
+                    elt_go  <= !f_is_conv;
+                    state   <= S_WAIT_RUN;
+                end
+                S_WAIT_RUN: if (engine_done) begin
+                    if (engine_error) fail(ERR_ENGINE);
+                    else state <= S_NEXT;
+                end
+                S_NEXT: begin
+                    if ({{(32-NODE_W){1'b0}}, node} + 32'd1 >= NUM_NODES) begin
+                        frame_done <= 1'b1;
+                        state      <= S_IDLE;
+                    end else begin
+                        node  <= node + 1'b1;
+                        state <= S_DESC;
+                    end
+                end
+                default: state <= S_IDLE;
+            endcase
+        end
+    end
+
+    // ------------------------------------------------------------------
+    // Engines (as in rtl_tb/yq_layer_top.v, memories replaced by the buffers).
+    wire [YQ_PROG_ACT_LUT_WIDTH-1:0] lutdir_addr;
+    reg  [YQ_LUT_DIR_WIDTH-1:0] lutdir_data;
+    wire [31:0]               bias_addr, rq_addr;
+    reg  [YQ_BIAS_WIDTH-1:0]  bias_data;
+    reg  [YQ_REQUANT_WIDTH-1:0] rq_data;
+    wire [COLS*32-1:0]        w_addr;
+    wire [COLS*YQ_WEIGHT_WIDTH-1:0] w_data;
+    wire [ROWS*32-1:0]        fm_rd_addr;
+    wire [ROWS*FW-1:0]        fm_rd_data;
+    wire                      fm_wr_en;
+    wire [31:0]               fm_wr_addr;
+    wire [ROWS-1:0]           fm_wr_mask;
+    wire [ROWS*FW-1:0]        fm_wr_data;
+    wire [ROWS*32-1:0]        lut_addr;
+    wire [ROWS*YQ_LUT_WIDTH-1:0] lut_data0, lut_data1;
+
+    yq_conv_engine #(
+        .ROWS(ROWS), .COLS(COLS), .A_W(FW), .W_W(YQ_WEIGHT_WIDTH), .ACC_W(YQ_BIAS_WIDTH),
+        .MULT_W(YQ_MULT_BITS), .SHIFT_W(YQ_SHIFT_BITS), .PRE_W(YQ_ACT_BITS), .LUT_W(YQ_LUT_WIDTH)
+    ) u_engine (
+        .clk(clk), .rst(rst), .start(conv_go), .desc(desc), .busy(conv_busy), .done(conv_done), .error(conv_error),
+        .lutdir_addr(lutdir_addr), .lutdir_data(lutdir_data), .bias_addr(bias_addr), .bias_data(bias_data),
+        .rq_addr(rq_addr), .rq_data(rq_data), .w_addr(w_addr), .w_data(w_data),
+        .fm_rd_addr(fm_rd_addr), .fm_rd_data(fm_rd_data), .fm_wr_en(fm_wr_en), .fm_wr_addr(fm_wr_addr),
+        .fm_wr_mask(fm_wr_mask), .fm_wr_data(fm_wr_data), .lut_addr(lut_addr), .lut_data0(lut_data0),
+        .lut_data1(lut_data1)
+    );
+
+    wire [NODE_W-1:0]           prog_addr;
+    reg  [DESC_W-1:0]           prog_data;
+    wire [31:0]                 elt_rq_addr, elt_wr_addr;
+    wire [ROWS*32-1:0]          elt_rd_addr0, elt_rd_addr1;
+    reg  [YQ_REQUANT_WIDTH-1:0] elt_rq_data;
+    wire [ROWS*FW-1:0]          elt_rd_data1;
+    wire                        elt_wr_en;
+    wire [ROWS-1:0]             elt_wr_mask;
+    wire [ROWS*FW-1:0]          elt_wr_data;
+
+    yq_eltwise_engine #(
+        .LANES(ROWS), .A_W(FW), .MULT_W(YQ_MULT_BITS), .SHIFT_W(YQ_SHIFT_BITS)
+    ) u_eltwise (
+        .clk(clk), .rst(rst), .start(elt_go), .desc(desc), .busy(elt_busy), .done(elt_done), .error(elt_error),
+        .prog_addr(prog_addr), .prog_data(prog_data), .rq_addr(elt_rq_addr), .rq_data(elt_rq_data),
+        .fm_rd_addr0(elt_rd_addr0), .fm_rd_data0(fm_rd_data), .fm_rd_addr1(elt_rd_addr1),
+        .fm_rd_data1(elt_rd_data1), .fm_wr_en(elt_wr_en), .fm_wr_addr(elt_wr_addr), .fm_wr_mask(elt_wr_mask),
+        .fm_wr_data(elt_wr_data)
+    );
+
+    // The eltwise engine reads only an input's out_c from its descriptor.
+    always @(posedge clk) begin
+        prog_data <= {DESC_W{1'b0}};
+        if ({{(32-NODE_W){1'b0}}, prog_addr} < YQ_PROGRAM_DEPTH)
+            prog_data[YQ_PROG_OUT_C_LSB +: YQ_PROG_OUT_C_WIDTH] <= outc_mem[prog_addr[YQ_PROGRAM_ADDR_BITS-1:0]];
+        elt_rq_data <= (elt_rq_addr < RQBUF_DEPTH) ? rqbuf[elt_rq_addr[$clog2(RQBUF_DEPTH)-1:0]] : 0;
+        lutdir_data <= ({{(32-YQ_PROG_ACT_LUT_WIDTH){1'b0}}, lutdir_addr} < YQ_LUT_DIR_DEPTH)
+                       ? lutdir_mem[lutdir_addr[YQ_LUT_DIR_ADDR_BITS-1:0]] : 0;
+        bias_data   <= (bias_addr < BBUF_DEPTH) ? bbuf[bias_addr[$clog2(BBUF_DEPTH)-1:0]] : 0;
+        rq_data     <= (rq_addr < RQBUF_DEPTH) ? rqbuf[rq_addr[$clog2(RQBUF_DEPTH)-1:0]] : 0;
+    end
+
+    genvar i;
+    generate
+        for (i = 0; i < COLS; i = i + 1) begin : g_weight
+            wire [31:0] a = w_addr[i*32 +: 32];
+            reg  [YQ_WEIGHT_WIDTH-1:0] q;
+            always @(posedge clk) q <= (a < WBUF_DEPTH) ? wbuf[a[$clog2(WBUF_DEPTH)-1:0]] : 0;
+            assign w_data[i*YQ_WEIGHT_WIDTH +: YQ_WEIGHT_WIDTH] = q;
+        end
+        for (i = 0; i < ROWS; i = i + 1) begin : g_row
+            wire [31:0] a  = elt_busy ? elt_rd_addr0[i*32 +: 32] : fm_rd_addr[i*32 +: 32];
+            wire [31:0] b  = elt_rd_addr1[i*32 +: 32];
+            wire [31:0] l  = lut_addr[i*32 +: 32];
+            wire [31:0] l1 = l + 32'd1;
+            reg  [FW-1:0] q, qb;
+            reg  [YQ_LUT_WIDTH-1:0] q0, q1;
+            always @(posedge clk) begin
+                q  <= (a < YQ_FMAP_DEPTH) ? fmap[a[YQ_FMAP_ADDR_BITS-1:0]] : 0;
+                qb <= (b < YQ_FMAP_DEPTH) ? fmap[b[YQ_FMAP_ADDR_BITS-1:0]] : 0;
+                q0 <= (l < YQ_LUT_DEPTH) ? lut_mem[l[YQ_LUT_ADDR_BITS-1:0]] : 0;
+                q1 <= (l1 < YQ_LUT_DEPTH) ? lut_mem[l1[YQ_LUT_ADDR_BITS-1:0]] : 0;
+            end
+            assign fm_rd_data[i*FW +: FW] = q;
+            assign elt_rd_data1[i*FW +: FW] = qb;
+            assign lut_data0[i*YQ_LUT_WIDTH +: YQ_LUT_WIDTH] = q0;
+            assign lut_data1[i*YQ_LUT_WIDTH +: YQ_LUT_WIDTH] = q1;
+        end
+    endgenerate
+
+    // Feature-map writes: an engine's ROWS words, or the loader's image words.
+    wire               wr_en   = fm_wr_en | elt_wr_en;
+    wire [31:0]        wr_base = elt_wr_en ? elt_wr_addr : fm_wr_addr;
+    wire [ROWS-1:0]    wr_mask = elt_wr_en ? elt_wr_mask : fm_wr_mask;
+    wire [ROWS*FW-1:0] wr_data = elt_wr_en ? elt_wr_data : fm_wr_data;
+    integer r;
+    always @(posedge clk) begin
+        if (ld_valid && ld_dst == DST_FMAP) begin
+            for (r = 0; r < PB_FMAP; r = r + 1)
+                if (r < ld_n && fmap_ld_addr + r < YQ_FMAP_DEPTH)
+                    fmap[fmap_ld_addr[YQ_FMAP_ADDR_BITS-1:0] + r[YQ_FMAP_ADDR_BITS-1:0]]
+                        <= ld_word[r*YQ_DRAM_FMAP_SLOT_BITS +: FW];
+        end
+        if (wr_en) begin
+            for (r = 0; r < ROWS; r = r + 1) begin
+                if (wr_mask[r] && wr_base + r < YQ_FMAP_DEPTH)
+                    fmap[wr_base[YQ_FMAP_ADDR_BITS-1:0] + r[YQ_FMAP_ADDR_BITS-1:0]] <= wr_data[r*FW +: FW];
+            end
+        end
+        host_rdata <= (host_addr < YQ_FMAP_DEPTH) ? fmap[host_addr[YQ_FMAP_ADDR_BITS-1:0]] : 0;
+    end
+
+    wire unused_ok = ^{rd_busy, rd_last, ld_word, sr[AXI_DATA_W-1:0]};
+endmodule

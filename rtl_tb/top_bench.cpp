@@ -1,0 +1,411 @@
+// Frame bench of rtl/yq_top.v, run by `make top RUN=<run dir> ...`: the whole
+// frame from the stage_7 DRAM image through the IP's AXI4 master, driven
+// through its AXI4-Lite registers like a host driver would.
+//
+// The DRAM model (axi_dram_model.hpp) holds stage_7/dram.hex (one beat per
+// line, byte 0 the least significant) in a memory of memory_map.json's
+// total_bytes, plus the image: the golden input codes (stage_8/golden) at
+// memory_map.json's image base, one feature-map slot each. The bench writes
+// DRAM_BASE = 0 and CONTROL = start | irq enable, runs until irq, then reads
+// STATUS, ERROR, CYCLES, STALLS, BYTES_READ. BYTES_READ must equal the bytes
+// the model served. Without an error expected the status must be done
+// without error, and every head output (descriptor head != none) is read
+// from the feature-map memory through the host port and compared with its
+// golden dump code for code; the first difference prints
+//   MISMATCH layer <name> channel c y x expected E got G
+// A watchdog (--watchdog cycles) turns a hang into
+//   TOP FAIL: watchdog: no interrupt after N cycles, at layer <name> (node n)
+//
+// Usage: Vyq_top <absolute run dir> [--timed] [--latency L] [--bandwidth B]
+//   [--outstanding N] [--stalls P] [--seed S] [--watchdog N]
+//   [--slverr LAYER] [--bad-op LAYER] [--bad-out-c LAYER]
+// --timed: latency 100, 8 bytes/cycle, 4 outstanding bursts, 10 % random
+// stalls (each overridable); default magic: latency 20, no cap, no stalls.
+// Error cases (the frame must stop with that error code naming the layer):
+// --slverr poisons the first weight byte of LAYER (SLVERR: code 1),
+// --bad-op writes op 0xff into LAYER's descriptor in DRAM (code 2),
+// --bad-out-c writes out_c 0xffff into a convolution's descriptor, whose
+// weights then exceed the weight buffer (code 3).
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "Vyq_top.h"
+#include "axi_dram_model.hpp"
+#include "tb_common.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int kAxiBits = P_AXI_DATA_W;
+
+[[noreturn]] void die(const std::string& message) {
+  std::fprintf(stderr, "TOP FAIL: %s\n", message.c_str());
+  std::exit(2);
+}
+
+std::string read_text(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) die("cannot read " + file.string());
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::map<std::string, long long> read_params(const fs::path& file) {
+  std::map<std::string, long long> params;
+  const std::regex line(R"(localparam\s+integer\s+(\w+)\s*=\s*(-?\d+)\s*;)");
+  const std::string text = read_text(file);
+  for (std::sregex_iterator it(text.begin(), text.end(), line), end; it != end; ++it) {
+    params[(*it)[1]] = std::stoll((*it)[2]);
+  }
+  return params;
+}
+
+std::vector<std::int64_t> read_codes(const fs::path& file, int bits) {
+  std::ifstream in(file);
+  if (!in) die("cannot read " + file.string());
+  std::vector<std::int64_t> codes;
+  for (std::string line; std::getline(in, line);) codes.push_back(tb::sign_extend(std::stoull(line, nullptr, 16), bits));
+  return codes;
+}
+
+// dram.hex: one beat per line, most significant digit first.
+void load_dram_hex(const fs::path& file, std::vector<std::uint8_t>& bytes, int beat_bytes) {
+  std::ifstream in(file);
+  if (!in) die("cannot read " + file.string());
+  std::size_t beat = 0;
+  for (std::string line; std::getline(in, line); ++beat) {
+    if (static_cast<int>(line.size()) != 2 * beat_bytes) die(file.string() + ": line " + std::to_string(beat + 1) + " is not one beat");
+    if ((beat + 1) * beat_bytes > bytes.size()) die(file.string() + " is larger than the memory map");
+    for (int b = 0; b < beat_bytes; ++b) {
+      bytes[beat * beat_bytes + b] = static_cast<std::uint8_t>(std::stoul(line.substr(line.size() - 2 * (b + 1), 2), nullptr, 16));
+    }
+  }
+}
+
+struct Options {
+  fs::path run;
+  bool timed = false;
+  int latency = -1, outstanding = -1, stalls = -1;
+  double bandwidth = -1;
+  std::uint64_t seed = 1;
+  long long watchdog = 400'000'000LL;
+  std::string slverr, bad_op, bad_out_c;
+};
+
+Options parse(int argc, char** argv) {
+  if (argc < 2) die("usage: Vyq_top <absolute run dir> [options] (see rtl_tb/top_bench.cpp)");
+  Options o;
+  o.run = argv[1];
+  for (int i = 2; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) die(arg + " needs a value");
+      return argv[++i];
+    };
+    if (arg == "--timed") o.timed = true;
+    else if (arg == "--latency") o.latency = std::stoi(value());
+    else if (arg == "--bandwidth") o.bandwidth = std::stod(value());
+    else if (arg == "--outstanding") o.outstanding = std::stoi(value());
+    else if (arg == "--stalls") o.stalls = std::stoi(value());
+    else if (arg == "--seed") o.seed = std::stoull(value());
+    else if (arg == "--watchdog") o.watchdog = std::stoll(value());
+    else if (arg == "--slverr") o.slverr = value();
+    else if (arg == "--bad-op") o.bad_op = value();
+    else if (arg == "--bad-out-c") o.bad_out_c = value();
+    else die("unknown argument " + arg);
+  }
+  if (!o.run.is_absolute()) die("the run folder must be an absolute path: " + o.run.string());
+  if (o.timed) {
+    if (o.latency < 0) o.latency = 100;
+    if (o.bandwidth < 0) o.bandwidth = 8;
+    if (o.outstanding < 0) o.outstanding = 4;
+    if (o.stalls < 0) o.stalls = 10;
+  } else {
+    if (o.latency < 0) o.latency = 20;
+    if (o.stalls < 0) o.stalls = 0;
+  }
+  return o;
+}
+
+// Writes `width` bits of value at bit lsb of a little-endian byte array.
+void poke_bits(std::vector<std::uint8_t>& bytes, std::uint64_t byte_base, int lsb, int width, std::uint64_t value) {
+  for (int i = 0; i < width; ++i) {
+    const std::uint64_t bit = static_cast<std::uint64_t>(lsb + i);
+    std::uint8_t& byte = bytes.at(byte_base + bit / 8);
+    const std::uint8_t mask = static_cast<std::uint8_t>(1u << (bit % 8));
+    byte = static_cast<std::uint8_t>(((value >> i) & 1) ? (byte | mask) : (byte & ~mask));
+  }
+}
+
+std::uint64_t peek_bits(const std::vector<std::uint8_t>& bytes, std::uint64_t byte_base, int lsb, int width) {
+  std::uint64_t value = 0;
+  for (int i = 0; i < width; ++i) {
+    const std::uint64_t bit = static_cast<std::uint64_t>(lsb + i);
+    value |= static_cast<std::uint64_t>((bytes.at(byte_base + bit / 8) >> (bit % 8)) & 1) << i;
+  }
+  return value;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options opt = parse(argc, argv);
+  const fs::path stage7 = opt.run / "stage_7", golden_dir = opt.run / "stage_8" / "golden";
+  for (const fs::path& file : {stage7 / "yq_params.vh", stage7 / "dram.hex", stage7 / "memory_map.json",
+                               stage7 / "manifest.json", golden_dir / "manifest.json"}) {
+    if (!fs::is_regular_file(file)) die("missing " + file.string());
+  }
+  auto params = read_params(stage7 / "yq_params.vh");
+  params.merge(read_params(P_FORMAT_VH));
+  auto param = [&](const std::string& name) {
+    const auto it = params.find(name);
+    if (it == params.end()) die("yq_params.vh has no " + name);
+    return it->second;
+  };
+  if (param("YQ_AXI_DATA_BITS") != kAxiBits) die("the run's DRAM image is for another AXI width");
+  const int beat_bytes = kAxiBits / 8;
+  const auto map = nlohmann::json::parse(read_text(stage7 / "memory_map.json"));
+  const auto manifest = nlohmann::json::parse(read_text(stage7 / "manifest.json"));
+  const auto golden_manifest = nlohmann::json::parse(read_text(golden_dir / "manifest.json"));
+
+  // Layers: name, node, DRAM address of the descriptor.
+  std::vector<std::string> names;
+  for (const auto& layer : manifest.at("layers")) names.push_back(layer.at("layer").get<std::string>());
+  auto node_of = [&](const std::string& name) {
+    for (std::size_t n = 0; n < names.size(); ++n)
+      if (names[n] == name) return static_cast<int>(n);
+    die("no layer named " + name);
+  };
+  const std::uint64_t program_base = static_cast<std::uint64_t>(param("YQ_DRAM_PROGRAM_BASE"));
+  const std::uint64_t slot_bytes = static_cast<std::uint64_t>(param("YQ_DRAM_PROGRAM_SLOT_BITS")) / 8;
+  auto desc_address = [&](int node) { return program_base + static_cast<std::uint64_t>(node) * slot_bytes; };
+  auto desc_field = [&](const std::vector<std::uint8_t>& bytes, int node, const std::string& field) {
+    return peek_bits(bytes, desc_address(node), static_cast<int>(param("YQ_PROG_" + field + "_LSB")),
+                     static_cast<int>(param("YQ_PROG_" + field + "_WIDTH")));
+  };
+
+  // Golden tensors.
+  struct Tensor {
+    fs::path file;
+    int bits = 0;
+  };
+  std::map<std::string, Tensor> golden;
+  for (const auto& file : golden_manifest.at("files")) {
+    golden[file.at("tensor").get<std::string>()] = {golden_dir / file.at("file").get<std::string>(), file.at("bits").get<int>()};
+  }
+
+  // The DRAM: the image file, then the input codes.
+  std::vector<std::uint8_t> memory(static_cast<std::size_t>(map.at("total_bytes").get<long long>()));
+  load_dram_hex(stage7 / "dram.hex", memory, beat_bytes);
+  {
+    const auto it = golden.find(names.at(0));
+    if (it == golden.end()) die("no golden tensor for the input " + names.at(0));
+    const auto codes = read_codes(it->second.file, it->second.bits);
+    const std::uint64_t base = map.at("image").at("base").get<std::uint64_t>();
+    const int slot = static_cast<int>(param("YQ_DRAM_FMAP_SLOT_BITS"));
+    if (codes.size() * static_cast<std::uint64_t>(slot / 8) != map.at("image").at("bytes").get<std::uint64_t>()) {
+      die("the golden input does not fill the image region");
+    }
+    const int fmap_bits = static_cast<int>(param("YQ_FMAP_WIDTH"));
+    for (std::size_t n = 0; n < codes.size(); ++n) {
+      poke_bits(memory, base, static_cast<int>(n) * slot, fmap_bits, static_cast<std::uint64_t>(codes[n]) & tb::low_mask(fmap_bits));
+    }
+  }
+
+  // Error injection.
+  int expect_code = 0, expect_node = -1;
+  tb::AxiDramModel dram(std::move(memory), kAxiBits, opt.latency, opt.stalls, opt.seed);
+  if (opt.timed) {
+    dram.set_bandwidth(opt.bandwidth);
+    dram.set_max_outstanding(opt.outstanding);
+  }
+  if (!opt.slverr.empty()) {
+    expect_node = node_of(opt.slverr);
+    const long long address = map.at("layers").at(static_cast<std::size_t>(expect_node)).at("weights").get<long long>();
+    if (address < 0) die(opt.slverr + " has no weights");
+    dram.poison(static_cast<std::uint64_t>(address), static_cast<std::uint64_t>(address) + 1);
+    expect_code = 1;
+  }
+  if (!opt.bad_op.empty()) {
+    expect_node = node_of(opt.bad_op);
+    poke_bits(dram.bytes(), desc_address(expect_node), static_cast<int>(param("YQ_PROG_OP_LSB")),
+              static_cast<int>(param("YQ_PROG_OP_WIDTH")), 0xff);
+    expect_code = 2;
+  }
+  if (!opt.bad_out_c.empty()) {
+    expect_node = node_of(opt.bad_out_c);
+    if (static_cast<long long>(desc_field(dram.bytes(), expect_node, "OP")) != param("YQ_OP_CONV")) die(opt.bad_out_c + " is not a convolution");
+    poke_bits(dram.bytes(), desc_address(expect_node), static_cast<int>(param("YQ_PROG_OUT_C_LSB")),
+              static_cast<int>(param("YQ_PROG_OUT_C_WIDTH")), 0xffff);
+    expect_code = 3;
+  }
+  const std::vector<std::uint8_t>& bytes = dram.bytes();
+  // Head outputs to compare (read before the frame: --bad-op may change a descriptor).
+  std::vector<int> heads;
+  for (std::size_t n = 0; n < names.size(); ++n) {
+    if (desc_field(bytes, static_cast<int>(n), "HEAD") != static_cast<std::uint64_t>(param("YQ_HEAD_NONE"))) heads.push_back(static_cast<int>(n));
+  }
+  struct Head {
+    int node;
+    std::uint64_t base, c, h, w;
+  };
+  std::vector<Head> head_info;
+  for (int n : heads) {
+    head_info.push_back({n, desc_field(bytes, n, "OUT_BASE"), desc_field(bytes, n, "OUT_C"), desc_field(bytes, n, "OUT_H"),
+                         desc_field(bytes, n, "OUT_W")});
+  }
+
+  // The model and the register interface.
+  auto context = std::make_unique<VerilatedContext>();
+  auto top = std::make_unique<Vyq_top>(context.get());
+  long long cycle = 0;
+  auto step = [&]() {
+    dram.drive(*top);
+    tb::tick(*top);
+    dram.after_edge();
+    ++cycle;
+  };
+  auto write_reg = [&](unsigned address, std::uint32_t value) {
+    top->s_awvalid = 1;
+    top->s_wvalid = 1;
+    top->s_awaddr = address;
+    top->s_wdata = value;
+    top->s_bready = 1;
+    for (int wait = 0;; ++wait) {
+      dram.drive(*top);
+      const bool fire = top->s_awready;
+      tb::tick(*top);
+      dram.after_edge();
+      ++cycle;
+      if (fire) break;
+      if (wait > 100) die("AXI-Lite write not accepted");
+    }
+    top->s_awvalid = 0;
+    top->s_wvalid = 0;
+    for (int wait = 0; !top->s_bvalid; ++wait) {
+      step();
+      if (wait > 100) die("no AXI-Lite write response");
+    }
+    step();
+    top->s_bready = 0;
+  };
+  auto read_reg = [&](unsigned address) {
+    top->s_arvalid = 1;
+    top->s_araddr = address;
+    top->s_rready = 0;
+    for (int wait = 0;; ++wait) {
+      dram.drive(*top);
+      const bool fire = top->s_arready;
+      tb::tick(*top);
+      dram.after_edge();
+      ++cycle;
+      if (fire) break;
+      if (wait > 100) die("AXI-Lite read not accepted");
+    }
+    top->s_arvalid = 0;
+    for (int wait = 0; !top->s_rvalid; ++wait) {
+      step();
+      if (wait > 100) die("no AXI-Lite read data");
+    }
+    const std::uint32_t value = top->s_rdata;
+    top->s_rready = 1;
+    step();
+    top->s_rready = 0;
+    return value;
+  };
+
+  top->clk = 0;
+  top->rst = 1;
+  top->s_awvalid = top->s_wvalid = top->s_bready = top->s_arvalid = top->s_rready = 0;
+  top->host_addr = 0;
+  top->m_rvalid = 0;
+  top->m_arready = 0;
+  top->eval();
+  step();
+  step();
+  top->rst = 0;
+  step();
+
+  enum : unsigned { kControl = 0x00, kStatus = 0x04, kError = 0x08, kDramBase = 0x0C, kCycles = 0x10, kStalls = 0x14,
+                    kBytesRead = 0x18, kNode = 0x1C };
+  write_reg(kDramBase, 0);
+  const long long begin = cycle;
+  write_reg(kControl, 0x3);  // start, irq enable
+  while (!top->irq) {
+    step();
+    if (cycle - begin > opt.watchdog) {
+      const std::uint32_t node = read_reg(kNode);
+      die("watchdog: no interrupt after " + std::to_string(opt.watchdog) + " cycles, at layer " +
+          (node < names.size() ? names[node] : std::string("?")) + " (node " + std::to_string(node) + ")");
+    }
+  }
+  const std::uint32_t status = read_reg(kStatus), error = read_reg(kError);
+  const std::uint32_t cycles = read_reg(kCycles), stalls = read_reg(kStalls), bytes_read = read_reg(kBytesRead);
+  const int code = static_cast<int>(error & 0xff), failed = static_cast<int>(error >> 16);
+  const bool done = status & 2, errored = status & 4;
+  std::printf("TOP %s dram: latency %d, %s, stalls %d%%; status done %d error %d code %d node %d\n",
+              opt.timed ? "timed" : "magic", opt.latency,
+              opt.timed ? (std::to_string(opt.bandwidth) + " bytes/cycle, " + std::to_string(opt.outstanding) + " outstanding").c_str()
+                        : "no bandwidth cap",
+              opt.stalls, done, errored, code, failed);
+  std::printf("TOP cycles %u, no engine running %u (%.1f%%), bytes read %u, model: bytes %lld, stall cycles %ld\n", cycles,
+              stalls, 100.0 * stalls / std::max(1u, cycles), bytes_read, dram.bytes_read(), dram.stall_cycles());
+  if (static_cast<long long>(bytes_read) != dram.bytes_read()) die("BYTES_READ differs from the bytes the DRAM served");
+  write_reg(kStatus, 0x2);  // clear done / error: irq must fall
+  if (top->irq || (read_reg(kStatus) & 6)) die("writing STATUS bit 1 did not clear done, error and irq");
+
+  if (expect_code != 0) {
+    if (!errored || code != expect_code || failed != expect_node) {
+      die("expected error code " + std::to_string(expect_code) + " at layer " + names.at(static_cast<std::size_t>(expect_node)) +
+          ", got status " + std::to_string(status) + " code " + std::to_string(code) + " node " + std::to_string(failed));
+    }
+    std::printf("TOP ERROR PASS: code %d at layer %s (node %d)\n", code, names.at(static_cast<std::size_t>(failed)).c_str(), failed);
+    return 0;
+  }
+  if (errored) {
+    die("the frame stopped with error code " + std::to_string(code) + " at layer " +
+        (static_cast<std::size_t>(failed) < names.size() ? names[static_cast<std::size_t>(failed)] : std::string("?")));
+  }
+
+  // The head outputs, code for code.
+  long long compared = 0;
+  for (const Head& head : head_info) {
+    const std::string& name = names.at(static_cast<std::size_t>(head.node));
+    const auto it = golden.find(name);
+    if (it == golden.end()) die("no golden tensor for " + name);
+    const auto expected = read_codes(it->second.file, it->second.bits);
+    const std::uint64_t size = head.c * head.h * head.w;
+    if (expected.size() != size) die("golden shape differs for " + name);
+    const std::uint64_t mask = tb::low_mask(it->second.bits);
+    for (std::uint64_t n = 0; n < size; ++n) {
+      top->host_addr = static_cast<std::uint32_t>(head.base + n);
+      step();
+      const std::uint64_t word = top->host_rdata;
+      if ((word & mask) != (static_cast<std::uint64_t>(expected[n]) & mask)) {
+        const std::uint64_t hw = head.h * head.w;
+        std::printf("MISMATCH layer %s channel %llu y %llu x %llu expected %lld got %lld\n", name.c_str(),
+                    static_cast<unsigned long long>(n / hw), static_cast<unsigned long long>((n % hw) / head.w),
+                    static_cast<unsigned long long>(n % head.w), static_cast<long long>(expected[n]),
+                    static_cast<long long>(tb::sign_extend(word, it->second.bits)));
+        return 1;
+      }
+    }
+    compared += static_cast<long long>(size);
+  }
+  std::printf("TOP PASS: whole frame from DRAM bit-exact (%zu head outputs, %lld codes)\n", head_info.size(), compared);
+  top->final();
+  return 0;
+}
