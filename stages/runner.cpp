@@ -68,11 +68,14 @@ nlohmann::json quantization_settings(const RunConfig& config) {
   return {{"quant", quant_settings_to_json(config.quant)}, {"--imgsz", config.image_size}};
 }
 
-// Scale selection does not depend on how weights are rounded.
+// Scale selection does not depend on how weights are rounded. With a weight
+// budget it depends on the budget and on the sensitivity images: their
+// count is here, the images are stage_4's (its provenance covers --calib).
 nlohmann::json scale_selection_settings(const RunConfig& config) {
   nlohmann::json settings = quantization_settings(config);
   settings["quant"].erase("rounding");
   settings["quant"].erase("bias_correction");
+  if (!config.quant.weight_budget.is_set()) settings["quant"].erase("sensitivity_images");
   return settings;
 }
 

@@ -4,6 +4,7 @@
 // stage_N/summary.json with the wall time.
 #pragma once
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "compiler/emit/dram_image.hpp"
+#include "compiler/io/image.hpp"
 #include "compiler/quant/quant_model.hpp"
 
 namespace yq {
@@ -49,6 +51,16 @@ struct StageContext {
   // The finished output folder of an earlier stage.
   std::filesystem::path stage_dir(int stage) const;
 };
+
+// The calibration images (stage_4's, and stage_5's sensitivity): the first
+// --calib-images of --calib, else of --data, else built-in test patterns.
+struct CalibrationImages {
+  int count = 0;
+  std::function<RgbImage(int)> image_at;  // decoded, not letterboxed
+  std::string source;                     // "coco_calib (270 images)" or "built-in test patterns"
+  bool test_patterns = false;
+};
+CalibrationImages calibration_images(const RunConfig& config);
 
 using StageFunction = nlohmann::json (*)(StageContext&);
 // The settings of the run configuration a stage's outputs depend on.

@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <functional>
 #include <future>
+#include <memory>
 
 #include "compiler/float/float_model.hpp"
 #include "compiler/io/dataset.hpp"
@@ -30,8 +31,6 @@
 namespace yq {
 
 namespace {
-
-constexpr int kTestPatternImages = 4;
 
 void accumulate(AbsHistogram& histogram, const at::Tensor& tensor) {
   const at::Tensor values = tensor.contiguous();
@@ -110,6 +109,18 @@ void calibrate(const FloatModel& model, int count, const std::function<RgbImage(
 
 }  // namespace
 
+CalibrationImages calibration_images(const RunConfig& config) {
+  constexpr int kTestPatternImages = 4;
+  const std::vector<std::filesystem::path>& folders = config.calib.empty() ? config.data : config.calib;
+  if (folders.empty()) {
+    return {kTestPatternImages, [](int i) { return test_pattern_image(640, 480, i); }, "built-in test patterns", true};
+  }
+  auto dataset = std::make_shared<const Dataset>(scan_datasets(folders));
+  const int available = static_cast<int>(dataset->images.size());
+  const int count = config.calib_images > 0 ? std::min(config.calib_images, available) : available;
+  return {count, [dataset](int i) { return decode_image(dataset->images[i].image); }, dataset_description(folders), false};
+}
+
 nlohmann::json run_stage_4_calibration(StageContext& context) {
   const RunConfig& config = context.config;
   const Model model = load_model(context.stage_dir(2));
@@ -121,26 +132,16 @@ nlohmann::json run_stage_4_calibration(StageContext& context) {
   if (config.quant.needs_layer_inputs()) statistics.layer_inputs = &layer_inputs;
 
   const int workers = config.threads > 0 ? config.threads : at::get_num_threads();
-  const std::vector<std::filesystem::path>& folders = config.calib.empty() ? config.data : config.calib;
-  std::string source;
-  if (!folders.empty()) {
-    const Dataset dataset = scan_datasets(folders);
-    const int count = config.calib_images > 0 ? std::min<int>(config.calib_images, static_cast<int>(dataset.images.size()))
-                                              : static_cast<int>(dataset.images.size());
-    calibrate(float_model, count, [&](int i) { return decode_image(dataset.images[i].image); }, config.image_size, workers,
-              statistics);
-    source = dataset_description(folders);
-  } else {
+  const CalibrationImages images = calibration_images(config);
+  if (images.test_patterns) {
     std::printf("         no --calib or --data: calibrating on %d built-in test patterns (accuracy is not meaningful)\n",
-                kTestPatternImages);
-    calibrate(float_model, kTestPatternImages, [](int i) { return test_pattern_image(640, 480, i); }, config.image_size,
-              workers, statistics);
-    source = "built-in test patterns";
+                images.count);
   }
+  calibrate(float_model, images.count, images.image_at, config.image_size, workers, statistics);
   const CalibrationStatistics& calibration = statistics.calibration;
   save_calibration(context.output_dir / "statistics.pt", calibration);
   std::printf("         %d images, statistics of %zu tensors\n", calibration.images, calibration.outputs.size());
-  nlohmann::json summary = {{"images", calibration.images}, {"source", source}, {"tensors", calibration.outputs.size()},
+  nlohmann::json summary = {{"images", calibration.images}, {"source", images.source}, {"tensors", calibration.outputs.size()},
                             {"histogram_bins", AbsHistogram::kBins}, {"layer_inputs", statistics.layer_inputs != nullptr}};
   if (statistics.layer_inputs) {
     save_layer_inputs(context.output_dir / "layer_inputs.pt", layer_inputs);

@@ -218,6 +218,17 @@ TEST_CASE("cli_bad: an AXI data width that is not a power of two within 32..1024
   expect_failure("axi_bits_96", "run --axi-bits 96 --out " + (dir / "out").string(), dir);
 }
 
+TEST_CASE("cli_bad: a weight budget that is neither bits per weight nor a size") {
+  const fs::path dir = test::fresh_temp_dir("bad-weight-budget");
+  expect_failure("weight_budget_text", "run --weight-budget 5bits --out " + (dir / "out").string(), dir);
+}
+
+TEST_CASE("cli_bad: a weight budget below every layer at 4 bits") {
+  const fs::path dir = test::fresh_temp_dir("bad-weight-budget-small");
+  expect_failure("weight_budget_too_small",
+                 "run --imgsz 64 --through stage_5 --weight-budget 3.5 --out " + (dir / "out").string(), dir);
+}
+
 TEST_CASE("cli_bad: resuming without earlier outputs") {
   const fs::path dir = test::fresh_temp_dir("bad-resume");
   expect_failure("resume_without_outputs", "run --from stage_2 --out " + (dir / "out").string(), dir);

@@ -165,6 +165,13 @@ void add_quant_options(CLI::App& run, QuantFlags& flags) {
   run.add_flag_callback(
       "--bias-correction", [&flags] { flags.push_back([](S& s) { s.bias_correction = true; }); },
       "fold each channel's mean output error over the calibration images into its bias");
+  add_quant_option<std::string>(
+      run, "--weight-budget",
+      "choose each convolution's weight bits (4, 6, 8, at most --wbits) for the least output error within a budget: "
+      "average bits per weight (5, 4.5) or a size of the weight codes (2MB; B, KB, MB, KiB, MiB)",
+      flags, [](S& s, const std::string& text) { s.weight_budget = yq::parse_weight_budget(text); });
+  add_quant_option<int>(run, "--sensitivity-images", "calibration images the weight sensitivity is measured on (default 8)",
+                        flags, [](S& s, const int& n) { s.sensitivity_images = n; });
   add_quant_option<int>(run, "--acc-bits-limit", "largest accumulator the hardware offers (default 48)", flags,
                         [](S& s, const int& b) { s.acc_bits_limit = b; });
 }

@@ -15,16 +15,42 @@ at::Tensor image_to_input(const RgbImage& canvas) {
 
 FloatModel::FloatModel(const Model& model) : model_(model) {}
 
-at::Tensor FloatModel::run_conv(const Node& node, const at::Tensor& x) const {
-  const at::Tensor& weight = model_.weight(node.name + ".weight");
+at::Tensor FloatModel::run_conv(const Node& node, const at::Tensor& x, const at::Tensor& weight) const {
+  const at::Tensor& w = weight.defined() ? weight : model_.weight(node.name + ".weight");
   at::Tensor bias = node.has_bias ? model_.weight(node.name + ".bias") : at::Tensor();
-  at::Tensor y = at::conv2d(x, weight, bias, {node.stride, node.stride}, {node.pad, node.pad});
+  at::Tensor y = at::conv2d(x, w, bias, {node.stride, node.stride}, {node.pad, node.pad});
   if (node.batch_norm) {
     y = at::batch_norm(y, model_.weight(node.name + ".bn.weight"), model_.weight(node.name + ".bn.bias"),
                        model_.weight(node.name + ".bn.mean"), model_.weight(node.name + ".bn.var"),
                        /*training=*/false, /*momentum=*/0.0, model_.info.bn_eps, /*cudnn_enabled=*/false);
   }
   return y;
+}
+
+at::Tensor FloatModel::run_node(size_t i, const std::vector<at::Tensor>& outputs, const at::Tensor& weight, at::Tensor* pre,
+                                const TensorTransform* transform) const {
+  const Node& node = model_.graph.nodes[i];
+  auto in = [&](size_t k) -> const at::Tensor& { return outputs[node.inputs[k]]; };
+  switch (node.op) {
+    case OpKind::Input: break;
+    case OpKind::Conv: {
+      at::Tensor y = run_conv(node, in(0), weight);
+      if (!node.silu) return y;
+      if (transform) y = (*transform)(i, true, y);
+      if (pre) *pre = y;
+      return at::silu(y);
+    }
+    case OpKind::Slice: return in(0).narrow(1, node.channel_begin, node.channels);
+    case OpKind::Add: return in(0) + in(1);
+    case OpKind::Concat: {
+      std::vector<at::Tensor> parts;
+      for (int k : node.inputs) parts.push_back(outputs[k]);
+      return at::cat(parts, 1);
+    }
+    case OpKind::MaxPool: return at::max_pool2d(in(0), {node.kernel, node.kernel}, {1, 1}, {node.pad, node.pad});
+    case OpKind::Upsample: return at::upsample_nearest2d(in(0), {in(0).size(2) * 2, in(0).size(3) * 2});
+  }
+  throw Error("node " + node.name + " has no computation of its own");
 }
 
 std::vector<at::Tensor> FloatModel::run_all(const at::Tensor& input, std::vector<at::Tensor>* pre_activations,
@@ -51,39 +77,28 @@ std::vector<at::Tensor> FloatModel::run(const at::Tensor& input, std::vector<at:
   std::vector<at::Tensor> outputs(nodes.size());
   if (pre_activations) pre_activations->assign(nodes.size(), at::Tensor());
   for (size_t i = 0; i < nodes.size(); ++i) {
-    const Node& node = nodes[i];
-    auto in = [&](size_t k) -> const at::Tensor& { return outputs[node.inputs[k]]; };
-    switch (node.op) {
-      case OpKind::Input: outputs[i] = input; break;
-      case OpKind::Conv: {
-        at::Tensor y = run_conv(node, in(0));
-        if (node.silu && transform) y = (*transform)(i, true, y);
-        if (node.silu && pre_activations) (*pre_activations)[i] = y;
-        outputs[i] = node.silu ? at::silu(y) : y;
-        break;
-      }
-      case OpKind::Slice: outputs[i] = in(0).narrow(1, node.channel_begin, node.channels); break;
-      case OpKind::Add: outputs[i] = in(0) + in(1); break;
-      case OpKind::Concat: {
-        std::vector<at::Tensor> parts;
-        for (int k : node.inputs) parts.push_back(outputs[k]);
-        outputs[i] = at::cat(parts, 1);
-        break;
-      }
-      case OpKind::MaxPool:
-        outputs[i] = at::max_pool2d(in(0), {node.kernel, node.kernel}, {1, 1}, {node.pad, node.pad});
-        break;
-      case OpKind::Upsample:
-        outputs[i] = at::upsample_nearest2d(in(0), {in(0).size(2) * 2, in(0).size(3) * 2});
-        break;
-    }
+    at::Tensor* pre = pre_activations ? &(*pre_activations)[i] : nullptr;
+    outputs[i] = nodes[i].op == OpKind::Input ? input : run_node(i, outputs, at::Tensor(), pre, transform);
     if (transform) outputs[i] = (*transform)(i, false, outputs[i]);
     if (!release_dead) continue;
-    for (int k : node.inputs) {
+    for (int k : nodes[i].inputs) {
       if (last_consumer[k] == i && !is_head[k]) outputs[k] = at::Tensor();
     }
   }
   return outputs;
+}
+
+void FloatModel::rerun_from(size_t first, const at::Tensor& first_weight, std::vector<at::Tensor>& outputs) const {
+  const auto& nodes = model_.graph.nodes;
+  if (first >= nodes.size() || nodes[first].op != OpKind::Conv) throw Error("rerun_from needs a convolution");
+  c10::InferenceMode inference;
+  std::vector<bool> changed(nodes.size(), false);
+  changed[first] = true;
+  outputs[first] = run_node(first, outputs, first_weight, nullptr, nullptr);
+  for (size_t i = first + 1; i < nodes.size(); ++i) {
+    for (int input : nodes[i].inputs) changed[i] = changed[i] || changed[input];
+    if (changed[i]) outputs[i] = run_node(i, outputs, at::Tensor(), nullptr, nullptr);
+  }
 }
 
 }  // namespace yq

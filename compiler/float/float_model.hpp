@@ -36,11 +36,23 @@ class FloatModel {
   // instead of all of them.
   std::vector<at::Tensor> run_heads(const at::Tensor& input, const TensorTransform* transform = nullptr) const;
 
+  // Runs the graph again from convolution `first` with its weight replaced:
+  // `outputs` holds every node's output (as run_all returns them); node
+  // `first` and every node that depends on it are recomputed in place, the
+  // others are kept. For measuring one layer's effect without rerunning the
+  // layers before it (compiler/quant/sensitivity.hpp).
+  void rerun_from(size_t first, const at::Tensor& first_weight, std::vector<at::Tensor>& outputs) const;
+
   const Model& model() const { return model_; }
 
  private:
-  // The convolution (and BatchNorm) before the activation.
-  at::Tensor run_conv(const Node& node, const at::Tensor& x) const;
+  // The convolution (and BatchNorm) before the activation, with the model's
+  // weight or `weight` when defined.
+  at::Tensor run_conv(const Node& node, const at::Tensor& x, const at::Tensor& weight) const;
+  // Node i's output (not the input node's) from the outputs of the nodes
+  // before it; a SiLU convolution's pre-activation also goes to *pre when given.
+  at::Tensor run_node(size_t i, const std::vector<at::Tensor>& outputs, const at::Tensor& weight, at::Tensor* pre,
+                      const TensorTransform* transform) const;
 
   // Runs every node; with release_dead, drops each output after its last
   // consumer unless the node is a head prediction.

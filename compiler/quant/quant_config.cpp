@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
@@ -47,6 +48,42 @@ void check_keys(const cpptoml::table& table, const std::set<std::string>& allowe
   }
 }
 
+void read_weight_budget(const cpptoml::table& table, WeightBudget& budget, const std::string& where) {
+  if (!table.contains("weight_budget")) return;
+  std::string text;
+  if (const auto name = table.get_as<std::string>("weight_budget")) {
+    text = *name;
+  } else if (const auto integer = table.get_as<std::int64_t>("weight_budget")) {
+    text = std::to_string(*integer);
+  } else if (const auto number = table.get_as<double>("weight_budget")) {
+    text = nlohmann::json(*number).dump();
+  } else {
+    throw Error(where + ": 'weight_budget' has the wrong type");
+  }
+  try {
+    budget = parse_weight_budget(text);
+  } catch (const Error& e) {
+    throw Error(where + ": " + e.what());
+  }
+}
+
+// A TOML basic string.
+std::string quoted(const std::string& text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '\\' || c == '"') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+// A TOML float that reads back as the same double.
+std::string float_text(double value) {
+  std::string text = nlohmann::json(value).dump();
+  if (text.find_first_of(".e") == std::string::npos) text += ".0";
+  return text;
+}
+
 }  // namespace
 
 void read_quant_config(const std::filesystem::path& file, QuantSettings& settings) {
@@ -67,7 +104,7 @@ void parse_quant_config(const std::string& text, const std::string& where, Quant
   }
   check_keys(*root,
              {"wbits", "abits", "calibration", "percentile", "per_channel", "scales", "mult_bits", "head", "concat_scales",
-              "rounding", "bias_correction", "override"},
+              "rounding", "bias_correction", "weight_budget", "sensitivity_images", "override"},
              where);
   read_int(*root, "wbits", settings.weight_bits, where);
   read_int(*root, "abits", settings.activation_bits, where);
@@ -80,6 +117,8 @@ void parse_quant_config(const std::string& text, const std::string& where, Quant
   read_enum(*root, "concat_scales", settings.concat_scales, where);
   read_enum(*root, "rounding", settings.rounding, where);
   read_value(*root, "bias_correction", settings.bias_correction, where);
+  read_weight_budget(*root, settings.weight_budget, where);
+  read_int(*root, "sensitivity_images", settings.sensitivity_images, where);
   if (!root->contains("override")) return;
   const auto overrides = root->get_table_array("override");
   if (!overrides) throw Error(where + ": 'override' must be an array of tables ([[override]])");
@@ -93,6 +132,34 @@ void parse_quant_config(const std::string& text, const std::string& where, Quant
     read_int(*table, "abits", override.activation_bits, entry);
     settings.overrides.push_back(override);
   }
+}
+
+std::string quant_config_text(const QuantSettings& s, const std::string& header) {
+  std::ostringstream text;
+  text << header;
+  text << "wbits = " << s.weight_bits << "\n"
+       << "abits = " << s.activation_bits << "\n"
+       << "calibration = " << quoted(enum_name(s.range_method)) << "\n"
+       << "percentile = " << float_text(s.percentile) << "\n"
+       << "per_channel = " << (s.per_channel ? "true" : "false") << "\n"
+       << "scales = " << quoted(enum_name(s.scale_form)) << "\n"
+       << "mult_bits = " << s.multiplier_bits << "\n"
+       << "head = " << quoted(enum_name(s.head)) << "\n"
+       << "concat_scales = " << quoted(enum_name(s.concat_scales)) << "\n"
+       << "rounding = " << quoted(enum_name(s.rounding)) << "\n"
+       << "bias_correction = " << (s.bias_correction ? "true" : "false") << "\n"
+       << "sensitivity_images = " << s.sensitivity_images << "\n";
+  if (s.weight_budget.kind == WeightBudget::Kind::AverageBits) {
+    text << "weight_budget = " << float_text(s.weight_budget.value) << "\n";
+  } else if (s.weight_budget.kind == WeightBudget::Kind::Bytes) {
+    text << "weight_budget = \"" << static_cast<long long>(s.weight_budget.value) << "B\"\n";
+  }
+  for (const LayerOverride& o : s.overrides) {
+    text << "\n[[override]]\nlayers = " << quoted(o.pattern) << "\n";
+    if (o.weight_bits) text << "wbits = " << o.weight_bits << "\n";
+    if (o.activation_bits) text << "abits = " << o.activation_bits << "\n";
+  }
+  return text.str();
 }
 
 }  // namespace yq

@@ -7,6 +7,8 @@
 //   layers = "conv0|conv1|c2f2\\..*"   # over the compiler's layer names
 //   abits = 16
 //   wbits = 8
+//   weight_budget = 5         # or "2MB": stage_5 chooses each layer's weight bits
+//   sensitivity_images = 8
 //
 // Flags given on the command line take precedence over the file's values.
 #pragma once
@@ -22,5 +24,10 @@ namespace yq {
 void read_quant_config(const std::filesystem::path& file, QuantSettings& settings);
 // The same for the text of a config file; `where` names it in errors.
 void parse_quant_config(const std::string& text, const std::string& where, QuantSettings& settings);
+
+// The settings as a config file that parse_quant_config reads back to the
+// same settings (acc_bits_limit, which has no key, excepted), each line
+// preceded by `header` (comment lines).
+std::string quant_config_text(const QuantSettings& settings, const std::string& header);
 
 }  // namespace yq

@@ -1,6 +1,9 @@
 #include "compiler/quant/quant_settings.hpp"
 
+#include <cmath>
 #include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
 
 #include "compiler/util/error.hpp"
 
@@ -12,7 +15,55 @@ void check_bits(int bits, const char* what) {
   if (bits < 4 || bits > 16) throw Error(std::string(what) + " " + std::to_string(bits) + " is outside the supported 4..16");
 }
 
+// null, {"average_bits": 5} or {"bytes": 2000000}.
+nlohmann::json weight_budget_to_json(const WeightBudget& budget) {
+  if (budget.kind == WeightBudget::Kind::AverageBits) return {{"average_bits", budget.value}};
+  if (budget.kind == WeightBudget::Kind::Bytes) return {{"bytes", budget.value}};
+  return nullptr;
+}
+
+WeightBudget weight_budget_from_json(const nlohmann::json& j) {
+  if (j.is_null()) return {};
+  if (j.contains("average_bits")) return {WeightBudget::Kind::AverageBits, j.at("average_bits").get<double>()};
+  return {WeightBudget::Kind::Bytes, j.at("bytes").get<double>()};
+}
+
 }  // namespace
+
+double WeightBudget::bits_for(std::int64_t weights) const {
+  if (kind == Kind::AverageBits) return value * static_cast<double>(weights);
+  if (kind == Kind::Bytes) return value * 8;
+  throw Error("no weight budget is set");
+}
+
+std::string WeightBudget::description() const {
+  if (kind == Kind::Bytes) return std::to_string(static_cast<long long>(value)) + " bytes";
+  std::ostringstream text;
+  text << value << " bits per weight";
+  return text.str();
+}
+
+WeightBudget parse_weight_budget(std::string_view text) {
+  static const std::regex pattern(R"(([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(B|KB|MB|KiB|MiB)?)");
+  const std::string given(text);
+  std::smatch match;
+  if (!std::regex_match(given, match, pattern)) {
+    throw Error("--weight-budget '" + given +
+                "' is not a number of bits per weight (e.g. 5 or 4.5) or a size with a unit B, KB, MB, KiB or MiB (e.g. 2MB)");
+  }
+  const double number = std::stod(match[1]);
+  const std::string unit = match[2];
+  if (unit.empty()) {
+    if (!(number > 0 && number <= 16)) {
+      throw Error("--weight-budget " + given + " is not an average within (0, 16] bits per weight (a size needs a unit, e.g. " +
+                  given + "KB)");
+    }
+    return {WeightBudget::Kind::AverageBits, number};
+  }
+  const double unit_bytes = unit == "B" ? 1 : unit == "KB" ? 1e3 : unit == "MB" ? 1e6 : unit == "KiB" ? 1024 : 1048576;
+  if (!(number > 0)) throw Error("--weight-budget " + given + " is not a positive size");
+  return {WeightBudget::Kind::Bytes, std::floor(number * unit_bytes)};
+}
 
 void throw_bad_enum(const char* option, std::string_view text, const std::string& choices) {
   throw Error(std::string(option) + " " + std::string(text) + " is not " + choices);
@@ -28,6 +79,7 @@ void check_quant_settings(const QuantSettings& q) {
   if (q.multiplier_bits < 2 || q.multiplier_bits > 31) throw Error("--mult-bits must be within 2..31");
   if (!(q.percentile > 0 && q.percentile <= 100)) throw Error("--percentile must be within (0, 100]");
   if (q.acc_bits_limit < 8 || q.acc_bits_limit > 48) throw Error("--acc-bits-limit must be within 8..48");
+  if (q.sensitivity_images < 1) throw Error("--sensitivity-images must be at least 1");
 }
 
 nlohmann::json quant_settings_to_json(const QuantSettings& s) {
@@ -47,7 +99,9 @@ nlohmann::json quant_settings_to_json(const QuantSettings& s) {
           {"acc_bits_limit", s.acc_bits_limit},
           {"rounding", enum_name(s.rounding)},
           {"bias_correction", s.bias_correction},
-          {"overrides", overrides}};
+          {"overrides", overrides},
+          {"weight_budget", weight_budget_to_json(s.weight_budget)},
+          {"sensitivity_images", s.sensitivity_images}};
 }
 
 QuantSettings quant_settings_from_json(const nlohmann::json& j) {
@@ -67,6 +121,8 @@ QuantSettings quant_settings_from_json(const nlohmann::json& j) {
   for (const nlohmann::json& o : j.at("overrides")) {
     s.overrides.push_back({o.at("pattern"), o.at("weight_bits"), o.at("activation_bits")});
   }
+  s.weight_budget = weight_budget_from_json(j.at("weight_budget"));
+  s.sensitivity_images = j.at("sensitivity_images");
   return s;
 }
 

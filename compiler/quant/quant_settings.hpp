@@ -3,6 +3,7 @@
 // config file and the JSON records of a run, and written back the same way.
 #pragma once
 #include <array>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -87,6 +88,23 @@ struct LayerOverride {
   int activation_bits = 0;
 };
 
+// A budget for the weight codes, met by stage_5's mixed precision
+// (compiler/quant/sensitivity.hpp): an average number of bits per weight
+// ("5", "4.5") or a total size of the codes ("2MB"; B, KB, MB, KiB, MiB).
+struct WeightBudget {
+  enum class Kind { None, AverageBits, Bytes };
+  Kind kind = Kind::None;
+  double value = 0;  // bits per weight, or bytes
+
+  bool is_set() const { return kind != Kind::None; }
+  // The budget in bits for `weights` weights.
+  double bits_for(std::int64_t weights) const;
+  std::string description() const;  // "5 bits per weight", "2000000 bytes"
+};
+
+// Throws yq::Error "--weight-budget 5 bits is not ..." for anything else.
+WeightBudget parse_weight_budget(std::string_view text);
+
 struct QuantSettings {
   int weight_bits = 8;
   int activation_bits = 8;
@@ -101,6 +119,8 @@ struct QuantSettings {
   WeightRounding rounding = WeightRounding::Nearest;
   bool bias_correction = false;  // fold each channel's mean output error over the calibration data into its bias
   std::vector<LayerOverride> overrides;
+  WeightBudget weight_budget;   // set: stage_5 chooses each convolution's weight bits
+  int sensitivity_images = 8;   // calibration images the sensitivity is measured on
 
   // Rounding or bias correction read the convolutions' input statistics (stage_4).
   bool needs_layer_inputs() const { return rounding == WeightRounding::Gptq || bias_correction; }

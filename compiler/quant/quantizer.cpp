@@ -166,6 +166,22 @@ QuantConv quantize_conv(const Node& node, ConvToRound& rounded, const TensorForm
 
 }  // namespace
 
+at::Tensor nearest_dequantized_weight(const at::Tensor& weight, int bits, const QuantSettings& settings) {
+  const int channels = static_cast<int>(weight.size(0));
+  const std::vector<double> scales = weight_scales(weight, bits, settings.per_channel, settings.scale_form);
+  const WeightRows rows{channels, static_cast<int>(weight.numel() / channels), to_doubles(weight)};
+  const std::vector<std::int16_t> codes = nearest_round(rows, scales, bits);
+  at::Tensor dequantized = at::empty(weight.sizes(), at::kFloat);
+  float* out = dequantized.data_ptr<float>();
+  for (int c = 0; c < channels; ++c) {
+    for (int k = 0; k < rows.width; ++k) {
+      const size_t index = static_cast<size_t>(c) * rows.width + k;
+      out[index] = static_cast<float>(scales[c] * codes[index]);
+    }
+  }
+  return dequantized;
+}
+
 int signed_bits_for(std::int64_t magnitude) {
   int bits = 1;
   while (bits < 63 && (std::int64_t{1} << (bits - 1)) <= magnitude) ++bits;

@@ -39,6 +39,12 @@ QuantModel quantize_model(const Model& fused, const std::vector<TensorFormats>& 
                           const QuantSettings& settings, const LayerInputStatistics* layer_inputs, int threads,
                           std::vector<LayerRounding>* rounding = nullptr);
 
+// One convolution's float weight [out, in, k, k] quantized to `bits` as
+// stage_6 quantizes it with nearest rounding (per output channel or per
+// tensor, symmetric, narrow range, the scale form of `settings`) and
+// dequantized back to float: s_c * q.
+at::Tensor nearest_dequantized_weight(const at::Tensor& weight, int bits, const QuantSettings& settings);
+
 // Worst-case accumulator magnitude of one convolution and the signed bits it needs.
 std::int64_t worst_case_accumulator(const QuantConv& conv, int channels_out, int input_bits);
 int signed_bits_for(std::int64_t magnitude);
