@@ -175,6 +175,9 @@ int count_lines_without_hash(const fs::path& file) {
 
 }  // namespace
 
+// Both make runs of the yq-hw command: the pipeline tier.
+TEST_SUITE_BEGIN("pipeline");
+
 TEST_CASE("report: a run's report.html holds its settings, accuracy, per-layer charts, certificate and golden images") {
   const fs::path dir = test::fresh_temp_dir("report-sections");
   if (!test::require_programs({"python3"}, "the SVG checks of report.html")) return;
@@ -400,6 +403,8 @@ TEST_CASE("report: a sweep over two runs plots mAP50-95 and weight bytes against
   }
   if (test::require_programs({"chromium"}, "rendering report.html in headless Chromium")) check_in_chromium(html, dir);
 }
+
+TEST_SUITE_END();
 
 TEST_SUITE_BEGIN("rtl");
 
