@@ -152,9 +152,9 @@ TEST_CASE("emit: stage_7 twice gives byte-identical trees, the --emit copy too, 
   const test::CliResult again =
       test::run_cli(arguments + " --out " + run.string() + " --emit " + copy.string(), run.parent_path());
   REQUIRE_MESSAGE(again.exit_code == 0, again.err);
-  // stage_0's input checks (title, two lines of synthetic-model notice, done), then
-  // stage_7 (title, memories, feature maps, done).
-  CHECK(std::count(again.out.begin(), again.out.end(), '\n') == 8);
+  // stage_0's input checks (title, two lines of synthetic-model notice, done),
+  // stage_7 (title, memories, feature maps, done), then the report's line.
+  CHECK(std::count(again.out.begin(), again.out.end(), '\n') == 9);
   CHECK(tree_hashes(emitted) == first);
   CHECK(tree_hashes(copy) == first);
 
