@@ -251,9 +251,10 @@ TEST_CASE("rtl: the official yolov8n at W8A8, W4A4 and W16A16 is bit-exact at 16
     CHECK(output.find("LAYERS PASS: 103 layers bit-exact") != std::string::npos);
     // Shared concat scales: the 16 slices and the 13 concats are views.
     CHECK(output.find("TOTAL views: 29 layers") != std::string::npos);
-    // The head's post-processing gives q_nms.txt's detections (bus.jpg has some).
+    // The head's post-processing gives q_nms.txt's detections; bus.jpg has
+    // some at W8A8 and W16A16 (W4A4 with mse ranges finds none at 160x160).
     CHECK(output.find("HEAD PASS: ") != std::string::npos);
-    CHECK(output.find("HEAD PASS: 0 detections") == std::string::npos);
+    if (bits != 4) CHECK(output.find("HEAD PASS: 0 detections") == std::string::npos);
     CHECK(output.find("no --model given") == std::string::npos);
     // The run really is the official checkpoint at these bits.
     const std::string params = yq::test::read_text(run / "stage_7/yq_params.vh");
