@@ -48,11 +48,8 @@ constexpr long kTimeoutCycles = 200'000'000L;
 }
 
 std::string read_text(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) die("cannot read " + file.string());
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  if (auto text = tb::file_text(file)) return *text;
+  die("cannot read " + file.string());
 }
 
 std::vector<std::string> read_lines(const fs::path& file) {
@@ -64,13 +61,7 @@ std::vector<std::string> read_lines(const fs::path& file) {
 
 // localparam integer NAME = value; of a Verilog header.
 std::map<std::string, long long> read_params(const fs::path& file) {
-  std::map<std::string, long long> params;
-  const std::regex line(R"(localparam\s+integer\s+(\w+)\s*=\s*(-?\d+)\s*;)");
-  const std::string text = read_text(file);
-  for (std::sregex_iterator it(text.begin(), text.end(), line), end; it != end; ++it) {
-    params[(*it)[1]] = std::stoll((*it)[2]);
-  }
-  return params;
+  return tb::integer_localparams(read_text(file));
 }
 
 // A field of a descriptor (one hex line, most significant digit first).

@@ -1,6 +1,6 @@
 // Shared helpers of the yq-hw RTL unit benches (Verilator C++ harnesses):
 // bit access to ports of any width, sign extension, a seeded random source,
-// the clock, and the failure report. The expected values come from
+// the clock, the failure report, and the files a whole-run bench reads. The expected values come from
 // compiler/ref/arithmetic.hpp (docs/ARITHMETIC.md), included here.
 #pragma once
 #include <cstdarg>
@@ -9,8 +9,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
+#include <filesystem>
+#include <fstream>
+#include <map>
 #include <optional>
 #include <random>
+#include <regex>
+#include <sstream>
 #include <string>
 
 #include <verilated.h>
@@ -18,6 +23,25 @@
 #include "compiler/ref/arithmetic.hpp"
 
 namespace tb {
+
+// The whole text of a file, or nothing when it cannot be read.
+inline std::optional<std::string> file_text(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Every `localparam integer NAME = value;` of a Verilog header's text.
+inline std::map<std::string, long long> integer_localparams(const std::string& text) {
+  std::map<std::string, long long> params;
+  const std::regex line(R"(localparam\s+integer\s+(\w+)\s*=\s*(-?\d+)\s*;)");
+  for (std::sregex_iterator it(text.begin(), text.end(), line), end; it != end; ++it) {
+    params[(*it)[1]] = std::stoll((*it)[2]);
+  }
+  return params;
+}
 
 inline std::uint64_t low_mask(int width) {
   return width >= 64 ? ~std::uint64_t{0} : ((std::uint64_t{1} << width) - 1);
