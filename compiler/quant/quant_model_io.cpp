@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -31,8 +32,11 @@ json requant_json(const std::vector<Requant>& list) {
 std::vector<Requant> requant_from(const json& j) {
   const auto multipliers = j.at("multiplier").get<std::vector<std::int64_t>>();
   const auto shifts = j.at("shift").get<std::vector<int>>();
+  if (multipliers.size() != shifts.size()) {
+    throw Error(std::to_string(multipliers.size()) + " requant multipliers but " + std::to_string(shifts.size()) + " shifts");
+  }
   std::vector<Requant> list;
-  for (size_t i = 0; i < multipliers.size(); ++i) list.push_back({multipliers[i], shifts.at(i)});
+  for (size_t i = 0; i < multipliers.size(); ++i) list.push_back({multipliers[i], shifts[i]});
   return list;
 }
 
@@ -113,6 +117,35 @@ void save_quant_model(const std::filesystem::path& folder, const QuantModel& mod
 
 namespace {
 
+// What the executor and the emitter index by: one requant word and weight
+// scale per output channel, one input requant per concatenated input (two
+// for an add), shifts a 64-bit accumulator can take, tables that exist.
+void check_node(const Node& node, const QuantNode& qn, size_t lut_count) {
+  auto require = [](bool ok, const std::string& what) {
+    if (!ok) throw Error(what);
+  };
+  auto require_lut = [&](int lut, bool optional) {
+    require((optional && lut == -1) || (lut >= 0 && static_cast<size_t>(lut) < lut_count),
+            "table index " + std::to_string(lut) + " outside the " + std::to_string(lut_count) + " tables");
+  };
+  auto require_requant = [&](const std::vector<Requant>& list, size_t count) {
+    require(list.size() == count, std::to_string(list.size()) + " requant words, not " + std::to_string(count));
+    for (const Requant& r : list) require(r.shift >= 0 && r.shift <= 62, "requant shift outside 0..62");
+  };
+  auto require_format = [&](const CodeFormat& f) {
+    require(f.bits >= 2 && f.bits <= 16 && f.scale > 0, "code format of " + std::to_string(f.bits) + " bits outside 2..16");
+  };
+  require_format(qn.out);
+  if (node.op == OpKind::Conv) {
+    require_format(qn.conv.pre);
+    require(qn.conv.weight_scales.size() == static_cast<size_t>(node.channels), "weight scales do not match the channels");
+    require_requant(qn.conv.requant, node.channels);
+    require_lut(qn.conv.silu_lut, !node.silu);
+  }
+  if (node.op == OpKind::Add) require_requant(qn.input_requant, 2);
+  if (node.op == OpKind::Concat) require_requant(qn.input_requant, node.inputs.size());
+}
+
 void check_versions(const json& j, const std::string& origin) {
   const int format = j.value("format_version", 1), arithmetic = j.value("arithmetic_version", 1);
   if (format != kQuantModelFormatVersion || arithmetic != arith::kArithmeticVersion) {
@@ -132,11 +165,23 @@ QuantModel quant_model_from_json(const json& j, const std::string& origin) {
     model.info = model_info_from_json(j.at("model"));
     model.graph = build_model_graph(model.info);
     model.settings = quant_settings_from_json(j.at("settings"));
-    model.nodes.resize(model.graph.nodes.size());
-    if (j.at("nodes").size() != model.graph.nodes.size()) throw Error(origin + ": node count does not match the model");
-    for (size_t i = 0; i < model.graph.nodes.size(); ++i) read_node(j.at("nodes")[i], model.nodes[i]);
     for (const json& l : j.at("luts")) model.luts.push_back({l.at("name"), l.at("kind"), l.at("index_bits"), l.at("knot_bits"), {}});
     for (const json& h : j.at("head")) model.head.push_back({h.at("sigmoid_lut"), h.at("exp_lut")});
+    for (const QuantHeadLevel& level : model.head) {
+      if (std::min(level.sigmoid_lut, level.exp_lut) < 0 || std::max(level.sigmoid_lut, level.exp_lut) >= int(model.luts.size())) {
+        throw Error(origin + ": a head level's tables are outside the model's " + std::to_string(model.luts.size()) + " tables");
+      }
+    }
+    model.nodes.resize(model.graph.nodes.size());
+    if (j.at("nodes").size() != model.graph.nodes.size()) throw Error(origin + ": node count does not match the model");
+    for (size_t i = 0; i < model.graph.nodes.size(); ++i) {
+      try {
+        read_node(j.at("nodes")[i], model.nodes[i]);
+        check_node(model.graph.nodes[i], model.nodes[i], model.luts.size());
+      } catch (const Error& e) {
+        throw Error(origin + ": layer " + model.graph.nodes[i].name + ": " + e.what());
+      }
+    }
     return model;
   } catch (const json::exception& e) {
     throw Error(origin + ": malformed quantized model (" + e.what() + ")");
@@ -156,6 +201,11 @@ QuantModel load_quant_model(const std::filesystem::path& folder) {
     if (model.graph.nodes[i].op != OpKind::Conv) continue;
     model.nodes[i].conv.weights = tensor_vector<std::int16_t>(tensor(model.graph.nodes[i].name + ".weight"));
     model.nodes[i].conv.bias = tensor_vector<std::int64_t>(tensor(model.graph.nodes[i].name + ".bias"));
+    const Node& node = model.graph.nodes[i];
+    if (model.nodes[i].conv.weights.size() != size_t(node.channels) * node.in_channels * node.kernel * node.kernel ||
+        model.nodes[i].conv.bias.size() != size_t(node.channels)) {
+      throw Error(folder.string() + ": layer " + node.name + ": weight or bias count does not match its shape");
+    }
   }
   for (Lut& lut : model.luts) lut.values = tensor_vector<std::int32_t>(tensor("lut." + lut.name));
   return model;
