@@ -15,6 +15,7 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <sstream>
 
 #include "cli_support.hpp"
@@ -251,6 +252,22 @@ TEST_CASE("emit: weights, biases, requant words and tables read back exactly") {
     for (std::int64_t code = arith::min_code(bits); code <= arith::max_code(bits); ++code) {
       if ((lut_value(sigmoid, code) > score_threshold) != (code >= threshold)) FAIL_CHECK("code " << code);
     }
+  }
+  // The same thresholds packed for the RTL to index by level:
+  // YQ_LEVEL_LOGIT_THRESHOLDS[l*W +: W], W = YQ_LOGIT_THRESHOLD_BITS.
+  std::string text;
+  for (const std::string& line : lines_of(emitted / "yq_params.vh")) text += line + "\n";
+  const int width = static_cast<int>(params.at("YQ_LOGIT_THRESHOLD_BITS"));
+  std::smatch match;
+  REQUIRE(std::regex_search(text, match, std::regex(R"(localparam \[(\d+):0\] YQ_LEVEL_LOGIT_THRESHOLDS = (\d+)'h([0-9a-f]+);)")));
+  CHECK(std::stoi(match[1]) == 3 * width - 1);
+  CHECK(std::stoi(match[2]) == 3 * width);
+  const std::uint64_t packed = std::stoull(match[3], nullptr, 16);
+  for (size_t l = 0; l < 3; ++l) {
+    const std::uint64_t raw = (packed >> (l * width)) & ((std::uint64_t{1} << width) - 1);
+    const std::int64_t value = (raw >> (width - 1)) ? static_cast<std::int64_t>(raw) - (std::int64_t{1} << width)
+                                                    : static_cast<std::int64_t>(raw);
+    CHECK(value == params.at("YQ_LEVEL" + std::to_string(l) + "_LOGIT_THRESHOLD"));
   }
 }
 

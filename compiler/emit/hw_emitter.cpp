@@ -187,6 +187,7 @@ void header_head(VerilogHeader& header, const QuantModel& model, const IntNmsOpt
   header.section("Detect head and q_NMS (docs/ARITHMETIC.md sections 7-8)");
   header.integer("YQ_SCORE_THRESHOLD", nms.score_threshold, "candidate when score > this (2^-16 units)");
   int threshold_bits = 0;
+  std::vector<std::int64_t> thresholds;
   for (size_t l = 0; l < model.graph.levels.size(); ++l) {
     const DetectLevel& level = model.graph.levels[l];
     const std::string prefix = "YQ_LEVEL" + std::to_string(l);
@@ -196,8 +197,11 @@ void header_head(VerilogHeader& header, const QuantModel& model, const IntNmsOpt
     header.integer(prefix + "_CLASS_BITS", class_bits, "class-logit code width");
     header.integer(prefix + "_LOGIT_THRESHOLD", threshold, "candidate when best logit code >= this");
     threshold_bits = std::max(threshold_bits, class_bits + 1);
+    thresholds.push_back(threshold);
   }
   header.integer("YQ_LOGIT_THRESHOLD_BITS", threshold_bits, "signed; one more than the widest class logit");
+  header.packed("YQ_LEVEL_LOGIT_THRESHOLDS", threshold_bits, thresholds,
+                "level l's at [l*YQ_LOGIT_THRESHOLD_BITS +: YQ_LOGIT_THRESHOLD_BITS]");
   header.integer("YQ_IOU_NUMERATOR", nms.iou_numerator, "suppress when I * den > num * U");
   header.integer("YQ_IOU_DENOMINATOR", nms.iou_denominator);
   header.integer("YQ_MAX_DETECTIONS", nms.max_detections, "records of the detection list");

@@ -69,6 +69,34 @@ void VerilogHeader::string(const std::string& name, const std::string& value, co
   declare(name, "localparam " + name + " = \"" + value + "\";", comment);
 }
 
+void VerilogHeader::packed(const std::string& name, int element_bits, const std::vector<std::int64_t>& values,
+                           const std::string& comment) {
+  if (element_bits < 1 || element_bits > 63 || values.empty()) {
+    throw Error("Verilog packed parameter " + name + ": elements of 1..63 bits, at least one");
+  }
+  const std::int64_t lo = -(std::int64_t{1} << (element_bits - 1)), hi = (std::int64_t{1} << element_bits) - 1;
+  const size_t total = values.size() * static_cast<size_t>(element_bits);
+  std::vector<bool> bits(total);
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (values[i] < lo || values[i] > hi) {
+      throw Error("Verilog packed parameter " + name + ": " + std::to_string(values[i]) + " does not fit " +
+                  std::to_string(element_bits) + " bits");
+    }
+    const auto raw = static_cast<std::uint64_t>(values[i]);
+    for (int b = 0; b < element_bits; ++b) bits[i * element_bits + b] = (raw >> b) & 1;
+  }
+  std::string hex;
+  for (size_t digit = (total + 3) / 4; digit-- > 0;) {
+    int nibble = 0;
+    for (int b = 0; b < 4; ++b) {
+      if (digit * 4 + b < total && bits[digit * 4 + b]) nibble |= 1 << b;
+    }
+    hex += "0123456789abcdef"[nibble];
+  }
+  declare(name, "localparam [" + std::to_string(total - 1) + ":0] " + name + " = " + std::to_string(total) + "'h" + hex + ";",
+          comment);
+}
+
 void VerilogHeader::word_layout(const std::string& prefix, const WordLayout& layout) {
   for (const WordField& field : layout.fields()) {
     const std::string name = prefix + "_" + verilog_identifier(field.name);

@@ -2,7 +2,7 @@
 // include guard (the parameters belong to the module that includes the
 // file, so every module that needs them includes it). Integers are
 // `localparam integer` (32-bit signed: a value outside that range is an
-// error); strings are untyped (`localparam NAME = "text";`) because yosys 0.23
+// error); packed vectors are sized hex literals; strings are untyped (`localparam NAME = "text";`) because yosys 0.23
 // rejects `parameter string`. Every parameter may carry a trailing comment;
 // sections are separated by a blank line and a comment title. Plain ASCII;
 // a name declared twice is an error.
@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "compiler/emit/packed_word.hpp"
 
@@ -22,6 +23,11 @@ class VerilogHeader {
   void section(const std::string& title);
   void integer(const std::string& name, std::int64_t value, const std::string& comment = "");
   void string(const std::string& name, const std::string& value, const std::string& comment = "");
+  // A packed vector `localparam [N*W-1:0] NAME = <N*W>'h...;` of N elements of
+  // W bits (two's complement), element i at bits [i*W +: W]: a per-index
+  // table a module indexes with a variable.
+  void packed(const std::string& name, int element_bits, const std::vector<std::int64_t>& values,
+              const std::string& comment = "");
   // <prefix>_<FIELD>_LSB and <prefix>_<FIELD>_WIDTH of every field.
   void word_layout(const std::string& prefix, const WordLayout& layout);
 
