@@ -14,11 +14,14 @@
 //      (more words than a buffer holds stops the frame: ERR_BUFFER), then
 //      the engine of its op runs with the descriptor's weight, bias and
 //      requant bases rewritten to 0 (buffer addresses).
-//   3. done (and irq when enabled) after the last node, or at the first error.
+//   3. after the last node, the detect head and q_NMS (rtl/yq_detect_head.v)
+//      on the head convolutions' outputs in the feature-map memory; the
+//      detection list stays in its result memory, read through the registers;
+//   4. done (and irq when enabled) after q_NMS, or at the first error.
 // Still idealized in this slice: the feature-map memory (ROWS + ROWS read
 // lanes, one ROWS-word write port, a host port for the bench) and the COLS
-// read lanes of the weight buffer; no AXI write channel (outputs stay in the
-// feature-map memory).
+// read lanes of the weight buffer; no AXI write channel (the detection list
+// is read through the AXI4-Lite window below, not written to DRAM).
 //
 // AXI4-Lite registers (32 bits, byte offsets; reads of other offsets are 0):
 //   0x00 CONTROL  W: bit 0 start a frame (ignored while busy), bit 1 irq enable
@@ -29,9 +32,18 @@
 //   0x10 CYCLES   R: cycles of the last frame (start to done)
 //   0x14 STALLS   R: cycles of it with no engine running (waiting on DRAM)
 //   0x18 BYTES_READ R: bytes of read data received by the master
-//   0x1C NODE     R: the node being worked on
+//   0x1C NODE     R: the node being worked on (YQ_NUM_LAYERS: the detect head)
+//   0x20 DET_COUNT R: detections of the last frame (the list's word 0)
+//   0x24 DET_INDEX R/W: the detection the window shows (0 .. DET_COUNT-1)
+//   0x28 HEAD_CYCLES R: cycles of the last frame's detect head and q_NMS
+//   0x40 + 4k DET_WORD k R (k < YQ_DET_WORD_BITS / 32): bits [32k +: 32] of
+//                 detection DET_INDEX's record (yq_format.vh YQ_DET_*, as a
+//                 slot of the DRAM detection list), valid from the cycle
+//                 after DET_INDEX is written
 // Error codes: 1 DRAM read response not OKAY, 2 bad descriptor, 3 a layer's
-// words exceed a buffer, 4 an engine refused the descriptor.
+// words exceed a buffer, 4 an engine refused the descriptor, 5 the detect
+// head's q_NMS had more candidates than HEAD_MAX_CAND (node YQ_NUM_LAYERS:
+// the head; the list holds the best of the first HEAD_MAX_CAND only).
 //
 // rst: synchronous, active high. Widths and field positions come from
 // yq_format.vh, memory sizes and DRAM addresses from the run's yq_params.vh.
@@ -40,7 +52,8 @@ module yq_top #(
     parameter COLS = 8,
     parameter AXI_DATA_W = 128,
     parameter AXI_ADDR_W = 32,
-    parameter WBUF_DEPTH = 65536   // weight buffer words; stage_7's YQ_WEIGHT_BUFFER_DEPTH
+    parameter WBUF_DEPTH = 65536,  // weight buffer words; stage_7's YQ_WEIGHT_BUFFER_DEPTH
+    parameter HEAD_MAX_CAND = 1024 // q_NMS candidate capacity
 ) (
     input  wire                    clk,
     input  wire                    rst,
@@ -96,7 +109,10 @@ module yq_top #(
     localparam BBUF_DEPTH = YQ_BIAS_BUFFER_DEPTH;
     localparam RQBUF_DEPTH = YQ_REQUANT_BUFFER_DEPTH;
 
-    localparam [7:0] ERR_NONE = 8'd0, ERR_DRAM = 8'd1, ERR_DESC = 8'd2, ERR_BUFFER = 8'd3, ERR_ENGINE = 8'd4;
+    localparam [7:0] ERR_NONE = 8'd0, ERR_DRAM = 8'd1, ERR_DESC = 8'd2, ERR_BUFFER = 8'd3, ERR_ENGINE = 8'd4,
+                     ERR_HEAD_OVERFLOW = 8'd5;
+    localparam DET_ADDR_W = $clog2(YQ_MAX_DETECTIONS + 1);
+    localparam DET_WORDS = YQ_DET_WORD_BITS / 32;
 
     initial begin
         if (YQ_PARAMS_FORMAT_VERSION != YQ_FORMAT_VERSION)
@@ -124,6 +140,11 @@ module yq_top #(
     reg  [31:0] dram_base, cycles, stalls, bytes_read;
     reg  [NODE_W-1:0] node;
     wire        busy;
+    reg  [31:0] det_index, head_cycles;
+    wire [31:0] det_count;
+    wire [YQ_DET_WORD_BITS-1:0] det_record;
+    wire [7:0]  det_offset = s_araddr - 8'h40;
+    wire [31:0] det_word = {26'd0, det_offset[7:2]};
     assign irq = irq_enable && (frame_done || frame_error);
 
     wire aw_fire = s_awvalid && s_wvalid && !s_bvalid;
@@ -140,6 +161,7 @@ module yq_top #(
             s_rvalid   <= 1'b0;
             irq_enable <= 1'b0;
             dram_base  <= 32'd0;
+            det_index  <= 32'd0;
         end else begin
             if (aw_fire) begin
                 s_bvalid <= 1'b1;
@@ -149,6 +171,7 @@ module yq_top #(
                         irq_enable <= s_wdata[1];
                     end
                     8'h0C: dram_base <= s_wdata;
+                    8'h24: det_index <= s_wdata;
                     default: ;
                 endcase
             end else if (s_bready) begin
@@ -165,7 +188,11 @@ module yq_top #(
                     8'h14: s_rdata <= stalls;
                     8'h18: s_rdata <= bytes_read;
                     8'h1C: s_rdata <= {{(32-NODE_W){1'b0}}, node};
-                    default: s_rdata <= 32'd0;
+                    8'h20: s_rdata <= det_count;
+                    8'h24: s_rdata <= det_index;
+                    8'h28: s_rdata <= head_cycles;
+                    default: s_rdata <= (s_araddr >= 8'h40 && s_araddr[1:0] == 2'b00 && det_word < DET_WORDS)
+                                        ? det_record[det_word * 32 +: 32] : 32'd0;
                 endcase
             end else if (s_rready) begin
                 s_rvalid <= 1'b0;
@@ -323,7 +350,7 @@ module yq_top #(
     // Frame control.
     localparam [3:0] S_IDLE = 4'd0, S_LUTDIR = 4'd1, S_LUT = 4'd2, S_DESC = 4'd3, S_DECODE = 4'd4,
                      S_BIAS = 4'd5, S_REQUANT = 4'd6, S_RUN = 4'd7, S_WAIT_RUN = 4'd8, S_NEXT = 4'd9,
-                     S_LOAD_WAIT = 4'd10;
+                     S_LOAD_WAIT = 4'd10, S_HEAD = 4'd11, S_WAIT_HEAD = 4'd12;
     reg [3:0] state, after_load;
     assign busy = (state != S_IDLE);
 
@@ -363,7 +390,8 @@ module yq_top #(
         if (f_rq_base != NONE32) desc[YQ_PROG_REQUANT_BASE_LSB +: YQ_PROG_REQUANT_BASE_WIDTH] = 0;
     end
 
-    reg  conv_go, elt_go;
+    reg  conv_go, elt_go, head_go;
+    wire head_busy, head_done, head_overflow;
     wire conv_busy, conv_done, conv_error, elt_busy, elt_done, elt_error;
     wire engine_done  = conv_done | elt_done;
     wire engine_error = conv_error | elt_error;
@@ -401,6 +429,7 @@ module yq_top #(
         ld_start <= 1'b0;
         conv_go  <= 1'b0;
         elt_go   <= 1'b0;
+        head_go  <= 1'b0;
         if (rst) begin
             state       <= S_IDLE;
             frame_done  <= 1'b0;
@@ -410,6 +439,7 @@ module yq_top #(
             cycles      <= 32'd0;
             stalls      <= 32'd0;
             bytes_read  <= 32'd0;
+            head_cycles <= 32'd0;
             node        <= {NODE_W{1'b0}};
         end else begin
             if (clear_status) begin
@@ -418,7 +448,8 @@ module yq_top #(
             end
             if (busy) begin
                 cycles <= cycles + 32'd1;
-                if (!(conv_busy || elt_busy)) stalls <= stalls + 32'd1;
+                if (!(conv_busy || elt_busy || head_busy)) stalls <= stalls + 32'd1;
+                if (state == S_HEAD || state == S_WAIT_HEAD) head_cycles <= head_cycles + 32'd1;
                 if (m_rvalid && m_rready) bytes_read <= bytes_read + BEAT_BYTES;
             end
             case (state)
@@ -430,6 +461,7 @@ module yq_top #(
                     cycles      <= 32'd0;
                     stalls      <= 32'd0;
                     bytes_read  <= 32'd0;
+                    head_cycles <= 32'd0;
                     node        <= {NODE_W{1'b0}};
                     state       <= S_LUTDIR;
                 end
@@ -475,11 +507,22 @@ module yq_top #(
                 end
                 S_NEXT: begin
                     if ({{(32-NODE_W){1'b0}}, node} + 32'd1 >= NUM_NODES) begin
-                        frame_done <= 1'b1;
-                        state      <= S_IDLE;
+                        node  <= NUM_NODES[NODE_W-1:0];
+                        state <= S_HEAD;
                     end else begin
                         node  <= node + 1'b1;
                         state <= S_DESC;
+                    end
+                end
+                S_HEAD: begin
+                    head_go <= 1'b1;
+                    state   <= S_WAIT_HEAD;
+                end
+                S_WAIT_HEAD: if (head_done) begin
+                    if (head_overflow) fail(ERR_HEAD_OVERFLOW);
+                    else begin
+                        frame_done <= 1'b1;
+                        state      <= S_IDLE;
                     end
                 end
                 default: state <= S_IDLE;
@@ -537,14 +580,32 @@ module yq_top #(
         .fm_wr_data(elt_wr_data)
     );
 
+    // The detect head, after the last node: reads the feature-map memory on
+    // lane 0, the LUT directory, and the LUT memory on two ports of its own.
+    wire [31:0] head_dir_addr, head_fm_addr, head_exp_addr, head_sig_addr;
+    reg  [YQ_LUT_WIDTH-1:0] head_exp_data, head_sig_data;
+    wire [31:0] dir_addr = head_busy ? head_dir_addr : {{(32-YQ_PROG_ACT_LUT_WIDTH){1'b0}}, lutdir_addr};
+    // Every head convolution's descriptor configures the head as it is decoded.
+    wire head_cfg = (state == S_DECODE) && decode_wait == 2'd0 && f_is_conv &&
+                    {{(32-YQ_PROG_HEAD_WIDTH){1'b0}}, desc_raw[YQ_PROG_HEAD_LSB +: YQ_PROG_HEAD_WIDTH]} != YQ_HEAD_NONE;
+    yq_detect_head #(.MAX_CAND(HEAD_MAX_CAND)) u_head (
+        .clk(clk), .rst(rst), .cfg_valid(head_cfg), .cfg_desc(desc_raw), .start(head_go), .busy(head_busy),
+        .done(head_done), .overflow(head_overflow), .lutdir_addr(head_dir_addr), .lutdir_data(lutdir_data),
+        .fm_addr(head_fm_addr), .fm_data(fm_rd_data[FW-1:0]), .exp_addr(head_exp_addr), .exp_data(head_exp_data),
+        .sig_addr(head_sig_addr), .sig_data(head_sig_data), .res_addr(det_index[DET_ADDR_W-1:0] + 1'b1),
+        .res_data(det_record), .det_count(det_count));
+    always @(posedge clk) begin
+        head_exp_data <= (head_exp_addr < YQ_LUT_DEPTH) ? lut_mem[head_exp_addr[YQ_LUT_ADDR_BITS-1:0]] : 0;
+        head_sig_data <= (head_sig_addr < YQ_LUT_DEPTH) ? lut_mem[head_sig_addr[YQ_LUT_ADDR_BITS-1:0]] : 0;
+    end
+
     // The eltwise engine reads only an input's out_c from its descriptor.
     always @(posedge clk) begin
         prog_data <= {DESC_W{1'b0}};
         if ({{(32-NODE_W){1'b0}}, prog_addr} < YQ_PROGRAM_DEPTH)
             prog_data[YQ_PROG_OUT_C_LSB +: YQ_PROG_OUT_C_WIDTH] <= outc_mem[prog_addr[YQ_PROGRAM_ADDR_BITS-1:0]];
         elt_rq_data <= (elt_rq_addr < RQBUF_DEPTH) ? rqbuf[elt_rq_addr[$clog2(RQBUF_DEPTH)-1:0]] : 0;
-        lutdir_data <= ({{(32-YQ_PROG_ACT_LUT_WIDTH){1'b0}}, lutdir_addr} < YQ_LUT_DIR_DEPTH)
-                       ? lutdir_mem[lutdir_addr[YQ_LUT_DIR_ADDR_BITS-1:0]] : 0;
+        lutdir_data <= (dir_addr < YQ_LUT_DIR_DEPTH) ? lutdir_mem[dir_addr[YQ_LUT_DIR_ADDR_BITS-1:0]] : 0;
         bias_data   <= (bias_addr < BBUF_DEPTH) ? bbuf[bias_addr[$clog2(BBUF_DEPTH)-1:0]] : 0;
         rq_data     <= (rq_addr < RQBUF_DEPTH) ? rqbuf[rq_addr[$clog2(RQBUF_DEPTH)-1:0]] : 0;
     end
@@ -558,7 +619,8 @@ module yq_top #(
             assign w_data[i*YQ_WEIGHT_WIDTH +: YQ_WEIGHT_WIDTH] = q;
         end
         for (i = 0; i < ROWS; i = i + 1) begin : g_row
-            wire [31:0] a  = elt_busy ? elt_rd_addr0[i*32 +: 32] : fm_rd_addr[i*32 +: 32];
+            wire [31:0] a  = (i == 0 && head_busy) ? head_fm_addr
+                           : elt_busy ? elt_rd_addr0[i*32 +: 32] : fm_rd_addr[i*32 +: 32];
             wire [31:0] b  = elt_rd_addr1[i*32 +: 32];
             wire [31:0] l  = lut_addr[i*32 +: 32];
             wire [31:0] l1 = l + 32'd1;
@@ -599,5 +661,5 @@ module yq_top #(
         host_rdata <= (host_addr < YQ_FMAP_DEPTH) ? fmap[host_addr[YQ_FMAP_ADDR_BITS-1:0]] : 0;
     end
 
-    wire unused_ok = ^{rd_busy, rd_last, ld_word, sr[AXI_DATA_W-1:0]};
+    wire unused_ok = ^{rd_busy, rd_last, ld_word, sr[AXI_DATA_W-1:0], det_offset[1:0]};
 endmodule

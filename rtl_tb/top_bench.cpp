@@ -13,12 +13,18 @@
 // from the feature-map memory through the host port and compared with its
 // golden dump code for code; the first difference prints
 //   MISMATCH layer <name> channel c y x expected E got G
+// Then the detection list, read through the AXI4-Lite slave as a driver
+// would (DET_COUNT, then per detection DET_INDEX and the DET_WORD window),
+// is compared with stage_8/golden/q_nms.txt field for field
+// (rtl_tb/detections.hpp):
+//   MISMATCH count expected E got G
+//   MISMATCH detection i field F expected E got G
 // A watchdog (--watchdog cycles) turns a hang into
 //   TOP FAIL: watchdog: no interrupt after N cycles, at layer <name> (node n)
 //
 // Usage: Vyq_top <absolute run dir> [--timed] [--latency L] [--bandwidth B]
 //   [--outstanding N] [--stalls P] [--seed S] [--watchdog N]
-//   [--slverr LAYER] [--bad-op LAYER] [--bad-out-c LAYER]
+//   [--slverr LAYER] [--bad-op LAYER] [--bad-out-c LAYER] [--golden DIR]
 // --timed: latency 100, 8 bytes/cycle, 4 outstanding bursts, 10 % random
 // stalls (each overridable); default magic: latency 20, no cap, no stalls.
 // Error cases (the frame must stop with that error code naming the layer):
@@ -26,6 +32,8 @@
 // --bad-op writes op 0xff into LAYER's descriptor in DRAM (code 2),
 // --bad-out-c writes out_c 0xffff into a convolution's descriptor, whose
 // weights then exceed the weight buffer (code 3).
+// --golden DIR (absolute) replaces <run>/stage_8/golden (the image, the head
+// outputs and q_nms.txt are read from it).
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -42,6 +50,7 @@
 
 #include "Vyq_top.h"
 #include "axi_dram_model.hpp"
+#include "detections.hpp"
 #include "tb_common.hpp"
 
 namespace fs = std::filesystem;
@@ -87,7 +96,7 @@ void load_dram_hex(const fs::path& file, std::vector<std::uint8_t>& bytes, int b
 }
 
 struct Options {
-  fs::path run;
+  fs::path run, golden;
   bool timed = false;
   int latency = -1, outstanding = -1, stalls = -1;
   double bandwidth = -1;
@@ -116,9 +125,12 @@ Options parse(int argc, char** argv) {
     else if (arg == "--slverr") o.slverr = value();
     else if (arg == "--bad-op") o.bad_op = value();
     else if (arg == "--bad-out-c") o.bad_out_c = value();
+    else if (arg == "--golden") o.golden = value();
     else die("unknown argument " + arg);
   }
   if (!o.run.is_absolute()) die("the run folder must be an absolute path: " + o.run.string());
+  if (o.golden.empty()) o.golden = o.run / "stage_8" / "golden";
+  if (!o.golden.is_absolute()) die("the golden folder must be an absolute path: " + o.golden.string());
   if (o.timed) {
     if (o.latency < 0) o.latency = 100;
     if (o.bandwidth < 0) o.bandwidth = 8;
@@ -154,7 +166,7 @@ std::uint64_t peek_bits(const std::vector<std::uint8_t>& bytes, std::uint64_t by
 
 int main(int argc, char** argv) {
   const Options opt = parse(argc, argv);
-  const fs::path stage7 = opt.run / "stage_7", golden_dir = opt.run / "stage_8" / "golden";
+  const fs::path stage7 = opt.run / "stage_7", golden_dir = opt.golden;
   for (const fs::path& file : {stage7 / "yq_params.vh", stage7 / "dram.hex", stage7 / "memory_map.json",
                                stage7 / "manifest.json", golden_dir / "manifest.json"}) {
     if (!fs::is_regular_file(file)) die("missing " + file.string());
@@ -331,7 +343,8 @@ int main(int argc, char** argv) {
   step();
 
   enum : unsigned { kControl = 0x00, kStatus = 0x04, kError = 0x08, kDramBase = 0x0C, kCycles = 0x10, kStalls = 0x14,
-                    kBytesRead = 0x18, kNode = 0x1C };
+                    kBytesRead = 0x18, kNode = 0x1C, kDetCount = 0x20, kDetIndex = 0x24, kHeadCycles = 0x28,
+                    kDetWord = 0x40 };
   write_reg(kDramBase, 0);
   const long long begin = cycle;
   write_reg(kControl, 0x3);  // start, irq enable
@@ -396,7 +409,25 @@ int main(int argc, char** argv) {
     }
     compared += static_cast<long long>(size);
   }
-  std::printf("TOP PASS: whole frame from DRAM bit-exact (%zu head outputs, %lld codes)\n", head_info.size(), compared);
+
+  // The detection list through the register window.
+  std::string bad_line;
+  const auto expected = tb::read_q_nms(golden_dir / "q_nms.txt", &bad_line);
+  if (!expected) die("cannot read " + (golden_dir / "q_nms.txt").string() + (bad_line.empty() ? "" : ": bad line " + bad_line));
+  const std::uint32_t count = read_reg(kDetCount), head_cycles = read_reg(kHeadCycles);
+  if (count > static_cast<std::uint32_t>(param("YQ_MAX_DETECTIONS"))) die("DET_COUNT " + std::to_string(count) + " exceeds max_det");
+  std::vector<tb::DetectionFields> detections;
+  for (std::uint32_t i = 0; i < count; ++i) {
+    write_reg(kDetIndex, i);
+    std::vector<std::uint32_t> words;
+    for (int w = 0; w < static_cast<int>(param("YQ_DET_WORD_BITS")) / 32; ++w) words.push_back(read_reg(kDetWord + 4u * static_cast<unsigned>(w)));
+    detections.push_back(tb::decode_detection(words, param));
+  }
+  std::printf("TOP head cycles %u (%.2f%% of the frame): detect head and q_NMS, %u detections\n", head_cycles,
+              100.0 * head_cycles / std::max(1u, cycles), count);
+  if (!tb::same_detections(*expected, count, detections)) return 1;
+  std::printf("TOP PASS: whole frame from DRAM bit-exact (%zu head outputs, %lld codes; %u detections, q_nms.txt)\n",
+              head_info.size(), compared, count);
   top->final();
   return 0;
 }

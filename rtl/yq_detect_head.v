@@ -1,0 +1,365 @@
+// yq_detect_head: the integer detect head and q_NMS of docs/ARITHMETIC.md
+// sections 7-8 run from the feature-map memory: the controller that reads
+// the head convolutions' outputs anchor by anchor and the chain
+//   rtl/yq_score_filter.v -> rtl/yq_dfl_decode.v -> rtl/yq_qnms.v,
+// with the detection list in a result memory. rtl/yq_top.v runs it after
+// the frame's last layer; rtl_tb/head_bench.cpp runs it alone on golden dumps.
+//
+// Configuration (cfg_valid, cfg_desc): before start, every head
+// convolution's descriptor (field head != YQ_HEAD_NONE) is presented once;
+// the head keeps, per level (head_level), where the class logits
+// (head = YQ_HEAD_CLASS) and the DFL codes (YQ_HEAD_BOX) live in the
+// feature-map memory (out_base, planar: channel c of cell (y, x) at
+// out_base + c * out_h * out_w + y * out_w + x), the level's out_h, out_w
+// and head_stride, and the table ids (head_lut: the sigmoid table of the
+// class conv, the exp table of the box conv).
+//
+// A frame (start, one cycle; busy until done):
+//   1. the LUT directory entries of each level's two tables (base, depth);
+//   2. the anchors in anchor order (level, row, column), each anchor's
+//      YQ_NUM_CLASSES class logits read one per cycle into the score filter
+//      with the level's logit threshold (YQ_LEVEL_LOGIT_THRESHOLDS); the
+//      reads run on into the next anchor while the filter decides;
+//   3. an anchor that passes: the class reads pause, its 4 * YQ_REG_MAX DFL
+//      codes are read (one per cycle) and, once the DFL decode is idle,
+//      loaded into it with the best logit, cell and stride; the decode reads
+//      the level's exp and sigmoid tables (exp_addr / sig_addr, LUT memory
+//      addresses) and hands box and score to q_NMS as a candidate;
+//   4. after the last anchor: in_end to q_NMS, which ranks, suppresses and
+//      writes the list (word 0 the count, words 1 .. count one record each,
+//      yq_format.vh YQ_DET_*) into the result memory;
+//   5. done (one cycle) with overflow: more than MAX_CAND candidates passed
+//      (q_NMS dropped those beyond; the list is not the reference's).
+// Cycles: about YQ_NUM_CLASSES per anchor, plus 4 * YQ_REG_MAX + 2 per
+// passing anchor (more when the DFL decode is still busy), plus q_NMS's.
+//
+// Memory ports, all synchronous (data one cycle after the address):
+// lutdir_addr / lutdir_data (the LUT directory), fm_addr / fm_data (one
+// feature-map word; codes sign-extended to YQ_FMAP_WIDTH as the engines
+// write them), exp_addr / exp_data and sig_addr / sig_data (the LUT memory).
+// The result memory's read port: res_addr (0: the count word, i + 1:
+// detection i) -> res_data one cycle later; det_count holds the last
+// frame's count.
+//
+// Every model number comes from the run's yq_params.vh (thresholds, IoU,
+// max_det, class count, REG_MAX, widths) or from the descriptors and the LUT
+// directory (addresses, shapes, strides, tables). Parameter: MAX_CAND, the
+// q_NMS candidate capacity. rst: synchronous, active high.
+module yq_detect_head (clk, rst, cfg_valid, cfg_desc, start, busy, done, overflow, lutdir_addr, lutdir_data,
+                       fm_addr, fm_data, exp_addr, exp_data, sig_addr, sig_data, res_addr, res_data, det_count);
+    /* verilator lint_off UNUSEDPARAM */
+    `include "yq_format.vh"
+    `include "yq_params.vh"
+    /* verilator lint_on UNUSEDPARAM */
+    parameter MAX_CAND = 1024;
+
+    localparam FW       = YQ_FMAP_WIDTH;
+    localparam DESC_W   = YQ_PROG_WORD_BITS;
+    localparam NL       = YQ_NUM_LEVELS;
+    localparam LV_W     = $clog2(NL + 1);
+    localparam NC       = YQ_NUM_CLASSES;
+    localparam TH_W     = YQ_LOGIT_THRESHOLD_BITS;
+    localparam LOGIT_W  = TH_W - 1;                       // the widest class logit
+    localparam KNOT_W   = LOGIT_W < YQ_LUT_DIRECT_MAX_BITS ? LOGIT_W : YQ_LUT_DIRECT_MAX_BITS;
+    localparam BIN_W    = YQ_ACT_BITS;
+    localparam REG_MAX  = YQ_REG_MAX;
+    localparam NBOX     = 4 * REG_MAX;
+    localparam CLASS_W  = $clog2(NC) > 0 ? $clog2(NC) : 1;
+    localparam CELL_W   = YQ_PROG_OUT_W_WIDTH;
+    localparam STRIDE_W = YQ_PROG_HEAD_STRIDE_WIDTH;
+    localparam MAX_DET  = YQ_MAX_DETECTIONS;
+    localparam IOU_MAX  = YQ_IOU_NUMERATOR > YQ_IOU_DENOMINATOR ? YQ_IOU_NUMERATOR : YQ_IOU_DENOMINATOR;
+    localparam IOU_W    = $clog2(IOU_MAX + 1);
+    localparam E_W      = YQ_HEAD_VALUE_BITS;
+    localparam COORD_W  = YQ_DET_X1_WIDTH;
+    localparam REC_W    = YQ_DET_WORD_BITS;
+    localparam ADDR_W   = $clog2(MAX_DET + 1);
+    localparam DET_W    = $clog2(MAX_DET + 1);
+    localparam ANCHOR_W = YQ_DET_ANCHOR_WIDTH;
+    localparam LUTID_W  = YQ_PROG_HEAD_LUT_WIDTH;
+    localparam BOXI_W   = $clog2(NBOX + 1);
+    localparam CI_W     = $clog2(NC + 1);
+
+    initial begin
+        if (FW < BIN_W || FW < LOGIT_W)
+            $fatal(1, "yq_detect_head: feature-map words of %0d bits cannot hold %0d-bit codes", FW, BIN_W);
+    end
+
+    input  wire                  clk;
+    input  wire                  rst;
+    input  wire                  cfg_valid;
+    /* verilator lint_off UNUSEDSIGNAL */   // the fields the head does not read
+    input  wire [DESC_W-1:0]     cfg_desc;
+    input  wire [YQ_LUT_DIR_WIDTH-1:0] lutdir_data;
+    /* verilator lint_on UNUSEDSIGNAL */
+    input  wire                  start;
+    output wire                  busy;
+    output reg                   done;
+    output reg                   overflow;
+    output wire [31:0]           lutdir_addr;
+    output wire [31:0]           fm_addr;
+    input  wire [FW-1:0]         fm_data;
+    output wire [31:0]           exp_addr;
+    input  wire [YQ_LUT_WIDTH-1:0] exp_data;
+    output wire [31:0]           sig_addr;
+    input  wire [YQ_LUT_WIDTH-1:0] sig_data;
+    input  wire [ADDR_W-1:0]     res_addr;
+    output reg  [REC_W-1:0]      res_data;
+    output reg  [31:0]           det_count;
+
+    // ------------------------------------------------------------------
+    // Per-level configuration, from the head convolutions' descriptors.
+    reg [31:0]         lv_cls_base [0:NL-1];
+    reg [31:0]         lv_box_base [0:NL-1];
+    reg [CELL_W-1:0]   lv_h        [0:NL-1];
+    reg [CELL_W-1:0]   lv_w        [0:NL-1];
+    reg [STRIDE_W-1:0] lv_stride   [0:NL-1];
+    reg [LUTID_W-1:0]  lv_sig_lut  [0:NL-1];
+    reg [LUTID_W-1:0]  lv_exp_lut  [0:NL-1];
+    // From the LUT directory at the start of a frame.
+    reg [31:0]         lv_sig_base [0:NL-1];
+    reg [31:0]         lv_exp_base [0:NL-1];
+    reg [BIN_W:0]      lv_exp_depth [0:NL-1];
+
+    wire [31:0] cfg_head  = {{(32-YQ_PROG_HEAD_WIDTH){1'b0}}, cfg_desc[YQ_PROG_HEAD_LSB +: YQ_PROG_HEAD_WIDTH]};
+    wire [31:0] cfg_level = {{(32-YQ_PROG_HEAD_LEVEL_WIDTH){1'b0}}, cfg_desc[YQ_PROG_HEAD_LEVEL_LSB +: YQ_PROG_HEAD_LEVEL_WIDTH]};
+    wire [LV_W-1:0] cfg_l = cfg_level[LV_W-1:0];
+    always @(posedge clk) begin
+        if (cfg_valid && cfg_level < NL && (cfg_head == YQ_HEAD_CLASS || cfg_head == YQ_HEAD_BOX)) begin
+            lv_h[cfg_l]      <= cfg_desc[YQ_PROG_OUT_H_LSB +: CELL_W];
+            lv_w[cfg_l]      <= cfg_desc[YQ_PROG_OUT_W_LSB +: CELL_W];
+            lv_stride[cfg_l] <= cfg_desc[YQ_PROG_HEAD_STRIDE_LSB +: STRIDE_W];
+            if (cfg_head == YQ_HEAD_CLASS) begin
+                lv_cls_base[cfg_l] <= cfg_desc[YQ_PROG_OUT_BASE_LSB +: 32];
+                lv_sig_lut[cfg_l]  <= cfg_desc[YQ_PROG_HEAD_LUT_LSB +: LUTID_W];
+            end else begin
+                lv_box_base[cfg_l] <= cfg_desc[YQ_PROG_OUT_BASE_LSB +: 32];
+                lv_exp_lut[cfg_l]  <= cfg_desc[YQ_PROG_HEAD_LUT_LSB +: LUTID_W];
+            end
+        end
+    end
+
+    // ------------------------------------------------------------------
+    // Controller.
+    localparam [2:0] S_IDLE = 3'd0, S_DIR = 3'd1, S_CLS = 3'd2, S_BOX = 3'd3, S_LOAD = 3'd4, S_DRAIN = 3'd5,
+                     S_END = 3'd6, S_NMS = 3'd7;
+    reg [2:0] state;
+    assign busy = (state != S_IDLE);
+
+    // Directory reads: entry k = 2 * level + (0: sigmoid, 1: exp); the
+    // address is combinational, its data arrives while dir_k is k + 1.
+    reg  [LV_W:0]   dir_k;
+    wire [LV_W-1:0] dir_l = dir_k[LV_W:1];
+    assign lutdir_addr = ({{(32-LV_W){1'b0}}, dir_l} < NL) ? {{(32-LUTID_W){1'b0}}, dir_k[0] ? lv_exp_lut[dir_l] : lv_sig_lut[dir_l]} : 32'd0;
+    wire [LV_W:0]   got_k = dir_k - 1'b1;
+    wire [LV_W-1:0] got_l = got_k[LV_W:1];
+
+    // The class-read generator: level, cell, class and the address of the
+    // class logit it reads (cls_ptr = base + class * plane + cell).
+    reg  [LV_W-1:0]     level;
+    reg  [CELL_W-1:0]   gx, gy;
+    reg  [31:0]         g_cell;          // y * w + x
+    reg  [CI_W-1:0]     cls;
+    reg  [31:0]         cls_ptr;
+    reg  [ANCHOR_W-1:0] anchor;
+    reg                 gen_done;      // every anchor's classes are read
+    reg                 outstanding;   // an anchor's last class is read, its filter result not yet out
+    wire [31:0]         plane = lv_h[level] * lv_w[level];
+
+    // The anchor whose result is outstanding (or being decoded).
+    reg  [LV_W-1:0]     r_level;
+    reg  [CELL_W-1:0]   r_x, r_y;
+    reg  [31:0]         r_cell;
+    reg  [ANCHOR_W-1:0] r_anchor;
+    wire [31:0]         r_plane = lv_h[r_level] * lv_w[r_level];
+
+    // DFL code reads of a passing anchor.
+    reg  [31:0]         box_ptr;
+    reg  [BOXI_W-1:0]   box_issued, box_got;
+    reg  [NBOX*BIN_W-1:0] codes;
+
+    wire last_class = ({{(32-CI_W){1'b0}}, cls} == NC - 1);
+    wire issue_cls  = (state == S_CLS) && !gen_done && !(last_class && outstanding);
+    assign fm_addr  = (state == S_BOX) ? box_ptr : cls_ptr;
+
+    // Read tags: what the data on fm_data is.
+    reg             t_cls, t_last, t_box;
+    reg  [LV_W-1:0] t_level;
+    always @(posedge clk) begin
+        t_cls   <= issue_cls;
+        t_last  <= issue_cls && last_class;
+        t_level <= level;
+        t_box   <= (state == S_BOX);
+    end
+
+    // Score filter.
+    wire                      f_valid, f_pass;
+    wire        [CLASS_W-1:0] f_class;
+    wire signed [LOGIT_W-1:0] f_logit;
+    wire signed [TH_W-1:0]    f_threshold = YQ_LEVEL_LOGIT_THRESHOLDS[t_level * TH_W +: TH_W];
+    yq_score_filter #(.LOGIT_W(LOGIT_W), .CLASS_W(CLASS_W)) u_filter (
+        .clk(clk), .rst(rst || state == S_IDLE), .in_valid(t_cls), .in_last(t_last), .logit(fm_data[LOGIT_W-1:0]),
+        .logit_threshold(f_threshold), .out_valid(f_valid), .best_class(f_class), .best_logit(f_logit),
+        .pass(f_pass));
+
+    // DFL decode, with the candidate's class, anchor and tables beside it.
+    wire                        dfl_ready;
+    wire                        load = (state == S_LOAD) && ({{(32-BOXI_W){1'b0}}, box_got} == NBOX) && dfl_ready;
+    reg  [CLASS_W-1:0]          p_class;
+    reg signed [LOGIT_W-1:0]    p_logit;
+    reg  [CLASS_W-1:0]          cand_class;
+    reg  [ANCHOR_W-1:0]         cand_anchor;
+    reg  [31:0]                 cand_exp_base, cand_sig_base;
+    wire                        d_valid;
+    wire signed [COORD_W-1:0]   d_x1, d_y1, d_x2, d_y2;
+    wire [YQ_DET_SCORE_WIDTH-1:0] d_score;
+    wire [BIN_W-1:0]            d_exp_addr;
+    wire [KNOT_W:0]             d_sig_addr;
+    yq_dfl_decode #(.BIN_W(BIN_W), .REG_MAX(REG_MAX), .LOGIT_W(LOGIT_W), .KNOT_W(KNOT_W), .CELL_W(CELL_W),
+                    .STRIDE_W(STRIDE_W)) u_dfl (
+        .clk(clk), .rst(rst), .in_valid(load), .in_ready(dfl_ready), .dfl_codes(codes), .best_logit(p_logit),
+        .cell_x(r_x), .cell_y(r_y), .stride(lv_stride[r_level]), .exp_depth(lv_exp_depth[r_level]),
+        .exp_addr(d_exp_addr), .exp_data(exp_data[E_W-1:0]), .sig_addr(d_sig_addr), .sig_data(sig_data[E_W-1:0]),
+        .out_valid(d_valid), .x1(d_x1), .y1(d_y1), .x2(d_x2), .y2(d_y2), .score(d_score));
+    assign exp_addr = cand_exp_base + {{(32-BIN_W){1'b0}}, d_exp_addr};
+    assign sig_addr = cand_sig_base + {{(32-KNOT_W-1){1'b0}}, d_sig_addr};
+
+    // q_NMS into the result memory.
+    reg                   nms_end;
+    wire                  q_we, q_done, q_overflow;
+    wire [ADDR_W-1:0]     q_addr;
+    wire [REC_W-1:0]      q_data;
+    localparam [YQ_DET_SCORE_WIDTH-1:0] SCORE_THRESHOLD = YQ_SCORE_THRESHOLD;
+    localparam [31:0] IOU_NUM32 = YQ_IOU_NUMERATOR, IOU_DEN32 = YQ_IOU_DENOMINATOR, MAX_DET32 = MAX_DET;
+    localparam [IOU_W-1:0] IOU_NUM = IOU_NUM32[IOU_W-1:0], IOU_DEN = IOU_DEN32[IOU_W-1:0];
+    localparam [DET_W-1:0] MAX_DET_V = MAX_DET32[DET_W-1:0];
+    yq_qnms #(.MAX_CAND(MAX_CAND), .MAX_DET(MAX_DET), .COORD_W(COORD_W), .IOU_W(IOU_W)) u_qnms (
+        .clk(clk), .rst(rst), .in_valid(d_valid), .in_end(nms_end), .in_x1(d_x1), .in_y1(d_y1), .in_x2(d_x2),
+        .in_y2(d_y2), .in_score(d_score), .in_class({{(YQ_DET_CLASS_ID_WIDTH-CLASS_W){1'b0}}, cand_class}),
+        .in_anchor(cand_anchor), .score_threshold(SCORE_THRESHOLD), .iou_num(IOU_NUM), .iou_den(IOU_DEN),
+        .max_det(MAX_DET_V), .res_we(q_we), .res_addr(q_addr), .res_data(q_data), .done(q_done),
+        .overflow(q_overflow));
+
+    reg [REC_W-1:0] det_mem [0:MAX_DET];
+    always @(posedge clk) begin
+        if (q_we) det_mem[q_addr] <= q_data;
+        res_data <= det_mem[res_addr];
+    end
+
+    wire [31:0] cell_last_x = {{(32-CELL_W){1'b0}}, lv_w[level]} - 32'd1;
+    wire [31:0] cell_last_y = {{(32-CELL_W){1'b0}}, lv_h[level]} - 32'd1;
+
+    always @(posedge clk) begin
+        done    <= 1'b0;
+        nms_end <= 1'b0;
+        if (rst) begin
+            state     <= S_IDLE;
+            overflow  <= 1'b0;
+            det_count <= 32'd0;
+        end else begin
+            if (q_we && q_addr == {ADDR_W{1'b0}}) det_count <= q_data[31:0];
+            if (load) begin
+                cand_class    <= p_class;
+                cand_anchor   <= r_anchor;
+                cand_exp_base <= lv_exp_base[r_level];
+                cand_sig_base <= lv_sig_base[r_level];
+            end
+            // The class stream: advance class, g_cell, level.
+            if (issue_cls) begin
+                if (last_class) begin
+                    outstanding <= 1'b1;
+                    r_level  <= level;
+                    r_x      <= gx;
+                    r_y      <= gy;
+                    r_cell   <= g_cell;
+                    r_anchor <= anchor;
+                    anchor   <= anchor + 1'b1;
+                    cls      <= {CI_W{1'b0}};
+                    if ({{(32-CELL_W){1'b0}}, gx} != cell_last_x) begin
+                        gx      <= gx + 1'b1;
+                        g_cell    <= g_cell + 32'd1;
+                        cls_ptr <= lv_cls_base[level] + g_cell + 32'd1;
+                    end else if ({{(32-CELL_W){1'b0}}, gy} != cell_last_y) begin
+                        gx      <= {CELL_W{1'b0}};
+                        gy      <= gy + 1'b1;
+                        g_cell    <= g_cell + 32'd1;
+                        cls_ptr <= lv_cls_base[level] + g_cell + 32'd1;
+                    end else begin
+                        gx    <= {CELL_W{1'b0}};
+                        gy    <= {CELL_W{1'b0}};
+                        g_cell  <= 32'd0;
+                        level <= level + 1'b1;
+                        if ({{(32-LV_W){1'b0}}, level} + 32'd1 >= NL) gen_done <= 1'b1;
+                        else cls_ptr <= lv_cls_base[level + 1'b1];
+                    end
+                end else begin
+                    cls     <= cls + 1'b1;
+                    cls_ptr <= cls_ptr + plane;
+                end
+            end
+            if (f_valid) outstanding <= 1'b0;
+            // DFL codes: shifted in from the top, code i ends at [i*BIN_W].
+            if (t_box) begin
+                codes   <= {fm_data[BIN_W-1:0], codes[NBOX*BIN_W-1:BIN_W]};
+                box_got <= box_got + 1'b1;
+            end
+            case (state)
+                S_IDLE: if (start) begin
+                    overflow    <= 1'b0;
+                    dir_k       <= {(LV_W+1){1'b0}};
+                    level       <= {LV_W{1'b0}};
+                    gx          <= {CELL_W{1'b0}};
+                    gy          <= {CELL_W{1'b0}};
+                    g_cell        <= 32'd0;
+                    cls         <= {CI_W{1'b0}};
+                    cls_ptr     <= lv_cls_base[0];
+                    anchor      <= {ANCHOR_W{1'b0}};
+                    gen_done    <= 1'b0;
+                    outstanding <= 1'b0;
+                    state       <= S_DIR;
+                end
+                S_DIR: begin
+                    dir_k <= dir_k + 1'b1;
+                    if (dir_k != 0) begin
+                        if (got_k[0]) begin
+                            lv_exp_base[got_l]  <= lutdir_data[YQ_LUTDIR_BASE_LSB +: 32];
+                            lv_exp_depth[got_l] <= lutdir_data[YQ_LUTDIR_DEPTH_LSB +: BIN_W + 1];
+                        end else begin
+                            lv_sig_base[got_l] <= lutdir_data[YQ_LUTDIR_BASE_LSB +: 32];
+                        end
+                    end
+                    if ({{(31-LV_W){1'b0}}, dir_k} == 2 * NL) state <= S_CLS;
+                end
+                S_CLS: begin
+                    if (f_valid && f_pass) begin
+                        p_class    <= f_class;
+                        p_logit    <= f_logit;
+                        box_ptr    <= lv_box_base[r_level] + r_cell;
+                        box_issued <= {BOXI_W{1'b0}};
+                        box_got    <= {BOXI_W{1'b0}};
+                        state      <= S_BOX;
+                    end else if (gen_done && !outstanding) begin
+                        state <= S_DRAIN;
+                    end
+                end
+                S_BOX: begin
+                    box_ptr    <= box_ptr + r_plane;
+                    box_issued <= box_issued + 1'b1;
+                    if ({{(32-BOXI_W){1'b0}}, box_issued} == NBOX - 1) state <= S_LOAD;
+                end
+                S_LOAD: if (load) state <= S_CLS;
+                S_DRAIN: if (dfl_ready && !d_valid) state <= S_END;
+                S_END: begin
+                    nms_end <= 1'b1;
+                    state   <= S_NMS;
+                end
+                S_NMS: if (q_done) begin
+                    overflow <= q_overflow;
+                    done     <= 1'b1;
+                    state    <= S_IDLE;
+                end
+                default: state <= S_IDLE;
+            endcase
+        end
+    end
+endmodule
