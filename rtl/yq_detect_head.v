@@ -17,11 +17,11 @@
 // A frame (start, one cycle; busy until done):
 //   1. the LUT directory entries of each level's two tables (base, depth);
 //   2. the anchors in anchor order (level, row, column), each anchor's
-//      YQ_NUM_CLASSES class logits read one per cycle into the score filter
-//      with the level's logit threshold (YQ_LEVEL_LOGIT_THRESHOLDS); the
-//      reads run on into the next anchor while the filter decides;
+//      YQ_NUM_CLASSES class logits read LANES per cycle into the score
+//      filter with the level's logit threshold (YQ_LEVEL_LOGIT_THRESHOLDS);
+//      the reads run on into the next anchor while the filter decides;
 //   3. an anchor that passes: the class reads pause, its 4 * YQ_REG_MAX DFL
-//      codes are read (one per cycle) and, once the DFL decode is idle,
+//      codes are read (LANES per cycle) and, once the DFL decode is idle,
 //      loaded into it with the best logit, cell and stride; the decode reads
 //      the level's exp and sigmoid tables (exp_addr / sig_addr, LUT memory
 //      addresses) and hands box and score to q_NMS as a candidate;
@@ -30,21 +30,23 @@
 //      yq_format.vh YQ_DET_*) into the result memory;
 //   5. done (one cycle) with overflow: more than MAX_CAND candidates passed
 //      (q_NMS dropped those beyond; the list is not the reference's).
-// Cycles: about YQ_NUM_CLASSES per anchor, plus 4 * YQ_REG_MAX + 2 per
-// passing anchor (more when the DFL decode is still busy), plus q_NMS's.
+// Cycles: ceil(YQ_NUM_CLASSES / LANES) per anchor, plus
+// ceil(4 * YQ_REG_MAX / LANES) + 2 per passing anchor (more when the DFL
+// decode is still busy), plus q_NMS's.
 //
 // Memory ports, all synchronous (data one cycle after the address):
-// lutdir_addr / lutdir_data (the LUT directory), fm_addr / fm_data (one
-// feature-map word; codes sign-extended to YQ_FMAP_WIDTH as the engines
-// write them), exp_addr / exp_data and sig_addr / sig_data (the LUT memory).
+// lutdir_addr / lutdir_data (the LUT directory), fm_addr / fm_data (LANES
+// independent feature-map read lanes, lane k at [k*32 +: 32] and
+// [k*YQ_FMAP_WIDTH +: YQ_FMAP_WIDTH]; codes sign-extended to YQ_FMAP_WIDTH
+// as the engines write them; lane k reads class c + k, or DFL code i + k), exp_addr / exp_data and sig_addr / sig_data (the LUT memory).
 // The result memory's read port: res_addr (0: the count word, i + 1:
 // detection i) -> res_data one cycle later; det_count holds the last
 // frame's count.
 //
 // Every model number comes from the run's yq_params.vh (thresholds, IoU,
 // max_det, class count, REG_MAX, widths) or from the descriptors and the LUT
-// directory (addresses, shapes, strides, tables). Parameter: MAX_CAND, the
-// q_NMS candidate capacity. rst: synchronous, active high.
+// directory (addresses, shapes, strides, tables). Parameters: MAX_CAND, the
+// q_NMS candidate capacity; LANES, the feature-map read lanes (>= 1). rst: synchronous, active high.
 module yq_detect_head (clk, rst, cfg_valid, cfg_desc, start, busy, done, overflow, lutdir_addr, lutdir_data,
                        fm_addr, fm_data, exp_addr, exp_data, sig_addr, sig_data, res_addr, res_data, det_count);
     /* verilator lint_off UNUSEDPARAM */
@@ -52,6 +54,7 @@ module yq_detect_head (clk, rst, cfg_valid, cfg_desc, start, busy, done, overflo
     `include "yq_params.vh"
     /* verilator lint_on UNUSEDPARAM */
     parameter MAX_CAND = 1024;
+    parameter LANES = 1;
 
     localparam FW       = YQ_FMAP_WIDTH;
     localparam DESC_W   = YQ_PROG_WORD_BITS;
@@ -64,7 +67,8 @@ module yq_detect_head (clk, rst, cfg_valid, cfg_desc, start, busy, done, overflo
     localparam BIN_W    = YQ_ACT_BITS;
     localparam REG_MAX  = YQ_REG_MAX;
     localparam NBOX     = 4 * REG_MAX;
-    localparam CLASS_W  = $clog2(NC) > 0 ? $clog2(NC) : 1;
+    localparam NC_STEPS = (NC + LANES - 1) / LANES;       // class steps per anchor
+    localparam CLASS_W  = $clog2(NC_STEPS * LANES) > 0 ? $clog2(NC_STEPS * LANES) : 1;
     localparam CELL_W   = YQ_PROG_OUT_W_WIDTH;
     localparam STRIDE_W = YQ_PROG_HEAD_STRIDE_WIDTH;
     localparam MAX_DET  = YQ_MAX_DETECTIONS;
@@ -77,8 +81,8 @@ module yq_detect_head (clk, rst, cfg_valid, cfg_desc, start, busy, done, overflo
     localparam DET_W    = $clog2(MAX_DET + 1);
     localparam ANCHOR_W = YQ_DET_ANCHOR_WIDTH;
     localparam LUTID_W  = YQ_PROG_HEAD_LUT_WIDTH;
-    localparam BOXI_W   = $clog2(NBOX + 1);
-    localparam CI_W     = $clog2(NC + 1);
+    localparam BOXI_W   = $clog2(NBOX + LANES + 1);
+    localparam CI_W     = $clog2(NC + LANES + 1);
 
     initial begin
         if (FW < BIN_W || FW < LOGIT_W)
@@ -97,8 +101,8 @@ module yq_detect_head (clk, rst, cfg_valid, cfg_desc, start, busy, done, overflo
     output reg                   done;
     output reg                   overflow;
     output wire [31:0]           lutdir_addr;
-    output wire [31:0]           fm_addr;
-    input  wire [FW-1:0]         fm_data;
+    output wire [LANES*32-1:0]   fm_addr;
+    input  wire [LANES*FW-1:0]   fm_data;
     output wire [31:0]           exp_addr;
     input  wire [YQ_LUT_WIDTH-1:0] exp_data;
     output wire [31:0]           sig_addr;
@@ -113,6 +117,7 @@ module yq_detect_head (clk, rst, cfg_valid, cfg_desc, start, busy, done, overflo
     reg [31:0]         lv_box_base [0:NL-1];
     reg [CELL_W-1:0]   lv_h        [0:NL-1];
     reg [CELL_W-1:0]   lv_w        [0:NL-1];
+    reg [31:0]         lv_plane    [0:NL-1];   // out_h * out_w
     reg [STRIDE_W-1:0] lv_stride   [0:NL-1];
     reg [LUTID_W-1:0]  lv_sig_lut  [0:NL-1];
     reg [LUTID_W-1:0]  lv_exp_lut  [0:NL-1];
@@ -128,6 +133,7 @@ module yq_detect_head (clk, rst, cfg_valid, cfg_desc, start, busy, done, overflo
         if (cfg_valid && cfg_level < NL && (cfg_head == YQ_HEAD_CLASS || cfg_head == YQ_HEAD_BOX)) begin
             lv_h[cfg_l]      <= cfg_desc[YQ_PROG_OUT_H_LSB +: CELL_W];
             lv_w[cfg_l]      <= cfg_desc[YQ_PROG_OUT_W_LSB +: CELL_W];
+            lv_plane[cfg_l]  <= cfg_desc[YQ_PROG_OUT_H_LSB +: CELL_W] * cfg_desc[YQ_PROG_OUT_W_LSB +: CELL_W];
             lv_stride[cfg_l] <= cfg_desc[YQ_PROG_HEAD_STRIDE_LSB +: STRIDE_W];
             if (cfg_head == YQ_HEAD_CLASS) begin
                 lv_cls_base[cfg_l] <= cfg_desc[YQ_PROG_OUT_BASE_LSB +: 32];
@@ -154,8 +160,8 @@ module yq_detect_head (clk, rst, cfg_valid, cfg_desc, start, busy, done, overflo
     wire [LV_W:0]   got_k = dir_k - 1'b1;
     wire [LV_W-1:0] got_l = got_k[LV_W:1];
 
-    // The class-read generator: level, cell, class and the address of the
-    // class logit it reads (cls_ptr = base + class * plane + cell).
+    // The class-read generator: level, cell, the first class of the step and
+    // the address of its logit (cls_ptr = base + class * plane + cell).
     reg  [LV_W-1:0]     level;
     reg  [CELL_W-1:0]   gx, gy;
     reg  [31:0]         g_cell;          // y * w + x
@@ -164,32 +170,48 @@ module yq_detect_head (clk, rst, cfg_valid, cfg_desc, start, busy, done, overflo
     reg  [ANCHOR_W-1:0] anchor;
     reg                 gen_done;      // every anchor's classes are read
     reg                 outstanding;   // an anchor's last class is read, its filter result not yet out
-    wire [31:0]         plane = lv_h[level] * lv_w[level];
+    wire [31:0]         plane = lv_plane[level];
 
     // The anchor whose result is outstanding (or being decoded).
     reg  [LV_W-1:0]     r_level;
     reg  [CELL_W-1:0]   r_x, r_y;
     reg  [31:0]         r_cell;
     reg  [ANCHOR_W-1:0] r_anchor;
-    wire [31:0]         r_plane = lv_h[r_level] * lv_w[r_level];
+    wire [31:0]         r_plane = lv_plane[r_level];
 
     // DFL code reads of a passing anchor.
     reg  [31:0]         box_ptr;
     reg  [BOXI_W-1:0]   box_issued, box_got;
     reg  [NBOX*BIN_W-1:0] codes;
 
-    wire last_class = ({{(32-CI_W){1'b0}}, cls} == NC - 1);
+    wire last_class = ({{(32-CI_W){1'b0}}, cls} + LANES >= NC);
     wire issue_cls  = (state == S_CLS) && !gen_done && !(last_class && outstanding);
-    assign fm_addr  = (state == S_BOX) ? box_ptr : cls_ptr;
+    genvar gk;
+    generate
+        for (gk = 0; gk < LANES; gk = gk + 1) begin : g_lane
+            assign fm_addr[gk*32 +: 32] = (state == S_BOX) ? box_ptr + gk * r_plane : cls_ptr + gk * plane;
+        end
+    endgenerate
 
-    // Read tags: what the data on fm_data is.
+    // Read tags: what the data on fm_data is (t_first: the class of lane 0,
+    // or the DFL code index of lane 0).
     reg             t_cls, t_last, t_box;
     reg  [LV_W-1:0] t_level;
+    reg  [31:0]     t_first;
     always @(posedge clk) begin
         t_cls   <= issue_cls;
         t_last  <= issue_cls && last_class;
         t_level <= level;
         t_box   <= (state == S_BOX);
+        t_first <= (state == S_BOX) ? {{(32-BOXI_W){1'b0}}, box_issued} : {{(32-CI_W){1'b0}}, cls};
+    end
+    // The filter's lanes: a lane past the last class holds the minimum code.
+    reg [LANES*LOGIT_W-1:0] f_logits;
+    integer k;
+    always @(*) begin
+        for (k = 0; k < LANES; k = k + 1)
+            f_logits[k*LOGIT_W +: LOGIT_W] = (t_first + k < NC) ? fm_data[k*FW +: LOGIT_W]
+                                                                : {1'b1, {(LOGIT_W-1){1'b0}}};
     end
 
     // Score filter.
@@ -197,14 +219,14 @@ module yq_detect_head (clk, rst, cfg_valid, cfg_desc, start, busy, done, overflo
     wire        [CLASS_W-1:0] f_class;
     wire signed [LOGIT_W-1:0] f_logit;
     wire signed [TH_W-1:0]    f_threshold = YQ_LEVEL_LOGIT_THRESHOLDS[t_level * TH_W +: TH_W];
-    yq_score_filter #(.LOGIT_W(LOGIT_W), .CLASS_W(CLASS_W)) u_filter (
-        .clk(clk), .rst(rst || state == S_IDLE), .in_valid(t_cls), .in_last(t_last), .logit(fm_data[LOGIT_W-1:0]),
+    yq_score_filter #(.LOGIT_W(LOGIT_W), .CLASS_W(CLASS_W), .LANES(LANES)) u_filter (
+        .clk(clk), .rst(rst || state == S_IDLE), .in_valid(t_cls), .in_last(t_last), .logit(f_logits),
         .logit_threshold(f_threshold), .out_valid(f_valid), .best_class(f_class), .best_logit(f_logit),
         .pass(f_pass));
 
     // DFL decode, with the candidate's class, anchor and tables beside it.
     wire                        dfl_ready;
-    wire                        load = (state == S_LOAD) && ({{(32-BOXI_W){1'b0}}, box_got} == NBOX) && dfl_ready;
+    wire                        load = (state == S_LOAD) && ({{(32-BOXI_W){1'b0}}, box_got} >= NBOX) && dfl_ready;
     reg  [CLASS_W-1:0]          p_class;
     reg signed [LOGIT_W-1:0]    p_logit;
     reg  [CLASS_W-1:0]          cand_class;
@@ -293,15 +315,16 @@ module yq_detect_head (clk, rst, cfg_valid, cfg_desc, start, busy, done, overflo
                         else cls_ptr <= lv_cls_base[level + 1'b1];
                     end
                 end else begin
-                    cls     <= cls + 1'b1;
-                    cls_ptr <= cls_ptr + plane;
+                    cls     <= cls + LANES[CI_W-1:0];
+                    cls_ptr <= cls_ptr + plane * LANES;
                 end
             end
             if (f_valid) outstanding <= 1'b0;
-            // DFL codes: shifted in from the top, code i ends at [i*BIN_W].
+            // DFL codes: code i at [i*BIN_W +: BIN_W].
             if (t_box) begin
-                codes   <= {fm_data[BIN_W-1:0], codes[NBOX*BIN_W-1:BIN_W]};
-                box_got <= box_got + 1'b1;
+                for (k = 0; k < LANES; k = k + 1)
+                    if (t_first + k < NBOX) codes[(t_first + k) * BIN_W +: BIN_W] <= fm_data[k*FW +: BIN_W];
+                box_got <= box_got + LANES[BOXI_W-1:0];
             end
             case (state)
                 S_IDLE: if (start) begin
@@ -343,9 +366,9 @@ module yq_detect_head (clk, rst, cfg_valid, cfg_desc, start, busy, done, overflo
                     end
                 end
                 S_BOX: begin
-                    box_ptr    <= box_ptr + r_plane;
-                    box_issued <= box_issued + 1'b1;
-                    if ({{(32-BOXI_W){1'b0}}, box_issued} == NBOX - 1) state <= S_LOAD;
+                    box_ptr    <= box_ptr + r_plane * LANES;
+                    box_issued <= box_issued + LANES[BOXI_W-1:0];
+                    if ({{(32-BOXI_W){1'b0}}, box_issued} + LANES >= NBOX) state <= S_LOAD;
                 end
                 S_LOAD: if (load) state <= S_CLS;
                 S_DRAIN: if (dfl_ready && !d_valid) state <= S_END;

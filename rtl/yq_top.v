@@ -53,7 +53,8 @@ module yq_top #(
     parameter AXI_DATA_W = 128,
     parameter AXI_ADDR_W = 32,
     parameter WBUF_DEPTH = 65536,  // weight buffer words; stage_7's YQ_WEIGHT_BUFFER_DEPTH
-    parameter HEAD_MAX_CAND = 1024 // q_NMS candidate capacity
+    parameter HEAD_MAX_CAND = 1024, // q_NMS candidate capacity
+    parameter HEAD_LANES = ROWS    // the detect head's feature-map read lanes (<= ROWS)
 ) (
     input  wire                    clk,
     input  wire                    rst,
@@ -118,6 +119,8 @@ module yq_top #(
         if (YQ_PARAMS_FORMAT_VERSION != YQ_FORMAT_VERSION)
             $fatal(1, "yq_top: the emission is format version %0d, the RTL's yq_format.vh %0d",
                    YQ_PARAMS_FORMAT_VERSION, YQ_FORMAT_VERSION);
+        if (HEAD_LANES < 1 || HEAD_LANES > ROWS)
+            $fatal(1, "yq_top: HEAD_LANES %0d, the feature-map memory has %0d read lanes", HEAD_LANES, ROWS);
         if (AXI_DATA_W != YQ_AXI_DATA_BITS)
             $fatal(1, "yq_top: AXI_DATA_W %0d, the DRAM image is aligned for %0d", AXI_DATA_W, YQ_AXI_DATA_BITS);
     end
@@ -581,17 +584,19 @@ module yq_top #(
     );
 
     // The detect head, after the last node: reads the feature-map memory on
-    // lane 0, the LUT directory, and the LUT memory on two ports of its own.
-    wire [31:0] head_dir_addr, head_fm_addr, head_exp_addr, head_sig_addr;
+    // lanes 0 .. HEAD_LANES-1, the LUT directory, and the LUT memory on two
+    // ports of its own.
+    wire [31:0] head_dir_addr, head_exp_addr, head_sig_addr;
+    wire [HEAD_LANES*32-1:0] head_fm_addr;
     reg  [YQ_LUT_WIDTH-1:0] head_exp_data, head_sig_data;
     wire [31:0] dir_addr = head_busy ? head_dir_addr : {{(32-YQ_PROG_ACT_LUT_WIDTH){1'b0}}, lutdir_addr};
     // Every head convolution's descriptor configures the head as it is decoded.
     wire head_cfg = (state == S_DECODE) && decode_wait == 2'd0 && f_is_conv &&
                     {{(32-YQ_PROG_HEAD_WIDTH){1'b0}}, desc_raw[YQ_PROG_HEAD_LSB +: YQ_PROG_HEAD_WIDTH]} != YQ_HEAD_NONE;
-    yq_detect_head #(.MAX_CAND(HEAD_MAX_CAND)) u_head (
+    yq_detect_head #(.MAX_CAND(HEAD_MAX_CAND), .LANES(HEAD_LANES)) u_head (
         .clk(clk), .rst(rst), .cfg_valid(head_cfg), .cfg_desc(desc_raw), .start(head_go), .busy(head_busy),
         .done(head_done), .overflow(head_overflow), .lutdir_addr(head_dir_addr), .lutdir_data(lutdir_data),
-        .fm_addr(head_fm_addr), .fm_data(fm_rd_data[FW-1:0]), .exp_addr(head_exp_addr), .exp_data(head_exp_data),
+        .fm_addr(head_fm_addr), .fm_data(fm_rd_data[HEAD_LANES*FW-1:0]), .exp_addr(head_exp_addr), .exp_data(head_exp_data),
         .sig_addr(head_sig_addr), .sig_data(head_sig_data), .res_addr(det_index[DET_ADDR_W-1:0] + 1'b1),
         .res_data(det_record), .det_count(det_count));
     always @(posedge clk) begin
@@ -619,7 +624,13 @@ module yq_top #(
             assign w_data[i*YQ_WEIGHT_WIDTH +: YQ_WEIGHT_WIDTH] = q;
         end
         for (i = 0; i < ROWS; i = i + 1) begin : g_row
-            wire [31:0] a  = (i == 0 && head_busy) ? head_fm_addr
+            wire [31:0] h;
+            if (i < HEAD_LANES) begin : g_head_lane
+                assign h = head_fm_addr[i*32 +: 32];
+            end else begin : g_no_head_lane
+                assign h = 32'd0;
+            end
+            wire [31:0] a  = (i < HEAD_LANES && head_busy) ? h
                            : elt_busy ? elt_rd_addr0[i*32 +: 32] : fm_rd_addr[i*32 +: 32];
             wire [31:0] b  = elt_rd_addr1[i*32 +: 32];
             wire [31:0] l  = lut_addr[i*32 +: 32];

@@ -18,7 +18,8 @@
 //
 // Usage: Vyq_detect_head <absolute run dir> [--golden DIR] (DIR replaces
 // <run>/stage_8/golden, absolute). The field positions come from
-// the rtl/yq_format.vh the model was built with (-DP_FORMAT_VH).
+// the rtl/yq_format.vh the model was built with (-DP_FORMAT_VH), the read
+// lanes from -DP_LANES (the model's LANES).
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -40,6 +41,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr long kTimeoutCycles = 200'000'000L;
+constexpr int kLanes = P_LANES;
 
 [[noreturn]] void die(const std::string& message) {
   std::fprintf(stderr, "HEAD FAIL: %s\n", message.c_str());
@@ -141,10 +143,13 @@ int main(int argc, char** argv) {
   long cycles = 0;
   // One clock: the memories answer the addresses presented before the edge.
   auto cycle = [&]() {
-    const std::uint64_t fm_addr = top->fm_addr, dir_addr = top->lutdir_addr;
-    const std::uint64_t exp_addr = top->exp_addr, sig_addr = top->sig_addr;
+    std::uint64_t fm_addr[kLanes];
+    for (int k = 0; k < kLanes; ++k) fm_addr[k] = tb::get_bits(top->fm_addr, 32 * k, 32);
+    const std::uint64_t dir_addr = top->lutdir_addr, exp_addr = top->exp_addr, sig_addr = top->sig_addr;
     tb::tick(*top);
-    tb::set_bits(top->fm_data, 0, fmap_bits, fm_addr < fmap.size() ? fmap[fm_addr] : 0);
+    for (int k = 0; k < kLanes; ++k) {
+      tb::set_bits(top->fm_data, k * fmap_bits, fmap_bits, fm_addr[k] < fmap.size() ? fmap[fm_addr[k]] : 0);
+    }
     if (dir_addr < lutdir.size()) set_hex(top->lutdir_data, lutdir[dir_addr], lutdir_bits);
     top->exp_data = exp_addr < luts.size() ? luts[exp_addr] : 0;
     top->sig_data = sig_addr < luts.size() ? luts[sig_addr] : 0;
@@ -192,7 +197,7 @@ int main(int argc, char** argv) {
   const auto expected = tb::read_q_nms(golden / "q_nms.txt", &bad_line);
   if (!expected) die("cannot read " + (golden / "q_nms.txt").string() + (bad_line.empty() ? "" : ": bad line " + bad_line));
   if (!tb::same_detections(*expected, count, got)) return 1;
-  std::printf("HEAD cycles: %ld from start to done (detect head and q_NMS)\n", head_cycles);
+  std::printf("HEAD cycles: %ld from start to done (detect head and q_NMS, %d read lanes)\n", head_cycles, kLanes);
   std::printf("HEAD PASS: %zu detections bit-exact (q_nms.txt)\n", count);
   return 0;
 }

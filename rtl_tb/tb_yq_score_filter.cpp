@@ -2,8 +2,9 @@
 // (compiler/ref/head_arithmetic.hpp arith::best_class and the logit
 // threshold test of compiler/ref/int_head.cpp: pass = best >= threshold).
 // Parameters from the Makefile as -DP_<NAME>, the same as Verilator's -G.
-// Anchors of 1 .. 2^CLASS_W classes (80 among them) stream in with random
-// idle cycles; edge cases: every logit equal (class 0 wins), the maximum
+// Anchors of 1 .. 2^CLASS_W classes (80 among them; with LANES > 1 at most
+// the multiple of LANES that fits) stream in, LANES classes per step (the
+// lanes past the last class at the minimum code), with random idle cycles; edge cases: every logit equal (class 0 wins), the maximum
 // repeated at later classes (the first wins), codes at both ends, the
 // threshold at the best logit, one above and below it, at min_code and at
 // max_code + 1 (nothing passes). The output must come one cycle after the
@@ -17,7 +18,10 @@
 
 namespace {
 
-constexpr int kLogitW = P_LOGIT_W, kClassW = P_CLASS_W;
+#ifndef P_LANES
+#define P_LANES 1
+#endif
+constexpr int kLogitW = P_LOGIT_W, kClassW = P_CLASS_W, kLanes = P_LANES;
 constexpr long kAnchors = 20000;
 
 struct Anchor {
@@ -27,7 +31,7 @@ struct Anchor {
 
 Anchor random_anchor(tb::Rng& rng, long index) {
   using namespace yq::arith;
-  const int max_classes = 1 << kClassW;
+  const int max_classes = (1 << kClassW) / kLanes * kLanes;
   const int classes = index % 4 == 0 ? (max_classes >= 80 ? 80 : max_classes) : static_cast<int>(rng.range(1, max_classes));
   Anchor a;
   const int pattern = static_cast<int>(rng.range(0, 5));
@@ -59,7 +63,7 @@ int main(int argc, char** argv) {
   auto context = std::make_unique<VerilatedContext>();
   context->commandArgs(argc, argv);
   auto top = std::make_unique<Vyq_score_filter>(context.get());
-  tb::Rng rng(0x5C0E0001u + static_cast<unsigned>(kLogitW * 64 + kClassW));
+  tb::Rng rng(0x5C0E0001u + static_cast<unsigned>(kLogitW * 64 + kClassW + 4096 * (kLanes - 1)));
   tb::reset(*top);
 
   long checked = 0, cycles = 0;
@@ -67,15 +71,19 @@ int main(int argc, char** argv) {
     const Anchor a = random_anchor(rng, n);
     const int classes = static_cast<int>(a.logits.size());
     for (int c = 0; c < classes;) {
-      const bool send = rng.chance(80);
+      const bool send = rng.chance(80), last = c + kLanes >= classes;
       top->in_valid = send;
-      top->in_last = send && c == classes - 1;
-      tb::set_bits(top->logit, 0, kLogitW, static_cast<std::uint64_t>(send ? a.logits[static_cast<size_t>(c)] : rng.code(kLogitW)));
+      top->in_last = send && last;
+      for (int k = 0; k < kLanes; ++k) {
+        const std::int64_t code = !send ? rng.code(kLogitW)
+                                  : c + k < classes ? a.logits[static_cast<size_t>(c + k)] : yq::arith::min_code(kLogitW);
+        tb::set_bits(top->logit, k * kLogitW, kLogitW, static_cast<std::uint64_t>(code));
+      }
       tb::set_bits(top->logit_threshold, 0, kLogitW + 1, static_cast<std::uint64_t>(a.threshold));
       tb::tick(*top);
       ++cycles;
-      if (top->out_valid && !(send && c == classes - 1)) tb::fail("yq_score_filter", "out_valid before the anchor's last class (anchor %ld)", n);
-      if (send) ++c;
+      if (top->out_valid && !(send && last)) tb::fail("yq_score_filter", "out_valid before the anchor's last class (anchor %ld)", n);
+      if (send) c += kLanes;
     }
     if (!top->out_valid) tb::fail("yq_score_filter", "anchor %ld: no output one cycle after its last class", n);
     const int expected_class = yq::arith::best_class(a.logits.data(), classes, 1);
@@ -88,9 +96,9 @@ int main(int argc, char** argv) {
                         : got_pass != expected_pass ? "pass" : nullptr;
     if (field) {
       tb::fail("yq_score_filter",
-               "LOGIT_W=%d CLASS_W=%d: first divergence at anchor %ld (%d classes, threshold %lld), field %s: "
+               "LOGIT_W=%d CLASS_W=%d LANES=%d: first divergence at anchor %ld (%d classes, threshold %lld), field %s: "
                "expected class %d logit %d pass %d, got class %d logit %lld pass %d",
-               kLogitW, kClassW, n, classes, static_cast<long long>(a.threshold), field, expected_class, expected_logit,
+               kLogitW, kClassW, kLanes, n, classes, static_cast<long long>(a.threshold), field, expected_class, expected_logit,
                expected_pass, got_class, static_cast<long long>(got_logit), got_pass);
     }
     ++checked;
@@ -99,6 +107,7 @@ int main(int argc, char** argv) {
     if (rng.chance(20)) { tb::tick(*top); ++cycles; }
   }
   top->final();
-  std::printf("PASS yq_score_filter LOGIT_W=%d CLASS_W=%d: %ld anchors, %ld cycles\n", kLogitW, kClassW, checked, cycles);
+  std::printf("PASS yq_score_filter LOGIT_W=%d CLASS_W=%d LANES=%d: %ld anchors, %ld cycles\n", kLogitW, kClassW, kLanes,
+              checked, cycles);
   return 0;
 }

@@ -7,17 +7,19 @@
 // A copy of the golden dumps with one code flipped must make the bench fail
 // and name that code as the first divergence, and a descriptor an engine
 // refuses must stop the sequencer of the chained run, naming that layer.
-// The head bench (`make -C rtl_tb head`) runs the detect head's score
-// filter, DFL decode and q_NMS on that run's head outputs against its
-// q_nms.txt; a changed q_nms.txt must be named as the first divergence.
-// The official yolov8n at W8A8, W4A4 and W16A16 goes through `make sim
-// IMGSZ=160 MODEL=...`, which makes the run itself (needs ../shared), and
-// each run's detect head through the head bench (score filter, DFL decode,
-// q_NMS against q_nms.txt; at W16A16 with interpolated sigmoid tables); at
-// W8A8 `make sim` also runs the whole frame through rtl/yq_top.v from the
-// DRAM image (magic and timed DRAM), and `make top` with injected errors
-// (SLVERR, a bad op code, a layer overrunning the weight buffer) must stop
-// the frame with the status register naming the error and the layer.
+// The head bench (`make -C rtl_tb head`) runs rtl/yq_detect_head.v (score
+// filter, DFL decode and q_NMS read from a feature-map memory) on that run's
+// head outputs against its q_nms.txt; a changed q_nms.txt must be named as
+// the first divergence. The official yolov8n at W8A8, W4A4 and W16A16 goes
+// through `make sim IMGSZ=160 MODEL=...` (W8A8) or `make layers head top`,
+// which make the run themselves (needs ../shared): every layer, the head
+// bench (at W16A16 with interpolated sigmoid tables) and the whole frame
+// through rtl/yq_top.v from the DRAM image, whose detection list, read
+// through its AXI4-Lite window, must equal q_nms.txt (at W8A8 with magic and
+// timed DRAM). `make top` with injected errors (SLVERR, a bad op code, a
+// layer overrunning the weight buffer) must stop the frame with the status
+// register naming the error and the layer, and a changed q_nms.txt must be
+// named by the frame bench.
 // Skipped when verilator or the shared data is missing, failing instead when
 // CI=true.
 #include "testing.hpp"
@@ -75,6 +77,35 @@ const fs::path& synthetic_run_160() {
 }
 
 bool have_rtl_tools() { return yq::test::require_programs({"verilator", "make"}, "the RTL benches"); }
+
+// A copy of a run's golden dumps whose q_nms.txt differs from the RTL's list
+// in one place: the first detection's score one higher, or, without
+// detections, one claimed. Returns the MISMATCH line a bench must print.
+std::string golden_with_changed_detection(const fs::path& run, const fs::path& golden) {
+  fs::remove_all(golden);
+  fs::copy(run / "stage_8/golden", golden, fs::copy_options::recursive);
+  std::vector<std::string> lines;
+  {
+    std::ifstream in(golden / "q_nms.txt");
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+  }
+  REQUIRE(!lines.empty());
+  std::string expected;
+  if (lines.size() > 1) {  // raise the first detection's score by one
+    std::istringstream in(lines[1]);
+    long long class_id = 0, score = 0;
+    in >> class_id >> score;
+    const std::string rest = lines[1].substr(lines[1].find(' ', lines[1].find(' ') + 1));
+    lines[1] = std::to_string(class_id) + " " + std::to_string(score + 1) + rest;
+    expected = "MISMATCH detection 0 field score expected " + std::to_string(score + 1) + " got " + std::to_string(score);
+  } else {  // no detection: claim one
+    lines.push_back("0 40000 0 0 16 16 0 person");
+    expected = "MISMATCH count expected 1 got 0";
+  }
+  std::ofstream out(golden / "q_nms.txt", std::ios::trunc);
+  for (const auto& line : lines) out << line << '\n';
+  return expected;
+}
 
 }  // namespace
 
@@ -186,45 +217,25 @@ TEST_CASE("rtl: every layer of a 160x160 run is bit-exact on the RTL engines (ma
   }
 }
 
-// The head bench: rtl/yq_score_filter.v -> yq_dfl_decode.v -> yq_qnms.v on
-// the head convolutions' golden outputs of the synthetic run, against its
-// q_nms.txt; a changed q_nms.txt must be named as the first divergence.
+// The head bench: rtl/yq_detect_head.v (score filter -> DFL decode -> q_NMS
+// read from a feature-map memory) on the head convolutions' golden outputs
+// of the synthetic run, against its q_nms.txt, with 3 read lanes (80 classes
+// and 64 DFL codes in partly filled steps; `make sim` runs 1 lane, yq_top
+// ROWS); a changed q_nms.txt must be named as the first divergence.
 TEST_CASE("rtl: the detect head's post-processing of a 160x160 run equals q_nms.txt (make -C rtl_tb head)") {
   if (!have_rtl_tools()) return;
   const fs::path run = make_synthetic_run_160("rtl-head");
   std::string output;
-  int status = make_rtl_tb("head", "RUN='" + run.string() + "'", output);
+  int status = make_rtl_tb("head", "RUN='" + run.string() + "' HEAD_LANES=3", output);
   INFO(output);
   CHECK(status == 0);
   CHECK(output.find("MISMATCH") == std::string::npos);
   CHECK(output.find("HEAD PASS: ") != std::string::npos);
+  CHECK(output.find("3 read lanes") != std::string::npos);
 
   const fs::path golden = run.parent_path() / "golden-head-bad";
-  fs::remove_all(golden);
-  fs::copy(run / "stage_8/golden", golden, fs::copy_options::recursive);
-  std::vector<std::string> lines;
-  {
-    std::ifstream in(golden / "q_nms.txt");
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
-  }
-  REQUIRE(!lines.empty());
-  std::string expected;
-  if (lines.size() > 1) {  // raise the first detection's score by one
-    std::istringstream in(lines[1]);
-    long long class_id = 0, score = 0;
-    in >> class_id >> score;
-    const std::string rest = lines[1].substr(lines[1].find(' ', lines[1].find(' ') + 1));
-    lines[1] = std::to_string(class_id) + " " + std::to_string(score + 1) + rest;
-    expected = "MISMATCH detection 0 field score expected " + std::to_string(score + 1) + " got " + std::to_string(score);
-  } else {  // no detection: claim one
-    lines.push_back("0 40000 0 0 16 16 0 person");
-    expected = "MISMATCH count expected 1 got 0";
-  }
-  {
-    std::ofstream out(golden / "q_nms.txt", std::ios::trunc);
-    for (const auto& line : lines) out << line << '\n';
-  }
-  status = make_rtl_tb("head", "RUN='" + run.string() + "' GOLDEN='" + golden.string() + "'", output);
+  const std::string expected = golden_with_changed_detection(run, golden);
+  status = make_rtl_tb("head", "RUN='" + run.string() + "' HEAD_LANES=3 GOLDEN='" + golden.string() + "'", output);
   INFO(output);
   CHECK(status != 0);
   CHECK(output.find("HEAD PASS") == std::string::npos);
@@ -241,9 +252,10 @@ TEST_CASE("rtl: the official yolov8n at W8A8, W4A4 and W16A16 is bit-exact at 16
   for (const int bits : {8, 4, 16}) {
     CAPTURE(bits);
     const fs::path run = dir / ("w" + std::to_string(bits));
-    // W8A8 is the whole acceptance command (lint, unit benches, layers, head).
+    // W8A8 is the whole acceptance command (lint, unit benches, layers, head,
+    // the frame through yq_top); W4A4 and W16A16 the layers, head and frame.
     std::string output;
-    const int status = make_rtl_tb(bits == 8 ? "sim" : "layers head",
+    const int status = make_rtl_tb(bits == 8 ? "sim" : "layers head top",
                                    make_run + " BITS=" + std::to_string(bits) + " RUN='" + run.string() + "'", output);
     INFO(output);
     CHECK(status == 0);
@@ -265,19 +277,27 @@ TEST_CASE("rtl: the official yolov8n at W8A8, W4A4 and W16A16 is bit-exact at 16
       if (layer["op"] != "input") CHECK(layer["out"]["bits"].get<int>() == bits);  // the image stays 8-bit
     }
     CHECK(params.find("YQ_MODEL_SHA256 = \"" + checkpoint_sha256 + "\"") != std::string::npos);
-    if (bits != 8) continue;
-    // `make sim` also ran the whole frame through rtl/yq_top.v from the DRAM
-    // image, with magic and with timed DRAM (latency, bandwidth cap, random stalls).
-    const std::string frame_pass = "TOP PASS: whole frame from DRAM bit-exact (6 head outputs, 75600 codes)";
+    // The whole frame through rtl/yq_top.v from the DRAM image: the head
+    // outputs and the detection list read through its AXI4-Lite window equal
+    // the golden ones (the bench compares the count and every field with
+    // q_nms.txt; at W4A4 both counts are 0 on bus.jpg at 160x160).
+    const std::string frame_pass = "TOP PASS: whole frame from DRAM bit-exact (6 head outputs, 75600 codes; ";
     const auto first = output.find(frame_pass);
-    CHECK(first != std::string::npos);
+    REQUIRE(first != std::string::npos);
+    const int detections = std::atoi(output.c_str() + first + frame_pass.size());
+    if (bits != 4) CHECK(detections > 0);
+    CHECK(output.find("detections, q_nms.txt)", first) != std::string::npos);
+    CHECK(output.find("TOP head cycles ") != std::string::npos);
+    if (bits != 8) continue;
+    // `make sim` ran the frame with magic and with timed DRAM (latency,
+    // bandwidth cap, random stalls).
     CHECK(output.find(frame_pass, first + 1) != std::string::npos);
     CHECK(output.find("TOP magic dram") != std::string::npos);
     CHECK(output.find("TOP timed dram: latency 100") != std::string::npos);
   }
 }
 
-TEST_CASE("rtl: yq_top stops a frame at a DRAM error, a bad descriptor or a buffer overrun, naming the layer") {
+TEST_CASE("rtl: yq_top stops a frame at a DRAM error, a bad descriptor or a buffer overrun, naming the layer; a changed detection is named") {
   if (!have_rtl_tools() || !yq::test::have_shared_data()) return;
   // The official W8A8 run at 160x160 again (the model build of `make top` is shared with the test above).
   const fs::path dir = yq::test::fresh_temp_dir("rtl-top-errors");
@@ -305,6 +325,18 @@ TEST_CASE("rtl: yq_top stops a frame at a DRAM error, a bad descriptor or a buff
     INFO(output);
     CHECK(status == 0);
     CHECK(output.find(c.expected) != std::string::npos);
+  }
+  // A q_nms.txt changed in one field: the frame bench names it.
+  {
+    const fs::path golden = dir / "golden-detection-bad";
+    const std::string expected = golden_with_changed_detection(dir / "w8", golden);
+    std::string output;
+    const int status = make_rtl_tb("top", "ARRAY=8x8 RUN='" + (dir / "w8").string() + "' TOP_ARGS='--golden " +
+                                              golden.string() + "'", output);
+    INFO(output);
+    CHECK(status != 0);
+    CHECK(output.find("TOP PASS") == std::string::npos);
+    CHECK(output.find(expected) != std::string::npos);
   }
   // A frame longer than the watchdog fails, naming the layer it is at.
   std::string output;
