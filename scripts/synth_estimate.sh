@@ -3,7 +3,8 @@
 # `synth_xilinx -family <family>` of rtl/yq_conv_engine.v (ROWS x COLS MAC
 # array), rtl/yq_eltwise_engine.v (ROWS lanes), rtl/yq_sequencer.v and the
 # detect head's post-processing (rtl/yq_score_filter.v, rtl/yq_dfl_decode.v,
-# rtl/yq_qnms.v with MAX_CAND candidates and the run's max_det), with
+# rtl/yq_qnms.v with MAX_CAND candidates and the run's max_det; on request
+# the whole head, rtl/yq_detect_head.v, with its controller), with
 # every width and descriptor field position taken from the run's
 # stage_7/yq_params.vh, then `stat`. Prints DSP48, LUT, FF, BRAM and CARRY4 per engine, and the block
 # RAM the emitted memories would need if held on chip (RAMB36 tiles of the
@@ -15,7 +16,8 @@
 #     ARRAY   ROWSxCOLS of the conv engine's MAC array, default 16x16
 #     FAMILY  synth_xilinx -family, default xc7
 #   MODULES="yq_score_filter ..." (environment) synthesizes only those;
-#   MAX_CAND (environment, default 256) is q_NMS's candidate capacity.
+#   MAX_CAND (environment, default 256) is q_NMS's candidate capacity,
+#   HEAD_LANES (default 1) the score filter's and the head's lanes.
 # Logs and yosys `stat -json` output go to RUN/synth/.
 set -euo pipefail
 if [[ $# -lt 1 || $# -gt 3 ]]; then
@@ -45,6 +47,7 @@ param() { localparam_in "$params" "$1"; }
 format() { localparam_in "$repo/rtl/yq_format.vh" "$1"; }
 bits_for() { python3 -c "print(max(1, ($1).bit_length()))"; }  # bits of an unsigned value
 max_cand=${MAX_CAND:-256}
+head_lanes=${HEAD_LANES:-1}
 
 # chparam arguments of an engine: its widths and array size (field positions
 # and codes come from rtl/yq_format.vh, which the engines include).
@@ -58,7 +61,12 @@ engine_params() {
     yq_eltwise_engine)
       args+=" -set LANES $rows -set A_W $(param YQ_FMAP_WIDTH) -set MULT_W $(param YQ_MULT_BITS) -set SHIFT_W $(format YQ_SHIFT_BITS)" ;;
     yq_score_filter)
-      args+=" -set LOGIT_W $(param YQ_LEVEL0_CLASS_BITS) -set CLASS_W $(bits_for "$(param YQ_NUM_CLASSES) - 1")" ;;
+      local classes
+      classes=$(param YQ_NUM_CLASSES)
+      args+=" -set LOGIT_W $(param YQ_LEVEL0_CLASS_BITS) -set LANES $head_lanes"
+      args+=" -set CLASS_W $(bits_for "($classes + $head_lanes - 1) // $head_lanes * $head_lanes - 1")" ;;
+    yq_detect_head)
+      args+=" -set MAX_CAND $max_cand -set LANES $head_lanes" ;;
     yq_dfl_decode)
       local logit_w knot_w levels
       logit_w=$(param YQ_LEVEL0_CLASS_BITS)
@@ -96,12 +104,14 @@ for module in ${MODULES:-yq_conv_engine yq_eltwise_engine yq_sequencer yq_score_
     yq_conv_engine) tag="${module}_${rows}x${cols}"; shape="${rows}x${cols}" ;;
     yq_eltwise_engine) tag="${module}_${rows}"; shape="${rows} lanes" ;;
     yq_qnms) tag="${module}_${max_cand}"; shape="$max_cand cand" ;;
+    yq_score_filter) tag="${module}_l${head_lanes}"; shape="$head_lanes lanes" ;;
+    yq_detect_head) tag="${module}_l${head_lanes}_${max_cand}"; shape="L$head_lanes/$max_cand" ;;
     *) tag=$module; shape="-" ;;
   esac
   start=$(date +%s)
   args=$(engine_params "$module")
   "$yosys" -q -l "$out/$tag.log" -p "
-    read_verilog -I$repo/rtl $repo/rtl/*.v
+    read_verilog -I$repo/rtl -I$run/stage_7 $repo/rtl/*.v
     ${args:+chparam $args $module}
     synth_xilinx -family $family -top $module -flatten
     tee -q -o $out/$tag.stat.json stat -json
