@@ -25,6 +25,7 @@
 // Usage: Vyq_top <absolute run dir> [--timed] [--latency L] [--bandwidth B]
 //   [--outstanding N] [--stalls P] [--seed S] [--watchdog N]
 //   [--slverr LAYER] [--bad-op LAYER] [--bad-out-c LAYER] [--golden DIR]
+//   [--print-detections]
 // --timed: latency 100, 8 bytes/cycle, 4 outstanding bursts, 10 % random
 // stalls (each overridable); default magic: latency 20, no cap, no stalls.
 // Error cases (the frame must stop with that error code naming the layer):
@@ -33,7 +34,11 @@
 // --bad-out-c writes out_c 0xffff into a convolution's descriptor, whose
 // weights then exceed the weight buffer (code 3).
 // --golden DIR (absolute) replaces <run>/stage_8/golden (the image, the head
-// outputs and q_nms.txt are read from it).
+// outputs and q_nms.txt are read from it). --print-detections prints the
+// list the RTL wrote, one line per detection with its class name (from the
+// run's stage_6/quant_model.json) and its box in canvas pixels, before the
+// comparison.
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -97,7 +102,7 @@ void load_dram_hex(const fs::path& file, std::vector<std::uint8_t>& bytes, int b
 
 struct Options {
   fs::path run, golden;
-  bool timed = false;
+  bool timed = false, print_detections = false;
   int latency = -1, outstanding = -1, stalls = -1;
   double bandwidth = -1;
   std::uint64_t seed = 1;
@@ -126,6 +131,7 @@ Options parse(int argc, char** argv) {
     else if (arg == "--bad-op") o.bad_op = value();
     else if (arg == "--bad-out-c") o.bad_out_c = value();
     else if (arg == "--golden") o.golden = value();
+    else if (arg == "--print-detections") o.print_detections = true;
     else die("unknown argument " + arg);
   }
   if (!o.run.is_absolute()) die("the run folder must be an absolute path: " + o.run.string());
@@ -160,6 +166,30 @@ std::uint64_t peek_bits(const std::vector<std::uint8_t>& bytes, std::uint64_t by
     value |= static_cast<std::uint64_t>((bytes.at(byte_base + bit / 8) >> (bit % 8)) & 1) << i;
   }
   return value;
+}
+
+// The RTL's detections with class names (stage_6's model) and boxes in
+// canvas pixels (the records hold 2^-box_bits pixel, scores 2^-score_bits).
+void print_detections(const fs::path& run, const std::vector<tb::DetectionFields>& detections, long long image_size,
+                      int score_bits, int box_bits) {
+  std::vector<std::string> class_names;
+  if (const auto text = tb::file_text(run / "stage_6" / "quant_model.json")) {
+    const auto model = nlohmann::json::parse(*text);
+    if (model.contains("model") && model["model"].contains("class_names")) {
+      class_names = model["model"]["class_names"].get<std::vector<std::string>>();
+    }
+  }
+  std::printf("DETECTIONS of yq_top: %zu (boxes in pixels of the %lldx%lld letterboxed canvas)\n", detections.size(),
+              image_size, image_size);
+  for (std::size_t i = 0; i < detections.size(); ++i) {
+    const tb::DetectionFields& d = detections[i];
+    const auto c = static_cast<std::size_t>(d[0]);
+    const std::string name = c < class_names.size() ? class_names[c] : "class " + std::to_string(c);
+    std::printf("DETECTION %zu: %-14s score %.3f box %.1f %.1f %.1f %.1f (anchor %lld)\n", i, name.c_str(),
+                std::ldexp(static_cast<double>(d[1]), -score_bits), std::ldexp(static_cast<double>(d[2]), -box_bits),
+                std::ldexp(static_cast<double>(d[3]), -box_bits), std::ldexp(static_cast<double>(d[4]), -box_bits),
+                std::ldexp(static_cast<double>(d[5]), -box_bits), d[6]);
+  }
 }
 
 }  // namespace
@@ -425,6 +455,8 @@ int main(int argc, char** argv) {
   }
   std::printf("TOP head cycles %u (%.2f%% of the frame): detect head and q_NMS, %u detections\n", head_cycles,
               100.0 * head_cycles / std::max(1u, cycles), count);
+  if (opt.print_detections) print_detections(opt.run, detections, param("YQ_IMAGE_SIZE"), static_cast<int>(param("YQ_SCORE_FRACTION_BITS")),
+                                            static_cast<int>(param("YQ_BOX_FRACTION_BITS")));
   if (!tb::same_detections(*expected, count, detections)) return 1;
   std::printf("TOP PASS: whole frame from DRAM bit-exact (%zu head outputs, %lld codes; %u detections, q_nms.txt)\n",
               head_info.size(), compared, count);

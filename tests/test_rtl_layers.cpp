@@ -338,6 +338,28 @@ TEST_CASE("rtl: yq_top stops a frame at a DRAM error, a bad descriptor or a buff
     CHECK(output.find("TOP PASS") == std::string::npos);
     CHECK(output.find(expected) != std::string::npos);
   }
+  // --print-detections names each detection yq_top found with its class,
+  // the same names as q_nms.txt's.
+  {
+    std::string output;
+    const int status = make_rtl_tb("top", "ARRAY=8x8 RUN='" + (dir / "w8").string() + "' TOP_ARGS=--print-detections", output);
+    INFO(output);
+    CHECK(status == 0);
+    std::ifstream in(dir / "w8/stage_8/golden/q_nms.txt");
+    int i = 0;
+    for (std::string line; std::getline(in, line);) {
+      if (line.empty() || line[0] == '#') continue;
+      std::istringstream fields(line);  // class_id score x1 y1 x2 y2 anchor, then the name (may hold spaces)
+      long long value = 0;
+      for (int f = 0; f < 7; ++f) fields >> value;
+      std::string name;
+      std::getline(fields >> std::ws, name);
+      CHECK(output.find("DETECTION " + std::to_string(i) + ": " + name + " ") != std::string::npos);
+      ++i;
+    }
+    CHECK(i > 0);
+    CHECK(output.find("DETECTIONS of yq_top: " + std::to_string(i) + " ") != std::string::npos);
+  }
   // A frame longer than the watchdog fails, naming the layer it is at.
   std::string output;
   const int status = make_rtl_tb("top", "ARRAY=8x8 RUN='" + (dir / "w8").string() + "' TOP_ARGS='--watchdog 300000'", output);
