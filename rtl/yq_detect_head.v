@@ -81,7 +81,9 @@ module yq_detect_head (clk, rst, cfg_valid, cfg_desc, start, busy, done, overflo
     localparam DET_W    = $clog2(MAX_DET + 1);
     localparam ANCHOR_W = YQ_DET_ANCHOR_WIDTH;
     localparam LUTID_W  = YQ_PROG_HEAD_LUT_WIDTH;
-    localparam BOXI_W   = $clog2(NBOX + LANES + 1);
+    localparam NB_STEPS = (NBOX + LANES - 1) / LANES;     // DFL code steps per candidate
+    localparam BS_W     = $clog2(NB_STEPS + 1);
+    localparam LANE_W   = $clog2(LANES + 1);
     localparam CI_W     = $clog2(NC + LANES + 1);
 
     initial begin
@@ -118,6 +120,10 @@ module yq_detect_head (clk, rst, cfg_valid, cfg_desc, start, busy, done, overflo
     reg [CELL_W-1:0]   lv_h        [0:NL-1];
     reg [CELL_W-1:0]   lv_w        [0:NL-1];
     reg [31:0]         lv_plane    [0:NL-1];   // out_h * out_w
+    // Lane k's address offset (k * plane) and a step's (LANES * plane), per
+    // level, summed up at the start of a frame.
+    reg [31:0]         lv_off      [0:NL*LANES-1];
+    reg [31:0]         lv_step     [0:NL-1];
     reg [STRIDE_W-1:0] lv_stride   [0:NL-1];
     reg [LUTID_W-1:0]  lv_sig_lut  [0:NL-1];
     reg [LUTID_W-1:0]  lv_exp_lut  [0:NL-1];
@@ -147,9 +153,9 @@ module yq_detect_head (clk, rst, cfg_valid, cfg_desc, start, busy, done, overflo
 
     // ------------------------------------------------------------------
     // Controller.
-    localparam [2:0] S_IDLE = 3'd0, S_DIR = 3'd1, S_CLS = 3'd2, S_BOX = 3'd3, S_LOAD = 3'd4, S_DRAIN = 3'd5,
-                     S_END = 3'd6, S_NMS = 3'd7;
-    reg [2:0] state;
+    localparam [3:0] S_IDLE = 4'd0, S_DIR = 4'd1, S_CLS = 4'd2, S_BOX = 4'd3, S_LOAD = 4'd4, S_DRAIN = 4'd5,
+                     S_END = 4'd6, S_NMS = 4'd7, S_OFF = 4'd8;
+    reg [3:0] state;
     assign busy = (state != S_IDLE);
 
     // Directory reads: entry k = 2 * level + (0: sigmoid, 1: exp); the
@@ -170,47 +176,63 @@ module yq_detect_head (clk, rst, cfg_valid, cfg_desc, start, busy, done, overflo
     reg  [ANCHOR_W-1:0] anchor;
     reg                 gen_done;      // every anchor's classes are read
     reg                 outstanding;   // an anchor's last class is read, its filter result not yet out
-    wire [31:0]         plane = lv_plane[level];
+    // Lane offsets: off_k * plane of level off_l (S_OFF).
+    reg  [LV_W-1:0]     off_l;
+    reg  [LANE_W-1:0]   off_k;
+    reg  [31:0]         off_acc;
 
     // The anchor whose result is outstanding (or being decoded).
     reg  [LV_W-1:0]     r_level;
     reg  [CELL_W-1:0]   r_x, r_y;
     reg  [31:0]         r_cell;
     reg  [ANCHOR_W-1:0] r_anchor;
-    wire [31:0]         r_plane = lv_plane[r_level];
+
 
     // DFL code reads of a passing anchor.
     reg  [31:0]         box_ptr;
-    reg  [BOXI_W-1:0]   box_issued, box_got;
+    reg  [BS_W-1:0]     box_issued, box_got;   // steps
     reg  [NBOX*BIN_W-1:0] codes;
 
     wire last_class = ({{(32-CI_W){1'b0}}, cls} + LANES >= NC);
     wire issue_cls  = (state == S_CLS) && !gen_done && !(last_class && outstanding);
+    wire            in_box    = (state == S_BOX);
+    wire [31:0]     lane_base = in_box ? box_ptr : cls_ptr;
+    wire [LV_W-1:0] lane_lv   = in_box ? r_level : level;
     genvar gk;
     generate
         for (gk = 0; gk < LANES; gk = gk + 1) begin : g_lane
-            assign fm_addr[gk*32 +: 32] = (state == S_BOX) ? box_ptr + gk * r_plane : cls_ptr + gk * plane;
+            assign fm_addr[gk*32 +: 32] = lane_base + lv_off[lane_lv * LANES + gk];
         end
     endgenerate
 
-    // Read tags: what the data on fm_data is (t_first: the class of lane 0,
-    // or the DFL code index of lane 0).
+    // Read tags: what the data on fm_data is (t_first: the class of lane 0;
+    // t_bstep: the DFL code step).
     reg             t_cls, t_last, t_box;
     reg  [LV_W-1:0] t_level;
-    reg  [31:0]     t_first;
+    reg  [CI_W-1:0] t_first;
+    reg  [BS_W-1:0] t_bstep;
     always @(posedge clk) begin
         t_cls   <= issue_cls;
         t_last  <= issue_cls && last_class;
         t_level <= level;
-        t_box   <= (state == S_BOX);
-        t_first <= (state == S_BOX) ? {{(32-BOXI_W){1'b0}}, box_issued} : {{(32-CI_W){1'b0}}, cls};
+        t_box   <= in_box;
+        t_first <= cls;
+        t_bstep <= box_issued;
     end
+    // DFL code i comes on lane i % LANES of step i / LANES.
+    generate
+        for (gk = 0; gk < NBOX; gk = gk + 1) begin : g_code
+            always @(posedge clk)
+                if (t_box && {{(32-BS_W){1'b0}}, t_bstep} == gk / LANES)
+                    codes[gk*BIN_W +: BIN_W] <= fm_data[(gk % LANES)*FW +: BIN_W];
+        end
+    endgenerate
     // The filter's lanes: a lane past the last class holds the minimum code.
     reg [LANES*LOGIT_W-1:0] f_logits;
     integer k;
     always @(*) begin
         for (k = 0; k < LANES; k = k + 1)
-            f_logits[k*LOGIT_W +: LOGIT_W] = (t_first + k < NC) ? fm_data[k*FW +: LOGIT_W]
+            f_logits[k*LOGIT_W +: LOGIT_W] = ({{(32-CI_W){1'b0}}, t_first} + k < NC) ? fm_data[k*FW +: LOGIT_W]
                                                                 : {1'b1, {(LOGIT_W-1){1'b0}}};
     end
 
@@ -226,7 +248,7 @@ module yq_detect_head (clk, rst, cfg_valid, cfg_desc, start, busy, done, overflo
 
     // DFL decode, with the candidate's class, anchor and tables beside it.
     wire                        dfl_ready;
-    wire                        load = (state == S_LOAD) && ({{(32-BOXI_W){1'b0}}, box_got} >= NBOX) && dfl_ready;
+    wire                        load = (state == S_LOAD) && ({{(32-BS_W){1'b0}}, box_got} == NB_STEPS) && dfl_ready;
     reg  [CLASS_W-1:0]          p_class;
     reg signed [LOGIT_W-1:0]    p_logit;
     reg  [CLASS_W-1:0]          cand_class;
@@ -316,16 +338,11 @@ module yq_detect_head (clk, rst, cfg_valid, cfg_desc, start, busy, done, overflo
                     end
                 end else begin
                     cls     <= cls + LANES[CI_W-1:0];
-                    cls_ptr <= cls_ptr + plane * LANES;
+                    cls_ptr <= cls_ptr + lv_step[level];
                 end
             end
             if (f_valid) outstanding <= 1'b0;
-            // DFL codes: code i at [i*BIN_W +: BIN_W].
-            if (t_box) begin
-                for (k = 0; k < LANES; k = k + 1)
-                    if (t_first + k < NBOX) codes[(t_first + k) * BIN_W +: BIN_W] <= fm_data[k*FW +: BIN_W];
-                box_got <= box_got + LANES[BOXI_W-1:0];
-            end
+            if (t_box) box_got <= box_got + 1'b1;
             case (state)
                 S_IDLE: if (start) begin
                     overflow    <= 1'b0;
@@ -351,24 +368,42 @@ module yq_detect_head (clk, rst, cfg_valid, cfg_desc, start, busy, done, overflo
                             lv_sig_base[got_l] <= lutdir_data[YQ_LUTDIR_BASE_LSB +: 32];
                         end
                     end
-                    if ({{(31-LV_W){1'b0}}, dir_k} == 2 * NL) state <= S_CLS;
+                    if ({{(31-LV_W){1'b0}}, dir_k} == 2 * NL) begin
+                        off_l   <= {LV_W{1'b0}};
+                        off_k   <= {LANE_W{1'b0}};
+                        off_acc <= 32'd0;
+                        state   <= S_OFF;
+                    end
+                end
+                S_OFF: begin
+                    lv_off[off_l * LANES + {{(32-LANE_W){1'b0}}, off_k}] <= off_acc;
+                    if ({{(32-LANE_W){1'b0}}, off_k} == LANES - 1) begin
+                        lv_step[off_l] <= off_acc + lv_plane[off_l];
+                        off_k   <= {LANE_W{1'b0}};
+                        off_acc <= 32'd0;
+                        off_l   <= off_l + 1'b1;
+                        if ({{(32-LV_W){1'b0}}, off_l} == NL - 1) state <= S_CLS;
+                    end else begin
+                        off_k   <= off_k + 1'b1;
+                        off_acc <= off_acc + lv_plane[off_l];
+                    end
                 end
                 S_CLS: begin
                     if (f_valid && f_pass) begin
                         p_class    <= f_class;
                         p_logit    <= f_logit;
                         box_ptr    <= lv_box_base[r_level] + r_cell;
-                        box_issued <= {BOXI_W{1'b0}};
-                        box_got    <= {BOXI_W{1'b0}};
+                        box_issued <= {BS_W{1'b0}};
+                        box_got    <= {BS_W{1'b0}};
                         state      <= S_BOX;
                     end else if (gen_done && !outstanding) begin
                         state <= S_DRAIN;
                     end
                 end
                 S_BOX: begin
-                    box_ptr    <= box_ptr + r_plane * LANES;
-                    box_issued <= box_issued + LANES[BOXI_W-1:0];
-                    if ({{(32-BOXI_W){1'b0}}, box_issued} + LANES >= NBOX) state <= S_LOAD;
+                    box_ptr    <= box_ptr + lv_step[r_level];
+                    box_issued <= box_issued + 1'b1;
+                    if ({{(32-BS_W){1'b0}}, box_issued} == NB_STEPS - 1) state <= S_LOAD;
                 end
                 S_LOAD: if (load) state <= S_CLS;
                 S_DRAIN: if (dfl_ready && !d_valid) state <= S_END;
