@@ -15,7 +15,9 @@
 // class conv, the exp table of the box conv).
 //
 // A frame (start, one cycle; busy until done):
-//   1. the LUT directory entries of each level's two tables (base, depth);
+//   1. the LUT directory entries of each level's two tables (base, depth),
+//      then per level the lanes' address offsets k * out_h * out_w (one
+//      addition per cycle: YQ_NUM_LEVELS * LANES cycles);
 //   2. the anchors in anchor order (level, row, column), each anchor's
 //      YQ_NUM_CLASSES class logits read LANES per cycle into the score
 //      filter with the level's logit threshold (YQ_LEVEL_LOGIT_THRESHOLDS);
