@@ -25,14 +25,16 @@
 // Usage: Vyq_top <absolute run dir> [--timed] [--latency L] [--bandwidth B]
 //   [--outstanding N] [--stalls P] [--seed S] [--watchdog N]
 //   [--slverr LAYER] [--bad-op LAYER] [--bad-out-c LAYER] [--golden DIR]
-//   [--print-detections]
+//   [--print-detections] [--expect-head-overflow]
 // --timed: latency 100, 8 bytes/cycle, 4 outstanding bursts, 10 % random
 // stalls (each overridable); default magic: latency 20, no cap, no stalls.
 // Error cases (the frame must stop with that error code naming the layer):
 // --slverr poisons the first weight byte of LAYER (SLVERR: code 1),
 // --bad-op writes op 0xff into LAYER's descriptor in DRAM (code 2),
 // --bad-out-c writes out_c 0xffff into a convolution's descriptor, whose
-// weights then exceed the weight buffer (code 3).
+// weights then exceed the weight buffer (code 3), --expect-head-overflow
+// expects q_NMS to overflow (code 5 at node YQ_NUM_LAYERS, "the detect
+// head": a model built with a HEAD_MAX_CAND below the frame's candidates).
 // --golden DIR (absolute) replaces <run>/stage_8/golden (the image, the head
 // outputs and q_nms.txt are read from it). --print-detections prints the
 // list the RTL wrote, one line per detection with its class name (from the
@@ -102,7 +104,7 @@ void load_dram_hex(const fs::path& file, std::vector<std::uint8_t>& bytes, int b
 
 struct Options {
   fs::path run, golden;
-  bool timed = false, print_detections = false;
+  bool timed = false, print_detections = false, expect_head_overflow = false;
   int latency = -1, outstanding = -1, stalls = -1;
   double bandwidth = -1;
   std::uint64_t seed = 1;
@@ -132,6 +134,7 @@ Options parse(int argc, char** argv) {
     else if (arg == "--bad-out-c") o.bad_out_c = value();
     else if (arg == "--golden") o.golden = value();
     else if (arg == "--print-detections") o.print_detections = true;
+    else if (arg == "--expect-head-overflow") o.expect_head_overflow = true;
     else die("unknown argument " + arg);
   }
   if (!o.run.is_absolute()) die("the run folder must be an absolute path: " + o.run.string());
@@ -217,6 +220,11 @@ int main(int argc, char** argv) {
   // Layers: name, node, DRAM address of the descriptor.
   std::vector<std::string> names;
   for (const auto& layer : manifest.at("layers")) names.push_back(layer.at("layer").get<std::string>());
+  // A node's layer name; one past the last node is the detect head.
+  auto name_of = [&](int node) {
+    if (node >= 0 && static_cast<std::size_t>(node) < names.size()) return names[static_cast<std::size_t>(node)];
+    return static_cast<std::size_t>(node) == names.size() ? std::string("detect head") : std::string("?");
+  };
   auto node_of = [&](const std::string& name) {
     for (std::size_t n = 0; n < names.size(); ++n)
       if (names[n] == name) return static_cast<int>(n);
@@ -284,6 +292,10 @@ int main(int argc, char** argv) {
     poke_bits(dram.bytes(), desc_address(expect_node), static_cast<int>(param("YQ_PROG_OUT_C_LSB")),
               static_cast<int>(param("YQ_PROG_OUT_C_WIDTH")), 0xffff);
     expect_code = 3;
+  }
+  if (opt.expect_head_overflow) {
+    expect_node = static_cast<int>(names.size());
+    expect_code = 5;
   }
   const std::vector<std::uint8_t>& bytes = dram.bytes();
   // Head outputs to compare (read before the frame: --bad-op may change a descriptor).
@@ -403,15 +415,14 @@ int main(int argc, char** argv) {
 
   if (expect_code != 0) {
     if (!errored || code != expect_code || failed != expect_node) {
-      die("expected error code " + std::to_string(expect_code) + " at layer " + names.at(static_cast<std::size_t>(expect_node)) +
+      die("expected error code " + std::to_string(expect_code) + " at layer " + name_of(expect_node) +
           ", got status " + std::to_string(status) + " code " + std::to_string(code) + " node " + std::to_string(failed));
     }
-    std::printf("TOP ERROR PASS: code %d at layer %s (node %d)\n", code, names.at(static_cast<std::size_t>(failed)).c_str(), failed);
+    std::printf("TOP ERROR PASS: code %d at layer %s (node %d)\n", code, name_of(failed).c_str(), failed);
     return 0;
   }
   if (errored) {
-    die("the frame stopped with error code " + std::to_string(code) + " at layer " +
-        (static_cast<std::size_t>(failed) < names.size() ? names[static_cast<std::size_t>(failed)] : std::string("?")));
+    die("the frame stopped with error code " + std::to_string(code) + " at layer " + name_of(failed));
   }
 
   // The head outputs, code for code.

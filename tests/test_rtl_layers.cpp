@@ -297,7 +297,7 @@ TEST_CASE("rtl: the official yolov8n at W8A8, W4A4 and W16A16 is bit-exact at 16
   }
 }
 
-TEST_CASE("rtl: yq_top stops a frame at a DRAM error, a bad descriptor or a buffer overrun, naming the layer; a changed detection is named") {
+TEST_CASE("rtl: yq_top stops a frame at a DRAM error, a bad descriptor, a buffer overrun or a q_NMS overflow, naming the layer, and its bench names a changed detection") {
   if (!have_rtl_tools() || !yq::test::have_shared_data()) return;
   // The official W8A8 run at 160x160 again (the model build of `make top` is shared with the test above).
   const fs::path dir = yq::test::fresh_temp_dir("rtl-top-errors");
@@ -325,6 +325,18 @@ TEST_CASE("rtl: yq_top stops a frame at a DRAM error, a bad descriptor or a buff
     INFO(output);
     CHECK(status == 0);
     CHECK(output.find(c.expected) != std::string::npos);
+  }
+  // q_NMS holding 2 candidates (a model built with HEAD_MAX_CAND=2) overflows
+  // on bus.jpg's: the frame stops with code 5 naming the detect head.
+  {
+    std::string output;
+    const int status = make_rtl_tb("top", "ARRAY=8x8 HEAD_MAX_CAND=2 RUN='" + (dir / "w8").string() +
+                                              "' TOP_ARGS=--expect-head-overflow", output);
+    INFO(output);
+    CHECK(status == 0);
+    const auto manifest = nlohmann::json::parse(yq::test::read_text(dir / "w8/stage_7/manifest.json"));
+    CHECK(output.find("TOP ERROR PASS: code 5 at layer detect head (node " + std::to_string(manifest["layers"].size()) +
+                      ")") != std::string::npos);
   }
   // A q_nms.txt changed in one field: the frame bench names it.
   {
