@@ -2,10 +2,7 @@
 
 #include <ATen/ATen.h>
 
-#include <atomic>
 #include <cmath>
-#include <future>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <tuple>
 
@@ -14,6 +11,7 @@
 #include "compiler/quant/requant_derivation.hpp"
 #include "compiler/quant/gptq.hpp"
 #include "compiler/util/error.hpp"
+#include "compiler/util/parallel.hpp"
 #include "compiler/util/progress.hpp"
 
 namespace yq {
@@ -132,20 +130,10 @@ void round_convs(std::vector<ConvToRound>& convs, const NodeBits& bits, const Qu
                  const LayerInputStatistics* inputs, int threads) {
   ProgressBar progress(settings.rounding == WeightRounding::Gptq ? "              gptq" : "             round",
                        static_cast<int>(convs.size()));
-  std::atomic<size_t> next{0};
-  std::mutex progress_mutex;
-  auto work = [&] {
-    for (size_t i = next++; i < convs.size(); i = next++) {
-      ConvToRound& conv = convs[i];
-      round_conv(conv, bits.weight[conv.node], settings, inputs ? &inputs->convs[conv.node] : nullptr);
-      const std::lock_guard<std::mutex> lock(progress_mutex);
-      progress.advance();
-    }
-  };
-  std::vector<std::future<void>> workers;
-  for (int t = 1; t < std::max(1, threads); ++t) workers.push_back(std::async(std::launch::async, work));
-  work();
-  for (auto& worker : workers) worker.get();
+  parallel_for_each_index(convs.size(), threads, progress, [&](size_t i) {
+    ConvToRound& conv = convs[i];
+    round_conv(conv, bits.weight[conv.node], settings, inputs ? &inputs->convs[conv.node] : nullptr);
+  });
 }
 
 QuantConv quantize_conv(const Node& node, ConvToRound& rounded, const TensorFormats& formats, int weight_bits,

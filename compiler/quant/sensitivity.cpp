@@ -3,16 +3,14 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
-#include <atomic>
 #include <cmath>
 #include <cstdio>
-#include <future>
 #include <limits>
-#include <mutex>
 
 #include "compiler/float/float_model.hpp"
 #include "compiler/quant/quantizer.hpp"
 #include "compiler/util/error.hpp"
+#include "compiler/util/parallel.hpp"
 #include "compiler/util/progress.hpp"
 
 namespace yq {
@@ -40,24 +38,14 @@ double head_error(const Graph& graph, const std::vector<at::Tensor>& reference, 
 void add_image_errors(const FloatModel& model, const at::Tensor& input, const std::vector<std::vector<at::Tensor>>& weights,
                       std::vector<LayerSensitivity>& layers, int threads, ProgressBar& progress) {
   const std::vector<at::Tensor> reference = model.run_all(input);
-  std::atomic<size_t> next{0};
-  std::mutex progress_mutex;
-  auto work = [&] {
-    for (size_t l = next++; l < layers.size(); l = next++) {
-      LayerSensitivity& layer = layers[l];
-      for (size_t k = 0; k < layer.widths.size(); ++k) {
-        std::vector<at::Tensor> outputs = reference;
-        model.rerun_from(layer.node, weights[l][k], outputs);
-        layer.errors[k] += head_error(model.model().graph, reference, outputs);
-      }
-      const std::lock_guard<std::mutex> lock(progress_mutex);
-      progress.advance();
+  parallel_for_each_index(layers.size(), threads, progress, [&](size_t l) {
+    LayerSensitivity& layer = layers[l];
+    for (size_t k = 0; k < layer.widths.size(); ++k) {
+      std::vector<at::Tensor> outputs = reference;
+      model.rerun_from(layer.node, weights[l][k], outputs);
+      layer.errors[k] += head_error(model.model().graph, reference, outputs);
     }
-  };
-  std::vector<std::future<void>> workers;
-  for (int t = 1; t < std::max(1, threads); ++t) workers.push_back(std::async(std::launch::async, work));
-  work();
-  for (auto& worker : workers) worker.get();
+  });
 }
 
 }  // namespace
