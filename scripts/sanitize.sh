@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 
 build=build-asan
 cmake -S . -B "$build" -DYQ_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
-cmake --build "$build" -j 2 --target yq-hw yqhw_tests
+cmake --build "$build" -j 2  # yq-hw, the tests and the fuzz regression replays
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:halt_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 args=("$@")

@@ -52,7 +52,7 @@ std::string compare_provenance(const nlohmann::json& stored, const nlohmann::jso
   if (!stored.is_object()) return "made by an earlier yq-hw that recorded no provenance";
   std::vector<std::string> differences;
   for (const char* version : {"format_version", "arithmetic_version"}) {
-    if (stored.value(version, 0) != expected[version].get<int>()) {
+    if (stored.value(version, nlohmann::json()) != expected[version]) {
       differences.push_back(std::string(version) + " " + stored.value(version, nlohmann::json()).dump() + " -> " +
                             expected[version].dump());
     }

@@ -193,7 +193,7 @@ std::optional<std::vector<ImageResult>> float_results_like(const StageContext& c
   const fs::path file = context.stage_dir(3) / "predictions.json";
   if (!fs::exists(file)) return std::nullopt;
   const nlohmann::json metrics = read_json_file(context.stage_dir(3) / "metrics.json");
-  if (metrics.value("images", 0) != static_cast<int>(integer_results.size())) return std::nullopt;
+  if (metrics.value("images", nlohmann::json()) != integer_results.size()) return std::nullopt;
   auto detections = read_coco_predictions(file);
   std::vector<ImageResult> results = integer_results;
   for (ImageResult& r : results) {

@@ -5,6 +5,8 @@
 // than multipliers escaped as std::out_of_range.
 #include "testing.hpp"
 
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
 #include "cli_support.hpp"
@@ -20,7 +22,8 @@ namespace {
 
 const json& synthetic_quant_model() {
   static const json model = [] {
-    const fs::path dir = test::fresh_temp_dir("quant-model-io");
+    // One folder per process: CTest runs each test case as its own process, in parallel.
+    const fs::path dir = test::fresh_temp_dir("quant-model-io-" + std::to_string(getpid()));
     const test::CliResult run = test::run_cli("run --imgsz 64 --through stage_6 --out " + (dir / "out").string(), dir);
     REQUIRE_MESSAGE(run.exit_code == 0, run.err);
     return read_json_file(dir / "out/stage_6/quant_model.json");
@@ -90,3 +93,29 @@ TEST_CASE("quant model reader: lists that do not fit the graph are refused namin
     CHECK(refusal(model).find("quant_model.json: a head level's tables are outside the model's") == 0);
   }
 }
+
+// The second input the fuzz target found (tests/fuzz/regressions/
+// quant_model_json/): a huge float where an integer is read, which
+// nlohmann-json converts with an undefined static_cast.
+TEST_CASE("quant model reader: a number that is not an integer of the field's range is refused naming the field") {
+  json model = synthetic_quant_model();
+  const size_t conv = node_index(model, "conv1");
+  SUBCASE("a float too large for any integer") {
+    model["luts"][0]["index_bits"] = 8.4e88;
+    CHECK(refusal(model) == "quant_model.json: index_bits: expected an integer from -2147483648 to 2147483647, found 8.4e+88");
+  }
+  SUBCASE("a fraction") {
+    model["image_size"] = 64.5;
+    CHECK(refusal(model) == "quant_model.json: image_size: expected an integer from -2147483648 to 2147483647, found 64.5");
+  }
+  SUBCASE("an integer that does not fit the field") {
+    model["nodes"][conv]["conv"]["requant"]["shift"][2] = 4294967296LL;
+    CHECK(refusal(model) ==
+          "quant_model.json: layer conv1: shift[2]: expected an integer from -2147483648 to 2147483647, found 4294967296");
+  }
+  SUBCASE("a string") {
+    model["settings"]["weight_bits"] = "8";
+    CHECK(refusal(model) == "quant_model.json: weight_bits: expected an integer from -2147483648 to 2147483647, found \"8\"");
+  }
+}
+

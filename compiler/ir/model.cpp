@@ -4,6 +4,7 @@
 
 #include "compiler/util/error.hpp"
 #include "compiler/util/files.hpp"
+#include "compiler/util/json_integer.hpp"
 
 namespace yq {
 
@@ -79,21 +80,23 @@ ModelInfo model_info_from_json(const nlohmann::json& json) {
     ModelInfo info;
     const auto& a = json.at("architecture");
     info.arch.scale = a.at("scale").get<std::string>();
-    info.arch.widths = a.at("widths").get<std::vector<int>>();
-    info.arch.repeats = a.at("repeats").get<std::vector<int>>();
-    info.arch.num_classes = a.at("num_classes").get<int>();
-    info.arch.reg_max = a.at("reg_max").get<int>();
-    info.arch.box_channels = a.at("box_channels").get<int>();
-    info.arch.class_channels = a.at("class_channels").get<int>();
+    info.arch.widths = json_integers_at<int>(a, "widths");
+    info.arch.repeats = json_integers_at<int>(a, "repeats");
+    info.arch.num_classes = json_integer_at<int>(a, "num_classes");
+    info.arch.reg_max = json_integer_at<int>(a, "reg_max");
+    info.arch.box_channels = json_integer_at<int>(a, "box_channels");
+    info.arch.class_channels = json_integer_at<int>(a, "class_channels");
     info.arch.width_multiple = a.at("width_multiple").get<double>();
     info.arch.depth_multiple = a.at("depth_multiple").get<double>();
-    info.arch.max_channels = a.at("max_channels").get<int>();
+    info.arch.max_channels = json_integer_at<int>(a, "max_channels");
     info.class_names = json.at("class_names").get<std::vector<std::string>>();
     info.bn_eps = json.at("bn_eps").get<double>();
     info.bn_fused = json.at("bn_fused").get<bool>();
     info.source = json.at("source").get<std::string>();
     return info;
   } catch (const nlohmann::json::exception& e) {
+    throw Error(std::string("malformed model description: ") + e.what());
+  } catch (const Error& e) {
     throw Error(std::string("malformed model description: ") + e.what());
   }
 }

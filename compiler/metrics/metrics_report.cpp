@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "compiler/util/json_integer.hpp"
+
 namespace yq {
 
 nlohmann::json metrics_to_json(const DetectionMetrics& metrics, const std::vector<std::string>& class_names) {
@@ -24,9 +26,9 @@ nlohmann::json metrics_to_json(const DetectionMetrics& metrics, const std::vecto
 
 DetectionMetrics metrics_from_json(const nlohmann::json& j, const std::vector<std::string>& class_names) {
   DetectionMetrics metrics;
-  metrics.images = j.at("images");
-  metrics.instances = j.at("instances");
-  metrics.classes_with_truth = j.at("classes_with_truth");
+  metrics.images = json_integer_at<int>(j, "images");
+  metrics.instances = json_integer_at<int>(j, "instances");
+  metrics.classes_with_truth = json_integer_at<int>(j, "classes_with_truth");
   metrics.precision = j.at("precision");
   metrics.recall = j.at("recall");
   metrics.map50 = j.at("map50");

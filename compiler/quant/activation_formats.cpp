@@ -8,6 +8,7 @@
 #include "compiler/quant/quant_model_io.hpp"
 #include "compiler/quant/requant_derivation.hpp"
 #include "compiler/util/error.hpp"
+#include "compiler/util/json_integer.hpp"
 
 namespace yq {
 
@@ -193,7 +194,7 @@ nlohmann::json node_bits_to_json(const NodeBits& bits) {
 }
 
 NodeBits node_bits_from_json(const Graph& graph, const nlohmann::json& json) {
-  NodeBits bits{json.at("activation").get<std::vector<int>>(), json.at("weight").get<std::vector<int>>()};
+  NodeBits bits{json_integers_at<int>(json, "activation"), json_integers_at<int>(json, "weight")};
   if (bits.activation.size() != graph.nodes.size() || bits.weight.size() != graph.nodes.size()) {
     throw Error("bits.json has " + std::to_string(bits.activation.size()) + " entries for a graph of " +
                 std::to_string(graph.nodes.size()) + " nodes");

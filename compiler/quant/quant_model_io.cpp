@@ -10,6 +10,7 @@
 #include "compiler/ref/arithmetic.hpp"
 #include "compiler/util/error.hpp"
 #include "compiler/util/files.hpp"
+#include "compiler/util/json_integer.hpp"
 
 namespace yq {
 
@@ -30,8 +31,8 @@ json requant_json(const std::vector<Requant>& list) {
 }
 
 std::vector<Requant> requant_from(const json& j) {
-  const auto multipliers = j.at("multiplier").get<std::vector<std::int64_t>>();
-  const auto shifts = j.at("shift").get<std::vector<int>>();
+  const auto multipliers = json_integers_at<std::int64_t>(j, "multiplier");
+  const auto shifts = json_integers_at<int>(j, "shift");
   if (multipliers.size() != shifts.size()) {
     throw Error(std::to_string(multipliers.size()) + " requant multipliers but " + std::to_string(shifts.size()) + " shifts");
   }
@@ -56,13 +57,13 @@ void read_node(const json& j, QuantNode& qn) {
   qn.out = code_format_from_json(j.at("out"));
   if (j.contains("conv")) {
     const json& c = j.at("conv");
-    qn.conv.weight_bits = c.at("weight_bits");
+    qn.conv.weight_bits = json_integer_at<int>(c, "weight_bits");
     qn.conv.weight_scales = c.at("weight_scales").get<std::vector<double>>();
     qn.conv.requant = requant_from(c.at("requant"));
     qn.conv.pre = code_format_from_json(c.at("pre"));
-    qn.conv.acc_bits = c.at("acc_bits");
-    qn.conv.worst_case_acc = c.at("worst_case_acc");
-    qn.conv.silu_lut = c.at("silu_lut");
+    qn.conv.acc_bits = json_integer_at<int>(c, "acc_bits");
+    qn.conv.worst_case_acc = json_integer_at<std::int64_t>(c, "worst_case_acc");
+    qn.conv.silu_lut = json_integer_at<int>(c, "silu_lut");
   }
   if (j.contains("input_requant")) qn.input_requant = requant_from(j.at("input_requant"));
 }
@@ -83,7 +84,7 @@ std::vector<T> tensor_vector(const at::Tensor& t) {
 json code_format_to_json(const CodeFormat& f) { return {{"bits", f.bits}, {"scale", f.scale}, {"zero", f.zero}}; }
 
 CodeFormat code_format_from_json(const json& j) {
-  return {j.at("bits").get<int>(), j.at("scale").get<double>(), j.at("zero").get<int>()};
+  return {json_integer_at<int>(j, "bits"), j.at("scale").get<double>(), json_integer_at<int>(j, "zero")};
 }
 
 void save_quant_model(const std::filesystem::path& folder, const QuantModel& model) {
@@ -146,10 +147,11 @@ void check_node(const Node& node, const QuantNode& qn, size_t lut_count) {
   if (node.op == OpKind::Concat) require_requant(qn.input_requant, node.inputs.size());
 }
 
-void check_versions(const json& j, const std::string& origin) {
-  const int format = j.value("format_version", 1), arithmetic = j.value("arithmetic_version", 1);
+void check_versions(const json& j) {
+  auto version = [&](const char* key) { return j.contains(key) ? json_integer_at<int>(j, key) : 1; };
+  const int format = version("format_version"), arithmetic = version("arithmetic_version");
   if (format != kQuantModelFormatVersion || arithmetic != arith::kArithmeticVersion) {
-    throw Error(origin + ": quantized model of format " + std::to_string(format) + " and arithmetic " +
+    throw Error("quantized model of format " + std::to_string(format) + " and arithmetic " +
                 std::to_string(arithmetic) + ", this yq-hw reads format " + std::to_string(kQuantModelFormatVersion) +
                 " and arithmetic " + std::to_string(arith::kArithmeticVersion) + " (rerun from stage_5)");
   }
@@ -159,32 +161,38 @@ void check_versions(const json& j, const std::string& origin) {
 
 QuantModel quant_model_from_json(const json& j, const std::string& origin) {
   try {
-    check_versions(j, origin);
+    check_versions(j);
     QuantModel model;
-    model.image_size = j.at("image_size");
+    model.image_size = json_integer_at<int>(j, "image_size");
     model.info = model_info_from_json(j.at("model"));
     model.graph = build_model_graph(model.info);
     model.settings = quant_settings_from_json(j.at("settings"));
-    for (const json& l : j.at("luts")) model.luts.push_back({l.at("name"), l.at("kind"), l.at("index_bits"), l.at("knot_bits"), {}});
-    for (const json& h : j.at("head")) model.head.push_back({h.at("sigmoid_lut"), h.at("exp_lut")});
+    for (const json& l : j.at("luts")) {
+      model.luts.push_back({l.at("name"), l.at("kind"), json_integer_at<int>(l, "index_bits"), json_integer_at<int>(l, "knot_bits"), {}});
+    }
+    for (const json& h : j.at("head")) {
+      model.head.push_back({json_integer_at<int>(h, "sigmoid_lut"), json_integer_at<int>(h, "exp_lut")});
+    }
     for (const QuantHeadLevel& level : model.head) {
       if (std::min(level.sigmoid_lut, level.exp_lut) < 0 || std::max(level.sigmoid_lut, level.exp_lut) >= int(model.luts.size())) {
-        throw Error(origin + ": a head level's tables are outside the model's " + std::to_string(model.luts.size()) + " tables");
+        throw Error("a head level's tables are outside the model's " + std::to_string(model.luts.size()) + " tables");
       }
     }
     model.nodes.resize(model.graph.nodes.size());
-    if (j.at("nodes").size() != model.graph.nodes.size()) throw Error(origin + ": node count does not match the model");
+    if (j.at("nodes").size() != model.graph.nodes.size()) throw Error("node count does not match the model");
     for (size_t i = 0; i < model.graph.nodes.size(); ++i) {
       try {
         read_node(j.at("nodes")[i], model.nodes[i]);
         check_node(model.graph.nodes[i], model.nodes[i], model.luts.size());
       } catch (const Error& e) {
-        throw Error(origin + ": layer " + model.graph.nodes[i].name + ": " + e.what());
+        throw Error("layer " + model.graph.nodes[i].name + ": " + e.what());
       }
     }
     return model;
   } catch (const json::exception& e) {
     throw Error(origin + ": malformed quantized model (" + e.what() + ")");
+  } catch (const Error& e) {
+    throw Error(origin + ": " + e.what());
   }
 }
 

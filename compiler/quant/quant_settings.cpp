@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "compiler/util/error.hpp"
+#include "compiler/util/json_integer.hpp"
 
 namespace yq {
 
@@ -106,23 +107,23 @@ nlohmann::json quant_settings_to_json(const QuantSettings& s) {
 
 QuantSettings quant_settings_from_json(const nlohmann::json& j) {
   QuantSettings s;
-  s.weight_bits = j.at("weight_bits");
-  s.activation_bits = j.at("activation_bits");
+  s.weight_bits = json_integer_at<int>(j, "weight_bits");
+  s.activation_bits = json_integer_at<int>(j, "activation_bits");
   s.range_method = parse_enum<RangeMethod>(j.at("range_method").get<std::string>());
   s.percentile = j.at("percentile");
   s.per_channel = j.at("per_channel");
   s.scale_form = parse_enum<ScaleForm>(j.at("scale_form").get<std::string>());
   s.concat_scales = parse_enum<ConcatScales>(j.at("concat_scales").get<std::string>());
-  s.multiplier_bits = j.at("multiplier_bits");
+  s.multiplier_bits = json_integer_at<int>(j, "multiplier_bits");
   s.head = parse_enum<HeadMode>(j.at("head").get<std::string>());
-  s.acc_bits_limit = j.at("acc_bits_limit");
+  s.acc_bits_limit = json_integer_at<int>(j, "acc_bits_limit");
   s.rounding = parse_enum<WeightRounding>(j.at("rounding").get<std::string>());
   s.bias_correction = j.at("bias_correction");
   for (const nlohmann::json& o : j.at("overrides")) {
-    s.overrides.push_back({o.at("pattern"), o.at("weight_bits"), o.at("activation_bits")});
+    s.overrides.push_back({o.at("pattern"), json_integer_at<int>(o, "weight_bits"), json_integer_at<int>(o, "activation_bits")});
   }
   s.weight_budget = weight_budget_from_json(j.at("weight_budget"));
-  s.sensitivity_images = j.at("sensitivity_images");
+  s.sensitivity_images = json_integer_at<int>(j, "sensitivity_images");
   return s;
 }
 
