@@ -25,7 +25,7 @@
 // Usage: Vyq_top <absolute run dir> [--timed] [--latency L] [--bandwidth B]
 //   [--outstanding N] [--stalls P] [--seed S] [--watchdog N]
 //   [--slverr LAYER] [--bad-op LAYER] [--bad-out-c LAYER] [--golden DIR]
-//   [--print-detections] [--expect-head-overflow]
+//   [--print-detections] [--detections-out FILE] [--expect-head-overflow]
 // --timed: latency 100, 8 bytes/cycle, 4 outstanding bursts, 10 % random
 // stalls (each overridable); default magic: latency 20, no cap, no stalls.
 // Error cases (the frame must stop with that error code naming the layer):
@@ -39,7 +39,8 @@
 // outputs and q_nms.txt are read from it). --print-detections prints the
 // list the RTL wrote, one line per detection with its class name (from the
 // run's stage_6/quant_model.json) and its box in canvas pixels, before the
-// comparison.
+// comparison; --detections-out FILE writes it in q_nms.txt form (`yq-hw draw`
+// draws it on the image), whether or not it matches.
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -57,6 +58,7 @@
 
 #include "Vyq_top.h"
 #include "axi_dram_model.hpp"
+#include "compiler/detect/detection_list_file.hpp"
 #include "detections.hpp"
 #include "tb_common.hpp"
 
@@ -104,6 +106,7 @@ void load_dram_hex(const fs::path& file, std::vector<std::uint8_t>& bytes, int b
 
 struct Options {
   fs::path run, golden;
+  fs::path detections_out;
   bool timed = false, print_detections = false, expect_head_overflow = false;
   int latency = -1, outstanding = -1, stalls = -1;
   double bandwidth = -1;
@@ -134,6 +137,7 @@ Options parse(int argc, char** argv) {
     else if (arg == "--bad-out-c") o.bad_out_c = value();
     else if (arg == "--golden") o.golden = value();
     else if (arg == "--print-detections") o.print_detections = true;
+    else if (arg == "--detections-out") o.detections_out = value();
     else if (arg == "--expect-head-overflow") o.expect_head_overflow = true;
     else die("unknown argument " + arg);
   }
@@ -171,17 +175,47 @@ std::uint64_t peek_bits(const std::vector<std::uint8_t>& bytes, std::uint64_t by
   return value;
 }
 
-// The RTL's detections with class names (stage_6's model) and boxes in
-// canvas pixels (the records hold 2^-box_bits pixel, scores 2^-score_bits).
-void print_detections(const fs::path& run, const std::vector<tb::DetectionFields>& detections, long long image_size,
-                      int score_bits, int box_bits) {
-  std::vector<std::string> class_names;
+// The class names of the run's model (stage_6's quant_model.json), if readable.
+std::vector<std::string> class_names_of(const fs::path& run) {
   if (const auto text = tb::file_text(run / "stage_6" / "quant_model.json")) {
-    const auto model = nlohmann::json::parse(*text);
+    const auto model = nlohmann::json::parse(*text, nullptr, false);
     if (model.contains("model") && model["model"].contains("class_names")) {
-      class_names = model["model"]["class_names"].get<std::vector<std::string>>();
+      return model["model"]["class_names"].get<std::vector<std::string>>();
     }
   }
+  return {};
+}
+
+// The RTL's list in q_nms.txt form, written by the compiler's own writer
+// (compiler/detect/detection_list_file.hpp) through a temporary file.
+void write_detections(const fs::path& file, const std::vector<tb::DetectionFields>& detections,
+                      const std::vector<std::string>& class_names) {
+  std::vector<yq::IntDetection> list;
+  for (const tb::DetectionFields& d : detections) {
+    yq::IntDetection detection;
+    detection.class_id = static_cast<int>(d[0]);
+    detection.score = static_cast<std::int32_t>(d[1]);
+    detection.x1 = static_cast<std::int32_t>(d[2]);
+    detection.y1 = static_cast<std::int32_t>(d[3]);
+    detection.x2 = static_cast<std::int32_t>(d[4]);
+    detection.y2 = static_cast<std::int32_t>(d[5]);
+    detection.anchor = static_cast<int>(d[6]);
+    list.push_back(detection);
+  }
+  const fs::path temporary = file.string() + ".tmp";
+  if (file.has_parent_path()) fs::create_directories(file.parent_path());
+  {
+    std::ofstream out(temporary, std::ios::binary);
+    out << yq::detection_list_text(list, class_names);
+    if (!out.flush()) die("cannot write " + temporary.string());
+  }
+  fs::rename(temporary, file);
+}
+
+// The RTL's detections with class names and boxes in canvas pixels (the
+// records hold 2^-box_bits pixel, scores 2^-score_bits).
+void print_detections(const std::vector<std::string>& class_names, const std::vector<tb::DetectionFields>& detections,
+                      long long image_size, int score_bits, int box_bits) {
   std::printf("DETECTIONS of yq_top: %zu (boxes in pixels of the %lldx%lld letterboxed canvas)\n", detections.size(),
               image_size, image_size);
   for (std::size_t i = 0; i < detections.size(); ++i) {
@@ -466,8 +500,12 @@ int main(int argc, char** argv) {
   }
   std::printf("TOP head cycles %u (%.2f%% of the frame): detect head and q_NMS, %u detections\n", head_cycles,
               100.0 * head_cycles / std::max(1u, cycles), count);
-  if (opt.print_detections) print_detections(opt.run, detections, param("YQ_IMAGE_SIZE"), static_cast<int>(param("YQ_SCORE_FRACTION_BITS")),
-                                            static_cast<int>(param("YQ_BOX_FRACTION_BITS")));
+  const std::vector<std::string> class_names = class_names_of(opt.run);
+  if (opt.print_detections) {
+    print_detections(class_names, detections, param("YQ_IMAGE_SIZE"), static_cast<int>(param("YQ_SCORE_FRACTION_BITS")),
+                     static_cast<int>(param("YQ_BOX_FRACTION_BITS")));
+  }
+  if (!opt.detections_out.empty()) write_detections(opt.detections_out, detections, class_names);
   if (!tb::same_detections(*expected, count, detections)) return 1;
   std::printf("TOP PASS: whole frame from DRAM bit-exact (%zu head outputs, %lld codes; %u detections, q_nms.txt)\n",
               head_info.size(), compared, count);

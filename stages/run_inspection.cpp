@@ -1,13 +1,13 @@
-// Reading a run folder for `yq-hw inspect`: a stage counts as completed when
-// its folder holds summary.json (the runner writes it last, just before the
-// rename from stage_N.partial). The model description comes from stage_2
-// (fused) or else stage_1, the image size from stage_0's config.json.
+// Reading a run folder for `yq-hw inspect` (stages/run_folder.hpp): the model
+// description comes from stage_2 (fused) or else stage_1, the image size from
+// stage_0's config.json.
 #include "stages/run_inspection.hpp"
 
 #include "compiler/inspect/model_inspection.hpp"
 #include "compiler/quant/quant_model_io.hpp"
 #include "compiler/util/error.hpp"
 #include "compiler/util/files.hpp"
+#include "stages/run_folder.hpp"
 #include "stages/stage.hpp"
 
 namespace yq {
@@ -17,34 +17,32 @@ namespace fs = std::filesystem;
 
 constexpr int kLastStage = 8;
 
-bool completed(const fs::path& run, int stage) { return fs::exists(run / stage_folder_name(stage) / "summary.json"); }
-
 InspectionInputs run_inspection_inputs(const fs::path& run, int default_image_size) {
   InspectionInputs inputs;
   inputs.kind = "run";
   inputs.source = run.string();
   for (int stage = 0; stage <= kLastStage; ++stage) {
-    if (!completed(run, stage)) continue;
+    if (!stage_completed(run, stage)) continue;
     const nlohmann::json summary = read_json_file(run / stage_folder_name(stage) / "summary.json");
     inputs.completed_stages.emplace_back(stage_folder_name(stage), summary.value("status", "ok"));
   }
-  const int model_stage = completed(run, 2) ? 2 : 1;
+  const int model_stage = stage_completed(run, 2) ? 2 : 1;
   const fs::path model_dir = run / stage_folder_name(model_stage);
-  if (!completed(run, model_stage)) {
+  if (!stage_completed(run, model_stage)) {
     throw Error(run.string() + " is neither a checkpoint file nor a run folder with a completed stage_1 or stage_2");
   }
   inputs.info = model_info_from_json(read_json_file(model_dir / "model.json"));
-  inputs.image_size = completed(run, 0)
+  inputs.image_size = stage_completed(run, 0)
                           ? read_json_file(run / stage_folder_name(0) / "config.json").at("image_size").get<int>()
                           : default_image_size;
   const Graph graph = build_model_graph(inputs.info);
-  if (completed(run, 5)) {
+  if (stage_completed(run, 5)) {
     const fs::path dir = run / stage_folder_name(5);
     inputs.bits = node_bits_from_json(graph, read_json_file(dir / "bits.json"));
     inputs.formats = tensor_formats_from_json(graph, read_json_file(dir / "scales.json"));
   }
-  if (completed(run, 6)) inputs.quant = load_quant_model(run / stage_folder_name(6));
-  if (completed(run, 7)) inputs.manifest = read_json_file(run / stage_folder_name(7) / "manifest.json");
+  if (stage_completed(run, 6)) inputs.quant = load_quant_model(run / stage_folder_name(6));
+  if (stage_completed(run, 7)) inputs.manifest = read_json_file(run / stage_folder_name(7) / "manifest.json");
   return inputs;
 }
 

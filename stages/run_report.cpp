@@ -5,8 +5,9 @@
 // `yq-hw inspect` report), stage_8/golden's detections (q_nms.txt in integer
 // units, detections_float_nms.txt in canvas pixels) beside the float model's
 // own detections of the same canvas (stage_2's weights, the golden score
-// threshold), and the RTL bench logs scripts/bench_rtl.sh copies into
-// rtl_bench/ (rtl_tb layer_bench's "LAYER" and "TOTAL" lines).
+// threshold) and yq_top's own list (rtl_bench/yq_top_detections.txt, written
+// by `make -C rtl_tb top`), and the RTL bench logs scripts/bench_rtl.sh
+// copies into rtl_bench/ (rtl_tb layer_bench's "LAYER" and "TOTAL" lines).
 #include "stages/run_report.hpp"
 
 #include <algorithm>
@@ -16,13 +17,13 @@
 #include <sstream>
 
 #include "compiler/float/float_detector.hpp"
-#include "compiler/io/dataset.hpp"
-#include "compiler/io/test_pattern.hpp"
+#include "compiler/detect/detection_list_file.hpp"
 #include "compiler/ir/model.hpp"
 #include "compiler/metrics/metrics_report.hpp"
 #include "compiler/report/html_report.hpp"
 #include "compiler/util/error.hpp"
 #include "compiler/util/files.hpp"
+#include "stages/run_folder.hpp"
 #include "stages/run_inspection.hpp"
 #include "stages/stage.hpp"
 
@@ -32,17 +33,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr float kGoldenScoreThreshold = 0.25f;  // stage_8's golden detections
-
-fs::path artifact(const fs::path& run, int stage, const std::string& name) { return run / stage_folder_name(stage) / name; }
-
-bool completed(const fs::path& run, int stage) { return fs::exists(artifact(run, stage, "summary.json")); }
-
-std::vector<std::string> class_names_of(const fs::path& run) {
-  for (int stage : {2, 1}) {
-    if (completed(run, stage)) return model_info_from_json(read_json_file(artifact(run, stage, "model.json"))).class_names;
-  }
-  return {};
-}
 
 // The union row, then one row per folder (matched by path) when there are several.
 std::vector<AccuracyRow> accuracy_rows(const std::optional<nlohmann::json>& float_json,
@@ -86,21 +76,6 @@ std::optional<std::int64_t> weight_bytes_at_run_widths(const fs::path& run) {
   return std::nullopt;
 }
 
-// stage_8's golden image: the --golden-image file, else the first image of
-// --data, else the built-in test pattern 0 (as stage_8 chooses); nothing
-// when the file is not readable from here (a relative path from another folder).
-std::optional<RgbImage> golden_source_image(const nlohmann::json& config) {
-  std::vector<fs::path> data;
-  for (const nlohmann::json& folder : config.at("data")) data.push_back(folder.get<std::string>());
-  const std::string golden_image = config.at("golden_image");
-  const fs::path file = !golden_image.empty() ? fs::path(golden_image)
-                        : !data.empty()       ? scan_datasets(data).images.front().image
-                                              : fs::path();
-  if (file.empty()) return test_pattern_image(640, 480, 0);
-  if (!fs::is_regular_file(file)) return std::nullopt;
-  return decode_image(file);
-}
-
 std::vector<std::string> data_lines(const fs::path& file) {
   std::istringstream text(read_file_bytes(file));
   std::vector<std::string> lines;
@@ -108,19 +83,6 @@ std::vector<std::string> data_lines(const fs::path& file) {
     if (!line.empty() && line[0] != '#') lines.push_back(line);
   }
   return lines;
-}
-
-// q_nms.txt: class_id score(2^-16) x1 y1 x2 y2 (1/16 canvas pixel) anchor name.
-std::vector<Detection> read_q_nms(const fs::path& file) {
-  std::vector<Detection> detections;
-  for (const std::string& line : data_lines(file)) {
-    IntDetection d;
-    if (std::sscanf(line.c_str(), "%d %d %d %d %d %d %d", &d.class_id, &d.score, &d.x1, &d.y1, &d.x2, &d.y2, &d.anchor) != 7) {
-      throw Error(file.string() + ": not a q_NMS line: " + line);
-    }
-    detections.push_back(to_float_detection(d));
-  }
-  return detections;
 }
 
 // detections_float_nms.txt: class_id score x1 y1 x2 y2 name (canvas pixels).
@@ -137,18 +99,23 @@ std::vector<Detection> read_float_nms(const fs::path& file) {
 }
 
 GoldenImage golden_image_of(const fs::path& run, const nlohmann::json& config, const nlohmann::json& report) {
-  const fs::path golden = artifact(run, 8, "golden");
+  const fs::path golden = stage_artifact(run, 8, "golden");
   GoldenImage image;
   image.source = report.at("golden").at("image");
   const std::optional<RgbImage> source = golden_source_image(config);
   if (!source) return image;  // no canvas: the report says the image is not readable
   const int image_size = config.at("image_size");
   image.canvas = letterbox(*source, image_size).canvas;
-  if (completed(run, 2)) {
+  if (stage_completed(run, 2)) {
     const DetectOptions options{image_size, {kGoldenScoreThreshold, config.at("val_iou_threshold"), config.at("max_detections")}};
     image.panels.push_back({"float model", FloatDetector(load_model(run / stage_folder_name(2)), options).detect_canvas(image.canvas)});
   }
-  if (fs::exists(golden / "q_nms.txt")) image.panels.push_back({"integer model, q_NMS", read_q_nms(golden / "q_nms.txt")});
+  if (fs::exists(golden / "q_nms.txt")) {
+    image.panels.push_back({"integer model, q_NMS", to_float_detections(read_detection_list(golden / "q_nms.txt"))});
+  }
+  if (const fs::path rtl = run / "rtl_bench" / "yq_top_detections.txt"; fs::exists(rtl)) {
+    image.panels.push_back({"RTL, yq_top", to_float_detections(read_detection_list(rtl))});
+  }
   if (fs::exists(golden / "detections_float_nms.txt")) {
     image.panels.push_back({"integer model, float NMS", read_float_nms(golden / "detections_float_nms.txt")});
   }
@@ -193,18 +160,18 @@ std::vector<RtlBench> rtl_benches(const fs::path& run) {
 }  // namespace
 
 RunReportInputs read_run_report_inputs(const fs::path& run) {
-  const fs::path config_file = artifact(run, 0, "config.json");
+  const fs::path config_file = stage_artifact(run, 0, "config.json");
   if (!fs::is_regular_file(config_file)) throw Error(run.string() + " is not a run folder (no stage_0/config.json)");
   RunReportInputs inputs;
   inputs.folder = run.string();
   inputs.config = read_json_file(config_file);
   inputs.settings = quant_settings_from_json(inputs.config.at("quant"));
-  inputs.class_names = class_names_of(run);
+  inputs.class_names = run_class_names(run);
 
   std::optional<nlohmann::json> float_json, integer_report;
-  if (completed(run, 3) && fs::exists(artifact(run, 3, "metrics.json"))) float_json = read_json_file(artifact(run, 3, "metrics.json"));
-  if (completed(run, 8)) {
-    integer_report = read_json_file(artifact(run, 8, "report.json"));
+  if (stage_completed(run, 3) && fs::exists(stage_artifact(run, 3, "metrics.json"))) float_json = read_json_file(stage_artifact(run, 3, "metrics.json"));
+  if (stage_completed(run, 8)) {
+    integer_report = read_json_file(stage_artifact(run, 8, "report.json"));
   }
   inputs.accuracy = accuracy_rows(float_json, integer_report, inputs.class_names);
   if (integer_report) {
@@ -220,8 +187,8 @@ RunReportInputs read_run_report_inputs(const fs::path& run) {
     }
     if (report.contains("golden")) inputs.golden = golden_image_of(run, inputs.config, report);
   }
-  if (completed(run, 6)) {
-    inputs.certificate = certificate_of(read_json_file(artifact(run, 6, "certificate.json")));
+  if (stage_completed(run, 6)) {
+    inputs.certificate = certificate_of(read_json_file(stage_artifact(run, 6, "certificate.json")));
     inputs.weight_bytes = weight_bytes_at_run_widths(run);
   }
   inputs.rtl = rtl_benches(run);

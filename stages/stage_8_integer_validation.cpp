@@ -24,6 +24,7 @@
 #include <fstream>
 #include <optional>
 
+#include "compiler/detect/detection_list_file.hpp"
 #include "compiler/emit/golden_dump.hpp"
 #include "compiler/float/float_model.hpp"
 #include "compiler/io/dataset.hpp"
@@ -116,17 +117,6 @@ void print_fidelity(const nlohmann::json& report) {
   }
 }
 
-std::string q_nms_text(const std::vector<IntDetection>& detections, const std::vector<std::string>& names) {
-  std::string text = "# q_NMS result, integers: class_id score(2^-16) x1 y1 x2 y2 (1/16 canvas pixel) anchor class_name\n";
-  char line[256];
-  for (const IntDetection& d : detections) {
-    std::snprintf(line, sizeof line, "%d %d %d %d %d %d %d %s\n", d.class_id, d.score, d.x1, d.y1, d.x2, d.y2, d.anchor,
-                  names[d.class_id].c_str());
-    text += line;
-  }
-  return text;
-}
-
 bool same_detections(const std::vector<Detection>& a, const std::vector<Detection>& b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
@@ -179,7 +169,7 @@ nlohmann::json write_golden(const StageContext& context, const QuantModel& quant
   nlohmann::json summary = {{"image", source}, {"files", manifest["files"].size()},
                             {"detections_float_nms", detections.float_nms.size()}};
   if (quant.settings.head == HeadMode::Int) {
-    write_file_atomic(folder / "q_nms.txt", q_nms_text(detector.int_nms(outputs), quant.info.class_names));
+    write_file_atomic(folder / "q_nms.txt", detection_list_text(detector.int_nms(outputs), quant.info.class_names));
     summary["detections_q_nms"] = detections.int_nms.size();
     summary["q_nms_equals_float_nms"] = same_detections(detections.int_nms, detections.float_nms);
   }

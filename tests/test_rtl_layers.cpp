@@ -36,6 +36,7 @@
 
 #include "cli_support.hpp"
 #include "compiler/emit/hw_format.hpp"
+#include "compiler/io/image.hpp"
 #include "compiler/util/files.hpp"
 #include "test_support.hpp"
 
@@ -288,6 +289,10 @@ TEST_CASE("rtl: the official yolov8n at W8A8, W4A4 and W16A16 is bit-exact at 16
     if (bits != 4) CHECK(detections > 0);
     CHECK(output.find("detections, q_nms.txt)", first) != std::string::npos);
     CHECK(output.find("TOP head cycles ") != std::string::npos);
+    // The bench writes the RTL's list with the compiler's own writer: a
+    // bit-exact list is a byte-identical file.
+    CHECK(yq::test::read_text(run / "rtl_bench/yq_top_detections.txt") ==
+          yq::test::read_text(run / "stage_8/golden/q_nms.txt"));
     if (bits != 8) continue;
     // `make sim` ran the frame with magic and with timed DRAM (latency,
     // bandwidth cap, random stalls).
@@ -350,13 +355,20 @@ TEST_CASE("rtl: yq_top stops a frame at a DRAM error, a bad descriptor, a buffer
     CHECK(output.find("TOP PASS") == std::string::npos);
     CHECK(output.find(expected) != std::string::npos);
   }
-  // --print-detections names each detection yq_top found with its class,
-  // the same names as q_nms.txt's.
+  // IMAGE= prints each detection yq_top found with its class, the same
+  // names as q_nms.txt's, and draws the list on bus.jpg (`yq-hw draw`).
   {
     std::string output;
-    const int status = make_rtl_tb("top", "ARRAY=8x8 RUN='" + (dir / "w8").string() + "' TOP_ARGS=--print-detections", output);
+    const fs::path bus = yq::test::shared_file("data/samples/bus.jpg");
+    const int status = make_rtl_tb("top", "ARRAY=8x8 RUN='" + (dir / "w8").string() + "' IMAGE='" + bus.string() + "'", output);
     INFO(output);
     CHECK(status == 0);
+    CHECK(output.find(" detections of " + (dir / "w8/rtl_bench/yq_top_detections.txt").string() + " on " + bus.string() +
+                      " (810x1080)") != std::string::npos);
+    CHECK(output.find("# drawn: " + (dir / "w8/draw/yq_top_detections.png").string()) != std::string::npos);
+    const yq::ImageSize drawn = yq::probe_image(dir / "w8/draw/yq_top_detections.png");
+    CHECK(drawn.width == 810);
+    CHECK(drawn.height == 1080);
     std::ifstream in(dir / "w8/stage_8/golden/q_nms.txt");
     int i = 0;
     for (std::string line; std::getline(in, line);) {

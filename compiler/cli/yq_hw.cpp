@@ -28,6 +28,7 @@
 #include "compiler/quant/quant_config.hpp"
 #include "compiler/util/error.hpp"
 #include "compiler/util/files.hpp"
+#include "stages/run_drawing.hpp"
 #include "stages/run_inspection.hpp"
 #include "stages/run_report.hpp"
 #include "stages/stage.hpp"
@@ -75,6 +76,18 @@ void run_detect(const DetectCommand& command) {
     yq::write_png(*command.output, drawn);
     std::printf("# drawn: %s\n", command.output->string().c_str());
   }
+}
+
+// The list drawn, in original-image pixels, in `detect`'s format.
+void print_drawn(const yq::DrawnDetections& drawn) {
+  std::printf("# %zu detections of %s on %s\n# class_id conf x1 y1 x2 y2 class_name\n", drawn.detections.size(),
+              drawn.list.string().c_str(), drawn.image.c_str());
+  for (const yq::Detection& d : drawn.detections) {
+    const auto id = static_cast<size_t>(d.class_id);
+    const std::string name = id < drawn.class_names.size() ? drawn.class_names[id] : "class" + std::to_string(d.class_id);
+    std::printf("%d %.6f %.3f %.3f %.3f %.3f %s\n", d.class_id, d.score, d.box.x1, d.box.y1, d.box.x2, d.box.y2, name.c_str());
+  }
+  std::printf("# drawn: %s\n", drawn.output.string().c_str());
 }
 
 struct BenchCommand {
@@ -253,6 +266,16 @@ int main(int argc, char** argv) {
   inspect_cmd->add_option("--imgsz", inspect_image_size, "input size for a checkpoint's layer shapes (a run uses its own)")
       ->capture_default_str();
 
+  yq::DrawRequest draw;
+  CLI::App* draw_cmd = app.add_subcommand(
+      "draw", "draw a run's detection list (the RTL's, else stage_8's q_NMS result) on the original golden image");
+  draw_cmd->add_option("run", draw.run, "run folder")->required();
+  draw_cmd->add_option("--detections", draw.detections,
+                       "detection list in q_nms.txt form (default: <run>/rtl_bench/yq_top_detections.txt, else "
+                       "<run>/stage_8/golden/q_nms.txt)");
+  draw_cmd->add_option("--image", draw.image, "the golden image, when its recorded path is not readable from here");
+  draw_cmd->add_option("-o,--output", draw.output, "PNG to write (default: <run>/draw/<list name>.png)");
+
   std::vector<std::filesystem::path> report_runs;
   std::optional<std::filesystem::path> report_file;
   CLI::App* report_cmd = app.add_subcommand(
@@ -285,6 +308,8 @@ int main(int argc, char** argv) {
       const nlohmann::json report = yq::inspect_path(inspect_target, inspect_image_size);
       const std::string text = inspect_json ? report.dump(2) + "\n" : yq::inspection_table(report);
       std::fputs(text.c_str(), stdout);
+    } else if (*draw_cmd) {
+      print_drawn(yq::draw_run_detections(draw));
     } else if (*report_cmd) {
       std::printf("wrote %s\n", yq::write_run_report(report_runs, report_file).c_str());
     }

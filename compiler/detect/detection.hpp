@@ -52,5 +52,6 @@ inline std::int32_t score_threshold_code(double conf) {
 
 // An integer detection in float units (box / 16, score / 2^16).
 Detection to_float_detection(const IntDetection& detection);
+std::vector<Detection> to_float_detections(const std::vector<IntDetection>& detections);
 
 }  // namespace yq

@@ -54,6 +54,12 @@ Detection to_float_detection(const IntDetection& d) {
   return {{d.x1 * box_unit, d.y1 * box_unit, d.x2 * box_unit, d.y2 * box_unit}, d.score * score_unit, d.class_id};
 }
 
+std::vector<Detection> to_float_detections(const std::vector<IntDetection>& detections) {
+  std::vector<Detection> converted;
+  for (const IntDetection& d : detections) converted.push_back(to_float_detection(d));
+  return converted;
+}
+
 std::int64_t box_area(const IntDetection& box) { return extent(box.x1, box.x2) * extent(box.y1, box.y2); }
 
 std::int64_t intersection_area(const IntDetection& a, const IntDetection& b) {

@@ -28,12 +28,6 @@ std::vector<Detection> dequantized_head_candidates(const QuantModel& model, cons
   return decode_detect_head(levels, model.info.arch.num_classes, model.info.arch.reg_max, score_threshold);
 }
 
-std::vector<Detection> to_float_detections(const std::vector<IntDetection>& detections) {
-  std::vector<Detection> converted;
-  for (const IntDetection& d : detections) converted.push_back(to_float_detection(d));
-  return converted;
-}
-
 }  // namespace
 
 IntegerDetector::IntegerDetector(const QuantModel& model, DetectOptions options, int threads)
