@@ -400,3 +400,29 @@ TEST_CASE("image: a header declaring more than kMaxImagePixels is refused before
     }
   }
 }
+
+// The image fuzz target's slow inputs: 18 to 24 bytes that stb_image reads as
+// a TGA (a format without a signature) of up to 8192 x 8192 pixels, decoded
+// for seconds. yq-hw reads only JPEG, PNG and BMP, told by their signatures.
+TEST_CASE("image: bytes that are not a JPEG, PNG or BMP are refused before any decoder sees them") {
+  // A TGA header: no colour map, type 3 (grey), origin 0 0, 5375 x 8192, 32 bits, descriptor 0x20.
+  const std::string tga("\x00\x00\x03\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\x14\x00\x20\x20\x20\x20\x20\x20", 21);
+  for (const auto& read : {std::function<void()>([&] { yq::probe_image_bytes(tga, "tiny.png"); }),
+                           std::function<void()>([&] { yq::decode_image_bytes(tga, "tiny.png"); })}) {
+    try {
+      read();
+      FAIL("a TGA should be refused");
+    } catch (const yq::Error& error) {
+      CHECK(std::string(error.what()) == "cannot decode image tiny.png: not a JPEG, PNG or BMP file");
+    }
+  }
+  // The three formats still decode: PNG and BMP through stb_image.
+  const yq::RgbImage pattern = yq::test_pattern_image(5, 3, 0);
+  CHECK(yq::decode_image_bytes(yq::encode_png(pattern), "pattern.png").pixels == pattern.pixels);
+  std::string bmp;
+  auto append = [](void* context, void* data, int size) {
+    static_cast<std::string*>(context)->append(static_cast<const char*>(data), static_cast<size_t>(size));
+  };
+  REQUIRE(stbi_write_bmp_to_func(append, &bmp, pattern.width, pattern.height, 3, pattern.pixels.data()));
+  CHECK(yq::decode_image_bytes(bmp, "pattern.bmp").pixels == pattern.pixels);
+}
