@@ -45,7 +45,7 @@ nlohmann::json absolute_paths(const std::vector<fs::path>& paths) {
 
 // The settings each stage's outputs depend on, named like the options that set them.
 nlohmann::json model_settings(const RunConfig& config) {
-  return {{"--model", config.model ? sha256_of_model(*config.model) : std::string("synthetic")}};
+  return {{"--model", config.model ? sha256_of_model(*config.model) : "synthetic yolov8" + std::string(1, config.synthetic_scale)}};
 }
 
 nlohmann::json validation_settings(const RunConfig& config) {
@@ -254,7 +254,7 @@ void run_pipeline(const RunConfig& config) {
 }
 
 nlohmann::json run_config_to_json(const RunConfig& config) {
-  return {{"model", config.model ? config.model->string() : std::string("(built-in synthetic yolov8n)")},
+  return {{"model", config.model ? config.model->string() : "(built-in synthetic yolov8" + std::string(1, config.synthetic_scale) + ")"},
           {"data", paths_to_json(config.data)},
           {"out", config.out.string()},
           {"image_size", config.image_size},

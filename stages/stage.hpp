@@ -18,7 +18,8 @@
 namespace yq {
 
 struct RunConfig {
-  std::optional<std::filesystem::path> model;  // none: the built-in synthetic YOLOv8n
+  std::optional<std::filesystem::path> model;  // none: the built-in synthetic YOLOv8 of synthetic_scale
+  char synthetic_scale = 'n';                  // n, s, m, l or x
   std::vector<std::filesystem::path> data;     // labelled image folders for validation (one dataset)
   std::filesystem::path out = "yq-hw-run";
   int image_size = 640;

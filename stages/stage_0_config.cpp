@@ -28,8 +28,9 @@ nlohmann::json run_stage_0_config(StageContext& context) {
     if (!std::filesystem::is_regular_file(*config.model)) throw Error("model file " + config.model->string() + " not found");
     record["model_sha256"] = sha256_file(*config.model);
   } else {
-    std::printf("         no --model given: using the built-in synthetic YOLOv8n (seeded random weights;\n"
-                "         its detections are meaningless, it only exercises the pipeline)\n");
+    std::printf("         no --model given: using the built-in synthetic YOLOv8%c (seeded random weights;\n"
+                "         its detections are meaningless, it only exercises the pipeline)\n",
+                config.synthetic_scale);
   }
   for (const auto* folders : {&config.data, &config.calib}) {
     if (folders->empty()) continue;

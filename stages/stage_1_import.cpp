@@ -32,9 +32,9 @@ nlohmann::json name_map_json(const std::vector<RenamedTensor>& name_map) {
 
 nlohmann::json run_stage_1_import(StageContext& context) {
   const auto& model_path = context.config.model;
-  const Checkpoint checkpoint = model_path ? read_checkpoint(*model_path) : synthetic_yolov8n_checkpoint();
-  const std::string source = model_path ? model_path->string() : "synthetic yolov8n (seed " +
-                                                                     std::to_string(kSyntheticSeed) + ")";
+  const char scale = context.config.synthetic_scale;
+  const Checkpoint checkpoint = model_path ? read_checkpoint(*model_path) : synthetic_yolov8_checkpoint(scale);
+  const std::string source = model_path ? model_path->string() : synthetic_model_source(scale);
   const ImportedModel imported = import_yolov8(checkpoint, source);
   const Model& model = imported.model;
   resolve_node_bits(model.graph, context.config.quant);  // per-layer overrides must name existing layers

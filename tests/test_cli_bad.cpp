@@ -26,7 +26,7 @@ namespace fs = std::filesystem;
 // A valid state dict of the synthetic model, changed by `edit`.
 fs::path write_state_dict(const fs::path& dir, const std::string& name,
                           const std::function<void(NamedTensorList&)>& edit) {
-  NamedTensorList tensors = synthetic_yolov8n_checkpoint().tensors;
+  NamedTensorList tensors = synthetic_yolov8_checkpoint().tensors;
   edit(tensors);
   const fs::path file = dir / name;
   write_tensor_archive(file, tensors);
@@ -276,6 +276,12 @@ TEST_CASE("cli_bad: resuming with another checkpoint") {
   });
   expect_resume_refused("resume_other_model", "run --imgsz 64 --through stage_2",
                         "run --model " + other.string() + " --imgsz 64 --from stage_3 --through stage_3", dir);
+}
+
+TEST_CASE("cli_bad: resuming with another scale of the synthetic model") {
+  const fs::path dir = test::fresh_temp_dir("bad-resume-synthetic-scale");
+  expect_resume_refused("resume_other_synthetic_scale", "run --imgsz 64 --through stage_2",
+                        "run --synthetic-scale s --imgsz 64 --from stage_3 --through stage_3", dir);
 }
 
 TEST_CASE("resume: unchanged settings reuse the earlier outputs") {

@@ -119,8 +119,8 @@ TEST_CASE("float model: detections from the original JPEGs match the reference")
 }
 
 TEST_CASE("float model: the synthetic model is deterministic and runs end to end") {
-  const Model model = fuse_batch_norm(import_yolov8(synthetic_yolov8n_checkpoint(), "synthetic").model);
-  const Model again = fuse_batch_norm(import_yolov8(synthetic_yolov8n_checkpoint(), "synthetic").model);
+  const Model model = fuse_batch_norm(import_yolov8(synthetic_yolov8_checkpoint(), "synthetic").model);
+  const Model again = fuse_batch_norm(import_yolov8(synthetic_yolov8_checkpoint(), "synthetic").model);
   for (size_t i = 0; i < model.weights.size(); ++i) CHECK(at::equal(model.weights[i].second, again.weights[i].second));
   RgbImage canvas{160, 160, std::vector<std::uint8_t>(160 * 160 * 3, 114)};
   const auto heads = FloatDetector(model, {160, {}}).head_outputs(canvas);

@@ -102,7 +102,7 @@ TEST_CASE("inspect: a 160x160 run of the synthetic model through stage_7") {
   CHECK(report.at("architecture").at("scale") == "n");
   CHECK(report.at("architecture").at("num_classes") == 80);
   CHECK(report.at("architecture").at("image_size") == 160);
-  check_parameters(report, count_tensors(synthetic_yolov8n_checkpoint().tensors));
+  check_parameters(report, count_tensors(synthetic_yolov8_checkpoint().tensors));
 
   // Layers: names and shapes as emitted, bits and accumulators as certified, scales as selected.
   const json manifest = read_json(run / "stage_7/manifest.json");

@@ -48,7 +48,7 @@ yq::Model load_fused_model(const std::optional<std::filesystem::path>& model_pat
   if (!model_path) {
     std::fprintf(stderr, "yq-hw: no --model given: using the built-in synthetic YOLOv8n (random weights)\n");
   }
-  const yq::Checkpoint checkpoint = model_path ? yq::read_checkpoint(*model_path) : yq::synthetic_yolov8n_checkpoint();
+  const yq::Checkpoint checkpoint = model_path ? yq::read_checkpoint(*model_path) : yq::synthetic_yolov8_checkpoint();
   return yq::fuse_batch_norm(yq::import_yolov8(checkpoint, model_path ? model_path->string() : "synthetic").model);
 }
 
@@ -205,7 +205,12 @@ int main(int argc, char** argv) {
   std::optional<yq::NmsMode> nms;
   QuantFlags quant_flags;  // applied over --config's values
   CLI::App* run = app.add_subcommand("run", "run the numbered stages");
-  run->add_option("--model", config.model, "checkpoint (.pt: Ultralytics checkpoint or state dict); default: built-in synthetic YOLOv8n");
+  CLI::Option* model_option =
+      run->add_option("--model", config.model, "checkpoint (.pt: Ultralytics checkpoint or state dict); default: built-in synthetic YOLOv8n");
+  run->add_option("--synthetic-scale", config.synthetic_scale,
+                  "without --model: the scale of the built-in synthetic YOLOv8 (n, s, m, l or x; random weights)")
+      ->check(CLI::IsMember({'n', 's', 'm', 'l', 'x'}))
+      ->excludes(model_option);
   run->add_option("--data", config.data,
                   "labelled image folder (YOLO layout) for validation; repeat --data for several folders, "
                   "measured as one set (image ids, the file stems, must be unique across them)")

@@ -41,8 +41,12 @@ at::Tensor random_tensor(SplitMix64& rng, std::vector<int64_t> shape, float lo, 
 
 }  // namespace
 
-Checkpoint synthetic_yolov8n_checkpoint(std::uint64_t seed) {
-  const Graph graph = build_yolov8_graph(yolov8_scale('n', 80));
+std::string synthetic_model_source(char scale, std::uint64_t seed) {
+  return "synthetic yolov8" + std::string(1, scale) + " (seed " + std::to_string(seed) + ")";
+}
+
+Checkpoint synthetic_yolov8_checkpoint(char scale, std::uint64_t seed) {
+  const Graph graph = build_yolov8_graph(yolov8_scale(scale, 80));
   SplitMix64 rng(seed);
   Checkpoint checkpoint;
   checkpoint.kind = "synthetic";
