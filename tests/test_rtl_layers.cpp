@@ -24,6 +24,7 @@
 // CI=true.
 #include "testing.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -300,6 +301,31 @@ TEST_CASE("rtl: the official yolov8n at W8A8, W4A4 and W16A16 is bit-exact at 16
     CHECK(output.find("TOP magic dram") != std::string::npos);
     CHECK(output.find("TOP timed dram: latency 100") != std::string::npos);
   }
+}
+
+// A larger scale (the synthetic YOLOv8s: 11.2 M parameters, up to 512
+// channels) through the same RTL: every layer on the engines, then the whole
+// frame through yq_top from its DRAM image.
+TEST_CASE("rtl: the synthetic YOLOv8s at 160x160 is bit-exact layer by layer and through yq_top (make -C rtl_tb layers top)") {
+  if (!have_rtl_tools()) return;
+  const fs::path dir = yq::test::fresh_temp_dir("rtl-yolov8s");
+  const yq::test::CliResult cli =
+      yq::test::run_cli("run --synthetic-scale s --imgsz 160 --out " + (dir / "run").string(), dir);
+  REQUIRE_MESSAGE(cli.exit_code == 0, cli.err);
+  CHECK(cli.out.find("synthetic: YOLOv8s, 80 classes, 298 tensors bound, 11166544 parameters") != std::string::npos);
+  int widest = 0;
+  for (const auto& layer : nlohmann::json::parse(yq::test::read_text(dir / "run/stage_7/manifest.json"))["layers"]) {
+    widest = std::max(widest, layer["shape"][0].get<int>());
+  }
+  CHECK(widest == 512);
+  std::string output;
+  const int status = make_rtl_tb("layers top", "RUN='" + (dir / "run").string() + "' ARRAY=8x8", output);
+  INFO(output);
+  CHECK(status == 0);
+  CHECK(output.find("MISMATCH") == std::string::npos);
+  CHECK(output.find("LAYERS PASS: 103 layers bit-exact (6 add, 13 concat, 63 conv, 3 maxpool, 16 slice, 2 upsample)") !=
+        std::string::npos);
+  CHECK(output.find("TOP PASS: whole frame from DRAM bit-exact (6 head outputs, 75600 codes; ") != std::string::npos);
 }
 
 TEST_CASE("rtl: yq_top stops a frame at a DRAM error, a bad descriptor, a buffer overrun or a q_NMS overflow, naming the layer, and its bench names a changed detection") {
