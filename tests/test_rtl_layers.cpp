@@ -314,7 +314,8 @@ TEST_CASE("rtl: the synthetic YOLOv8s at 160x160 is bit-exact layer by layer and
   REQUIRE_MESSAGE(cli.exit_code == 0, cli.err);
   CHECK(cli.out.find("synthetic: YOLOv8s, 80 classes, 298 tensors bound, 11166544 parameters") != std::string::npos);
   int widest = 0;
-  for (const auto& layer : nlohmann::json::parse(yq::test::read_text(dir / "run/stage_7/manifest.json"))["layers"]) {
+  const auto manifest = nlohmann::json::parse(yq::test::read_text(dir / "run/stage_7/manifest.json"));
+  for (const auto& layer : manifest["layers"]) {
     widest = std::max(widest, layer["shape"][0].get<int>());
   }
   CHECK(widest == 512);
