@@ -16,10 +16,16 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path default_list(const fs::path& run) {
+// The RTL's list unless stage_8 has rewritten the golden dumps since the
+// frame bench wrote it (then the list may be of another image or model).
+fs::path default_list(const fs::path& run, std::string& note) {
   const fs::path rtl = run / "rtl_bench" / "yq_top_detections.txt", golden = stage_artifact(run, 8, "golden/q_nms.txt");
-  if (fs::is_regular_file(rtl)) return rtl;
-  if (fs::is_regular_file(golden)) return golden;
+  const bool have_golden = fs::is_regular_file(golden);
+  if (fs::is_regular_file(rtl)) {
+    if (!have_golden || fs::last_write_time(rtl) >= fs::last_write_time(golden)) return rtl;
+    note = rtl.string() + " is older than stage_8's golden dumps: drawing q_nms.txt (rerun make -C rtl_tb top for the RTL's list)";
+  }
+  if (have_golden) return golden;
   throw Error(run.string() + " has no detection list: run it through stage_8 with the integer head (golden/q_nms.txt) or "
               "`make -C rtl_tb top RUN=" + run.string() + "` (rtl_bench/yq_top_detections.txt), or give --detections");
 }
@@ -47,7 +53,7 @@ DrawnDetections draw_run_detections(const DrawRequest& request) {
   if (!fs::is_regular_file(config_file)) throw Error(request.run.string() + " is not a run folder (no stage_0/config.json)");
   const nlohmann::json config = read_json_file(config_file);
   DrawnDetections drawn;
-  drawn.list = request.detections ? *request.detections : default_list(request.run);
+  drawn.list = request.detections ? *request.detections : default_list(request.run, drawn.note);
   const std::vector<IntDetection> list = read_detection_list(drawn.list);
   RgbImage image = image_to_draw_on(request, config, drawn.image);
   drawn.image += " (" + std::to_string(image.width) + "x" + std::to_string(image.height) + ")";

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -91,6 +92,15 @@ TEST_CASE("draw: a detection list goes back through the letterbox onto the origi
     CHECK(result.out.find("# 1 detections of " + (run / "rtl_bench/yq_top_detections.txt").string()) == 0);
     CHECK(result.out.find("# drawn: " + (run / "draw/yq_top_detections.png").string()) != std::string::npos);
     CHECK(fs::is_regular_file(run / "draw/yq_top_detections.png"));
+    // A list older than the golden dumps (stage_8 ran again since) is not drawn by default.
+    fs::last_write_time(run / "rtl_bench/yq_top_detections.txt",
+                        fs::last_write_time(run / "stage_8/golden/q_nms.txt") - std::chrono::seconds(10));
+    result = test::run_cli("draw " + run.string(), dir);
+    REQUIRE_MESSAGE(result.exit_code == 0, result.err);
+    CHECK(result.out.find("of " + (run / "stage_8/golden/q_nms.txt").string() + " on") != std::string::npos);
+    CHECK(result.err == "yq-hw: note: " + (run / "rtl_bench/yq_top_detections.txt").string() +
+                           " is older than stage_8's golden dumps: drawing q_nms.txt (rerun make -C rtl_tb top for the "
+                           "RTL's list)\n");
     fs::remove_all(run / "rtl_bench");
   }
 }

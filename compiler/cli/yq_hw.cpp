@@ -80,6 +80,7 @@ void run_detect(const DetectCommand& command) {
 
 // The list drawn, in original-image pixels, in `detect`'s format.
 void print_drawn(const yq::DrawnDetections& drawn) {
+  if (!drawn.note.empty()) std::fprintf(stderr, "yq-hw: note: %s\n", drawn.note.c_str());
   std::printf("# %zu detections of %s on %s\n# class_id conf x1 y1 x2 y2 class_name\n", drawn.detections.size(),
               drawn.list.string().c_str(), drawn.image.c_str());
   for (const yq::Detection& d : drawn.detections) {
