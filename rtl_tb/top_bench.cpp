@@ -191,17 +191,7 @@ std::vector<std::string> class_names_of(const fs::path& run) {
 void write_detections(const fs::path& file, const std::vector<tb::DetectionFields>& detections,
                       const std::vector<std::string>& class_names) {
   std::vector<yq::IntDetection> list;
-  for (const tb::DetectionFields& d : detections) {
-    yq::IntDetection detection;
-    detection.class_id = static_cast<int>(d[0]);
-    detection.score = static_cast<std::int32_t>(d[1]);
-    detection.x1 = static_cast<std::int32_t>(d[2]);
-    detection.y1 = static_cast<std::int32_t>(d[3]);
-    detection.x2 = static_cast<std::int32_t>(d[4]);
-    detection.y2 = static_cast<std::int32_t>(d[5]);
-    detection.anchor = static_cast<int>(d[6]);
-    list.push_back(detection);
-  }
+  for (const tb::DetectionFields& d : detections) list.push_back(yq::detection_from_fields(d));
   const fs::path temporary = file.string() + ".tmp";
   if (file.has_parent_path()) fs::create_directories(file.parent_path());
   {

@@ -14,18 +14,11 @@ namespace {
 // One line as a detection, or nothing when it is not one.
 std::optional<IntDetection> parse_detection(const std::string& line) {
   std::istringstream in(line);
-  long long values[7];
-  for (long long& v : values) {
+  DetectionFields fields;
+  for (long long& v : fields) {
     if (!(in >> v) || !std::in_range<std::int32_t>(v)) return std::nullopt;
   }
-  IntDetection d;
-  d.class_id = static_cast<int>(values[0]);
-  d.score = static_cast<std::int32_t>(values[1]);
-  d.x1 = static_cast<std::int32_t>(values[2]);
-  d.y1 = static_cast<std::int32_t>(values[3]);
-  d.x2 = static_cast<std::int32_t>(values[4]);
-  d.y2 = static_cast<std::int32_t>(values[5]);
-  d.anchor = static_cast<int>(values[6]);
+  const IntDetection d = detection_from_fields(fields);
   if (d.class_id < 0 || d.score < 0 || d.anchor < 0 || d.x1 > d.x2 || d.y1 > d.y2) return std::nullopt;
   return d;
 }

@@ -6,7 +6,9 @@
 // score in 2^-kScoreFractionBits, boxes in 1/2^kBoxFractionBits pixel of the
 // letterboxed canvas, anchor the position in anchor order.
 #pragma once
+#include <array>
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -15,6 +17,23 @@
 #include "compiler/detect/detection.hpp"
 
 namespace yq {
+
+// The seven fields of a line, in file order (class_id score x1 y1 x2 y2 anchor).
+using DetectionFields = std::array<long long, 7>;
+
+// A detection from its fields; inline for rtl_tb's frame bench, which holds
+// the RTL's records as fields. Values must fit their 32-bit members.
+inline IntDetection detection_from_fields(const DetectionFields& f) {
+  IntDetection d;
+  d.class_id = static_cast<int>(f[0]);
+  d.score = static_cast<std::int32_t>(f[1]);
+  d.x1 = static_cast<std::int32_t>(f[2]);
+  d.y1 = static_cast<std::int32_t>(f[3]);
+  d.x2 = static_cast<std::int32_t>(f[4]);
+  d.y2 = static_cast<std::int32_t>(f[5]);
+  d.anchor = static_cast<int>(f[6]);
+  return d;
+}
 
 // The file's text; class ids without a name are written as "class<N>".
 // Inline so that rtl_tb's frame bench writes the RTL's list with this very
