@@ -45,6 +45,8 @@ bool same_pixel(const RgbImage& a, const RgbImage& b, int x, int y) {
 
 }  // namespace
 
+TEST_SUITE_BEGIN("pipeline");  // runs of the yq-hw command
+
 TEST_CASE("draw: a detection list goes back through the letterbox onto the original image") {
   const fs::path& run = synthetic_run();
   const fs::path dir = run.parent_path();
@@ -148,3 +150,5 @@ TEST_CASE("draw: bad input is refused and no picture is written") {
           std::string::npos);
   }
 }
+
+TEST_SUITE_END();
