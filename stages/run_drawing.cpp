@@ -16,16 +16,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The RTL's list unless stage_8 has rewritten the golden dumps since the
-// frame bench wrote it (then the list may be of another image or model).
+// The RTL's list when it is current, else stage_8's.
 fs::path default_list(const fs::path& run, std::string& note) {
-  const fs::path rtl = run / "rtl_bench" / "yq_top_detections.txt", golden = stage_artifact(run, 8, "golden/q_nms.txt");
-  const bool have_golden = fs::is_regular_file(golden);
+  const fs::path rtl = rtl_detection_list(run), golden = golden_detection_list(run);
+  if (rtl_detection_list_is_current(run)) return rtl;
   if (fs::is_regular_file(rtl)) {
-    if (!have_golden || fs::last_write_time(rtl) >= fs::last_write_time(golden)) return rtl;
     note = rtl.string() + " is older than stage_8's golden dumps: drawing q_nms.txt (rerun make -C rtl_tb top for the RTL's list)";
   }
-  if (have_golden) return golden;
+  if (fs::is_regular_file(golden)) return golden;
   throw Error(run.string() + " has no detection list: run it through stage_8 with the integer head (golden/q_nms.txt) or "
               "`make -C rtl_tb top RUN=" + run.string() + "` (rtl_bench/yq_top_detections.txt), or give --detections");
 }

@@ -16,6 +16,15 @@ fs::path stage_artifact(const fs::path& run, int stage, const std::string& name)
 
 bool stage_completed(const fs::path& run, int stage) { return fs::exists(stage_artifact(run, stage, "summary.json")); }
 
+fs::path golden_detection_list(const fs::path& run) { return stage_artifact(run, 8, "golden/q_nms.txt"); }
+
+fs::path rtl_detection_list(const fs::path& run) { return run / "rtl_bench" / "yq_top_detections.txt"; }
+
+bool rtl_detection_list_is_current(const fs::path& run) {
+  const fs::path rtl = rtl_detection_list(run), golden = golden_detection_list(run);
+  return fs::is_regular_file(rtl) && (!fs::is_regular_file(golden) || fs::last_write_time(rtl) >= fs::last_write_time(golden));
+}
+
 std::vector<std::string> run_class_names(const fs::path& run) {
   for (int stage : {2, 1}) {
     if (stage_completed(run, stage)) return model_info_from_json(read_json_file(stage_artifact(run, stage, "model.json"))).class_names;

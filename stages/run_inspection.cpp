@@ -23,7 +23,7 @@ InspectionInputs run_inspection_inputs(const fs::path& run, int default_image_si
   inputs.source = run.string();
   for (int stage = 0; stage <= kLastStage; ++stage) {
     if (!stage_completed(run, stage)) continue;
-    const nlohmann::json summary = read_json_file(run / stage_folder_name(stage) / "summary.json");
+    const nlohmann::json summary = read_json_file(stage_artifact(run, stage, "summary.json"));
     inputs.completed_stages.emplace_back(stage_folder_name(stage), summary.value("status", "ok"));
   }
   const int model_stage = stage_completed(run, 2) ? 2 : 1;
@@ -33,7 +33,7 @@ InspectionInputs run_inspection_inputs(const fs::path& run, int default_image_si
   }
   inputs.info = model_info_from_json(read_json_file(model_dir / "model.json"));
   inputs.image_size = stage_completed(run, 0)
-                          ? read_json_file(run / stage_folder_name(0) / "config.json").at("image_size").get<int>()
+                          ? read_json_file(stage_artifact(run, 0, "config.json")).at("image_size").get<int>()
                           : default_image_size;
   const Graph graph = build_model_graph(inputs.info);
   if (stage_completed(run, 5)) {
@@ -42,7 +42,7 @@ InspectionInputs run_inspection_inputs(const fs::path& run, int default_image_si
     inputs.formats = tensor_formats_from_json(graph, read_json_file(dir / "scales.json"));
   }
   if (stage_completed(run, 6)) inputs.quant = load_quant_model(run / stage_folder_name(6));
-  if (stage_completed(run, 7)) inputs.manifest = read_json_file(run / stage_folder_name(7) / "manifest.json");
+  if (stage_completed(run, 7)) inputs.manifest = read_json_file(stage_artifact(run, 7, "manifest.json"));
   return inputs;
 }
 

@@ -6,7 +6,7 @@
 // units, detections_float_nms.txt in canvas pixels) beside the float model's
 // own detections of the same canvas (stage_2's weights, the golden score
 // threshold) and yq_top's own list (rtl_bench/yq_top_detections.txt, written
-// by `make -C rtl_tb top`), and the RTL bench logs scripts/bench_rtl.sh
+// by `make -C rtl_tb top`, when current), and the RTL bench logs scripts/bench_rtl.sh
 // copies into rtl_bench/ (rtl_tb layer_bench's "LAYER" and "TOTAL" lines).
 #include "stages/run_report.hpp"
 
@@ -110,11 +110,11 @@ GoldenImage golden_image_of(const fs::path& run, const nlohmann::json& config, c
     const DetectOptions options{image_size, {kGoldenScoreThreshold, config.at("val_iou_threshold"), config.at("max_detections")}};
     image.panels.push_back({"float model", FloatDetector(load_model(run / stage_folder_name(2)), options).detect_canvas(image.canvas)});
   }
-  if (fs::exists(golden / "q_nms.txt")) {
-    image.panels.push_back({"integer model, q_NMS", to_float_detections(read_detection_list(golden / "q_nms.txt"))});
+  if (fs::exists(golden_detection_list(run))) {
+    image.panels.push_back({"integer model, q_NMS", to_float_detections(read_detection_list(golden_detection_list(run)))});
   }
-  if (const fs::path rtl = run / "rtl_bench" / "yq_top_detections.txt"; fs::exists(rtl)) {
-    image.panels.push_back({"RTL, yq_top", to_float_detections(read_detection_list(rtl))});
+  if (rtl_detection_list_is_current(run)) {
+    image.panels.push_back({"RTL, yq_top", to_float_detections(read_detection_list(rtl_detection_list(run)))});
   }
   if (fs::exists(golden / "detections_float_nms.txt")) {
     image.panels.push_back({"integer model, float NMS", read_float_nms(golden / "detections_float_nms.txt")});

@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "compiler/ir/synthetic_model.hpp"
 #include "compiler/util/error.hpp"
 #include "compiler/util/files.hpp"
 #include "stages/run_report.hpp"
@@ -45,7 +46,7 @@ nlohmann::json absolute_paths(const std::vector<fs::path>& paths) {
 
 // The settings each stage's outputs depend on, named like the options that set them.
 nlohmann::json model_settings(const RunConfig& config) {
-  return {{"--model", config.model ? sha256_of_model(*config.model) : "synthetic yolov8" + std::string(1, config.synthetic_scale)}};
+  return {{"--model", config.model ? sha256_of_model(*config.model) : synthetic_model_name(config.synthetic_scale)}};
 }
 
 nlohmann::json validation_settings(const RunConfig& config) {
@@ -254,7 +255,7 @@ void run_pipeline(const RunConfig& config) {
 }
 
 nlohmann::json run_config_to_json(const RunConfig& config) {
-  return {{"model", config.model ? config.model->string() : "(built-in synthetic yolov8" + std::string(1, config.synthetic_scale) + ")"},
+  return {{"model", config.model ? config.model->string() : "(built-in " + synthetic_model_name(config.synthetic_scale) + ")"},
           {"data", paths_to_json(config.data)},
           {"out", config.out.string()},
           {"image_size", config.image_size},

@@ -8,6 +8,7 @@
 
 #include <cmath>
 
+#include "compiler/io/checkpoint.hpp"
 #include "compiler/ir/coco_names.hpp"
 #include "compiler/ir/graph.hpp"
 
@@ -41,8 +42,10 @@ at::Tensor random_tensor(SplitMix64& rng, std::vector<int64_t> shape, float lo, 
 
 }  // namespace
 
+std::string synthetic_model_name(char scale) { return "synthetic yolov8" + std::string(1, scale); }
+
 std::string synthetic_model_source(char scale, std::uint64_t seed) {
-  return "synthetic yolov8" + std::string(1, scale) + " (seed " + std::to_string(seed) + ")";
+  return synthetic_model_name(scale) + " (seed " + std::to_string(seed) + ")";
 }
 
 Checkpoint synthetic_yolov8_checkpoint(char scale, std::uint64_t seed) {
