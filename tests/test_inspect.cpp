@@ -84,6 +84,8 @@ std::int64_t emitted_bytes_on_disk(const fs::path& folder) {
 
 }  // namespace
 
+TEST_SUITE_BEGIN("pipeline");  // runs of the yq-hw command
+
 TEST_CASE("inspect: a 160x160 run of the synthetic model through stage_7") {
   const fs::path dir = test::fresh_temp_dir("inspect-run");
   const fs::path run = dir / "run";
@@ -173,6 +175,8 @@ TEST_CASE("inspect: a run stopped after stage_2 reports the architecture and no 
   CHECK_FALSE(layer_named(report, "conv0").contains("weight_bits"));
   CHECK(layer_named(report, "conv0").at("shape") == json::array({16, 32, 32}));
 }
+
+TEST_SUITE_END();
 
 TEST_CASE("inspect: the official yolov8n checkpoint") {
   if (!test::have_shared_data()) return;
