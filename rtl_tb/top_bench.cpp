@@ -205,9 +205,9 @@ void write_detections(const fs::path& file, const std::vector<tb::DetectionField
 // The RTL's detections with class names and boxes in canvas pixels (the
 // records hold 2^-box_bits pixel, scores 2^-score_bits).
 void print_detections(const std::vector<std::string>& class_names, const std::vector<tb::DetectionFields>& detections,
-                      long long image_size, int score_bits, int box_bits) {
-  std::printf("DETECTIONS of yq_top: %zu (boxes in pixels of the %lldx%lld letterboxed canvas)\n", detections.size(),
-              image_size, image_size);
+                      long long image_width, long long image_height, int score_bits, int box_bits) {
+  std::printf("DETECTIONS of yq_top: %zu (boxes in pixels of the %lldx%lld letterboxed canvas, width x height)\n",
+              detections.size(), image_width, image_height);
   for (std::size_t i = 0; i < detections.size(); ++i) {
     const tb::DetectionFields& d = detections[i];
     const auto c = static_cast<std::size_t>(d[0]);
@@ -492,7 +492,7 @@ int main(int argc, char** argv) {
               100.0 * head_cycles / std::max(1u, cycles), count);
   const std::vector<std::string> class_names = class_names_of(opt.run);
   if (opt.print_detections) {
-    print_detections(class_names, detections, param("YQ_IMAGE_SIZE"), static_cast<int>(param("YQ_SCORE_FRACTION_BITS")),
+    print_detections(class_names, detections, param("YQ_IMAGE_WIDTH"), param("YQ_IMAGE_HEIGHT"), static_cast<int>(param("YQ_SCORE_FRACTION_BITS")),
                      static_cast<int>(param("YQ_BOX_FRACTION_BITS")));
   }
   if (!opt.detections_out.empty()) write_detections(opt.detections_out, detections, class_names);

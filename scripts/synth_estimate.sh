@@ -73,7 +73,7 @@ engine_params() {
       knot_w=$(( logit_w < $(param YQ_LUT_DIRECT_MAX_BITS) ? logit_w : $(param YQ_LUT_DIRECT_MAX_BITS) ))
       levels=$(param YQ_NUM_LEVELS)
       args+=" -set BIN_W $(param YQ_ACT_BITS) -set REG_MAX $(param YQ_REG_MAX) -set LOGIT_W $logit_w -set KNOT_W $knot_w"
-      args+=" -set CELL_W $(bits_for "$(param YQ_IMAGE_SIZE) // $(param YQ_LEVEL0_STRIDE) - 1")"
+      args+=" -set CELL_W $(bits_for "max($(param YQ_IMAGE_HEIGHT), $(param YQ_IMAGE_WIDTH)) // $(param YQ_LEVEL0_STRIDE) - 1")"
       args+=" -set STRIDE_W $(bits_for "$(param YQ_LEVEL$((levels - 1))_STRIDE)")" ;;
     yq_qnms)
       # Head boxes need 18-bit signed coordinates (docs/ARITHMETIC.md section 8).

@@ -55,7 +55,7 @@ DrawnDetections draw_run_detections(const DrawRequest& request) {
   const std::vector<IntDetection> list = read_detection_list(drawn.list);
   RgbImage image = image_to_draw_on(request, config, drawn.image);
   drawn.image += " (" + std::to_string(image.width) + "x" + std::to_string(image.height) + ")";
-  const LetterboxGeometry geometry = letterbox_geometry(image.width, image.height, json_integer_at<int>(config, "image_size"));
+  const LetterboxGeometry geometry = letterbox_geometry(image.width, image.height, input_size_at(config, "image_size"));
   for (const IntDetection& d : list) {
     drawn.detections.push_back(to_image_coordinates(to_float_detection(d), geometry, image.width, image.height));
   }

@@ -17,7 +17,7 @@ namespace fs = std::filesystem;
 
 constexpr int kLastStage = 8;
 
-InspectionInputs run_inspection_inputs(const fs::path& run, int default_image_size) {
+InspectionInputs run_inspection_inputs(const fs::path& run, InputSize default_image_size) {
   InspectionInputs inputs;
   inputs.kind = "run";
   inputs.source = run.string();
@@ -33,7 +33,7 @@ InspectionInputs run_inspection_inputs(const fs::path& run, int default_image_si
   }
   inputs.info = model_info_from_json(read_json_file(model_dir / "model.json"));
   inputs.image_size = stage_completed(run, 0)
-                          ? read_json_file(stage_artifact(run, 0, "config.json")).at("image_size").get<int>()
+                          ? input_size_at(read_json_file(stage_artifact(run, 0, "config.json")), "image_size")
                           : default_image_size;
   const Graph graph = build_model_graph(inputs.info);
   if (stage_completed(run, 5)) {
@@ -48,11 +48,8 @@ InspectionInputs run_inspection_inputs(const fs::path& run, int default_image_si
 
 }  // namespace
 
-nlohmann::json inspect_path(const fs::path& path, int checkpoint_image_size) {
+nlohmann::json inspect_path(const fs::path& path, InputSize checkpoint_image_size) {
   if (!fs::exists(path)) throw Error(path.string() + " does not exist (expected a checkpoint file or a run folder)");
-  if (checkpoint_image_size <= 0 || checkpoint_image_size % 32 != 0) {
-    throw Error("--imgsz " + std::to_string(checkpoint_image_size) + " is not a positive multiple of 32");
-  }
   if (fs::is_directory(path)) return inspection_report(run_inspection_inputs(path, checkpoint_image_size));
   return inspection_report(checkpoint_inspection_inputs(path, checkpoint_image_size));
 }

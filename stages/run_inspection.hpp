@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "compiler/util/input_size.hpp"
+
 namespace yq {
 
 // A regular file is read as a checkpoint (inspected at checkpoint_image_size);
@@ -12,6 +14,6 @@ namespace yq {
 // description) and adds stage_5's bits and scales, stage_6's quantized model
 // and stage_7's manifest when they are there. Throws yq::Error naming the
 // path when it is neither.
-nlohmann::json inspect_path(const std::filesystem::path& path, int checkpoint_image_size);
+nlohmann::json inspect_path(const std::filesystem::path& path, InputSize checkpoint_image_size);
 
 }  // namespace yq

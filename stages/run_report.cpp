@@ -69,7 +69,7 @@ OverflowCertificate certificate_of(const nlohmann::json& json) {
 }
 
 std::optional<std::int64_t> weight_bytes_at_run_widths(const fs::path& run) {
-  const nlohmann::json inspection = inspect_path(run, 640);  // a run folder uses its own image size
+  const nlohmann::json inspection = inspect_path(run, InputSize{});  // a run folder uses its own image size
   for (const nlohmann::json& size : inspection.at("model_size")) {
     if (size.at("format") == "run") return size.at("weight_bytes").get<std::int64_t>();
   }
@@ -104,7 +104,7 @@ GoldenImage golden_image_of(const fs::path& run, const nlohmann::json& config, c
   image.source = report.at("golden").at("image");
   const std::optional<RgbImage> source = golden_source_image(config);
   if (!source) return image;  // no canvas: the report says the image is not readable
-  const int image_size = config.at("image_size");
+  const InputSize image_size = input_size_at(config, "image_size");
   image.canvas = letterbox(*source, image_size).canvas;
   if (stage_completed(run, 2)) {
     const DetectOptions options{image_size, {kGoldenScoreThreshold, config.at("val_iou_threshold"), config.at("max_detections")}};

@@ -51,7 +51,7 @@ nlohmann::json model_settings(const RunConfig& config) {
 
 nlohmann::json validation_settings(const RunConfig& config) {
   return {{"--data", absolute_paths(config.data)},
-          {"--imgsz", config.image_size},
+          {"--imgsz", config.image_size.text()},
           {"--max-images", config.max_images},
           {"validation", {{"score_threshold", config.val_score_threshold},
                           {"iou_threshold", config.val_iou_threshold},
@@ -62,11 +62,11 @@ nlohmann::json calibration_settings(const RunConfig& config) {
   const auto& images = config.calib.empty() ? config.data : config.calib;
   return {{"--calib", images.empty() ? nlohmann::json("(test patterns)") : absolute_paths(images)},
           {"--calib-images", config.calib_images},
-          {"--imgsz", config.image_size}};
+          {"--imgsz", config.image_size.text()}};
 }
 
 nlohmann::json quantization_settings(const RunConfig& config) {
-  return {{"quant", quant_settings_to_json(config.quant)}, {"--imgsz", config.image_size}};
+  return {{"quant", quant_settings_to_json(config.quant)}, {"--imgsz", config.image_size.text()}};
 }
 
 // Scale selection does not depend on how weights are rounded. With a weight
@@ -258,7 +258,7 @@ nlohmann::json run_config_to_json(const RunConfig& config) {
   return {{"model", config.model ? config.model->string() : "(built-in " + synthetic_model_name(config.synthetic_scale) + ")"},
           {"data", paths_to_json(config.data)},
           {"out", config.out.string()},
-          {"image_size", config.image_size},
+          {"image_size", input_size_json(config.image_size)},
           {"max_images", config.max_images},
           {"threads", config.threads},
           {"from_stage", config.from_stage},

@@ -22,7 +22,7 @@ struct RunConfig {
   char synthetic_scale = 'n';                  // n, s, m, l or x
   std::vector<std::filesystem::path> data;     // labelled image folders for validation (one dataset)
   std::filesystem::path out = "yq-hw-run";
-  int image_size = 640;
+  InputSize image_size;
   int max_images = 0;  // 0: every image of --data
   int threads = 0;     // 0: LibTorch's default
   int from_stage = 0;

@@ -1,6 +1,6 @@
 // stage_0: configuration. Resolves and checks every input before any work:
 // the checkpoint exists (its SHA-256 is recorded), the data and calibration
-// folders hold images whose headers decode and whose ids (file stems) are unique, the image size is a multiple of 32, the output folder is writable.
+// folders hold images whose headers decode and whose ids (file stems) are unique, the image size is a multiple of 32 on each side, the output folder is writable.
 // Writes config.json, the record of what the run was asked to do.
 #include <cstdio>
 
@@ -15,9 +15,7 @@ namespace yq {
 
 nlohmann::json run_stage_0_config(StageContext& context) {
   const RunConfig& config = context.config;
-  if (config.image_size <= 0 || config.image_size % 32 != 0) {
-    throw Error("--imgsz " + std::to_string(config.image_size) + " is not a positive multiple of 32");
-  }
+  check_input_size(config.image_size, "--imgsz");
   check_quant_settings(config.quant);
   check_axi_data_bits(config.axi_bits);
   if (config.nms == NmsMode::Int && config.quant.head == HeadMode::Float) {

@@ -48,7 +48,7 @@ struct Statistics {
   LayerInputStatistics* layer_inputs = nullptr;
 };
 
-Activations forward(const FloatModel& model, const RgbImage& image, int image_index, int image_size,
+Activations forward(const FloatModel& model, const RgbImage& image, int image_index, InputSize image_size,
                     bool layer_inputs) {
   Activations a;
   a.outputs = model.run_all(image_to_input(letterbox(image, image_size).canvas), &a.pre_activations);
@@ -81,7 +81,7 @@ void accumulate_image(const Activations& a, Statistics& statistics) {
 // Runs `workers` images at a time, each on a single LibTorch thread, and
 // accumulates them in image order; the next batch's forward passes run while
 // this batch is accumulated.
-void calibrate(const FloatModel& model, int count, const std::function<RgbImage(int)>& image_at, int image_size,
+void calibrate(const FloatModel& model, int count, const std::function<RgbImage(int)>& image_at, InputSize image_size,
                int workers, Statistics& statistics) {
   const int saved_threads = at::get_num_threads();
   at::set_num_threads(1);

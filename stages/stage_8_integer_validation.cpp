@@ -82,7 +82,7 @@ void measure(LayerFidelity& f, const at::Tensor& reference, const CodeTensor& co
 }
 
 nlohmann::json fidelity_report(const Model& fused, const QuantModel& quant, const std::vector<RgbImage>& images,
-                               int image_size, int threads) {
+                               InputSize image_size, int threads) {
   const FloatModel float_model(fused);
   const IntegerModel integer_model(quant, threads);
   std::vector<LayerFidelity> layers(quant.graph.nodes.size());
@@ -164,7 +164,7 @@ nlohmann::json write_golden(const StageContext& context, const QuantModel& quant
   const NmsPair detections = detector.suppress(outputs);
   const nlohmann::json manifest = write_golden_dump(
       folder, entries,
-      {{"image", source}, {"image_size", config.image_size}, {"arithmetic_version", arith::kArithmeticVersion}});
+      {{"image", source}, {"image_size", input_size_json(config.image_size)}, {"arithmetic_version", arith::kArithmeticVersion}});
   write_file_atomic(folder / "detections_float_nms.txt", detections_text(detections.float_nms, quant.info.class_names));
   nlohmann::json summary = {{"image", source}, {"files", manifest["files"].size()},
                             {"detections_float_nms", detections.float_nms.size()}};

@@ -188,7 +188,7 @@ TEST_CASE("cli_bad: data folder with no images") {
 
 TEST_CASE("cli_bad: the same image id (file stem) in two --data folders") {
   const fs::path dir = test::fresh_temp_dir("bad-duplicate-id");
-  const RgbImage canvas = letterbox(RgbImage{1, 1, {0, 0, 0}}, 32).canvas;
+  const RgbImage canvas = letterbox(RgbImage{1, 1, {0, 0, 0}}, {32, 32}).canvas;
   fs::create_directories(dir / "a/images");
   fs::create_directories(dir / "b/images");
   write_png(dir / "a/images/000000000009.png", canvas);
@@ -211,6 +211,8 @@ TEST_CASE("cli_bad: output folder that cannot be written") {
 TEST_CASE("cli_bad: image size that is not a multiple of 32") {
   const fs::path dir = test::fresh_temp_dir("bad-imgsz");
   expect_failure("bad_image_size", "run --imgsz 100 --out " + (dir / "out").string(), dir);
+  expect_failure("bad_image_width", "run --imgsz 96x100 --out " + (dir / "out").string(), dir);
+  expect_failure("bad_image_size_text", "run --imgsz 96x --out " + (dir / "out").string(), dir);
 }
 
 TEST_CASE("cli_bad: an AXI data width that is not a power of two within 32..1024") {

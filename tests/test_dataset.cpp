@@ -72,7 +72,7 @@ TEST_CASE("dataset: coco8 has 8 images in two splits, all labelled") {
 TEST_CASE("dataset: label paths, image extensions and orphans in a synthetic folder") {
   const auto root = yq::test::fresh_temp_dir("dataset-synthetic");
   std::filesystem::create_directories(root / "images" / "a");
-  yq::write_png(root / "images" / "a" / "one.PNG", yq::letterbox(yq::RgbImage{1, 1, {0, 0, 0}}, 2).canvas);
+  yq::write_png(root / "images" / "a" / "one.PNG", yq::letterbox(yq::RgbImage{1, 1, {0, 0, 0}}, {2, 2}).canvas);
   write_text(root / "images" / "a" / "two.jpeg", "not decoded by the scan");
   write_text(root / "images" / "a" / "notes.txt", "ignored");
   write_text(root / "labels" / "a" / "one.txt", "3 0.5 0.5 1 1\n");

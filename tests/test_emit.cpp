@@ -162,7 +162,7 @@ TEST_CASE("emit: stage_7 twice gives byte-identical trees, the --emit copy too, 
   const nlohmann::json manifest = read_json_file(emitted / "manifest.json");
   CHECK(manifest["model_sha256"] == "synthetic");
   CHECK(manifest["compiler_version"] == YQ_VERSION);
-  CHECK(manifest["image_size"] == kImageSize);
+  CHECK(manifest["image_size"] == nlohmann::json::array({kImageSize, kImageSize}));
   CHECK(manifest["files"].size() + 1 == first.size());  // every file but manifest.json is listed
   std::vector<std::string> listed;
   for (const auto& entry : manifest["files"]) listed.push_back(entry["file"]);
@@ -276,7 +276,7 @@ TEST_CASE("emit: the layer program decodes back to the graph's shapes and the pl
   const QuantModel model = load_quant_model(run / "stage_6");
   const nlohmann::json manifest = read_json_file(emitted / "manifest.json");
   const auto program = read_packed(emitted / "program.hex", program_layout());
-  const std::vector<TensorShape> shapes = infer_shapes(model.graph, kImageSize);
+  const std::vector<TensorShape> shapes = infer_shapes(model.graph, {kImageSize, kImageSize});
   REQUIRE(program.size() == model.graph.nodes.size());
   std::int64_t next_base = 0;
   for (size_t i = 0; i < program.size(); ++i) {

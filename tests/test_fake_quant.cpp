@@ -48,7 +48,7 @@ TEST_CASE("fake quant: with weights and activations quantized the simulation has
   const ComponentMask network = component_bit(QuantComponent::BackboneActivations) |
                                 component_bit(QuantComponent::HeadActivations) | component_bit(QuantComponent::Weights);
   const FakeQuantModel simulation(dequantized, activation_grids(quant, network));
-  const RgbImage canvas = letterbox(test_pattern_image(200, 150, 1), 160).canvas;
+  const RgbImage canvas = letterbox(test_pattern_image(200, 150, 1), {160, 160}).canvas;
   const at::Tensor input = image_to_input(canvas);
   const std::vector<at::Tensor> simulated = simulation.run_all(input);
   const std::vector<at::Tensor> floats = FloatModel(fused).run_all(input);

@@ -97,7 +97,7 @@ TEST_CASE("float model: detections on the letterboxed samples match the referenc
   for (const auto& [stem, width, height] : {std::tuple{"bus", 810, 1080}, std::tuple{"zidane", 1280, 720}}) {
     CAPTURE(stem);
     const RgbImage canvas = decode_image(test::shared_file(std::string("data/samples/") + stem + "_letterbox640.png"));
-    const LetterboxGeometry geometry = letterbox_geometry(width, height, 640);
+    const LetterboxGeometry geometry = letterbox_geometry(width, height, {640, 640});
     std::vector<Detection> detections = detector.detect_canvas(canvas);
     for (Detection& d : detections) d = to_image_coordinates(d, geometry, width, height);
     const auto expected = read_expected(test::shared_file(std::string("models/yolov8n/expected_") + stem + ".txt"));
@@ -118,12 +118,32 @@ TEST_CASE("float model: detections from the original JPEGs match the reference")
   }
 }
 
+// On a 384x640 input zidane.jpg is scaled as on 640x640 (only the padding
+// differs): the network finds the reference's objects, with scores and boxes
+// moved only by the convolutions that see the padding.
+TEST_CASE("float model: a rectangular 384x640 input finds the reference detections on zidane.jpg") {
+  if (!test::have_shared_data()) return;
+  const FloatDetector detector(official_fused_model(), {{384, 640}, {}});
+  const auto detections = detector.detect(decode_image(test::shared_file("data/samples/zidane.jpg")));
+  const auto expected = read_expected(test::shared_file("models/yolov8n/expected_zidane.txt"));
+  REQUIRE(detections.size() == expected.size());
+  for (size_t i = 0; i < detections.size(); ++i) {
+    CAPTURE(i);
+    CHECK(detections[i].class_id == expected[i].class_id);
+    CHECK(std::abs(detections[i].score - expected[i].score) <= 0.02f);
+    for (const auto& [got, want] : {std::pair{detections[i].box.x1, expected[i].box.x1}, std::pair{detections[i].box.y1, expected[i].box.y1},
+                                    std::pair{detections[i].box.x2, expected[i].box.x2}, std::pair{detections[i].box.y2, expected[i].box.y2}}) {
+      CHECK(std::abs(got - want) <= 3.0f);
+    }
+  }
+}
+
 TEST_CASE("float model: the synthetic model is deterministic and runs end to end") {
   const Model model = fuse_batch_norm(import_yolov8(synthetic_yolov8_checkpoint(), "synthetic").model);
   const Model again = fuse_batch_norm(import_yolov8(synthetic_yolov8_checkpoint(), "synthetic").model);
   for (size_t i = 0; i < model.weights.size(); ++i) CHECK(at::equal(model.weights[i].second, again.weights[i].second));
   RgbImage canvas{160, 160, std::vector<std::uint8_t>(160 * 160 * 3, 114)};
-  const auto heads = FloatDetector(model, {160, {}}).head_outputs(canvas);
+  const auto heads = FloatDetector(model, {{160, 160}, {}}).head_outputs(canvas);
   REQUIRE(heads.size() == 6);
   CHECK(heads[0].size(2) == 20);
   CHECK(heads[5].size(1) == 80);

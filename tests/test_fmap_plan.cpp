@@ -80,7 +80,7 @@ TEST_CASE("fmap plan: every node reads intact inputs from a memory far smaller t
   for (const char scale : {'n', 's', 'm', 'l', 'x'}) {
     const Graph graph = build_yolov8_graph(yolov8_scale(scale, 80));
     for (const int size : {640, 160}) {
-      const std::vector<TensorShape> shapes = infer_shapes(graph, size);
+      const std::vector<TensorShape> shapes = infer_shapes(graph, {size, size});
       for (const bool pass : {false, true}) {
         CAPTURE(scale);
         CAPTURE(size);

@@ -37,7 +37,7 @@ TEST_CASE("graph: official scales have the documented widths and depths") {
 TEST_CASE("graph: shapes at 640 and 160") {
   const Graph graph = build_yolov8_graph(yolov8_scale('n', 80));
   for (int size : {640, 160}) {
-    const auto shapes = infer_shapes(graph, size);
+    const auto shapes = infer_shapes(graph, {size, size});
     for (int level = 0; level < 3; ++level) {
       const TensorShape box = shapes[graph.levels[level].box_node];
       CHECK(box.height == size / graph.levels[level].stride);
@@ -47,5 +47,5 @@ TEST_CASE("graph: shapes at 640 and 160") {
     CHECK(sppf.channels == 512);
     CHECK(sppf.height == size / 32);
   }
-  CHECK_THROWS_AS(infer_shapes(graph, 100), Error);
+  CHECK_THROWS_AS(infer_shapes(graph, {100, 100}), Error);
 }

@@ -111,7 +111,7 @@ TEST_CASE("image: decode the sample JPEGs and letterbox geometry") {
   CHECK(bus.width == 810);
   CHECK(bus.height == 1080);
   CHECK(bus.pixels.size() == 810u * 1080 * 3);
-  const auto bus_box = yq::letterbox(bus, 640).geometry;
+  const auto bus_box = yq::letterbox(bus, {640, 640}).geometry;
   CHECK(bus_box.resized_width == 480);
   CHECK(bus_box.resized_height == 640);
   CHECK(bus_box.pad_left == 80);
@@ -121,7 +121,7 @@ TEST_CASE("image: decode the sample JPEGs and letterbox geometry") {
   const auto zidane = yq::decode_image(yq::test::shared_file("data/samples/zidane.jpg"));
   CHECK(zidane.width == 1280);
   CHECK(zidane.height == 720);
-  const auto zidane_box = yq::letterbox(zidane, 640);
+  const auto zidane_box = yq::letterbox(zidane, {640, 640});
   CHECK(zidane_box.canvas.width == 640);
   CHECK(zidane_box.canvas.height == 640);
   CHECK(zidane_box.geometry.resized_width == 640);
@@ -136,7 +136,7 @@ TEST_CASE("image: letterbox of the sample JPEGs equals the reference canvases by
   if (!yq::test::have_shared_data()) return;
   for (const std::string name : {"bus", "zidane"}) {
     CAPTURE(name);
-    const auto ours = yq::letterbox(yq::decode_image(yq::test::shared_file("data/samples/" + name + ".jpg")), 640);
+    const auto ours = yq::letterbox(yq::decode_image(yq::test::shared_file("data/samples/" + name + ".jpg")), {640, 640});
     const auto reference = yq::decode_image(yq::test::shared_file("data/samples/" + name + "_letterbox640.png"));
     CHECK(first_difference(ours.canvas, reference) == "equal");
   }
@@ -146,7 +146,7 @@ TEST_CASE("image: letterbox of a 640x640 reference canvas is the identity") {
   if (!yq::test::have_shared_data()) return;
   for (const char* name : {"data/samples/bus_letterbox640.png", "data/samples/zidane_letterbox640.png"}) {
     const auto canvas = yq::decode_image(yq::test::shared_file(name));
-    const auto boxed = yq::letterbox(canvas, 640);
+    const auto boxed = yq::letterbox(canvas, {640, 640});
     CHECK(boxed.geometry.ratio == 1.0);
     CHECK(boxed.geometry.pad_left == 0);
     CHECK(boxed.geometry.pad_top == 0);
@@ -159,7 +159,7 @@ TEST_CASE("image: letterbox resize uses half-pixel centres, clamped edges and ha
   // Columns sample x = -0.25, 0.25, 0.75, 1.25 -> 0, 63.75, 191.25, 255.
   RgbImage two = solid_image(2, 1, 0);
   std::fill(two.at(1, 0), two.at(1, 0) + 3, 255);
-  const auto boxed = yq::letterbox(two, 4);
+  const auto boxed = yq::letterbox(two, {4, 4});
   CHECK(boxed.geometry.resized_width == 4);
   CHECK(boxed.geometry.resized_height == 2);
   CHECK(boxed.geometry.pad_left == 0);
@@ -179,29 +179,59 @@ TEST_CASE("image: letterbox resize uses half-pixel centres, clamped edges and ha
   RgbImage columns = solid_image(2, 2, 10);
   std::fill(columns.at(1, 0), columns.at(1, 0) + 3, 11);
   std::fill(columns.at(1, 1), columns.at(1, 1) + 3, 11);
-  const auto upscaled = yq::letterbox(columns, 8);
+  const auto upscaled = yq::letterbox(columns, {8, 8});
   const int expected_upscaled[8] = {10, 10, 10, 10, 11, 11, 11, 11};
   for (int x = 0; x < 8; ++x) CHECK(upscaled.canvas.at(x, 3)[1] == expected_upscaled[x]);
-  const auto downscaled = yq::letterbox(columns, 1);
+  const auto downscaled = yq::letterbox(columns, {1, 1});
   CHECK(downscaled.canvas.at(0, 0)[0] == 11);
 }
 
 TEST_CASE("image: letterbox padding rounds like Ultralytics") {
   // 100x97 on 100: resized 100x97, dh = 3 -> top = round(1.4) = 1 (round(1.5) would be 2).
-  const auto odd = yq::letterbox_geometry(100, 97, 100);
+  const auto odd = yq::letterbox_geometry(100, 97, {100, 100});
   CHECK(odd.resized_height == 97);
   CHECK(odd.pad_top == 1);
   // 5x2 on 4: r = 0.8, resized (4, round(1.6) = 2), dh = 2 -> top = round(0.9) = 1.
-  const auto small = yq::letterbox_geometry(5, 2, 4);
+  const auto small = yq::letterbox_geometry(5, 2, {4, 4});
   CHECK(small.resized_width == 4);
   CHECK(small.resized_height == 2);
   CHECK(small.pad_top == 1);
   // 8x5 on 4: r = 0.5, height round(2.5) = 2 (half to even).
-  const auto even = yq::letterbox_geometry(8, 5, 4);
+  const auto even = yq::letterbox_geometry(8, 5, {4, 4});
   CHECK(even.resized_height == 2);
-  CHECK(yq::letterbox(solid_image(8, 5, 0), 4).geometry.pad_top == even.pad_top);
-  CHECK_THROWS_AS(yq::letterbox_geometry(0, 5, 4), yq::Error);
-  CHECK_THROWS_AS(yq::letterbox_geometry(8, 5, 0), yq::Error);
+  CHECK(yq::letterbox(solid_image(8, 5, 0), {4, 4}).geometry.pad_top == even.pad_top);
+  CHECK_THROWS_AS(yq::letterbox_geometry(0, 5, {4, 4}), yq::Error);
+  CHECK_THROWS_AS(yq::letterbox_geometry(8, 5, {0, 0}), yq::Error);
+}
+
+TEST_CASE("image: a rectangular canvas (height x width) scales by the tighter side and pads the other") {
+  // bus.jpg (810x1080) on 384x640: r = 384/1080, resized 288x384, pad left round(176 - 0.1) = 176.
+  const auto bus = yq::letterbox_geometry(810, 1080, {384, 640});
+  CHECK(bus.resized_width == 288);
+  CHECK(bus.resized_height == 384);
+  CHECK(bus.pad_left == 176);
+  CHECK(bus.pad_top == 0);
+  const auto boxed = yq::letterbox(solid_image(810, 1080, 7), {384, 640});
+  CHECK(boxed.canvas.width == 640);
+  CHECK(boxed.canvas.height == 384);
+  CHECK(boxed.canvas.at(175, 100)[0] == 114);
+  CHECK(boxed.canvas.at(176, 100)[0] == 7);
+  CHECK(boxed.canvas.at(463, 383)[2] == 7);
+  CHECK(boxed.canvas.at(464, 383)[2] == 114);
+}
+
+// zidane.jpg (1280x720) scales by 0.5 on 640x640 and on 384x640 alike: only
+// the padding differs, so the rectangular canvas is the reference square
+// canvas with 128 fewer gray rows (pad top 12 instead of 140).
+TEST_CASE("image: zidane's 384x640 canvas is the reference 640x640 canvas without the extra padding rows") {
+  if (!yq::test::have_shared_data()) return;
+  const RgbImage square = yq::decode_image(yq::test::shared_file("data/samples/zidane_letterbox640.png"));
+  const auto rect = yq::letterbox(yq::decode_image(yq::test::shared_file("data/samples/zidane.jpg")), {384, 640});
+  CHECK(rect.geometry.pad_top == 12);
+  RgbImage cropped{640, 384, {}};
+  const size_t row_bytes = 640 * 3;
+  cropped.pixels.assign(square.pixels.begin() + 128 * row_bytes, square.pixels.begin() + (128 + 384) * row_bytes);
+  CHECK(first_difference(rect.canvas, cropped) == "equal");
 }
 
 TEST_CASE("image: grayscale PNG decodes to three equal channels and RGB PNGs round-trip") {

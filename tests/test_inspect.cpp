@@ -103,7 +103,7 @@ TEST_CASE("inspect: a 160x160 run of the synthetic model through stage_7") {
   }
   CHECK(report.at("architecture").at("scale") == "n");
   CHECK(report.at("architecture").at("num_classes") == 80);
-  CHECK(report.at("architecture").at("image_size") == 160);
+  CHECK(report.at("architecture").at("image_size") == nlohmann::json::array({160, 160}));
   check_parameters(report, count_tensors(synthetic_yolov8_checkpoint().tensors));
 
   // Layers: names and shapes as emitted, bits and accumulators as certified, scales as selected.
@@ -188,7 +188,7 @@ TEST_CASE("inspect: the official yolov8n checkpoint") {
   const json& arch = report.at("architecture");
   CHECK(arch.at("scale") == "n");
   CHECK(arch.at("num_classes") == 80);
-  CHECK(arch.at("image_size") == 640);
+  CHECK(arch.at("image_size") == nlohmann::json::array({640, 640}));
   CHECK(arch.at("widths") == json::array({16, 32, 64, 128, 256}));
   const TensorCounts counts = count_tensors(read_checkpoint(checkpoint).tensors);
   check_parameters(report, counts);

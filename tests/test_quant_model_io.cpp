@@ -105,8 +105,8 @@ TEST_CASE("quant model reader: a number that is not an integer of the field's ra
     CHECK(refusal(model) == "quant_model.json: index_bits: expected an integer from -2147483648 to 2147483647, found 8.4e+88");
   }
   SUBCASE("a fraction") {
-    model["image_size"] = 64.5;
-    CHECK(refusal(model) == "quant_model.json: image_size: expected an integer from -2147483648 to 2147483647, found 64.5");
+    model["image_size"] = {64.5, 64};
+    CHECK(refusal(model) == "quant_model.json: image_size[0]: expected an integer from -2147483648 to 2147483647, found 64.5");
   }
   SUBCASE("an integer that does not fit the field") {
     model["nodes"][conv]["conv"]["requant"]["shift"][2] = 4294967296LL;

@@ -62,19 +62,20 @@ long long sign_extend(unsigned long long value, int bits) {
   return (value & sign) ? static_cast<long long>(value) - static_cast<long long>(mask) - 1 : static_cast<long long>(value);
 }
 
-// A 160x160 run of the synthetic model in its own folder (tests run in
-// parallel, each in its own folders).
-fs::path make_synthetic_run_160(const std::string& folder) {
+// A run of the synthetic model on a rectangular 96x160 input (height x
+// width, so that a swapped height and width cannot pass) in its own folder
+// (tests run in parallel, each in its own folders).
+fs::path make_synthetic_run_96x160(const std::string& folder) {
   const fs::path dir = yq::test::fresh_temp_dir(folder);
-  const yq::test::CliResult cli = yq::test::run_cli("run --imgsz 160 --out " + (dir / "run").string(), dir);
+  const yq::test::CliResult cli = yq::test::run_cli("run --imgsz 96x160 --out " + (dir / "run").string(), dir);
   REQUIRE_MESSAGE(cli.exit_code == 0, cli.err);
   return dir / "run";
 }
 
 // The layer test's run, made once per process: doctest enters the test case
 // once per SUBCASE, and every subcase reads this run.
-const fs::path& synthetic_run_160() {
-  static const fs::path run = make_synthetic_run_160("rtl-layers");
+const fs::path& synthetic_run_96x160() {
+  static const fs::path run = make_synthetic_run_96x160("rtl-layers");
   return run;
 }
 
@@ -111,10 +112,13 @@ std::string golden_with_changed_detection(const fs::path& run, const fs::path& g
 
 }  // namespace
 
-TEST_CASE("rtl: every layer of a 160x160 run is bit-exact on the RTL engines (make -C rtl_tb layers)") {
+TEST_CASE("rtl: every layer of a rectangular 96x160 run is bit-exact on the RTL engines (make -C rtl_tb layers)") {
   if (!have_rtl_tools()) return;
-  const fs::path& run = synthetic_run_160();
+  const fs::path& run = synthetic_run_96x160();
   const fs::path dir = run.parent_path();
+  const std::string params = yq::test::read_text(run / "stage_7/yq_params.vh");
+  REQUIRE(params.find("localparam integer YQ_IMAGE_HEIGHT = 96;") != std::string::npos);
+  REQUIRE(params.find("localparam integer YQ_IMAGE_WIDTH = 160;") != std::string::npos);
 
   SUBCASE("the golden dumps pass") {
     std::string output;
@@ -224,9 +228,9 @@ TEST_CASE("rtl: every layer of a 160x160 run is bit-exact on the RTL engines (ma
 // of the synthetic run, against its q_nms.txt, with 3 read lanes (80 classes
 // and 64 DFL codes in partly filled steps; `make sim` runs 1 lane, yq_top
 // ROWS); a changed q_nms.txt must be named as the first divergence.
-TEST_CASE("rtl: the detect head's post-processing of a 160x160 run equals q_nms.txt (make -C rtl_tb head)") {
+TEST_CASE("rtl: the detect head's post-processing of a 96x160 run equals q_nms.txt (make -C rtl_tb head)") {
   if (!have_rtl_tools()) return;
-  const fs::path run = make_synthetic_run_160("rtl-head");
+  const fs::path run = make_synthetic_run_96x160("rtl-head");
   std::string output;
   int status = make_rtl_tb("head", "RUN='" + run.string() + "' HEAD_LANES=3", output);
   INFO(output);
@@ -272,7 +276,7 @@ TEST_CASE("rtl: the official yolov8n at W8A8, W4A4 and W16A16 is bit-exact at 16
     CHECK(output.find("no --model given") == std::string::npos);
     // The run really is the official checkpoint at these bits.
     const std::string params = yq::test::read_text(run / "stage_7/yq_params.vh");
-    CHECK(params.find("localparam integer YQ_IMAGE_SIZE = 160;") != std::string::npos);
+    CHECK(params.find("localparam integer YQ_IMAGE_HEIGHT = 160;") != std::string::npos);
     CHECK(params.find("localparam integer YQ_WEIGHT_BITS = " + std::to_string(bits) + ";") != std::string::npos);
     const auto manifest = nlohmann::json::parse(yq::test::read_text(run / "stage_7/manifest.json"));
     for (const auto& layer : manifest["layers"]) {

@@ -95,7 +95,7 @@ struct BenchCommand {
   std::filesystem::path run;
   std::optional<std::filesystem::path> data;
   int images = 8;
-  int image_size = 640;
+  yq::InputSize image_size;
 };
 
 template <typename Function>
@@ -126,7 +126,7 @@ void run_bench(const BenchCommand& command, int threads) {
   const yq::IntegerModel integer_model(quant, threads > 0 ? threads : at::get_num_threads());
   const double float_seconds = seconds_per_image(canvases, [&](const yq::RgbImage& c) { float_model.run_heads(yq::image_to_input(c)); });
   const double integer_seconds = seconds_per_image(canvases, [&](const yq::RgbImage& c) { integer_model.run_heads(c); });
-  std::printf("forward pass at %dx%d, %zu images, %d threads\n", command.image_size, command.image_size, canvases.size(),
+  std::printf("forward pass at %s, %zu images, %d threads\n", command.image_size.text().c_str(), canvases.size(),
               at::get_num_threads());
   std::printf("  float (LibTorch)     %8.1f ms/image\n", 1000 * float_seconds);
   std::printf("  integer reference    %8.1f ms/image\n", 1000 * integer_seconds);
@@ -192,6 +192,14 @@ void add_quant_options(CLI::App& run, QuantFlags& flags) {
 
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
+// --imgsz: `640` or `384x640` (height x width), checked as it is parsed.
+void add_input_size_option(CLI::App& command, yq::InputSize& size, const std::string& help) {
+  command
+      .add_option_function<std::string>(
+          "--imgsz", [&size](const std::string& text) { size = yq::parse_input_size(text, "--imgsz"); }, help)
+      ->default_str(size.text());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -217,7 +225,8 @@ int main(int argc, char** argv) {
                   "measured as one set (image ids, the file stems, must be unique across them)")
       ->allow_extra_args(false);
   run->add_option("--out", config.out, "run folder")->capture_default_str();
-  run->add_option("--imgsz", config.image_size, "square input size, a multiple of 32")->capture_default_str();
+  add_input_size_option(*run, config.image_size,
+                        "input size: 640 (square) or height x width such as 384x640, multiples of 32");
   run->add_option("--max-images", config.max_images, "validate on the first N images only (0: all)");
   run->add_option("--from", from, "first stage to run (earlier outputs are reused)")->capture_default_str();
   run->add_option("--through", through, "last stage to run")->capture_default_str();
@@ -247,7 +256,7 @@ int main(int argc, char** argv) {
   detect_cmd->add_option("--model", detect.model, "checkpoint; default: built-in synthetic YOLOv8n");
   detect_cmd->add_option("image", detect.image, "image file (JPEG, PNG, BMP)")->required();
   detect_cmd->add_option("-o,--output", detect.output, "write the image with boxes drawn (PNG)");
-  detect_cmd->add_option("--imgsz", detect.options.image_size, "square input size")->capture_default_str();
+  add_input_size_option(*detect_cmd, detect.options.image_size, "input size: 640 or height x width (384x640)");
   detect_cmd->add_option("--conf", detect.options.nms.score_threshold, "score threshold")->capture_default_str();
   detect_cmd->add_option("--iou", detect.options.nms.iou_threshold, "NMS IoU threshold")->capture_default_str();
 
@@ -256,7 +265,7 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--run", bench.run, "run folder with stage_2 and stage_6 outputs")->required();
   bench_cmd->add_option("--data", bench.data, "images (default: built-in test patterns)");
   bench_cmd->add_option("--images", bench.images, "number of images")->capture_default_str();
-  bench_cmd->add_option("--imgsz", bench.image_size, "square input size")->capture_default_str();
+  add_input_size_option(*bench_cmd, bench.image_size, "input size: 640 or height x width (384x640)");
 
   std::filesystem::path format_file;
   CLI::App* format_cmd = app.add_subcommand(
@@ -265,12 +274,12 @@ int main(int argc, char** argv) {
 
   std::filesystem::path inspect_target;
   bool inspect_json = false;
-  int inspect_image_size = 640;
+  yq::InputSize inspect_image_size;
   CLI::App* inspect_cmd = app.add_subcommand("inspect", "architecture, parameters, per-layer bits, sizes and memories of a run or checkpoint");
   inspect_cmd->add_option("path", inspect_target, "run folder (uses every completed stage) or checkpoint file")->required();
   inspect_cmd->add_flag("--json", inspect_json, "print the report as JSON");
-  inspect_cmd->add_option("--imgsz", inspect_image_size, "input size for a checkpoint's layer shapes (a run uses its own)")
-      ->capture_default_str();
+  add_input_size_option(*inspect_cmd, inspect_image_size,
+                        "input size for a checkpoint's layer shapes, 640 or 384x640 (a run uses its own)");
 
   yq::DrawRequest draw;
   CLI::App* draw_cmd = app.add_subcommand(

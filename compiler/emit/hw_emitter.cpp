@@ -162,7 +162,8 @@ void header_versions(VerilogHeader& header, const QuantModel& model, const EmitO
   header.integer("YQ_ARITHMETIC_VERSION", arith::kArithmeticVersion, "docs/ARITHMETIC.md version");
   header.string("YQ_COMPILER_VERSION", YQ_VERSION);
   header.string("YQ_MODEL_SHA256", options.model_sha256, "source checkpoint");
-  header.integer("YQ_IMAGE_SIZE", options.image_size, "square input, pixels");
+  header.integer("YQ_IMAGE_HEIGHT", options.image_size.height, "input height, pixels");
+  header.integer("YQ_IMAGE_WIDTH", options.image_size.width, "input width, pixels");
   header.integer("YQ_INPUT_CHANNELS", 3);
   header.integer("YQ_INPUT_ZERO", -128, "input code = pixel - 128");
   header.integer("YQ_NUM_LAYERS", static_cast<std::int64_t>(model.graph.nodes.size()), "descriptors in program.hex");
@@ -417,7 +418,7 @@ nlohmann::json manifest_json(const QuantModel& model, const EmitOptions& options
           {"compiler_version", YQ_VERSION},
           {"arithmetic_version", arith::kArithmeticVersion},
           {"model_sha256", options.model_sha256},
-          {"image_size", options.image_size},
+          {"image_size", input_size_json(options.image_size)},
           {"bits",
            {{"weight", model.settings.weight_bits},
             {"activation", model.settings.activation_bits},

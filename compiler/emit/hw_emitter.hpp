@@ -41,13 +41,14 @@
 
 #include "compiler/detect/int_nms.hpp"
 #include "compiler/emit/dram_image.hpp"
+#include "compiler/util/input_size.hpp"
 
 namespace yq {
 
 struct QuantModel;
 
 struct EmitOptions {
-  int image_size = 640;
+  InputSize image_size;
   int axi_bits = kDefaultAxiDataBits;  // AXI4 data width: DRAM regions are aligned to it
   IntNmsOptions nms;                   // the head's score threshold, q_NMS's IoU threshold and detection cap
   std::int64_t weight_buffer_bytes = 0;  // yq_top's weight buffer (DRAM weight slots); 0: the largest convolution's

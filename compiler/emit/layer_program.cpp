@@ -165,7 +165,7 @@ ProgramOp program_op(OpKind op) {
   throw Error("unknown graph operation");
 }
 
-MemoryMap plan_memories(const QuantModel& model, int image_size) {
+MemoryMap plan_memories(const QuantModel& model, InputSize image_size) {
   const std::vector<TensorShape> shapes = infer_shapes(model.graph, image_size);
   const FmapPlan fmap = plan_feature_maps(model.graph, shapes, concats_passing_inputs(model));
   MemoryMap map;

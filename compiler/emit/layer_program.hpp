@@ -45,7 +45,7 @@ struct MemoryMap {
   std::int64_t fmap_depth = 0, weight_depth = 0, bias_depth = 0, requant_depth = 0, lut_depth = 0;
 };
 
-MemoryMap plan_memories(const QuantModel& model, int image_size);
+MemoryMap plan_memories(const QuantModel& model, InputSize image_size);
 
 // Word widths in bits: weights (widest weight bits), biases (the overflow
 // certificate's widest accumulator), multipliers (at least the configured

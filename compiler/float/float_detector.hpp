@@ -10,7 +10,7 @@
 namespace yq {
 
 struct DetectOptions {
-  int image_size = 640;
+  InputSize image_size;
   NmsOptions nms;
 };
 

@@ -37,7 +37,7 @@ json architecture_json(const InspectionInputs& inputs) {
   return {{"family", "yolov8-detect"},
           {"scale", arch.scale},
           {"num_classes", arch.num_classes},
-          {"image_size", inputs.image_size},
+          {"image_size", input_size_json(inputs.image_size)},
           {"widths", arch.widths},
           {"repeats", arch.repeats},
           {"reg_max", arch.reg_max},
@@ -215,9 +215,9 @@ std::string header_text(const json& report) {
     }
     text += "completed stages: " + stages + "\n";
   }
-  text += format("architecture: YOLOv8%s detect, %d classes, input %dx%d, widths %s, repeats %s, reg_max %d\n",
-                 a["scale"].get<std::string>().c_str(), a["num_classes"].get<int>(), a["image_size"].get<int>(),
-                 a["image_size"].get<int>(), joined(a["widths"], "/").c_str(), joined(a["repeats"], "/").c_str(),
+  const InputSize input = input_size_at(a, "image_size");
+  text += format("architecture: YOLOv8%s detect, %d classes, input %dx%d (height x width), widths %s, repeats %s, reg_max %d\n",
+                 a["scale"].get<std::string>().c_str(), a["num_classes"].get<int>(), input.height, input.width, joined(a["widths"], "/").c_str(), joined(a["repeats"], "/").c_str(),
                  a["reg_max"].get<int>());
   text += "parameters: " + grouped(p["total"]) + " (conv weights " + grouped(p["weights"]) + ", BatchNorm scale+shift " +
           grouped(p["batch_norm"]) + ", head biases " + grouped(p["biases"]) + ")\n";
@@ -274,8 +274,8 @@ std::string layers_text(const json& report) {
 }
 
 std::string emitted_text(const json& emitted) {
-  std::string text = format("\nemitted memories (stage_7, %dx%d)\n", emitted["image_size"].get<int>(),
-                            emitted["image_size"].get<int>());
+  const InputSize input = input_size_at(emitted, "image_size");
+  std::string text = format("\nemitted memories (stage_7, %dx%d)\n", input.height, input.width);
   text += format("  %-8s %-16s %6s %12s %14s %14s\n", "memory", "file", "width", "depth", "bits", "bytes");
   for (const json& memory : emitted["memories"]) {
     const std::string file = memory["file"].get<std::string>();
@@ -290,7 +290,7 @@ std::string emitted_text(const json& emitted) {
 
 }  // namespace
 
-InspectionInputs checkpoint_inspection_inputs(const std::filesystem::path& checkpoint, int image_size) {
+InspectionInputs checkpoint_inspection_inputs(const std::filesystem::path& checkpoint, InputSize image_size) {
   InspectionInputs inputs;
   inputs.kind = "checkpoint";
   inputs.source = checkpoint.string();

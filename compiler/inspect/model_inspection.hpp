@@ -32,7 +32,7 @@ struct InspectionInputs {
   std::string kind;    // "checkpoint" or "run"
   std::string source;  // the inspected path
   ModelInfo info;
-  int image_size = 640;
+  InputSize image_size;
   std::vector<std::pair<std::string, std::string>> completed_stages;  // ("stage_0", "ok" or "skipped"), ...
   std::optional<NodeBits> bits;                        // stage_5 bits.json
   std::optional<std::vector<TensorFormats>> formats;   // stage_5 scales.json
@@ -41,7 +41,7 @@ struct InspectionInputs {
 };
 
 // The architecture of a checkpoint file (read and imported as stage_1 does).
-InspectionInputs checkpoint_inspection_inputs(const std::filesystem::path& checkpoint, int image_size);
+InspectionInputs checkpoint_inspection_inputs(const std::filesystem::path& checkpoint, InputSize image_size);
 
 nlohmann::json inspection_report(const InspectionInputs& inputs);
 

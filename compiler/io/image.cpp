@@ -86,15 +86,15 @@ int round_half_even(double value) { return static_cast<int>(std::nearbyint(value
 
 }  // namespace
 
-LetterboxGeometry letterbox_geometry(int width, int height, int canvas_size) {
-  if (canvas_size <= 0) throw Error("letterbox canvas size must be positive, got " + std::to_string(canvas_size));
+LetterboxGeometry letterbox_geometry(int width, int height, InputSize canvas) {
+  if (canvas.height <= 0 || canvas.width <= 0) throw Error("letterbox canvas size must be positive, got " + canvas.text());
   if (width <= 0 || height <= 0) throw Error("cannot letterbox an empty image");
   LetterboxGeometry geometry;
-  geometry.ratio = std::min(static_cast<double>(canvas_size) / height, static_cast<double>(canvas_size) / width);
-  geometry.resized_width = std::clamp(round_half_even(width * geometry.ratio), 1, canvas_size);
-  geometry.resized_height = std::clamp(round_half_even(height * geometry.ratio), 1, canvas_size);
-  const double half_dw = (canvas_size - geometry.resized_width) / 2.0;
-  const double half_dh = (canvas_size - geometry.resized_height) / 2.0;
+  geometry.ratio = std::min(static_cast<double>(canvas.height) / height, static_cast<double>(canvas.width) / width);
+  geometry.resized_width = std::clamp(round_half_even(width * geometry.ratio), 1, canvas.width);
+  geometry.resized_height = std::clamp(round_half_even(height * geometry.ratio), 1, canvas.height);
+  const double half_dw = (canvas.width - geometry.resized_width) / 2.0;
+  const double half_dh = (canvas.height - geometry.resized_height) / 2.0;
   geometry.pad_left = round_half_even(half_dw - 0.1);
   geometry.pad_top = round_half_even(half_dh - 0.1);
   return geometry;
@@ -121,12 +121,12 @@ RgbImage decode_image_bytes(std::string_view bytes, const std::filesystem::path&
   return image;
 }
 
-Letterboxed letterbox(const RgbImage& image, int canvas_size) {
+Letterboxed letterbox(const RgbImage& image, InputSize canvas) {
   Letterboxed result;
-  result.geometry = letterbox_geometry(image.width, image.height, canvas_size);
-  result.canvas.width = canvas_size;
-  result.canvas.height = canvas_size;
-  result.canvas.pixels.assign(static_cast<size_t>(canvas_size) * canvas_size * 3, kPadValue);
+  result.geometry = letterbox_geometry(image.width, image.height, canvas);
+  result.canvas.width = canvas.width;
+  result.canvas.height = canvas.height;
+  result.canvas.pixels.assign(static_cast<size_t>(canvas.pixels()) * 3, kPadValue);
   resize_into(image, result.geometry, result.canvas);
   return result;
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "compiler/detect/detection.hpp"
+#include "compiler/util/input_size.hpp"
 
 namespace yq {
 
@@ -54,18 +55,19 @@ struct LetterboxGeometry {
 };
 
 // The placement letterbox() uses for an image of width x height.
-LetterboxGeometry letterbox_geometry(int width, int height, int canvas_size);
+LetterboxGeometry letterbox_geometry(int width, int height, InputSize canvas);
 
 struct Letterboxed {
-  RgbImage canvas;  // canvas_size x canvas_size
+  RgbImage canvas;  // canvas.height x canvas.width
   LetterboxGeometry geometry;
 };
 
-// Ultralytics letterbox: r = min(S/h, S/w); resized (round(w r), round(h r))
-// by bilinear interpolation with half-pixel centres and clamped edges
-// (no antialiasing), computed in double and rounded half up; centred on a
-// gray (114) canvas with left = round(dw/2 - 0.1), top = round(dh/2 - 0.1).
-Letterboxed letterbox(const RgbImage& image, int canvas_size);
+// Ultralytics letterbox onto a canvas of H x W: r = min(H/h, W/w); resized
+// (round(w r), round(h r)) by bilinear interpolation with half-pixel centres
+// and clamped edges (no antialiasing), computed in double and rounded half
+// up; centred on a gray (114) canvas with left = round(dw/2 - 0.1),
+// top = round(dh/2 - 0.1).
+Letterboxed letterbox(const RgbImage& image, InputSize canvas);
 
 // The inverse placement: canvas pixels -> original-image pixels, clipped to the image.
 Detection to_image_coordinates(const Detection& detection, const LetterboxGeometry& geometry, int image_width,

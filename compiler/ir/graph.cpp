@@ -287,14 +287,12 @@ std::vector<bool> Graph::head_predictions() const {
   return head;
 }
 
-std::vector<TensorShape> infer_shapes(const Graph& graph, int image_size) {
-  if (image_size <= 0 || image_size % 32 != 0) {
-    throw Error("image size " + std::to_string(image_size) + " is not a positive multiple of 32");
-  }
+std::vector<TensorShape> infer_shapes(const Graph& graph, InputSize image_size) {
+  check_input_size(image_size, "image size");
   std::vector<TensorShape> shapes(graph.nodes.size());
   for (size_t i = 0; i < graph.nodes.size(); ++i) {
     const Node& node = graph.nodes[i];
-    TensorShape shape = node.inputs.empty() ? TensorShape{3, image_size, image_size} : shapes[node.inputs[0]];
+    TensorShape shape = node.inputs.empty() ? TensorShape{3, image_size.height, image_size.width} : shapes[node.inputs[0]];
     shape.channels = node.channels;
     if (node.op == OpKind::Conv) {
       shape.height = (shape.height + 2 * node.pad - node.kernel) / node.stride + 1;

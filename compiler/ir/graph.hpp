@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "compiler/util/input_size.hpp"
+
 namespace yq {
 
 enum class OpKind { Input, Conv, Slice, Add, Concat, MaxPool, Upsample };
@@ -84,8 +86,8 @@ struct TensorShape {
   int channels = 0, height = 0, width = 0;
 };
 
-// Output shape of every node for a square input of image_size pixels
-// (a multiple of 32).
-std::vector<TensorShape> infer_shapes(const Graph& graph, int image_size);
+// Output shape of every node for an input of image_size (height x width,
+// multiples of 32).
+std::vector<TensorShape> infer_shapes(const Graph& graph, InputSize image_size);
 
 }  // namespace yq

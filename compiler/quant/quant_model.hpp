@@ -63,7 +63,7 @@ struct QuantHeadLevel {
 
 struct QuantModel {
   ModelInfo info;
-  int image_size = 0;  // the input size the activation ranges were calibrated at
+  InputSize image_size;  // the input size the activation ranges were calibrated at
   Graph graph;
   QuantSettings settings;
   std::vector<QuantNode> nodes;  // indexed like graph.nodes

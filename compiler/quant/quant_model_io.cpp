@@ -17,7 +17,7 @@ namespace yq {
 namespace {
 
 // Bumped whenever quant_model.json or quant_tensors.pt change layout.
-constexpr int kQuantModelFormatVersion = 2;
+constexpr int kQuantModelFormatVersion = 3;
 
 using nlohmann::json;
 
@@ -107,7 +107,7 @@ void save_quant_model(const std::filesystem::path& folder, const QuantModel& mod
   for (const QuantHeadLevel& level : model.head) head.push_back({{"sigmoid_lut", level.sigmoid_lut}, {"exp_lut", level.exp_lut}});
   write_json_file(folder / "quant_model.json", {{"format_version", kQuantModelFormatVersion},
                                                 {"arithmetic_version", arith::kArithmeticVersion},
-                                                {"image_size", model.image_size},
+                                                {"image_size", input_size_json(model.image_size)},
                                                 {"model", model_info_to_json(model.info)},
                                                 {"settings", quant_settings_to_json(model.settings)},
                                                 {"nodes", nodes},
@@ -163,7 +163,7 @@ QuantModel quant_model_from_json(const json& j, const std::string& origin) {
   try {
     check_versions(j);
     QuantModel model;
-    model.image_size = json_integer_at<int>(j, "image_size");
+    model.image_size = input_size_at(j, "image_size");
     model.info = model_info_from_json(j.at("model"));
     model.graph = build_model_graph(model.info);
     model.settings = quant_settings_from_json(j.at("settings"));
