@@ -88,6 +88,15 @@ nlohmann::json emission_settings(const RunConfig& config) {
           {"iou_threshold", config.val_iou_threshold}};
 }
 
+// The float model's batched forward pass rounds some convolutions differently
+// from one image at a time (oneDNN picks its kernel by batch size), so the
+// float figures depend on --batch; the integer ones do not.
+nlohmann::json float_validation_settings(const RunConfig& config) {
+  nlohmann::json settings = validation_settings(config);
+  settings["--batch"] = config.batch;
+  return settings;
+}
+
 nlohmann::json integer_validation_settings(const RunConfig& config) {
   nlohmann::json settings = validation_settings(config);
   settings["--golden-image"] = config.golden_image ? absolute_path(*config.golden_image) : std::string();
@@ -103,7 +112,7 @@ const std::vector<StageInfo>& pipeline_stages() {
       {0, "config", "configuration", run_stage_0_config, {}, nullptr},
       {1, "import", "checkpoint import and rename", run_stage_1_import, {}, model_settings},
       {2, "bn_fusion", "BatchNorm fusion", run_stage_2_bn_fusion, {1}, nullptr},
-      {3, "float_validation", "float validation", run_stage_3_float_validation, {2}, validation_settings},
+      {3, "float_validation", "float validation", run_stage_3_float_validation, {2}, float_validation_settings},
       {4, "calibration", "activation calibration", run_stage_4_calibration, {2}, calibration_settings},
       {5, "scale_selection", "range and scale selection", run_stage_5_scale_selection, {2, 4}, scale_selection_settings},
       {6, "quantization", "weight and activation quantization", run_stage_6_quantization, {2, 4, 5}, quantization_settings},
@@ -261,6 +270,7 @@ nlohmann::json run_config_to_json(const RunConfig& config) {
           {"image_size", input_size_json(config.image_size)},
           {"max_images", config.max_images},
           {"threads", config.threads},
+          {"batch", config.batch},
           {"from_stage", config.from_stage},
           {"through_stage", config.through_stage},
           {"val_score_threshold", config.val_score_threshold},

@@ -25,6 +25,7 @@ struct RunConfig {
   InputSize image_size;
   int max_images = 0;  // 0: every image of --data
   int threads = 0;     // 0: LibTorch's default
+  int batch = 1;       // validation images per forward pass (stage_3, stage_8); results do not depend on it
   int from_stage = 0;
   int through_stage = 8;
   std::vector<std::filesystem::path> calib;    // calibration image folders (default: --data)

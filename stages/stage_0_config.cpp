@@ -16,6 +16,7 @@ namespace yq {
 nlohmann::json run_stage_0_config(StageContext& context) {
   const RunConfig& config = context.config;
   check_input_size(config.image_size, "--imgsz");
+  if (config.batch < 1) throw Error("--batch " + std::to_string(config.batch) + " must be at least 1");
   check_quant_settings(config.quant);
   check_axi_data_bits(config.axi_bits);
   if (config.nms == NmsMode::Int && config.quant.head == HeadMode::Float) {

@@ -29,7 +29,8 @@ nlohmann::json run_stage_3_float_validation(StageContext& context) {
   options.nms = {config.val_score_threshold, config.val_iou_threshold, config.max_detections};
   const FloatDetector detector(model, options);
   const auto results = run_on_dataset(
-      dataset, config.max_images, [&](const RgbImage& image) { return detector.detect(image); }, "         float");
+      dataset, config.max_images, config.batch,
+      [&](const std::vector<RgbImage>& images) { return detector.detect_batch(images); }, "         float");
   const int classes = model.info.arch.num_classes;
   const DetectionMetrics metrics = evaluate_detections(results, classes);
   std::vector<std::pair<std::string, DetectionMetrics>> rows = {{"float", metrics}};

@@ -216,11 +216,14 @@ void validate_on_data(const StageContext& context, const QuantModel& quant, nloh
   const Dataset dataset = scan_datasets(config.data);
   std::vector<std::vector<Detection>> q_nms_detections;
   const auto float_nms_results = run_on_dataset(
-      dataset, config.max_images,
-      [&](const RgbImage& image) {
-        NmsPair pair = detector.detect(image);
-        q_nms_detections.push_back(std::move(pair.int_nms));
-        return pair.float_nms;
+      dataset, config.max_images, config.batch,
+      [&](const std::vector<RgbImage>& images) {
+        std::vector<std::vector<Detection>> float_nms;
+        for (NmsPair& pair : detector.detect_batch(images)) {
+          q_nms_detections.push_back(std::move(pair.int_nms));
+          float_nms.push_back(std::move(pair.float_nms));
+        }
+        return float_nms;
       },
       "         integer");
   std::vector<ImageResult> q_nms_results = float_nms_results;

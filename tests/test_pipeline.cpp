@@ -3,6 +3,7 @@
 // `detect`.
 #include "testing.hpp"
 
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -172,6 +173,50 @@ TEST_CASE("pipeline: two --data folders measure as one set and per folder; predi
   const test::CliResult again = test::run_cli("--threads 1 " + arguments + " --out " + (dir / "again").string(), dir);
   REQUIRE(again.exit_code == 0);
   CHECK(sha256_file(dir / "again/stage_3/predictions.json") == sha256_file(dir / "out/stage_3/predictions.json"));
+}
+
+// --batch 3 over the 8 images of coco8 (the last batch holds 2): the integer
+// reference gives the bytes of batch 1; the float model's batched forward
+// pass rounds a few small-spatial convolutions differently (oneDNN picks its
+// kernel by batch size), so its detections agree to float rounding.
+TEST_CASE("pipeline: --batch 3 gives batch 1's integer bytes and its float detections") {
+  if (!test::have_shared_data()) return;
+  const fs::path dir = test::fresh_temp_dir("pipeline-batch");
+  const std::string arguments = "run --model " + test::shared_file("models/yolov8n/yolov8n.pt").string() + " --data " +
+                                test::shared_file("data/coco8").string() + " --imgsz 160";
+  for (const char* batch : {"1", "3"}) {
+    const test::CliResult result =
+        test::run_cli(arguments + " --batch " + batch + " --out " + (dir / ("batch" + std::string(batch))).string(), dir);
+    CAPTURE(result.err);
+    REQUIRE(result.exit_code == 0);
+  }
+  const fs::path one = dir / "batch1", three = dir / "batch3";
+  CHECK(read_json_file(three / "stage_0/config.json")["batch"] == 3);
+  for (const char* file : {"stage_8/predictions.json", "stage_8/golden/q_nms.txt"}) {
+    CAPTURE(file);
+    CHECK(sha256_file(one / file) == sha256_file(three / file));
+  }
+  const auto single = read_json_file(one / "stage_3/predictions.json");
+  const auto batched = read_json_file(three / "stage_3/predictions.json");
+  REQUIRE(single.size() > 8);
+  REQUIRE(single.size() == batched.size());
+  for (size_t i = 0; i < single.size(); ++i) {
+    CAPTURE(i);
+    CHECK(single[i]["image_id"] == batched[i]["image_id"]);
+    CHECK(single[i]["category_id"] == batched[i]["category_id"]);
+    CHECK(std::abs(single[i]["score"].get<double>() - batched[i]["score"].get<double>()) <= 1e-5);
+    for (int k = 0; k < 4; ++k) CHECK(std::abs(single[i]["bbox"][k].get<double>() - batched[i]["bbox"][k].get<double>()) <= 0.01);
+  }
+
+  // yq-hw bench times both forward passes in batches and prints their throughput.
+  const test::CliResult bench = test::run_cli(
+      "bench --run " + one.string() + " --data " + test::shared_file("data/coco8").string() + " --images 4 --imgsz 160 --batch 2", dir);
+  CAPTURE(bench.err);
+  REQUIRE(bench.exit_code == 0);
+  CHECK(bench.out.find("4 images in batches of 2") != std::string::npos);
+  CHECK(bench.out.find("images/s") != std::string::npos);
+  CHECK(test::run_cli(arguments + " --batch 0 --out " + (dir / "zero").string(), dir).exit_code != 0);
+  CHECK(!fs::exists(dir / "zero"));
 }
 
 TEST_CASE("pipeline: detect prints the boxes of bus.jpg and draws them") {

@@ -96,13 +96,21 @@ struct BenchCommand {
   std::optional<std::filesystem::path> data;
   int images = 8;
   yq::InputSize image_size;
+  int batch = 1;
 };
 
+// Seconds per image of forward() over the canvases, `batch` at a time (the
+// last batch may be smaller), after one warm-up batch.
 template <typename Function>
-double seconds_per_image(const std::vector<yq::RgbImage>& canvases, const Function& forward) {
-  forward(canvases.front());  // warm-up
+double seconds_per_image(const std::vector<yq::RgbImage>& canvases, int batch, const Function& forward) {
+  std::vector<std::vector<yq::RgbImage>> batches;
+  for (size_t first = 0; first < canvases.size(); first += static_cast<size_t>(batch)) {
+    batches.emplace_back(canvases.begin() + static_cast<std::ptrdiff_t>(first),
+                         canvases.begin() + static_cast<std::ptrdiff_t>(std::min(canvases.size(), first + batch)));
+  }
+  forward(batches.front());  // warm-up
   const auto start = std::chrono::steady_clock::now();
-  for (const yq::RgbImage& canvas : canvases) forward(canvas);
+  for (const auto& images : batches) forward(images);
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / canvases.size();
 }
 
@@ -124,12 +132,14 @@ void run_bench(const BenchCommand& command, int threads) {
   }
   const yq::FloatModel float_model(fused);
   const yq::IntegerModel integer_model(quant, threads > 0 ? threads : at::get_num_threads());
-  const double float_seconds = seconds_per_image(canvases, [&](const yq::RgbImage& c) { float_model.run_heads(yq::image_to_input(c)); });
-  const double integer_seconds = seconds_per_image(canvases, [&](const yq::RgbImage& c) { integer_model.run_heads(c); });
-  std::printf("forward pass at %s, %zu images, %d threads\n", command.image_size.text().c_str(), canvases.size(),
-              at::get_num_threads());
-  std::printf("  float (LibTorch)     %8.1f ms/image\n", 1000 * float_seconds);
-  std::printf("  integer reference    %8.1f ms/image\n", 1000 * integer_seconds);
+  const double float_seconds = seconds_per_image(
+      canvases, command.batch, [&](const std::vector<yq::RgbImage>& batch) { float_model.run_heads(yq::images_to_input(batch)); });
+  const double integer_seconds = seconds_per_image(
+      canvases, command.batch, [&](const std::vector<yq::RgbImage>& batch) { integer_model.run_heads_batch(batch); });
+  std::printf("forward pass at %s, %zu images in batches of %d, %d threads\n", command.image_size.text().c_str(),
+              canvases.size(), command.batch, at::get_num_threads());
+  std::printf("  float (LibTorch)     %8.1f ms/image  %7.2f images/s\n", 1000 * float_seconds, 1 / float_seconds);
+  std::printf("  integer reference    %8.1f ms/image  %7.2f images/s\n", 1000 * integer_seconds, 1 / integer_seconds);
   std::printf("  integer / float      %8.2f\n", integer_seconds / float_seconds);
 }
 
@@ -228,6 +238,10 @@ int main(int argc, char** argv) {
   add_input_size_option(*run, config.image_size,
                         "input size: 640 (square) or height x width such as 384x640, multiples of 32");
   run->add_option("--max-images", config.max_images, "validate on the first N images only (0: all)");
+  run->add_option("--batch", config.batch,
+                  "validation images per forward pass in stage_3 and stage_8 (same results for any batch)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   run->add_option("--from", from, "first stage to run (earlier outputs are reused)")->capture_default_str();
   run->add_option("--through", through, "last stage to run")->capture_default_str();
   run->add_option("--config", quant_config, "TOML file with quantization settings and per-layer [[override]]s");
@@ -266,6 +280,9 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--data", bench.data, "images (default: built-in test patterns)");
   bench_cmd->add_option("--images", bench.images, "number of images")->capture_default_str();
   add_input_size_option(*bench_cmd, bench.image_size, "input size: 640 or height x width (384x640)");
+  bench_cmd->add_option("--batch", bench.batch, "images per forward pass (the integer reference runs them side by side)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
 
   std::filesystem::path format_file;
   CLI::App* format_cmd = app.add_subcommand(

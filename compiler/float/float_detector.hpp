@@ -21,13 +21,20 @@ class FloatDetector {
   // Detections in original-image pixels.
   std::vector<Detection> detect(const RgbImage& image) const;
 
+  // The same for a batch of images, run as one [N, 3, H, W] forward pass.
+  std::vector<std::vector<Detection>> detect_batch(const std::vector<RgbImage>& images) const;
+
   // Detections in canvas pixels for an already letterboxed canvas.
   std::vector<Detection> detect_canvas(const RgbImage& canvas) const;
 
-  // The raw head outputs (per level box, class) for one canvas: [1, C, H, W] each.
-  std::vector<at::Tensor> head_outputs(const RgbImage& canvas) const;
+  // The raw head outputs (per level box, class) for a batch of canvases:
+  // [N, C, H, W] each.
+  std::vector<at::Tensor> head_outputs(const std::vector<RgbImage>& canvases) const;
+  std::vector<at::Tensor> head_outputs(const RgbImage& canvas) const { return head_outputs(std::vector<RgbImage>{canvas}); }
 
  private:
+  std::vector<std::vector<Detection>> detect_canvases(const std::vector<RgbImage>& canvases) const;
+
   FloatModel float_model_;
   DetectOptions options_;
 };

@@ -13,6 +13,12 @@ at::Tensor image_to_input(const RgbImage& canvas) {
   return hwc.permute({2, 0, 1}).unsqueeze(0).to(at::kFloat).div(255.0f).contiguous();
 }
 
+at::Tensor images_to_input(const std::vector<RgbImage>& canvases) {
+  std::vector<at::Tensor> inputs;
+  for (const RgbImage& canvas : canvases) inputs.push_back(image_to_input(canvas));
+  return inputs.size() == 1 ? inputs.front() : at::cat(inputs, 0);
+}
+
 FloatModel::FloatModel(const Model& model) : model_(model) {}
 
 at::Tensor FloatModel::run_conv(const Node& node, const at::Tensor& x, const at::Tensor& weight) const {

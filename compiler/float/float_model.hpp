@@ -13,6 +13,8 @@ namespace yq {
 
 // [1, 3, H, W] float32 in [0, 1], RGB, from an 8-bit canvas.
 at::Tensor image_to_input(const RgbImage& canvas);
+// [N, 3, H, W]: a batch of canvases of one size.
+at::Tensor images_to_input(const std::vector<RgbImage>& canvases);
 
 // Applied to a tensor as soon as a node produces it: (node index, true for a
 // SiLU convolution's pre-activation, the tensor) -> the tensor to use.

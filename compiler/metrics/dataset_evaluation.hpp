@@ -11,11 +11,14 @@
 
 namespace yq {
 
-// Detections in original-image pixels for one decoded image.
-using ImageDetector = std::function<std::vector<Detection>(const RgbImage&)>;
+// Detections in original-image pixels for each of a batch of decoded images.
+using BatchDetector = std::function<std::vector<std::vector<Detection>>(const std::vector<RgbImage>&)>;
 
-// max_images 0 means every image. Shows a progress bar labelled progress_label.
-std::vector<ImageResult> run_on_dataset(const Dataset& dataset, int max_images, const ImageDetector& detector,
-                                        const std::string& progress_label);
+// Decodes the images batch_size at a time (the last batch may be smaller)
+// and hands each batch to the detector; results are in dataset order, so
+// they do not depend on batch_size when the detector does not. max_images 0
+// means every image. Shows a progress bar labelled progress_label.
+std::vector<ImageResult> run_on_dataset(const Dataset& dataset, int max_images, int batch_size,
+                                        const BatchDetector& detector, const std::string& progress_label);
 
 }  // namespace yq

@@ -26,6 +26,8 @@ class IntegerDetector {
 
   // Original-image pixels; both NMS variants over one forward pass.
   NmsPair detect(const RgbImage& image) const;
+  // The same for a batch (IntegerModel::run_heads_batch).
+  std::vector<NmsPair> detect_batch(const std::vector<RgbImage>& images) const;
   NmsPair detect_canvas(const RgbImage& canvas) const;  // canvas pixels
   NmsPair suppress(const std::vector<CodeTensor>& outputs) const;
 

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <thread>
 
 #include "compiler/ref/arithmetic.hpp"
 #include "compiler/util/error.hpp"
+#include "compiler/util/parallel.hpp"
 
 namespace yq {
 
@@ -27,7 +29,7 @@ IntegerModel::IntegerModel(const QuantModel& model, int threads)
   }
 }
 
-CodeTensor IntegerModel::run_conv(int index, const CodeTensor& input, CodeTensor* pre_activation) const {
+CodeTensor IntegerModel::run_conv(int index, const CodeTensor& input, CodeTensor* pre_activation, int threads) const {
   const Node& node = model_.graph.nodes[index];
   const QuantConv& q = model_.nodes[index].conv;
   IntConv conv;
@@ -42,7 +44,7 @@ CodeTensor IntegerModel::run_conv(int index, const CodeTensor& input, CodeTensor
   conv.multipliers = conv_requant_[index].multipliers;
   conv.shifts = conv_requant_[index].shifts;
   conv.out_bits = q.pre.bits;
-  CodeTensor pre = conv2d(input, conv, threads_);
+  CodeTensor pre = conv2d(input, conv, threads);
   if (q.silu_lut < 0) return pre;
   CodeTensor out{pre.channels, pre.height, pre.width, apply_lut(pre.codes, model_.luts[q.silu_lut].values,
                                                                 model_.luts[q.silu_lut].index_bits,
@@ -71,15 +73,25 @@ CodeTensor IntegerModel::run_concat(int index, const std::vector<const CodeTenso
 }
 
 std::vector<CodeTensor> IntegerModel::run_all(const RgbImage& canvas, std::vector<CodeTensor>* pre_activations) const {
-  return run(canvas, pre_activations, /*release_dead=*/false);
+  return run(canvas, pre_activations, /*release_dead=*/false, threads_);
 }
 
 std::vector<CodeTensor> IntegerModel::run_heads(const RgbImage& canvas) const {
-  return run(canvas, nullptr, /*release_dead=*/true);
+  return run(canvas, nullptr, /*release_dead=*/true, threads_);
+}
+
+std::vector<std::vector<CodeTensor>> IntegerModel::run_heads_batch(const std::vector<RgbImage>& canvases) const {
+  if (canvases.size() == 1) return {run_heads(canvases.front())};
+  const int threads = threads_ > 0 ? threads_ : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::vector<CodeTensor>> outputs(canvases.size());
+  parallel_for_each_index(canvases.size(), std::min(threads, static_cast<int>(canvases.size())), [&](size_t n) {
+    outputs[n] = run(canvases[n], nullptr, /*release_dead=*/true, /*threads=*/1);
+  });
+  return outputs;
 }
 
 std::vector<CodeTensor> IntegerModel::run(const RgbImage& canvas, std::vector<CodeTensor>* pre_activations,
-                                          bool release_dead) const {
+                                          bool release_dead, int threads) const {
   const auto& nodes = model_.graph.nodes;
   const std::vector<bool> is_head = model_.graph.head_predictions();
   const std::vector<size_t> last_consumer = model_.graph.last_consumers();
@@ -91,7 +103,7 @@ std::vector<CodeTensor> IntegerModel::run(const RgbImage& canvas, std::vector<Co
     switch (node.op) {
       case OpKind::Input: outputs[i] = image_codes(canvas); break;
       case OpKind::Conv:
-        outputs[i] = run_conv(static_cast<int>(i), in(0), pre_activations ? &(*pre_activations)[i] : nullptr);
+        outputs[i] = run_conv(static_cast<int>(i), in(0), pre_activations ? &(*pre_activations)[i] : nullptr, threads);
         break;
       case OpKind::Slice: {
         const CodeTensor& x = in(0);

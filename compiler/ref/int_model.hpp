@@ -26,11 +26,17 @@ class IntegerModel {
   // after its last consumer.
   std::vector<CodeTensor> run_heads(const RgbImage& canvas) const;
 
+  // run_heads for a batch of canvases: the images run side by side, one per
+  // thread (each single-threaded), instead of one image over all threads.
+  // Integer results do not depend on the schedule.
+  std::vector<std::vector<CodeTensor>> run_heads_batch(const std::vector<RgbImage>& canvases) const;
+
   const QuantModel& model() const { return model_; }
 
  private:
-  std::vector<CodeTensor> run(const RgbImage& canvas, std::vector<CodeTensor>* pre_activations, bool release_dead) const;
-  CodeTensor run_conv(int index, const CodeTensor& input, CodeTensor* pre_activation) const;
+  std::vector<CodeTensor> run(const RgbImage& canvas, std::vector<CodeTensor>* pre_activations, bool release_dead,
+                              int threads) const;
+  CodeTensor run_conv(int index, const CodeTensor& input, CodeTensor* pre_activation, int threads) const;
   CodeTensor run_add(int index, const CodeTensor& a, const CodeTensor& b) const;
   CodeTensor run_concat(int index, const std::vector<const CodeTensor*>& inputs) const;
 
