@@ -38,16 +38,10 @@ std::vector<Detection> FloatDetector::detect_canvas(const RgbImage& canvas) cons
 }
 
 std::vector<std::vector<Detection>> FloatDetector::detect_batch(const std::vector<RgbImage>& images) const {
-  std::vector<RgbImage> canvases;
-  std::vector<LetterboxGeometry> geometries;
-  for (const RgbImage& image : images) {
-    Letterboxed boxed = letterbox(image, options_.image_size);
-    canvases.push_back(std::move(boxed.canvas));
-    geometries.push_back(boxed.geometry);
-  }
-  std::vector<std::vector<Detection>> detections = detect_canvases(canvases);
+  const LetterboxedBatch boxed = letterbox_batch(images, options_.image_size);
+  std::vector<std::vector<Detection>> detections = detect_canvases(boxed.canvases);
   for (size_t n = 0; n < images.size(); ++n) {
-    for (Detection& d : detections[n]) d = to_image_coordinates(d, geometries[n], images[n].width, images[n].height);
+    for (Detection& d : detections[n]) d = to_image_coordinates(d, boxed.geometries[n], images[n].width, images[n].height);
   }
   return detections;
 }

@@ -131,6 +131,16 @@ Letterboxed letterbox(const RgbImage& image, InputSize canvas) {
   return result;
 }
 
+LetterboxedBatch letterbox_batch(const std::vector<RgbImage>& images, InputSize canvas) {
+  LetterboxedBatch batch;
+  for (const RgbImage& image : images) {
+    Letterboxed boxed = letterbox(image, canvas);
+    batch.canvases.push_back(std::move(boxed.canvas));
+    batch.geometries.push_back(boxed.geometry);
+  }
+  return batch;
+}
+
 std::string encode_png(const RgbImage& image) {
   if (image.width <= 0 || image.height <= 0 ||
       image.pixels.size() != static_cast<size_t>(image.width) * image.height * 3) {

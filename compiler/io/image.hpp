@@ -69,6 +69,13 @@ struct Letterboxed {
 // top = round(dh/2 - 0.1).
 Letterboxed letterbox(const RgbImage& image, InputSize canvas);
 
+// letterbox() of each image of a batch.
+struct LetterboxedBatch {
+  std::vector<RgbImage> canvases;
+  std::vector<LetterboxGeometry> geometries;
+};
+LetterboxedBatch letterbox_batch(const std::vector<RgbImage>& images, InputSize canvas);
+
 // The inverse placement: canvas pixels -> original-image pixels, clipped to the image.
 Detection to_image_coordinates(const Detection& detection, const LetterboxGeometry& geometry, int image_width,
                                int image_height);

@@ -56,19 +56,13 @@ NmsPair IntegerDetector::detect_canvas(const RgbImage& canvas) const { return su
 NmsPair IntegerDetector::detect(const RgbImage& image) const { return detect_batch({image}).front(); }
 
 std::vector<NmsPair> IntegerDetector::detect_batch(const std::vector<RgbImage>& images) const {
-  std::vector<RgbImage> canvases;
-  std::vector<LetterboxGeometry> geometries;
-  for (const RgbImage& image : images) {
-    Letterboxed boxed = letterbox(image, options_.image_size);
-    canvases.push_back(std::move(boxed.canvas));
-    geometries.push_back(boxed.geometry);
-  }
-  const std::vector<std::vector<CodeTensor>> outputs = integer_model_.run_heads_batch(canvases);
+  const LetterboxedBatch boxed = letterbox_batch(images, options_.image_size);
+  const std::vector<std::vector<CodeTensor>> outputs = integer_model_.run_heads_batch(boxed.canvases);
   std::vector<NmsPair> pairs;
   for (size_t n = 0; n < images.size(); ++n) {
     NmsPair pair = suppress(outputs[n]);
     for (auto* list : {&pair.float_nms, &pair.int_nms}) {
-      for (Detection& d : *list) d = to_image_coordinates(d, geometries[n], images[n].width, images[n].height);
+      for (Detection& d : *list) d = to_image_coordinates(d, boxed.geometries[n], images[n].width, images[n].height);
     }
     pairs.push_back(std::move(pair));
   }
