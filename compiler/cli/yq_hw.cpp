@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <regex>
 
@@ -34,6 +35,17 @@
 #include "stages/stage.hpp"
 
 namespace {
+
+// LibTorch's OpenMP threads spin at each barrier by default (libgomp's ACTIVE
+// wait policy): on a machine where other work holds a core, a spinning thread
+// starves the one it waits for and the float forward pass slows by up to 10x
+// (docs/RESULTS.md, "OpenMP wait policy"). yq-hw asks for PASSIVE (sleep at a
+// barrier) unless the user set OMP_WAIT_POLICY. libgomp reads it while it is
+// loaded, before main(), so it is set from the executable's .preinit_array,
+// which runs before any shared library's initializer.
+void default_openmp_wait_policy(int, char**, char**) { setenv("OMP_WAIT_POLICY", "PASSIVE", /*overwrite=*/0); }
+__attribute__((section(".preinit_array"), used)) void (*const kSetOpenmpWaitPolicy)(int, char**, char**) =
+    &default_openmp_wait_policy;
 
 int parse_stage(const std::string& text) {
   static const std::regex pattern("(?:stage_)?([0-9])");
