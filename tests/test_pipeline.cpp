@@ -219,6 +219,20 @@ TEST_CASE("pipeline: --batch 3 gives batch 1's integer bytes and its float detec
   CHECK(!fs::exists(dir / "zero"));
 }
 
+// libgomp prints the policy it read with OMP_DISPLAY_ENV: yq-hw's default is
+// PASSIVE, and a policy the user sets is kept.
+TEST_CASE("pipeline: yq-hw starts OpenMP with the passive wait policy unless the user chose one") {
+  const fs::path dir = test::fresh_temp_dir("pipeline-omp");
+  auto displayed_policy = [&](const std::string& environment) {
+    const fs::path err = dir / "omp.stderr";
+    const std::string command = environment + " OMP_DISPLAY_ENV=true " + std::string(YQ_CLI) + " --help >/dev/null 2>" + err.string();
+    REQUIRE(std::system(command.c_str()) == 0);
+    return test::read_text(err);
+  };
+  CHECK(displayed_policy("env -u OMP_WAIT_POLICY").find("OMP_WAIT_POLICY = 'PASSIVE'") != std::string::npos);
+  CHECK(displayed_policy("OMP_WAIT_POLICY=ACTIVE").find("OMP_WAIT_POLICY = 'ACTIVE'") != std::string::npos);
+}
+
 TEST_CASE("pipeline: detect prints the boxes of bus.jpg and draws them") {
   if (!test::have_shared_data()) return;
   const fs::path dir = test::fresh_temp_dir("pipeline-detect");
