@@ -1,7 +1,9 @@
-// yq_top: the accelerator as an IP (docs/RTL.md). One AXI4 master (read
-// channel, INCR bursts through rtl/yq_axi_reader.v) fetches everything the
-// frame needs from the stage_7 DRAM image (docs/ARTIFACTS.md section 3.1);
-// one AXI4-Lite slave holds the registers; irq rises when a frame ends.
+// yq_top: the accelerator as an IP (docs/RTL.md). One AXI4 master fetches
+// everything the frame needs from the stage_7 DRAM image (docs/ARTIFACTS.md
+// section 3.1: read channel, INCR bursts through rtl/yq_axi_reader.v) and
+// writes the detection list to the DRAM detection region (write channel,
+// rtl/yq_axi_writer.v); one AXI4-Lite slave holds the registers; irq rises
+// when a frame ends.
 //
 // Schedule of a frame (single-buffered: loads and compute do not overlap):
 //   1. the LUT directory and the LUT words into on-chip tables;
@@ -15,13 +17,19 @@
 //      the engine of its op runs with the descriptor's weight, bias and
 //      requant bases rewritten to 0 (buffer addresses).
 //   3. after the last node, the detect head and q_NMS (rtl/yq_detect_head.v)
-//      on the head convolutions' outputs in the feature-map memory; the
-//      detection list stays in its result memory, read through the registers;
-//   4. done (and irq when enabled) after q_NMS, or at the first error.
+//      on the head convolutions' outputs in the feature-map memory, into its
+//      result memory (read through the registers below);
+//   4. the detection list from the result memory to DRAM at
+//      YQ_DRAM_DETECTIONS_BASE: slot 0 the count (YQ_DET_LIST_COUNT_*),
+//      slots 1 .. count the records (YQ_DET_*), each slot
+//      YQ_DRAM_DETECTIONS_SLOT_BITS wide, bits above the record 0; slots past
+//      the count are not written (a response other than OKAY stops the
+//      frame: ERR_DRAM_WRITE at node YQ_NUM_LAYERS);
+//   5. done (and irq when enabled) after the list's last write response, or
+//      at the first error.
 // Still idealized in this slice: the feature-map memory (ROWS + ROWS read
 // lanes, one ROWS-word write port, a host port for the bench) and the COLS
-// read lanes of the weight buffer; no AXI write channel (the detection list
-// is read through the AXI4-Lite window below, not written to DRAM).
+// read lanes of the weight buffer.
 //
 // AXI4-Lite registers (32 bits, byte offsets; reads of other offsets are 0):
 //   0x00 CONTROL  W: bit 0 start a frame (ignored while busy), bit 1 irq enable
@@ -36,6 +44,8 @@
 //   0x20 DET_COUNT R: detections of the last frame (the list's word 0)
 //   0x24 DET_INDEX R/W: the detection the window shows (0 .. DET_COUNT-1)
 //   0x28 HEAD_CYCLES R: cycles of the last frame's detect head and q_NMS
+//   0x2C BYTES_WRITTEN R: bytes written by the master (strobed bytes of the
+//                 write beats taken)
 //   0x40 + 4k DET_WORD k R (k < YQ_DET_WORD_BITS / 32): bits [32k +: 32] of
 //                 detection DET_INDEX's record (yq_format.vh YQ_DET_*, as a
 //                 slot of the DRAM detection list), valid from the cycle
@@ -43,7 +53,9 @@
 // Error codes: 1 DRAM read response not OKAY, 2 bad descriptor, 3 a layer's
 // words exceed a buffer, 4 an engine refused the descriptor, 5 the detect
 // head's q_NMS had more candidates than HEAD_MAX_CAND (node YQ_NUM_LAYERS:
-// the head; the list holds the best of the first HEAD_MAX_CAND only).
+// the head; the list holds the best of the first HEAD_MAX_CAND only), 6 DRAM
+// write response not OKAY while writing the detection list (node
+// YQ_NUM_LAYERS).
 //
 // rst: synchronous, active high. Widths and field positions come from
 // yq_format.vh, memory sizes and DRAM addresses from the run's yq_params.vh.
@@ -91,6 +103,22 @@ module yq_top #(
     input  wire [1:0]              m_rresp,
     input  wire                    m_rlast,
 
+    // AXI4 master, write channel
+    output wire                    m_awvalid,
+    input  wire                    m_awready,
+    output wire [AXI_ADDR_W-1:0]   m_awaddr,
+    output wire [7:0]              m_awlen,
+    output wire [2:0]              m_awsize,
+    output wire [1:0]              m_awburst,
+    output wire                    m_wvalid,
+    input  wire                    m_wready,
+    output wire [AXI_DATA_W-1:0]   m_wdata,
+    output wire [AXI_DATA_W/8-1:0] m_wstrb,
+    output wire                    m_wlast,
+    input  wire                    m_bvalid,
+    output wire                    m_bready,
+    input  wire [1:0]              m_bresp,
+
     // Feature-map host port (idealized memory; the bench reads results)
     input  wire [31:0]             host_addr,
     output reg  [YQ_FMAP_WIDTH-1:0] host_rdata
@@ -111,7 +139,7 @@ module yq_top #(
     localparam RQBUF_DEPTH = YQ_REQUANT_BUFFER_DEPTH;
 
     localparam [7:0] ERR_NONE = 8'd0, ERR_DRAM = 8'd1, ERR_DESC = 8'd2, ERR_BUFFER = 8'd3, ERR_ENGINE = 8'd4,
-                     ERR_HEAD_OVERFLOW = 8'd5;
+                     ERR_HEAD_OVERFLOW = 8'd5, ERR_DRAM_WRITE = 8'd6;
     localparam DET_ADDR_W = $clog2(YQ_MAX_DETECTIONS + 1);
     localparam DET_WORDS = YQ_DET_WORD_BITS / 32;
 
@@ -140,7 +168,7 @@ module yq_top #(
     reg         irq_enable, frame_done, frame_error, start_req;
     reg  [7:0]  error_code;
     reg  [NODE_W-1:0] error_node;
-    reg  [31:0] dram_base, cycles, stalls, bytes_read;
+    reg  [31:0] dram_base, cycles, stalls, bytes_read, bytes_written;
     reg  [NODE_W-1:0] node;
     wire        busy;
     reg  [31:0] det_index, head_cycles;
@@ -194,6 +222,7 @@ module yq_top #(
                     8'h20: s_rdata <= det_count;
                     8'h24: s_rdata <= det_index;
                     8'h28: s_rdata <= head_cycles;
+                    8'h2C: s_rdata <= bytes_written;
                     default: s_rdata <= (s_araddr >= 8'h40 && s_araddr[1:0] == 2'b00 && det_word < DET_WORDS)
                                         ? det_record[det_word * 32 +: 32] : 32'd0;
                 endcase
@@ -353,7 +382,8 @@ module yq_top #(
     // Frame control.
     localparam [3:0] S_IDLE = 4'd0, S_LUTDIR = 4'd1, S_LUT = 4'd2, S_DESC = 4'd3, S_DECODE = 4'd4,
                      S_BIAS = 4'd5, S_REQUANT = 4'd6, S_RUN = 4'd7, S_WAIT_RUN = 4'd8, S_NEXT = 4'd9,
-                     S_LOAD_WAIT = 4'd10, S_HEAD = 4'd11, S_WAIT_HEAD = 4'd12;
+                     S_LOAD_WAIT = 4'd10, S_HEAD = 4'd11, S_WAIT_HEAD = 4'd12, S_WRITE_DET = 4'd13,
+                     S_WAIT_WRITE = 4'd14;
     reg [3:0] state, after_load;
     assign busy = (state != S_IDLE);
 
@@ -430,6 +460,7 @@ module yq_top #(
 
     always @(posedge clk) begin
         ld_start <= 1'b0;
+        wr_start <= 1'b0;
         conv_go  <= 1'b0;
         elt_go   <= 1'b0;
         head_go  <= 1'b0;
@@ -442,6 +473,7 @@ module yq_top #(
             cycles      <= 32'd0;
             stalls      <= 32'd0;
             bytes_read  <= 32'd0;
+            bytes_written <= 32'd0;
             head_cycles <= 32'd0;
             node        <= {NODE_W{1'b0}};
         end else begin
@@ -454,6 +486,7 @@ module yq_top #(
                 if (!(conv_busy || elt_busy || head_busy)) stalls <= stalls + 32'd1;
                 if (state == S_HEAD || state == S_WAIT_HEAD) head_cycles <= head_cycles + 32'd1;
                 if (m_rvalid && m_rready) bytes_read <= bytes_read + BEAT_BYTES;
+                if (m_wvalid && m_wready) bytes_written <= bytes_written + strobed_bytes(m_wstrb);
             end
             case (state)
                 S_IDLE: if (start_req) begin
@@ -464,6 +497,7 @@ module yq_top #(
                     cycles      <= 32'd0;
                     stalls      <= 32'd0;
                     bytes_read  <= 32'd0;
+                    bytes_written <= 32'd0;
                     head_cycles <= 32'd0;
                     node        <= {NODE_W{1'b0}};
                     state       <= S_LUTDIR;
@@ -523,6 +557,14 @@ module yq_top #(
                 end
                 S_WAIT_HEAD: if (head_done) begin
                     if (head_overflow) fail(ERR_HEAD_OVERFLOW);
+                    else state <= S_WRITE_DET;
+                end
+                S_WRITE_DET: begin
+                    wr_start <= 1'b1;
+                    state    <= S_WAIT_WRITE;
+                end
+                S_WAIT_WRITE: if (wr_done) begin
+                    if (wr_error) fail(ERR_DRAM_WRITE);
                     else begin
                         frame_done <= 1'b1;
                         state      <= S_IDLE;
@@ -587,6 +629,7 @@ module yq_top #(
     // lanes 0 .. HEAD_LANES-1, the LUT directory, and the LUT memory on two
     // ports of its own.
     wire [31:0] head_dir_addr, head_exp_addr, head_sig_addr;
+    wire [DET_ADDR_W-1:0] res_addr;
     wire [HEAD_LANES*32-1:0] head_fm_addr;
     reg  [YQ_LUT_WIDTH-1:0] head_exp_data, head_sig_data;
     wire [31:0] dir_addr = head_busy ? head_dir_addr : {{(32-YQ_PROG_ACT_LUT_WIDTH){1'b0}}, lutdir_addr};
@@ -597,7 +640,7 @@ module yq_top #(
         .clk(clk), .rst(rst), .cfg_valid(head_cfg), .cfg_desc(desc_raw), .start(head_go), .busy(head_busy),
         .done(head_done), .overflow(head_overflow), .lutdir_addr(head_dir_addr), .lutdir_data(lutdir_data),
         .fm_addr(head_fm_addr), .fm_data(fm_rd_data[HEAD_LANES*FW-1:0]), .exp_addr(head_exp_addr), .exp_data(head_exp_data),
-        .sig_addr(head_sig_addr), .sig_data(head_sig_data), .res_addr(det_index[DET_ADDR_W-1:0] + 1'b1),
+        .sig_addr(head_sig_addr), .sig_data(head_sig_data), .res_addr(res_addr),
         .res_data(det_record), .det_count(det_count));
     always @(posedge clk) begin
         head_exp_data <= (head_exp_addr < YQ_LUT_DEPTH) ? lut_mem[head_exp_addr[YQ_LUT_ADDR_BITS-1:0]] : 0;
@@ -672,5 +715,89 @@ module yq_top #(
         host_rdata <= (host_addr < YQ_FMAP_DEPTH) ? fmap[host_addr[YQ_FMAP_ADDR_BITS-1:0]] : 0;
     end
 
-    wire unused_ok = ^{rd_busy, rd_last, ld_word, sr[AXI_DATA_W-1:0], det_offset[1:0]};
+    // ------------------------------------------------------------------
+    // The detection list to DRAM (S_WRITE_DET .. S_WAIT_WRITE): slots 0 ..
+    // det_count, each read from the result memory (slot i = its word i; slot
+    // 0 built from det_count), packed into beats (a slot spans beats, or a
+    // beat holds several slots) and streamed into yq_axi_writer.
+    localparam DSLOT = YQ_DRAM_DETECTIONS_SLOT_BITS;
+    localparam DSR_W = (DSLOT > AXI_DATA_W) ? DSLOT : AXI_DATA_W;
+    localparam [1:0] F_IDLE = 2'd0, F_READ = 2'd1, F_TAKE = 2'd2, F_EMIT = 2'd3;
+    reg  [1:0]  feed;
+    reg  [31:0] feed_slot;          // the slot being read
+    reg  [31:0] feed_fill;          // bits of dsr not yet written
+    reg  [DSR_W-1:0] dsr;           // beats being assembled
+    reg         wr_start;
+    wire        wr_busy, wr_done, wr_error, wr_ready;
+    wire [31:0] wr_bytes = (det_count + 32'd1) * (DSLOT / 8);
+    wire [31:0] wr_addr_full = dram_base + YQ_DRAM_DETECTIONS_BASE;
+    // Result memory: the list's slot while writing, else the window's detection.
+    assign res_addr = (feed != F_IDLE) ? feed_slot[DET_ADDR_W-1:0] : det_index[DET_ADDR_W-1:0] + 1'b1;
+    reg  [DSR_W-1:0] det_slot;      // the slot read, in the low DSLOT bits
+    always @(*) begin
+        det_slot = {DSR_W{1'b0}};
+        if (feed_slot == 32'd0)
+            det_slot[YQ_DET_LIST_COUNT_LSB +: YQ_DET_LIST_COUNT_WIDTH] = det_count[YQ_DET_LIST_COUNT_WIDTH-1:0];
+        else
+            det_slot[YQ_DET_WORD_BITS-1:0] = det_record;
+    end
+    wire [31:0] fill_after = feed_fill + DSLOT;
+    wire        last_slot  = (feed_slot == det_count);
+
+    always @(posedge clk) begin
+        if (rst) begin
+            feed <= F_IDLE;
+        end else case (feed)
+            F_IDLE: if (state == S_WRITE_DET) begin
+                feed      <= F_READ;
+                feed_slot <= 32'd0;
+                feed_fill <= 32'd0;
+                dsr       <= {DSR_W{1'b0}};
+            end
+            F_READ: feed <= F_TAKE;   // res_data follows res_addr by a cycle
+            F_TAKE: begin
+                dsr       <= dsr | (det_slot << feed_fill);
+                feed_fill <= fill_after;
+                if (fill_after >= AXI_DATA_W || last_slot) feed <= F_EMIT;
+                else begin
+                    feed_slot <= feed_slot + 32'd1;
+                    feed      <= F_READ;
+                end
+            end
+            F_EMIT: if (wr_ready) begin
+                dsr <= dsr >> AXI_DATA_W;
+                if (feed_fill > AXI_DATA_W) feed_fill <= feed_fill - AXI_DATA_W;
+                else begin
+                    feed_fill <= 32'd0;
+                    if (last_slot) feed <= F_IDLE;
+                    else begin
+                        feed_slot <= feed_slot + 32'd1;
+                        feed      <= F_READ;
+                    end
+                end
+            end
+            default: feed <= F_IDLE;
+        endcase
+    end
+
+    yq_axi_writer #(.DATA_W(AXI_DATA_W), .ADDR_W(AXI_ADDR_W)) u_writer (
+        .clk(clk), .rst(rst), .start(wr_start), .addr(wr_addr_full[AXI_ADDR_W-1:0]), .bytes(wr_bytes),
+        .busy(wr_busy), .done(wr_done), .error(wr_error),
+        .in_valid(feed == F_EMIT), .in_ready(wr_ready), .in_data(dsr[AXI_DATA_W-1:0]),
+        .m_awvalid(m_awvalid), .m_awready(m_awready), .m_awaddr(m_awaddr), .m_awlen(m_awlen),
+        .m_awsize(m_awsize), .m_awburst(m_awburst), .m_wvalid(m_wvalid), .m_wready(m_wready),
+        .m_wdata(m_wdata), .m_wstrb(m_wstrb), .m_wlast(m_wlast), .m_bvalid(m_bvalid), .m_bready(m_bready),
+        .m_bresp(m_bresp)
+    );
+
+    // Set bits of a write strobe: the bytes a beat writes.
+    function [31:0] strobed_bytes(input [AXI_DATA_W/8-1:0] strobe);
+        integer b;
+        begin
+            strobed_bytes = 32'd0;
+            for (b = 0; b < AXI_DATA_W / 8; b = b + 1) strobed_bytes = strobed_bytes + {31'd0, strobe[b]};
+        end
+    endfunction
+
+    wire unused_ok = ^{rd_busy, rd_last, ld_word, sr[AXI_DATA_W-1:0], det_offset[1:0], wr_busy};
 endmodule
