@@ -5,17 +5,26 @@
 // rtl/yq_axi_writer.v); one AXI4-Lite slave holds the registers; irq rises
 // when a frame ends.
 //
-// Schedule of a frame (single-buffered: loads and compute do not overlap):
+// Schedule of a frame (constants double-buffered: the next layer's load
+// overlaps the running layer's compute):
 //   1. the LUT directory and the LUT words into on-chip tables;
-//   2. per node in order: its descriptor (one program slot) into a register,
-//      checked (an op code past YQ_OP_UPSAMPLE stops the frame: ERR_DESC);
-//      the input node loads the image (node 0's feature-map words at
-//      YQ_DRAM_FMAP_BASE) into the feature-map memory; a view runs nothing;
-//      a convolution loads its weights, biases and requant words, an add or
-//      concat its requant words, into the weight / bias / requant buffers
-//      (more words than a buffer holds stops the frame: ERR_BUFFER), then
-//      the engine of its op runs with the descriptor's weight, bias and
-//      requant bases rewritten to 0 (buffer addresses).
+//   2. per node in order, fetched ahead of the engines: its descriptor (one
+//      program slot) into the staging register, checked (an op code past
+//      YQ_OP_UPSAMPLE stops the frame: ERR_DESC); the input node loads the
+//      image (node 0's feature-map words at YQ_DRAM_FMAP_BASE) into the
+//      feature-map memory; a view runs nothing; a convolution loads its
+//      weights, biases and requant words, an add or concat its requant
+//      words, into the free half of the weight / bias / requant buffers
+//      (each two halves of one layer's capacity, ping-pong; more words than
+//      a half holds stops the frame: ERR_BUFFER). The staged node starts
+//      when the engines are idle: its engine latches the descriptor with
+//      the weight, bias and requant bases rewritten to its half (0 or the
+//      half's depth), and the staging register moves on to the next node
+//      while it runs. Only the running node's half is in use, so the loads
+//      of node n + 1 (and the descriptors of the views between) proceed
+//      while node n computes. An error found ahead (a read error, a bad
+//      descriptor, a buffer overrun) waits for the running node and is
+//      reported unless that node's engine failed first (program order).
 //   3. after the last node, the detect head and q_NMS (rtl/yq_detect_head.v)
 //      on the head convolutions' outputs in the feature-map memory, into its
 //      result memory (read through the registers below);
@@ -28,8 +37,9 @@
 //   5. done (and irq when enabled) after the list's last write response, or
 //      at the first error.
 // Still idealized in this slice: the feature-map memory (ROWS + ROWS read
-// lanes, one ROWS-word write port, a host port for the bench) and the COLS
-// read lanes of the weight buffer.
+// lanes, one ROWS-word write port, a host port for the bench), the COLS
+// read lanes of the weight buffer, and the loader's beat-wide buffer writes
+// (a buffer banked by address takes a beat's words in one cycle).
 //
 // AXI4-Lite registers (32 bits, byte offsets; reads of other offsets are 0):
 //   0x00 CONTROL  W: bit 0 start a frame (ignored while busy), bit 1 irq enable
@@ -38,9 +48,11 @@
 //   0x08 ERROR    R: [7:0] code (ERR_*), [31:16] failing node
 //   0x0C DRAM_BASE R/W: byte address added to every DRAM address
 //   0x10 CYCLES   R: cycles of the last frame (start to done)
-//   0x14 STALLS   R: cycles of it with no engine running (waiting on DRAM)
+//   0x14 STALLS   R: cycles of it with no engine running (the head counts as
+//                 one; the rest wait on DRAM loads or write the list)
 //   0x18 BYTES_READ R: bytes of read data received by the master
-//   0x1C NODE     R: the node being worked on (YQ_NUM_LAYERS: the detect head)
+//   0x1C NODE     R: the node whose engine runs, else the node being fetched
+//                 (YQ_NUM_LAYERS: the detect head)
 //   0x20 DET_COUNT R: detections of the last frame (the list's word 0)
 //   0x24 DET_INDEX R/W: the detection the window shows (0 .. DET_COUNT-1)
 //   0x28 HEAD_CYCLES R: cycles of the last frame's detect head and q_NMS
@@ -64,7 +76,7 @@ module yq_top #(
     parameter COLS = 8,
     parameter AXI_DATA_W = 128,
     parameter AXI_ADDR_W = 32,
-    parameter WBUF_DEPTH = 65536,  // weight buffer words; stage_7's YQ_WEIGHT_BUFFER_DEPTH
+    parameter WBUF_DEPTH = 65536,  // weight words of one layer (each buffer half); stage_7's YQ_WEIGHT_BUFFER_DEPTH
     parameter HEAD_MAX_CAND = 1024, // q_NMS candidate capacity
     parameter HEAD_LANES = ROWS    // the detect head's feature-map read lanes (<= ROWS)
 ) (
@@ -135,8 +147,10 @@ module yq_top #(
     localparam BEAT_LOG2 = $clog2(AXI_DATA_W);
     // The loader's assembly register: the widest slot, at least one beat.
     localparam SR_W = (YQ_DRAM_PROGRAM_SLOT_BITS > AXI_DATA_W) ? YQ_DRAM_PROGRAM_SLOT_BITS : AXI_DATA_W;
+    // One layer's words of each buffer; the buffers hold two such halves.
     localparam BBUF_DEPTH = YQ_BIAS_BUFFER_DEPTH;
     localparam RQBUF_DEPTH = YQ_REQUANT_BUFFER_DEPTH;
+    localparam W_AW = $clog2(2 * WBUF_DEPTH), B_AW = $clog2(2 * BBUF_DEPTH), RQ_AW = $clog2(2 * RQBUF_DEPTH);
 
     localparam [7:0] ERR_NONE = 8'd0, ERR_DRAM = 8'd1, ERR_DESC = 8'd2, ERR_BUFFER = 8'd3, ERR_ENGINE = 8'd4,
                      ERR_HEAD_OVERFLOW = 8'd5, ERR_DRAM_WRITE = 8'd6;
@@ -157,9 +171,9 @@ module yq_top #(
     // On-chip memories.
     reg [YQ_LUT_DIR_WIDTH-1:0] lutdir_mem [0:YQ_LUT_DIR_DEPTH-1];
     reg [YQ_LUT_WIDTH-1:0]     lut_mem    [0:YQ_LUT_DEPTH-1];
-    reg [YQ_WEIGHT_WIDTH-1:0]  wbuf       [0:WBUF_DEPTH-1];
-    reg [YQ_BIAS_WIDTH-1:0]    bbuf       [0:BBUF_DEPTH-1];
-    reg [YQ_REQUANT_WIDTH-1:0] rqbuf      [0:RQBUF_DEPTH-1];
+    reg [YQ_WEIGHT_WIDTH-1:0]  wbuf       [0:2*WBUF_DEPTH-1];   // half h at h * WBUF_DEPTH
+    reg [YQ_BIAS_WIDTH-1:0]    bbuf       [0:2*BBUF_DEPTH-1];
+    reg [YQ_REQUANT_WIDTH-1:0] rqbuf      [0:2*RQBUF_DEPTH-1];
     reg [YQ_PROG_OUT_C_WIDTH-1:0] outc_mem [0:YQ_PROGRAM_DEPTH-1];   // each fetched node's out_c (concat)
     reg [FW-1:0]               fmap       [0:YQ_FMAP_DEPTH-1];
 
@@ -169,7 +183,9 @@ module yq_top #(
     reg  [7:0]  error_code;
     reg  [NODE_W-1:0] error_node;
     reg  [31:0] dram_base, cycles, stalls, bytes_read, bytes_written;
-    reg  [NODE_W-1:0] node;
+    reg  [NODE_W-1:0] node;         // the node fetched and staged
+    reg  [NODE_W-1:0] run_node;     // the node whose engine runs (job_running)
+    reg         job_running;
     wire        busy;
     reg  [31:0] det_index, head_cycles;
     wire [31:0] det_count;
@@ -218,7 +234,7 @@ module yq_top #(
                     8'h10: s_rdata <= cycles;
                     8'h14: s_rdata <= stalls;
                     8'h18: s_rdata <= bytes_read;
-                    8'h1C: s_rdata <= {{(32-NODE_W){1'b0}}, node};
+                    8'h1C: s_rdata <= {{(32-NODE_W){1'b0}}, job_running ? run_node : node};
                     8'h20: s_rdata <= det_count;
                     8'h24: s_rdata <= det_index;
                     8'h28: s_rdata <= head_cycles;
@@ -360,30 +376,32 @@ module yq_top #(
                 DST_WEIGHT:
                     for (k = 0; k < PB_WEIGHT; k = k + 1)
                         if (k < ld_n && ld_count + k < WBUF_DEPTH)
-                            wbuf[ld_count[$clog2(WBUF_DEPTH)-1:0] + k[$clog2(WBUF_DEPTH)-1:0]]
-                                <= ld_word[k*YQ_DRAM_WEIGHT_SLOT_BITS +: YQ_WEIGHT_WIDTH];
+                            wbuf[w_ld_addr[W_AW-1:0] + k[W_AW-1:0]] <= ld_word[k*YQ_DRAM_WEIGHT_SLOT_BITS +: YQ_WEIGHT_WIDTH];
                 DST_BIAS:
                     for (k = 0; k < PB_BIAS; k = k + 1)
                         if (k < ld_n && ld_count + k < BBUF_DEPTH)
-                            bbuf[ld_count[$clog2(BBUF_DEPTH)-1:0] + k[$clog2(BBUF_DEPTH)-1:0]]
-                                <= ld_word[k*YQ_DRAM_BIAS_SLOT_BITS +: YQ_BIAS_WIDTH];
+                            bbuf[b_ld_addr[B_AW-1:0] + k[B_AW-1:0]] <= ld_word[k*YQ_DRAM_BIAS_SLOT_BITS +: YQ_BIAS_WIDTH];
                 DST_REQUANT:
                     for (k = 0; k < PB_REQUANT; k = k + 1)
                         if (k < ld_n && ld_count + k < RQBUF_DEPTH)
-                            rqbuf[ld_count[$clog2(RQBUF_DEPTH)-1:0] + k[$clog2(RQBUF_DEPTH)-1:0]]
-                                <= ld_word[k*YQ_DRAM_REQUANT_SLOT_BITS +: YQ_REQUANT_WIDTH];
+                            rqbuf[rq_ld_addr[RQ_AW-1:0] + k[RQ_AW-1:0]] <= ld_word[k*YQ_DRAM_REQUANT_SLOT_BITS +: YQ_REQUANT_WIDTH];
                 default: ;
             endcase
         end
     end
     wire [31:0] fmap_ld_addr = ld_fmap_base + ld_count;
+    // Constants load into the staged node's half (stage_half).
+    reg         stage_half, run_half;
+    wire [31:0] w_ld_addr  = (stage_half ? WBUF_DEPTH : 32'd0) + ld_count;
+    wire [31:0] b_ld_addr  = (stage_half ? BBUF_DEPTH : 32'd0) + ld_count;
+    wire [31:0] rq_ld_addr = (stage_half ? RQBUF_DEPTH : 32'd0) + ld_count;
 
     // ------------------------------------------------------------------
     // Frame control.
     localparam [3:0] S_IDLE = 4'd0, S_LUTDIR = 4'd1, S_LUT = 4'd2, S_DESC = 4'd3, S_DECODE = 4'd4,
-                     S_BIAS = 4'd5, S_REQUANT = 4'd6, S_RUN = 4'd7, S_WAIT_RUN = 4'd8, S_NEXT = 4'd9,
+                     S_BIAS = 4'd5, S_REQUANT = 4'd6, S_STAGED = 4'd7, S_DRAIN = 4'd8, S_NEXT = 4'd9,
                      S_LOAD_WAIT = 4'd10, S_HEAD = 4'd11, S_WAIT_HEAD = 4'd12, S_WRITE_DET = 4'd13,
-                     S_WAIT_WRITE = 4'd14;
+                     S_WAIT_WRITE = 4'd14, S_FAIL_WAIT = 4'd15;
     reg [3:0] state, after_load;
     assign busy = (state != S_IDLE);
 
@@ -402,6 +420,7 @@ module yq_top #(
     wire        f_is_conv = (f_op == YQ_OP_CONV);
     wire [31:0] f_rq_words = f_is_conv ? f_out_c : f_inputs;
     localparam [31:0] NONE32 = YQ_NONE_32;
+    wire        f_uses_half = (f_w_base != NONE32) || (f_b_base != NONE32) || (f_rq_base != NONE32);
 
     // Words of a convolution's weights, out_c * in_c * kernel^2 (sequential
     // multiplies in S_DECODE's cycles, before any is needed).
@@ -413,15 +432,23 @@ module yq_top #(
     end
     reg [1:0] decode_wait;
 
-    // The engines' descriptor: the fetched one with its weight, bias and
-    // requant bases rewritten to buffer address 0.
+    // The engines' descriptor (latched by the engine when it starts): the
+    // staged one with its weight, bias and requant bases rewritten to the
+    // first word of its half of each buffer (run_half).
+    localparam [31:0] WBUF_HALF = WBUF_DEPTH, BBUF_HALF = BBUF_DEPTH, RQBUF_HALF = RQBUF_DEPTH;
     reg [DESC_W-1:0] desc;
     always @(*) begin
         desc = desc_raw;
-        if (f_w_base != NONE32)  desc[YQ_PROG_WEIGHT_BASE_LSB +: YQ_PROG_WEIGHT_BASE_WIDTH] = 0;
-        if (f_b_base != NONE32)  desc[YQ_PROG_BIAS_BASE_LSB +: YQ_PROG_BIAS_BASE_WIDTH] = 0;
-        if (f_rq_base != NONE32) desc[YQ_PROG_REQUANT_BASE_LSB +: YQ_PROG_REQUANT_BASE_WIDTH] = 0;
+        if (f_w_base != NONE32)
+            desc[YQ_PROG_WEIGHT_BASE_LSB +: YQ_PROG_WEIGHT_BASE_WIDTH] = run_half ? WBUF_HALF[YQ_PROG_WEIGHT_BASE_WIDTH-1:0] : 0;
+        if (f_b_base != NONE32)
+            desc[YQ_PROG_BIAS_BASE_LSB +: YQ_PROG_BIAS_BASE_WIDTH] = run_half ? BBUF_HALF[YQ_PROG_BIAS_BASE_WIDTH-1:0] : 0;
+        if (f_rq_base != NONE32)
+            desc[YQ_PROG_REQUANT_BASE_LSB +: YQ_PROG_REQUANT_BASE_WIDTH] = run_half ? RQBUF_HALF[YQ_PROG_REQUANT_BASE_WIDTH-1:0] : 0;
     end
+    reg         engine_failed;      // the running (or last) node's engine refused its descriptor
+    reg  [7:0]  pending_code;       // an error found ahead, reported after the running node
+    reg  [NODE_W-1:0] pending_node;
 
     reg  conv_go, elt_go, head_go;
     wire head_busy, head_done, head_overflow;
@@ -443,10 +470,20 @@ module yq_top #(
         end
     endtask
 
+    // An error at the fetched node: reported once the running node (an
+    // earlier one) has finished, unless its engine failed (S_FAIL_WAIT).
     task fail(input [7:0] code);
         begin
+            pending_code <= code;
+            pending_node <= node;
+            state        <= S_FAIL_WAIT;
+        end
+    endtask
+
+    task report(input [7:0] code, input [NODE_W-1:0] at);
+        begin
             error_code  <= code;
-            error_node  <= node;
+            error_node  <= at;
             frame_error <= 1'b1;
             state       <= S_IDLE;
         end
@@ -476,7 +513,12 @@ module yq_top #(
             bytes_written <= 32'd0;
             head_cycles <= 32'd0;
             node        <= {NODE_W{1'b0}};
+            job_running <= 1'b0;
         end else begin
+            if (engine_done) begin
+                job_running <= 1'b0;
+                if (engine_error) engine_failed <= 1'b1;
+            end
             if (clear_status) begin
                 frame_done  <= 1'b0;
                 frame_error <= 1'b0;
@@ -500,11 +542,18 @@ module yq_top #(
                     bytes_written <= 32'd0;
                     head_cycles <= 32'd0;
                     node        <= {NODE_W{1'b0}};
+                    run_node    <= {NODE_W{1'b0}};
+                    job_running <= 1'b0;
+                    engine_failed <= 1'b0;
+                    stage_half  <= 1'b0;
+                    run_half    <= 1'b0;
                     state       <= S_LUTDIR;
                 end
                 S_LUTDIR: load(DST_LUTDIR, YQ_DRAM_LUT_DIR_BASE, 32'd0, YQ_LUT_DIR_DEPTH, LOG_LUT_DIR[4:0], S_LUT);
                 S_LUT:    load(DST_LUT, YQ_DRAM_LUT_BASE, 32'd0, YQ_LUT_DEPTH, LOG_LUT[4:0], S_DESC);
-                S_DESC:   load(DST_DESC, YQ_DRAM_PROGRAM_BASE, {{(32-NODE_W){1'b0}}, node}, 32'd1, LOG_PROGRAM[4:0], S_DECODE);
+                S_DESC:
+                    if (engine_failed) state <= S_FAIL_WAIT;
+                    else load(DST_DESC, YQ_DRAM_PROGRAM_BASE, {{(32-NODE_W){1'b0}}, node}, 32'd1, LOG_PROGRAM[4:0], S_DECODE);
                 S_LOAD_WAIT: if (!ld_active && !ld_start) begin
                     if (ld_error) fail(ERR_DRAM);
                     else begin
@@ -517,8 +566,11 @@ module yq_top #(
                     decode_wait <= decode_wait + 2'd1;
                     if (f_op > YQ_OP_UPSAMPLE) fail(ERR_DESC);
                     else if (f_op == YQ_OP_INPUT) begin
-                        ld_fmap_base <= f_out_base;
-                        load(DST_FMAP, YQ_DRAM_FMAP_BASE, f_out_base, f_out_c * f_out_h * f_out_w, LOG_FMAP[4:0], S_NEXT);
+                        // The image goes into the feature-map memory: never under a running engine.
+                        if (!job_running) begin
+                            ld_fmap_base <= f_out_base;
+                            load(DST_FMAP, YQ_DRAM_FMAP_BASE, f_out_base, f_out_c * f_out_h * f_out_w, LOG_FMAP[4:0], S_NEXT);
+                        end
                     end else if (f_view) state <= S_NEXT;
                     else if (f_is_conv) begin
                         if (decode_wait == 2'd3) begin
@@ -529,28 +581,33 @@ module yq_top #(
                 end
                 S_BIAS: load(DST_BIAS, YQ_DRAM_BIAS_BASE, f_b_base, f_out_c, LOG_BIAS[4:0], S_REQUANT);
                 S_REQUANT: begin
-                    if (f_rq_base == NONE32) state <= S_RUN;
+                    if (f_rq_base == NONE32) state <= S_STAGED;
                     else if (f_rq_words > RQBUF_DEPTH) fail(ERR_BUFFER);
-                    else load(DST_REQUANT, YQ_DRAM_REQUANT_BASE, f_rq_base, f_rq_words, LOG_REQUANT[4:0], S_RUN);
+                    else load(DST_REQUANT, YQ_DRAM_REQUANT_BASE, f_rq_base, f_rq_words, LOG_REQUANT[4:0], S_STAGED);
                 end
-                S_RUN: begin
-                    conv_go <= f_is_conv;
-                    elt_go  <= !f_is_conv;
-                    state   <= S_WAIT_RUN;
-                end
-                S_WAIT_RUN: if (engine_done) begin
-                    if (engine_error) fail(ERR_ENGINE);
-                    else state <= S_NEXT;
-                end
+                // The staged node starts once the running one is done; its
+                // half is then in use and the next constants go to the other.
+                S_STAGED:
+                    if (engine_failed) state <= S_FAIL_WAIT;
+                    else if (!job_running) begin
+                        conv_go     <= f_is_conv;
+                        elt_go      <= !f_is_conv;
+                        job_running <= 1'b1;
+                        run_node    <= node;
+                        run_half    <= stage_half;
+                        if (f_uses_half) stage_half <= !stage_half;
+                        state       <= S_NEXT;
+                    end
                 S_NEXT: begin
                     if ({{(32-NODE_W){1'b0}}, node} + 32'd1 >= NUM_NODES) begin
                         node  <= NUM_NODES[NODE_W-1:0];
-                        state <= S_HEAD;
+                        state <= S_DRAIN;
                     end else begin
                         node  <= node + 1'b1;
                         state <= S_DESC;
                     end
                 end
+                S_DRAIN: if (!job_running) state <= engine_failed ? S_FAIL_WAIT : S_HEAD;
                 S_HEAD: begin
                     head_go <= 1'b1;
                     state   <= S_WAIT_HEAD;
@@ -570,7 +627,12 @@ module yq_top #(
                         state      <= S_IDLE;
                     end
                 end
-                default: state <= S_IDLE;
+                // The first error in program order: the running node's
+                // engine, else the one found ahead.
+                S_FAIL_WAIT: if (!job_running) begin
+                    if (engine_failed) report(ERR_ENGINE, run_node);
+                    else report(pending_code, pending_node);
+                end
             endcase
         end
     end
@@ -652,10 +714,10 @@ module yq_top #(
         prog_data <= {DESC_W{1'b0}};
         if ({{(32-NODE_W){1'b0}}, prog_addr} < YQ_PROGRAM_DEPTH)
             prog_data[YQ_PROG_OUT_C_LSB +: YQ_PROG_OUT_C_WIDTH] <= outc_mem[prog_addr[YQ_PROGRAM_ADDR_BITS-1:0]];
-        elt_rq_data <= (elt_rq_addr < RQBUF_DEPTH) ? rqbuf[elt_rq_addr[$clog2(RQBUF_DEPTH)-1:0]] : 0;
+        elt_rq_data <= (elt_rq_addr < 2 * RQBUF_DEPTH) ? rqbuf[elt_rq_addr[RQ_AW-1:0]] : 0;
         lutdir_data <= (dir_addr < YQ_LUT_DIR_DEPTH) ? lutdir_mem[dir_addr[YQ_LUT_DIR_ADDR_BITS-1:0]] : 0;
-        bias_data   <= (bias_addr < BBUF_DEPTH) ? bbuf[bias_addr[$clog2(BBUF_DEPTH)-1:0]] : 0;
-        rq_data     <= (rq_addr < RQBUF_DEPTH) ? rqbuf[rq_addr[$clog2(RQBUF_DEPTH)-1:0]] : 0;
+        bias_data   <= (bias_addr < 2 * BBUF_DEPTH) ? bbuf[bias_addr[B_AW-1:0]] : 0;
+        rq_data     <= (rq_addr < 2 * RQBUF_DEPTH) ? rqbuf[rq_addr[RQ_AW-1:0]] : 0;
     end
 
     genvar i;
@@ -663,7 +725,7 @@ module yq_top #(
         for (i = 0; i < COLS; i = i + 1) begin : g_weight
             wire [31:0] a = w_addr[i*32 +: 32];
             reg  [YQ_WEIGHT_WIDTH-1:0] q;
-            always @(posedge clk) q <= (a < WBUF_DEPTH) ? wbuf[a[$clog2(WBUF_DEPTH)-1:0]] : 0;
+            always @(posedge clk) q <= (a < 2 * WBUF_DEPTH) ? wbuf[a[W_AW-1:0]] : 0;
             assign w_data[i*YQ_WEIGHT_WIDTH +: YQ_WEIGHT_WIDTH] = q;
         end
         for (i = 0; i < ROWS; i = i + 1) begin : g_row
@@ -799,5 +861,6 @@ module yq_top #(
         end
     endfunction
 
-    wire unused_ok = ^{rd_busy, rd_last, ld_word, sr[AXI_DATA_W-1:0], det_offset[1:0], wr_busy};
+    wire unused_ok = ^{rd_busy, rd_last, ld_word, sr[AXI_DATA_W-1:0], det_offset[1:0], wr_busy,
+                       w_ld_addr[31:W_AW], b_ld_addr[31:B_AW], rq_ld_addr[31:RQ_AW]};
 endmodule

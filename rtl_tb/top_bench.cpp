@@ -31,7 +31,7 @@
 //
 // Usage: Vyq_top <absolute run dir> [--timed] [--latency L] [--bandwidth B]
 //   [--outstanding N] [--stalls P] [--seed S] [--watchdog N]
-//   [--slverr LAYER] [--slverr-write] [--bad-op LAYER] [--bad-out-c LAYER] [--golden DIR]
+//   [--slverr LAYER] [--slverr-write] [--bad-op LAYER] [--bad-out-c LAYER] [--bad-inputs LAYER] [--golden DIR]
 //   [--print-detections] [--detections-out FILE] [--expect-head-overflow]
 // --timed: latency 100, 8 bytes/cycle, 4 outstanding bursts, 10 % random
 // stalls (each overridable); default magic: latency 20, no cap, no stalls.
@@ -41,7 +41,11 @@
 // at node YQ_NUM_LAYERS, "the detect head", which writes the list),
 // --bad-op writes op 0xff into LAYER's descriptor in DRAM (code 2),
 // --bad-out-c writes out_c 0xffff into a convolution's descriptor, whose
-// weights then exceed the weight buffer (code 3), --expect-head-overflow
+// weights then exceed the weight buffer (code 3), --bad-inputs writes
+// num_inputs 1 into an add's descriptor, which the element-wise engine
+// refuses (code 4, reported rather than the error of a later layer fetched
+// ahead, e.g. with --slverr on the next convolution),
+// --expect-head-overflow
 // expects q_NMS to overflow (code 5 at node YQ_NUM_LAYERS, "the detect
 // head": a model built with a HEAD_MAX_CAND below the frame's candidates).
 // --golden DIR (absolute) replaces <run>/stage_8/golden (the image, the head
@@ -121,7 +125,7 @@ struct Options {
   double bandwidth = -1;
   std::uint64_t seed = 1;
   long long watchdog = 400'000'000LL;
-  std::string slverr, bad_op, bad_out_c;
+  std::string slverr, bad_op, bad_out_c, bad_inputs;
 };
 
 Options parse(int argc, char** argv) {
@@ -145,6 +149,7 @@ Options parse(int argc, char** argv) {
     else if (arg == "--slverr-write") o.slverr_write = true;
     else if (arg == "--bad-op") o.bad_op = value();
     else if (arg == "--bad-out-c") o.bad_out_c = value();
+    else if (arg == "--bad-inputs") o.bad_inputs = value();
     else if (arg == "--golden") o.golden = value();
     else if (arg == "--print-detections") o.print_detections = true;
     else if (arg == "--detections-out") o.detections_out = value();
@@ -336,6 +341,13 @@ int main(int argc, char** argv) {
     poke_bits(dram.bytes(), desc_address(expect_node), static_cast<int>(param("YQ_PROG_OUT_C_LSB")),
               static_cast<int>(param("YQ_PROG_OUT_C_WIDTH")), 0xffff);
     expect_code = 3;
+  }
+  if (!opt.bad_inputs.empty()) {
+    expect_node = node_of(opt.bad_inputs);
+    if (static_cast<long long>(desc_field(dram.bytes(), expect_node, "OP")) != param("YQ_OP_ADD")) die(opt.bad_inputs + " is not an add");
+    poke_bits(dram.bytes(), desc_address(expect_node), static_cast<int>(param("YQ_PROG_NUM_INPUTS_LSB")),
+              static_cast<int>(param("YQ_PROG_NUM_INPUTS_WIDTH")), 1);
+    expect_code = 4;
   }
   if (opt.expect_head_overflow) {
     expect_node = static_cast<int>(names.size());
