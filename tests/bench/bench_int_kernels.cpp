@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
   at::InferenceMode inference;
   std::mt19937 rng(90);
   const yq::Graph graph = yq::build_yolov8_graph(yq::yolov8_scale('n', 80));
-  const std::vector<yq::TensorShape> shapes = yq::infer_shapes(graph, 640);
+  const std::vector<yq::TensorShape> shapes = yq::infer_shapes(graph, yq::InputSize(640, 640));
   std::vector<Layer> layers;
   double macs = 0;
   for (int index : graph.conv_nodes()) {
