@@ -156,3 +156,7 @@ localparam integer YQ_DET_CLASS_ID_LSB = 160;
 localparam integer YQ_DET_CLASS_ID_WIDTH = 16;
 localparam integer YQ_DET_ANCHOR_LSB = 176;
 localparam integer YQ_DET_ANCHOR_WIDTH = 16;
+
+// Detection list slot 0 (DRAM detection list: the count of records in slots 1 .. count)
+localparam integer YQ_DET_LIST_COUNT_LSB = 0;
+localparam integer YQ_DET_LIST_COUNT_WIDTH = 32;

@@ -1,27 +1,45 @@
-// yq_top: the accelerator as an IP (docs/RTL.md). One AXI4 master (read
-// channel, INCR bursts through rtl/yq_axi_reader.v) fetches everything the
-// frame needs from the stage_7 DRAM image (docs/ARTIFACTS.md section 3.1);
-// one AXI4-Lite slave holds the registers; irq rises when a frame ends.
+// yq_top: the accelerator as an IP (docs/RTL.md). One AXI4 master fetches
+// everything the frame needs from the stage_7 DRAM image (docs/ARTIFACTS.md
+// section 3.1: read channel, INCR bursts through rtl/yq_axi_reader.v) and
+// writes the detection list to the DRAM detection region (write channel,
+// rtl/yq_axi_writer.v); one AXI4-Lite slave holds the registers; irq rises
+// when a frame ends.
 //
-// Schedule of a frame (single-buffered: loads and compute do not overlap):
+// Schedule of a frame (constants double-buffered: the next layer's load
+// overlaps the running layer's compute):
 //   1. the LUT directory and the LUT words into on-chip tables;
-//   2. per node in order: its descriptor (one program slot) into a register,
-//      checked (an op code past YQ_OP_UPSAMPLE stops the frame: ERR_DESC);
-//      the input node loads the image (node 0's feature-map words at
-//      YQ_DRAM_FMAP_BASE) into the feature-map memory; a view runs nothing;
-//      a convolution loads its weights, biases and requant words, an add or
-//      concat its requant words, into the weight / bias / requant buffers
-//      (more words than a buffer holds stops the frame: ERR_BUFFER), then
-//      the engine of its op runs with the descriptor's weight, bias and
-//      requant bases rewritten to 0 (buffer addresses).
+//   2. per node in order, fetched ahead of the engines: its descriptor (one
+//      program slot) into the staging register, checked (an op code past
+//      YQ_OP_UPSAMPLE stops the frame: ERR_DESC); the input node loads the
+//      image (node 0's feature-map words at YQ_DRAM_FMAP_BASE) into the
+//      feature-map memory; a view runs nothing; a convolution loads its
+//      weights, biases and requant words, an add or concat its requant
+//      words, into the free half of the weight / bias / requant buffers
+//      (each two halves of one layer's capacity, ping-pong; more words than
+//      a half holds stops the frame: ERR_BUFFER). The staged node starts
+//      when the engines are idle: its engine latches the descriptor with
+//      the weight, bias and requant bases rewritten to its half (0 or the
+//      half's depth), and the staging register moves on to the next node
+//      while it runs. Only the running node's half is in use, so the loads
+//      of node n + 1 (and the descriptors of the views between) proceed
+//      while node n computes. An error found ahead (a read error, a bad
+//      descriptor, a buffer overrun) waits for the running node and is
+//      reported unless that node's engine failed first (program order).
 //   3. after the last node, the detect head and q_NMS (rtl/yq_detect_head.v)
-//      on the head convolutions' outputs in the feature-map memory; the
-//      detection list stays in its result memory, read through the registers;
-//   4. done (and irq when enabled) after q_NMS, or at the first error.
+//      on the head convolutions' outputs in the feature-map memory, into its
+//      result memory (read through the registers below);
+//   4. the detection list from the result memory to DRAM at
+//      YQ_DRAM_DETECTIONS_BASE: slot 0 the count (YQ_DET_LIST_COUNT_*),
+//      slots 1 .. count the records (YQ_DET_*), each slot
+//      YQ_DRAM_DETECTIONS_SLOT_BITS wide, bits above the record 0; slots past
+//      the count are not written (a response other than OKAY stops the
+//      frame: ERR_DRAM_WRITE at node YQ_NUM_LAYERS);
+//   5. done (and irq when enabled) after the list's last write response, or
+//      at the first error.
 // Still idealized in this slice: the feature-map memory (ROWS + ROWS read
-// lanes, one ROWS-word write port, a host port for the bench) and the COLS
-// read lanes of the weight buffer; no AXI write channel (the detection list
-// is read through the AXI4-Lite window below, not written to DRAM).
+// lanes, one ROWS-word write port, a host port for the bench), the COLS
+// read lanes of the weight buffer, and the loader's beat-wide buffer writes
+// (a buffer banked by address takes a beat's words in one cycle).
 //
 // AXI4-Lite registers (32 bits, byte offsets; reads of other offsets are 0):
 //   0x00 CONTROL  W: bit 0 start a frame (ignored while busy), bit 1 irq enable
@@ -30,12 +48,16 @@
 //   0x08 ERROR    R: [7:0] code (ERR_*), [31:16] failing node
 //   0x0C DRAM_BASE R/W: byte address added to every DRAM address
 //   0x10 CYCLES   R: cycles of the last frame (start to done)
-//   0x14 STALLS   R: cycles of it with no engine running (waiting on DRAM)
+//   0x14 STALLS   R: cycles of it with no engine running (the head counts as
+//                 one; the rest wait on DRAM loads or write the list)
 //   0x18 BYTES_READ R: bytes of read data received by the master
-//   0x1C NODE     R: the node being worked on (YQ_NUM_LAYERS: the detect head)
+//   0x1C NODE     R: the node whose engine runs, else the node being fetched
+//                 (YQ_NUM_LAYERS: the detect head)
 //   0x20 DET_COUNT R: detections of the last frame (the list's word 0)
 //   0x24 DET_INDEX R/W: the detection the window shows (0 .. DET_COUNT-1)
 //   0x28 HEAD_CYCLES R: cycles of the last frame's detect head and q_NMS
+//   0x2C BYTES_WRITTEN R: bytes written by the master (strobed bytes of the
+//                 write beats taken)
 //   0x40 + 4k DET_WORD k R (k < YQ_DET_WORD_BITS / 32): bits [32k +: 32] of
 //                 detection DET_INDEX's record (yq_format.vh YQ_DET_*, as a
 //                 slot of the DRAM detection list), valid from the cycle
@@ -43,7 +65,9 @@
 // Error codes: 1 DRAM read response not OKAY, 2 bad descriptor, 3 a layer's
 // words exceed a buffer, 4 an engine refused the descriptor, 5 the detect
 // head's q_NMS had more candidates than HEAD_MAX_CAND (node YQ_NUM_LAYERS:
-// the head; the list holds the best of the first HEAD_MAX_CAND only).
+// the head; the list holds the best of the first HEAD_MAX_CAND only), 6 DRAM
+// write response not OKAY while writing the detection list (node
+// YQ_NUM_LAYERS).
 //
 // rst: synchronous, active high. Widths and field positions come from
 // yq_format.vh, memory sizes and DRAM addresses from the run's yq_params.vh.
@@ -52,7 +76,7 @@ module yq_top #(
     parameter COLS = 8,
     parameter AXI_DATA_W = 128,
     parameter AXI_ADDR_W = 32,
-    parameter WBUF_DEPTH = 65536,  // weight buffer words; stage_7's YQ_WEIGHT_BUFFER_DEPTH
+    parameter WBUF_DEPTH = 65536,  // weight words of one layer (each buffer half); stage_7's YQ_WEIGHT_BUFFER_DEPTH
     parameter HEAD_MAX_CAND = 1024, // q_NMS candidate capacity
     parameter HEAD_LANES = ROWS    // the detect head's feature-map read lanes (<= ROWS)
 ) (
@@ -91,6 +115,22 @@ module yq_top #(
     input  wire [1:0]              m_rresp,
     input  wire                    m_rlast,
 
+    // AXI4 master, write channel
+    output wire                    m_awvalid,
+    input  wire                    m_awready,
+    output wire [AXI_ADDR_W-1:0]   m_awaddr,
+    output wire [7:0]              m_awlen,
+    output wire [2:0]              m_awsize,
+    output wire [1:0]              m_awburst,
+    output wire                    m_wvalid,
+    input  wire                    m_wready,
+    output wire [AXI_DATA_W-1:0]   m_wdata,
+    output wire [AXI_DATA_W/8-1:0] m_wstrb,
+    output wire                    m_wlast,
+    input  wire                    m_bvalid,
+    output wire                    m_bready,
+    input  wire [1:0]              m_bresp,
+
     // Feature-map host port (idealized memory; the bench reads results)
     input  wire [31:0]             host_addr,
     output reg  [YQ_FMAP_WIDTH-1:0] host_rdata
@@ -107,11 +147,13 @@ module yq_top #(
     localparam BEAT_LOG2 = $clog2(AXI_DATA_W);
     // The loader's assembly register: the widest slot, at least one beat.
     localparam SR_W = (YQ_DRAM_PROGRAM_SLOT_BITS > AXI_DATA_W) ? YQ_DRAM_PROGRAM_SLOT_BITS : AXI_DATA_W;
+    // One layer's words of each buffer; the buffers hold two such halves.
     localparam BBUF_DEPTH = YQ_BIAS_BUFFER_DEPTH;
     localparam RQBUF_DEPTH = YQ_REQUANT_BUFFER_DEPTH;
+    localparam W_AW = $clog2(2 * WBUF_DEPTH), B_AW = $clog2(2 * BBUF_DEPTH), RQ_AW = $clog2(2 * RQBUF_DEPTH);
 
     localparam [7:0] ERR_NONE = 8'd0, ERR_DRAM = 8'd1, ERR_DESC = 8'd2, ERR_BUFFER = 8'd3, ERR_ENGINE = 8'd4,
-                     ERR_HEAD_OVERFLOW = 8'd5;
+                     ERR_HEAD_OVERFLOW = 8'd5, ERR_DRAM_WRITE = 8'd6;
     localparam DET_ADDR_W = $clog2(YQ_MAX_DETECTIONS + 1);
     localparam DET_WORDS = YQ_DET_WORD_BITS / 32;
 
@@ -129,9 +171,9 @@ module yq_top #(
     // On-chip memories.
     reg [YQ_LUT_DIR_WIDTH-1:0] lutdir_mem [0:YQ_LUT_DIR_DEPTH-1];
     reg [YQ_LUT_WIDTH-1:0]     lut_mem    [0:YQ_LUT_DEPTH-1];
-    reg [YQ_WEIGHT_WIDTH-1:0]  wbuf       [0:WBUF_DEPTH-1];
-    reg [YQ_BIAS_WIDTH-1:0]    bbuf       [0:BBUF_DEPTH-1];
-    reg [YQ_REQUANT_WIDTH-1:0] rqbuf      [0:RQBUF_DEPTH-1];
+    reg [YQ_WEIGHT_WIDTH-1:0]  wbuf       [0:2*WBUF_DEPTH-1];   // half h at h * WBUF_DEPTH
+    reg [YQ_BIAS_WIDTH-1:0]    bbuf       [0:2*BBUF_DEPTH-1];
+    reg [YQ_REQUANT_WIDTH-1:0] rqbuf      [0:2*RQBUF_DEPTH-1];
     reg [YQ_PROG_OUT_C_WIDTH-1:0] outc_mem [0:YQ_PROGRAM_DEPTH-1];   // each fetched node's out_c (concat)
     reg [FW-1:0]               fmap       [0:YQ_FMAP_DEPTH-1];
 
@@ -140,8 +182,10 @@ module yq_top #(
     reg         irq_enable, frame_done, frame_error, start_req;
     reg  [7:0]  error_code;
     reg  [NODE_W-1:0] error_node;
-    reg  [31:0] dram_base, cycles, stalls, bytes_read;
-    reg  [NODE_W-1:0] node;
+    reg  [31:0] dram_base, cycles, stalls, bytes_read, bytes_written;
+    reg  [NODE_W-1:0] node;         // the node fetched and staged
+    reg  [NODE_W-1:0] run_node;     // the node whose engine runs (job_running)
+    reg         job_running;
     wire        busy;
     reg  [31:0] det_index, head_cycles;
     wire [31:0] det_count;
@@ -190,10 +234,11 @@ module yq_top #(
                     8'h10: s_rdata <= cycles;
                     8'h14: s_rdata <= stalls;
                     8'h18: s_rdata <= bytes_read;
-                    8'h1C: s_rdata <= {{(32-NODE_W){1'b0}}, node};
+                    8'h1C: s_rdata <= {{(32-NODE_W){1'b0}}, job_running ? run_node : node};
                     8'h20: s_rdata <= det_count;
                     8'h24: s_rdata <= det_index;
                     8'h28: s_rdata <= head_cycles;
+                    8'h2C: s_rdata <= bytes_written;
                     default: s_rdata <= (s_araddr >= 8'h40 && s_araddr[1:0] == 2'b00 && det_word < DET_WORDS)
                                         ? det_record[det_word * 32 +: 32] : 32'd0;
                 endcase
@@ -331,29 +376,32 @@ module yq_top #(
                 DST_WEIGHT:
                     for (k = 0; k < PB_WEIGHT; k = k + 1)
                         if (k < ld_n && ld_count + k < WBUF_DEPTH)
-                            wbuf[ld_count[$clog2(WBUF_DEPTH)-1:0] + k[$clog2(WBUF_DEPTH)-1:0]]
-                                <= ld_word[k*YQ_DRAM_WEIGHT_SLOT_BITS +: YQ_WEIGHT_WIDTH];
+                            wbuf[w_ld_addr[W_AW-1:0] + k[W_AW-1:0]] <= ld_word[k*YQ_DRAM_WEIGHT_SLOT_BITS +: YQ_WEIGHT_WIDTH];
                 DST_BIAS:
                     for (k = 0; k < PB_BIAS; k = k + 1)
                         if (k < ld_n && ld_count + k < BBUF_DEPTH)
-                            bbuf[ld_count[$clog2(BBUF_DEPTH)-1:0] + k[$clog2(BBUF_DEPTH)-1:0]]
-                                <= ld_word[k*YQ_DRAM_BIAS_SLOT_BITS +: YQ_BIAS_WIDTH];
+                            bbuf[b_ld_addr[B_AW-1:0] + k[B_AW-1:0]] <= ld_word[k*YQ_DRAM_BIAS_SLOT_BITS +: YQ_BIAS_WIDTH];
                 DST_REQUANT:
                     for (k = 0; k < PB_REQUANT; k = k + 1)
                         if (k < ld_n && ld_count + k < RQBUF_DEPTH)
-                            rqbuf[ld_count[$clog2(RQBUF_DEPTH)-1:0] + k[$clog2(RQBUF_DEPTH)-1:0]]
-                                <= ld_word[k*YQ_DRAM_REQUANT_SLOT_BITS +: YQ_REQUANT_WIDTH];
+                            rqbuf[rq_ld_addr[RQ_AW-1:0] + k[RQ_AW-1:0]] <= ld_word[k*YQ_DRAM_REQUANT_SLOT_BITS +: YQ_REQUANT_WIDTH];
                 default: ;
             endcase
         end
     end
     wire [31:0] fmap_ld_addr = ld_fmap_base + ld_count;
+    // Constants load into the staged node's half (stage_half).
+    reg         stage_half, run_half;
+    wire [31:0] w_ld_addr  = (stage_half ? WBUF_DEPTH : 32'd0) + ld_count;
+    wire [31:0] b_ld_addr  = (stage_half ? BBUF_DEPTH : 32'd0) + ld_count;
+    wire [31:0] rq_ld_addr = (stage_half ? RQBUF_DEPTH : 32'd0) + ld_count;
 
     // ------------------------------------------------------------------
     // Frame control.
     localparam [3:0] S_IDLE = 4'd0, S_LUTDIR = 4'd1, S_LUT = 4'd2, S_DESC = 4'd3, S_DECODE = 4'd4,
-                     S_BIAS = 4'd5, S_REQUANT = 4'd6, S_RUN = 4'd7, S_WAIT_RUN = 4'd8, S_NEXT = 4'd9,
-                     S_LOAD_WAIT = 4'd10, S_HEAD = 4'd11, S_WAIT_HEAD = 4'd12;
+                     S_BIAS = 4'd5, S_REQUANT = 4'd6, S_STAGED = 4'd7, S_DRAIN = 4'd8, S_NEXT = 4'd9,
+                     S_LOAD_WAIT = 4'd10, S_HEAD = 4'd11, S_WAIT_HEAD = 4'd12, S_WRITE_DET = 4'd13,
+                     S_WAIT_WRITE = 4'd14, S_FAIL_WAIT = 4'd15;
     reg [3:0] state, after_load;
     assign busy = (state != S_IDLE);
 
@@ -372,6 +420,7 @@ module yq_top #(
     wire        f_is_conv = (f_op == YQ_OP_CONV);
     wire [31:0] f_rq_words = f_is_conv ? f_out_c : f_inputs;
     localparam [31:0] NONE32 = YQ_NONE_32;
+    wire        f_uses_half = (f_w_base != NONE32) || (f_b_base != NONE32) || (f_rq_base != NONE32);
 
     // Words of a convolution's weights, out_c * in_c * kernel^2 (sequential
     // multiplies in S_DECODE's cycles, before any is needed).
@@ -383,15 +432,23 @@ module yq_top #(
     end
     reg [1:0] decode_wait;
 
-    // The engines' descriptor: the fetched one with its weight, bias and
-    // requant bases rewritten to buffer address 0.
+    // The engines' descriptor (latched by the engine when it starts): the
+    // staged one with its weight, bias and requant bases rewritten to the
+    // first word of its half of each buffer (run_half).
+    localparam [31:0] WBUF_HALF = WBUF_DEPTH, BBUF_HALF = BBUF_DEPTH, RQBUF_HALF = RQBUF_DEPTH;
     reg [DESC_W-1:0] desc;
     always @(*) begin
         desc = desc_raw;
-        if (f_w_base != NONE32)  desc[YQ_PROG_WEIGHT_BASE_LSB +: YQ_PROG_WEIGHT_BASE_WIDTH] = 0;
-        if (f_b_base != NONE32)  desc[YQ_PROG_BIAS_BASE_LSB +: YQ_PROG_BIAS_BASE_WIDTH] = 0;
-        if (f_rq_base != NONE32) desc[YQ_PROG_REQUANT_BASE_LSB +: YQ_PROG_REQUANT_BASE_WIDTH] = 0;
+        if (f_w_base != NONE32)
+            desc[YQ_PROG_WEIGHT_BASE_LSB +: YQ_PROG_WEIGHT_BASE_WIDTH] = run_half ? WBUF_HALF[YQ_PROG_WEIGHT_BASE_WIDTH-1:0] : 0;
+        if (f_b_base != NONE32)
+            desc[YQ_PROG_BIAS_BASE_LSB +: YQ_PROG_BIAS_BASE_WIDTH] = run_half ? BBUF_HALF[YQ_PROG_BIAS_BASE_WIDTH-1:0] : 0;
+        if (f_rq_base != NONE32)
+            desc[YQ_PROG_REQUANT_BASE_LSB +: YQ_PROG_REQUANT_BASE_WIDTH] = run_half ? RQBUF_HALF[YQ_PROG_REQUANT_BASE_WIDTH-1:0] : 0;
     end
+    reg         engine_failed;      // the running (or last) node's engine refused its descriptor
+    reg  [7:0]  pending_code;       // an error found ahead, reported after the running node
+    reg  [NODE_W-1:0] pending_node;
 
     reg  conv_go, elt_go, head_go;
     wire head_busy, head_done, head_overflow;
@@ -413,10 +470,20 @@ module yq_top #(
         end
     endtask
 
+    // An error at the fetched node: reported once the running node (an
+    // earlier one) has finished, unless its engine failed (S_FAIL_WAIT).
     task fail(input [7:0] code);
         begin
+            pending_code <= code;
+            pending_node <= node;
+            state        <= S_FAIL_WAIT;
+        end
+    endtask
+
+    task report(input [7:0] code, input [NODE_W-1:0] at);
+        begin
             error_code  <= code;
-            error_node  <= node;
+            error_node  <= at;
             frame_error <= 1'b1;
             state       <= S_IDLE;
         end
@@ -430,6 +497,7 @@ module yq_top #(
 
     always @(posedge clk) begin
         ld_start <= 1'b0;
+        wr_start <= 1'b0;
         conv_go  <= 1'b0;
         elt_go   <= 1'b0;
         head_go  <= 1'b0;
@@ -442,9 +510,15 @@ module yq_top #(
             cycles      <= 32'd0;
             stalls      <= 32'd0;
             bytes_read  <= 32'd0;
+            bytes_written <= 32'd0;
             head_cycles <= 32'd0;
             node        <= {NODE_W{1'b0}};
+            job_running <= 1'b0;
         end else begin
+            if (engine_done) begin
+                job_running <= 1'b0;
+                if (engine_error) engine_failed <= 1'b1;
+            end
             if (clear_status) begin
                 frame_done  <= 1'b0;
                 frame_error <= 1'b0;
@@ -454,6 +528,7 @@ module yq_top #(
                 if (!(conv_busy || elt_busy || head_busy)) stalls <= stalls + 32'd1;
                 if (state == S_HEAD || state == S_WAIT_HEAD) head_cycles <= head_cycles + 32'd1;
                 if (m_rvalid && m_rready) bytes_read <= bytes_read + BEAT_BYTES;
+                if (m_wvalid && m_wready) bytes_written <= bytes_written + strobed_bytes(m_wstrb);
             end
             case (state)
                 S_IDLE: if (start_req) begin
@@ -464,13 +539,21 @@ module yq_top #(
                     cycles      <= 32'd0;
                     stalls      <= 32'd0;
                     bytes_read  <= 32'd0;
+                    bytes_written <= 32'd0;
                     head_cycles <= 32'd0;
                     node        <= {NODE_W{1'b0}};
+                    run_node    <= {NODE_W{1'b0}};
+                    job_running <= 1'b0;
+                    engine_failed <= 1'b0;
+                    stage_half  <= 1'b0;
+                    run_half    <= 1'b0;
                     state       <= S_LUTDIR;
                 end
                 S_LUTDIR: load(DST_LUTDIR, YQ_DRAM_LUT_DIR_BASE, 32'd0, YQ_LUT_DIR_DEPTH, LOG_LUT_DIR[4:0], S_LUT);
                 S_LUT:    load(DST_LUT, YQ_DRAM_LUT_BASE, 32'd0, YQ_LUT_DEPTH, LOG_LUT[4:0], S_DESC);
-                S_DESC:   load(DST_DESC, YQ_DRAM_PROGRAM_BASE, {{(32-NODE_W){1'b0}}, node}, 32'd1, LOG_PROGRAM[4:0], S_DECODE);
+                S_DESC:
+                    if (engine_failed) state <= S_FAIL_WAIT;
+                    else load(DST_DESC, YQ_DRAM_PROGRAM_BASE, {{(32-NODE_W){1'b0}}, node}, 32'd1, LOG_PROGRAM[4:0], S_DECODE);
                 S_LOAD_WAIT: if (!ld_active && !ld_start) begin
                     if (ld_error) fail(ERR_DRAM);
                     else begin
@@ -483,8 +566,11 @@ module yq_top #(
                     decode_wait <= decode_wait + 2'd1;
                     if (f_op > YQ_OP_UPSAMPLE) fail(ERR_DESC);
                     else if (f_op == YQ_OP_INPUT) begin
-                        ld_fmap_base <= f_out_base;
-                        load(DST_FMAP, YQ_DRAM_FMAP_BASE, f_out_base, f_out_c * f_out_h * f_out_w, LOG_FMAP[4:0], S_NEXT);
+                        // The image goes into the feature-map memory: never under a running engine.
+                        if (!job_running) begin
+                            ld_fmap_base <= f_out_base;
+                            load(DST_FMAP, YQ_DRAM_FMAP_BASE, f_out_base, f_out_c * f_out_h * f_out_w, LOG_FMAP[4:0], S_NEXT);
+                        end
                     end else if (f_view) state <= S_NEXT;
                     else if (f_is_conv) begin
                         if (decode_wait == 2'd3) begin
@@ -495,40 +581,58 @@ module yq_top #(
                 end
                 S_BIAS: load(DST_BIAS, YQ_DRAM_BIAS_BASE, f_b_base, f_out_c, LOG_BIAS[4:0], S_REQUANT);
                 S_REQUANT: begin
-                    if (f_rq_base == NONE32) state <= S_RUN;
+                    if (f_rq_base == NONE32) state <= S_STAGED;
                     else if (f_rq_words > RQBUF_DEPTH) fail(ERR_BUFFER);
-                    else load(DST_REQUANT, YQ_DRAM_REQUANT_BASE, f_rq_base, f_rq_words, LOG_REQUANT[4:0], S_RUN);
+                    else load(DST_REQUANT, YQ_DRAM_REQUANT_BASE, f_rq_base, f_rq_words, LOG_REQUANT[4:0], S_STAGED);
                 end
-                S_RUN: begin
-                    conv_go <= f_is_conv;
-                    elt_go  <= !f_is_conv;
-                    state   <= S_WAIT_RUN;
-                end
-                S_WAIT_RUN: if (engine_done) begin
-                    if (engine_error) fail(ERR_ENGINE);
-                    else state <= S_NEXT;
-                end
+                // The staged node starts once the running one is done; its
+                // half is then in use and the next constants go to the other.
+                S_STAGED:
+                    if (engine_failed) state <= S_FAIL_WAIT;
+                    else if (!job_running) begin
+                        conv_go     <= f_is_conv;
+                        elt_go      <= !f_is_conv;
+                        job_running <= 1'b1;
+                        run_node    <= node;
+                        run_half    <= stage_half;
+                        if (f_uses_half) stage_half <= !stage_half;
+                        state       <= S_NEXT;
+                    end
                 S_NEXT: begin
                     if ({{(32-NODE_W){1'b0}}, node} + 32'd1 >= NUM_NODES) begin
                         node  <= NUM_NODES[NODE_W-1:0];
-                        state <= S_HEAD;
+                        state <= S_DRAIN;
                     end else begin
                         node  <= node + 1'b1;
                         state <= S_DESC;
                     end
                 end
+                S_DRAIN: if (!job_running) state <= engine_failed ? S_FAIL_WAIT : S_HEAD;
                 S_HEAD: begin
                     head_go <= 1'b1;
                     state   <= S_WAIT_HEAD;
                 end
                 S_WAIT_HEAD: if (head_done) begin
                     if (head_overflow) fail(ERR_HEAD_OVERFLOW);
+                    else state <= S_WRITE_DET;
+                end
+                S_WRITE_DET: begin
+                    wr_start <= 1'b1;
+                    state    <= S_WAIT_WRITE;
+                end
+                S_WAIT_WRITE: if (wr_done) begin
+                    if (wr_error) fail(ERR_DRAM_WRITE);
                     else begin
                         frame_done <= 1'b1;
                         state      <= S_IDLE;
                     end
                 end
-                default: state <= S_IDLE;
+                // The first error in program order: the running node's
+                // engine, else the one found ahead.
+                S_FAIL_WAIT: if (!job_running) begin
+                    if (engine_failed) report(ERR_ENGINE, run_node);
+                    else report(pending_code, pending_node);
+                end
             endcase
         end
     end
@@ -587,6 +691,7 @@ module yq_top #(
     // lanes 0 .. HEAD_LANES-1, the LUT directory, and the LUT memory on two
     // ports of its own.
     wire [31:0] head_dir_addr, head_exp_addr, head_sig_addr;
+    wire [DET_ADDR_W-1:0] res_addr;
     wire [HEAD_LANES*32-1:0] head_fm_addr;
     reg  [YQ_LUT_WIDTH-1:0] head_exp_data, head_sig_data;
     wire [31:0] dir_addr = head_busy ? head_dir_addr : {{(32-YQ_PROG_ACT_LUT_WIDTH){1'b0}}, lutdir_addr};
@@ -597,7 +702,7 @@ module yq_top #(
         .clk(clk), .rst(rst), .cfg_valid(head_cfg), .cfg_desc(desc_raw), .start(head_go), .busy(head_busy),
         .done(head_done), .overflow(head_overflow), .lutdir_addr(head_dir_addr), .lutdir_data(lutdir_data),
         .fm_addr(head_fm_addr), .fm_data(fm_rd_data[HEAD_LANES*FW-1:0]), .exp_addr(head_exp_addr), .exp_data(head_exp_data),
-        .sig_addr(head_sig_addr), .sig_data(head_sig_data), .res_addr(det_index[DET_ADDR_W-1:0] + 1'b1),
+        .sig_addr(head_sig_addr), .sig_data(head_sig_data), .res_addr(res_addr),
         .res_data(det_record), .det_count(det_count));
     always @(posedge clk) begin
         head_exp_data <= (head_exp_addr < YQ_LUT_DEPTH) ? lut_mem[head_exp_addr[YQ_LUT_ADDR_BITS-1:0]] : 0;
@@ -609,10 +714,10 @@ module yq_top #(
         prog_data <= {DESC_W{1'b0}};
         if ({{(32-NODE_W){1'b0}}, prog_addr} < YQ_PROGRAM_DEPTH)
             prog_data[YQ_PROG_OUT_C_LSB +: YQ_PROG_OUT_C_WIDTH] <= outc_mem[prog_addr[YQ_PROGRAM_ADDR_BITS-1:0]];
-        elt_rq_data <= (elt_rq_addr < RQBUF_DEPTH) ? rqbuf[elt_rq_addr[$clog2(RQBUF_DEPTH)-1:0]] : 0;
+        elt_rq_data <= (elt_rq_addr < 2 * RQBUF_DEPTH) ? rqbuf[elt_rq_addr[RQ_AW-1:0]] : 0;
         lutdir_data <= (dir_addr < YQ_LUT_DIR_DEPTH) ? lutdir_mem[dir_addr[YQ_LUT_DIR_ADDR_BITS-1:0]] : 0;
-        bias_data   <= (bias_addr < BBUF_DEPTH) ? bbuf[bias_addr[$clog2(BBUF_DEPTH)-1:0]] : 0;
-        rq_data     <= (rq_addr < RQBUF_DEPTH) ? rqbuf[rq_addr[$clog2(RQBUF_DEPTH)-1:0]] : 0;
+        bias_data   <= (bias_addr < 2 * BBUF_DEPTH) ? bbuf[bias_addr[B_AW-1:0]] : 0;
+        rq_data     <= (rq_addr < 2 * RQBUF_DEPTH) ? rqbuf[rq_addr[RQ_AW-1:0]] : 0;
     end
 
     genvar i;
@@ -620,7 +725,7 @@ module yq_top #(
         for (i = 0; i < COLS; i = i + 1) begin : g_weight
             wire [31:0] a = w_addr[i*32 +: 32];
             reg  [YQ_WEIGHT_WIDTH-1:0] q;
-            always @(posedge clk) q <= (a < WBUF_DEPTH) ? wbuf[a[$clog2(WBUF_DEPTH)-1:0]] : 0;
+            always @(posedge clk) q <= (a < 2 * WBUF_DEPTH) ? wbuf[a[W_AW-1:0]] : 0;
             assign w_data[i*YQ_WEIGHT_WIDTH +: YQ_WEIGHT_WIDTH] = q;
         end
         for (i = 0; i < ROWS; i = i + 1) begin : g_row
@@ -672,5 +777,90 @@ module yq_top #(
         host_rdata <= (host_addr < YQ_FMAP_DEPTH) ? fmap[host_addr[YQ_FMAP_ADDR_BITS-1:0]] : 0;
     end
 
-    wire unused_ok = ^{rd_busy, rd_last, ld_word, sr[AXI_DATA_W-1:0], det_offset[1:0]};
+    // ------------------------------------------------------------------
+    // The detection list to DRAM (S_WRITE_DET .. S_WAIT_WRITE): slots 0 ..
+    // det_count, each read from the result memory (slot i = its word i; slot
+    // 0 built from det_count), packed into beats (a slot spans beats, or a
+    // beat holds several slots) and streamed into yq_axi_writer.
+    localparam DSLOT = YQ_DRAM_DETECTIONS_SLOT_BITS;
+    localparam DSR_W = (DSLOT > AXI_DATA_W) ? DSLOT : AXI_DATA_W;
+    localparam [1:0] F_IDLE = 2'd0, F_READ = 2'd1, F_TAKE = 2'd2, F_EMIT = 2'd3;
+    reg  [1:0]  feed;
+    reg  [31:0] feed_slot;          // the slot being read
+    reg  [31:0] feed_fill;          // bits of dsr not yet written
+    reg  [DSR_W-1:0] dsr;           // beats being assembled
+    reg         wr_start;
+    wire        wr_busy, wr_done, wr_error, wr_ready;
+    wire [31:0] wr_bytes = (det_count + 32'd1) * (DSLOT / 8);
+    wire [31:0] wr_addr_full = dram_base + YQ_DRAM_DETECTIONS_BASE;
+    // Result memory: the list's slot while writing, else the window's detection.
+    assign res_addr = (feed != F_IDLE) ? feed_slot[DET_ADDR_W-1:0] : det_index[DET_ADDR_W-1:0] + 1'b1;
+    reg  [DSR_W-1:0] det_slot;      // the slot read, in the low DSLOT bits
+    always @(*) begin
+        det_slot = {DSR_W{1'b0}};
+        if (feed_slot == 32'd0)
+            det_slot[YQ_DET_LIST_COUNT_LSB +: YQ_DET_LIST_COUNT_WIDTH] = det_count[YQ_DET_LIST_COUNT_WIDTH-1:0];
+        else
+            det_slot[YQ_DET_WORD_BITS-1:0] = det_record;
+    end
+    wire [31:0] fill_after = feed_fill + DSLOT;
+    wire        last_slot  = (feed_slot == det_count);
+
+    always @(posedge clk) begin
+        if (rst) begin
+            feed <= F_IDLE;
+        end else case (feed)
+            F_IDLE: if (state == S_WRITE_DET) begin
+                feed      <= F_READ;
+                feed_slot <= 32'd0;
+                feed_fill <= 32'd0;
+                dsr       <= {DSR_W{1'b0}};
+            end
+            F_READ: feed <= F_TAKE;   // res_data follows res_addr by a cycle
+            F_TAKE: begin
+                dsr       <= dsr | (det_slot << feed_fill);
+                feed_fill <= fill_after;
+                if (fill_after >= AXI_DATA_W || last_slot) feed <= F_EMIT;
+                else begin
+                    feed_slot <= feed_slot + 32'd1;
+                    feed      <= F_READ;
+                end
+            end
+            F_EMIT: if (wr_ready) begin
+                dsr <= dsr >> AXI_DATA_W;
+                if (feed_fill > AXI_DATA_W) feed_fill <= feed_fill - AXI_DATA_W;
+                else begin
+                    feed_fill <= 32'd0;
+                    if (last_slot) feed <= F_IDLE;
+                    else begin
+                        feed_slot <= feed_slot + 32'd1;
+                        feed      <= F_READ;
+                    end
+                end
+            end
+            default: feed <= F_IDLE;
+        endcase
+    end
+
+    yq_axi_writer #(.DATA_W(AXI_DATA_W), .ADDR_W(AXI_ADDR_W)) u_writer (
+        .clk(clk), .rst(rst), .start(wr_start), .addr(wr_addr_full[AXI_ADDR_W-1:0]), .bytes(wr_bytes),
+        .busy(wr_busy), .done(wr_done), .error(wr_error),
+        .in_valid(feed == F_EMIT), .in_ready(wr_ready), .in_data(dsr[AXI_DATA_W-1:0]),
+        .m_awvalid(m_awvalid), .m_awready(m_awready), .m_awaddr(m_awaddr), .m_awlen(m_awlen),
+        .m_awsize(m_awsize), .m_awburst(m_awburst), .m_wvalid(m_wvalid), .m_wready(m_wready),
+        .m_wdata(m_wdata), .m_wstrb(m_wstrb), .m_wlast(m_wlast), .m_bvalid(m_bvalid), .m_bready(m_bready),
+        .m_bresp(m_bresp)
+    );
+
+    // Set bits of a write strobe: the bytes a beat writes.
+    function [31:0] strobed_bytes(input [AXI_DATA_W/8-1:0] strobe);
+        integer b;
+        begin
+            strobed_bytes = 32'd0;
+            for (b = 0; b < AXI_DATA_W / 8; b = b + 1) strobed_bytes = strobed_bytes + {31'd0, strobe[b]};
+        end
+    endfunction
+
+    wire unused_ok = ^{rd_busy, rd_last, ld_word, sr[AXI_DATA_W-1:0], det_offset[1:0], wr_busy,
+                       w_ld_addr[31:W_AW], b_ld_addr[31:B_AW], rq_ld_addr[31:RQ_AW]};
 endmodule

@@ -5,10 +5,12 @@
 // The DRAM model (axi_dram_model.hpp) holds stage_7/dram.hex (one beat per
 // line, byte 0 the least significant) in a memory of memory_map.json's
 // total_bytes, plus the image: the golden input codes (stage_8/golden) at
-// memory_map.json's image base, one feature-map slot each. The bench writes
-// DRAM_BASE = 0 and CONTROL = start | irq enable, runs until irq, then reads
-// STATUS, ERROR, CYCLES, STALLS, BYTES_READ. BYTES_READ must equal the bytes
-// the model served. Without an error expected the status must be done
+// memory_map.json's image base, one feature-map slot each; the detection
+// region is filled with 0xa5 bytes, so bytes the frame should not write
+// show. The bench writes DRAM_BASE = 0 and CONTROL = start | irq enable,
+// runs until irq, then reads STATUS, ERROR, CYCLES, STALLS, BYTES_READ,
+// BYTES_WRITTEN. BYTES_READ must equal the bytes the model served,
+// BYTES_WRITTEN the bytes it took. Without an error expected the status must be done
 // without error, and every head output (descriptor head != none) is read
 // from the feature-map memory through the host port and compared with its
 // golden dump code for code; the first difference prints
@@ -19,20 +21,31 @@
 // (rtl_tb/detections.hpp):
 //   MISMATCH count expected E got G
 //   MISMATCH detection i field F expected E got G
+// and the DRAM detection region byte for byte with the list q_nms.txt gives
+// (rtl_tb/detections.hpp: slot 0 the count, slots 1 .. count the records,
+// the slots after them untouched, so still 0xa5; BYTES_WRITTEN must be the
+// 1 + count slots):
+//   MISMATCH DRAM detection list byte B (slot s) expected E got G
 // A watchdog (--watchdog cycles) turns a hang into
 //   TOP FAIL: watchdog: no interrupt after N cycles, at layer <name> (node n)
 //
 // Usage: Vyq_top <absolute run dir> [--timed] [--latency L] [--bandwidth B]
 //   [--outstanding N] [--stalls P] [--seed S] [--watchdog N]
-//   [--slverr LAYER] [--bad-op LAYER] [--bad-out-c LAYER] [--golden DIR]
+//   [--slverr LAYER] [--slverr-write] [--bad-op LAYER] [--bad-out-c LAYER] [--bad-inputs LAYER] [--golden DIR]
 //   [--print-detections] [--detections-out FILE] [--expect-head-overflow]
 // --timed: latency 100, 8 bytes/cycle, 4 outstanding bursts, 10 % random
 // stalls (each overridable); default magic: latency 20, no cap, no stalls.
 // Error cases (the frame must stop with that error code naming the layer):
 // --slverr poisons the first weight byte of LAYER (SLVERR: code 1),
+// --slverr-write answers writes to the detection region with SLVERR (code 6
+// at node YQ_NUM_LAYERS, "the detect head", which writes the list),
 // --bad-op writes op 0xff into LAYER's descriptor in DRAM (code 2),
 // --bad-out-c writes out_c 0xffff into a convolution's descriptor, whose
-// weights then exceed the weight buffer (code 3), --expect-head-overflow
+// weights then exceed the weight buffer (code 3), --bad-inputs writes
+// num_inputs 1 into an add's descriptor, which the element-wise engine
+// refuses (code 4, reported rather than the error of a later layer fetched
+// ahead, e.g. with --slverr on the next convolution),
+// --expect-head-overflow
 // expects q_NMS to overflow (code 5 at node YQ_NUM_LAYERS, "the detect
 // head": a model built with a HEAD_MAX_CAND below the frame's candidates).
 // --golden DIR (absolute) replaces <run>/stage_8/golden (the image, the head
@@ -107,12 +120,12 @@ void load_dram_hex(const fs::path& file, std::vector<std::uint8_t>& bytes, int b
 struct Options {
   fs::path run, golden;
   fs::path detections_out;
-  bool timed = false, print_detections = false, expect_head_overflow = false;
+  bool timed = false, print_detections = false, expect_head_overflow = false, slverr_write = false;
   int latency = -1, outstanding = -1, stalls = -1;
   double bandwidth = -1;
   std::uint64_t seed = 1;
   long long watchdog = 400'000'000LL;
-  std::string slverr, bad_op, bad_out_c;
+  std::string slverr, bad_op, bad_out_c, bad_inputs;
 };
 
 Options parse(int argc, char** argv) {
@@ -133,8 +146,10 @@ Options parse(int argc, char** argv) {
     else if (arg == "--seed") o.seed = std::stoull(value());
     else if (arg == "--watchdog") o.watchdog = std::stoll(value());
     else if (arg == "--slverr") o.slverr = value();
+    else if (arg == "--slverr-write") o.slverr_write = true;
     else if (arg == "--bad-op") o.bad_op = value();
     else if (arg == "--bad-out-c") o.bad_out_c = value();
+    else if (arg == "--bad-inputs") o.bad_inputs = value();
     else if (arg == "--golden") o.golden = value();
     else if (arg == "--print-detections") o.print_detections = true;
     else if (arg == "--detections-out") o.detections_out = value();
@@ -304,6 +319,16 @@ int main(int argc, char** argv) {
     dram.poison(static_cast<std::uint64_t>(address), static_cast<std::uint64_t>(address) + 1);
     expect_code = 1;
   }
+  const std::uint64_t detections_base = static_cast<std::uint64_t>(param("YQ_DRAM_DETECTIONS_BASE"));
+  const std::uint64_t detections_bytes = static_cast<std::uint64_t>(param("YQ_DRAM_DETECTIONS_BYTES"));
+  const int detection_slot_bytes = static_cast<int>(param("YQ_DRAM_DETECTIONS_SLOT_BITS")) / 8;
+  constexpr std::uint8_t kUnwritten = 0xa5;
+  std::fill_n(dram.bytes().begin() + static_cast<std::ptrdiff_t>(detections_base), detections_bytes, kUnwritten);
+  if (opt.slverr_write) {
+    dram.poison_writes(detections_base, detections_base + detections_bytes);
+    expect_node = static_cast<int>(names.size());
+    expect_code = 6;
+  }
   if (!opt.bad_op.empty()) {
     expect_node = node_of(opt.bad_op);
     poke_bits(dram.bytes(), desc_address(expect_node), static_cast<int>(param("YQ_PROG_OP_LSB")),
@@ -316,6 +341,13 @@ int main(int argc, char** argv) {
     poke_bits(dram.bytes(), desc_address(expect_node), static_cast<int>(param("YQ_PROG_OUT_C_LSB")),
               static_cast<int>(param("YQ_PROG_OUT_C_WIDTH")), 0xffff);
     expect_code = 3;
+  }
+  if (!opt.bad_inputs.empty()) {
+    expect_node = node_of(opt.bad_inputs);
+    if (static_cast<long long>(desc_field(dram.bytes(), expect_node, "OP")) != param("YQ_OP_ADD")) die(opt.bad_inputs + " is not an add");
+    poke_bits(dram.bytes(), desc_address(expect_node), static_cast<int>(param("YQ_PROG_NUM_INPUTS_LSB")),
+              static_cast<int>(param("YQ_PROG_NUM_INPUTS_WIDTH")), 1);
+    expect_code = 4;
   }
   if (opt.expect_head_overflow) {
     expect_node = static_cast<int>(names.size());
@@ -402,6 +434,9 @@ int main(int argc, char** argv) {
   top->host_addr = 0;
   top->m_rvalid = 0;
   top->m_arready = 0;
+  top->m_awready = 0;
+  top->m_wready = 0;
+  top->m_bvalid = 0;
   top->eval();
   step();
   step();
@@ -410,7 +445,7 @@ int main(int argc, char** argv) {
 
   enum : unsigned { kControl = 0x00, kStatus = 0x04, kError = 0x08, kDramBase = 0x0C, kCycles = 0x10, kStalls = 0x14,
                     kBytesRead = 0x18, kNode = 0x1C, kDetCount = 0x20, kDetIndex = 0x24, kHeadCycles = 0x28,
-                    kDetWord = 0x40 };
+                    kBytesWritten = 0x2C, kDetWord = 0x40 };
   write_reg(kDramBase, 0);
   const long long begin = cycle;
   write_reg(kControl, 0x3);  // start, irq enable
@@ -424,6 +459,7 @@ int main(int argc, char** argv) {
   }
   const std::uint32_t status = read_reg(kStatus), error = read_reg(kError);
   const std::uint32_t cycles = read_reg(kCycles), stalls = read_reg(kStalls), bytes_read = read_reg(kBytesRead);
+  const std::uint32_t bytes_written = read_reg(kBytesWritten);
   const int code = static_cast<int>(error & 0xff), failed = static_cast<int>(error >> 16);
   const bool done = status & 2, errored = status & 4;
   std::printf("TOP %s dram: latency %d, %s, stalls %d%%; status done %d error %d code %d node %d\n",
@@ -431,9 +467,12 @@ int main(int argc, char** argv) {
               opt.timed ? (std::to_string(opt.bandwidth) + " bytes/cycle, " + std::to_string(opt.outstanding) + " outstanding").c_str()
                         : "no bandwidth cap",
               opt.stalls, done, errored, code, failed);
-  std::printf("TOP cycles %u, no engine running %u (%.1f%%), bytes read %u, model: bytes %lld, stall cycles %ld\n", cycles,
-              stalls, 100.0 * stalls / std::max(1u, cycles), bytes_read, dram.bytes_read(), dram.stall_cycles());
+  std::printf("TOP cycles %u, no engine running %u (%.1f%%), bytes read %u, bytes written %u, model: bytes read %lld, "
+              "written %lld, stall cycles %ld\n",
+              cycles, stalls, 100.0 * stalls / std::max(1u, cycles), bytes_read, bytes_written, dram.bytes_read(),
+              dram.bytes_written(), dram.stall_cycles());
   if (static_cast<long long>(bytes_read) != dram.bytes_read()) die("BYTES_READ differs from the bytes the DRAM served");
+  if (static_cast<long long>(bytes_written) != dram.bytes_written()) die("BYTES_WRITTEN differs from the bytes the DRAM took");
   write_reg(kStatus, 0x2);  // clear done / error: irq must fall
   if (top->irq || (read_reg(kStatus) & 6)) die("writing STATUS bit 1 did not clear done, error and irq");
 
@@ -497,8 +536,25 @@ int main(int argc, char** argv) {
   }
   if (!opt.detections_out.empty()) write_detections(opt.detections_out, detections, class_names);
   if (!tb::same_detections(*expected, count, detections)) return 1;
-  std::printf("TOP PASS: whole frame from DRAM bit-exact (%zu head outputs, %lld codes; %u detections, q_nms.txt)\n",
-              head_info.size(), compared, count);
+  // The DRAM detection list, byte for byte: the list's slots, then the
+  // region's other slots untouched.
+  std::vector<std::uint8_t> expected_region = tb::detection_list_bytes(*expected, detection_slot_bytes, param);
+  if (bytes_written != expected_region.size()) {
+    die("BYTES_WRITTEN " + std::to_string(bytes_written) + ", the list of " + std::to_string(count) + " detections has " +
+        std::to_string(expected_region.size()) + " bytes");
+  }
+  expected_region.resize(detections_bytes, kUnwritten);
+  for (std::uint64_t b = 0; b < detections_bytes; ++b) {
+    if (bytes[detections_base + b] != expected_region[b]) {
+      std::printf("MISMATCH DRAM detection list byte %llu (slot %llu) expected 0x%02x got 0x%02x\n",
+                  static_cast<unsigned long long>(b), static_cast<unsigned long long>(b / detection_slot_bytes),
+                  expected_region[b], bytes[detections_base + b]);
+      return 1;
+    }
+  }
+  std::printf("TOP PASS: whole frame from DRAM bit-exact (%zu head outputs, %lld codes; %u detections, q_nms.txt; "
+              "%u bytes of the DRAM detection list)\n",
+              head_info.size(), compared, count, bytes_written);
   top->final();
   return 0;
 }

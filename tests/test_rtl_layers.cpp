@@ -15,8 +15,9 @@
 // which make the run themselves (needs ../shared): every layer, the head
 // bench (at W16A16 with interpolated sigmoid tables) and the whole frame
 // through rtl/yq_top.v from the DRAM image, whose detection list, read
-// through its AXI4-Lite window, must equal q_nms.txt (at W8A8 with magic and
-// timed DRAM). `make top` with injected errors (SLVERR, a bad op code, a
+// through its AXI4-Lite window and written to the DRAM detection region,
+// must equal q_nms.txt (at W8A8 with magic and timed DRAM). `make top` with
+// injected errors (SLVERR on a read or on the list's write, a bad op code, a
 // layer overrunning the weight buffer) must stop the frame with the status
 // register naming the error and the layer, and a changed q_nms.txt must be
 // named by the frame bench.
@@ -292,7 +293,10 @@ TEST_CASE("rtl: the official yolov8n at W8A8, W4A4 and W16A16 is bit-exact at 16
     REQUIRE(first != std::string::npos);
     const int detections = std::atoi(output.c_str() + first + frame_pass.size());
     if (bits != 4) CHECK(detections > 0);
-    CHECK(output.find("detections, q_nms.txt)", first) != std::string::npos);
+    // The list yq_top wrote to the DRAM detection region equals q_nms.txt's
+    // byte for byte (count slot and records, 32-byte slots).
+    CHECK(output.find("detections, q_nms.txt; " + std::to_string((detections + 1) * 32) + " bytes of the DRAM detection list)",
+                      first) != std::string::npos);
     CHECK(output.find("TOP head cycles ") != std::string::npos);
     // The bench writes the RTL's list with the compiler's own writer: a
     // bit-exact list is a byte-identical file.
@@ -349,6 +353,12 @@ TEST_CASE("rtl: yq_top stops a frame at a DRAM error, a bad descriptor, a buffer
       {"--timed --slverr c2f2.cv1", "TOP ERROR PASS: code 1 at layer c2f2.cv1 (node 3)"},
       {"--bad-op c2f2.m0.add", "TOP ERROR PASS: code 2 at layer c2f2.m0.add (node 8)"},
       {"--bad-out-c conv0", "TOP ERROR PASS: code 3 at layer conv0 (node 1)"},
+      // An add's engine refuses its descriptor (code 4); the next
+      // convolution's weights, fetched ahead, would read SLVERR: the earlier
+      // node's error is the one reported.
+      {"--slverr c2f2.cv2 --bad-inputs c2f2.m0.add", "TOP ERROR PASS: code 4 at layer c2f2.m0.add (node 8)"},
+      {"--slverr-write", "TOP ERROR PASS: code 6 at layer detect head (node 104)"},
+      {"--timed --slverr-write", "TOP ERROR PASS: code 6 at layer detect head (node 104)"},
   };
   bool first = true;
   for (const Case& c : cases) {

@@ -271,8 +271,8 @@ int main(int argc, char** argv) {
   run->add_option("--axi-bits", config.axi_bits, "AXI4 data width of the DRAM image (32..1024, a power of two)")
       ->capture_default_str();
   run->add_option("--weight-buffer-bytes", config.weight_buffer_bytes,
-                  "bytes of yq_top's on-chip weight buffer; a convolution whose weights do not fit is an error "
-                  "(0: sized to the largest convolution)")
+                  "bytes of one layer's weights in yq_top's on-chip weight buffer (it holds two such halves); a "
+                  "convolution whose weights do not fit is an error (0: sized to the largest convolution)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   run->add_option("--golden-image", config.golden_image, "image for the golden dumps (default: first of --data)");

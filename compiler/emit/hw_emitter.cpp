@@ -248,10 +248,11 @@ void header_dram(VerilogHeader& header, const DramMap& dram, const ImageRegion& 
   header.integer("YQ_DRAM_IMAGE_BYTES", image.bytes);
 }
 
-// Depths in words of yq_top's on-chip layer buffers (docs/RTL.md): the
-// weight buffer holds --weight-buffer-bytes of DRAM weight slots (0: the
-// largest convolution's weights), the bias and requant buffers one layer's
-// words. A layer whose words do not fit is an error naming it.
+// Depths in words of one half of each of yq_top's double-buffered on-chip
+// layer buffers (docs/RTL.md): the weight buffer's half holds
+// --weight-buffer-bytes of DRAM weight slots (0: the largest convolution's
+// weights), the bias and requant buffers' halves one layer's words. A layer
+// whose words do not fit is an error naming it.
 struct LayerBuffers {
   std::int64_t weight = 0, bias = 0, requant = 0;
 };

@@ -116,6 +116,11 @@ const WordLayout& detection_layout() {
   return layout;
 }
 
+const WordLayout& detection_list_count_layout() {
+  static const WordLayout layout("detection_list_count", {{"count", 32}});
+  return layout;
+}
+
 std::string format_header() {
   check_slots_contiguous(program_layout(), "input");
   check_slots_contiguous(program_layout(), "in_base");
@@ -137,6 +142,8 @@ std::string format_header() {
   header.section("Detection record fields (DRAM detection list; slot 0 holds the count)");
   header.integer("YQ_DET_WORD_BITS", detection_layout().width(), "one record");
   header.word_layout("YQ_DET", detection_layout());
+  header.section("Detection list slot 0 (DRAM detection list: the count of records in slots 1 .. count)");
+  header.word_layout("YQ_DET_LIST", detection_list_count_layout());
   return header.text();
 }
 

@@ -24,7 +24,8 @@
 // (its width depends on the model, so its layout is in yq_params.vh).
 // Detection record, 192 bits (the DRAM detection list): x1, y1, x2, y2
 // (signed, 1/16 pixel), score (unsigned, 2^-16) 32 bits each, class_id,
-// anchor 16 bits each.
+// anchor 16 bits each. The list's slot 0 holds the count of records that
+// follow (slots 1 .. count): count[31:0], the slot's other bits 0.
 #pragma once
 #include <string>
 #include <utility>
@@ -54,6 +55,7 @@ const WordLayout& program_layout();
 const WordLayout& lut_directory_layout();
 WordLayout requant_layout(int multiplier_bits);  // multiplier (unsigned) in the low bits, then the shift
 const WordLayout& detection_layout();
+const WordLayout& detection_list_count_layout();  // slot 0 of the DRAM detection list
 
 // The text of yq_format.vh: localparams only, no module, no include guard.
 std::string format_header();

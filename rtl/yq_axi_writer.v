@@ -1,0 +1,171 @@
+// yq_axi_writer: AXI4 write master for one linear DRAM region, the mirror
+// of yq_axi_reader. On start it writes `bytes` bytes from byte address
+// `addr` (a multiple of DATA_W/8: the memory map aligns every region to the
+// AXI data width, docs/ARTIFACTS.md section 3.1), taking the data as a
+// valid/ready stream of full beats in address order: ceil(bytes / (DATA_W/8))
+// beats, byte b of a beat at bits [8b +: 8].
+//
+// Bursts. The request is cut into INCR bursts of full-width beats
+// (AWSIZE = log2(DATA_W/8)), each at most 256 beats and never crossing a
+// 4 KB boundary (AXI4), exactly as the reader cuts reads. Write addresses
+// are issued back to back, without waiting for data or responses (one ID,
+// 0); the W channel is the input stream itself (WVALID = in_valid, in_ready
+// = WREADY, WDATA = in_data), so a source that holds in_data while in_valid
+// waits for in_ready meets AXI's rule that WDATA holds until WREADY. WLAST
+// marks each burst's last beat; WSTRB is all ones except on the request's
+// last beat when `bytes` is not a multiple of the beat: there only its first
+// bytes % (DATA_W/8) strobes are set. BREADY is high while busy.
+//
+// Control: pulse start for one cycle with addr and bytes valid (ignored
+// while busy); busy is high until done pulses for one cycle, in the cycle
+// after the last write response (at once for bytes = 0). error (valid with
+// done) is high when any burst's BRESP was not OKAY (SLVERR, DECERR). rst
+// (synchronous, active high) returns to idle and drops AWVALID; it must not
+// be used while a burst is outstanding.
+//
+// Parameters: DATA_W (AXI data width, 32 .. 1024, a power of two), ADDR_W
+// (AXI address width).
+module yq_axi_writer #(
+    parameter DATA_W = 128,
+    parameter ADDR_W = 32
+) (
+    input  wire                clk,
+    input  wire                rst,
+    input  wire                start,
+    input  wire [ADDR_W-1:0]   addr,
+    input  wire [31:0]         bytes,
+    output wire                busy,
+    output reg                 done,
+    output reg                 error,
+
+    input  wire                in_valid,
+    output wire                in_ready,
+    input  wire [DATA_W-1:0]   in_data,
+
+    output reg                 m_awvalid,
+    input  wire                m_awready,
+    output reg  [ADDR_W-1:0]   m_awaddr,
+    output reg  [7:0]          m_awlen,
+    output wire [2:0]          m_awsize,
+    output wire [1:0]          m_awburst,
+    output wire                m_wvalid,
+    input  wire                m_wready,
+    output wire [DATA_W-1:0]   m_wdata,
+    output wire [DATA_W/8-1:0] m_wstrb,
+    output wire                m_wlast,
+    input  wire                m_bvalid,
+    output wire                m_bready,
+    input  wire [1:0]          m_bresp
+);
+    localparam BYTES = DATA_W / 8;
+    localparam SIZE  = $clog2(BYTES);
+    localparam [31:0] SIZE32 = SIZE;
+    localparam [31:0] BYTES32 = BYTES;
+    localparam [2:0] AWSIZE = SIZE32[2:0];
+    localparam [31:0] MAX_BURST = 256;
+
+    reg              running;
+    reg [ADDR_W-1:0] aw_next;        // address of the next burst to issue
+    reg [31:0]       aw_left;        // beats not yet covered by an issued burst
+    reg [ADDR_W-1:0] w_next;         // address of the next data beat
+    reg [31:0]       w_left;         // beats not yet sent
+    reg [31:0]       w_burst_left;   // beats left in the current W burst (0: a new one starts)
+    reg [31:0]       bursts_issued;  // AW handshakes so far
+    reg [31:0]       responses;      // B handshakes so far
+    reg [SIZE:0]     last_bytes;     // strobed bytes of the last beat (1 .. BYTES)
+
+    // The burst starting at page offset a (the address's bits [11:0]) with
+    // `left` beats to go: at most 256 beats, up to the 4 KB boundary. The W
+    // side cuts the same bursts.
+    function [31:0] burst_beats(input [11:0] a, input [31:0] left);
+        reg [12:0] page_bytes;
+        reg [31:0] page_beats, limit;
+        begin
+            page_bytes  = 13'd4096 - {1'b0, a};
+            page_beats  = {19'd0, page_bytes} >> SIZE;
+            limit       = (left < MAX_BURST) ? left : MAX_BURST;
+            burst_beats = (limit < page_beats) ? limit : page_beats;
+        end
+    endfunction
+
+    wire [31:0] aw_burst    = burst_beats(aw_next[11:0], aw_left);
+    wire [31:0] aw_burst_m1 = aw_burst - 32'd1;
+    wire [ADDR_W+31:0] aw_burst_bytes = {{ADDR_W{1'b0}}, aw_burst} << SIZE;
+    wire [ADDR_W+31:0] beat_step = {{ADDR_W{1'b0}}, BYTES32};
+    wire [31:0] w_burst     = (w_burst_left != 32'd0) ? w_burst_left : burst_beats(w_next[11:0], w_left);
+
+    wire [31:0] start_beats = (bytes + BYTES - 1) >> SIZE;
+    wire [31:0] start_tail  = bytes & (BYTES - 1);
+
+    assign busy      = running;
+    assign m_awsize  = AWSIZE;
+    assign m_awburst = 2'b01;   // INCR
+    assign m_wvalid  = running && w_left != 32'd0 && in_valid;
+    assign in_ready  = running && w_left != 32'd0 && m_wready;
+    assign m_wdata   = in_data;
+    assign m_wlast   = (w_burst == 32'd1);
+    assign m_bready  = running;
+    genvar i;
+    generate
+        for (i = 0; i < BYTES; i = i + 1) begin : g_strobe
+            assign m_wstrb[i] = (w_left != 32'd1) || (i < last_bytes);
+        end
+    endgenerate
+    wire w_fire = m_wvalid && m_wready;
+    wire b_fire = m_bvalid && m_bready;
+    wire [31:0] responses_next = responses + {31'd0, b_fire};
+
+    always @(posedge clk) begin
+        done <= 1'b0;
+        if (rst) begin
+            running   <= 1'b0;
+            m_awvalid <= 1'b0;
+            error     <= 1'b0;
+        end else if (!running) begin
+            if (start) begin
+                aw_next       <= addr;
+                aw_left       <= start_beats;
+                w_next        <= addr;
+                w_left        <= start_beats;
+                w_burst_left  <= 32'd0;
+                bursts_issued <= 32'd0;
+                responses     <= 32'd0;
+                last_bytes    <= (start_tail == 32'd0) ? BYTES32[SIZE:0] : start_tail[SIZE:0];
+                error         <= 1'b0;
+                running       <= (start_beats != 32'd0);
+                done          <= (start_beats == 32'd0);
+            end
+        end else begin
+            // Write addresses: a new burst once the previous one is accepted.
+            if (!m_awvalid || m_awready) begin
+                if (aw_left != 32'd0) begin
+                    m_awvalid <= 1'b1;
+                    m_awaddr  <= aw_next;
+                    m_awlen   <= aw_burst_m1[7:0];
+                    aw_next   <= aw_next + aw_burst_bytes[ADDR_W-1:0];
+                    aw_left   <= aw_left - aw_burst;
+                end else begin
+                    m_awvalid <= 1'b0;
+                end
+            end
+            if (m_awvalid && m_awready) bursts_issued <= bursts_issued + 32'd1;
+            // Write data.
+            if (w_fire) begin
+                w_left       <= w_left - 32'd1;
+                w_next       <= w_next + beat_step[ADDR_W-1:0];
+                w_burst_left <= w_burst - 32'd1;
+            end
+            // Write responses: done after the last burst's.
+            if (b_fire) begin
+                responses <= responses_next;
+                if (m_bresp != 2'b00) error <= 1'b1;
+            end
+            if (aw_left == 32'd0 && !m_awvalid && w_left == 32'd0 && responses_next == bursts_issued) begin
+                running <= 1'b0;
+                done    <= 1'b1;
+            end
+        end
+    end
+
+    wire unused_ok = ^{aw_burst_m1[31:8], aw_burst_bytes[ADDR_W+31:ADDR_W], beat_step[ADDR_W+31:ADDR_W], start_tail[31:SIZE]};
+endmodule
