@@ -1,7 +1,9 @@
 // Calibration histograms and range selection.
 #include "testing.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <vector>
 
 #include "compiler/quant/calibration.hpp"
@@ -39,6 +41,27 @@ TEST_CASE("range selection: the histogram grows by doubling and keeps every valu
   CHECK(total == 4);
   CHECK(h.count == 4);
   CHECK(h.bins[1792] == 1);  // |-7| / 8 * 2048
+}
+
+// The counting loop handles four values at a time: every value of a length
+// that is not a multiple of four lands in the bin |x| * 2048 / range says.
+TEST_CASE("range selection: every value of an odd-length tensor is counted in its bin") {
+  std::vector<float> values;
+  std::uint32_t state = 12345;
+  for (int i = 0; i < 10007; ++i) {
+    state = state * 1664525u + 1013904223u;
+    const float unit = static_cast<float>(state >> 8) / 16777216.0f;                  // [0, 1)
+    values.push_back((i % 3 == 0 ? -1.0f : 1.0f) * unit * unit * (i % 7 == 0 ? 9.0f : 1.0f));
+  }
+  values.push_back(0.0f);
+  AbsHistogram h;
+  h.add(values.data(), values.size());
+  std::vector<double> expected(AbsHistogram::kBins, 0.0);
+  for (const float v : values) {
+    expected[std::min(AbsHistogram::kBins - 1, static_cast<int>(std::fabs(v) * (AbsHistogram::kBins / h.range)))] += 1.0;
+  }
+  CHECK(h.count == static_cast<std::int64_t>(values.size()));
+  CHECK(h.bins == expected);
 }
 
 TEST_CASE("range selection: max, percentile, mse and auto on a tensor with an outlier") {

@@ -3,7 +3,9 @@
 #include <ATen/ATen.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstdint>
 
 #include "compiler/io/checkpoint.hpp"
 #include "compiler/util/error.hpp"
@@ -40,9 +42,27 @@ void AbsHistogram::add(const float* values, std::size_t n) {
   count += static_cast<std::int64_t>(n);
   grow_to(std::max(std::fabs(static_cast<double>(lo)), std::fabs(static_cast<double>(hi))));
   const double per_bin = kBins / range;
-  for (std::size_t i = 0; i < n; ++i) {
-    const int bin = std::min(kBins - 1, static_cast<int>(std::fabs(values[i]) * per_bin));
-    bins[bin] += 1.0;
+  const auto bin_of = [per_bin](float value) { return std::min(kBins - 1, static_cast<int>(std::fabs(value) * per_bin)); };
+  // Four interleaved integer counts per bin, so that consecutive values in
+  // one bin do not wait for each other's increment; their sums are the
+  // counts, added exactly to the double bins (every count is below 2^53).
+  constexpr std::size_t kChunk = std::size_t{1} << 30;  // each count stays below 2^32
+  std::array<std::vector<std::uint32_t>, 4> counts;
+  for (auto& c : counts) c.assign(kBins, 0);
+  for (std::size_t first = 0; first < n; first += kChunk) {
+    const std::size_t last = std::min(n, first + kChunk);
+    std::size_t i = first;
+    for (; i + 4 <= last; i += 4) {
+      ++counts[0][bin_of(values[i])];
+      ++counts[1][bin_of(values[i + 1])];
+      ++counts[2][bin_of(values[i + 2])];
+      ++counts[3][bin_of(values[i + 3])];
+    }
+    for (; i < last; ++i) ++counts[0][bin_of(values[i])];
+    for (int b = 0; b < kBins; ++b) {
+      bins[b] += static_cast<double>(std::uint64_t{counts[0][b]} + counts[1][b] + counts[2][b] + counts[3][b]);
+      for (auto& c : counts) c[b] = 0;
+    }
   }
 }
 
