@@ -19,12 +19,28 @@ at::Tensor images_to_input(const std::vector<RgbImage>& canvases) {
   return inputs.size() == 1 ? inputs.front() : at::cat(inputs, 0);
 }
 
+namespace {
+
+// LibTorch sends a 1x1 convolution on one thread to im2col and the system
+// BLAS (Debian's reference sgemm: a third of calibration's time, whose
+// forward passes run one image per thread); every convolution goes to oneDNN
+// instead when LibTorch has it, whatever the thread count.
+at::Tensor convolve(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias, int stride, int pad) {
+  if (at::hasMKLDNN()) {
+    return at::mkldnn_convolution(x.contiguous(), w, bias.defined() ? c10::optional<at::Tensor>(bias) : c10::nullopt,
+                                  {pad, pad}, {stride, stride}, {1, 1}, 1);
+  }
+  return at::conv2d(x, w, bias, {stride, stride}, {pad, pad});
+}
+
+}  // namespace
+
 FloatModel::FloatModel(const Model& model) : model_(model) {}
 
 at::Tensor FloatModel::run_conv(const Node& node, const at::Tensor& x, const at::Tensor& weight) const {
   const at::Tensor& w = weight.defined() ? weight : model_.weight(node.name + ".weight");
   at::Tensor bias = node.has_bias ? model_.weight(node.name + ".bias") : at::Tensor();
-  at::Tensor y = at::conv2d(x, w, bias, {node.stride, node.stride}, {node.pad, node.pad});
+  at::Tensor y = convolve(x, w, bias, node.stride, node.pad);
   if (node.batch_norm) {
     y = at::batch_norm(y, model_.weight(node.name + ".bn.weight"), model_.weight(node.name + ".bn.bias"),
                        model_.weight(node.name + ".bn.mean"), model_.weight(node.name + ".bn.var"),
