@@ -62,10 +62,8 @@ module yq_axi_reader #(
     reg [31:0]       r_left;         // beats not yet received
 
     // The next burst: at most 256 beats, up to the 4 KB boundary.
-    wire [12:0] page_bytes = 13'd4096 - {1'b0, next_addr[11:0]};
-    wire [31:0] page_beats = {19'd0, page_bytes} >> SIZE;
-    wire [31:0] limit      = (ar_left < MAX_BURST) ? ar_left : MAX_BURST;
-    wire [31:0] burst      = (limit < page_beats) ? limit : page_beats;
+    `include "yq_axi_burst.vh"
+    wire [31:0] burst      = burst_beats(next_addr[11:0], ar_left);
     wire [31:0] burst_m1   = burst - 32'd1;
     wire [ADDR_W+31:0] burst_bytes = {{ADDR_W{1'b0}}, burst} << SIZE;
 

@@ -74,19 +74,8 @@ module yq_axi_writer #(
     reg [31:0]       responses;      // B handshakes so far
     reg [SIZE:0]     last_bytes;     // strobed bytes of the last beat (1 .. BYTES)
 
-    // The burst starting at page offset a (the address's bits [11:0]) with
-    // `left` beats to go: at most 256 beats, up to the 4 KB boundary. The W
-    // side cuts the same bursts.
-    function [31:0] burst_beats(input [11:0] a, input [31:0] left);
-        reg [12:0] page_bytes;
-        reg [31:0] page_beats, limit;
-        begin
-            page_bytes  = 13'd4096 - {1'b0, a};
-            page_beats  = {19'd0, page_bytes} >> SIZE;
-            limit       = (left < MAX_BURST) ? left : MAX_BURST;
-            burst_beats = (limit < page_beats) ? limit : page_beats;
-        end
-    endfunction
+    // burst_beats(page offset, beats left): the AW and W sides cut the same bursts.
+    `include "yq_axi_burst.vh"
 
     wire [31:0] aw_burst    = burst_beats(aw_next[11:0], aw_left);
     wire [31:0] aw_burst_m1 = aw_burst - 32'd1;
