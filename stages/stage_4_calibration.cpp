@@ -37,73 +37,99 @@ void accumulate(AbsHistogram& histogram, const at::Tensor& tensor) {
   histogram.add(values.data_ptr<float>(), static_cast<size_t>(values.numel()));
 }
 
-struct Activations {
-  std::vector<at::Tensor> outputs, pre_activations;
-  std::vector<ImageConvInput> conv_inputs;  // per node, when layer inputs are collected
-};
-
-// Where the per-image results go; layer_inputs is null unless collected.
+// Where the results go; layer_inputs is null unless collected.
 struct Statistics {
   CalibrationStatistics calibration;
   LayerInputStatistics* layer_inputs = nullptr;
 };
 
-Activations forward(const FloatModel& model, const RgbImage& image, int image_index, InputSize image_size,
-                    bool layer_inputs) {
-  Activations a;
-  a.outputs = model.run_all(image_to_input(letterbox(image, image_size).canvas), &a.pre_activations);
-  if (!layer_inputs) return a;
+CalibrationStatistics empty_statistics(size_t node_count) {
+  CalibrationStatistics statistics;
+  statistics.outputs.resize(node_count);
+  statistics.pre_activations.resize(node_count);
+  return statistics;
+}
+
+// For each node, the convolutions that read its output.
+std::vector<std::vector<size_t>> conv_consumers(const Graph& graph) {
+  std::vector<std::vector<size_t>> consumers(graph.nodes.size());
+  for (size_t i = 0; i < graph.nodes.size(); ++i) {
+    if (graph.nodes[i].op == OpKind::Conv) consumers[graph.nodes[i].inputs[0]].push_back(i);
+  }
+  return consumers;
+}
+
+// One image's pass: each tensor goes into `histograms` as it is produced
+// (and is released after its last consumer). With layer inputs, returns
+// each convolution's share of them (indexed like graph.nodes), else nothing.
+std::vector<ImageConvInput> calibrate_image(const FloatModel& model, const RgbImage& image, int image_index,
+                                            InputSize image_size, bool layer_inputs, CalibrationStatistics& histograms) {
   const auto& nodes = model.model().graph.nodes;
-  a.conv_inputs.resize(nodes.size());
-  for (size_t i = 0; i < nodes.size(); ++i) {
-    if (nodes[i].op != OpKind::Conv) continue;
-    const at::Tensor input = a.outputs[nodes[i].inputs[0]].contiguous();
-    a.conv_inputs[i] = conv_input_statistics(nodes[i], input.data_ptr<float>(), static_cast<int>(input.size(2)),
-                                             static_cast<int>(input.size(3)), image_index);
-  }
-  return a;
+  const std::vector<std::vector<size_t>> readers = layer_inputs ? conv_consumers(model.model().graph)
+                                                                : std::vector<std::vector<size_t>>(nodes.size());
+  std::vector<ImageConvInput> conv_inputs(layer_inputs ? nodes.size() : 0);
+  const auto observe = [&](size_t node, bool pre_activation, const at::Tensor& tensor) {
+    accumulate((pre_activation ? histograms.pre_activations : histograms.outputs)[node], tensor);
+    if (pre_activation) return;
+    for (size_t conv : readers[node]) {
+      const at::Tensor input = tensor.contiguous();
+      conv_inputs[conv] = conv_input_statistics(nodes[conv], input.data_ptr<float>(), static_cast<int>(input.size(2)),
+                                                static_cast<int>(input.size(3)), image_index);
+    }
+  };
+  model.observe_all(image_to_input(letterbox(image, image_size).canvas), observe);
+  return conv_inputs;
 }
 
-void accumulate_image(const Activations& a, Statistics& statistics) {
-  CalibrationStatistics& calibration = statistics.calibration;
-  for (size_t i = 0; i < a.outputs.size(); ++i) {
-    accumulate(calibration.outputs[i], a.outputs[i]);
-    if (a.pre_activations[i].defined()) accumulate(calibration.pre_activations[i], a.pre_activations[i]);
+void add_image_inputs(const std::vector<ImageConvInput>& image, LayerInputStatistics& total) {
+  for (size_t i = 0; i < image.size(); ++i) {
+    if (image[i].width > 0) add_conv_input(total.convs[i], image[i]);
   }
-  ++calibration.images;
-  if (!statistics.layer_inputs) return;
-  for (size_t i = 0; i < a.conv_inputs.size(); ++i) {
-    if (a.conv_inputs[i].width > 0) add_conv_input(statistics.layer_inputs->convs[i], a.conv_inputs[i]);
-  }
-  ++statistics.layer_inputs->images;
+  ++total.images;
 }
 
-// Runs `workers` images at a time, each on a single LibTorch thread, and
-// accumulates them in image order; the next batch's forward passes run while
-// this batch is accumulated.
+// Runs `workers` images at a time, each on a single LibTorch thread; the
+// next batch's passes start while this batch's layer inputs are added in
+// image order. Each pass fills the histograms of its slot, batches
+// alternating between two sets of `workers` slots (a set is free again once
+// its batch is collected); the slots are merged at the end, which gives the
+// same bytes as one histogram filled in image order.
 void calibrate(const FloatModel& model, int count, const std::function<RgbImage(int)>& image_at, InputSize image_size,
                int workers, Statistics& statistics) {
   const int saved_threads = at::get_num_threads();
   at::set_num_threads(1);
+  const size_t node_count = model.model().graph.nodes.size();
+  std::vector<CalibrationStatistics> slots(2 * static_cast<size_t>(workers), empty_statistics(node_count));
+  const bool layer_inputs = statistics.layer_inputs != nullptr;
   ProgressBar progress("         calibrate", count);
   const auto launch = [&](int first) {
-    std::vector<std::future<Activations>> batch;
+    std::vector<std::future<std::vector<ImageConvInput>>> batch;
     for (int i = first; i < std::min(count, first + workers); ++i) {
-      batch.push_back(std::async(std::launch::async, [&, i] {
-        return forward(model, image_at(i), i, image_size, statistics.layer_inputs != nullptr);
+      CalibrationStatistics* slot = &slots[static_cast<size_t>(i % (2 * workers))];
+      batch.push_back(std::async(std::launch::async, [&, i, slot] {
+        return calibrate_image(model, image_at(i), i, image_size, layer_inputs, *slot);
       }));
     }
     return batch;
   };
-  std::vector<std::future<Activations>> batch = launch(0);
+  std::vector<std::future<std::vector<ImageConvInput>>> batch = launch(0);
   for (int first = 0; first < count; first += workers) {
-    std::vector<std::future<Activations>> next = launch(first + workers);
+    std::vector<std::future<std::vector<ImageConvInput>>> next = launch(first + workers);
     for (auto& result : batch) {
-      accumulate_image(result.get(), statistics);
+      const std::vector<ImageConvInput> conv_inputs = result.get();
+      if (layer_inputs) add_image_inputs(conv_inputs, *statistics.layer_inputs);
       progress.advance();
     }
     batch = std::move(next);
   }
+  CalibrationStatistics& total = statistics.calibration;
+  for (const CalibrationStatistics& slot : slots) {
+    for (size_t i = 0; i < node_count; ++i) {
+      total.outputs[i].merge(slot.outputs[i]);
+      total.pre_activations[i].merge(slot.pre_activations[i]);
+    }
+  }
+  total.images = count;
   at::set_num_threads(saved_threads);
 }
 
@@ -125,9 +151,7 @@ nlohmann::json run_stage_4_calibration(StageContext& context) {
   const RunConfig& config = context.config;
   const Model model = load_model(context.stage_dir(2));
   const FloatModel float_model(model);
-  Statistics statistics;
-  statistics.calibration.outputs.resize(model.graph.nodes.size());
-  statistics.calibration.pre_activations.resize(model.graph.nodes.size());
+  Statistics statistics{empty_statistics(model.graph.nodes.size())};
   LayerInputStatistics layer_inputs = empty_layer_inputs(model.graph);
   if (config.quant.needs_layer_inputs()) statistics.layer_inputs = &layer_inputs;
 

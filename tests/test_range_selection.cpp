@@ -64,6 +64,39 @@ TEST_CASE("range selection: every value of an odd-length tensor is counted in it
   CHECK(h.bins == expected);
 }
 
+// stage_4 fills one histogram per worker and merges them: parts added in any
+// order and merged must equal the histogram of all values added in order.
+TEST_CASE("range selection: merged histograms of parts equal the histogram of the whole, in any order") {
+  std::vector<std::vector<float>> parts = {{0.0f, 0.0f}, {0.01f, -0.3f, 0.2f}, {5.5f, -0.001f}, {0.7f}, {-40.25f, 3.0f}};
+  AbsHistogram whole;
+  for (const auto& part : parts) whole.add(part.data(), part.size());
+  const auto histogram_of = [](const std::vector<float>& values) {
+    AbsHistogram h;
+    h.add(values.data(), values.size());
+    return h;
+  };
+  for (const std::vector<int>& order : {std::vector<int>{4, 2, 0, 3, 1}, std::vector<int>{1, 3, 0, 2, 4}}) {
+    AbsHistogram merged;
+    for (int k : order) merged.merge(histogram_of(parts[static_cast<size_t>(k)]));
+    CHECK(merged.range == whole.range);
+    CHECK(merged.min == whole.min);
+    CHECK(merged.max == whole.max);
+    CHECK(merged.count == whole.count);
+    CHECK(merged.bins == whole.bins);
+  }
+  // A histogram of zeros alone has no range yet; its values stay in bin 0.
+  const AbsHistogram zeros = histogram_of(parts[0]);
+  CHECK(zeros.range == 0);
+  CHECK(zeros.bins[0] == 2);
+  AbsHistogram zeros_first = zeros;
+  const std::vector<float> small = {0.3f};
+  zeros_first.add(small.data(), small.size());
+  CHECK(zeros_first.range == 0.5);  // as if the zeros came after 0.3
+  CHECK(zeros_first.bins[0] == 2);
+  CHECK(whole.range == 64.0);
+  CHECK(whole.bins[0] == 4);  // the two zeros, 0.01 and -0.001 (bin width 1/32)
+}
+
 TEST_CASE("range selection: max, percentile, mse and auto on a tensor with an outlier") {
   const AbsHistogram h = uniform_with_outlier();
   CHECK(select_clip(h, 8, {RangeMethod::Max, 99.99}) == doctest::Approx(40.0));

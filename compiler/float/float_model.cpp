@@ -90,6 +90,14 @@ std::vector<at::Tensor> FloatModel::run_heads(const at::Tensor& input, const Ten
   return heads;
 }
 
+void FloatModel::observe_all(const at::Tensor& input, const TensorObserver& observe) const {
+  const TensorTransform show = [&observe](size_t node, bool pre_activation, const at::Tensor& tensor) {
+    observe(node, pre_activation, tensor);
+    return tensor;
+  };
+  run(input, nullptr, &show, /*release_dead=*/true);
+}
+
 std::vector<at::Tensor> FloatModel::run(const at::Tensor& input, std::vector<at::Tensor>* pre_activations,
                                         const TensorTransform* transform, bool release_dead) const {
   c10::InferenceMode inference;  // no autograd bookkeeping: nothing here is differentiated

@@ -19,6 +19,8 @@ at::Tensor images_to_input(const std::vector<RgbImage>& canvases);
 // Applied to a tensor as soon as a node produces it: (node index, true for a
 // SiLU convolution's pre-activation, the tensor) -> the tensor to use.
 using TensorTransform = std::function<at::Tensor(size_t, bool, const at::Tensor&)>;
+// Shown every tensor as a node produces it, with the same arguments.
+using TensorObserver = std::function<void(size_t, bool, const at::Tensor&)>;
 
 class FloatModel {
  public:
@@ -37,6 +39,11 @@ class FloatModel {
   // after its last consumer, so the pass keeps a few feature maps alive
   // instead of all of them.
   std::vector<at::Tensor> run_heads(const at::Tensor& input, const TensorTransform* transform = nullptr) const;
+
+  // One pass that shows every pre-activation and output to `observe` and,
+  // like run_heads, releases each tensor after its last consumer: for
+  // statistics of every tensor without keeping them all (stage_4).
+  void observe_all(const at::Tensor& input, const TensorObserver& observe) const;
 
   // Runs the graph again from convolution `first` with its weight replaced:
   // `outputs` holds every node's output (as run_all returns them); node

@@ -6,6 +6,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 #include "compiler/io/checkpoint.hpp"
 #include "compiler/util/error.hpp"
@@ -14,7 +15,8 @@ namespace yq {
 
 void AbsHistogram::grow_to(double value) {
   if (range == 0) {
-    range = value > 0 ? std::exp2(std::ceil(std::log2(value))) : 1.0;
+    if (value == 0) return;
+    range = std::exp2(std::ceil(std::log2(value)));
     if (range <= value) range *= 2;
     return;
   }
@@ -25,43 +27,96 @@ void AbsHistogram::grow_to(double value) {
   }
 }
 
+void AbsHistogram::merge_extremes(double lo, double hi, std::int64_t n) {
+  min = count == 0 ? lo : std::min(min, lo);
+  max = count == 0 ? hi : std::max(max, hi);
+  count += n;
+  grow_to(std::max(std::fabs(lo), std::fabs(hi)));
+}
+
+void AbsHistogram::merge(const AbsHistogram& other) {
+  if (other.count == 0) return;
+  merge_extremes(other.min, other.max, other.count);
+  // This range is now at least other's: each of other's bins lands whole in
+  // bin b / (range / other.range).
+  const int step = other.range == 0 ? kBins : static_cast<int>(range / other.range);
+  for (int b = 0; b < kBins; ++b) bins[b / step] += other.bins[b];
+}
+
+namespace {
+
+// The smallest and largest of n > 0 values, four lanes at a time (a GCC
+// vector type of 16 bytes: vector min/max on any target with 128-bit vectors).
+std::pair<float, float> extremes(const float* values, std::size_t n) {
+  constexpr std::size_t kLanes = 4;
+  using Lanes = float __attribute__((vector_size(kLanes * sizeof(float))));
+  Lanes lo = values[0] - Lanes{}, hi = lo;
+  std::size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    Lanes v;
+    std::memcpy(&v, values + i, sizeof v);
+    lo = v < lo ? v : lo;
+    hi = v > hi ? v : hi;
+  }
+  float low = lo[0], high = hi[0];
+  for (std::size_t j = 1; j < kLanes; ++j) {
+    low = std::min(low, lo[j]);
+    high = std::max(high, hi[j]);
+  }
+  for (; i < n; ++i) {
+    low = std::min(low, values[i]);
+    high = std::max(high, values[i]);
+  }
+  return {low, high};
+}
+
+// Counts each value's bin, |x| * per_bin truncated (exact in float, per_bin
+// being a power of two; at most kBins - 1 for a value not below the range,
+// which only a NaN can be), into four interleaved count arrays so that
+// consecutive values in one bin do not wait for each other's increment.
+// Indices are computed a block at a time, in a loop the compiler vectorizes.
+void count_bins(const float* values, std::size_t n, float per_bin, std::array<std::uint32_t*, 4> counts) {
+  constexpr std::size_t kBlock = 512;
+  constexpr std::uint32_t kLast = AbsHistogram::kBins - 1;
+  std::array<std::uint32_t, kBlock> index;
+  for (std::size_t first = 0; first < n; first += kBlock) {
+    const std::size_t size = std::min(kBlock, n - first);
+    for (std::size_t j = 0; j < size; ++j) {
+      const auto bin = static_cast<std::uint32_t>(static_cast<std::int32_t>(std::fabs(values[first + j]) * per_bin));
+      index[j] = bin < kLast ? bin : kLast;
+    }
+    std::size_t j = 0;
+    for (; j + 4 <= size; j += 4) {
+      ++counts[0][index[j]];
+      ++counts[1][index[j + 1]];
+      ++counts[2][index[j + 2]];
+      ++counts[3][index[j + 3]];
+    }
+    for (; j < size; ++j) ++counts[0][index[j]];
+  }
+}
+
+}  // namespace
+
 void AbsHistogram::add(const float* values, std::size_t n) {
   if (n == 0) return;
-  float lo = values[0], hi = values[0];
-  for (std::size_t i = 1; i < n; ++i) {
-    lo = std::min(lo, values[i]);
-    hi = std::max(hi, values[i]);
+  const auto [lo, hi] = extremes(values, n);
+  merge_extremes(lo, hi, static_cast<std::int64_t>(n));
+  if (range == 0) {
+    bins[0] += static_cast<double>(n);
+    return;
   }
-  if (count == 0) {
-    min = lo;
-    max = hi;
-  } else {
-    min = std::min<double>(min, lo);
-    max = std::max<double>(max, hi);
-  }
-  count += static_cast<std::int64_t>(n);
-  grow_to(std::max(std::fabs(static_cast<double>(lo)), std::fabs(static_cast<double>(hi))));
-  const double per_bin = kBins / range;
-  const auto bin_of = [per_bin](float value) { return std::min(kBins - 1, static_cast<int>(std::fabs(value) * per_bin)); };
-  // Four interleaved integer counts per bin, so that consecutive values in
-  // one bin do not wait for each other's increment; their sums are the
-  // counts, added exactly to the double bins (every count is below 2^53).
+  const auto per_bin = static_cast<float>(kBins / range);
+  // The four counts' sums are added exactly to the double bins (every count
+  // is below 2^53).
   constexpr std::size_t kChunk = std::size_t{1} << 30;  // each count stays below 2^32
-  std::array<std::vector<std::uint32_t>, 4> counts;
-  for (auto& c : counts) c.assign(kBins, 0);
+  std::vector<std::uint32_t> counts(4 * kBins);
+  const std::array<std::uint32_t*, 4> lanes = {&counts[0], &counts[kBins], &counts[2 * kBins], &counts[3 * kBins]};
   for (std::size_t first = 0; first < n; first += kChunk) {
-    const std::size_t last = std::min(n, first + kChunk);
-    std::size_t i = first;
-    for (; i + 4 <= last; i += 4) {
-      ++counts[0][bin_of(values[i])];
-      ++counts[1][bin_of(values[i + 1])];
-      ++counts[2][bin_of(values[i + 2])];
-      ++counts[3][bin_of(values[i + 3])];
-    }
-    for (; i < last; ++i) ++counts[0][bin_of(values[i])];
+    count_bins(values + first, std::min(kChunk, n - first), per_bin, lanes);
     for (int b = 0; b < kBins; ++b) {
-      bins[b] += static_cast<double>(std::uint64_t{counts[0][b]} + counts[1][b] + counts[2][b] + counts[3][b]);
-      for (auto& c : counts) c[b] = 0;
+      bins[b] += static_cast<double>(std::uint64_t{lanes[0][b]} + lanes[1][b] + lanes[2][b] + lanes[3][b]);
+      for (std::uint32_t* lane : lanes) lane[b] = 0;
     }
   }
 }

@@ -1,8 +1,11 @@
 // Activation statistics for range selection: per tensor, the minimum, the
 // maximum and a histogram of |x| with a fixed number of bins over [0, range).
-// The range starts at the first batch's maximum rounded up to a power of two
-// and doubles (merging bin pairs) whenever a larger value arrives, so bin
-// edges stay aligned and the histogram never needs a second pass.
+// The range is the smallest power of two above the largest |x| so far: it
+// doubles (merging bin pairs) whenever a larger value arrives, so bin edges
+// stay aligned and the histogram never needs a second pass. A value's bin is
+// |x| scaled by a power of two and truncated, so it is the same whether the
+// value arrived before or after a doubling: histograms of parts of the data,
+// merged, equal the histogram of all of it, byte for byte, in any order.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -21,11 +24,16 @@ struct AbsHistogram {
   std::vector<double> bins = std::vector<double>(kBins, 0.0);
 
   void add(const float* values, std::size_t n);
+  // Adds another histogram's values (exact: every bin holds an integer count).
+  void merge(const AbsHistogram& other);
   double max_abs() const { return max > -min ? max : -min; }
   double bin_width() const { return range / kBins; }
 
  private:
+  // Doubles the range until it exceeds `value` (from 0: the smallest power of
+  // two above it; a range of 0 means every value so far was 0, in bin 0).
   void grow_to(double value);
+  void merge_extremes(double lo, double hi, std::int64_t n);
 };
 
 // Statistics of every node's output, and of the pre-activation (conv output
