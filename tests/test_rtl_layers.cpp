@@ -1,7 +1,8 @@
 // The layer bench of the RTL: `make -C rtl_tb layers RUN=<run>` runs
 // rtl/yq_conv_engine.v (convolutions) and rtl/yq_eltwise_engine.v (slice,
 // add, concat, max-pool, upsample) under Verilator on every layer of a
-// 160 x 160 run of the built-in synthetic model, each from its golden inputs
+// 96 x 160 run of the built-in synthetic model in mixed precision (weights
+// of 4, 6 and 8 bits, 16-bit activations beside 8-bit ones), each from its golden inputs
 // and once chained from the image alone through rtl/yq_sequencer.v, and
 // compares each output code with the run's golden dumps (stage_8/golden).
 // A copy of the golden dumps with one code flipped must make the bench fail
@@ -31,6 +32,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <string>
 #include <sys/wait.h>
@@ -66,10 +68,34 @@ long long sign_extend(unsigned long long value, int bits) {
 // A run of the synthetic model on a rectangular 96x160 input (height x
 // width, so that a swapped height and width cannot pass) in its own folder
 // (tests run in parallel, each in its own folders).
+// Mixed precision: the stem at 16-bit activations beside 8-bit ones, some
+// convolutions' weights at 4 and 6 bits beside 8, the head's included.
+constexpr const char* kMixedPrecisionConfig = R"(wbits = 8
+abits = 8
+[[override]]
+layers = "conv0|conv1|c2f2\\..*"
+abits = 16
+[[override]]
+layers = "conv7|c2f8\\..*|head\\.p5\\..*"
+wbits = 4
+[[override]]
+layers = "c2f6\\..*|head\\.p4\\.box.*"
+wbits = 6
+)";
+
+// The synthetic model at 96x160 with kMixedPrecisionConfig; checks that the
+// run mixes every width it names.
 fs::path make_synthetic_run_96x160(const std::string& folder) {
   const fs::path dir = yq::test::fresh_temp_dir(folder);
-  const yq::test::CliResult cli = yq::test::run_cli("run --imgsz 96x160 --out " + (dir / "run").string(), dir);
+  std::ofstream(dir / "mixed.toml") << kMixedPrecisionConfig;
+  const yq::test::CliResult cli =
+      yq::test::run_cli("run --imgsz 96x160 --config " + (dir / "mixed.toml").string() + " --out " + (dir / "run").string(), dir);
   REQUIRE_MESSAGE(cli.exit_code == 0, cli.err);
+  const auto bits = nlohmann::json::parse(yq::test::read_text(dir / "run/stage_5/bits.json"));
+  std::set<int> weight_bits(bits["weight"].begin(), bits["weight"].end());
+  std::set<int> activation_bits(bits["activation"].begin(), bits["activation"].end());
+  REQUIRE(weight_bits == std::set<int>{4, 6, 8});
+  REQUIRE(activation_bits == std::set<int>{8, 16});
   return dir / "run";
 }
 
@@ -113,7 +139,7 @@ std::string golden_with_changed_detection(const fs::path& run, const fs::path& g
 
 }  // namespace
 
-TEST_CASE("rtl: every layer of a rectangular 96x160 run is bit-exact on the RTL engines (make -C rtl_tb layers)") {
+TEST_CASE("rtl: every layer of a rectangular 96x160 run in mixed precision (weights 4/6/8, 16-bit activations beside 8-bit) is bit-exact on the RTL engines (make -C rtl_tb layers)") {
   if (!have_rtl_tools()) return;
   const fs::path& run = synthetic_run_96x160();
   const fs::path dir = run.parent_path();
@@ -229,7 +255,7 @@ TEST_CASE("rtl: every layer of a rectangular 96x160 run is bit-exact on the RTL 
 // of the synthetic run, against its q_nms.txt, with 3 read lanes (80 classes
 // and 64 DFL codes in partly filled steps; `make sim` runs 1 lane, yq_top
 // ROWS); a changed q_nms.txt must be named as the first divergence.
-TEST_CASE("rtl: the detect head's post-processing of a 96x160 run equals q_nms.txt (make -C rtl_tb head)") {
+TEST_CASE("rtl: the detect head's post-processing of a mixed-precision 96x160 run equals q_nms.txt (make -C rtl_tb head)") {
   if (!have_rtl_tools()) return;
   const fs::path run = make_synthetic_run_96x160("rtl-head");
   std::string output;
