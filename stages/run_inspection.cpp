@@ -48,10 +48,12 @@ InspectionInputs run_inspection_inputs(const fs::path& run, InputSize default_im
 
 }  // namespace
 
-nlohmann::json inspect_path(const fs::path& path, InputSize checkpoint_image_size) {
+nlohmann::json inspect_path(const fs::path& path, InputSize checkpoint_image_size, std::int64_t band_buffer_bytes) {
   if (!fs::exists(path)) throw Error(path.string() + " does not exist (expected a checkpoint file or a run folder)");
-  if (fs::is_directory(path)) return inspection_report(run_inspection_inputs(path, checkpoint_image_size));
-  return inspection_report(checkpoint_inspection_inputs(path, checkpoint_image_size));
+  InspectionInputs inputs = fs::is_directory(path) ? run_inspection_inputs(path, checkpoint_image_size)
+                                                   : checkpoint_inspection_inputs(path, checkpoint_image_size);
+  inputs.band_buffer_bytes = band_buffer_bytes;
+  return inspection_report(inputs);
 }
 
 }  // namespace yq

@@ -309,6 +309,11 @@ int main(int argc, char** argv) {
   inspect_cmd->add_flag("--json", inspect_json, "print the report as JSON");
   add_input_size_option(*inspect_cmd, inspect_image_size,
                         "input size for a checkpoint's layer shapes, 640 or 384x640 (a run uses its own)");
+  std::int64_t inspect_band_buffer = yq::kDefaultBandBufferBytes;
+  inspect_cmd
+      ->add_option("--band-buffer", inspect_band_buffer,
+                   "bytes of one half of the band buffer in the DRAM schedule estimate of a quantized run (default 262144)")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 40));
 
   yq::DrawRequest draw;
   CLI::App* draw_cmd = app.add_subcommand(
@@ -349,7 +354,7 @@ int main(int argc, char** argv) {
     } else if (*format_cmd) {
       yq::write_file_atomic(format_file, yq::format_header());
     } else if (*inspect_cmd) {
-      const nlohmann::json report = yq::inspect_path(inspect_target, inspect_image_size);
+      const nlohmann::json report = yq::inspect_path(inspect_target, inspect_image_size, inspect_band_buffer);
       const std::string text = inspect_json ? report.dump(2) + "\n" : yq::inspection_table(report);
       std::fputs(text.c_str(), stdout);
     } else if (*draw_cmd) {

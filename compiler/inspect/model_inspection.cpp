@@ -9,7 +9,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 
+#include "compiler/emit/band_schedule.hpp"
 #include "compiler/io/checkpoint.hpp"
 #include "compiler/ir/yolov8_import.hpp"
 
@@ -167,6 +169,47 @@ json emitted_json(const json& manifest) {
           {"files", files}};
 }
 
+// The row-band schedule with feature maps in DRAM, for each array of
+// kScheduleArrays at each DRAM bandwidth of kScheduleBandwidths.
+constexpr ArrayShape kScheduleArrays[] = {{16, 16}, {32, 32}};
+constexpr double kScheduleBandwidths[] = {12.8, 25.6};  // bytes per cycle: one or two 128-bit ports at 80 %
+
+json band_schedule_json(const QuantModel& quant, InputSize image_size, std::int64_t band_buffer_bytes) {
+  json arrays = json::array();
+  for (const ArrayShape array : kScheduleArrays) {
+    const BandSchedule schedule = plan_bands(quant, image_size, array, band_buffer_bytes);
+    json at_bandwidth = json::array();
+    for (const double bandwidth : kScheduleBandwidths) {
+      at_bandwidth.push_back({{"bytes_per_cycle", bandwidth},
+                              {"frame_cycles", std::llround(schedule.frame_cycles(bandwidth))},
+                              {"mac_utilization", schedule.mac_utilization(bandwidth)}});
+    }
+    arrays.push_back({{"array", std::to_string(array.rows) + "x" + std::to_string(array.cols)},
+                      {"engine_cycles", schedule.engine_cycles()},
+                      {"engine_mac_utilization", schedule.mac_utilization(std::numeric_limits<double>::infinity())},
+                      {"bandwidths", at_bandwidth}});
+  }
+  // Bands and bytes do not depend on the array.
+  const BandSchedule schedule = plan_bands(quant, image_size, kScheduleArrays[0], band_buffer_bytes);
+  json layers = json::array();
+  for (const LayerBands& layer : schedule.layers) {
+    layers.push_back({{"layer", layer.name},
+                      {"band_rows", layer.band_rows},
+                      {"bands", layer.bands},
+                      {"band_bytes", layer.band_bytes},
+                      {"read_bytes", layer.read_bytes},
+                      {"constant_bytes", layer.constant_bytes},
+                      {"write_bytes", layer.write_bytes}});
+  }
+  return {{"band_buffer_bytes", band_buffer_bytes},
+          {"read_bytes", schedule.read_bytes()},
+          {"constant_bytes", schedule.constant_bytes()},
+          {"write_bytes", schedule.write_bytes()},
+          {"macs", schedule.macs()},
+          {"arrays", arrays},
+          {"layers", layers}};
+}
+
 // ---- text rendering ----
 
 // 3151888 -> "3,151,888"
@@ -288,6 +331,26 @@ std::string emitted_text(const json& emitted) {
   return text;
 }
 
+std::string dram_schedule_text(const json& schedule) {
+  const auto megabytes = [](const json& bytes) { return bytes.get<double>() / 1e6; };
+  std::string text = format("\nfeature maps in DRAM, streamed in row bands (an estimate; %s-byte band buffer halves)\n",
+                            grouped(schedule["band_buffer_bytes"]).c_str());
+  text += format("  DRAM per frame: %.1f MB feature-map reads, %.1f MB constants, %.1f MB writes\n",
+                 megabytes(schedule["read_bytes"]), megabytes(schedule["constant_bytes"]), megabytes(schedule["write_bytes"]));
+  text += format("  %-6s %14s %16s %14s %12s\n", "array", "engine cycles", "DRAM bytes/cycle", "frame cycles", "MAC use");
+  for (const json& array : schedule["arrays"]) {
+    text += format("  %-6s %14s %16s %14s %11.1f%%\n", array["array"].get<std::string>().c_str(),
+                   grouped(array["engine_cycles"]).c_str(), "unlimited", grouped(array["engine_cycles"]).c_str(),
+                   100 * array["engine_mac_utilization"].get<double>());
+    for (const json& at : array["bandwidths"]) {
+      text += format("  %-6s %14s %16.1f %14s %11.1f%%\n", array["array"].get<std::string>().c_str(),
+                     grouped(array["engine_cycles"]).c_str(), at["bytes_per_cycle"].get<double>(),
+                     grouped(at["frame_cycles"]).c_str(), 100 * at["mac_utilization"].get<double>());
+    }
+  }
+  return text;
+}
+
 }  // namespace
 
 InspectionInputs checkpoint_inspection_inputs(const std::filesystem::path& checkpoint, InputSize image_size) {
@@ -308,7 +371,10 @@ json inspection_report(const InspectionInputs& inputs) {
   report["parameters"] = parameters_json(build_yolov8_graph(inputs.info.arch));
   report["layers"] = layers_json(inputs, graph);
   report["model_size"] = model_size_json(report["parameters"], report["layers"], inputs.quant.has_value());
-  if (inputs.quant) report["quantization"] = quantization_json(*inputs.quant);
+  if (inputs.quant) {
+    report["quantization"] = quantization_json(*inputs.quant);
+    report["dram_schedule"] = band_schedule_json(*inputs.quant, inputs.image_size, inputs.band_buffer_bytes);
+  }
   if (inputs.manifest) report["emitted"] = emitted_json(*inputs.manifest);
   return report;
 }
@@ -316,6 +382,7 @@ json inspection_report(const InspectionInputs& inputs) {
 std::string inspection_table(const json& report) {
   std::string text = header_text(report) + size_text(report) + layers_text(report);
   if (report.contains("emitted")) text += emitted_text(report["emitted"]);
+  if (report.contains("dram_schedule")) text += dram_schedule_text(report["dram_schedule"]);
   return text;
 }
 

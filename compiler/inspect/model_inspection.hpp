@@ -20,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "compiler/emit/band_schedule.hpp"
 #include "compiler/ir/model_info.hpp"
 #include "compiler/quant/activation_formats.hpp"
 #include "compiler/quant/quant_model.hpp"
@@ -38,6 +39,7 @@ struct InspectionInputs {
   std::optional<std::vector<TensorFormats>> formats;   // stage_5 scales.json
   std::optional<QuantModel> quant;                     // stage_6
   std::optional<nlohmann::json> manifest;              // stage_7 manifest.json
+  std::int64_t band_buffer_bytes = kDefaultBandBufferBytes;  // for the DRAM schedule (compiler/emit/band_schedule.hpp)
 };
 
 // The architecture of a checkpoint file (read and imported as stage_1 does).

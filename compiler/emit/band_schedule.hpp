@@ -1,0 +1,87 @@
+// Row-band schedule of a frame whose feature maps live in DRAM: the DRAM
+// traffic, the band buffer and the cycles of an accelerator like
+// rtl/yq_top.v that streams each layer's input through an on-chip band
+// buffer instead of holding every feature map on chip. An estimate for sizing
+// a design (buffer, array, DRAM bandwidth); yq_top itself still holds the
+// feature maps on chip (docs/RTL.md).
+//
+// Each layer that computes (a convolution, add, copying concat, max-pool or
+// upsample; views move nothing) produces its output a band of rows at a
+// time. A band of R output rows reads the input rows its window covers:
+// rows (first * stride - pad) to (last * stride - pad + kernel - 1) of a
+// convolution or max-pool, clipped to the input (taps beyond it read the pad
+// code), the same R rows of each input of an add or concat, and rows
+// first / 2 to last / 2 of an upsample. The band buffer holds one band of
+// every input channel and is double-buffered (one half fills from DRAM while
+// the engines read the other); R is the largest row count whose band fits
+// one half, and a layer whose single output row does not fit is an error
+// naming the layer and the buffer. Rows two bands share are read twice.
+//
+// DRAM traffic of a layer: its input bands, its weights, biases and requant
+// words once (the weight buffer holds a whole layer), its output once. Every
+// word takes its DRAM slot (compiler/emit/dram_image.hpp: the memory's word
+// width rounded up to a power of two of at least 8 bits). Engine cycles on a
+// ROWS x COLS array: a convolution runs ceil(out_c / COLS) channel tiles,
+// each ceil(R * out_w / ROWS) pixel tiles per band of in_c * k * k cycles
+// (one tap per cycle, as rtl/yq_conv_engine.v); the other layers write ROWS
+// codes per cycle. With loads and stores overlapping compute, a layer takes
+// the longer of its engine cycles and its bytes over the DRAM bandwidth.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "compiler/ir/graph.hpp"
+#include "compiler/util/input_size.hpp"
+
+namespace yq {
+
+struct QuantModel;
+
+// One half of the band buffer unless the user says otherwise: 256 KiB, seven
+// UltraRAM blocks of 36 KiB (or 57 RAMB36) per half.
+constexpr std::int64_t kDefaultBandBufferBytes = std::int64_t{256} << 10;
+
+struct ArrayShape {
+  int rows = 16;  // output pixels per tile (and codes per cycle of the other engines)
+  int cols = 16;  // output channels per tile
+};
+
+struct LayerBands {
+  int node = 0;
+  std::string name;
+  OpKind op = OpKind::Conv;
+  int band_rows = 0;                // output rows per band (the last band may have fewer)
+  int bands = 0;
+  std::int64_t band_bytes = 0;      // the largest band of input rows, all channels
+  std::int64_t read_bytes = 0;      // input bands
+  std::int64_t constant_bytes = 0;  // weights, biases, requant words
+  std::int64_t write_bytes = 0;     // output
+  std::int64_t macs = 0;            // multiply-accumulates (0 for the element-wise layers)
+  std::int64_t cycles = 0;          // engine cycles
+
+  std::int64_t dram_bytes() const { return read_bytes + constant_bytes + write_bytes; }
+};
+
+struct BandSchedule {
+  ArrayShape array;
+  std::int64_t band_buffer_bytes = 0;  // one half
+  std::vector<LayerBands> layers;      // the layers that compute, in node order
+
+  std::int64_t read_bytes() const;      // feature-map reads of every layer
+  std::int64_t constant_bytes() const;  // weights, biases, requant words
+  std::int64_t write_bytes() const;
+  std::int64_t dram_bytes() const;
+  std::int64_t macs() const;
+  std::int64_t engine_cycles() const;
+  // Cycles of the frame when DRAM moves bytes_per_cycle bytes a cycle.
+  double frame_cycles(double bytes_per_cycle) const;
+  // MACs over (array cells x frame cycles).
+  double mac_utilization(double bytes_per_cycle) const;
+};
+
+// Throws yq::Error naming the layer and the band buffer when one output row's
+// band exceeds band_buffer_bytes.
+BandSchedule plan_bands(const QuantModel& model, InputSize image_size, ArrayShape array, std::int64_t band_buffer_bytes);
+
+}  // namespace yq
