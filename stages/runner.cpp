@@ -76,6 +76,7 @@ nlohmann::json scale_selection_settings(const RunConfig& config) {
   nlohmann::json settings = quantization_settings(config);
   settings["quant"].erase("rounding");
   settings["quant"].erase("bias_correction");
+  settings["quant"].erase("reconstruction");
   if (!config.quant.weight_budget.is_set()) settings["quant"].erase("sensitivity_images");
   return settings;
 }

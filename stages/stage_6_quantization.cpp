@@ -6,14 +6,18 @@
 // (certificate.json). A layer beyond the limit stops the run with an error.
 // With --rounding gptq or --bias-correction, weights are rounded with
 // stage_4's layer input statistics (compiler/quant/gptq.hpp), layers in
-// parallel, and rounding.json gives each convolution's mean squared output
-// error on its calibration inputs with nearest rounding and with the codes chosen.
+// parallel; with --reconstruction sequential, in graph order from each
+// convolution's input in the integer model built so far, which runs
+// stage_4's calibration images again (compiler/quant/quantized_pass.hpp).
+// rounding.json gives each convolution's mean squared output error on its
+// calibration inputs with nearest rounding and with the codes chosen.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <optional>
 #include <thread>
 
+#include "compiler/float/float_model.hpp"
 #include "compiler/quant/activation_formats.hpp"
 #include "compiler/quant/layer_inputs.hpp"
 #include "compiler/quant/quant_model_io.hpp"
@@ -57,14 +61,23 @@ nlohmann::json run_stage_6_quantization(StageContext& context) {
   const NodeBits bits = node_bits_from_json(fused.graph, read_json_file(context.stage_dir(5) / "bits.json"));
   const QuantSettings& settings = context.config.quant;
   std::optional<LayerInputStatistics> layer_inputs;
-  if (settings.needs_layer_inputs()) layer_inputs = load_layer_inputs(context.stage_dir(4) / "layer_inputs.pt", fused.graph);
+  RoundingInputs inputs;
+  if (settings.needs_layer_inputs()) {
+    layer_inputs = load_layer_inputs(context.stage_dir(4) / "layer_inputs.pt", fused.graph);
+    inputs.float_inputs = &*layer_inputs;
+    const CalibrationImages images = calibration_images(context.config);
+    const InputSize image_size = context.config.image_size;
+    inputs.images = images.count;
+    inputs.input_at = [images, image_size](int i) { return image_to_input(letterbox(images.image_at(i), image_size).canvas); };
+  }
   const int threads = context.config.threads > 0 ? context.config.threads : static_cast<int>(std::thread::hardware_concurrency());
   std::vector<LayerRounding> rounding;
-  QuantModel model =
-      quantize_model(fused, formats, bits, settings, layer_inputs ? &*layer_inputs : nullptr, threads, &rounding);
+  QuantModel model = quantize_model(fused, formats, bits, settings, inputs, threads, &rounding);
   model.image_size = context.config.image_size;
   save_quant_model(context.output_dir, model);
-  nlohmann::json rounding_summary = {{"rounding", enum_name(settings.rounding)}, {"bias_correction", settings.bias_correction}};
+  nlohmann::json rounding_summary = {{"rounding", enum_name(settings.rounding)},
+                                     {"bias_correction", settings.bias_correction},
+                                     {"reconstruction", enum_name(settings.reconstruction)}};
   if (layer_inputs) rounding_summary.update(write_rounding_report(context.output_dir / "rounding.json", rounding));
   const nlohmann::json certificate = overflow_certificate(model);
   write_json_file(context.output_dir / "certificate.json", certificate);

@@ -1,7 +1,9 @@
 // GPTQ rounding and bias correction on constructed layers whose answers are
 // known: correlated inputs where the best codes can be enumerated, a small
-// convolution over smooth images measured on every output position, and a
-// systematic rounding error that bias correction must remove.
+// convolution over smooth images measured on every output position, a
+// systematic rounding error that bias correction must remove, and a mean
+// shift of the quantized layer's input that only a correction from that
+// input (sequential reconstruction) removes.
 #include "testing.hpp"
 
 #include <cmath>
@@ -165,7 +167,7 @@ TEST_CASE("gptq: bias correction removes a systematic rounding error") {
   const WeightRows w{2, 9, std::vector<double>(18, 0.3)};
   const std::vector<double> scales = {1.0, 1.0};
   const std::vector<std::int16_t> codes = nearest_round(w, scales, 8);
-  const std::vector<double> shift = mean_output_error(w, codes, scales, statistics.mean());
+  const std::vector<double> shift = mean_output_error(w, codes, scales, statistics.mean(), statistics.mean());
   for (int c = 0; c < 2; ++c) {
     double mean_before = 0, mean_after = 0;
     for (const auto& x : rows) {
@@ -178,5 +180,56 @@ TEST_CASE("gptq: bias correction removes a systematic rounding error") {
     CHECK(std::fabs(mean_after) < 1e-12);
     // The corrected bias also lowers the mean squared error.
     CHECK(channel_error(w, codes, scales, c, rows, shift[c]) < 0.05 * channel_error(w, codes, scales, c, rows));
+  }
+}
+
+TEST_CASE("gptq: bias correction from the quantized input removes the shift its predecessors brought") {
+  // The float layer reads x around 1; the quantized one reads x' = x + 0.25 on
+  // the first four taps (a shift the quantized layers before it brought).
+  // The weights lie on the grid, so rounding itself adds no error: a
+  // correction from the float input alone is zero and leaves the whole shift,
+  // sum_k W[c,k] * 0.25 over the first four taps.
+  std::mt19937 random(5);
+  std::uniform_real_distribution<double> noise(-0.5, 0.5);
+  std::vector<std::vector<double>> float_rows, quantized_rows;
+  for (int i = 0; i < 1000; ++i) {
+    std::vector<double> x, shifted;
+    for (int k = 0; k < 9; ++k) {
+      x.push_back(1.0 + noise(random));
+      shifted.push_back(x.back() + (k < 4 ? 0.25 : 0.0) + 0.01 * noise(random));
+    }
+    float_rows.push_back(x);
+    quantized_rows.push_back(shifted);
+  }
+  const ConvInputStatistics float_inputs = statistics_of(float_rows), quantized_inputs = statistics_of(quantized_rows);
+  WeightRows w{2, 9, {}};
+  for (int c = 0; c < 2; ++c) {
+    for (int k = 0; k < 9; ++k) w.values.push_back(0.5 * ((c + k) % 5) - 1.0);  // on the grid of step 0.5
+  }
+  const std::vector<double> scales = {0.5, 0.5};
+  const std::vector<std::int16_t> codes = nearest_round(w, scales, 8);
+  const std::vector<double> float_only = mean_output_error(w, codes, scales, float_inputs.mean(), float_inputs.mean());
+  const std::vector<double> sequential = mean_output_error(w, codes, scales, float_inputs.mean(), quantized_inputs.mean());
+  for (int c = 0; c < 2; ++c) {
+    double expected_shift = 0;
+    for (int k = 0; k < 4; ++k) expected_shift += w.values[c * 9 + k] * 0.25;
+    // Mean of the float output minus the quantized layer's corrected output.
+    const auto remaining = [&](double correction) {
+      double total = 0;
+      for (size_t i = 0; i < float_rows.size(); ++i) {
+        double y_float = 0, y_quantized = correction;
+        for (int k = 0; k < 9; ++k) {
+          y_float += w.values[c * 9 + k] * float_rows[i][k];
+          y_quantized += scales[c] * codes[c * 9 + k] * quantized_rows[i][k];
+        }
+        total += y_float - y_quantized;
+      }
+      return total / float_rows.size();
+    };
+    CAPTURE(c);
+    CHECK(std::fabs(float_only[c]) < 1e-12);
+    CHECK(std::fabs(expected_shift) > 0.1);
+    CHECK(remaining(float_only[c]) == doctest::Approx(-expected_shift).epsilon(0.02));
+    CHECK(std::fabs(remaining(sequential[c])) < 1e-9);
   }
 }

@@ -201,6 +201,10 @@ void add_quant_options(CLI::App& run, QuantFlags& flags) {
   run.add_flag_callback(
       "--bias-correction", [&flags] { flags.push_back([](S& s) { s.bias_correction = true; }); },
       "fold each channel's mean output error over the calibration images into its bias");
+  add_enum_option(run,
+                  "the inputs --rounding gptq and --bias-correction read: the float model's, or sequential (the "
+                  "integer model's, built in network order, each layer's predecessors already quantized)",
+                  flags, &S::reconstruction);
   add_quant_option<std::string>(
       run, "--weight-budget",
       "choose each convolution's weight bits (4, 6, 8, at most --wbits) for the least output error within a budget: "

@@ -118,6 +118,11 @@ std::vector<at::Tensor> FloatModel::run(const at::Tensor& input, std::vector<at:
   return outputs;
 }
 
+at::Tensor FloatModel::run_one(size_t i, const std::vector<at::Tensor>& outputs, const TensorTransform* transform) const {
+  c10::InferenceMode inference;
+  return run_node(i, outputs, at::Tensor(), nullptr, transform);
+}
+
 void FloatModel::rerun_from(size_t first, const at::Tensor& first_weight, std::vector<at::Tensor>& outputs) const {
   const auto& nodes = model_.graph.nodes;
   if (first >= nodes.size() || nodes[first].op != OpKind::Conv) throw Error("rerun_from needs a convolution");

@@ -52,6 +52,12 @@ class FloatModel {
   // layers before it (compiler/quant/sensitivity.hpp).
   void rerun_from(size_t first, const at::Tensor& first_weight, std::vector<at::Tensor>& outputs) const;
 
+  // Node i's output (not the input node's) from `outputs`, which must hold
+  // the outputs of the nodes it reads; a transform replaces a SiLU
+  // convolution's pre-activation, the caller transforms the output. For
+  // running a graph node by node (compiler/quant/quantized_pass.hpp).
+  at::Tensor run_one(size_t i, const std::vector<at::Tensor>& outputs, const TensorTransform* transform) const;
+
   const Model& model() const { return model_; }
 
  private:

@@ -7,6 +7,7 @@
 
 #include "compiler/detect/int_nms.hpp"
 #include "compiler/quant/lut_builder.hpp"
+#include "compiler/quant/quantizer.hpp"
 #include "compiler/util/error.hpp"
 #include "compiler/util/progress.hpp"
 
@@ -85,21 +86,8 @@ Model dequantized_model(const Model& fused, const QuantModel& quant) {
   for (size_t i = 0; i < quant.graph.nodes.size(); ++i) {
     const Node& node = quant.graph.nodes[i];
     if (node.op != OpKind::Conv) continue;
-    const QuantConv& q = quant.nodes[i].conv;
-    const CodeFormat& input = quant.nodes[node.inputs[0]].out;
-    at::Tensor weight = at::empty(fused.weight(node.name + ".weight").sizes(), at::kFloat);
-    at::Tensor bias = at::empty({node.channels}, at::kFloat);
-    const size_t per_channel = q.weights.size() / node.channels;
-    float* w = weight.data_ptr<float>();
-    for (int c = 0; c < node.channels; ++c) {
-      const double requant = std::ldexp(static_cast<double>(q.requant[c].multiplier), -q.requant[c].shift) * q.pre.scale;
-      std::int64_t weight_sum = 0;
-      for (size_t k = 0; k < per_channel; ++k) {
-        weight_sum += q.weights[c * per_channel + k];
-        w[c * per_channel + k] = static_cast<float>(q.weights[c * per_channel + k] * requant / input.scale);
-      }
-      bias.data_ptr<float>()[c] = static_cast<float>((q.bias[c] + input.zero * weight_sum) * requant);
-    }
+    const auto [weight, bias] = dequantized_conv(quant.nodes[i].conv, quant.nodes[node.inputs[0]].out,
+                                                 fused.weight(node.name + ".weight"));
     for (auto& [name, tensor] : model.weights) {
       if (name == node.name + ".weight") tensor = weight;
       if (name == node.name + ".bias") tensor = bias;

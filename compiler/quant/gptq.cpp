@@ -97,12 +97,13 @@ std::vector<std::int16_t> gptq_round(const WeightRows& weights, const std::vecto
 }
 
 std::vector<double> mean_output_error(const WeightRows& weights, const std::vector<std::int16_t>& codes,
-                                      const std::vector<double>& scales, const std::vector<double>& input_mean) {
+                                      const std::vector<double>& scales, const std::vector<double>& float_mean,
+                                      const std::vector<double>& quantized_mean) {
   std::vector<double> error(weights.channels, 0.0);
   for (int c = 0; c < weights.channels; ++c) {
     for (int k = 0; k < weights.width; ++k) {
       const size_t at = static_cast<size_t>(c) * weights.width + k;
-      error[c] += (weights.values[at] - scales[c] * codes[at]) * input_mean[k];
+      error[c] += weights.values[at] * float_mean[k] - scales[c] * codes[at] * quantized_mean[k];
     }
   }
   return error;

@@ -12,8 +12,11 @@
 // on every machine thread count.
 //
 // Bias correction: the mean output error of each channel over the
-// calibration rows, sum_k (W[c,k] - s_c q[c,k]) mean(x_k), which stage_6
-// adds to the float bias before it is quantized.
+// calibration rows, sum_k W[c,k] mean(x_k) - s_c q[c,k] mean(x'_k), which
+// stage_6 adds to the float bias before it is quantized: x the float model's
+// input and x' the input the quantized layer reads (x itself, or the integer
+// model's with sequential reconstruction: then the correction also takes
+// back the mean shift the quantized layers before it brought).
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -40,9 +43,10 @@ std::vector<std::int16_t> gptq_round(const WeightRows& weights, const std::vecto
 // Round to nearest (half away from zero), clamped: the codes without GPTQ.
 std::vector<std::int16_t> nearest_round(const WeightRows& weights, const std::vector<double>& scales, int bits);
 
-// Per channel: sum_k (W - s q)[c,k] * mean_k.
+// Per channel: sum_k W[c,k] float_mean_k - s_c q[c,k] quantized_mean_k.
 std::vector<double> mean_output_error(const WeightRows& weights, const std::vector<std::int16_t>& codes,
-                                      const std::vector<double>& scales, const std::vector<double>& input_mean);
+                                      const std::vector<double>& scales, const std::vector<double>& float_mean,
+                                      const std::vector<double>& quantized_mean);
 
 // Mean over the sampled rows of the squared output error summed over
 // channels, (1/rows) sum_c (W - s q)_c G (W - s q)_c^T with the undamped Gram

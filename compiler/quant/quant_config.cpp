@@ -104,7 +104,7 @@ void parse_quant_config(const std::string& text, const std::string& where, Quant
   }
   check_keys(*root,
              {"wbits", "abits", "calibration", "percentile", "per_channel", "scales", "mult_bits", "head", "concat_scales",
-              "rounding", "bias_correction", "weight_budget", "sensitivity_images", "override"},
+              "rounding", "bias_correction", "reconstruction", "weight_budget", "sensitivity_images", "override"},
              where);
   read_int(*root, "wbits", settings.weight_bits, where);
   read_int(*root, "abits", settings.activation_bits, where);
@@ -117,6 +117,7 @@ void parse_quant_config(const std::string& text, const std::string& where, Quant
   read_enum(*root, "concat_scales", settings.concat_scales, where);
   read_enum(*root, "rounding", settings.rounding, where);
   read_value(*root, "bias_correction", settings.bias_correction, where);
+  read_enum(*root, "reconstruction", settings.reconstruction, where);
   read_weight_budget(*root, settings.weight_budget, where);
   read_int(*root, "sensitivity_images", settings.sensitivity_images, where);
   if (!root->contains("override")) return;
@@ -148,6 +149,7 @@ std::string quant_config_text(const QuantSettings& s, const std::string& header)
        << "concat_scales = " << quoted(enum_name(s.concat_scales)) << "\n"
        << "rounding = " << quoted(enum_name(s.rounding)) << "\n"
        << "bias_correction = " << (s.bias_correction ? "true" : "false") << "\n"
+       << "reconstruction = " << quoted(enum_name(s.reconstruction)) << "\n"
        << "sensitivity_images = " << s.sensitivity_images << "\n";
   if (s.weight_budget.kind == WeightBudget::Kind::AverageBits) {
     text << "weight_budget = " << float_text(s.weight_budget.value) << "\n";

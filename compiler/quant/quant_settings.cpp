@@ -100,6 +100,7 @@ nlohmann::json quant_settings_to_json(const QuantSettings& s) {
           {"acc_bits_limit", s.acc_bits_limit},
           {"rounding", enum_name(s.rounding)},
           {"bias_correction", s.bias_correction},
+          {"reconstruction", enum_name(s.reconstruction)},
           {"overrides", overrides},
           {"weight_budget", weight_budget_to_json(s.weight_budget)},
           {"sensitivity_images", s.sensitivity_images}};
@@ -119,6 +120,8 @@ QuantSettings quant_settings_from_json(const nlohmann::json& j) {
   s.acc_bits_limit = json_integer_at<int>(j, "acc_bits_limit");
   s.rounding = parse_enum<WeightRounding>(j.at("rounding").get<std::string>());
   s.bias_correction = j.at("bias_correction");
+  // Absent from the records made before sequential reconstruction: float inputs.
+  if (j.contains("reconstruction")) s.reconstruction = parse_enum<Reconstruction>(j.at("reconstruction").get<std::string>());
   for (const nlohmann::json& o : j.at("overrides")) {
     s.overrides.push_back({o.at("pattern"), json_integer_at<int>(o, "weight_bits"), json_integer_at<int>(o, "activation_bits")});
   }

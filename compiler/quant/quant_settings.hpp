@@ -27,6 +27,11 @@ enum class NmsMode { Int, Float };
 // rounded column by column with the error spread over the columns not yet
 // rounded, weighted by the layer's input statistics.
 enum class WeightRounding { Nearest, Gptq };
+// What GPTQ and bias correction take as a convolution's input: the float
+// model's (stage_4's statistics), or the integer model's as it is built in
+// network order, the convolutions before it already quantized
+// (compiler/quant/quantized_pass.hpp).
+enum class Reconstruction { FloatInputs, Sequential };
 
 // The names of an enum's values and the option that sets it.
 template <typename E>
@@ -46,6 +51,8 @@ YQ_ENUM_NAMES(ConcatScales, "--concat-scales", {ConcatScales::Shared, "shared"},
 YQ_ENUM_NAMES(HeadMode, "--head", {HeadMode::Int, "int"}, {HeadMode::Float, "float"})
 YQ_ENUM_NAMES(NmsMode, "--nms", {NmsMode::Int, "int"}, {NmsMode::Float, "float"})
 YQ_ENUM_NAMES(WeightRounding, "--rounding", {WeightRounding::Nearest, "nearest"}, {WeightRounding::Gptq, "gptq"})
+YQ_ENUM_NAMES(Reconstruction, "--reconstruction", {Reconstruction::FloatInputs, "float-inputs"},
+              {Reconstruction::Sequential, "sequential"})
 
 #undef YQ_ENUM_NAMES
 
@@ -118,6 +125,7 @@ struct QuantSettings {
   int acc_bits_limit = 48;  // refuse a layer whose worst-case accumulator needs more
   WeightRounding rounding = WeightRounding::Nearest;
   bool bias_correction = false;  // fold each channel's mean output error over the calibration data into its bias
+  Reconstruction reconstruction = Reconstruction::FloatInputs;  // the inputs GPTQ and bias correction read
   std::vector<LayerOverride> overrides;
   WeightBudget weight_budget;   // set: stage_5 chooses each convolution's weight bits
   int sensitivity_images = 8;   // calibration images the sensitivity is measured on

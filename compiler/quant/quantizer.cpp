@@ -105,9 +105,12 @@ ConvToRound prepare_conv(const Model& fused, int index, const CodeFormat& real_i
 }
 
 // Codes by the chosen rounding, then (with bias correction) each channel's
-// mean output error over the calibration inputs added to its float bias.
-// Inputs are read in the fold's units: x / input_fold.
-void round_conv(ConvToRound& conv, int weight_bits, const QuantSettings& settings, const ConvInputStatistics* inputs) {
+// mean output error added to its float bias: the float layer on its float
+// input against the rounded layer on the input it reads (`inputs`: the float
+// input too, or the integer model's). Inputs are read in the fold's units:
+// x / input_fold.
+void round_conv(ConvToRound& conv, int weight_bits, const QuantSettings& settings, const ConvInputStatistics* float_inputs,
+                const ConvInputStatistics* inputs) {
   const std::vector<std::int16_t> nearest = nearest_round(conv.weights, conv.scales, weight_bits);
   conv.codes = settings.rounding == WeightRounding::Gptq ? gptq_round(conv.weights, conv.scales, weight_bits, *inputs)
                                                          : nearest;
@@ -115,24 +118,30 @@ void round_conv(ConvToRound& conv, int weight_bits, const QuantSettings& setting
   const double fold_squared = conv.input_fold * conv.input_fold;
   conv.report.nearest_error = mean_squared_output_error(conv.weights, nearest, conv.scales, *inputs) / fold_squared;
   conv.report.error = mean_squared_output_error(conv.weights, conv.codes, conv.scales, *inputs) / fold_squared;
-  std::vector<double> mean = inputs->mean();
-  for (double& m : mean) m /= conv.input_fold;
-  const std::vector<double> mean_error = mean_output_error(conv.weights, conv.codes, conv.scales, mean);
+  const auto folded_mean = [&](const ConvInputStatistics& statistics) {
+    std::vector<double> mean = statistics.mean();
+    for (double& m : mean) m /= conv.input_fold;
+    return mean;
+  };
+  const std::vector<double> mean_error =
+      mean_output_error(conv.weights, conv.codes, conv.scales, folded_mean(*float_inputs), folded_mean(*inputs));
   for (size_t c = 0; c < mean_error.size(); ++c) {
     conv.report.largest_mean_error = std::max(conv.report.largest_mean_error, std::fabs(mean_error[c]));
     if (settings.bias_correction) conv.bias[c] += mean_error[c];
   }
 }
 
-// Rounds every convolution, `threads` layers at a time; each layer alone is
-// single-threaded, so the codes never depend on the thread count.
+// Rounds every convolution from the float model's inputs, `threads` layers
+// at a time; each layer alone is single-threaded, so the codes never depend
+// on the thread count.
 void round_convs(std::vector<ConvToRound>& convs, const NodeBits& bits, const QuantSettings& settings,
                  const LayerInputStatistics* inputs, int threads) {
   ProgressBar progress(settings.rounding == WeightRounding::Gptq ? "              gptq" : "             round",
                        static_cast<int>(convs.size()));
   parallel_for_each_index(convs.size(), threads, progress, [&](size_t i) {
     ConvToRound& conv = convs[i];
-    round_conv(conv, bits.weight[conv.node], settings, inputs ? &inputs->convs[conv.node] : nullptr);
+    const ConvInputStatistics* statistics = inputs ? &inputs->convs[conv.node] : nullptr;
+    round_conv(conv, bits.weight[conv.node], settings, statistics, statistics);
   });
 }
 
@@ -150,6 +159,49 @@ QuantConv quantize_conv(const Node& node, ConvToRound& rounded, const TensorForm
   }
   certify(conv, node, rounded.input.bits, settings);
   return conv;
+}
+
+// Every tensor on its format's grid; SiLU convolutions' pre-activations too.
+std::vector<FakeQuantGrids> integer_grids(const Graph& graph, const std::vector<TensorFormats>& formats) {
+  const auto grid = [](const CodeFormat& f) { return Grid{f.bits, f.scale, f.zero}; };
+  std::vector<FakeQuantGrids> grids(graph.nodes.size());
+  for (size_t i = 0; i < grids.size(); ++i) {
+    grids[i].out = grid(formats[i].out);
+    if (graph.nodes[i].op == OpKind::Conv && graph.nodes[i].silu) grids[i].pre = grid(formats[i].pre);
+  }
+  return grids;
+}
+
+// Sequential reconstruction: each convolution in graph order is rounded
+// from its input in the integer model built so far, quantized, and then run
+// with its integer weights for the convolutions after it.
+std::vector<QuantConv> reconstruct_sequentially(const Model& fused, const std::vector<TensorFormats>& formats,
+                                                const NodeBits& bits, const QuantSettings& settings,
+                                                const RoundingInputs& inputs, int threads,
+                                                std::vector<ConvToRound>& convs) {
+  if (inputs.images != inputs.float_inputs->images) {
+    throw Error("sequential reconstruction: " + std::to_string(inputs.images) +
+                " calibration images, but stage_4's layer input statistics are of " +
+                std::to_string(inputs.float_inputs->images));
+  }
+  QuantizedPass pass(fused, integer_grids(fused.graph, formats), inputs.images, inputs.input_at, threads);
+  ProgressBar progress("       reconstruct", static_cast<int>(convs.size()));
+  std::vector<QuantConv> quantized;
+  for (ConvToRound& conv : convs) {
+    const Node& node = fused.graph.nodes[conv.node];
+    const ConvInputStatistics quantized_inputs = pass.input_statistics(conv.node);
+    const ConvInputStatistics& float_inputs = inputs.float_inputs->convs[conv.node];
+    if (quantized_inputs.rows != float_inputs.rows) {
+      throw Error("sequential reconstruction: the input rows of " + node.name + " differ from stage_4's");
+    }
+    round_conv(conv, bits.weight[conv.node], settings, &float_inputs, &quantized_inputs);
+    quantized.push_back(quantize_conv(node, conv, formats[conv.node], bits.weight[conv.node], settings));
+    const auto [weight, bias] = dequantized_conv(quantized.back(), formats[node.inputs[0]].out,
+                                                 fused.weight(node.name + ".weight"));
+    pass.set_conv(conv.node, weight, bias);
+    progress.advance();
+  }
+  return quantized;
 }
 
 }  // namespace
@@ -188,17 +240,46 @@ std::int64_t worst_case_accumulator(const QuantConv& conv, int channels_out, int
   return worst;
 }
 
+std::pair<at::Tensor, at::Tensor> dequantized_conv(const QuantConv& conv, const CodeFormat& input,
+                                                   const at::Tensor& float_weight) {
+  const int channels = static_cast<int>(conv.bias.size());
+  at::Tensor weight = at::empty(float_weight.sizes(), at::kFloat);
+  at::Tensor bias = at::empty({channels}, at::kFloat);
+  const size_t per_channel = conv.weights.size() / channels;
+  float* w = weight.data_ptr<float>();
+  for (int c = 0; c < channels; ++c) {
+    const double requant = std::ldexp(static_cast<double>(conv.requant[c].multiplier), -conv.requant[c].shift) * conv.pre.scale;
+    std::int64_t weight_sum = 0;
+    for (size_t k = 0; k < per_channel; ++k) {
+      weight_sum += conv.weights[c * per_channel + k];
+      w[c * per_channel + k] = static_cast<float>(conv.weights[c * per_channel + k] * requant / input.scale);
+    }
+    bias.data_ptr<float>()[c] = static_cast<float>((conv.bias[c] + input.zero * weight_sum) * requant);
+  }
+  return {weight, bias};
+}
+
 QuantModel quantize_model(const Model& fused, const std::vector<TensorFormats>& formats, const NodeBits& bits,
-                          const QuantSettings& settings, const LayerInputStatistics* layer_inputs, int threads,
+                          const QuantSettings& settings, const RoundingInputs& inputs, int threads,
                           std::vector<LayerRounding>* rounding) {
   if (!fused.info.bn_fused) throw Error("quantization needs the BN-fused model (stage_2)");
-  if (settings.needs_layer_inputs() && !layer_inputs) throw Error("GPTQ and bias correction need layer input statistics");
+  if (settings.needs_layer_inputs() && !inputs.float_inputs) {
+    throw Error("GPTQ and bias correction need layer input statistics");
+  }
   const ScaleForm form = settings.scale_form;
   std::vector<ConvToRound> convs;
   for (int index : fused.graph.conv_nodes()) {
     convs.push_back(prepare_conv(fused, index, formats[fused.graph.nodes[index].inputs[0]].out, bits.weight[index], settings));
   }
-  round_convs(convs, bits, settings, layer_inputs, threads);
+  std::vector<QuantConv> quantized;
+  if (settings.needs_layer_inputs() && settings.reconstruction == Reconstruction::Sequential) {
+    quantized = reconstruct_sequentially(fused, formats, bits, settings, inputs, threads, convs);
+  } else {
+    round_convs(convs, bits, settings, inputs.float_inputs, threads);
+    for (ConvToRound& conv : convs) {
+      quantized.push_back(quantize_conv(fused.graph.nodes[conv.node], conv, formats[conv.node], bits.weight[conv.node], settings));
+    }
+  }
   size_t next_conv = 0;
   QuantModel q;
   q.info = fused.info;
@@ -210,9 +291,8 @@ QuantModel quantize_model(const Model& fused, const std::vector<TensorFormats>& 
     QuantNode& qn = q.nodes[i];
     qn.out = formats[i].out;
     if (node.op == OpKind::Conv) {
-      ConvToRound& rounded = convs[next_conv++];
-      if (rounding) rounding->push_back(rounded.report);
-      qn.conv = quantize_conv(node, rounded, formats[i], bits.weight[i], settings);
+      if (rounding) rounding->push_back(convs[next_conv].report);
+      qn.conv = std::move(quantized[next_conv++]);
       if (node.silu) {
         qn.conv.silu_lut = static_cast<int>(q.luts.size());
         q.luts.push_back(build_silu_lut(node.name + ".silu", qn.conv.pre, qn.out));

@@ -5,6 +5,10 @@
 //             codes rounded to nearest or by GPTQ (compiler/quant/gptq.hpp)
 //   biases    lround(b / (s_in s_w)) - zero_in * sum(W_q), b plus each channel's
 //             mean output error over the calibration inputs with bias correction
+//   GPTQ and bias correction read each convolution's float input (stage_4's
+//             statistics) or, with sequential reconstruction, its input in
+//             the integer model whose earlier convolutions are already
+//             rounded (the calibration images run through it node by node)
 //   requant   (M, S) per output channel from s_in s_w / s_pre
 //   tables    SiLU per convolution; sigmoid and exp per detect level
 // and the overflow certificate: per convolution, the worst-case accumulator
@@ -18,6 +22,7 @@
 #include "compiler/quant/activation_formats.hpp"
 #include "compiler/quant/layer_inputs.hpp"
 #include "compiler/quant/quant_model.hpp"
+#include "compiler/quant/quantized_pass.hpp"
 
 namespace yq {
 
@@ -32,12 +37,31 @@ struct LayerRounding {
   double largest_mean_error = 0;
 };
 
-// layer_inputs (stage_4's) is needed for GPTQ and bias correction. Layers are
-// rounded `threads` at a time; the result does not depend on it. rounding,
-// when given, receives one entry per convolution in graph order.
+// What GPTQ and bias correction read: stage_4's statistics of the float
+// model's layer inputs and, for sequential reconstruction, the calibration
+// images they were collected on (in the same order).
+struct RoundingInputs {
+  const LayerInputStatistics* float_inputs = nullptr;
+  int images = 0;
+  CalibrationInput input_at;
+};
+
+// Rounding inputs are needed for GPTQ and bias correction. With float-inputs
+// reconstruction layers are rounded `threads` at a time from stage_4's
+// statistics; with sequential reconstruction they are rounded in graph order,
+// each from its input in the integer model built so far
+// (compiler/quant/quantized_pass.hpp, images `threads` at a time). The result
+// does not depend on `threads`. rounding, when given, receives one entry per
+// convolution in graph order.
 QuantModel quantize_model(const Model& fused, const std::vector<TensorFormats>& formats, const NodeBits& bits,
-                          const QuantSettings& settings, const LayerInputStatistics* layer_inputs, int threads,
+                          const QuantSettings& settings, const RoundingInputs& inputs, int threads,
                           std::vector<LayerRounding>* rounding = nullptr);
+
+// The real-valued weight (shaped like float_weight) and bias a quantized
+// convolution computes with: codes and bias times the effective requant
+// scale (multiplier and shift as derived) over the real input scale.
+std::pair<at::Tensor, at::Tensor> dequantized_conv(const QuantConv& conv, const CodeFormat& input,
+                                                   const at::Tensor& float_weight);
 
 // One convolution's float weight [out, in, k, k] quantized to `bits` as
 // stage_6 quantizes it with nearest rounding (per output channel or per
