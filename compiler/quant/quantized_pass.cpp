@@ -18,8 +18,11 @@ QuantizedPass::QuantizedPass(const Model& fused, std::vector<FakeQuantGrids> gri
       threads_(threads),
       weights_set_(fused.graph.nodes.size(), false),
       last_consumer_(fused.graph.last_consumers()),
-      outputs_(images, std::vector<at::Tensor>(fused.graph.nodes.size())) {
+      codes_(images, std::vector<at::Tensor>(fused.graph.nodes.size())) {
   if (grids_.size() != fused.graph.nodes.size()) throw Error("the quantized pass needs one grid pair per node");
+  for (const FakeQuantGrids& grid : grids_) {
+    if (grid.out.bits < 1 || grid.out.bits > 16) throw Error("the quantized pass needs every tensor on a grid of 1-16 bits");
+  }
 }
 
 void QuantizedPass::set_conv(int conv, const at::Tensor& weight, const at::Tensor& bias) {
@@ -31,23 +34,40 @@ void QuantizedPass::set_conv(int conv, const at::Tensor& weight, const at::Tenso
   weights_set_[conv] = true;
 }
 
-// Nodes next_node_..last of one image, each output put on its grid; an
-// output is released once every node reading it has run.
+namespace {
+
+// A tensor on its grid as its codes, in int8 up to 8 bits (int16 above),
+// and back: values() repeats fake_quantize's last step on the same codes,
+// so it returns the same floats.
+at::Tensor to_codes(const at::Tensor& on_grid, const Grid& grid) {
+  return (at::round(on_grid / grid.scale) + grid.zero).to(grid.bits <= 8 ? at::kChar : at::kShort);
+}
+
+at::Tensor values(const at::Tensor& codes, const Grid& grid) { return (codes.to(at::kFloat) - grid.zero) * grid.scale; }
+
+}  // namespace
+
+// Nodes next_node_..last of one image, each output put on its grid and kept
+// as codes (a quarter of the memory at 8 bits); an output is released once
+// every node reading it has run.
 void QuantizedPass::run_image(int image, int last) {
   c10::InferenceMode inference;
   const auto& nodes = model_.graph.nodes;
-  std::vector<at::Tensor>& outputs = outputs_[image];
+  std::vector<at::Tensor>& codes = codes_[image];
+  std::vector<at::Tensor> inputs(nodes.size());
   const TensorTransform pre_grid = [this](size_t node, bool, const at::Tensor& x) {
     return fake_quantize(x, grids_[node].pre);
   };
   for (int i = next_node_; i <= last; ++i) {
+    for (int k : nodes[i].inputs) inputs[k] = values(codes[k], grids_[k].out);
     const at::Tensor output =
-        nodes[i].op == OpKind::Input ? input_at_(image) : float_model_.run_one(i, outputs, &pre_grid);
-    outputs[i] = fake_quantize(output, grids_[i].out);
+        nodes[i].op == OpKind::Input ? input_at_(image) : float_model_.run_one(i, inputs, &pre_grid);
+    codes[i] = to_codes(fake_quantize(output, grids_[i].out), grids_[i].out);
     for (int k : nodes[i].inputs) {
-      if (last_consumer_[k] == static_cast<size_t>(i)) outputs[k] = at::Tensor();
+      inputs[k] = at::Tensor();
+      if (last_consumer_[k] == static_cast<size_t>(i)) codes[k] = at::Tensor();
     }
-    if (last_consumer_[i] == static_cast<size_t>(i)) outputs[i] = at::Tensor();  // read by no node
+    if (last_consumer_[i] == static_cast<size_t>(i)) codes[i] = at::Tensor();  // read by no node
   }
 }
 
@@ -62,13 +82,14 @@ ConvInputStatistics QuantizedPass::input_statistics(int conv) {
     }
   }
   const Node& node = nodes[conv];
-  const int images = static_cast<int>(outputs_.size());
+  const int images = static_cast<int>(codes_.size());
   std::vector<ImageConvInput> per_image(images);
   const int saved_threads = at::get_num_threads();
   at::set_num_threads(1);
   parallel_for_each_index(images, threads_, [&](size_t image) {
     run_image(static_cast<int>(image), conv - 1);
-    const at::Tensor input = outputs_[image][node.inputs[0]].contiguous();
+    const int input_node = node.inputs[0];
+    const at::Tensor input = values(codes_[image][input_node], grids_[input_node].out).contiguous();
     per_image[image] = conv_input_statistics(node, input.data_ptr<float>(), static_cast<int>(input.size(2)),
                                              static_cast<int>(input.size(3)), static_cast<int>(image));
   });

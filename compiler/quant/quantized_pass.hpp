@@ -4,8 +4,8 @@
 // compiler/float/fake_quant_model.hpp) whose convolutions, once rounded, run
 // with their dequantized integer weights and biases. The graph advances one
 // node at a time over every image, so a convolution's input statistics are
-// those of its quantized predecessors' outputs; each image keeps only the
-// tensors that nodes not yet run still read. Each image's nodes run on one
+// those of its quantized predecessors' outputs; each image keeps, as codes,
+// only the tensors that nodes not yet run still read. Each image's nodes run on one
 // LibTorch thread (images in parallel) and the statistics are added in image
 // order: the same bytes for every thread count.
 #pragma once
@@ -48,7 +48,7 @@ class QuantizedPass {
   std::vector<bool> weights_set_;        // per node
   std::vector<size_t> last_consumer_;    // per node
   int next_node_ = 0;                    // the first node not yet run
-  std::vector<std::vector<at::Tensor>> outputs_;  // [image][node], released after their last reader
+  std::vector<std::vector<at::Tensor>> codes_;  // [image][node] outputs as codes, released after their last reader
 };
 
 }  // namespace yq
