@@ -89,6 +89,8 @@ TEST_CASE("integer pipeline: unsupported bits and settings are refused") {
   expect_error("abits_17", "run --abits 17 --out " + (dir / "out").string(), dir);
   expect_error("concat_scales_bad", "run --concat-scales widest --out " + (dir / "out").string(), dir);
   expect_error("rounding_bad", "run --rounding adaround --out " + (dir / "out").string(), dir);
+  expect_error("reconstruction_bad", "run --reconstruction layerwise --out " + (dir / "out").string(), dir);
+  expect_error("reconstruction_without_rounding", "run --reconstruction sequential --out " + (dir / "out").string(), dir);
   CHECK_FALSE(fs::exists(dir / "out"));  // not even an empty output folder
 }
 
