@@ -233,3 +233,29 @@ TEST_CASE("gptq: bias correction from the quantized input removes the shift its 
     CHECK(std::fabs(remaining(sequential[c])) < 1e-9);
   }
 }
+
+TEST_CASE("gptq: the sampled input positions cover the whole output, not only its top") {
+  // A 3x3 convolution of 41 channels (369 taps: 64 rows per image) over a
+  // 10x10 input whose value is its row index: 100 positions for 64 rows. The
+  // sampled mean of the centre tap must be the mean row index, 4.5, within
+  // the spread of one image's sampling grid (rows 0..6 only would give 3).
+  Node conv;
+  conv.op = OpKind::Conv;
+  conv.in_channels = 41;
+  conv.channels = 1;
+  conv.kernel = 3;
+  conv.stride = 1;
+  conv.pad = 1;
+  constexpr int kSize = 10;
+  std::vector<float> input(static_cast<size_t>(conv.in_channels) * kSize * kSize);
+  for (size_t i = 0; i < input.size(); ++i) input[i] = static_cast<float>((i / kSize) % kSize);
+  const int width = conv.in_channels * 9;
+  REQUIRE(sampled_rows(width, kSize * kSize) == kMinRowsPerImage);
+  for (int image = 0; image < 5; ++image) {
+    ConvInputStatistics statistics;
+    add_conv_input(statistics, conv_input_statistics(conv, input.data(), kSize, kSize, image));
+    CAPTURE(image);
+    CHECK(statistics.rows == kMinRowsPerImage);
+    CHECK(statistics.mean()[4] == doctest::Approx(4.5).epsilon(0.05));  // channel 0, centre tap
+  }
+}

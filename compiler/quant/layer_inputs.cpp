@@ -53,11 +53,12 @@ ImageConvInput conv_input_statistics(const Node& node, const float* input, int h
   s.width = node.in_channels * node.kernel * node.kernel;
   const int rows = sampled_rows(s.width, positions);
   RowMatrixF x(rows, s.width);
-  // Evenly spaced positions; the grid's offset within a step moves with the image.
-  const std::int64_t step = positions / rows;
-  const std::int64_t offset = (static_cast<std::int64_t>(image_index) * 2654435761LL) % step;
+  // Evenly spaced positions over the whole output (positions / rows apart,
+  // not rounded down, which left the bottom of the image unsampled); the
+  // grid's offset within a step moves with the image.
+  const std::int64_t offset = (static_cast<std::int64_t>(image_index) * 2654435761LL) % rows;
   for (int r = 0; r < rows; ++r) {
-    const std::int64_t p = r * step + offset;
+    const std::int64_t p = (r * static_cast<std::int64_t>(positions) + offset) / rows;
     gather_taps(node, input, height, width, static_cast<int>(p / out_w), static_cast<int>(p % out_w), x.row(r).data());
   }
   Eigen::MatrixXf gram = Eigen::MatrixXf::Zero(s.width, s.width);
