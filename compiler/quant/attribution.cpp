@@ -102,6 +102,10 @@ SimulatedDetector::SimulatedDetector(const Model& fused, const Model& dequantize
       model_(has(network, QuantComponent::Weights) ? dequantized : fused, activation_grids(quant, network)),
       options_(std::move(options)) {}
 
+SimulatedDetector::SimulatedDetector(const Model& weights, std::vector<FakeQuantGrids> grids, const QuantModel& quant,
+                                     DetectOptions options)
+    : quant_(quant), model_(weights, std::move(grids)), options_(std::move(options)) {}
+
 std::vector<at::Tensor> SimulatedDetector::head_outputs(const RgbImage& canvas) const {
   return model_.run_heads(image_to_input(canvas));
 }
@@ -160,6 +164,20 @@ std::vector<Detection> SimulatedDetector::decode(const std::vector<at::Tensor>& 
   return kept;
 }
 
+SimulationImage load_simulation_image(const DatasetImage& entry, InputSize size) {
+  const RgbImage image = decode_image(entry.image);
+  SimulationImage loaded{&entry, image.width, image.height, letterbox(image, size), {}};
+  if (!entry.label.empty()) loaded.truths = read_yolo_labels(entry.label, image.width, image.height);
+  return loaded;
+}
+
+ImageResult simulated_result(const SimulatedDetector& detector, const std::vector<at::Tensor>& heads, ComponentMask mask,
+                             const SimulationImage& image) {
+  ImageResult result{detector.decode(heads, mask), image.truths, image.entry->id(), image.entry->folder};
+  for (Detection& d : result.detections) d = to_image_coordinates(d, image.boxed.geometry, image.width, image.height);
+  return result;
+}
+
 std::vector<AttributionRow> run_attribution(const Model& fused, const QuantModel& quant, const Dataset& dataset,
                                             int max_images, const DetectOptions& options) {
   std::vector<AttributionRow> rows = {{"float", 0, {}, {}}};
@@ -180,21 +198,14 @@ std::vector<AttributionRow> run_attribution(const Model& fused, const QuantModel
                                    : static_cast<int>(dataset.images.size());
   ProgressBar progress("         attribution", count);
   for (int i = 0; i < count; ++i) {
-    const DatasetImage& entry = dataset.images[i];
-    const RgbImage image = decode_image(entry.image);
-    const Letterboxed boxed = letterbox(image, options.image_size);
-    const std::vector<GroundTruth> truths =
-        entry.label.empty() ? std::vector<GroundTruth>{} : read_yolo_labels(entry.label, image.width, image.height);
+    const SimulationImage image = load_simulation_image(dataset.images[i], options.image_size);
     for (ComponentMask network = 0; network <= kNetworkComponents; ++network) {
       bool needed = false;
       for (const AttributionRow& row : rows) needed |= (row.mask & kNetworkComponents) == network;
       if (!needed) continue;
-      const std::vector<at::Tensor> heads = networks[network].head_outputs(boxed.canvas);
+      const std::vector<at::Tensor> heads = networks[network].head_outputs(image.boxed.canvas);
       for (AttributionRow& row : rows) {
-        if ((row.mask & kNetworkComponents) != network) continue;
-        ImageResult result{networks[network].decode(heads, row.mask), truths, entry.id(), entry.folder};
-        for (Detection& d : result.detections) d = to_image_coordinates(d, boxed.geometry, image.width, image.height);
-        row.results.push_back(std::move(result));
+        if ((row.mask & kNetworkComponents) == network) row.results.push_back(simulated_result(networks[network], heads, row.mask, image));
       }
     }
     progress.advance();

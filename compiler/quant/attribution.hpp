@@ -24,6 +24,7 @@
 #include "compiler/float/fake_quant_model.hpp"
 #include "compiler/float/float_detector.hpp"
 #include "compiler/io/dataset.hpp"
+#include "compiler/io/image.hpp"
 #include "compiler/ir/model.hpp"
 #include "compiler/metrics/detection_metrics.hpp"
 #include "compiler/quant/quant_model.hpp"
@@ -50,6 +51,8 @@ class SimulatedDetector {
  public:
   SimulatedDetector(const Model& fused, const Model& dequantized, const QuantModel& quant, ComponentMask network,
                     DetectOptions options);
+  // The simulation with the given weights and activation grids (indexed like quant.graph.nodes).
+  SimulatedDetector(const Model& weights, std::vector<FakeQuantGrids> grids, const QuantModel& quant, DetectOptions options);
 
   // The head outputs (box, class per level) of one canvas.
   std::vector<at::Tensor> head_outputs(const RgbImage& canvas) const;
@@ -62,6 +65,19 @@ class SimulatedDetector {
   FakeQuantModel model_;
   DetectOptions options_;
 };
+
+// A labelled image as the simulation sees it: its letterboxed canvas and truths.
+struct SimulationImage {
+  const DatasetImage* entry = nullptr;
+  int width = 0, height = 0;
+  Letterboxed boxed;
+  std::vector<GroundTruth> truths;
+};
+SimulationImage load_simulation_image(const DatasetImage& entry, InputSize size);
+
+// The detections decoded from heads with the head-side components of mask, in image pixels.
+ImageResult simulated_result(const SimulatedDetector& detector, const std::vector<at::Tensor>& heads, ComponentMask mask,
+                             const SimulationImage& image);
 
 struct AttributionRow {
   std::string label;  // "float", "all", "only weights", "all but weights"

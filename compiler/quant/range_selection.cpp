@@ -26,9 +26,9 @@ struct Moments {
   }
 };
 
-double mse_at(const Moments& m, const AbsHistogram& h, int clip_bins, int bits) {
+// The mse criterion of a grid of the given step whose values clip at |x| = clip_bins bin widths.
+double mse_with_step(const Moments& m, const AbsHistogram& h, int clip_bins, double step) {
   const double clip = clip_bins * h.bin_width();
-  const double step = clip / (std::exp2(bits - 1) - 1);
   const double total = m.count.back();
   const double inside = m.count[clip_bins];
   const double tail_count = total - inside;
@@ -36,6 +36,10 @@ double mse_at(const Moments& m, const AbsHistogram& h, int clip_bins, int bits) 
   const double tail_second = m.second.back() - m.second[clip_bins];
   const double tail_error = tail_second - 2 * clip * tail_first + clip * clip * tail_count;
   return (inside * step * step / 12 + tail_error) / total;
+}
+
+double mse_at(const Moments& m, const AbsHistogram& h, int clip_bins, int bits) {
+  return mse_with_step(m, h, clip_bins, clip_bins * h.bin_width() / (std::exp2(bits - 1) - 1));
 }
 
 // Quantization bins on one side of a signed code of `bits` bits (TensorRT's 128 at 8 bits).
@@ -163,6 +167,25 @@ double select_clip(const AbsHistogram& histogram, int bits, const RangeOptions& 
     }
   }
   return std::min(histogram.max_abs(), best * histogram.bin_width());
+}
+
+double select_asymmetric_clip(const AbsHistogram& histogram, double lower, int bits) {
+  if (lower > 0) throw Error("the lower end of an asymmetric grid must be at most 0");
+  if (histogram.count == 0 || histogram.max <= 0) return -lower;
+  const int last = std::min(AbsHistogram::kBins, static_cast<int>(std::ceil(histogram.max / histogram.bin_width())));
+  const int first = std::min(last, std::max(1, static_cast<int>(std::ceil(-lower / histogram.bin_width()))));
+  const Moments moments(histogram);
+  const double steps = std::exp2(bits) - 1;
+  int best = last;
+  double best_error = std::numeric_limits<double>::infinity();
+  for (int clip_bins = first; clip_bins <= last; ++clip_bins) {
+    const double error = mse_with_step(moments, histogram, clip_bins, (clip_bins * histogram.bin_width() - lower) / steps);
+    if (error < best_error) {
+      best_error = error;
+      best = clip_bins;
+    }
+  }
+  return std::min(histogram.max, best * histogram.bin_width());
 }
 
 }  // namespace yq

@@ -47,4 +47,13 @@ double quantization_kl(const AbsHistogram& histogram, double clip, int bits);
 // Expected squared quantization error per value for clip c (the mse criterion).
 double quantization_mse(const AbsHistogram& histogram, double clip, int bits);
 
+// The upper end c of an asymmetric grid [lower, c] of 2^bits codes (step
+// (c - lower) / (2^bits - 1)) by the mse criterion, for a tensor whose
+// values are all at least lower (<= 0): then every |x| <= c is inside the
+// grid and every |x| > c is a positive value clipped to c, so the |x|
+// histogram gives the exact error of every candidate c >= -lower. For the
+// float simulation's zero-point measurement (compiler/quant/zero_point_grids.hpp);
+// the integer arithmetic has no such grids.
+double select_asymmetric_clip(const AbsHistogram& histogram, double lower, int bits);
+
 }  // namespace yq
