@@ -27,14 +27,6 @@ CodeFormat format_for_clip(double clip, int bits, ScaleForm form) {
 
 CodeFormat input_format() { return {8, 1.0 / 255.0, -128}; }
 
-bool inherits_format(OpKind op) { return op == OpKind::Slice || op == OpKind::MaxPool || op == OpKind::Upsample; }
-
-// The node whose format node i carries.
-int format_source(const Graph& graph, int i) {
-  while (inherits_format(graph.nodes[i].op)) i = graph.nodes[i].inputs[0];
-  return i;
-}
-
 int group_root(std::vector<int>& parent, int i) {
   while (parent[i] != i) i = parent[i] = parent[parent[i]];
   return i;
@@ -200,6 +192,13 @@ NodeBits node_bits_from_json(const Graph& graph, const nlohmann::json& json) {
                 std::to_string(graph.nodes.size()) + " nodes");
   }
   return bits;
+}
+
+bool inherits_format(OpKind op) { return op == OpKind::Slice || op == OpKind::MaxPool || op == OpKind::Upsample; }
+
+int format_source(const Graph& graph, int i) {
+  while (inherits_format(graph.nodes[i].op)) i = graph.nodes[i].inputs[0];
+  return i;
 }
 
 }  // namespace yq

@@ -27,6 +27,11 @@ struct NodeBits {
 // bits fall outside 4..16.
 NodeBits resolve_node_bits(const Graph& graph, const QuantSettings& settings);
 
+// Slices, max-pools and upsamples carry their input's format.
+bool inherits_format(OpKind op);
+// The node whose format node i carries (i itself unless it inherits one).
+int format_source(const Graph& graph, int i);
+
 struct TensorFormats {
   CodeFormat out;
   CodeFormat pre{0, 1.0, 0};  // SiLU convs only (bits 0 elsewhere)

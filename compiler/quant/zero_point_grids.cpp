@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "compiler/quant/activation_formats.hpp"
 #include "compiler/quant/attribution.hpp"
 #include "compiler/quant/range_selection.hpp"
 #include "compiler/util/error.hpp"
@@ -10,13 +11,6 @@
 namespace yq {
 
 namespace {
-
-bool inherits_format(OpKind op) { return op == OpKind::Slice || op == OpKind::MaxPool || op == OpKind::Upsample; }
-
-int format_source(const Graph& graph, int i) {
-  while (inherits_format(graph.nodes[i].op)) i = graph.nodes[i].inputs[0];
-  return i;
-}
 
 int group_root(std::vector<int>& parent, int i) {
   while (parent[i] != i) i = parent[i] = parent[parent[i]];
