@@ -88,10 +88,7 @@ Model dequantized_model(const Model& fused, const QuantModel& quant) {
     if (node.op != OpKind::Conv) continue;
     const auto [weight, bias] = dequantized_conv(quant.nodes[i].conv, quant.nodes[node.inputs[0]].out,
                                                  fused.weight(node.name + ".weight"));
-    for (auto& [name, tensor] : model.weights) {
-      if (name == node.name + ".weight") tensor = weight;
-      if (name == node.name + ".bias") tensor = bias;
-    }
+    set_conv_parameters(model, node.name, weight, bias);
   }
   return model;
 }

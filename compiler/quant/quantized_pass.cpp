@@ -4,6 +4,7 @@
 #include <ATen/Parallel.h>
 #include <c10/core/InferenceMode.h>
 
+#include "compiler/quant/quantizer.hpp"
 #include "compiler/util/error.hpp"
 #include "compiler/util/parallel.hpp"
 
@@ -26,11 +27,7 @@ QuantizedPass::QuantizedPass(const Model& fused, std::vector<FakeQuantGrids> gri
 }
 
 void QuantizedPass::set_conv(int conv, const at::Tensor& weight, const at::Tensor& bias) {
-  const Node& node = model_.graph.nodes[conv];
-  for (auto& [name, tensor] : model_.weights) {
-    if (name == node.name + ".weight") tensor = weight;
-    if (name == node.name + ".bias") tensor = bias;
-  }
+  set_conv_parameters(model_, model_.graph.nodes[conv].name, weight, bias);
   weights_set_[conv] = true;
 }
 

@@ -240,6 +240,13 @@ std::int64_t worst_case_accumulator(const QuantConv& conv, int channels_out, int
   return worst;
 }
 
+void set_conv_parameters(Model& model, const std::string& node, const at::Tensor& weight, const at::Tensor& bias) {
+  for (auto& [name, tensor] : model.weights) {
+    if (name == node + ".weight") tensor = weight;
+    if (name == node + ".bias") tensor = bias;
+  }
+}
+
 std::pair<at::Tensor, at::Tensor> dequantized_conv(const QuantConv& conv, const CodeFormat& input,
                                                    const at::Tensor& float_weight) {
   const int channels = static_cast<int>(conv.bias.size());

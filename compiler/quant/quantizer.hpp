@@ -17,6 +17,7 @@
 // refused with an error, never wrapped.
 #pragma once
 #include <nlohmann/json_fwd.hpp>
+#include <string>
 
 #include "compiler/ir/model.hpp"
 #include "compiler/quant/activation_formats.hpp"
@@ -56,6 +57,10 @@ struct RoundingInputs {
 QuantModel quantize_model(const Model& fused, const std::vector<TensorFormats>& formats, const NodeBits& bits,
                           const QuantSettings& settings, const RoundingInputs& inputs, int threads,
                           std::vector<LayerRounding>* rounding = nullptr);
+
+// Replaces convolution `node`'s weight and bias in `model` (the tensors named
+// "<node>.weight" and "<node>.bias").
+void set_conv_parameters(Model& model, const std::string& node, const at::Tensor& weight, const at::Tensor& bias);
 
 // The real-valued weight (shaped like float_weight) and bias a quantized
 // convolution computes with: codes and bias times the effective requant
