@@ -69,9 +69,11 @@ long long sign_extend(unsigned long long value, int bits) {
 // width, so that a swapped height and width cannot pass) in its own folder
 // (tests run in parallel, each in its own folders).
 // Mixed precision: the stem at 16-bit activations beside 8-bit ones, some
-// convolutions' weights at 4 and 6 bits beside 8, the head's included.
+// convolutions' weights at 4 and 6 bits beside 8, the head's included, and
+// 10-bit SiLU pre-activations (direct tables) beside 8-bit outputs.
 constexpr const char* kMixedPrecisionConfig = R"(wbits = 8
 abits = 8
+pre_bits = 10
 [[override]]
 layers = "conv0|conv1|c2f2\\..*"
 abits = 16
@@ -96,6 +98,11 @@ fs::path make_synthetic_run_96x160(const std::string& folder) {
   std::set<int> activation_bits(bits["activation"].begin(), bits["activation"].end());
   REQUIRE(weight_bits == std::set<int>{4, 6, 8});
   REQUIRE(activation_bits == std::set<int>{8, 16});
+  std::set<int> pre_bits;
+  for (const auto& tensor : nlohmann::json::parse(yq::test::read_text(dir / "run/stage_5/scales.json"))) {
+    if (tensor.contains("pre")) pre_bits.insert(tensor["pre"]["bits"].get<int>());
+  }
+  REQUIRE(pre_bits == std::set<int>{10, 16});
   return dir / "run";
 }
 
@@ -139,7 +146,7 @@ std::string golden_with_changed_detection(const fs::path& run, const fs::path& g
 
 }  // namespace
 
-TEST_CASE("rtl: every layer of a rectangular 96x160 run in mixed precision (weights 4/6/8, 16-bit activations beside 8-bit) is bit-exact on the RTL engines (make -C rtl_tb layers)") {
+TEST_CASE("rtl: every layer of a rectangular 96x160 run in mixed precision (weights 4/6/8, 16-bit activations beside 8-bit, 10-bit SiLU pre-activations) is bit-exact on the RTL engines (make -C rtl_tb layers)") {
   if (!have_rtl_tools()) return;
   const fs::path& run = synthetic_run_96x160();
   const fs::path dir = run.parent_path();

@@ -101,6 +101,7 @@ TEST_CASE("quant config: the written text reads back to the same settings") {
   for (const WeightBudget& budget : {WeightBudget{}, WeightBudget{WeightBudget::Kind::AverageBits, 4.1},
                                      WeightBudget{WeightBudget::Kind::Bytes, 2000000}}) {
     settings.weight_budget = budget;
+    settings.pre_activation_bits = budget.is_set() ? 12 : 0;
     const std::string text = quant_config_text(settings, "# header\n");
     CAPTURE(text);
     QuantSettings read;

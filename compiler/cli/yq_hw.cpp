@@ -184,6 +184,10 @@ void add_quant_options(CLI::App& run, QuantFlags& flags) {
                         [](S& s, const int& b) { s.weight_bits = s.activation_bits = b; });
   add_quant_option<int>(run, "--wbits", "weight bits (4..16)", flags, [](S& s, const int& b) { s.weight_bits = b; });
   add_quant_option<int>(run, "--abits", "activation bits (4..16)", flags, [](S& s, const int& b) { s.activation_bits = b; });
+  add_quant_option<int>(run, "--pre-bits",
+                        "SiLU pre-activation codes at least this wide (4..16; the SiLU table's index, not stored in "
+                        "feature maps; default: the activation bits)",
+                        flags, [](S& s, const int& b) { s.pre_activation_bits = b; });
   add_enum_option(run, "range selection (auto: mse below 11 bits, max from 11)", flags, &S::range_method);
   add_quant_option<double>(run, "--percentile", "percentile for --calib-method percentile (default 99.99)", flags,
                            [](S& s, const double& p) { s.percentile = p; });

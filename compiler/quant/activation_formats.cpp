@@ -107,8 +107,9 @@ std::vector<TensorFormats> select_tensor_formats(const Graph& graph, const Calib
       case OpKind::Upsample: f.out = formats[node.inputs[0]].out; break;
       case OpKind::Conv:
         if (node.silu) {
-          f.pre_clip = select_clip(statistics.pre_activations[i], bits.activation[i], range);
-          f.pre = format_for_clip(f.pre_clip, bits.activation[i], form);
+          const int pre_bits = std::max(bits.activation[i], settings.pre_activation_bits);
+          f.pre_clip = select_clip(statistics.pre_activations[i], pre_bits, range);
+          f.pre = format_for_clip(f.pre_clip, pre_bits, form);
         }
         [[fallthrough]];
       case OpKind::Add:

@@ -103,11 +103,12 @@ void parse_quant_config(const std::string& text, const std::string& where, Quant
     throw Error("cannot read config " + where + ": " + e.what());
   }
   check_keys(*root,
-             {"wbits", "abits", "calibration", "percentile", "per_channel", "scales", "mult_bits", "head", "concat_scales",
+             {"wbits", "abits", "pre_bits", "calibration", "percentile", "per_channel", "scales", "mult_bits", "head", "concat_scales",
               "rounding", "bias_correction", "reconstruction", "weight_budget", "sensitivity_images", "override"},
              where);
   read_int(*root, "wbits", settings.weight_bits, where);
   read_int(*root, "abits", settings.activation_bits, where);
+  read_int(*root, "pre_bits", settings.pre_activation_bits, where);
   read_enum(*root, "calibration", settings.range_method, where);
   read_value(*root, "percentile", settings.percentile, where);
   read_value(*root, "per_channel", settings.per_channel, where);
@@ -151,6 +152,7 @@ std::string quant_config_text(const QuantSettings& s, const std::string& header)
        << "bias_correction = " << (s.bias_correction ? "true" : "false") << "\n"
        << "reconstruction = " << quoted(enum_name(s.reconstruction)) << "\n"
        << "sensitivity_images = " << s.sensitivity_images << "\n";
+  if (s.pre_activation_bits) text << "pre_bits = " << s.pre_activation_bits << "\n";
   if (s.weight_budget.kind == WeightBudget::Kind::AverageBits) {
     text << "weight_budget = " << float_text(s.weight_budget.value) << "\n";
   } else if (s.weight_budget.kind == WeightBudget::Kind::Bytes) {

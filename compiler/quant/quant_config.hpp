@@ -2,6 +2,7 @@
 //
 //   wbits = 8                 # optional defaults, same meaning as the flags
 //   abits = 8
+//   pre_bits = 12             # SiLU pre-activation codes at least this wide
 //   calibration = "mse"
 //   [[override]]              # any number; `layers` is a regular expression
 //   layers = "conv0|conv1|c2f2\\..*"   # over the compiler's layer names

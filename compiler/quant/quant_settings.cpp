@@ -73,6 +73,7 @@ void throw_bad_enum(const char* option, std::string_view text, const std::string
 void check_quant_settings(const QuantSettings& q) {
   check_bits(q.weight_bits, "weight bits");
   check_bits(q.activation_bits, "activation bits");
+  if (q.pre_activation_bits) check_bits(q.pre_activation_bits, "pre-activation bits");
   for (const LayerOverride& o : q.overrides) {
     if (o.weight_bits) check_bits(o.weight_bits, "override weight bits");
     if (o.activation_bits) check_bits(o.activation_bits, "override activation bits");
@@ -93,6 +94,7 @@ nlohmann::json quant_settings_to_json(const QuantSettings& s) {
   }
   return {{"weight_bits", s.weight_bits},
           {"activation_bits", s.activation_bits},
+          {"pre_activation_bits", s.pre_activation_bits},
           {"range_method", enum_name(s.range_method)},
           {"percentile", s.percentile},
           {"per_channel", s.per_channel},
@@ -113,6 +115,7 @@ QuantSettings quant_settings_from_json(const nlohmann::json& j) {
   QuantSettings s;
   s.weight_bits = json_integer_at<int>(j, "weight_bits");
   s.activation_bits = json_integer_at<int>(j, "activation_bits");
+  s.pre_activation_bits = json_integer_at<int>(j, "pre_activation_bits");
   s.range_method = parse_enum<RangeMethod>(j.at("range_method").get<std::string>());
   s.percentile = j.at("percentile");
   s.per_channel = j.at("per_channel");

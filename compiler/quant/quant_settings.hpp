@@ -115,6 +115,10 @@ WeightBudget parse_weight_budget(std::string_view text);
 struct QuantSettings {
   int weight_bits = 8;
   int activation_bits = 8;
+  // SiLU convolutions' pre-activation codes (the SiLU table's index) are at
+  // least this wide; 0: as wide as the layer's activation codes. Internal to
+  // the conv engine: it widens the table, not the feature maps.
+  int pre_activation_bits = 0;
   RangeMethod range_method = RangeMethod::Auto;
   double percentile = 99.99;
   bool per_channel = true;
