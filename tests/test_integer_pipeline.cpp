@@ -87,6 +87,7 @@ TEST_CASE("integer pipeline: unsupported bits and settings are refused") {
   const fs::path dir = test::fresh_temp_dir("int-bad-bits");
   expect_error("bits_3", "run --bits 3 --out " + (dir / "out").string(), dir);
   expect_error("abits_17", "run --abits 17 --out " + (dir / "out").string(), dir);
+  expect_error("pre_bits_3", "run --pre-bits 3 --out " + (dir / "out").string(), dir);
   expect_error("concat_scales_bad", "run --concat-scales widest --out " + (dir / "out").string(), dir);
   expect_error("rounding_bad", "run --rounding adaround --out " + (dir / "out").string(), dir);
   expect_error("reconstruction_bad", "run --reconstruction layerwise --out " + (dir / "out").string(), dir);
