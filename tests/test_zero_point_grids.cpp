@@ -84,9 +84,7 @@ TEST_CASE("zero points: SiLU-bounded tensors get asymmetric grids, the rest keep
   const Graph& graph = quant.graph;
   const CalibrationStatistics statistics = load_calibration(dir / "out/stage_4/statistics.pt", graph.nodes.size());
   const std::vector<std::optional<double>> bounds = silu_lower_bounds(graph);
-  const ComponentMask activations =
-      component_bit(QuantComponent::BackboneActivations) | component_bit(QuantComponent::HeadActivations);
-  const std::vector<FakeQuantGrids> symmetric = activation_grids(quant, activations);
+  const std::vector<FakeQuantGrids> symmetric = activation_grids(quant, kActivationComponents);
   const std::vector<FakeQuantGrids> kept = zero_point_grids(quant, statistics, ZeroPointLower::SiluBound, ZeroPointUpper::Kept);
   const std::vector<FakeQuantGrids> observed = zero_point_grids(quant, statistics, ZeroPointLower::Observed, ZeroPointUpper::Mse);
 

@@ -27,11 +27,6 @@ CodeFormat format_for_clip(double clip, int bits, ScaleForm form) {
 
 CodeFormat input_format() { return {8, 1.0 / 255.0, -128}; }
 
-int group_root(std::vector<int>& parent, int i) {
-  while (parent[i] != i) i = parent[i] = parent[parent[i]];
-  return i;
-}
-
 // Shared concat scales: each concat and the format sources of its inputs join
 // one group (unless their bits differ or one is the image); a group takes
 // the widest clip of its members, so every concat input passes unchanged.
@@ -199,6 +194,11 @@ bool inherits_format(OpKind op) { return op == OpKind::Slice || op == OpKind::Ma
 
 int format_source(const Graph& graph, int i) {
   while (inherits_format(graph.nodes[i].op)) i = graph.nodes[i].inputs[0];
+  return i;
+}
+
+int group_root(std::vector<int>& parent, int i) {
+  while (parent[i] != i) i = parent[i] = parent[parent[i]];
   return i;
 }
 

@@ -31,6 +31,9 @@ NodeBits resolve_node_bits(const Graph& graph, const QuantSettings& settings);
 bool inherits_format(OpKind op);
 // The node whose format node i carries (i itself unless it inherits one).
 int format_source(const Graph& graph, int i);
+// The root of i's group in a union-find forest (parent[r] == r at a root),
+// halving the path on the way.
+int group_root(std::vector<int>& parent, int i);
 
 struct TensorFormats {
   CodeFormat out;

@@ -15,9 +15,7 @@ namespace yq {
 
 namespace {
 
-constexpr ComponentMask kNetworkComponents = component_bit(QuantComponent::BackboneActivations) |
-                                             component_bit(QuantComponent::HeadActivations) |
-                                             component_bit(QuantComponent::Weights);
+constexpr ComponentMask kNetworkComponents = kActivationComponents | component_bit(QuantComponent::Weights);
 
 bool has(ComponentMask mask, QuantComponent c) { return (mask & component_bit(c)) != 0; }
 

@@ -39,6 +39,8 @@ const char* component_name(QuantComponent component);
 using ComponentMask = unsigned;
 constexpr ComponentMask component_bit(QuantComponent c) { return 1u << static_cast<int>(c); }
 constexpr ComponentMask kAllComponents = (1u << kQuantComponents) - 1;
+constexpr ComponentMask kActivationComponents =
+    component_bit(QuantComponent::BackboneActivations) | component_bit(QuantComponent::HeadActivations);
 
 // The fused model's weights replaced by the integer model's, dequantized.
 Model dequantized_model(const Model& fused, const QuantModel& quant);

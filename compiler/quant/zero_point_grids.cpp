@@ -12,11 +12,6 @@ namespace yq {
 
 namespace {
 
-int group_root(std::vector<int>& parent, int i) {
-  while (parent[i] != i) i = parent[i] = parent[parent[i]];
-  return i;
-}
-
 // The groups of tensors that carry one format today: a concat and the format
 // sources of its inputs when their formats are equal (shared concat scales).
 std::vector<int> format_groups(const QuantModel& quant) {
@@ -87,9 +82,7 @@ std::vector<FakeQuantGrids> zero_point_grids(const QuantModel& quant, const Cali
   const Graph& graph = quant.graph;
   const size_t count = graph.nodes.size();
   if (statistics.outputs.size() != count) throw Error("calibration statistics do not match the model's graph");
-  const ComponentMask activations =
-      component_bit(QuantComponent::BackboneActivations) | component_bit(QuantComponent::HeadActivations);
-  std::vector<FakeQuantGrids> grids = activation_grids(quant, activations);
+  std::vector<FakeQuantGrids> grids = activation_grids(quant, kActivationComponents);
   const std::vector<std::optional<double>> bounds = silu_lower_bounds(graph);
   const std::vector<int> group = format_groups(quant);
 

@@ -57,13 +57,11 @@ int run(const fs::path& run_dir, const std::vector<fs::path>& data, const std::v
   const yq::CalibrationStatistics statistics =
       yq::load_calibration(run_dir / "stage_4" / "statistics.pt", quant.graph.nodes.size());
   const yq::Model dequantized = yq::dequantized_model(fused, quant);
-  const yq::ComponentMask activations = yq::component_bit(yq::QuantComponent::BackboneActivations) |
-                                        yq::component_bit(yq::QuantComponent::HeadActivations);
   const yq::RunConfig defaults;
   const yq::DetectOptions options{quant.image_size,
                                   {defaults.val_score_threshold, defaults.val_iou_threshold, defaults.max_detections}};
 
-  std::vector<Variant> variants = {{"symmetric", yq::activation_grids(quant, activations), {}}};
+  std::vector<Variant> variants = {{"symmetric", yq::activation_grids(quant, yq::kActivationComponents), {}}};
   for (const std::string& name : names) variants.push_back({name, variant_grids(name, quant, statistics), {}});
   std::vector<yq::SimulatedDetector> detectors;
   detectors.reserve(variants.size());
