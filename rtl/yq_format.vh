@@ -5,7 +5,7 @@
 // it declares localparams only. Regenerate: yq-hw format-header rtl/yq_format.vh
 
 // Version
-localparam integer YQ_FORMAT_VERSION = 5;               // docs/ARTIFACTS.md format
+localparam integer YQ_FORMAT_VERSION = 6;               // docs/ARTIFACTS.md format
 
 // Descriptor codes
 localparam integer YQ_OP_INPUT = 0;
@@ -33,7 +33,7 @@ localparam integer YQ_EXP_ONE_BITS = 15;                // EXP[0] = 2^15
 localparam integer YQ_BOX_FRACTION_BITS = 4;            // boxes in 1/16 pixel
 
 // Layer program descriptor fields (program.hex), bit 0 = least significant
-localparam integer YQ_PROG_WORD_BITS = 808;             // one descriptor
+localparam integer YQ_PROG_WORD_BITS = 816;             // one descriptor
 localparam integer YQ_PROG_OP_LSB = 0;
 localparam integer YQ_PROG_OP_WIDTH = 8;
 localparam integer YQ_PROG_NUM_INPUTS_LSB = 8;
@@ -124,6 +124,8 @@ localparam integer YQ_PROG_REQUANT_BASE_LSB = 768;
 localparam integer YQ_PROG_REQUANT_BASE_WIDTH = 32;
 localparam integer YQ_PROG_VIEW_LSB = 800;
 localparam integer YQ_PROG_VIEW_WIDTH = 8;
+localparam integer YQ_PROG_PAD_TOP_LSB = 808;
+localparam integer YQ_PROG_PAD_TOP_WIDTH = 8;
 
 // LUT directory entry fields (lut_dir.hex)
 localparam integer YQ_LUTDIR_WORD_BITS = 96;            // one entry

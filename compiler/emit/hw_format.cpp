@@ -29,6 +29,7 @@ std::vector<WordField> program_fields() {
   for (int k = 0; k < kProgramMaxInputs; ++k) fields.push_back({"in_base" + std::to_string(k), 32});
   for (const char* name : {"weight_base", "bias_base", "requant_base"}) fields.push_back({name, 32});
   fields.push_back({"view", 8});
+  fields.push_back({"pad_top", 8});
   return fields;
 }
 

@@ -8,7 +8,7 @@
 // rtl/yq_format.vh is that text checked in (tests/test_emit.cpp compares
 // them; `yq-hw format-header rtl/yq_format.vh` regenerates it).
 //
-// Descriptor, 808 bits, fields from bit 0 up (all unsigned but pad_code;
+// Descriptor, 816 bits, fields from bit 0 up (all unsigned but pad_code;
 // "none" is all ones):
 //   [95:0]    8 bits each: op, num_inputs, kernel, stride, pad, in_bits,
 //             out_bits, pre_bits, weight_bits, acc_bits, head, head_level
@@ -18,6 +18,9 @@
 //   [799:416] 32 bits each: out_base, in_base0..in_base7 (in_base k at
 //             in_base0 + 32k), weight_base, bias_base, requant_base
 //   [807:800] view: 1 when the output is a view of its inputs' words (no work)
+//   [815:808] pad_top: the pad rows above input row 0 (pad in the layer
+//             program; less in a band program's descriptor, whose input
+//             starts at a band's first row)
 // LUT directory entry, 96 bits: base[31:0], depth[63:32], kind[71:64],
 // index_bits[79:72], knot_bits[87:80], value_bits[95:88].
 // Requant word, MULT + 6 bits: multiplier[MULT-1:0], shift[MULT+5:MULT]
@@ -36,7 +39,7 @@
 namespace yq {
 
 // Version of docs/ARTIFACTS.md: changes with any change to an emitted format.
-constexpr int kArtifactFormatVersion = 5;
+constexpr int kArtifactFormatVersion = 6;
 
 enum class ProgramOp { Input = 0, Conv = 1, Slice = 2, Add = 3, Concat = 4, MaxPool = 5, Upsample = 6 };
 enum class HeadOutput { None = 0, Box = 1, Class = 2 };  // detect-level outputs the integer head decodes

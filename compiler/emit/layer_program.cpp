@@ -101,6 +101,7 @@ void fill_conv(PackedWord& word, const QuantModel& model, int index) {
   word["kernel"] = node.kernel;
   word["stride"] = node.stride;
   word["pad"] = node.pad;
+  word["pad_top"] = node.pad;
   word["pre_bits"] = conv.pre.bits;
   word["weight_bits"] = conv.weight_bits;
   word["acc_bits"] = conv.acc_bits;
@@ -135,6 +136,7 @@ PackedWord descriptor(const QuantModel& model, const MemoryMap& map, int index) 
     word["kernel"] = node.kernel;
     word["stride"] = 1;
     word["pad"] = node.pad;
+    word["pad_top"] = node.pad;
   }
   if (node.op == OpKind::Slice) word["channel_begin"] = node.channel_begin;
   fill_head(word, model, index);

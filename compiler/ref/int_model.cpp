@@ -29,7 +29,8 @@ IntegerModel::IntegerModel(const QuantModel& model, int threads)
   }
 }
 
-CodeTensor IntegerModel::run_conv(int index, const CodeTensor& input, CodeTensor* pre_activation, int threads) const {
+CodeTensor IntegerModel::run_conv(int index, const CodeTensor& input, CodeTensor* pre_activation, int threads,
+                                  int pad) const {
   const Node& node = model_.graph.nodes[index];
   const QuantConv& q = model_.nodes[index].conv;
   IntConv conv;
@@ -37,7 +38,7 @@ CodeTensor IntegerModel::run_conv(int index, const CodeTensor& input, CodeTensor
   conv.out_channels = node.channels;
   conv.kernel = node.kernel;
   conv.stride = node.stride;
-  conv.pad = node.pad;
+  conv.pad = pad;
   conv.pad_code = model_.nodes[node.inputs[0]].out.zero;
   conv.weights = q.weights;
   conv.bias = q.bias;
@@ -72,6 +73,19 @@ CodeTensor IntegerModel::run_concat(int index, const std::vector<const CodeTenso
   return out;
 }
 
+CodeTensor IntegerModel::run_node(int index, const std::vector<const CodeTensor*>& inputs, bool padded_input) const {
+  const Node& node = model_.graph.nodes[index];
+  const int pad = padded_input ? 0 : node.pad;
+  switch (node.op) {
+    case OpKind::Conv: return run_conv(index, *inputs.at(0), nullptr, threads_, pad);
+    case OpKind::Add: return run_add(index, *inputs.at(0), *inputs.at(1));
+    case OpKind::Concat: return run_concat(index, inputs);
+    case OpKind::MaxPool: return maxpool(*inputs.at(0), node.kernel, pad);
+    case OpKind::Upsample: return upsample_nearest2x(*inputs.at(0));
+    default: throw Error("node " + node.name + " computes nothing");
+  }
+}
+
 std::vector<CodeTensor> IntegerModel::run_all(const RgbImage& canvas, std::vector<CodeTensor>* pre_activations) const {
   return run(canvas, pre_activations, /*release_dead=*/false, threads_);
 }
@@ -103,7 +117,8 @@ std::vector<CodeTensor> IntegerModel::run(const RgbImage& canvas, std::vector<Co
     switch (node.op) {
       case OpKind::Input: outputs[i] = image_codes(canvas); break;
       case OpKind::Conv:
-        outputs[i] = run_conv(static_cast<int>(i), in(0), pre_activations ? &(*pre_activations)[i] : nullptr, threads);
+        outputs[i] = run_conv(static_cast<int>(i), in(0), pre_activations ? &(*pre_activations)[i] : nullptr, threads,
+                              node.pad);
         break;
       case OpKind::Slice: {
         const CodeTensor& x = in(0);
@@ -113,15 +128,12 @@ std::vector<CodeTensor> IntegerModel::run(const RgbImage& canvas, std::vector<Co
                                                 x.codes.begin() + (node.channel_begin + node.channels) * plane)};
         break;
       }
-      case OpKind::Add: outputs[i] = run_add(static_cast<int>(i), in(0), in(1)); break;
-      case OpKind::Concat: {
-        std::vector<const CodeTensor*> parts;
-        for (int k : node.inputs) parts.push_back(&outputs[k]);
-        outputs[i] = run_concat(static_cast<int>(i), parts);
+      default: {
+        std::vector<const CodeTensor*> inputs;
+        for (int k : node.inputs) inputs.push_back(&outputs[k]);
+        outputs[i] = run_node(static_cast<int>(i), inputs, /*padded_input=*/false);
         break;
       }
-      case OpKind::MaxPool: outputs[i] = maxpool(in(0), node.kernel, node.pad); break;
-      case OpKind::Upsample: outputs[i] = upsample_nearest2x(in(0)); break;
     }
     if (!release_dead) continue;
     for (int k : node.inputs) {

@@ -31,12 +31,18 @@ class IntegerModel {
   // Integer results do not depend on the schedule.
   std::vector<std::vector<CodeTensor>> run_heads_batch(const std::vector<RgbImage>& canvases) const;
 
+  // One computing node (not the input or a slice) on its inputs, in order.
+  // With padded_input, a convolution's or max-pool's input already holds its
+  // pad rows and columns (pad codes; for a max-pool codes no real code
+  // exceeds), so the kernel pads nothing: a band of rows runs like this.
+  CodeTensor run_node(int index, const std::vector<const CodeTensor*>& inputs, bool padded_input) const;
+
   const QuantModel& model() const { return model_; }
 
  private:
   std::vector<CodeTensor> run(const RgbImage& canvas, std::vector<CodeTensor>* pre_activations, bool release_dead,
                               int threads) const;
-  CodeTensor run_conv(int index, const CodeTensor& input, CodeTensor* pre_activation, int threads) const;
+  CodeTensor run_conv(int index, const CodeTensor& input, CodeTensor* pre_activation, int threads, int pad) const;
   CodeTensor run_add(int index, const CodeTensor& a, const CodeTensor& b) const;
   CodeTensor run_concat(int index, const std::vector<const CodeTensor*>& inputs) const;
 

@@ -1,0 +1,314 @@
+// The band program (compiler/emit/band_program.hpp): bands are chosen per
+// node, turned into jobs (loads, one Run or Head, a store), and the jobs are
+// emitted in pipelined order with the halves alternating from job to job.
+#include "compiler/emit/band_program.hpp"
+
+#include <algorithm>
+#include <optional>
+
+#include "compiler/emit/hw_format.hpp"
+#include "compiler/emit/layer_program.hpp"
+#include "compiler/quant/quant_model.hpp"
+#include "compiler/util/error.hpp"
+
+namespace yq {
+
+namespace {
+
+constexpr unsigned input_half_bit(int half) { return half == 0 ? kInputHalf0 : kInputHalf1; }
+constexpr unsigned output_half_bit(int half) { return half == 0 ? kOutputHalf0 : kOutputHalf1; }
+constexpr unsigned constant_half_bit(int half) { return half == 0 ? kConstantHalf0 : kConstantHalf1; }
+
+// Rows [first, last] of an input; first may be negative and last past the
+// input before clipping.
+struct RowRange {
+  int first = 0, last = -1;
+  int count() const { return last - first + 1; }
+};
+
+RowRange unclipped_input_rows(const Node& node, int first, int last) {
+  switch (node.op) {
+    case OpKind::Conv: return {first * node.stride - node.pad, last * node.stride - node.pad + node.kernel - 1};
+    case OpKind::MaxPool: return {first - node.pad, last - node.pad + node.kernel - 1};
+    case OpKind::Upsample: return {first / 2, last / 2};
+    default: return {first, last};
+  }
+}
+
+RowRange clip(RowRange rows, int height) { return {std::max(rows.first, 0), std::min(rows.last, height - 1)}; }
+
+// The feature-map words a band of output rows [first, first + rows) reads
+// (every input's clipped rows, all channels) and writes.
+struct BandWords {
+  std::int64_t input = 0, output = 0;
+};
+
+BandWords band_words(const Node& node, const MemoryMap& map, const TensorShape& out, int first, int rows) {
+  BandWords words{0, std::int64_t{out.channels} * rows * out.width};
+  for (int input : node.inputs) {
+    const TensorShape& in = map.nodes[input].shape;
+    const RowRange range = clip(unclipped_input_rows(node, first, first + rows - 1), in.height);
+    words.input += std::int64_t{in.channels} * range.count() * in.width;
+  }
+  return words;
+}
+
+// The most words any band of `rows` output rows reads and writes.
+BandWords largest_band(const Node& node, const MemoryMap& map, const TensorShape& out, int rows) {
+  BandWords largest;
+  for (int first = 0; first < out.height; first += rows) {
+    const BandWords words = band_words(node, map, out, first, std::min(rows, out.height - first));
+    largest = {std::max(largest.input, words.input), std::max(largest.output, words.output)};
+  }
+  return largest;
+}
+
+// The largest band that fits both halves (an upsample's bands start on even
+// rows, so that each reads whole input rows from its first).
+int choose_band_rows(const Node& node, const MemoryMap& map, const TensorShape& out, const BandBuffers& buffers) {
+  for (int rows = out.height; rows > 0; --rows) {
+    if (node.op == OpKind::Upsample && rows % 2 != 0 && rows != out.height) continue;
+    const BandWords words = largest_band(node, map, out, rows);
+    if (words.input <= buffers.input_words && words.output <= buffers.output_words) return rows;
+  }
+  const BandWords one = largest_band(node, map, out, node.op == OpKind::Upsample ? 2 : 1);
+  const bool input_overflows = one.input > buffers.input_words;
+  throw Error("layer " + node.name + ": one band of output rows needs " +
+              std::to_string(input_overflows ? one.input : one.output) + " feature-map words of the " +
+              (input_overflows ? "input band buffer" : "output staging buffer") + ", whose half holds " +
+              std::to_string(input_overflows ? buffers.input_words : buffers.output_words));
+}
+
+// One band's work: the loads, a Run or Head, and (for a Run) the store.
+struct Job {
+  int group = 0;  // the node, or -1 for the detect head: loads run ahead only within a group
+  std::vector<BandInstruction> loads;
+  BandInstruction work;
+  std::optional<BandInstruction> store;
+};
+
+BandInstruction block_load(int node, const TensorShape& in, std::int64_t base, RowRange rows, std::int64_t scratch,
+                           int half) {
+  BandInstruction load;
+  load.op = BandOp::Load;
+  load.node = node;
+  load.writes = input_half_bit(half);
+  load.channels = in.channels;
+  load.words = std::int64_t{rows.count()} * in.width;
+  load.dram_word = base + std::int64_t{rows.first} * in.width;
+  load.dram_stride = std::int64_t{in.height} * in.width;
+  load.scratch_word = scratch;
+  load.scratch_stride = load.words;
+  return load;
+}
+
+// Rewrites the node's descriptor for a band: bases into the halves, the
+// band's rows, the pad rows above its first loaded row.
+PackedWord band_descriptor(const PackedWord& node_word, const std::vector<std::int64_t>& in_bases, int in_rows,
+                           int pad_top, int rows, std::int64_t out_base, const BandBuffers& buffers, int constant_half) {
+  PackedWord word = node_word;
+  for (size_t k = 0; k < in_bases.size(); ++k) word["in_base" + std::to_string(k)] = in_bases[k];
+  word["in_h"] = in_rows;
+  word["pad_top"] = pad_top;
+  word["out_h"] = rows;
+  word["out_base"] = out_base;
+  const std::int64_t none = all_ones(32);
+  if (word["weight_base"] != none) word["weight_base"] = constant_half * buffers.weight_words;
+  if (word["bias_base"] != none) word["bias_base"] = constant_half * buffers.bias_words;
+  if (word["requant_base"] != none) word["requant_base"] = constant_half * buffers.requant_words;
+  word["view"] = 0;
+  return word;
+}
+
+bool has_constants(const PackedWord& word) {
+  const std::int64_t none = all_ones(32);
+  return word["weight_base"] != none || word["bias_base"] != none || word["requant_base"] != none;
+}
+
+class Builder {
+ public:
+  Builder(const QuantModel& model, const MemoryMap& map, const std::vector<PackedWord>& program,
+          const BandBuffers& buffers)
+      : model_(model), map_(map), program_(program) {
+    result_.buffers = buffers;
+  }
+
+  BandProgram build() {
+    const auto& nodes = model_.graph.nodes;
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      if (nodes[i].op == OpKind::Input || map_.nodes[i].view) continue;
+      add_node_jobs(static_cast<int>(i));
+    }
+    for (size_t level = 0; level < model_.graph.levels.size(); ++level) add_head_jobs(static_cast<int>(level));
+    emit();
+    return std::move(result_);
+  }
+
+ private:
+  void add_node_jobs(int index) {
+    const Node& node = model_.graph.nodes[index];
+    const TensorShape& out = map_.nodes[index].shape;
+    const int band_rows = choose_band_rows(node, map_, out, result_.buffers);
+    const int constant_half = has_constants(program_[index]) ? next_constant_half_++ % 2 : -1;
+    if (constant_half >= 0) constant_nodes_.push_back({index, constant_half, previous_first_job_});
+    previous_first_job_ = static_cast<int>(jobs_.size());
+    int bands = 0;
+    for (int first = 0; first < out.height; first += band_rows, ++bands) {
+      add_band_job(index, first, std::min(band_rows, out.height - first), constant_half);
+    }
+    result_.nodes.push_back({index, band_rows, bands});
+  }
+
+  void add_band_job(int index, int first, int rows, int constant_half) {
+    const Node& node = model_.graph.nodes[index];
+    const TensorShape& out = map_.nodes[index].shape;
+    const int half = static_cast<int>(jobs_.size() % 2);
+    Job job;
+    job.group = index;
+    std::vector<std::int64_t> in_bases;
+    std::int64_t scratch = result_.buffers.input_half(half);
+    const RowRange wanted = unclipped_input_rows(node, first, first + rows - 1);
+    int in_rows = 0;
+    for (int input : node.inputs) {
+      const TensorShape& in = map_.nodes[input].shape;
+      const RowRange range = clip(wanted, in.height);
+      job.loads.push_back(block_load(index, in, map_.nodes[input].fmap_base, range, scratch, half));
+      in_bases.push_back(scratch);
+      scratch += std::int64_t{in.channels} * range.count() * in.width;
+      in_rows = range.count();
+    }
+    const std::int64_t out_base = result_.buffers.output_half(half);
+    result_.descriptors.push_back(band_descriptor(program_[index], in_bases, in_rows, std::max(0, -wanted.first), rows,
+                                                  out_base, result_.buffers, std::max(constant_half, 0)));
+    job.work.op = BandOp::Run;
+    job.work.node = index;
+    job.work.descriptor = static_cast<int>(result_.descriptors.size()) - 1;
+    job.work.reads = input_half_bit(half) | (constant_half >= 0 ? constant_half_bit(constant_half) : 0u);
+    job.work.writes = output_half_bit(half);
+    BandInstruction store;
+    store.op = BandOp::Store;
+    store.node = index;
+    store.reads = output_half_bit(half);
+    store.channels = out.channels;
+    store.words = std::int64_t{rows} * out.width;
+    store.dram_word = map_.nodes[index].fmap_base + std::int64_t{first} * out.width;
+    store.dram_stride = std::int64_t{out.height} * out.width;
+    store.scratch_word = out_base;
+    store.scratch_stride = store.words;
+    job.store = store;
+    jobs_.push_back(std::move(job));
+  }
+
+  void add_head_jobs(int level) {
+    const DetectLevel& detect = model_.graph.levels[level];
+    const TensorShape& box = map_.nodes[detect.box_node].shape;
+    const TensorShape& cls = map_.nodes[detect.class_node].shape;
+    const std::int64_t row_words = std::int64_t{box.channels + cls.channels} * box.width;
+    const int band_rows = static_cast<int>(std::min<std::int64_t>(box.height, result_.buffers.input_words / row_words));
+    if (band_rows == 0) {
+      throw Error("detect level " + std::to_string(level) + ": one row of its box and class outputs is " +
+                  std::to_string(row_words) + " feature-map words, more than the input band buffer's half of " +
+                  std::to_string(result_.buffers.input_words));
+    }
+    result_.head_band_rows.push_back(band_rows);
+    for (int first = 0; first < box.height; first += band_rows) {
+      const int rows = std::min(band_rows, box.height - first);
+      const int half = static_cast<int>(jobs_.size() % 2);
+      const RowRange range{first, first + rows - 1};
+      const std::int64_t box_word = result_.buffers.input_half(half);
+      const std::int64_t class_word = box_word + std::int64_t{box.channels} * rows * box.width;
+      Job job;
+      job.group = -1;
+      job.loads.push_back(block_load(detect.box_node, box, map_.nodes[detect.box_node].fmap_base, range, box_word, half));
+      job.loads.push_back(
+          block_load(detect.class_node, cls, map_.nodes[detect.class_node].fmap_base, range, class_word, half));
+      job.work.op = BandOp::Head;
+      job.work.node = detect.class_node;
+      job.work.reads = input_half_bit(half);
+      job.work.level = level;
+      job.work.first_row = first;
+      job.work.rows = rows;
+      job.work.scratch_word = box_word;
+      job.work.class_word = class_word;
+      jobs_.push_back(std::move(job));
+    }
+  }
+
+  void emit_loads(size_t job, bool barrier) {
+    for (size_t k = 0; k < jobs_[job].loads.size(); ++k) {
+      BandInstruction load = jobs_[job].loads[k];
+      load.barrier = barrier && k == 0;
+      result_.instructions.push_back(load);
+    }
+  }
+
+  void emit_constants(size_t constant) {
+    BandInstruction load;
+    load.op = BandOp::Constants;
+    load.node = constant_nodes_[constant].node;
+    load.half = constant_nodes_[constant].half;
+    load.writes = constant_half_bit(load.half);
+    result_.instructions.push_back(load);
+  }
+
+  // A node's Constants go out right after the first Run of the computing
+  // node before it (at the start for the first), so that they load while
+  // that node computes.
+  void emit() {
+    size_t next_constant = 0;
+    auto constants_due = [&](int after_job) {
+      while (next_constant < constant_nodes_.size() && constant_nodes_[next_constant].after_job == after_job) {
+        emit_constants(next_constant++);
+      }
+    };
+    constants_due(-1);
+    if (!jobs_.empty()) emit_loads(0, /*barrier=*/true);
+    for (size_t j = 0; j < jobs_.size(); ++j) {
+      const bool next_same_group = j + 1 < jobs_.size() && jobs_[j + 1].group == jobs_[j].group;
+      if (next_same_group) emit_loads(j + 1, false);
+      result_.instructions.push_back(jobs_[j].work);
+      constants_due(static_cast<int>(j));
+      if (jobs_[j].store) result_.instructions.push_back(*jobs_[j].store);
+      if (j + 1 < jobs_.size() && !next_same_group) emit_loads(j + 1, /*barrier=*/true);
+    }
+    BandInstruction end;
+    end.op = BandOp::End;
+    result_.instructions.push_back(end);
+  }
+
+  struct ConstantNode {
+    int node = 0, half = 0;
+    int after_job = -1;  // emitted after this job's Run (-1: first of all)
+  };
+
+  const QuantModel& model_;
+  const MemoryMap& map_;
+  const std::vector<PackedWord>& program_;
+  BandProgram result_;
+  std::vector<Job> jobs_;
+  std::vector<ConstantNode> constant_nodes_;
+  int next_constant_half_ = 0;
+  int previous_first_job_ = -1;  // the first job of the last computing node added
+};
+
+}  // namespace
+
+const char* band_op_name(BandOp op) {
+  switch (op) {
+    case BandOp::Load: return "load";
+    case BandOp::Store: return "store";
+    case BandOp::Constants: return "constants";
+    case BandOp::Run: return "run";
+    case BandOp::Head: return "head";
+    case BandOp::End: return "end";
+  }
+  throw Error("unknown band instruction");
+}
+
+BandProgram band_program(const QuantModel& model, const MemoryMap& map, const std::vector<PackedWord>& program,
+                         const BandBuffers& buffers) {
+  if (buffers.input_words < 1 || buffers.output_words < 1) throw Error("the band buffers need at least one word");
+  return Builder(model, map, program, buffers).build();
+}
+
+}  // namespace yq

@@ -1,0 +1,119 @@
+// The band program: one frame of a model whose feature maps live in DRAM,
+// as the instruction stream of an accelerator with small on-chip buffers
+// (decoupled load, compute and store, the VTA / Gemmini pattern;
+// docs/ARTIFACTS.md section 14). The compiler decides everything: the band
+// of each layer, every address, the order; the hardware issues in order.
+//
+// On chip, one scratch memory of feature-map words holds two buffers of two
+// halves each: the input band buffer (the rows a band of output rows reads,
+// every input channel, channel after channel) at words [0, 2 in) and the
+// output staging buffer (the band's output rows, channel after channel) at
+// [2 in, 2 in + 2 out); yq_top's weight, bias and requant buffers (two halves
+// each) hold one layer's constants.
+//
+// Per computing node, in node order: its bands of R output rows, R the
+// largest that fits both halves (a layer whose single row does not fit is an
+// error naming it and the buffer), each band
+//   Load  every input's rows the band reads (clipped to the input), one run
+//         of rows x width words per channel, into the next input half;
+//   Run   the node's descriptor rewritten for the band: in_base k and
+//         out_base in the halves, in_h the loaded rows, out_h the band's
+//         rows, pad_top the pad rows above the first loaded row (taps past
+//         the last loaded row read the pad code, as at the input's end),
+//         weight / bias / requant bases in the node's constant half;
+//   Store the output band into the node's DRAM words.
+// A Constants instruction loads a convolution's (add's, concat's) constants
+// into the next constant half, right after the previous node's first Run so
+// that the load overlaps its compute. Then, per detect level, bands of rows
+// of its box and class outputs: Load both, Head (the detect head reads the
+// band's anchors). End: q_NMS and the detection list.
+//
+// Order: a band's Load is emitted before the previous band's Run and Store
+// when both bands belong to the same node (or both to the head), so that an
+// in-order issuer that waits only on the halves each instruction declares
+// (reads / writes) keeps the DMA busy while the engines compute. A node's
+// first Load reads what earlier nodes stored: it carries a barrier (wait for
+// every earlier Store's write responses).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "compiler/emit/packed_word.hpp"
+
+namespace yq {
+
+struct QuantModel;
+struct MemoryMap;
+
+enum class BandOp { Load = 1, Store = 2, Constants = 3, Run = 4, Head = 5, End = 6 };
+
+const char* band_op_name(BandOp op);
+
+// The halves an instruction reads or writes, one bit each.
+enum BandHalf : unsigned {
+  kInputHalf0 = 1u << 0,
+  kInputHalf1 = 1u << 1,
+  kOutputHalf0 = 1u << 2,
+  kOutputHalf1 = 1u << 3,
+  kConstantHalf0 = 1u << 4,
+  kConstantHalf1 = 1u << 5,
+};
+
+// Words of one half of each buffer.
+struct BandBuffers {
+  std::int64_t input_words = 0;     // feature-map words of an input band
+  std::int64_t output_words = 0;    // feature-map words of an output band
+  std::int64_t weight_words = 0;    // yq_top's YQ_WEIGHT_BUFFER_DEPTH
+  std::int64_t bias_words = 0;      // YQ_BIAS_BUFFER_DEPTH
+  std::int64_t requant_words = 0;   // YQ_REQUANT_BUFFER_DEPTH
+
+  std::int64_t input_half(int half) const { return half * input_words; }
+  std::int64_t output_half(int half) const { return 2 * input_words + half * output_words; }
+  std::int64_t scratch_words() const { return 2 * (input_words + output_words); }
+};
+
+struct BandInstruction {
+  BandOp op = BandOp::End;
+  int node = 0;            // the node it serves (Head: the level's class node)
+  unsigned reads = 0;      // BandHalf bits
+  unsigned writes = 0;
+  bool barrier = false;    // Load: wait for every earlier Store's write responses
+  // Load / Store: `channels` runs of `words` consecutive feature-map words,
+  // run c at feature-map word dram_word + c * dram_stride and at scratch word
+  // scratch_word + c * scratch_stride.
+  std::int64_t dram_word = 0, dram_stride = 0;
+  std::int64_t scratch_word = 0, scratch_stride = 0;
+  int channels = 0;
+  std::int64_t words = 0;
+  int half = 0;            // Constants: the constant half
+  int descriptor = -1;     // Run: index into BandProgram::descriptors
+  // Head: rows [first_row, first_row + rows) of a level, its box outputs at
+  // scratch_word, its class outputs at class_word, each channel rows * width
+  // words after the previous one.
+  int level = 0, first_row = 0, rows = 0;
+  std::int64_t class_word = 0;
+};
+
+// One computing node's bands.
+struct NodeBands {
+  int node = 0;
+  int band_rows = 0;  // output rows per band (the last band may have fewer)
+  int bands = 0;
+};
+
+struct BandProgram {
+  BandBuffers buffers;
+  std::vector<BandInstruction> instructions;
+  std::vector<PackedWord> descriptors;  // the Runs' rewritten descriptors
+  std::vector<NodeBands> nodes;         // the computing nodes, in node order
+  std::vector<int> head_band_rows;      // per detect level
+};
+
+// `program` is the layer program (one descriptor per node, layer_program()).
+// Throws yq::Error naming the layer and the buffer when one output row of a
+// layer (or one row of a detect level) does not fit a half.
+BandProgram band_program(const QuantModel& model, const MemoryMap& map, const std::vector<PackedWord>& program,
+                         const BandBuffers& buffers);
+
+}  // namespace yq

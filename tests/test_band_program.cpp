@@ -1,0 +1,205 @@
+// The band program (compiler/emit/band_program.hpp) and its reference
+// executor (compiler/emit/band_executor.hpp) on a 64 x 64 run of the
+// synthetic model through stage_6: bit-exact through buffers small enough to
+// cut layers into many bands and through buffers holding whole layers; the
+// traffic against the tensors' sizes; the order an in-order issuer needs;
+// the executor catching a missing barrier, a wrong address, a wrong pad and
+// constants in the wrong half (each named); a buffer too small for one row.
+#include "testing.hpp"
+
+#include <algorithm>
+
+#include "cli_support.hpp"
+#include "compiler/emit/band_executor.hpp"
+#include "compiler/emit/band_program.hpp"
+#include "compiler/emit/layer_program.hpp"
+#include "compiler/io/test_pattern.hpp"
+#include "compiler/quant/quant_model_io.hpp"
+#include "compiler/ref/int_model.hpp"
+#include "compiler/util/error.hpp"
+
+TEST_SUITE_BEGIN("pipeline");
+
+using namespace yq;
+namespace fs = std::filesystem;
+
+namespace {
+
+const QuantModel& quantized_64() {
+  static const QuantModel model = [] {
+    const fs::path dir = test::fresh_temp_dir("band-program");
+    const test::CliResult result = test::run_cli("run --imgsz 64 --through stage_6 --out " + (dir / "run").string(), dir);
+    REQUIRE_MESSAGE(result.exit_code == 0, result.err);
+    return load_quant_model(dir / "run" / "stage_6");
+  }();
+  return model;
+}
+
+struct Fixture {
+  const QuantModel& model = quantized_64();
+  MemoryMap map = plan_memories(model, InputSize(64, 64));
+  std::vector<PackedWord> program = layer_program(model, map);
+  IntegerModel integer{model, 1};
+  std::vector<CodeTensor> reference = integer.run_all(test_pattern_image(64, 64, 0));
+
+  BandBuffers buffers(std::int64_t input_words, std::int64_t output_words) const {
+    BandBuffers b{input_words, output_words, 0, 0, 0};
+    for (const NodePlacement& place : map.nodes) {
+      b.weight_words = std::max(b.weight_words, place.weight_count);
+      b.bias_words = std::max(b.bias_words, place.bias_count);
+      b.requant_words = std::max(b.requant_words, place.requant_count);
+    }
+    return b;
+  }
+
+  std::int64_t computed_words() const {
+    std::int64_t words = 0;
+    for (size_t i = 0; i < map.nodes.size(); ++i) {
+      const OpKind op = model.graph.nodes[i].op;
+      if (op == OpKind::Input || map.nodes[i].view) continue;
+      const TensorShape& s = map.nodes[i].shape;
+      words += std::int64_t{s.channels} * s.height * s.width;
+    }
+    return words;
+  }
+};
+
+size_t first_of(const BandProgram& program, BandOp op, size_t from = 0) {
+  for (size_t i = from; i < program.instructions.size(); ++i) {
+    if (program.instructions[i].op == op) return i;
+  }
+  FAIL("no " << band_op_name(op) << " instruction");
+  return 0;
+}
+
+}  // namespace
+
+TEST_CASE("band program: bit-exact through small buffers, many bands per layer") {
+  const Fixture f;
+  const BandProgram program = band_program(f.model, f.map, f.program, f.buffers(2048, 2048));
+  int multi_band_layers = 0;
+  std::int64_t runs = 0;
+  for (const NodeBands& node : program.nodes) {
+    runs += node.bands;
+    if (node.bands > 1) ++multi_band_layers;
+  }
+  CHECK(multi_band_layers >= 10);
+  const BandTraffic traffic = execute_band_program(f.integer, f.map, program, f.reference);
+  CHECK(traffic.runs == runs);
+  CHECK(traffic.stored_words == f.computed_words());
+  CHECK(traffic.head_bands >= static_cast<std::int64_t>(f.model.graph.levels.size()));
+}
+
+TEST_CASE("band program: buffers that hold whole layers give one band each, each tensor loaded once") {
+  const Fixture f;
+  const BandProgram program = band_program(f.model, f.map, f.program, f.buffers(1 << 20, 1 << 20));
+  std::int64_t input_words = 0;
+  for (const NodeBands& node : program.nodes) {
+    CHECK(node.bands == 1);
+    for (int input : f.model.graph.nodes[node.node].inputs) {
+      const TensorShape& s = f.map.nodes[input].shape;
+      input_words += std::int64_t{s.channels} * s.height * s.width;
+    }
+  }
+  std::int64_t head_words = 0;
+  for (const DetectLevel& level : f.model.graph.levels) {
+    for (int node : {level.box_node, level.class_node}) {
+      const TensorShape& s = f.map.nodes[node].shape;
+      head_words += std::int64_t{s.channels} * s.height * s.width;
+    }
+  }
+  const BandTraffic traffic = execute_band_program(f.integer, f.map, program, f.reference);
+  CHECK(traffic.loaded_words == input_words + head_words);
+  CHECK(traffic.stored_words == f.computed_words());
+}
+
+TEST_CASE("band program: the order an in-order issuer needs") {
+  const Fixture f;
+  const BandProgram program = band_program(f.model, f.map, f.program, f.buffers(2048, 2048));
+  REQUIRE(program.instructions.back().op == BandOp::End);
+  // The first instruction loads the first convolution's constants; the first
+  // Run comes after its band's load, and the second band's load (into the
+  // other half) right before it.
+  CHECK(program.instructions.front().op == BandOp::Constants);
+  const size_t run = first_of(program, BandOp::Run);
+  const size_t store = first_of(program, BandOp::Store);
+  CHECK(first_of(program, BandOp::Load) < run);
+  CHECK(program.instructions[run - 1].op == BandOp::Load);
+  CHECK(program.instructions[run - 1].writes != program.instructions[run].reads);
+  // Between a Run and its Store only the next node's constants may go out.
+  REQUIRE(store > run);
+  for (size_t i = run + 1; i < store; ++i) CHECK(program.instructions[i].op == BandOp::Constants);
+  // A node's first load waits for the stores before it; its other loads do not.
+  for (size_t i = 1; i < program.instructions.size(); ++i) {
+    const BandInstruction& ins = program.instructions[i];
+    if (ins.op != BandOp::Load) continue;
+    const BandInstruction& before = program.instructions[i - 1];
+    const bool first_of_node = before.op == BandOp::Store && before.node != ins.node;
+    if (first_of_node) CHECK(ins.barrier);
+  }
+}
+
+TEST_CASE("band program: the executor names what a wrong program does") {
+  const Fixture f;
+  const BandProgram good = band_program(f.model, f.map, f.program, f.buffers(2048, 2048));
+  auto fails_with = [&](const BandProgram& bad, const std::string& message) {
+    try {
+      execute_band_program(f.integer, f.map, bad, f.reference);
+      FAIL("the executor accepted it; expected: " << message);
+    } catch (const Error& e) {
+      CHECK_MESSAGE(std::string(e.what()).find(message) != std::string::npos, e.what());
+    }
+  };
+
+  SUBCASE("a node's first load without its barrier") {
+    BandProgram bad = good;
+    const size_t store = first_of(bad, BandOp::Store);
+    size_t load = store;
+    while (!(bad.instructions[load].op == BandOp::Load && bad.instructions[load].barrier)) ++load;
+    bad.instructions[load].barrier = false;
+    fails_with(bad, "without a barrier after it");
+  }
+  SUBCASE("a run reading another half") {
+    BandProgram bad = good;
+    BandInstruction& run = bad.instructions[first_of(bad, BandOp::Run)];
+    run.reads ^= kInputHalf0 | kInputHalf1;
+    fails_with(bad, "lie outside the halves it declares");
+  }
+  SUBCASE("a band's pad rows wrong: the first divergence") {
+    BandProgram bad = good;
+    const BandInstruction& run = bad.instructions[first_of(bad, BandOp::Run)];
+    PackedWord& word = bad.descriptors[run.descriptor];
+    REQUIRE(word["pad_top"] == 1);
+    word["pad_top"] = 0;
+    fails_with(bad, "band program: layer conv0 channel 0 y 0 x 0: expected ");
+  }
+  SUBCASE("constants in the other half") {
+    BandProgram bad = good;
+    BandInstruction& constants = bad.instructions[first_of(bad, BandOp::Constants)];
+    constants.half ^= 1;
+    constants.writes = constants.half == 0 ? kConstantHalf0 : kConstantHalf1;
+    fails_with(bad, "its constant half holds another layer's constants");
+  }
+  SUBCASE("a store that skips a band") {
+    BandProgram bad = good;
+    bad.instructions.erase(bad.instructions.begin() + static_cast<std::ptrdiff_t>(first_of(bad, BandOp::Store)));
+    fails_with(bad, "band program instruction");
+  }
+}
+
+TEST_CASE("band program: a buffer too small for one row names the layer and the buffer") {
+  const Fixture f;
+  try {
+    band_program(f.model, f.map, f.program, f.buffers(100, 1 << 20));
+    FAIL("accepted a 100-word input band buffer");
+  } catch (const Error& e) {
+    CHECK(std::string(e.what()) ==
+          "layer conv0: one band of output rows needs 576 feature-map words of the input band buffer, whose half holds 100");
+  }
+  try {
+    band_program(f.model, f.map, f.program, f.buffers(1 << 20, 300));
+    FAIL("accepted a 300-word output staging buffer");
+  } catch (const Error& e) {
+    CHECK(std::string(e.what()).find("of the output staging buffer, whose half holds 300") != std::string::npos);
+  }
+}
