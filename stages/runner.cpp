@@ -84,6 +84,7 @@ nlohmann::json scale_selection_settings(const RunConfig& config) {
 nlohmann::json emission_settings(const RunConfig& config) {
   return {{"--axi-bits", config.axi_bits},
           {"--weight-buffer-bytes", config.weight_buffer_bytes},
+          {"--band-buffer-bytes", config.band_buffer_bytes},
           {"max_detections", config.max_detections},
           {"score_threshold", config.score_threshold},
           {"iou_threshold", config.val_iou_threshold}};
@@ -280,6 +281,7 @@ nlohmann::json run_config_to_json(const RunConfig& config) {
           {"max_detections", config.max_detections},
           {"axi_bits", config.axi_bits},
           {"weight_buffer_bytes", config.weight_buffer_bytes},
+          {"band_buffer_bytes", config.band_buffer_bytes},
           {"calib", paths_to_json(config.calib)},
           {"calib_images", config.calib_images},
           {"quant", quant_settings_to_json(config.quant)},

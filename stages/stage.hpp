@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "compiler/emit/band_program.hpp"
 #include "compiler/emit/dram_image.hpp"
 #include "compiler/io/image.hpp"
 #include "compiler/quant/quant_model.hpp"
@@ -35,6 +36,7 @@ struct RunConfig {
   std::optional<std::filesystem::path> emit_dir;      // also copy stage_7's emission here
   int axi_bits = kDefaultAxiDataBits;                 // AXI4 data width of the DRAM image
   std::int64_t weight_buffer_bytes = 0;               // yq_top's weight buffer; 0: sized to the largest convolution
+  std::int64_t band_buffer_bytes = kDefaultBandBufferBytes;  // one half of the band program's input / output buffers
   std::optional<std::filesystem::path> golden_image;  // default: the first image of --data
   float val_score_threshold = 0.001f;
   float score_threshold = 0.25f;  // the hardware's: stage_7's yq_params.vh and stage_8's golden q_NMS

@@ -40,7 +40,7 @@ nlohmann::json run_stage_7_emit(StageContext& context) {
   const EmitOptions options{
       model.image_size, config.axi_bits,
       int_nms_options({config.score_threshold, config.val_iou_threshold, config.max_detections}),
-      config.weight_buffer_bytes, source_model_sha256(context)};
+      config.weight_buffer_bytes, config.band_buffer_bytes, source_model_sha256(context)};
   const nlohmann::json manifest = emit_hardware(model, options, context.output_dir);
   nlohmann::json summary = emission_summary(manifest);
   std::filesystem::path shown = context.stage_dir(7);

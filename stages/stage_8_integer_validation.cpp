@@ -25,7 +25,10 @@
 #include <optional>
 
 #include "compiler/detect/detection_list_file.hpp"
+#include "compiler/emit/band_executor.hpp"
 #include "compiler/emit/golden_dump.hpp"
+#include "compiler/emit/hw_emitter.hpp"
+#include "compiler/emit/layer_program.hpp"
 #include "compiler/float/float_model.hpp"
 #include "compiler/io/dataset.hpp"
 #include "compiler/io/test_pattern.hpp"
@@ -139,6 +142,31 @@ std::string detections_text(const std::vector<Detection>& detections, const std:
   return text;
 }
 
+// stage_7's band program run on the golden image by its reference executor:
+// every layer's output in DRAM and the detect head's inputs bit-exact, the
+// halves and barriers an issuer relies on honest (compiler/emit/band_executor.hpp).
+nlohmann::json verify_band_program(const RunConfig& config, const QuantModel& quant, const IntegerModel& model,
+                                   const std::vector<CodeTensor>& outputs) {
+  EmitOptions options;
+  options.image_size = config.image_size;
+  options.weight_buffer_bytes = config.weight_buffer_bytes;
+  options.band_buffer_bytes = config.band_buffer_bytes;
+  const BandProgram program = emitted_band_program(quant, options);
+  const BandTraffic traffic =
+      execute_band_program(model, plan_memories(quant, config.image_size), program, outputs);
+  const std::int64_t slot_bytes = dram_slot_bits(word_widths(quant).fmap) / 8;
+  std::printf("         band program: %zu instructions, %lld runs, bit-exact on the golden image; feature maps "
+              "%.2f MB read, %.2f MB written\n",
+              program.instructions.size(), static_cast<long long>(traffic.runs),
+              traffic.loaded_words * slot_bytes / 1e6, traffic.stored_words * slot_bytes / 1e6);
+  return {{"instructions", program.instructions.size()},
+          {"runs", traffic.runs},
+          {"head_bands", traffic.head_bands},
+          {"bit_exact", true},
+          {"feature_map_bytes_read", traffic.loaded_words * slot_bytes},
+          {"feature_map_bytes_written", traffic.stored_words * slot_bytes}};
+}
+
 nlohmann::json write_golden(const StageContext& context, const QuantModel& quant, const DetectOptions& options) {
   const RunConfig& config = context.config;
   RgbImage image;
@@ -167,7 +195,8 @@ nlohmann::json write_golden(const StageContext& context, const QuantModel& quant
       {{"image", source}, {"image_size", input_size_json(config.image_size)}, {"arithmetic_version", arith::kArithmeticVersion}});
   write_file_atomic(folder / "detections_float_nms.txt", detections_text(detections.float_nms, quant.info.class_names));
   nlohmann::json summary = {{"image", source}, {"files", manifest["files"].size()},
-                            {"detections_float_nms", detections.float_nms.size()}};
+                            {"detections_float_nms", detections.float_nms.size()},
+                            {"band_program", verify_band_program(config, quant, detector.integer_model(), outputs)}};
   if (quant.settings.head == HeadMode::Int) {
     write_file_atomic(folder / "q_nms.txt", detection_list_text(detector.int_nms(outputs), quant.info.class_names));
     summary["detections_q_nms"] = detections.int_nms.size();

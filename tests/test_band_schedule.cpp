@@ -1,5 +1,5 @@
-// The row-band schedule with feature maps in DRAM
-// (compiler/emit/band_schedule.hpp), on a 64 x 64 run of the synthetic model
+// The band schedule with feature maps in DRAM
+// (compiler/emit/band_schedule.hpp, the band program's figures), on a 64 x 64 run of the synthetic model
 // through stage_6: one layer's bands, bytes and cycles worked out by hand,
 // the frame's totals against the tensors' own sizes when every layer fits in
 // one band, the bands always fitting the buffer, the bandwidth bound, the
@@ -46,20 +46,21 @@ TEST_CASE("band schedule: bands, bytes and cycles of a quantized 64x64 run") {
 
   SUBCASE("conv0's, worked out by hand") {
     // conv0: 3 x 64 x 64 codes (1 byte each at 8 bits) -> 16 x 32 x 32, kernel 3,
-    // stride 2, pad 1. A 4,096-byte half holds 21 input rows of 3 x 64 bytes,
-    // and R output rows read 2R + 1 rows: R = 10, bands of output rows 0-9,
-    // 10-19, 20-29, 30-31 reading input rows 0-19, 19-39, 39-59, 59-63
-    // (20 + 21 + 21 + 5 = 67 rows of 192 bytes).
+    // stride 2, pad 1. A 4,096-byte output half holds 8 output rows of 16 x 32
+    // bytes (the input half would hold 21 input rows of 3 x 64 bytes, enough
+    // for 10 output rows): R = 8, bands of output rows 0-7, 8-15, 16-23, 24-31
+    // reading input rows 0-15, 15-31, 31-47, 47-63 (16 + 17 + 17 + 17 = 67
+    // rows of 192 bytes).
     const BandSchedule schedule = plan_bands(model, InputSize(64, 64), ArrayShape{8, 8}, 4096);
     const LayerBands& conv0 = layer_named(schedule, "conv0");
-    CHECK(conv0.band_rows == 10);
+    CHECK(conv0.band_rows == 8);
     CHECK(conv0.bands == 4);
-    CHECK(conv0.band_bytes == 21 * 192);
+    CHECK(conv0.band_bytes == 17 * 192);
     CHECK(conv0.read_bytes == 67 * 192);
     CHECK(conv0.write_bytes == 16 * 32 * 32);
     CHECK(conv0.macs == std::int64_t{16} * 32 * 32 * 27);
-    // 2 channel tiles x (3 bands of 10 x 32 pixels / 8 + 2 x 32 / 8) tiles x 27 taps.
-    CHECK(conv0.cycles == 2 * (3 * 40 + 8) * 27);
+    // 2 channel tiles x 4 bands of 8 x 32 pixels / 8 tiles x 27 taps.
+    CHECK(conv0.cycles == 2 * (4 * 32) * 27);
     for (const LayerBands& layer : schedule.layers) {
       CAPTURE(layer.name);
       CHECK(layer.band_bytes <= 4096);
@@ -104,7 +105,8 @@ TEST_CASE("band schedule: bands, bytes and cycles of a quantized 64x64 run") {
   SUBCASE("a band buffer smaller than one output row's input is an error naming the layer and the buffer") {
     // conv0's output rows each read up to 3 input rows of 3 x 64 bytes.
     CHECK_THROWS_WITH_AS(plan_bands(model, InputSize(64, 64), ArrayShape{8, 8}, 300),
-                         "layer conv0: an output row reads up to 576 bytes of input rows, more than the band buffer's 300 bytes",
+                         "layer conv0: one band of output rows needs 576 feature-map words of the input band buffer, "
+                         "whose half holds 300",
                          Error);
   }
 }
@@ -128,5 +130,5 @@ TEST_CASE("band schedule: yq-hw inspect reports it for a quantized run") {
 
   const test::CliResult refused = test::run_cli("inspect --band-buffer 300 " + run.string(), run.parent_path());
   CHECK(refused.exit_code != 0);
-  CHECK(refused.err.find("layer conv0: an output row reads up to 576 bytes") != std::string::npos);
+  CHECK(refused.err.find("layer conv0: one band of output rows needs 576 feature-map words") != std::string::npos);
 }

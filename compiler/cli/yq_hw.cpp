@@ -283,6 +283,11 @@ int main(int argc, char** argv) {
                   "convolution whose weights do not fit is an error (0: sized to the largest convolution)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  run->add_option("--band-buffer-bytes", config.band_buffer_bytes,
+                  "bytes of one half of the band program's input band buffer and of its output staging buffer "
+                  "(feature maps in DRAM); a layer whose single output row does not fit is an error")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   run->add_option("--golden-image", config.golden_image, "image for the golden dumps (default: first of --data)");
 
   DetectCommand detect;

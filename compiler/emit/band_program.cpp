@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "compiler/emit/dram_image.hpp"
 #include "compiler/emit/hw_format.hpp"
 #include "compiler/emit/layer_program.hpp"
 #include "compiler/quant/quant_model.hpp"
@@ -152,11 +153,16 @@ class Builder {
     const int constant_half = has_constants(program_[index]) ? next_constant_half_++ % 2 : -1;
     if (constant_half >= 0) constant_nodes_.push_back({index, constant_half, previous_first_job_});
     previous_first_job_ = static_cast<int>(jobs_.size());
-    int bands = 0;
-    for (int first = 0; first < out.height; first += band_rows, ++bands) {
+    NodeBands bands{index, band_rows, 0, 0, 0, 0};
+    for (int first = 0; first < out.height; first += band_rows, ++bands.bands) {
       add_band_job(index, first, std::min(band_rows, out.height - first), constant_half);
+      std::int64_t band_words = 0;
+      for (const BandInstruction& load : jobs_.back().loads) band_words += load.channels * load.words;
+      bands.largest_band_words = std::max(bands.largest_band_words, band_words);
+      bands.read_words += band_words;
+      bands.written_words += jobs_.back().store->channels * jobs_.back().store->words;
     }
-    result_.nodes.push_back({index, band_rows, bands});
+    result_.nodes.push_back(bands);
   }
 
   void add_band_job(int index, int first, int rows, int constant_half) {
@@ -230,6 +236,7 @@ class Builder {
       job.work.rows = rows;
       job.work.scratch_word = box_word;
       job.work.class_word = class_word;
+      for (const BandInstruction& load : job.loads) result_.head_read_words += load.channels * load.words;
       jobs_.push_back(std::move(job));
     }
   }
@@ -309,6 +316,45 @@ BandProgram band_program(const QuantModel& model, const MemoryMap& map, const st
                          const BandBuffers& buffers) {
   if (buffers.input_words < 1 || buffers.output_words < 1) throw Error("the band buffers need at least one word");
   return Builder(model, map, program, buffers).build();
+}
+
+std::vector<PackedWord> pack_band_program(const BandProgram& program, const DramMap& dram) {
+  const std::int64_t fmap_slot_bytes = dram.region("fmap").slot_bits / 8;
+  std::vector<PackedWord> words;
+  for (const BandInstruction& ins : program.instructions) {
+    PackedWord word(band_instruction_layout());
+    word["op"] = static_cast<int>(ins.op);
+    word["reads"] = ins.reads;
+    word["writes"] = ins.writes;
+    word["barrier"] = ins.barrier ? 1 : 0;
+    word["node"] = ins.node;
+    switch (ins.op) {
+      case BandOp::Load:
+      case BandOp::Store:
+        word["channels"] = ins.channels;
+        word["words"] = ins.words;
+        word["dram_address"] = dram.address("fmap", ins.dram_word);
+        word["dram_stride"] = ins.dram_stride * fmap_slot_bytes;
+        word["scratch_word"] = ins.scratch_word;
+        word["scratch_stride"] = ins.scratch_stride;
+        break;
+      case BandOp::Constants:
+        word["half"] = ins.half;
+        word["dram_address"] = dram.address("program", ins.node);
+        break;
+      case BandOp::Run: word["dram_address"] = dram.address("band_descriptors", ins.descriptor); break;
+      case BandOp::Head:
+        word["level"] = ins.level;
+        word["first_row"] = ins.first_row;
+        word["rows"] = ins.rows;
+        word["scratch_word"] = ins.scratch_word;
+        word["class_word"] = ins.class_word;
+        break;
+      case BandOp::End: break;
+    }
+    words.push_back(word);
+  }
+  return words;
 }
 
 }  // namespace yq

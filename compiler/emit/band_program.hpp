@@ -45,6 +45,12 @@ namespace yq {
 
 struct QuantModel;
 struct MemoryMap;
+class DramMap;
+
+// One half of the input band buffer (and of the output staging buffer)
+// unless the user says otherwise: 256 KiB, seven UltraRAM blocks of 36 KiB
+// (or 57 RAMB36) per half.
+constexpr std::int64_t kDefaultBandBufferBytes = std::int64_t{256} << 10;
 
 enum class BandOp { Load = 1, Store = 2, Constants = 3, Run = 4, Head = 5, End = 6 };
 
@@ -100,6 +106,9 @@ struct NodeBands {
   int node = 0;
   int band_rows = 0;  // output rows per band (the last band may have fewer)
   int bands = 0;
+  std::int64_t largest_band_words = 0;  // the most input words one band loads
+  std::int64_t read_words = 0;          // input words its bands load (rows two bands share twice)
+  std::int64_t written_words = 0;       // output words stored
 };
 
 struct BandProgram {
@@ -108,6 +117,7 @@ struct BandProgram {
   std::vector<PackedWord> descriptors;  // the Runs' rewritten descriptors
   std::vector<NodeBands> nodes;         // the computing nodes, in node order
   std::vector<int> head_band_rows;      // per detect level
+  std::int64_t head_read_words = 0;     // the detect head's loads of the box and class outputs
 };
 
 // `program` is the layer program (one descriptor per node, layer_program()).
@@ -115,5 +125,11 @@ struct BandProgram {
 // layer (or one row of a detect level) does not fit a half.
 BandProgram band_program(const QuantModel& model, const MemoryMap& map, const std::vector<PackedWord>& program,
                          const BandBuffers& buffers);
+
+// The instructions as words of band_instruction_layout() (hw_format.hpp),
+// every DRAM address and stride in bytes: a Load's or Store's runs in the
+// "fmap" region, a Run's descriptor in "band_descriptors", the layer-program
+// descriptor of a Constants' node in "program".
+std::vector<PackedWord> pack_band_program(const BandProgram& program, const DramMap& dram);
 
 }  // namespace yq

@@ -1,36 +1,27 @@
-// Row-band schedule of a frame whose feature maps live in DRAM: the DRAM
-// traffic, the band buffer and the cycles of an accelerator like
-// rtl/yq_top.v that streams each layer's input through an on-chip band
-// buffer instead of holding every feature map on chip. An estimate for sizing
-// a design (buffer, array, DRAM bandwidth); yq_top itself still holds the
+// The band program's figures for sizing a design (buffer, array, DRAM
+// bandwidth): the DRAM traffic of every layer of the band program
+// (compiler/emit/band_program.hpp, with an input and an output half of
+// band_buffer_bytes each) and the engine cycles of an accelerator that
+// overlaps its loads and stores with compute; yq_top itself still holds the
 // feature maps on chip (docs/RTL.md).
 //
-// Each layer that computes (a convolution, add, copying concat, max-pool or
-// upsample; views move nothing) produces its output a band of rows at a
-// time. A band of R output rows reads the input rows its window covers:
-// rows (first * stride - pad) to (last * stride - pad + kernel - 1) of a
-// convolution or max-pool, clipped to the input (taps beyond it read the pad
-// code), the same R rows of each input of an add or concat, and rows
-// first / 2 to last / 2 of an upsample. The band buffer holds one band of
-// every input channel and is double-buffered (one half fills from DRAM while
-// the engines read the other); R is the largest row count whose band fits
-// one half, and a layer whose single output row does not fit is an error
-// naming the layer and the buffer. Rows two bands share are read twice.
-//
-// DRAM traffic of a layer: its input bands, its weights, biases and requant
-// words once (the weight buffer holds a whole layer), its output once. Every
-// word takes its DRAM slot (compiler/emit/dram_image.hpp: the memory's word
-// width rounded up to a power of two of at least 8 bits). Engine cycles on a
-// ROWS x COLS array: a convolution runs ceil(out_c / COLS) channel tiles,
-// each ceil(R * out_w / ROWS) pixel tiles per band of in_c * k * k cycles
-// (one tap per cycle, as rtl/yq_conv_engine.v); the other layers write ROWS
-// codes per cycle. With loads and stores overlapping compute, a layer takes
-// the longer of its engine cycles and its bytes over the DRAM bandwidth.
+// DRAM traffic of a layer: its input bands (rows two bands share are read
+// twice), its weights, biases and requant words once (the weight buffer holds
+// a whole layer), its output once; then the detect head's reads of the box and
+// class outputs. Every word takes its DRAM slot (compiler/emit/dram_image.hpp:
+// the memory's word width rounded up to a power of two of at least 8 bits).
+// Engine cycles on a ROWS x COLS array: a convolution runs ceil(out_c / COLS)
+// channel tiles, each ceil(R * out_w / ROWS) pixel tiles per band of
+// in_c * k * k cycles (one tap per cycle, as rtl/yq_conv_engine.v); the other
+// layers write ROWS codes per cycle. A layer takes the longer of its engine
+// cycles and its bytes over the DRAM bandwidth; the head's reads take their
+// bytes over the bandwidth.
 #pragma once
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "compiler/emit/band_program.hpp"
 #include "compiler/ir/graph.hpp"
 #include "compiler/util/input_size.hpp"
 
@@ -38,9 +29,6 @@ namespace yq {
 
 struct QuantModel;
 
-// One half of the band buffer unless the user says otherwise: 256 KiB, seven
-// UltraRAM blocks of 36 KiB (or 57 RAMB36) per half.
-constexpr std::int64_t kDefaultBandBufferBytes = std::int64_t{256} << 10;
 
 struct ArrayShape {
   int rows = 16;  // output pixels per tile (and codes per cycle of the other engines)
@@ -67,6 +55,7 @@ struct BandSchedule {
   ArrayShape array;
   std::int64_t band_buffer_bytes = 0;  // one half
   std::vector<LayerBands> layers;      // the layers that compute, in node order
+  std::int64_t head_read_bytes = 0;    // the detect head's reads of the box and class outputs
 
   std::int64_t read_bytes() const;      // feature-map reads of every layer
   std::int64_t constant_bytes() const;  // weights, biases, requant words

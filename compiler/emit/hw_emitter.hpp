@@ -40,6 +40,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "compiler/detect/int_nms.hpp"
+#include "compiler/emit/band_program.hpp"
 #include "compiler/emit/dram_image.hpp"
 #include "compiler/util/input_size.hpp"
 
@@ -52,6 +53,7 @@ struct EmitOptions {
   int axi_bits = kDefaultAxiDataBits;  // AXI4 data width: DRAM regions are aligned to it
   IntNmsOptions nms;                   // the head's score threshold, q_NMS's IoU threshold and detection cap
   std::int64_t weight_buffer_bytes = 0;  // yq_top's weight buffer (DRAM weight slots); 0: the largest convolution's
+  std::int64_t band_buffer_bytes = kDefaultBandBufferBytes;  // one half of the band program's input and output buffers
   std::string model_sha256 = "synthetic";  // SHA-256 of the source checkpoint, "synthetic" for the built-in model
 };
 
@@ -59,6 +61,9 @@ struct EmitOptions {
 // also written as folder/manifest.json. Throws yq::Error when a value does
 // not fit its documented field.
 nlohmann::json emit_hardware(const QuantModel& model, const EmitOptions& options, const std::filesystem::path& folder);
+
+// The band program emit_hardware writes (band_program.hex, band_descriptors.hex) for these options.
+BandProgram emitted_band_program(const QuantModel& model, const EmitOptions& options);
 
 // Copies manifest.json and every file it lists from one emission folder to another, overwriting.
 void copy_emission(const nlohmann::json& manifest, const std::filesystem::path& from, const std::filesystem::path& to);

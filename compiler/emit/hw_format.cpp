@@ -5,6 +5,7 @@
 #include "compiler/emit/hw_format.hpp"
 
 #include "compiler/detect/detection.hpp"
+#include "compiler/emit/band_program.hpp"
 #include "compiler/emit/verilog_header.hpp"
 #include "compiler/quant/lut_builder.hpp"
 #include "compiler/util/error.hpp"
@@ -54,6 +55,15 @@ void header_codes(VerilogHeader& header) {
   for (LutKind kind : {LutKind::Silu, LutKind::Sigmoid, LutKind::Exp}) {
     header.integer("YQ_LUT_KIND_" + verilog_identifier(lut_kind_name(kind)), static_cast<int>(kind));
   }
+  for (BandOp op : {BandOp::Load, BandOp::Store, BandOp::Constants, BandOp::Run, BandOp::Head, BandOp::End}) {
+    header.integer("YQ_BAND_OP_" + verilog_identifier(band_op_name(op)), static_cast<int>(op));
+  }
+  header.integer("YQ_BAND_INPUT_HALF0", kInputHalf0, "reads / writes bits: the halves of the on-chip buffers");
+  header.integer("YQ_BAND_INPUT_HALF1", kInputHalf1);
+  header.integer("YQ_BAND_OUTPUT_HALF0", kOutputHalf0);
+  header.integer("YQ_BAND_OUTPUT_HALF1", kOutputHalf1);
+  header.integer("YQ_BAND_CONSTANT_HALF0", kConstantHalf0);
+  header.integer("YQ_BAND_CONSTANT_HALF1", kConstantHalf1);
   header.integer("YQ_MAX_INPUTS", kProgramMaxInputs, "input slots per descriptor");
   header.integer("YQ_NONE_16", all_ones(16), "all ones: no value in a 16-bit field");
   header.integer("YQ_NONE_32", -1, "all ones (32'hffffffff): no value in a 32-bit field");
@@ -117,6 +127,26 @@ const WordLayout& detection_layout() {
   return layout;
 }
 
+const WordLayout& band_instruction_layout() {
+  static const WordLayout layout("band", {{"op", 8},
+                                          {"reads", 8},
+                                          {"writes", 8},
+                                          {"barrier", 8},
+                                          {"half", 8},
+                                          {"level", 8},
+                                          {"node", 16},
+                                          {"channels", 16},
+                                          {"first_row", 16},
+                                          {"rows", 16},
+                                          {"words", 32},
+                                          {"dram_address", 32},
+                                          {"dram_stride", 32},
+                                          {"scratch_word", 32},
+                                          {"scratch_stride", 32},
+                                          {"class_word", 32}});
+  return layout;
+}
+
 const WordLayout& detection_list_count_layout() {
   static const WordLayout layout("detection_list_count", {{"count", 32}});
   return layout;
@@ -140,6 +170,9 @@ std::string format_header() {
   header.section("LUT directory entry fields (lut_dir.hex)");
   header.integer("YQ_LUTDIR_WORD_BITS", lut_directory_layout().width(), "one entry");
   header.word_layout("YQ_LUTDIR", lut_directory_layout());
+  header.section("Band program instruction fields (band_program.hex, docs/ARTIFACTS.md section 14)");
+  header.integer("YQ_BAND_WORD_BITS", band_instruction_layout().width(), "one instruction");
+  header.word_layout("YQ_BAND", band_instruction_layout());
   header.section("Detection record fields (DRAM detection list; slot 0 holds the count)");
   header.integer("YQ_DET_WORD_BITS", detection_layout().width(), "one record");
   header.word_layout("YQ_DET", detection_layout());

@@ -25,6 +25,10 @@
 // index_bits[79:72], knot_bits[87:80], value_bits[95:88].
 // Requant word, MULT + 6 bits: multiplier[MULT-1:0], shift[MULT+5:MULT]
 // (its width depends on the model, so its layout is in yq_params.vh).
+// Band program instruction, 304 bits: op, reads, writes, barrier, half,
+// level 8 bits each, node, channels, first_row, rows 16 bits each, words,
+// dram_address, dram_stride, scratch_word, scratch_stride, class_word 32
+// bits each (docs/ARTIFACTS.md section 14).
 // Detection record, 192 bits (the DRAM detection list): x1, y1, x2, y2
 // (signed, 1/16 pixel), score (unsigned, 2^-16) 32 bits each, class_id,
 // anchor 16 bits each. The list's slot 0 holds the count of records that
@@ -58,6 +62,7 @@ const WordLayout& program_layout();
 const WordLayout& lut_directory_layout();
 WordLayout requant_layout(int multiplier_bits);  // multiplier (unsigned) in the low bits, then the shift
 const WordLayout& detection_layout();
+const WordLayout& band_instruction_layout();  // one band program instruction (compiler/emit/band_program.hpp)
 const WordLayout& detection_list_count_layout();  // slot 0 of the DRAM detection list
 
 // The text of yq_format.vh: localparams only, no module, no include guard.
