@@ -1,8 +1,9 @@
 // yq_conv_engine: executes one convolution layer descriptor (docs/ARTIFACTS.md
 // section 4, op = conv) exactly as docs/ARTIFACTS.md section 7 and
 // docs/ARITHMETIC.md sections 3, 4 and 6 define it:
-//   acc = bias[o] + sum_{i, ky, kx} w(o, i, ky, kx) * X(i, y*stride + ky - pad, x*stride + kx - pad)
-//   (a tap outside the input reads pad_code),
+//   acc = bias[o] + sum_{i, ky, kx} w(o, i, ky, kx) * X(i, y*stride + ky - pad_top, x*stride + kx - pad)
+//   (a tap outside the input reads pad_code; pad_top = pad but in a band of
+//   the band program, whose input starts at the band's first row),
 //   pre = saturate(rounding_shift(acc * M[o], S[o]), pre_bits),
 //   Y(o, y, x) = act_lut != none ? SiLU table value(pre) : pre.
 // Every size, base address and width comes from the descriptor (and the LUT
@@ -130,6 +131,7 @@ module yq_conv_engine #(
     reg [KW-1:0]                         kernel;
     reg [YQ_PROG_STRIDE_WIDTH-1:0]       stride;
     reg [YQ_PROG_PAD_WIDTH-1:0]          pad;
+    reg [YQ_PROG_PAD_TOP_WIDTH-1:0]      pad_top;
     reg [YQ_PROG_PRE_BITS_WIDTH-1:0]     pre_bits;
     reg [LUT_ID_W-1:0]                   act_lut;
     reg [YQ_PROG_PAD_CODE_WIDTH-1:0]     pad_code;
@@ -148,6 +150,7 @@ module yq_conv_engine #(
     wire [31:0] kernel_u   = {{(32-KW){1'b0}}, kernel};
     wire [31:0] stride_u   = {{(32-YQ_PROG_STRIDE_WIDTH){1'b0}}, stride};
     wire [31:0] pad_u      = {{(32-YQ_PROG_PAD_WIDTH){1'b0}}, pad};
+    wire [31:0] pad_top_u  = {{(32-YQ_PROG_PAD_TOP_WIDTH){1'b0}}, pad_top};
     wire [31:0] pre_bits_u = {{(32-YQ_PROG_PRE_BITS_WIDTH){1'b0}}, pre_bits};
     wire [31:0] in_c_u     = {{(32-YQ_PROG_IN_C_WIDTH){1'b0}}, in_c};
     wire [31:0] in_h_u     = {{(32-YQ_PROG_IN_H_WIDTH){1'b0}}, in_h};
@@ -190,7 +193,7 @@ module yq_conv_engine #(
             4'd6:    begin mul_a = {{(32-XW){1'b0}}, div_q};   mul_b = stride_u; end
             4'd7:    begin mul_a = q_s;             mul_b = in_w_u;   end
             4'd8:    begin mul_a = {{(32-XW){1'b0}}, div_rem}; mul_b = stride_u; end
-            4'd9:    begin mul_a = in_w_u;          mul_b = pad_u;    end
+            4'd9:    begin mul_a = in_w_u;          mul_b = pad_top_u; end
             4'd10:   begin mul_a = hw_out;          mul_b = COLS32;          end
             default: begin mul_a = taps;            mul_b = COLS32;          end
         endcase
@@ -295,6 +298,7 @@ module yq_conv_engine #(
                     kernel      <= desc[YQ_PROG_KERNEL_LSB +: KW];
                     stride      <= desc[YQ_PROG_STRIDE_LSB +: YQ_PROG_STRIDE_WIDTH];
                     pad         <= desc[YQ_PROG_PAD_LSB +: YQ_PROG_PAD_WIDTH];
+                    pad_top     <= desc[YQ_PROG_PAD_TOP_LSB +: YQ_PROG_PAD_TOP_WIDTH];
                     pre_bits    <= desc[YQ_PROG_PRE_BITS_LSB +: YQ_PROG_PRE_BITS_WIDTH];
                     act_lut     <= desc[YQ_PROG_ACT_LUT_LSB +: LUT_ID_W];
                     pad_code    <= desc[YQ_PROG_PAD_CODE_LSB +: YQ_PROG_PAD_CODE_WIDTH];
@@ -425,7 +429,7 @@ module yq_conv_engine #(
             init_k   <= 16'd0;
             cur_x    <= 0;
             cur_ix   <= 32'd0 - pad_u;
-            cur_iy   <= 32'd0 - pad_u;
+            cur_iy   <= 32'd0 - pad_top_u;
             cur_ra   <= 32'd0 - pad_iw - pad_u;
             w_cur    <= (state == S_DERIVE) ? weight_base : w_tile_base + col_taps;
         end else if (state == S_TINIT) begin

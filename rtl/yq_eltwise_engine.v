@@ -7,8 +7,9 @@
 //             with (Ma, S) = requant[requant_base], (Mb, S) = requant[requant_base + 1]
 //   concat    input k's codes, in slot order, become
 //             saturate(rounding_shift(q * M_k, S_k), out_bits), (M_k, S_k) = requant[requant_base + k]
-//   max-pool  Y(c, y, x) = max of X0(c, y + ky - pad, x + kx - pad), ky, kx < kernel,
-//             over the taps inside the input (padding never wins); stride 1
+//   max-pool  Y(c, y, x) = max of X0(c, y + ky - pad_top, x + kx - pad), ky, kx < kernel,
+//             over the taps inside the input (padding never wins); stride 1;
+//             pad_top = pad but in a band of the band program
 //   upsample  Y(c, y, x) = X0(c, y / 2, x / 2)
 // Every code goes through one datapath per lane, yq_add_unit (a * Ma + b * Mb,
 // rounding shift S) and a saturation to the descriptor's out_bits: slice,
@@ -93,6 +94,7 @@ module yq_eltwise_engine #(
     reg [KW-1:0]                          kernel;
     reg [YQ_PROG_STRIDE_WIDTH-1:0]        stride;
     reg [YQ_PROG_PAD_WIDTH-1:0]           pad;
+    reg [YQ_PROG_PAD_TOP_WIDTH-1:0]       pad_top;
     reg [YQ_PROG_OUT_BITS_WIDTH-1:0]      out_bits;
     reg [YQ_PROG_CHANNEL_BEGIN_WIDTH-1:0] channel_begin;
     reg [YQ_PROG_IN_H_WIDTH-1:0]          in_h;
@@ -109,6 +111,7 @@ module yq_eltwise_engine #(
     wire [31:0] kernel_u   = {{(32-KW){1'b0}}, kernel};
     wire [31:0] stride_u   = {{(32-YQ_PROG_STRIDE_WIDTH){1'b0}}, stride};
     wire [31:0] pad_u      = {{(32-YQ_PROG_PAD_WIDTH){1'b0}}, pad};
+    wire [31:0] pad_top_u  = {{(32-YQ_PROG_PAD_TOP_WIDTH){1'b0}}, pad_top};
     wire [31:0] out_bits_u = {{(32-YQ_PROG_OUT_BITS_WIDTH){1'b0}}, out_bits};
     wire [31:0] in_h_u     = {{(32-YQ_PROG_IN_H_WIDTH){1'b0}}, in_h};
     wire [31:0] in_w_u     = {{(32-YQ_PROG_IN_W_WIDTH){1'b0}}, in_w};
@@ -145,14 +148,14 @@ module yq_eltwise_engine #(
     reg [XW-1:0] ox;                    // output column
     reg [KW-1:0] kx, ky;                // max-pool tap
     reg [31:0] chan_base;               // in_base0 + (output channel) * hw_in
-    reg [31:0] yoff;                    // max-pool: (oy - pad) * in_w; upsample: (oy / 2) * in_w
+    reg [31:0] yoff;                    // max-pool: (oy - pad_top) * in_w; upsample: (oy / 2) * in_w
     reg [31:0] tap_row;                 // ky * in_w
     wire row_mode = is_pool || is_up;   // steps within one output row
     wire [31:0] oy_u = {{(32-YW){1'b0}}, oy};
     wire [31:0] ox_u = {{(32-XW){1'b0}}, ox};
     wire [31:0] kx_u = {{(32-KW){1'b0}}, kx};
     wire [31:0] ky_u = {{(32-KW){1'b0}}, ky};
-    wire [31:0] iy = oy_u + ky_u - pad_u;   // max-pool tap row
+    wire [31:0] iy = oy_u + ky_u - pad_top_u;   // max-pool tap row
     wire row_in = !iy[31] && iy < in_h_u;
     wire tap_last = !is_pool || (kx_u == kernel_u - 32'd1 && ky_u == kernel_u - 32'd1);
 
@@ -190,7 +193,7 @@ module yq_eltwise_engine #(
             3'd0:    begin mul_a = out_h_u; mul_b = out_w_u; end
             3'd1:    begin mul_a = in_h_u;  mul_b = in_w_u;  end
             3'd2:    begin mul_a = cb_u;    mul_b = hw_in;   end
-            3'd3:    begin mul_a = pad_u;   mul_b = in_w_u;  end
+            3'd3:    begin mul_a = pad_top_u; mul_b = in_w_u; end
             default: begin mul_a = out_c_u; mul_b = hw_out;  end
         endcase
         if (state == S_REGION) begin
@@ -222,6 +225,7 @@ module yq_eltwise_engine #(
                     kernel        <= desc[YQ_PROG_KERNEL_LSB +: KW];
                     stride        <= desc[YQ_PROG_STRIDE_LSB +: YQ_PROG_STRIDE_WIDTH];
                     pad           <= desc[YQ_PROG_PAD_LSB +: YQ_PROG_PAD_WIDTH];
+                    pad_top       <= desc[YQ_PROG_PAD_TOP_LSB +: YQ_PROG_PAD_TOP_WIDTH];
                     out_bits      <= desc[YQ_PROG_OUT_BITS_LSB +: YQ_PROG_OUT_BITS_WIDTH];
                     channel_begin <= desc[YQ_PROG_CHANNEL_BEGIN_LSB +: YQ_PROG_CHANNEL_BEGIN_WIDTH];
                     in_h          <= desc[YQ_PROG_IN_H_LSB +: YQ_PROG_IN_H_WIDTH];
@@ -252,7 +256,7 @@ module yq_eltwise_engine #(
                     end
                 end
 
-                // hw_out, hw_in, channel_begin * hw_in, pad * in_w, out_c * hw_out.
+                // hw_out, hw_in, channel_begin * hw_in, pad_top * in_w, out_c * hw_out.
                 S_MUL: begin
                     case (mstep)
                         3'd0:    hw_out <= mul_p;

@@ -6,11 +6,12 @@ lut_dir.hex, weight_mem.hex, bias_mem.hex, requant_mem.hex, lut_mem.hex,
 manifest.json) and <out>/stage_8/golden (<layer>.hex, manifest.json), in the
 formats of docs/ARTIFACTS.md, for a random graph of small layers whose shapes
 and numbers go well beyond YOLOv8n's: kernels 1..7 (even ones too), strides
-1..3, any padding below the kernel, non-zero pad codes, 1..20 channels,
+1..3, any padding below the kernel (and pad rows above the input other
+than the padding, as a band program's bands have), non-zero pad codes, 1..20 channels,
 inputs narrower than the array, activation bits 2..16 per layer (direct and
 interpolated tables), weights 2..16 bits, requant shifts from 0 to past the
 product's width (saturation both ways), adds, concats of 1..8 inputs with
-their own rescales, max-pools with any kernel and padding, upsamples of odd
+their own rescales, max-pools with any kernel and padding (and pad rows), upsamples of odd
 sizes. The golden codes come from a plain Python transcription of
 docs/ARITHMETIC.md sections 2-6 (independent of the C++ reference). The tables
 hold random codes, not SiLU: the RTL must not care.
@@ -153,9 +154,10 @@ def main():
         k = k or rng.choice([1, 1, 2, 3, 3, 3, 5, 7])
         stride = stride or rng.choice([1, 1, 1, 2, 2, 3])
         pad = rng.randint(0, k - 1)
-        oh, ow = (src.h + 2 * pad - k) // stride + 1, (src.w + 2 * pad - k) // stride + 1
+        pad_top = pad if rng.random() < 0.5 else rng.randint(0, k - 1)  # a band program's band: fewer rows above
+        oh, ow = (src.h + pad_top + pad - k) // stride + 1, (src.w + 2 * pad - k) // stride + 1
         if oh < 1 or ow < 1:
-            k, stride, pad = 1, 1, 0
+            k, stride, pad, pad_top = 1, 1, 0, 0
             oh, ow = src.h, src.w
         out_c = out_c or rng.choice([1, 2, 3, rng.randint(1, 20), rng.randint(1, 20)])
         wbits = random_bits()
@@ -181,7 +183,7 @@ def main():
                     a = b[o]
                     for i in range(src.c):
                         for ky in range(k):
-                            iy = y * stride + ky - pad
+                            iy = y * stride + ky - pad_top
                             for kx in range(k):
                                 ix = x * stride + kx - pad
                                 v = src.at(i, iy, ix) if 0 <= iy < src.h and 0 <= ix < src.w else pad_code
@@ -206,7 +208,8 @@ def main():
             assert all(lo(out_bits) <= v <= hi(out_bits) for v in node.codes)
         else:
             node.codes = pre
-        node.fields.update(OP=OPS["CONV"], NUM_INPUTS=1, KERNEL=k, STRIDE=stride, PAD=pad, IN_BITS=src.bits,
+        node.fields.update(OP=OPS["CONV"], NUM_INPUTS=1, KERNEL=k, STRIDE=stride, PAD=pad, PAD_TOP=pad_top,
+                           IN_BITS=src.bits,
                            OUT_BITS=out_bits, PRE_BITS=pre_bits, WEIGHT_BITS=wbits, ACC_BITS=acc_bits,
                            ACT_LUT=lut_id, PAD_CODE=pad_code & 0xFFFF, WEIGHT_BASE=len(weights),
                            BIAS_BASE=len(biases), REQUANT_BASE=len(requants), inputs=[src])
@@ -270,22 +273,24 @@ def main():
         elif op == "maxpool":
             k = rng.choice([2, 3, 5])
             pad = rng.randint(0, k - 1)
-            oh, ow = src.h + 2 * pad - k + 1, src.w + 2 * pad - k + 1
+            pad_top = pad if rng.random() < 0.5 else rng.randint(0, k - 1)
+            oh, ow = src.h + pad_top + pad - k + 1, src.w + 2 * pad - k + 1
             if oh < 1 or ow < 1:
                 continue
             codes = []
             for c in range(src.c):
                 for y in range(oh):
                     for x in range(ow):
-                        taps = [src.at(c, y + ky - pad, x + kx - pad) for ky in range(k) for kx in range(k)
-                                if 0 <= y + ky - pad < src.h and 0 <= x + kx - pad < src.w]
+                        taps = [src.at(c, y + ky - pad_top, x + kx - pad) for ky in range(k) for kx in range(k)
+                                if 0 <= y + ky - pad_top < src.h and 0 <= x + kx - pad < src.w]
                         if not taps:
                             break
                         codes.append(max(taps))
             if len(codes) != src.c * oh * ow:
                 continue  # a window entirely in the padding: undefined
             node = Node("n%d.maxpool" % len(nodes), "maxpool", src.c, oh, ow, src.bits, codes)
-            node.fields.update(OP=OPS["MAXPOOL"], NUM_INPUTS=1, KERNEL=k, STRIDE=1, PAD=pad, IN_BITS=src.bits,
+            node.fields.update(OP=OPS["MAXPOOL"], NUM_INPUTS=1, KERNEL=k, STRIDE=1, PAD=pad, PAD_TOP=pad_top,
+                               IN_BITS=src.bits,
                                OUT_BITS=src.bits, inputs=[src])
             add_node(node)
         elif op == "upsample" and src.h * src.w <= 100:

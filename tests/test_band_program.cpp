@@ -25,18 +25,18 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const QuantModel& quantized_64() {
-  static const QuantModel model = [] {
-    const fs::path dir = test::fresh_temp_dir("band-program");
-    const test::CliResult result = test::run_cli("run --imgsz 64 --through stage_6 --out " + (dir / "run").string(), dir);
-    REQUIRE_MESSAGE(result.exit_code == 0, result.err);
-    return load_quant_model(dir / "run" / "stage_6");
-  }();
-  return model;
+// A fresh run in its own folder (one per test case: CTest may run the cases in parallel).
+QuantModel quantized_64(const std::string& test_name) {
+  const fs::path dir = test::fresh_temp_dir("band-program-" + test_name);
+  const test::CliResult result = test::run_cli("run --imgsz 64 --through stage_6 --out " + (dir / "run").string(), dir);
+  REQUIRE_MESSAGE(result.exit_code == 0, result.err);
+  return load_quant_model(dir / "run" / "stage_6");
 }
 
 struct Fixture {
-  const QuantModel& model = quantized_64();
+  explicit Fixture(const std::string& test_name) : model(quantized_64(test_name)) {}
+
+  QuantModel model;
   MemoryMap map = plan_memories(model, InputSize(64, 64));
   std::vector<PackedWord> program = layer_program(model, map);
   IntegerModel integer{model, 1};
@@ -75,7 +75,7 @@ size_t first_of(const BandProgram& program, BandOp op, size_t from = 0) {
 }  // namespace
 
 TEST_CASE("band program: bit-exact through small buffers, many bands per layer") {
-  const Fixture f;
+  const Fixture f("many");
   const BandProgram program = band_program(f.model, f.map, f.program, f.buffers(2048, 2048));
   int multi_band_layers = 0;
   std::int64_t runs = 0;
@@ -91,7 +91,7 @@ TEST_CASE("band program: bit-exact through small buffers, many bands per layer")
 }
 
 TEST_CASE("band program: buffers that hold whole layers give one band each, each tensor loaded once") {
-  const Fixture f;
+  const Fixture f("whole");
   const BandProgram program = band_program(f.model, f.map, f.program, f.buffers(1 << 20, 1 << 20));
   std::int64_t input_words = 0;
   for (const NodeBands& node : program.nodes) {
@@ -114,7 +114,7 @@ TEST_CASE("band program: buffers that hold whole layers give one band each, each
 }
 
 TEST_CASE("band program: the order an in-order issuer needs") {
-  const Fixture f;
+  const Fixture f("order");
   const BandProgram program = band_program(f.model, f.map, f.program, f.buffers(2048, 2048));
   REQUIRE(program.instructions.back().op == BandOp::End);
   // The first instruction loads the first convolution's constants; the first
@@ -140,7 +140,7 @@ TEST_CASE("band program: the order an in-order issuer needs") {
 }
 
 TEST_CASE("band program: the executor names what a wrong program does") {
-  const Fixture f;
+  const Fixture f("wrong");
   const BandProgram good = band_program(f.model, f.map, f.program, f.buffers(2048, 2048));
   auto fails_with = [&](const BandProgram& bad, const std::string& message) {
     try {
@@ -188,7 +188,7 @@ TEST_CASE("band program: the executor names what a wrong program does") {
 }
 
 TEST_CASE("band program: a buffer too small for one row names the layer and the buffer") {
-  const Fixture f;
+  const Fixture f("small");
   try {
     band_program(f.model, f.map, f.program, f.buffers(100, 1 << 20));
     FAIL("accepted a 100-word input band buffer");
