@@ -7,31 +7,37 @@
 //
 // Configuration (cfg_valid, cfg_desc): before start, every head
 // convolution's descriptor (field head != YQ_HEAD_NONE) is presented once;
-// the head keeps, per level (head_level), where the class logits
-// (head = YQ_HEAD_CLASS) and the DFL codes (YQ_HEAD_BOX) live in the
-// feature-map memory (out_base, planar: channel c of cell (y, x) at
-// out_base + c * out_h * out_w + y * out_w + x), the level's out_h, out_w
-// and head_stride, and the table ids (head_lut: the sigmoid table of the
-// class conv, the exp table of the box conv).
+// the head keeps, per level (head_level), its width out_w, head_stride and
+// the table ids (head_lut: the sigmoid table of the class conv, the exp
+// table of the box conv).
 //
-// A frame (start, one cycle; busy until done):
-//   1. the LUT directory entries of each level's two tables (base, depth),
-//      then per level the lanes' address offsets k * out_h * out_w (one
-//      addition per cycle: YQ_NUM_LEVELS * LANES cycles);
-//   2. the anchors in anchor order (level, row, column), each anchor's
-//      YQ_NUM_CLASSES class logits read LANES per cycle into the score
-//      filter with the level's logit threshold (YQ_LEVEL_LOGIT_THRESHOLDS);
-//      the reads run on into the next anchor while the filter decides;
-//   3. an anchor that passes: the class reads pause, its 4 * YQ_REG_MAX DFL
-//      codes are read (LANES per cycle) and, once the DFL decode is idle,
-//      loaded into it with the best logit, cell and stride; the decode reads
-//      the level's exp and sigmoid tables (exp_addr / sig_addr, LUT memory
-//      addresses) and hands box and score to q_NMS as a candidate;
-//   4. after the last anchor: in_end to q_NMS, which ranks, suppresses and
+// A frame (start, one cycle; busy until done) reads the head convolutions'
+// outputs in bands of rows, the levels in order and each level's rows in
+// order, so the anchors reach q_NMS in anchor order (level, row, column):
+//   1. the LUT directory entries of each level's two tables (base, depth);
+//   2. per band (band_valid while band_ready; band_done pulses when it is
+//      finished): band_level, its first row band_row0 and band_rows rows,
+//      whose class logits (band_cls_base) and DFL codes (band_box_base)
+//      are planar in the feature-map memory: channel c of cell (y, x) at
+//      base + c * band_rows * out_w + (y - band_row0) * out_w + x. The lanes'
+//      address offsets k * band_rows * out_w take LANES cycles; then
+//      each anchor's YQ_NUM_CLASSES class logits are read LANES per cycle into
+//      the score filter with the level's logit threshold
+//      (YQ_LEVEL_LOGIT_THRESHOLDS), the reads running on into the next anchor
+//      while the filter decides; an anchor that passes pauses the class
+//      reads, its 4 * YQ_REG_MAX DFL codes are read (LANES per cycle) and,
+//      once the DFL decode is idle, loaded into it with the best logit, cell
+//      and stride; the decode reads the level's exp and sigmoid tables
+//      (exp_addr / sig_addr, LUT memory addresses) and hands box and score to
+//      q_NMS as a candidate; the band ends when its last candidate is decoded;
+//   3. finish (while band_ready): in_end to q_NMS, which ranks, suppresses and
 //      writes the list (word 0 the count, words 1 .. count one record each,
 //      yq_format.vh YQ_DET_*) into the result memory;
-//   5. done (one cycle) with overflow: more than MAX_CAND candidates passed
+//   4. done (one cycle) with overflow: more than MAX_CAND candidates passed
 //      (q_NMS dropped those beyond; the list is not the reference's).
+// A level in one band reads the whole output of its convolutions in place
+// (rtl/yq_top.v); the band program's head bands read the rows a load put in
+// the scratch memory (docs/ARTIFACTS.md section 14).
 // Cycles: ceil(YQ_NUM_CLASSES / LANES) per anchor, plus
 // ceil(4 * YQ_REG_MAX / LANES) + 2 per passing anchor (more when the DFL
 // decode is still busy), plus q_NMS's.
@@ -49,7 +55,8 @@
 // max_det, class count, REG_MAX, widths) or from the descriptors and the LUT
 // directory (addresses, shapes, strides, tables). Parameters: MAX_CAND, the
 // q_NMS candidate capacity; LANES, the feature-map read lanes (>= 1). rst: synchronous, active high.
-module yq_detect_head (clk, rst, cfg_valid, cfg_desc, start, busy, done, overflow, lutdir_addr, lutdir_data,
+module yq_detect_head (clk, rst, cfg_valid, cfg_desc, start, busy, done, overflow, band_valid, band_ready, band_level,
+                       band_row0, band_rows, band_box_base, band_cls_base, band_done, finish, lutdir_addr, lutdir_data,
                        fm_addr, fm_data, exp_addr, exp_data, sig_addr, sig_data, res_addr, res_data, det_count);
     /* verilator lint_off UNUSEDPARAM */
     `include "yq_format.vh"
@@ -104,6 +111,15 @@ module yq_detect_head (clk, rst, cfg_valid, cfg_desc, start, busy, done, overflo
     output wire                  busy;
     output reg                   done;
     output reg                   overflow;
+    input  wire                  band_valid;
+    output wire                  band_ready;
+    input  wire [LV_W-1:0]       band_level;
+    input  wire [CELL_W-1:0]     band_row0;
+    input  wire [CELL_W-1:0]     band_rows;
+    input  wire [31:0]           band_box_base;
+    input  wire [31:0]           band_cls_base;
+    output reg                   band_done;
+    input  wire                  finish;
     output wire [31:0]           lutdir_addr;
     output wire [LANES*32-1:0]   fm_addr;
     input  wire [LANES*FW-1:0]   fm_data;
@@ -117,15 +133,7 @@ module yq_detect_head (clk, rst, cfg_valid, cfg_desc, start, busy, done, overflo
 
     // ------------------------------------------------------------------
     // Per-level configuration, from the head convolutions' descriptors.
-    reg [31:0]         lv_cls_base [0:NL-1];
-    reg [31:0]         lv_box_base [0:NL-1];
-    reg [CELL_W-1:0]   lv_h        [0:NL-1];
     reg [CELL_W-1:0]   lv_w        [0:NL-1];
-    reg [31:0]         lv_plane    [0:NL-1];   // out_h * out_w
-    // Lane k's address offset (k * plane) and a step's (LANES * plane), per
-    // level, summed up at the start of a frame.
-    reg [31:0]         lv_off      [0:NL*LANES-1];
-    reg [31:0]         lv_step     [0:NL-1];
     reg [STRIDE_W-1:0] lv_stride   [0:NL-1];
     reg [LUTID_W-1:0]  lv_sig_lut  [0:NL-1];
     reg [LUTID_W-1:0]  lv_exp_lut  [0:NL-1];
@@ -139,26 +147,29 @@ module yq_detect_head (clk, rst, cfg_valid, cfg_desc, start, busy, done, overflo
     wire [LV_W-1:0] cfg_l = cfg_level[LV_W-1:0];
     always @(posedge clk) begin
         if (cfg_valid && cfg_level < NL && (cfg_head == YQ_HEAD_CLASS || cfg_head == YQ_HEAD_BOX)) begin
-            lv_h[cfg_l]      <= cfg_desc[YQ_PROG_OUT_H_LSB +: CELL_W];
             lv_w[cfg_l]      <= cfg_desc[YQ_PROG_OUT_W_LSB +: CELL_W];
-            lv_plane[cfg_l]  <= cfg_desc[YQ_PROG_OUT_H_LSB +: CELL_W] * cfg_desc[YQ_PROG_OUT_W_LSB +: CELL_W];
             lv_stride[cfg_l] <= cfg_desc[YQ_PROG_HEAD_STRIDE_LSB +: STRIDE_W];
-            if (cfg_head == YQ_HEAD_CLASS) begin
-                lv_cls_base[cfg_l] <= cfg_desc[YQ_PROG_OUT_BASE_LSB +: 32];
-                lv_sig_lut[cfg_l]  <= cfg_desc[YQ_PROG_HEAD_LUT_LSB +: LUTID_W];
-            end else begin
-                lv_box_base[cfg_l] <= cfg_desc[YQ_PROG_OUT_BASE_LSB +: 32];
-                lv_exp_lut[cfg_l]  <= cfg_desc[YQ_PROG_HEAD_LUT_LSB +: LUTID_W];
-            end
+            if (cfg_head == YQ_HEAD_CLASS) lv_sig_lut[cfg_l] <= cfg_desc[YQ_PROG_HEAD_LUT_LSB +: LUTID_W];
+            else lv_exp_lut[cfg_l] <= cfg_desc[YQ_PROG_HEAD_LUT_LSB +: LUTID_W];
         end
     end
 
     // ------------------------------------------------------------------
     // Controller.
     localparam [3:0] S_IDLE = 4'd0, S_DIR = 4'd1, S_CLS = 4'd2, S_BOX = 4'd3, S_LOAD = 4'd4, S_DRAIN = 4'd5,
-                     S_END = 4'd6, S_NMS = 4'd7, S_OFF = 4'd8;
+                     S_END = 4'd6, S_NMS = 4'd7, S_OFF = 4'd8, S_WAIT = 4'd9;
     reg [3:0] state;
     assign busy = (state != S_IDLE);
+    assign band_ready = (state == S_WAIT);
+
+    // The band being read: its level (`level`, below), first row, rows, and
+    // where its class and box outputs are (planar, b_plane = rows * width
+    // words a channel); lane k's address offset k * b_plane and a step's
+    // LANES * b_plane, summed up when the band starts.
+    reg [CELL_W-1:0] b_row0, b_rows;
+    reg [31:0]       b_cls_base, b_box_base, b_plane;
+    reg [31:0]       lane_off [0:LANES-1];
+    reg [31:0]       lane_step;
 
     // Directory reads: entry k = 2 * level + (0: sigmoid, 1: exp); the
     // address is combinational, its data arrives while dir_k is k + 1.
@@ -168,8 +179,9 @@ module yq_detect_head (clk, rst, cfg_valid, cfg_desc, start, busy, done, overflo
     wire [LV_W:0]   got_k = dir_k - 1'b1;
     wire [LV_W-1:0] got_l = got_k[LV_W:1];
 
-    // The class-read generator: level, cell, the first class of the step and
-    // the address of its logit (cls_ptr = base + class * plane + cell).
+    // The class-read generator: level, cell (gy counts the band's rows), the
+    // first class of the step and the address of its logit (cls_ptr = base +
+    // class * plane + cell).
     reg  [LV_W-1:0]     level;
     reg  [CELL_W-1:0]   gx, gy;
     reg  [31:0]         g_cell;          // y * w + x
@@ -178,8 +190,7 @@ module yq_detect_head (clk, rst, cfg_valid, cfg_desc, start, busy, done, overflo
     reg  [ANCHOR_W-1:0] anchor;
     reg                 gen_done;      // every anchor's classes are read
     reg                 outstanding;   // an anchor's last class is read, its filter result not yet out
-    // Lane offsets: off_k * plane of level off_l (S_OFF).
-    reg  [LV_W-1:0]     off_l;
+    // Lane offsets: off_k * b_plane (S_OFF).
     reg  [LANE_W-1:0]   off_k;
     reg  [31:0]         off_acc;
 
@@ -199,11 +210,10 @@ module yq_detect_head (clk, rst, cfg_valid, cfg_desc, start, busy, done, overflo
     wire issue_cls  = (state == S_CLS) && !gen_done && !(last_class && outstanding);
     wire            in_box    = (state == S_BOX);
     wire [31:0]     lane_base = in_box ? box_ptr : cls_ptr;
-    wire [LV_W-1:0] lane_lv   = in_box ? r_level : level;
     genvar gk;
     generate
         for (gk = 0; gk < LANES; gk = gk + 1) begin : g_lane
-            assign fm_addr[gk*32 +: 32] = lane_base + lv_off[lane_lv * LANES + gk];
+            assign fm_addr[gk*32 +: 32] = lane_base + lane_off[gk];
         end
     endgenerate
 
@@ -293,11 +303,12 @@ module yq_detect_head (clk, rst, cfg_valid, cfg_desc, start, busy, done, overflo
     end
 
     wire [31:0] cell_last_x = {{(32-CELL_W){1'b0}}, lv_w[level]} - 32'd1;
-    wire [31:0] cell_last_y = {{(32-CELL_W){1'b0}}, lv_h[level]} - 32'd1;
+    wire [31:0] cell_last_y = {{(32-CELL_W){1'b0}}, b_rows} - 32'd1;
 
     always @(posedge clk) begin
-        done    <= 1'b0;
-        nms_end <= 1'b0;
+        done      <= 1'b0;
+        band_done <= 1'b0;
+        nms_end   <= 1'b0;
         if (rst) begin
             state     <= S_IDLE;
             overflow  <= 1'b0;
@@ -316,31 +327,26 @@ module yq_detect_head (clk, rst, cfg_valid, cfg_desc, start, busy, done, overflo
                     outstanding <= 1'b1;
                     r_level  <= level;
                     r_x      <= gx;
-                    r_y      <= gy;
+                    r_y      <= b_row0 + gy;
                     r_cell   <= g_cell;
                     r_anchor <= anchor;
                     anchor   <= anchor + 1'b1;
                     cls      <= {CI_W{1'b0}};
                     if ({{(32-CELL_W){1'b0}}, gx} != cell_last_x) begin
                         gx      <= gx + 1'b1;
-                        g_cell    <= g_cell + 32'd1;
-                        cls_ptr <= lv_cls_base[level] + g_cell + 32'd1;
+                        g_cell  <= g_cell + 32'd1;
+                        cls_ptr <= b_cls_base + g_cell + 32'd1;
                     end else if ({{(32-CELL_W){1'b0}}, gy} != cell_last_y) begin
                         gx      <= {CELL_W{1'b0}};
                         gy      <= gy + 1'b1;
-                        g_cell    <= g_cell + 32'd1;
-                        cls_ptr <= lv_cls_base[level] + g_cell + 32'd1;
+                        g_cell  <= g_cell + 32'd1;
+                        cls_ptr <= b_cls_base + g_cell + 32'd1;
                     end else begin
-                        gx    <= {CELL_W{1'b0}};
-                        gy    <= {CELL_W{1'b0}};
-                        g_cell  <= 32'd0;
-                        level <= level + 1'b1;
-                        if ({{(32-LV_W){1'b0}}, level} + 32'd1 >= NL) gen_done <= 1'b1;
-                        else cls_ptr <= lv_cls_base[level + 1'b1];
+                        gen_done <= 1'b1;  // the band's last anchor
                     end
                 end else begin
                     cls     <= cls + LANES[CI_W-1:0];
-                    cls_ptr <= cls_ptr + lv_step[level];
+                    cls_ptr <= cls_ptr + lane_step;
                 end
             end
             if (f_valid) outstanding <= 1'b0;
@@ -349,15 +355,7 @@ module yq_detect_head (clk, rst, cfg_valid, cfg_desc, start, busy, done, overflo
                 S_IDLE: if (start) begin
                     overflow    <= 1'b0;
                     dir_k       <= {(LV_W+1){1'b0}};
-                    level       <= {LV_W{1'b0}};
-                    gx          <= {CELL_W{1'b0}};
-                    gy          <= {CELL_W{1'b0}};
-                    g_cell        <= 32'd0;
-                    cls         <= {CI_W{1'b0}};
-                    cls_ptr     <= lv_cls_base[0];
                     anchor      <= {ANCHOR_W{1'b0}};
-                    gen_done    <= 1'b0;
-                    outstanding <= 1'b0;
                     state       <= S_DIR;
                 end
                 S_DIR: begin
@@ -370,31 +368,46 @@ module yq_detect_head (clk, rst, cfg_valid, cfg_desc, start, busy, done, overflo
                             lv_sig_base[got_l] <= lutdir_data[YQ_LUTDIR_BASE_LSB +: 32];
                         end
                     end
-                    if ({{(31-LV_W){1'b0}}, dir_k} == 2 * NL) begin
-                        off_l   <= {LV_W{1'b0}};
-                        off_k   <= {LANE_W{1'b0}};
-                        off_acc <= 32'd0;
-                        state   <= S_OFF;
+                    if ({{(31-LV_W){1'b0}}, dir_k} == 2 * NL) state <= S_WAIT;
+                end
+                // Between bands: the next band, or the end of the frame.
+                S_WAIT: begin
+                    if (finish) begin
+                        state <= S_END;
+                    end else if (band_valid) begin
+                        level      <= band_level;
+                        b_row0     <= band_row0;
+                        b_rows     <= band_rows;
+                        b_cls_base <= band_cls_base;
+                        b_box_base <= band_box_base;
+                        b_plane    <= {{(32-CELL_W){1'b0}}, band_rows} * {{(32-CELL_W){1'b0}}, lv_w[band_level]};
+                        off_k      <= {LANE_W{1'b0}};
+                        off_acc    <= 32'd0;
+                        state      <= S_OFF;
                     end
                 end
                 S_OFF: begin
-                    lv_off[off_l * LANES + {{(32-LANE_W){1'b0}}, off_k}] <= off_acc;
+                    lane_off[{{(32-LANE_W){1'b0}}, off_k}] <= off_acc;
                     if ({{(32-LANE_W){1'b0}}, off_k} == LANES - 1) begin
-                        lv_step[off_l] <= off_acc + lv_plane[off_l];
-                        off_k   <= {LANE_W{1'b0}};
-                        off_acc <= 32'd0;
-                        off_l   <= off_l + 1'b1;
-                        if ({{(32-LV_W){1'b0}}, off_l} == NL - 1) state <= S_CLS;
+                        lane_step   <= off_acc + b_plane;
+                        gx          <= {CELL_W{1'b0}};
+                        gy          <= {CELL_W{1'b0}};
+                        g_cell      <= 32'd0;
+                        cls         <= {CI_W{1'b0}};
+                        cls_ptr     <= b_cls_base;
+                        gen_done    <= 1'b0;
+                        outstanding <= 1'b0;
+                        state       <= S_CLS;
                     end else begin
                         off_k   <= off_k + 1'b1;
-                        off_acc <= off_acc + lv_plane[off_l];
+                        off_acc <= off_acc + b_plane;
                     end
                 end
                 S_CLS: begin
                     if (f_valid && f_pass) begin
                         p_class    <= f_class;
                         p_logit    <= f_logit;
-                        box_ptr    <= lv_box_base[r_level] + r_cell;
+                        box_ptr    <= b_box_base + r_cell;
                         box_issued <= {BS_W{1'b0}};
                         box_got    <= {BS_W{1'b0}};
                         state      <= S_BOX;
@@ -403,12 +416,15 @@ module yq_detect_head (clk, rst, cfg_valid, cfg_desc, start, busy, done, overflo
                     end
                 end
                 S_BOX: begin
-                    box_ptr    <= box_ptr + lv_step[r_level];
+                    box_ptr    <= box_ptr + lane_step;
                     box_issued <= box_issued + 1'b1;
                     if ({{(32-BS_W){1'b0}}, box_issued} == NB_STEPS - 1) state <= S_LOAD;
                 end
                 S_LOAD: if (load) state <= S_CLS;
-                S_DRAIN: if (dfl_ready && !d_valid) state <= S_END;
+                S_DRAIN: if (dfl_ready && !d_valid) begin
+                    band_done <= 1'b1;
+                    state     <= S_WAIT;
+                end
                 S_END: begin
                     nms_end <= 1'b1;
                     state   <= S_NMS;

@@ -698,9 +698,51 @@ module yq_top #(
     // Every head convolution's descriptor configures the head as it is decoded.
     wire head_cfg = (state == S_DECODE) && decode_wait == 2'd0 && f_is_conv &&
                     {{(32-YQ_PROG_HEAD_WIDTH){1'b0}}, desc_raw[YQ_PROG_HEAD_LSB +: YQ_PROG_HEAD_WIDTH]} != YQ_HEAD_NONE;
+    // Each level goes to the head as one band read in place (its box and
+    // class outputs where their convolutions wrote them), then finish.
+    localparam HL_W = $clog2(YQ_NUM_LEVELS + 1);
+    localparam [31:0] NUM_LEVELS32 = YQ_NUM_LEVELS;
+    localparam [HL_W-1:0] NUM_LEVELS = NUM_LEVELS32[HL_W-1:0];
+    reg  [31:0] hd_box_base [0:YQ_NUM_LEVELS-1];
+    reg  [31:0] hd_cls_base [0:YQ_NUM_LEVELS-1];
+    reg  [YQ_PROG_OUT_W_WIDTH-1:0] hd_rows [0:YQ_NUM_LEVELS-1];
+    wire [31:0] cfg_level = {{(32-YQ_PROG_HEAD_LEVEL_WIDTH){1'b0}}, desc_raw[YQ_PROG_HEAD_LEVEL_LSB +: YQ_PROG_HEAD_LEVEL_WIDTH]};
+    wire [HL_W-1:0] cfg_l = cfg_level[HL_W-1:0];
+    always @(posedge clk) begin
+        if (head_cfg && cfg_level < YQ_NUM_LEVELS) begin
+            hd_rows[cfg_l] <= desc_raw[YQ_PROG_OUT_H_LSB +: YQ_PROG_OUT_W_WIDTH];
+            if ({{(32-YQ_PROG_HEAD_WIDTH){1'b0}}, desc_raw[YQ_PROG_HEAD_LSB +: YQ_PROG_HEAD_WIDTH]} == YQ_HEAD_BOX)
+                hd_box_base[cfg_l] <= desc_raw[YQ_PROG_OUT_BASE_LSB +: 32];
+            else
+                hd_cls_base[cfg_l] <= desc_raw[YQ_PROG_OUT_BASE_LSB +: 32];
+        end
+    end
+    wire head_band_ready, head_band_done;
+    reg  hd_active, hd_wait;
+    reg  [HL_W-1:0] hd_level;
+    wire hd_band_valid = hd_active && !hd_wait && head_band_ready && hd_level != NUM_LEVELS;
+    wire hd_finish = hd_active && !hd_wait && head_band_ready && hd_level == NUM_LEVELS;
+    always @(posedge clk) begin
+        if (rst || head_go) begin
+            hd_active <= head_go && !rst;
+            hd_wait   <= 1'b0;
+            hd_level  <= {HL_W{1'b0}};
+        end else if (hd_band_valid) begin
+            hd_wait <= 1'b1;
+        end else if (head_band_done) begin
+            hd_wait  <= 1'b0;
+            hd_level <= hd_level + 1'b1;
+        end else if (hd_finish) begin
+            hd_active <= 1'b0;
+        end
+    end
+    wire [HL_W-1:0] hd_l = (hd_level == NUM_LEVELS) ? {HL_W{1'b0}} : hd_level;
     yq_detect_head #(.MAX_CAND(HEAD_MAX_CAND), .LANES(HEAD_LANES)) u_head (
         .clk(clk), .rst(rst), .cfg_valid(head_cfg), .cfg_desc(desc_raw), .start(head_go), .busy(head_busy),
-        .done(head_done), .overflow(head_overflow), .lutdir_addr(head_dir_addr), .lutdir_data(lutdir_data),
+        .done(head_done), .overflow(head_overflow), .band_valid(hd_band_valid), .band_ready(head_band_ready),
+        .band_level(hd_l), .band_row0({YQ_PROG_OUT_W_WIDTH{1'b0}}), .band_rows(hd_rows[hd_l]),
+        .band_box_base(hd_box_base[hd_l]), .band_cls_base(hd_cls_base[hd_l]), .band_done(head_band_done),
+        .finish(hd_finish), .lutdir_addr(head_dir_addr), .lutdir_data(lutdir_data),
         .fm_addr(head_fm_addr), .fm_data(fm_rd_data[HEAD_LANES*FW-1:0]), .exp_addr(head_exp_addr), .exp_data(head_exp_data),
         .sig_addr(head_sig_addr), .sig_data(head_sig_data), .res_addr(res_addr),
         .res_data(det_record), .det_count(det_count));

@@ -8,18 +8,24 @@
 // of YQ_FMAP_DEPTH words holds each head output at its descriptor's
 // out_base; the LUT directory and LUT memory are the emitted ones; all are
 // served as synchronous memories. The bench presents each head
-// convolution's descriptor on the configuration port, starts the head, waits
-// for done, reads the detection list through the result port and compares
+// convolution's descriptor on the configuration port, starts the head, hands
+// it each level as bands of rows (--band-rows R: each band's rows copied,
+// box channels then class channels, R rows a channel, into a scratch area
+// past the feature maps, as the band program's loads place them; 0, the
+// default: each level in one band read in place, as rtl/yq_top.v does),
+// finishes the frame, waits for done, reads the detection list through the
+// result port and compares
 // it with stage_8/golden/q_nms.txt (rtl_tb/detections.hpp), field for field:
 //   MISMATCH detection i field F expected E got G   (or MISMATCH count ...)
 // and exits 1; else prints
 //   HEAD PASS: N detections bit-exact (q_nms.txt)
 // after the head's cycles (start to done).
 //
-// Usage: Vyq_detect_head <absolute run dir> [--golden DIR] (DIR replaces
-// <run>/stage_8/golden, absolute). The field positions come from
+// Usage: Vyq_detect_head <absolute run dir> [--golden DIR] [--band-rows R]
+// (DIR replaces <run>/stage_8/golden, absolute). The field positions come from
 // the rtl/yq_format.vh the model was built with (-DP_FORMAT_VH), the read
 // lanes from -DP_LANES (the model's LANES).
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -83,11 +89,26 @@ void set_hex(Port& port, const std::string& hex, int bits) {
 
 }  // namespace
 
+// A level's head outputs in the feature-map memory.
+struct LevelOutputs {
+  std::size_t box_base = 0, cls_base = 0;
+  int box_c = 0, cls_c = 0, height = 0, width = 0;
+};
+
 int main(int argc, char** argv) {
-  if (argc != 2 && !(argc == 4 && std::string(argv[2]) == "--golden")) {
-    die("usage: Vyq_detect_head <absolute run dir> [--golden DIR]");
+  if (argc < 2) die("usage: Vyq_detect_head <absolute run dir> [--golden DIR] [--band-rows R]");
+  const fs::path run = argv[1];
+  fs::path golden = run / "stage_8" / "golden";
+  int band_rows = 0;
+  for (int a = 2; a < argc; a += 2) {
+    const std::string flag = argv[a];
+    if (a + 1 >= argc || (flag != "--golden" && flag != "--band-rows")) {
+      die("usage: Vyq_detect_head <absolute run dir> [--golden DIR] [--band-rows R]");
+    }
+    if (flag == "--golden") golden = argv[a + 1];
+    else band_rows = std::atoi(argv[a + 1]);
   }
-  const fs::path run = argv[1], golden = argc == 4 ? fs::path(argv[3]) : run / "stage_8" / "golden";
+  if (band_rows < 0) die("--band-rows must be 0 (whole levels) or more");
   if (!run.is_absolute() || !golden.is_absolute()) die("the run and golden folders must be absolute paths");
   const fs::path stage7 = run / "stage_7";
   for (const fs::path& file : {stage7 / "yq_params.vh", stage7 / "program.hex", stage7 / "manifest.json",
@@ -113,6 +134,7 @@ int main(int argc, char** argv) {
   };
   std::vector<std::uint64_t> fmap(static_cast<std::size_t>(param("YQ_FMAP_DEPTH")));
   std::vector<std::string> head_descriptors;
+  std::map<int, LevelOutputs> levels;
   for (const auto& layer : manifest.at("layers")) {
     const std::string& hex = program.at(static_cast<std::size_t>(layer.at("node").get<int>()));
     if (desc(hex, "HEAD") == param("YQ_HEAD_NONE")) continue;
@@ -128,6 +150,12 @@ int main(int argc, char** argv) {
     }
     const auto size = static_cast<std::size_t>(desc(hex, "OUT_C") * desc(hex, "OUT_H") * desc(hex, "OUT_W"));
     if (n != size) die(name + ": the golden dump does not have the descriptor's shape");
+    LevelOutputs& level = levels[static_cast<int>(desc(hex, "HEAD_LEVEL"))];
+    const bool box = desc(hex, "HEAD") == param("YQ_HEAD_BOX");
+    (box ? level.box_base : level.cls_base) = base;
+    (box ? level.box_c : level.cls_c) = static_cast<int>(desc(hex, "OUT_C"));
+    level.height = static_cast<int>(desc(hex, "OUT_H"));
+    level.width = static_cast<int>(desc(hex, "OUT_W"));
   }
   if (head_descriptors.size() != 2 * static_cast<std::size_t>(param("YQ_NUM_LEVELS"))) {
     die("the program does not have a class and a box convolution per level");
@@ -169,10 +197,50 @@ int main(int argc, char** argv) {
     cycle();
   }
   top->cfg_valid = 0;
+  top->band_valid = 0;
+  top->finish = 0;
   top->start = 1;
   cycle();
   top->start = 0;
   const long begin = cycles;
+  // The bands: in place, or copied into the scratch area past the feature maps.
+  const std::size_t scratch = fmap.size();
+  for (const auto& [index, level] : levels) {
+    const int rows = band_rows == 0 ? level.height : band_rows;
+    for (int row0 = 0; row0 < level.height; row0 += rows) {
+      const int n = std::min(rows, level.height - row0);
+      std::size_t box = level.box_base, cls = level.cls_base;
+      if (band_rows != 0) {
+        const std::size_t plane = static_cast<std::size_t>(n) * level.width;
+        box = scratch;
+        cls = scratch + level.box_c * plane;
+        fmap.resize(cls + level.cls_c * plane);
+        auto copy_band = [&](std::size_t from, std::size_t to, int channels) {
+          for (int c = 0; c < channels; ++c) {
+            const std::size_t src = from + (static_cast<std::size_t>(c) * level.height + row0) * level.width;
+            std::copy_n(fmap.begin() + static_cast<std::ptrdiff_t>(src), plane,
+                        fmap.begin() + static_cast<std::ptrdiff_t>(to + c * plane));
+          }
+        };
+        copy_band(level.box_base, box, level.box_c);
+        copy_band(level.cls_base, cls, level.cls_c);
+      }
+      while (!top->band_ready) cycle();
+      top->band_valid = 1;
+      top->band_level = index;
+      top->band_row0 = row0;
+      top->band_rows = n;
+      top->band_box_base = static_cast<std::uint32_t>(box);
+      top->band_cls_base = static_cast<std::uint32_t>(cls);
+      cycle();
+      top->band_valid = 0;
+      while (!top->band_done) cycle();
+    }
+  }
+  while (!top->band_ready) cycle();
+  top->finish = 1;
+  cycle();
+  top->finish = 0;
   while (!top->done) cycle();
   const long head_cycles = cycles - begin + 1;
   if (top->overflow) die("q_NMS overflow: more candidates than its MAX_CAND");

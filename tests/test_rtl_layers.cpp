@@ -261,21 +261,28 @@ TEST_CASE("rtl: every layer of a rectangular 96x160 run in mixed precision (weig
 // read from a feature-map memory) on the head convolutions' golden outputs
 // of the synthetic run, against its q_nms.txt, with 3 read lanes (80 classes
 // and 64 DFL codes in partly filled steps; `make sim` runs 1 lane, yq_top
-// ROWS); a changed q_nms.txt must be named as the first divergence.
+// ROWS), each level in one band read in place (as yq_top) and in bands of 2
+// rows copied to a scratch area (as the band program's head bands); a
+// changed q_nms.txt must be named as the first divergence.
 TEST_CASE("rtl: the detect head's post-processing of a mixed-precision 96x160 run equals q_nms.txt (make -C rtl_tb head)") {
   if (!have_rtl_tools()) return;
   const fs::path run = make_synthetic_run_96x160("rtl-head");
   std::string output;
-  int status = make_rtl_tb("head", "RUN='" + run.string() + "' HEAD_LANES=3", output);
-  INFO(output);
-  CHECK(status == 0);
-  CHECK(output.find("MISMATCH") == std::string::npos);
-  CHECK(output.find("HEAD PASS: ") != std::string::npos);
-  CHECK(output.find("3 read lanes") != std::string::npos);
+  for (const char* band_rows : {"0", "2"}) {
+    CAPTURE(band_rows);
+    const int status =
+        make_rtl_tb("head", "RUN='" + run.string() + "' HEAD_LANES=3 HEAD_BAND_ROWS=" + band_rows, output);
+    INFO(output);
+    CHECK(status == 0);
+    CHECK(output.find("MISMATCH") == std::string::npos);
+    CHECK(output.find("HEAD PASS: ") != std::string::npos);
+    CHECK(output.find("3 read lanes") != std::string::npos);
+  }
 
   const fs::path golden = run.parent_path() / "golden-head-bad";
   const std::string expected = golden_with_changed_detection(run, golden);
-  status = make_rtl_tb("head", "RUN='" + run.string() + "' HEAD_LANES=3 GOLDEN='" + golden.string() + "'", output);
+  const int status = make_rtl_tb(
+      "head", "RUN='" + run.string() + "' HEAD_LANES=3 HEAD_BAND_ROWS=2 GOLDEN='" + golden.string() + "'", output);
   INFO(output);
   CHECK(status != 0);
   CHECK(output.find("HEAD PASS") == std::string::npos);
