@@ -169,7 +169,7 @@ json emitted_json(const json& manifest) {
           {"files", files}};
 }
 
-// The row-band schedule with feature maps in DRAM, for each array of
+// The band program's schedule with feature maps in DRAM, for each array of
 // kScheduleArrays at each DRAM bandwidth of kScheduleBandwidths.
 constexpr ArrayShape kScheduleArrays[] = {{16, 16}, {32, 32}};
 constexpr double kScheduleBandwidths[] = {12.8, 25.6};  // bytes per cycle: one or two 128-bit ports at 80 %
@@ -205,6 +205,7 @@ json band_schedule_json(const QuantModel& quant, InputSize image_size, std::int6
           {"read_bytes", schedule.read_bytes()},
           {"constant_bytes", schedule.constant_bytes()},
           {"write_bytes", schedule.write_bytes()},
+          {"head_read_bytes", schedule.head_read_bytes},
           {"macs", schedule.macs()},
           {"arrays", arrays},
           {"layers", layers}};
@@ -333,10 +334,13 @@ std::string emitted_text(const json& emitted) {
 
 std::string dram_schedule_text(const json& schedule) {
   const auto megabytes = [](const json& bytes) { return bytes.get<double>() / 1e6; };
-  std::string text = format("\nfeature maps in DRAM, streamed in row bands (an estimate; %s-byte band buffer halves)\n",
-                            grouped(schedule["band_buffer_bytes"]).c_str());
-  text += format("  DRAM per frame: %.1f MB feature-map reads, %.1f MB constants, %.1f MB writes\n",
-                 megabytes(schedule["read_bytes"]), megabytes(schedule["constant_bytes"]), megabytes(schedule["write_bytes"]));
+  std::string text = format(
+      "\nfeature maps in DRAM: the band program (%s-byte input and output band halves; cycles an estimate)\n",
+      grouped(schedule["band_buffer_bytes"]).c_str());
+  text += format("  DRAM per frame: %.1f MB feature-map reads, %.1f MB constants, %.1f MB writes, %.1f MB detect-head "
+                 "reads\n",
+                 megabytes(schedule["read_bytes"]), megabytes(schedule["constant_bytes"]), megabytes(schedule["write_bytes"]),
+                 megabytes(schedule["head_read_bytes"]));
   text += format("  %-6s %14s %16s %14s %12s\n", "array", "engine cycles", "DRAM bytes/cycle", "frame cycles", "MAC use");
   for (const json& array : schedule["arrays"]) {
     text += format("  %-6s %14s %16s %14s %11.1f%%\n", array["array"].get<std::string>().c_str(),
