@@ -1,9 +1,10 @@
 // yq_axi_writer: AXI4 write master for one linear DRAM region, the mirror
 // of yq_axi_reader. On start it writes `bytes` bytes from byte address
-// `addr` (a multiple of DATA_W/8: the memory map aligns every region to the
-// AXI data width, docs/ARTIFACTS.md section 3.1), taking the data as a
-// valid/ready stream of full beats in address order: ceil(bytes / (DATA_W/8))
-// beats, byte b of a beat at bits [8b +: 8].
+// `addr` (any byte: a band program's store starts mid-beat), taking the data
+// as a valid/ready stream of full beats in address order, each beat the
+// DATA_W/8 bytes from a multiple of DATA_W/8: beat 0 holds the bytes from
+// addr rounded down, byte b of a beat at bits [8b +: 8], so
+// ceil((addr % (DATA_W/8) + bytes) / (DATA_W/8)) beats.
 //
 // Bursts. The request is cut into INCR bursts of full-width beats
 // (AWSIZE = log2(DATA_W/8)), each at most 256 beats and never crossing a
@@ -13,8 +14,9 @@
 // = WREADY, WDATA = in_data), so a source that holds in_data while in_valid
 // waits for in_ready meets AXI's rule that WDATA holds until WREADY. WLAST
 // marks each burst's last beat; WSTRB is all ones except on the request's
-// last beat when `bytes` is not a multiple of the beat: there only its first
-// bytes % (DATA_W/8) strobes are set. BREADY is high while busy.
+// first beat, whose bytes before addr are off, and its last beat, whose
+// bytes from addr + bytes on are off. AWADDR is beat-aligned. BREADY is high
+// while busy.
 //
 // Control: pulse start for one cycle with addr and bytes valid (ignored
 // while busy); busy is high until done pulses for one cycle, in the cycle
@@ -73,6 +75,8 @@ module yq_axi_writer #(
     reg [31:0]       bursts_issued;  // AW handshakes so far
     reg [31:0]       responses;      // B handshakes so far
     reg [SIZE:0]     last_bytes;     // strobed bytes of the last beat (1 .. BYTES)
+    reg [SIZE:0]     first_skip;     // bytes of the first beat before addr (0 .. BYTES - 1)
+    reg              first_beat;     // the next data beat is the request's first
 
     // burst_beats(page offset, beats left): the AW and W sides cut the same bursts.
     `include "yq_axi_burst.vh"
@@ -83,8 +87,11 @@ module yq_axi_writer #(
     wire [ADDR_W+31:0] beat_step = {{ADDR_W{1'b0}}, BYTES32};
     wire [31:0] w_burst     = (w_burst_left != 32'd0) ? w_burst_left : burst_beats(w_next[11:0], w_left);
 
-    wire [31:0] start_beats = (bytes + BYTES - 1) >> SIZE;
-    wire [31:0] start_tail  = bytes & (BYTES - 1);
+    wire [31:0] start_skip  = {{(32-SIZE){1'b0}}, addr[SIZE-1:0]};
+    wire [31:0] start_span  = start_skip + bytes;
+    wire [31:0] start_beats = (bytes == 32'd0) ? 32'd0 : (start_span + BYTES - 1) >> SIZE;
+    wire [31:0] start_tail  = start_span & (BYTES - 1);
+    wire [ADDR_W-1:0] start_aligned = {addr[ADDR_W-1:SIZE], {SIZE{1'b0}}};
 
     assign busy      = running;
     assign m_awsize  = AWSIZE;
@@ -97,7 +104,7 @@ module yq_axi_writer #(
     genvar i;
     generate
         for (i = 0; i < BYTES; i = i + 1) begin : g_strobe
-            assign m_wstrb[i] = (w_left != 32'd1) || (i < last_bytes);
+            assign m_wstrb[i] = ((w_left != 32'd1) || (i < last_bytes)) && (!first_beat || i >= first_skip);
         end
     endgenerate
     wire w_fire = m_wvalid && m_wready;
@@ -112,9 +119,11 @@ module yq_axi_writer #(
             error     <= 1'b0;
         end else if (!running) begin
             if (start) begin
-                aw_next       <= addr;
+                aw_next       <= start_aligned;
                 aw_left       <= start_beats;
-                w_next        <= addr;
+                w_next        <= start_aligned;
+                first_skip    <= start_skip[SIZE:0];
+                first_beat    <= 1'b1;
                 w_left        <= start_beats;
                 w_burst_left  <= 32'd0;
                 bursts_issued <= 32'd0;
@@ -140,6 +149,7 @@ module yq_axi_writer #(
             if (m_awvalid && m_awready) bursts_issued <= bursts_issued + 32'd1;
             // Write data.
             if (w_fire) begin
+                first_beat   <= 1'b0;
                 w_left       <= w_left - 32'd1;
                 w_next       <= w_next + beat_step[ADDR_W-1:0];
                 w_burst_left <= w_burst - 32'd1;
@@ -156,5 +166,6 @@ module yq_axi_writer #(
         end
     end
 
-    wire unused_ok = ^{aw_burst_m1[31:8], aw_burst_bytes[ADDR_W+31:ADDR_W], beat_step[ADDR_W+31:ADDR_W], start_tail[31:SIZE]};
+    wire unused_ok = ^{aw_burst_m1[31:8], aw_burst_bytes[ADDR_W+31:ADDR_W], beat_step[ADDR_W+31:ADDR_W], start_tail[31:SIZE],
+                       start_skip[31:SIZE+1]};
 endmodule

@@ -1,13 +1,14 @@
 // Unit bench of rtl/yq_axi_writer.v against rtl_tb/axi_dram_model.hpp: a
-// 64 KB memory of random bytes, random requests (beat-aligned addresses, 0
-// to 700 beats' worth of bytes, often not a whole number of beats, so bursts
-// split at 256 beats and at 4 KB boundaries and the last beat is strobed
+// 64 KB memory of random bytes, random requests (addresses beat-aligned or,
+// half the time, mid-beat as a band program's stores start; 0 to 700 beats'
+// worth of bytes, often not a whole number of beats, so bursts split at 256
+// beats and at 4 KB boundaries and the first and last beats are strobed
 // partly) of random data from a source that stalls at random (holding its
 // beat until taken), against a slave with random AWREADY/WREADY stalls and a
 // write latency; the second half of the requests also under a bandwidth cap
 // and an outstanding-burst limit. After each request's done: the memory
 // must hold exactly the request's bytes in its range and be unchanged
-// elsewhere (the strobes of a partial last beat respected), the slave must
+// elsewhere (the strobes of partial first and last beats respected), the slave must
 // have taken exactly the bursts the 256-beat / 4 KB rule gives and counted
 // the request's bytes, done must come only after every beat was sent, and
 // error must be high exactly for requests that touch the SLVERR range (whose
@@ -66,7 +67,7 @@ int main(int argc, char** argv) {
   tb::tick(*top);
   top->rst = 0;
 
-  long cycle = 0, beats_sent = 0, partial_beats = 0;
+  long cycle = 0, beats_sent = 0, partial_beats = 0, partial_first = 0;
   int errors_seen = 0;
   for (int request = 0; request < kRequests; ++request) {
     if (request == kRequests / 2) {
@@ -76,10 +77,14 @@ int main(int argc, char** argv) {
     const std::uint64_t total_beats = kMemoryBytes / kBeatBytes;
     const std::uint64_t beats = request == 0 ? 0 : static_cast<std::uint64_t>(rng.range(1, 700)) % total_beats + 1;
     const std::uint64_t first = static_cast<std::uint64_t>(rng.range(0, static_cast<std::int64_t>(total_beats - beats)));
-    const std::uint64_t address = first * kBeatBytes;
-    // Bytes: the whole beats, or (half the time) fewer in the last one.
-    const std::uint64_t bytes = beats == 0 ? 0 : beats * kBeatBytes - (rng.chance(50) ? static_cast<std::uint64_t>(rng.range(1, kBeatBytes - 1)) : 0);
-    const bool poisoned = bytes > 0 && address < kPoisonEnd && address + beats * kBeatBytes > kPoisonBegin;
+    // The first byte: the beat's, or (half the time) one inside it; bytes: up
+    // to the end of the last beat, or (half the time) fewer.
+    const std::uint64_t skip = beats > 0 && rng.chance(50) ? static_cast<std::uint64_t>(rng.range(1, kBeatBytes - 1)) : 0;
+    const std::uint64_t aligned = first * kBeatBytes, address = aligned + skip;
+    const std::uint64_t short_tail = rng.chance(50) ? static_cast<std::uint64_t>(rng.range(1, kBeatBytes - 1)) : 0;
+    const std::uint64_t bytes =
+        beats == 0 ? 0 : std::max<std::uint64_t>(1, beats * kBeatBytes - skip - (beats > 1 ? short_tail : 0));
+    const bool poisoned = bytes > 0 && aligned < kPoisonEnd && aligned + beats * kBeatBytes > kPoisonBegin;
     std::vector<std::uint8_t> data(beats * kBeatBytes);
     for (auto& byte : data) byte = static_cast<std::uint8_t>(rng.range(0, 255));
     const long bursts_before = dram.write_bursts_accepted();
@@ -129,23 +134,24 @@ int main(int argc, char** argv) {
       if (cycle - begin > kTimeoutCycles) tb::fail("yq_axi_writer", "request %d: stuck", request);
     }
     const long bursts = dram.write_bursts_accepted() - bursts_before;
-    if (bursts != expected_bursts(address, beats)) {
+    if (bursts != expected_bursts(aligned, beats)) {
       tb::fail("yq_axi_writer", "request %d (0x%llx, %llu beats): %ld bursts, the 256-beat / 4 KB rule gives %ld", request,
                static_cast<unsigned long long>(address), static_cast<unsigned long long>(beats), bursts,
-               expected_bursts(address, beats));
+               expected_bursts(aligned, beats));
     }
     if (dram.bytes_written() - bytes_before != static_cast<long long>(bytes)) {
       tb::fail("yq_axi_writer", "request %d: the slave took %lld strobed bytes, the request has %llu", request,
                dram.bytes_written() - bytes_before, static_cast<unsigned long long>(bytes));
     }
     partial_beats += bytes % kBeatBytes != 0;
+    partial_first += skip != 0;
     // The memory: the request's bytes in its range (poisoned bursts are not
     // written: there only the bytes outside the range are checked), the rest unchanged.
     const std::vector<std::uint8_t>& got = dram.bytes();
     for (std::uint64_t a = 0; a < kMemoryBytes; ++a) {
       const bool inside = a >= address && a < address + bytes;
       if (inside && poisoned) continue;
-      const std::uint8_t expected = inside ? data[a - address] : memory[a];
+      const std::uint8_t expected = inside ? data[a - aligned] : memory[a];
       if (got[a] != expected) {
         tb::fail("yq_axi_writer", "DATA_W=%d request %d (0x%llx, %llu bytes): byte 0x%llx is 0x%02x, expected 0x%02x (%s)",
                  kDataBits, request, static_cast<unsigned long long>(address), static_cast<unsigned long long>(bytes),
@@ -157,9 +163,11 @@ int main(int argc, char** argv) {
   }
   if (errors_seen == 0) tb::fail("yq_axi_writer", "no request touched the SLVERR range");
   if (partial_beats == 0) tb::fail("yq_axi_writer", "no request ended in a partial beat");
+  if (partial_first == 0) tb::fail("yq_axi_writer", "no request started inside a beat");
   top->final();
-  std::printf("PASS yq_axi_writer DATA_W=%d: %d requests, %ld beats in %ld bursts, %ld with a partial last beat, %d with "
-              "SLVERR, %ld cycles\n",
-              kDataBits, kRequests, beats_sent, dram.write_bursts_accepted(), partial_beats, errors_seen, cycle);
+  std::printf("PASS yq_axi_writer DATA_W=%d: %d requests, %ld beats in %ld bursts, %ld starting inside a beat, %ld with "
+              "a partial last beat, %d with SLVERR, %ld cycles\n",
+              kDataBits, kRequests, beats_sent, dram.write_bursts_accepted(), partial_first, partial_beats, errors_seen,
+              cycle);
   return 0;
 }
