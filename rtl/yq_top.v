@@ -129,11 +129,7 @@ module yq_top #(
     output wire                    m_wlast,
     input  wire                    m_bvalid,
     output wire                    m_bready,
-    input  wire [1:0]              m_bresp,
-
-    // Feature-map host port (idealized memory; the bench reads results)
-    input  wire [31:0]             host_addr,
-    output reg  [YQ_FMAP_WIDTH-1:0] host_rdata
+    input  wire [1:0]              m_bresp
 );
     /* verilator lint_off UNUSEDPARAM */
     `include "yq_format.vh"
@@ -151,6 +147,7 @@ module yq_top #(
     localparam BBUF_DEPTH = YQ_BIAS_BUFFER_DEPTH;
     localparam RQBUF_DEPTH = YQ_REQUANT_BUFFER_DEPTH;
     localparam W_AW = $clog2(2 * WBUF_DEPTH), B_AW = $clog2(2 * BBUF_DEPTH), RQ_AW = $clog2(2 * RQBUF_DEPTH);
+    localparam SC_AW = $clog2(YQ_SCRATCH_WORDS);
 
     localparam [7:0] ERR_NONE = 8'd0, ERR_DRAM = 8'd1, ERR_DESC = 8'd2, ERR_BUFFER = 8'd3, ERR_ENGINE = 8'd4,
                      ERR_HEAD_OVERFLOW = 8'd5, ERR_DRAM_WRITE = 8'd6;
@@ -162,7 +159,7 @@ module yq_top #(
             $fatal(1, "yq_top: the emission is format version %0d, the RTL's yq_format.vh %0d",
                    YQ_PARAMS_FORMAT_VERSION, YQ_FORMAT_VERSION);
         if (HEAD_LANES < 1 || HEAD_LANES > ROWS)
-            $fatal(1, "yq_top: HEAD_LANES %0d, the feature-map memory has %0d read lanes", HEAD_LANES, ROWS);
+            $fatal(1, "yq_top: HEAD_LANES %0d, the scratch memory has %0d read lanes", HEAD_LANES, ROWS);
         if (AXI_DATA_W != YQ_AXI_DATA_BITS)
             $fatal(1, "yq_top: AXI_DATA_W %0d, the DRAM image is aligned for %0d", AXI_DATA_W, YQ_AXI_DATA_BITS);
     end
@@ -175,7 +172,7 @@ module yq_top #(
     reg [YQ_BIAS_WIDTH-1:0]    bbuf       [0:2*BBUF_DEPTH-1];
     reg [YQ_REQUANT_WIDTH-1:0] rqbuf      [0:2*RQBUF_DEPTH-1];
     reg [YQ_PROG_OUT_C_WIDTH-1:0] outc_mem [0:YQ_PROGRAM_DEPTH-1];   // each fetched node's out_c (concat)
-    reg [FW-1:0]               fmap       [0:YQ_FMAP_DEPTH-1];
+    reg [FW-1:0]               scratch    [0:YQ_SCRATCH_WORDS-1];  // the band program's halves
 
     // ------------------------------------------------------------------
     // Registers (AXI4-Lite).
@@ -183,7 +180,7 @@ module yq_top #(
     reg  [7:0]  error_code;
     reg  [NODE_W-1:0] error_node;
     reg  [31:0] dram_base, cycles, stalls, bytes_read, bytes_written;
-    reg  [NODE_W-1:0] node;         // the node fetched and staged
+    reg  [NODE_W-1:0] node;         // the node of the instruction (or program descriptor) being handled
     reg  [NODE_W-1:0] run_node;     // the node whose engine runs (job_running)
     reg         job_running;
     wire        busy;
@@ -258,10 +255,10 @@ module yq_top #(
     // consecutive beats, one word (ld_n = 1) per pulse. ld_count counts the
     // words written since ld_start.
     localparam [2:0] DST_LUTDIR = 3'd0, DST_LUT = 3'd1, DST_DESC = 3'd2, DST_WEIGHT = 3'd3, DST_BIAS = 3'd4,
-                     DST_REQUANT = 3'd5, DST_FMAP = 3'd6;
+                     DST_REQUANT = 3'd5, DST_SCRATCH = 3'd6, DST_INSTR = 3'd7;
     reg         ld_start;
     reg  [2:0]  ld_dst;
-    reg  [31:0] ld_region, ld_first, ld_words, ld_fmap_base;
+    reg  [31:0] ld_region, ld_first, ld_words, ld_scratch_base;
     reg  [4:0]  ld_slot_log2;
     wire        rd_busy, rd_done, rd_error, rd_valid, rd_last;
     wire [AXI_DATA_W-1:0] rd_data;
@@ -358,6 +355,7 @@ module yq_top #(
     localparam PB_REQUANT = (YQ_DRAM_REQUANT_SLOT_BITS >= AXI_DATA_W) ? 1 : AXI_DATA_W / YQ_DRAM_REQUANT_SLOT_BITS;
     localparam PB_FMAP    = (YQ_DRAM_FMAP_SLOT_BITS >= AXI_DATA_W) ? 1 : AXI_DATA_W / YQ_DRAM_FMAP_SLOT_BITS;
     reg [DESC_W-1:0] desc_raw;
+    reg [YQ_BAND_WORD_BITS-1:0] ins;   // the band program instruction being executed
     integer k;
     always @(posedge clk) begin
         if (ld_valid) begin
@@ -373,6 +371,7 @@ module yq_top #(
                             lut_mem[ld_count[YQ_LUT_ADDR_BITS-1:0] + k[YQ_LUT_ADDR_BITS-1:0]]
                                 <= ld_word[k*YQ_DRAM_LUT_SLOT_BITS +: YQ_LUT_WIDTH];
                 DST_DESC: desc_raw <= ld_word[DESC_W-1:0];
+                DST_INSTR: ins <= ld_word[YQ_BAND_WORD_BITS-1:0];
                 DST_WEIGHT:
                     for (k = 0; k < PB_WEIGHT; k = k + 1)
                         if (k < ld_n && ld_count + k < WBUF_DEPTH)
@@ -389,38 +388,38 @@ module yq_top #(
             endcase
         end
     end
-    wire [31:0] fmap_ld_addr = ld_fmap_base + ld_count;
-    // Constants load into the staged node's half (stage_half).
-    reg         stage_half, run_half;
+    wire [31:0] scratch_ld_addr = ld_scratch_base + ld_count;
+    // Constants load into the half a Constants instruction names (stage_half).
+    reg         stage_half;
     wire [31:0] w_ld_addr  = (stage_half ? WBUF_DEPTH : 32'd0) + ld_count;
     wire [31:0] b_ld_addr  = (stage_half ? BBUF_DEPTH : 32'd0) + ld_count;
     wire [31:0] rq_ld_addr = (stage_half ? RQBUF_DEPTH : 32'd0) + ld_count;
 
     // ------------------------------------------------------------------
-    // Frame control.
-    localparam [3:0] S_IDLE = 4'd0, S_LUTDIR = 4'd1, S_LUT = 4'd2, S_DESC = 4'd3, S_DECODE = 4'd4,
-                     S_BIAS = 4'd5, S_REQUANT = 4'd6, S_STAGED = 4'd7, S_DRAIN = 4'd8, S_NEXT = 4'd9,
-                     S_LOAD_WAIT = 4'd10, S_HEAD = 4'd11, S_WAIT_HEAD = 4'd12, S_WRITE_DET = 4'd13,
-                     S_WAIT_WRITE = 4'd14, S_FAIL_WAIT = 4'd15;
-    reg [3:0] state, after_load;
+    // Frame control: the band program's issuer.
+    localparam [4:0] S_IDLE = 5'd0, S_LUTDIR = 5'd1, S_LUT = 5'd2, S_PROG = 5'd3, S_PROG_NOTE = 5'd4,
+                     S_FETCH = 5'd5, S_EXEC = 5'd6, S_XFER = 5'd7, S_XFER_NEXT = 5'd8, S_STORE = 5'd9,
+                     S_STORE_WAIT = 5'd10, S_DECODE = 5'd11, S_BIAS = 5'd12, S_REQUANT = 5'd13, S_RUN = 5'd14,
+                     S_HEAD_BAND = 5'd15, S_HEAD_WAIT = 5'd16, S_END = 5'd17, S_WAIT_HEAD = 5'd18,
+                     S_WRITE_DET = 5'd19, S_WAIT_WRITE = 5'd20, S_LOAD_WAIT = 5'd21, S_FAIL_WAIT = 5'd22,
+                     S_NEXT = 5'd23, S_XFER_NEXT_STORE = 5'd24;
+    reg [4:0] state, after_load;
     assign busy = (state != S_IDLE);
 
+    // The descriptor in desc_raw: a layer-program one (S_PROG, Constants) or a Run's band descriptor.
     wire [31:0] f_op      = {{(32-YQ_PROG_OP_WIDTH){1'b0}}, desc_raw[YQ_PROG_OP_LSB +: YQ_PROG_OP_WIDTH]};
-    wire        f_view    = desc_raw[YQ_PROG_VIEW_LSB +: YQ_PROG_VIEW_WIDTH] != 0;
     wire [31:0] f_inputs  = {{(32-YQ_PROG_NUM_INPUTS_WIDTH){1'b0}}, desc_raw[YQ_PROG_NUM_INPUTS_LSB +: YQ_PROG_NUM_INPUTS_WIDTH]};
     wire [31:0] f_kernel  = {{(32-YQ_PROG_KERNEL_WIDTH){1'b0}}, desc_raw[YQ_PROG_KERNEL_LSB +: YQ_PROG_KERNEL_WIDTH]};
     wire [31:0] f_in_c    = {{(32-YQ_PROG_IN_C_WIDTH){1'b0}}, desc_raw[YQ_PROG_IN_C_LSB +: YQ_PROG_IN_C_WIDTH]};
     wire [31:0] f_out_c   = {{(32-YQ_PROG_OUT_C_WIDTH){1'b0}}, desc_raw[YQ_PROG_OUT_C_LSB +: YQ_PROG_OUT_C_WIDTH]};
-    wire [31:0] f_out_h   = {{(32-YQ_PROG_OUT_H_WIDTH){1'b0}}, desc_raw[YQ_PROG_OUT_H_LSB +: YQ_PROG_OUT_H_WIDTH]};
-    wire [31:0] f_out_w   = {{(32-YQ_PROG_OUT_W_WIDTH){1'b0}}, desc_raw[YQ_PROG_OUT_W_LSB +: YQ_PROG_OUT_W_WIDTH]};
-    wire [31:0] f_out_base = desc_raw[YQ_PROG_OUT_BASE_LSB +: YQ_PROG_OUT_BASE_WIDTH];
     wire [31:0] f_w_base  = desc_raw[YQ_PROG_WEIGHT_BASE_LSB +: YQ_PROG_WEIGHT_BASE_WIDTH];
     wire [31:0] f_b_base  = desc_raw[YQ_PROG_BIAS_BASE_LSB +: YQ_PROG_BIAS_BASE_WIDTH];
     wire [31:0] f_rq_base = desc_raw[YQ_PROG_REQUANT_BASE_LSB +: YQ_PROG_REQUANT_BASE_WIDTH];
     wire        f_is_conv = (f_op == YQ_OP_CONV);
+    wire        f_runs    = f_is_conv || f_op == YQ_OP_ADD || f_op == YQ_OP_CONCAT || f_op == YQ_OP_MAXPOOL ||
+                            f_op == YQ_OP_UPSAMPLE;
     wire [31:0] f_rq_words = f_is_conv ? f_out_c : f_inputs;
     localparam [31:0] NONE32 = YQ_NONE_32;
-    wire        f_uses_half = (f_w_base != NONE32) || (f_b_base != NONE32) || (f_rq_base != NONE32);
 
     // Words of a convolution's weights, out_c * in_c * kernel^2 (sequential
     // multiplies in S_DECODE's cycles, before any is needed).
@@ -432,32 +431,54 @@ module yq_top #(
     end
     reg [1:0] decode_wait;
 
-    // The engines' descriptor (latched by the engine when it starts): the
-    // staged one with its weight, bias and requant bases rewritten to the
-    // first word of its half of each buffer (run_half).
-    localparam [31:0] WBUF_HALF = WBUF_DEPTH, BBUF_HALF = BBUF_DEPTH, RQBUF_HALF = RQBUF_DEPTH;
-    reg [DESC_W-1:0] desc;
-    always @(*) begin
-        desc = desc_raw;
-        if (f_w_base != NONE32)
-            desc[YQ_PROG_WEIGHT_BASE_LSB +: YQ_PROG_WEIGHT_BASE_WIDTH] = run_half ? WBUF_HALF[YQ_PROG_WEIGHT_BASE_WIDTH-1:0] : 0;
-        if (f_b_base != NONE32)
-            desc[YQ_PROG_BIAS_BASE_LSB +: YQ_PROG_BIAS_BASE_WIDTH] = run_half ? BBUF_HALF[YQ_PROG_BIAS_BASE_WIDTH-1:0] : 0;
-        if (f_rq_base != NONE32)
-            desc[YQ_PROG_REQUANT_BASE_LSB +: YQ_PROG_REQUANT_BASE_WIDTH] = run_half ? RQBUF_HALF[YQ_PROG_REQUANT_BASE_WIDTH-1:0] : 0;
-    end
-    reg         engine_failed;      // the running (or last) node's engine refused its descriptor
-    reg  [7:0]  pending_code;       // an error found ahead, reported after the running node
+    // The instruction's fields (docs/ARTIFACTS.md section 14).
+    localparam HL_W = $clog2(YQ_NUM_LEVELS + 1);
+    localparam CELL_W = YQ_PROG_OUT_W_WIDTH;
+    wire [31:0] i_op       = {{(32-YQ_BAND_OP_WIDTH){1'b0}}, ins[YQ_BAND_OP_LSB +: YQ_BAND_OP_WIDTH]};
+    wire [YQ_BAND_READS_WIDTH-1:0]  i_reads  = ins[YQ_BAND_READS_LSB +: YQ_BAND_READS_WIDTH];
+    wire [YQ_BAND_WRITES_WIDTH-1:0] i_writes = ins[YQ_BAND_WRITES_LSB +: YQ_BAND_WRITES_WIDTH];
+    wire        i_barrier  = ins[YQ_BAND_BARRIER_LSB +: YQ_BAND_BARRIER_WIDTH] != 0;
+    wire        i_half     = ins[YQ_BAND_HALF_LSB +: YQ_BAND_HALF_WIDTH] != 0;
+    wire [NODE_W-1:0] i_node = ins[YQ_BAND_NODE_LSB +: NODE_W];
+    wire [31:0] i_channels = {{(32-YQ_BAND_CHANNELS_WIDTH){1'b0}}, ins[YQ_BAND_CHANNELS_LSB +: YQ_BAND_CHANNELS_WIDTH]};
+    wire [31:0] i_words    = ins[YQ_BAND_WORDS_LSB +: YQ_BAND_WORDS_WIDTH];
+    wire [31:0] i_addr     = ins[YQ_BAND_DRAM_ADDRESS_LSB +: YQ_BAND_DRAM_ADDRESS_WIDTH];
+    wire [31:0] i_stride   = ins[YQ_BAND_DRAM_STRIDE_LSB +: YQ_BAND_DRAM_STRIDE_WIDTH];
+    wire [31:0] i_sword    = ins[YQ_BAND_SCRATCH_WORD_LSB +: YQ_BAND_SCRATCH_WORD_WIDTH];
+    wire [31:0] i_sstride  = ins[YQ_BAND_SCRATCH_STRIDE_LSB +: YQ_BAND_SCRATCH_STRIDE_WIDTH];
+    wire [31:0] i_class    = ins[YQ_BAND_CLASS_WORD_LSB +: YQ_BAND_CLASS_WORD_WIDTH];
+    wire [HL_W-1:0]   i_level = ins[YQ_BAND_LEVEL_LSB +: HL_W];
+    wire [CELL_W-1:0] i_row0  = ins[YQ_BAND_FIRST_ROW_LSB +: CELL_W];
+    wire [CELL_W-1:0] i_rows  = ins[YQ_BAND_ROWS_LSB +: CELL_W];
+    // A load's or store's last scratch word + 1 (checked against the scratch memory).
+    wire [63:0] i_span = {32'd0, i_sword} + {32'd0, i_channels - 32'd1} * {32'd0, i_sstride} + {32'd0, i_words};
+    localparam [31:0] SCRATCH32 = YQ_SCRATCH_WORDS;
+    wire        i_span_bad = (i_channels == 32'd0) || (i_span[63:32] != 32'd0) || (i_span[31:0] > SCRATCH32);
+
+    reg  [31:0] pc;                 // the instruction fetched
+    reg  [31:0] xfer_c;             // the run (channel) of a load or store
+    reg  [31:0] xfer_addr;          // its DRAM byte address
+    reg  [31:0] xfer_sword;         // its first scratch word
+    reg  [YQ_BAND_READS_WIDTH-1:0]  run_reads;    // the running Run's halves
+    reg  [YQ_BAND_WRITES_WIDTH-1:0] run_writes;
+    reg         head_started;
+    // An instruction touching a half the running Run writes, or writing one it reads, waits.
+    wire hazard = job_running && (((i_writes & (run_reads | run_writes)) != 0) || ((i_reads & run_writes) != 0));
+
+    reg         engine_failed;      // the running (or last) Run's engine refused its descriptor
+    reg  [7:0]  pending_code;       // an error found while a Run computes, reported after it
     reg  [NODE_W-1:0] pending_node;
 
     reg  conv_go, elt_go, head_go;
-    wire head_busy, head_done, head_overflow;
+    wire head_busy, head_done, head_overflow, head_band_ready, head_band_done;
     wire conv_busy, conv_done, conv_error, elt_busy, elt_done, elt_error;
     wire engine_done  = conv_done | elt_done;
     wire engine_error = conv_error | elt_error;
+    reg  st_go;
+    wire st_done, st_error;
 
     task load(input [2:0] dst, input [31:0] region, input [31:0] first, input [31:0] words,
-              input [4:0] slot_log2, input [3:0] next_state);
+              input [4:0] slot_log2, input [4:0] next_state);
         begin
             ld_dst       <= dst;
             ld_region    <= region;
@@ -470,12 +491,12 @@ module yq_top #(
         end
     endtask
 
-    // An error at the fetched node: reported once the running node (an
-    // earlier one) has finished, unless its engine failed (S_FAIL_WAIT).
-    task fail(input [7:0] code);
+    // An error at node `at`: reported once the running Run has finished,
+    // unless its engine failed (the first error in program order).
+    task fail(input [7:0] code, input [NODE_W-1:0] at);
         begin
             pending_code <= code;
-            pending_node <= node;
+            pending_node <= at;
             state        <= S_FAIL_WAIT;
         end
     endtask
@@ -492,8 +513,10 @@ module yq_top #(
     localparam [31:0] LOG_PROGRAM = $clog2(YQ_DRAM_PROGRAM_SLOT_BITS), LOG_LUT_DIR = $clog2(YQ_DRAM_LUT_DIR_SLOT_BITS),
                      LOG_LUT = $clog2(YQ_DRAM_LUT_SLOT_BITS), LOG_WEIGHT = $clog2(YQ_DRAM_WEIGHT_SLOT_BITS),
                      LOG_BIAS = $clog2(YQ_DRAM_BIAS_SLOT_BITS), LOG_REQUANT = $clog2(YQ_DRAM_REQUANT_SLOT_BITS),
-                     LOG_FMAP = $clog2(YQ_DRAM_FMAP_SLOT_BITS);
+                     LOG_FMAP = $clog2(YQ_DRAM_FMAP_SLOT_BITS), LOG_BAND = $clog2(YQ_DRAM_BAND_PROGRAM_SLOT_BITS),
+                     LOG_BAND_DESC = $clog2(YQ_DRAM_BAND_DESCRIPTORS_SLOT_BITS);
     localparam [31:0] NUM_NODES = YQ_NUM_LAYERS;
+    localparam [NODE_W-1:0] HEAD_NODE = NUM_NODES[NODE_W-1:0];
 
     always @(posedge clk) begin
         ld_start <= 1'b0;
@@ -501,6 +524,7 @@ module yq_top #(
         conv_go  <= 1'b0;
         elt_go   <= 1'b0;
         head_go  <= 1'b0;
+        st_go    <= 1'b0;
         if (rst) begin
             state       <= S_IDLE;
             frame_done  <= 1'b0;
@@ -526,7 +550,7 @@ module yq_top #(
             if (busy) begin
                 cycles <= cycles + 32'd1;
                 if (!(conv_busy || elt_busy || head_busy)) stalls <= stalls + 32'd1;
-                if (state == S_HEAD || state == S_WAIT_HEAD) head_cycles <= head_cycles + 32'd1;
+                if (head_busy) head_cycles <= head_cycles + 32'd1;
                 if (m_rvalid && m_rready) bytes_read <= bytes_read + BEAT_BYTES;
                 if (m_wvalid && m_wready) bytes_written <= bytes_written + strobed_bytes(m_wstrb);
             end
@@ -545,75 +569,135 @@ module yq_top #(
                     run_node    <= {NODE_W{1'b0}};
                     job_running <= 1'b0;
                     engine_failed <= 1'b0;
+                    head_started <= 1'b0;
                     stage_half  <= 1'b0;
-                    run_half    <= 1'b0;
+                    pc          <= 32'd0;
                     state       <= S_LUTDIR;
                 end
                 S_LUTDIR: load(DST_LUTDIR, YQ_DRAM_LUT_DIR_BASE, 32'd0, YQ_LUT_DIR_DEPTH, LOG_LUT_DIR[4:0], S_LUT);
-                S_LUT:    load(DST_LUT, YQ_DRAM_LUT_BASE, 32'd0, YQ_LUT_DEPTH, LOG_LUT[4:0], S_DESC);
-                S_DESC:
+                S_LUT:    load(DST_LUT, YQ_DRAM_LUT_BASE, 32'd0, YQ_LUT_DEPTH, LOG_LUT[4:0], S_PROG);
+                // Every node's layer-program descriptor once: its out_c (a
+                // concat's inputs) and the head convolutions' configuration.
+                S_PROG: load(DST_DESC, YQ_DRAM_PROGRAM_BASE, {{(32-NODE_W){1'b0}}, node}, 32'd1, LOG_PROGRAM[4:0], S_PROG_NOTE);
+                S_PROG_NOTE: begin
+                    outc_mem[node[YQ_PROGRAM_ADDR_BITS-1:0]] <= f_out_c[YQ_PROG_OUT_C_WIDTH-1:0];
+                    if (f_op > YQ_OP_UPSAMPLE) fail(ERR_DESC, node);
+                    else if ({{(32-NODE_W){1'b0}}, node} + 32'd1 >= NUM_NODES) state <= S_FETCH;
+                    else begin
+                        node  <= node + 1'b1;
+                        state <= S_PROG;
+                    end
+                end
+                S_FETCH:
                     if (engine_failed) state <= S_FAIL_WAIT;
-                    else load(DST_DESC, YQ_DRAM_PROGRAM_BASE, {{(32-NODE_W){1'b0}}, node}, 32'd1, LOG_PROGRAM[4:0], S_DECODE);
+                    else if (pc >= YQ_BAND_INSTRUCTIONS) fail(ERR_DESC, node);  // ran past the program: no end
+                    else load(DST_INSTR, YQ_DRAM_BAND_PROGRAM_BASE, pc, 32'd1, LOG_BAND[4:0], S_EXEC);
                 S_LOAD_WAIT: if (!ld_active && !ld_start) begin
-                    if (ld_error) fail(ERR_DRAM);
+                    if (ld_error) fail(ERR_DRAM, node);
                     else begin
                         state       <= after_load;
                         decode_wait <= 2'd0;
                     end
                 end
+                S_EXEC: if (engine_failed) state <= S_FAIL_WAIT;
+                else begin
+                    node <= i_node;
+                    case (i_op)
+                        YQ_BAND_OP_LOAD, YQ_BAND_OP_STORE:
+                            if (i_span_bad) fail(ERR_BUFFER, i_node);
+                            else if (!hazard && !(i_barrier && st_active)) begin
+                                xfer_c     <= 32'd0;
+                                xfer_addr  <= i_addr;
+                                xfer_sword <= i_sword;
+                                state      <= (i_op == YQ_BAND_OP_LOAD) ? S_XFER : S_STORE;
+                            end
+                        YQ_BAND_OP_CONSTANTS:
+                            if (!hazard) begin
+                                stage_half <= i_half;
+                                load(DST_DESC, i_addr, 32'd0, 32'd1, LOG_PROGRAM[4:0], S_DECODE);
+                            end
+                        YQ_BAND_OP_RUN:
+                            if (!job_running) load(DST_DESC, i_addr, 32'd0, 32'd1, LOG_BAND_DESC[4:0], S_RUN);
+                        YQ_BAND_OP_HEAD:
+                            if (!job_running) begin
+                                if (!head_started) begin
+                                    head_go      <= 1'b1;
+                                    head_started <= 1'b1;
+                                end else if (head_band_ready) begin
+                                    state <= S_HEAD_BAND;
+                                end
+                            end
+                        YQ_BAND_OP_END:
+                            if (!head_started) fail(ERR_DESC, i_node);
+                            else if (!job_running && head_band_ready) state <= S_END;
+                        default: fail(ERR_DESC, i_node);
+                    endcase
+                end
+                // A load: one run (channel) at a time into the scratch memory.
+                S_XFER: begin
+                    ld_scratch_base <= xfer_sword;
+                    load(DST_SCRATCH, xfer_addr, 32'd0, i_words, LOG_FMAP[4:0], S_XFER_NEXT);
+                end
+                S_XFER_NEXT: begin
+                    xfer_c     <= xfer_c + 32'd1;
+                    xfer_addr  <= xfer_addr + i_stride;
+                    xfer_sword <= xfer_sword + i_sstride;
+                    state      <= (xfer_c + 32'd1 < i_channels) ? S_XFER : S_NEXT;
+                end
+                // A store: one run at a time through the store unit.
+                S_STORE: begin
+                    st_go <= 1'b1;
+                    state <= S_STORE_WAIT;
+                end
+                S_STORE_WAIT: if (st_done) begin
+                    if (st_error) fail(ERR_DRAM_WRITE, i_node);
+                    else state <= S_XFER_NEXT_STORE;
+                end
+                S_XFER_NEXT_STORE: begin
+                    xfer_c     <= xfer_c + 32'd1;
+                    xfer_addr  <= xfer_addr + i_stride;
+                    xfer_sword <= xfer_sword + i_sstride;
+                    state      <= (xfer_c + 32'd1 < i_channels) ? S_STORE : S_NEXT;
+                end
+                // Constants: the node's layer-program descriptor is in desc_raw.
                 S_DECODE: begin
-                    outc_mem[node[YQ_PROGRAM_ADDR_BITS-1:0]] <= f_out_c[YQ_PROG_OUT_C_WIDTH-1:0];
                     decode_wait <= decode_wait + 2'd1;
-                    if (f_op > YQ_OP_UPSAMPLE) fail(ERR_DESC);
-                    else if (f_op == YQ_OP_INPUT) begin
-                        // The image goes into the feature-map memory: never under a running engine.
-                        if (!job_running) begin
-                            ld_fmap_base <= f_out_base;
-                            load(DST_FMAP, YQ_DRAM_FMAP_BASE, f_out_base, f_out_c * f_out_h * f_out_w, LOG_FMAP[4:0], S_NEXT);
-                        end
-                    end else if (f_view) state <= S_NEXT;
-                    else if (f_is_conv) begin
-                        if (decode_wait == 2'd3) begin
-                            if (w_words > WBUF_DEPTH || f_out_c > BBUF_DEPTH || f_out_c > RQBUF_DEPTH) fail(ERR_BUFFER);
+                    if (!f_runs) fail(ERR_DESC, i_node);
+                    else if (decode_wait == 2'd3) begin
+                        if (f_is_conv) begin
+                            if (w_words > WBUF_DEPTH || f_out_c > BBUF_DEPTH || f_out_c > RQBUF_DEPTH) fail(ERR_BUFFER, i_node);
                             else load(DST_WEIGHT, YQ_DRAM_WEIGHT_BASE, f_w_base, w_words, LOG_WEIGHT[4:0], S_BIAS);
-                        end
-                    end else state <= S_REQUANT;
+                        end else state <= S_REQUANT;
+                    end
                 end
                 S_BIAS: load(DST_BIAS, YQ_DRAM_BIAS_BASE, f_b_base, f_out_c, LOG_BIAS[4:0], S_REQUANT);
                 S_REQUANT: begin
-                    if (f_rq_base == NONE32) state <= S_STAGED;
-                    else if (f_rq_words > RQBUF_DEPTH) fail(ERR_BUFFER);
-                    else load(DST_REQUANT, YQ_DRAM_REQUANT_BASE, f_rq_base, f_rq_words, LOG_REQUANT[4:0], S_STAGED);
+                    if (f_rq_base == NONE32) state <= S_NEXT;
+                    else if (f_rq_words > RQBUF_DEPTH) fail(ERR_BUFFER, i_node);
+                    else load(DST_REQUANT, YQ_DRAM_REQUANT_BASE, f_rq_base, f_rq_words, LOG_REQUANT[4:0], S_NEXT);
                 end
-                // The staged node starts once the running one is done; its
-                // half is then in use and the next constants go to the other.
-                S_STAGED:
-                    if (engine_failed) state <= S_FAIL_WAIT;
-                    else if (!job_running) begin
+                // A Run: its band descriptor is in desc_raw; the engine runs
+                // while the following instructions issue.
+                S_RUN:
+                    if (!f_runs) fail(ERR_DESC, i_node);
+                    else begin
                         conv_go     <= f_is_conv;
                         elt_go      <= !f_is_conv;
                         job_running <= 1'b1;
-                        run_node    <= node;
-                        run_half    <= stage_half;
-                        if (f_uses_half) stage_half <= !stage_half;
+                        run_node    <= i_node;
+                        run_reads   <= i_reads;
+                        run_writes  <= i_writes;
                         state       <= S_NEXT;
                     end
+                S_HEAD_BAND: state <= S_HEAD_WAIT;   // the head takes the band (hd_band_valid)
+                S_HEAD_WAIT: if (head_band_done) state <= S_NEXT;
                 S_NEXT: begin
-                    if ({{(32-NODE_W){1'b0}}, node} + 32'd1 >= NUM_NODES) begin
-                        node  <= NUM_NODES[NODE_W-1:0];
-                        state <= S_DRAIN;
-                    end else begin
-                        node  <= node + 1'b1;
-                        state <= S_DESC;
-                    end
+                    pc    <= pc + 32'd1;
+                    state <= S_FETCH;
                 end
-                S_DRAIN: if (!job_running) state <= engine_failed ? S_FAIL_WAIT : S_HEAD;
-                S_HEAD: begin
-                    head_go <= 1'b1;
-                    state   <= S_WAIT_HEAD;
-                end
+                S_END: state <= S_WAIT_HEAD;         // finish: q_NMS ends the list
                 S_WAIT_HEAD: if (head_done) begin
-                    if (head_overflow) fail(ERR_HEAD_OVERFLOW);
+                    if (head_overflow) fail(ERR_HEAD_OVERFLOW, HEAD_NODE);
                     else state <= S_WRITE_DET;
                 end
                 S_WRITE_DET: begin
@@ -621,18 +705,18 @@ module yq_top #(
                     state    <= S_WAIT_WRITE;
                 end
                 S_WAIT_WRITE: if (wr_done) begin
-                    if (wr_error) fail(ERR_DRAM_WRITE);
+                    if (wr_error) fail(ERR_DRAM_WRITE, HEAD_NODE);
                     else begin
                         frame_done <= 1'b1;
                         state      <= S_IDLE;
                     end
                 end
-                // The first error in program order: the running node's
-                // engine, else the one found ahead.
+                // The first error in program order: the running Run's engine, else the one found after it.
                 S_FAIL_WAIT: if (!job_running) begin
                     if (engine_failed) report(ERR_ENGINE, run_node);
                     else report(pending_code, pending_node);
                 end
+                default: state <= S_IDLE;
             endcase
         end
     end
@@ -659,7 +743,7 @@ module yq_top #(
         .ROWS(ROWS), .COLS(COLS), .A_W(FW), .W_W(YQ_WEIGHT_WIDTH), .ACC_W(YQ_BIAS_WIDTH),
         .MULT_W(YQ_MULT_BITS), .SHIFT_W(YQ_SHIFT_BITS), .PRE_W(YQ_ACT_BITS), .LUT_W(YQ_LUT_WIDTH)
     ) u_engine (
-        .clk(clk), .rst(rst), .start(conv_go), .desc(desc), .busy(conv_busy), .done(conv_done), .error(conv_error),
+        .clk(clk), .rst(rst), .start(conv_go), .desc(desc_raw), .busy(conv_busy), .done(conv_done), .error(conv_error),
         .lutdir_addr(lutdir_addr), .lutdir_data(lutdir_data), .bias_addr(bias_addr), .bias_data(bias_data),
         .rq_addr(rq_addr), .rq_data(rq_data), .w_addr(w_addr), .w_data(w_data),
         .fm_rd_addr(fm_rd_addr), .fm_rd_data(fm_rd_data), .fm_wr_en(fm_wr_en), .fm_wr_addr(fm_wr_addr),
@@ -680,69 +764,32 @@ module yq_top #(
     yq_eltwise_engine #(
         .LANES(ROWS), .A_W(FW), .MULT_W(YQ_MULT_BITS), .SHIFT_W(YQ_SHIFT_BITS)
     ) u_eltwise (
-        .clk(clk), .rst(rst), .start(elt_go), .desc(desc), .busy(elt_busy), .done(elt_done), .error(elt_error),
+        .clk(clk), .rst(rst), .start(elt_go), .desc(desc_raw), .busy(elt_busy), .done(elt_done), .error(elt_error),
         .prog_addr(prog_addr), .prog_data(prog_data), .rq_addr(elt_rq_addr), .rq_data(elt_rq_data),
         .fm_rd_addr0(elt_rd_addr0), .fm_rd_data0(fm_rd_data), .fm_rd_addr1(elt_rd_addr1),
         .fm_rd_data1(elt_rd_data1), .fm_wr_en(elt_wr_en), .fm_wr_addr(elt_wr_addr), .fm_wr_mask(elt_wr_mask),
         .fm_wr_data(elt_wr_data)
     );
 
-    // The detect head, after the last node: reads the feature-map memory on
-    // lanes 0 .. HEAD_LANES-1, the LUT directory, and the LUT memory on two
-    // ports of its own.
+    // The detect head: started at the first Head instruction, it reads each
+    // band from the scratch memory on lanes 0 .. HEAD_LANES-1, the LUT
+    // directory, and the LUT memory on two ports of its own.
     wire [31:0] head_dir_addr, head_exp_addr, head_sig_addr;
     wire [DET_ADDR_W-1:0] res_addr;
     wire [HEAD_LANES*32-1:0] head_fm_addr;
     reg  [YQ_LUT_WIDTH-1:0] head_exp_data, head_sig_data;
     wire [31:0] dir_addr = head_busy ? head_dir_addr : {{(32-YQ_PROG_ACT_LUT_WIDTH){1'b0}}, lutdir_addr};
-    // Every head convolution's descriptor configures the head as it is decoded.
-    wire head_cfg = (state == S_DECODE) && decode_wait == 2'd0 && f_is_conv &&
+    // Every head convolution's layer-program descriptor configures the head (S_PROG).
+    wire head_cfg = (state == S_PROG_NOTE) && f_is_conv &&
                     {{(32-YQ_PROG_HEAD_WIDTH){1'b0}}, desc_raw[YQ_PROG_HEAD_LSB +: YQ_PROG_HEAD_WIDTH]} != YQ_HEAD_NONE;
-    // Each level goes to the head as one band read in place (its box and
-    // class outputs where their convolutions wrote them), then finish.
-    localparam HL_W = $clog2(YQ_NUM_LEVELS + 1);
-    localparam [31:0] NUM_LEVELS32 = YQ_NUM_LEVELS;
-    localparam [HL_W-1:0] NUM_LEVELS = NUM_LEVELS32[HL_W-1:0];
-    reg  [31:0] hd_box_base [0:YQ_NUM_LEVELS-1];
-    reg  [31:0] hd_cls_base [0:YQ_NUM_LEVELS-1];
-    reg  [YQ_PROG_OUT_W_WIDTH-1:0] hd_rows [0:YQ_NUM_LEVELS-1];
-    wire [31:0] cfg_level = {{(32-YQ_PROG_HEAD_LEVEL_WIDTH){1'b0}}, desc_raw[YQ_PROG_HEAD_LEVEL_LSB +: YQ_PROG_HEAD_LEVEL_WIDTH]};
-    wire [HL_W-1:0] cfg_l = cfg_level[HL_W-1:0];
-    always @(posedge clk) begin
-        if (head_cfg && cfg_level < YQ_NUM_LEVELS) begin
-            hd_rows[cfg_l] <= desc_raw[YQ_PROG_OUT_H_LSB +: YQ_PROG_OUT_W_WIDTH];
-            if ({{(32-YQ_PROG_HEAD_WIDTH){1'b0}}, desc_raw[YQ_PROG_HEAD_LSB +: YQ_PROG_HEAD_WIDTH]} == YQ_HEAD_BOX)
-                hd_box_base[cfg_l] <= desc_raw[YQ_PROG_OUT_BASE_LSB +: 32];
-            else
-                hd_cls_base[cfg_l] <= desc_raw[YQ_PROG_OUT_BASE_LSB +: 32];
-        end
-    end
-    wire head_band_ready, head_band_done;
-    reg  hd_active, hd_wait;
-    reg  [HL_W-1:0] hd_level;
-    wire hd_band_valid = hd_active && !hd_wait && head_band_ready && hd_level != NUM_LEVELS;
-    wire hd_finish = hd_active && !hd_wait && head_band_ready && hd_level == NUM_LEVELS;
-    always @(posedge clk) begin
-        if (rst || head_go) begin
-            hd_active <= head_go && !rst;
-            hd_wait   <= 1'b0;
-            hd_level  <= {HL_W{1'b0}};
-        end else if (hd_band_valid) begin
-            hd_wait <= 1'b1;
-        end else if (head_band_done) begin
-            hd_wait  <= 1'b0;
-            hd_level <= hd_level + 1'b1;
-        end else if (hd_finish) begin
-            hd_active <= 1'b0;
-        end
-    end
-    wire [HL_W-1:0] hd_l = (hd_level == NUM_LEVELS) ? {HL_W{1'b0}} : hd_level;
+    wire hd_band_valid = (state == S_HEAD_BAND) && head_band_ready;
+    wire hd_finish = (state == S_END);
     yq_detect_head #(.MAX_CAND(HEAD_MAX_CAND), .LANES(HEAD_LANES)) u_head (
         .clk(clk), .rst(rst), .cfg_valid(head_cfg), .cfg_desc(desc_raw), .start(head_go), .busy(head_busy),
         .done(head_done), .overflow(head_overflow), .band_valid(hd_band_valid), .band_ready(head_band_ready),
-        .band_level(hd_l), .band_row0({YQ_PROG_OUT_W_WIDTH{1'b0}}), .band_rows(hd_rows[hd_l]),
-        .band_box_base(hd_box_base[hd_l]), .band_cls_base(hd_cls_base[hd_l]), .band_done(head_band_done),
-        .finish(hd_finish), .lutdir_addr(head_dir_addr), .lutdir_data(lutdir_data),
+        .band_level(i_level), .band_row0(i_row0), .band_rows(i_rows), .band_box_base(i_sword),
+        .band_cls_base(i_class), .band_done(head_band_done), .finish(hd_finish),
+        .lutdir_addr(head_dir_addr), .lutdir_data(lutdir_data),
         .fm_addr(head_fm_addr), .fm_data(fm_rd_data[HEAD_LANES*FW-1:0]), .exp_addr(head_exp_addr), .exp_data(head_exp_data),
         .sig_addr(head_sig_addr), .sig_data(head_sig_data), .res_addr(res_addr),
         .res_data(det_record), .det_count(det_count));
@@ -785,8 +832,8 @@ module yq_top #(
             reg  [FW-1:0] q, qb;
             reg  [YQ_LUT_WIDTH-1:0] q0, q1;
             always @(posedge clk) begin
-                q  <= (a < YQ_FMAP_DEPTH) ? fmap[a[YQ_FMAP_ADDR_BITS-1:0]] : 0;
-                qb <= (b < YQ_FMAP_DEPTH) ? fmap[b[YQ_FMAP_ADDR_BITS-1:0]] : 0;
+                q  <= (a < YQ_SCRATCH_WORDS) ? scratch[a[SC_AW-1:0]] : 0;
+                qb <= (b < YQ_SCRATCH_WORDS) ? scratch[b[SC_AW-1:0]] : 0;
                 q0 <= (l < YQ_LUT_DEPTH) ? lut_mem[l[YQ_LUT_ADDR_BITS-1:0]] : 0;
                 q1 <= (l1 < YQ_LUT_DEPTH) ? lut_mem[l1[YQ_LUT_ADDR_BITS-1:0]] : 0;
             end
@@ -797,27 +844,68 @@ module yq_top #(
         end
     endgenerate
 
-    // Feature-map writes: an engine's ROWS words, or the loader's image words.
+    // Scratch writes: an engine's ROWS words, and a load's beat of words.
     wire               wr_en   = fm_wr_en | elt_wr_en;
     wire [31:0]        wr_base = elt_wr_en ? elt_wr_addr : fm_wr_addr;
     wire [ROWS-1:0]    wr_mask = elt_wr_en ? elt_wr_mask : fm_wr_mask;
     wire [ROWS*FW-1:0] wr_data = elt_wr_en ? elt_wr_data : fm_wr_data;
     integer r;
     always @(posedge clk) begin
-        if (ld_valid && ld_dst == DST_FMAP) begin
+        if (ld_valid && ld_dst == DST_SCRATCH) begin
             for (r = 0; r < PB_FMAP; r = r + 1)
-                if (r < ld_n && fmap_ld_addr + r < YQ_FMAP_DEPTH)
-                    fmap[fmap_ld_addr[YQ_FMAP_ADDR_BITS-1:0] + r[YQ_FMAP_ADDR_BITS-1:0]]
-                        <= ld_word[r*YQ_DRAM_FMAP_SLOT_BITS +: FW];
+                if (r < ld_n && scratch_ld_addr + r < YQ_SCRATCH_WORDS)
+                    scratch[scratch_ld_addr[SC_AW-1:0] + r[SC_AW-1:0]] <= ld_word[r*YQ_DRAM_FMAP_SLOT_BITS +: FW];
         end
         if (wr_en) begin
             for (r = 0; r < ROWS; r = r + 1) begin
-                if (wr_mask[r] && wr_base + r < YQ_FMAP_DEPTH)
-                    fmap[wr_base[YQ_FMAP_ADDR_BITS-1:0] + r[YQ_FMAP_ADDR_BITS-1:0]] <= wr_data[r*FW +: FW];
+                if (wr_mask[r] && wr_base + r < YQ_SCRATCH_WORDS)
+                    scratch[wr_base[SC_AW-1:0] + r[SC_AW-1:0]] <= wr_data[r*FW +: FW];
             end
         end
-        host_rdata <= (host_addr < YQ_FMAP_DEPTH) ? fmap[host_addr[YQ_FMAP_ADDR_BITS-1:0]] : 0;
     end
+
+    // ------------------------------------------------------------------
+    // Store unit: one run of a Store (i_words scratch words from
+    // xfer_sword) into DRAM at xfer_addr, any byte of a beat: beat n carries
+    // run words n * PB_FMAP + k - skip in its slots k, zero-extended, the
+    // slots before the first word and after the last unstrobed by the writer.
+    localparam FSLOT = YQ_DRAM_FMAP_SLOT_BITS;
+    localparam [31:0] FSLOT_BYTES = FSLOT / 8;
+    reg         st_active;
+    reg  [31:0] st_beat, st_beats, st_skip;
+    wire [31:0] st_lead  = {{(32-BEAT_LOG2+3){1'b0}}, xfer_addr[BEAT_LOG2-4:0]};   // bytes of the first beat before the run
+    wire [31:0] st_bytes = i_words * FSLOT_BYTES;
+    reg  [AXI_DATA_W-1:0] st_data;
+    integer sk;
+    reg  [31:0] st_slot;            // a slot's index among the beats' slots
+    reg  [31:0] st_j;               // the run word in it
+    always @(*) begin
+        st_data = {AXI_DATA_W{1'b0}};
+        st_slot = 32'd0;
+        st_j    = 32'd0;
+        for (sk = 0; sk < PB_FMAP; sk = sk + 1) begin
+            st_slot = st_beat * PB_FMAP + sk;
+            st_j    = st_slot - st_skip;
+            if (st_slot >= st_skip && st_j < i_words && xfer_sword + st_j < YQ_SCRATCH_WORDS)
+                st_data[sk*FSLOT +: FW] = scratch[xfer_sword[SC_AW-1:0] + st_j[SC_AW-1:0]];
+        end
+    end
+    wire st_valid = st_active && st_beat < st_beats;
+    always @(posedge clk) begin
+        if (rst) begin
+            st_active <= 1'b0;
+        end else if (st_go) begin
+            st_active <= 1'b1;
+            st_beat   <= 32'd0;
+            st_skip   <= st_lead / FSLOT_BYTES;
+            st_beats  <= (st_lead + st_bytes + BEAT_BYTES - 1) >> (BEAT_LOG2 - 3);
+        end else if (st_active) begin
+            if (st_valid && wr_ready) st_beat <= st_beat + 32'd1;
+            if (wr_done) st_active <= 1'b0;
+        end
+    end
+    assign st_done  = st_active && wr_done;
+    assign st_error = wr_error;
 
     // ------------------------------------------------------------------
     // The detection list to DRAM (S_WRITE_DET .. S_WAIT_WRITE): slots 0 ..
@@ -833,8 +921,9 @@ module yq_top #(
     reg  [DSR_W-1:0] dsr;           // beats being assembled
     reg         wr_start;
     wire        wr_busy, wr_done, wr_error, wr_ready;
-    wire [31:0] wr_bytes = (det_count + 32'd1) * (DSLOT / 8);
-    wire [31:0] wr_addr_full = dram_base + YQ_DRAM_DETECTIONS_BASE;
+    // The writer serves the store unit (st_go .. its done) and the list.
+    wire [31:0] wr_bytes = st_go ? st_bytes : (det_count + 32'd1) * (DSLOT / 8);
+    wire [31:0] wr_addr_full = dram_base + (st_go ? xfer_addr : YQ_DRAM_DETECTIONS_BASE);
     // Result memory: the list's slot while writing, else the window's detection.
     assign res_addr = (feed != F_IDLE) ? feed_slot[DET_ADDR_W-1:0] : det_index[DET_ADDR_W-1:0] + 1'b1;
     reg  [DSR_W-1:0] det_slot;      // the slot read, in the low DSLOT bits
@@ -885,9 +974,10 @@ module yq_top #(
     end
 
     yq_axi_writer #(.DATA_W(AXI_DATA_W), .ADDR_W(AXI_ADDR_W)) u_writer (
-        .clk(clk), .rst(rst), .start(wr_start), .addr(wr_addr_full[AXI_ADDR_W-1:0]), .bytes(wr_bytes),
+        .clk(clk), .rst(rst), .start(wr_start || st_go), .addr(wr_addr_full[AXI_ADDR_W-1:0]), .bytes(wr_bytes),
         .busy(wr_busy), .done(wr_done), .error(wr_error),
-        .in_valid(feed == F_EMIT), .in_ready(wr_ready), .in_data(dsr[AXI_DATA_W-1:0]),
+        .in_valid(feed == F_EMIT || st_valid), .in_ready(wr_ready),
+        .in_data(st_active ? st_data : dsr[AXI_DATA_W-1:0]),
         .m_awvalid(m_awvalid), .m_awready(m_awready), .m_awaddr(m_awaddr), .m_awlen(m_awlen),
         .m_awsize(m_awsize), .m_awburst(m_awburst), .m_wvalid(m_wvalid), .m_wready(m_wready),
         .m_wdata(m_wdata), .m_wstrb(m_wstrb), .m_wlast(m_wlast), .m_bvalid(m_bvalid), .m_bready(m_bready),
@@ -903,6 +993,6 @@ module yq_top #(
         end
     endfunction
 
-    wire unused_ok = ^{rd_busy, rd_last, ld_word, sr[AXI_DATA_W-1:0], det_offset[1:0], wr_busy,
+    wire unused_ok = ^{ins[YQ_BAND_LEVEL_LSB + HL_W +: YQ_BAND_LEVEL_WIDTH - HL_W], rd_busy, rd_last, ld_word, sr[AXI_DATA_W-1:0], det_offset[1:0], wr_busy,
                        w_ld_addr[31:W_AW], b_ld_addr[31:B_AW], rq_ld_addr[31:RQ_AW]};
 endmodule

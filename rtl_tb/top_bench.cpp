@@ -12,8 +12,9 @@
 // BYTES_WRITTEN. BYTES_READ must equal the bytes the model served,
 // BYTES_WRITTEN the bytes it took. Without an error expected the status must be done
 // without error, and every head output (descriptor head != none) is read
-// from the feature-map memory through the host port and compared with its
-// golden dump code for code; the first difference prints
+// from the DRAM model's feature-map region, where the band program's stores
+// put it, and compared with its golden dump code for code; the first
+// difference prints
 //   MISMATCH layer <name> channel c y x expected E got G
 // Then the detection list, read through the AXI4-Lite slave as a driver
 // would (DET_COUNT, then per detection DET_INDEX and the DET_WORD window),
@@ -24,7 +25,8 @@
 // and the DRAM detection region byte for byte with the list q_nms.txt gives
 // (rtl_tb/detections.hpp: slot 0 the count, slots 1 .. count the records,
 // the slots after them untouched, so still 0xa5; BYTES_WRITTEN must be the
-// 1 + count slots):
+// band program's stores, manifest.json's band_program.feature_map_bytes_written,
+// plus the 1 + count slots):
 //   MISMATCH DRAM detection list byte B (slot s) expected E got G
 // A watchdog (--watchdog cycles) turns a hang into
 //   TOP FAIL: watchdog: no interrupt after N cycles, at layer <name> (node n)
@@ -39,12 +41,13 @@
 // --slverr poisons the first weight byte of LAYER (SLVERR: code 1),
 // --slverr-write answers writes to the detection region with SLVERR (code 6
 // at node YQ_NUM_LAYERS, "the detect head", which writes the list),
-// --bad-op writes op 0xff into LAYER's descriptor in DRAM (code 2),
-// --bad-out-c writes out_c 0xffff into a convolution's descriptor, whose
-// weights then exceed the weight buffer (code 3), --bad-inputs writes
-// num_inputs 1 into an add's descriptor, which the element-wise engine
-// refuses (code 4, reported rather than the error of a later layer fetched
-// ahead, e.g. with --slverr on the next convolution),
+// --bad-op writes op 0xff into LAYER's layer-program descriptor in DRAM
+// (code 2), --bad-out-c writes out_c 0xffff into a convolution's
+// layer-program descriptor, whose weights then exceed the weight buffer
+// (code 3), --bad-inputs writes num_inputs 1 into an add's band descriptors,
+// which the element-wise engine refuses (code 4, reported rather than the
+// error of a later instruction issued while it runs, e.g. with --slverr on
+// the next convolution, whose constants load then),
 // --expect-head-overflow
 // expects q_NMS to overflow (code 5 at node YQ_NUM_LAYERS, "the detect
 // head": a model built with a HEAD_MAX_CAND below the frame's candidates).
@@ -345,8 +348,20 @@ int main(int argc, char** argv) {
   if (!opt.bad_inputs.empty()) {
     expect_node = node_of(opt.bad_inputs);
     if (static_cast<long long>(desc_field(dram.bytes(), expect_node, "OP")) != param("YQ_OP_ADD")) die(opt.bad_inputs + " is not an add");
-    poke_bits(dram.bytes(), desc_address(expect_node), static_cast<int>(param("YQ_PROG_NUM_INPUTS_LSB")),
-              static_cast<int>(param("YQ_PROG_NUM_INPUTS_WIDTH")), 1);
+    // Its band descriptors (the Runs' copies of its descriptor).
+    const std::uint64_t bands_base = static_cast<std::uint64_t>(param("YQ_DRAM_BAND_DESCRIPTORS_BASE"));
+    const std::uint64_t band_slot = static_cast<std::uint64_t>(param("YQ_DRAM_BAND_DESCRIPTORS_SLOT_BITS")) / 8;
+    int patched = 0;
+    for (long long d = 0; d < param("YQ_BAND_DESCRIPTORS_DEPTH"); ++d) {
+      const std::uint64_t address = bands_base + static_cast<std::uint64_t>(d) * band_slot;
+      const auto node = peek_bits(dram.bytes(), address, static_cast<int>(param("YQ_PROG_NODE_LSB")),
+                                  static_cast<int>(param("YQ_PROG_NODE_WIDTH")));
+      if (static_cast<int>(node) != expect_node) continue;
+      poke_bits(dram.bytes(), address, static_cast<int>(param("YQ_PROG_NUM_INPUTS_LSB")),
+                static_cast<int>(param("YQ_PROG_NUM_INPUTS_WIDTH")), 1);
+      ++patched;
+    }
+    if (patched == 0) die(opt.bad_inputs + " has no band descriptor");
     expect_code = 4;
   }
   if (opt.expect_head_overflow) {
@@ -431,7 +446,6 @@ int main(int argc, char** argv) {
   top->clk = 0;
   top->rst = 1;
   top->s_awvalid = top->s_wvalid = top->s_bready = top->s_arvalid = top->s_rready = 0;
-  top->host_addr = 0;
   top->m_rvalid = 0;
   top->m_arready = 0;
   top->m_awready = 0;
@@ -488,8 +502,11 @@ int main(int argc, char** argv) {
     die("the frame stopped with error code " + std::to_string(code) + " at layer " + name_of(failed));
   }
 
-  // The head outputs, code for code.
+  // The head outputs, code for code, from the DRAM feature-map region.
   long long compared = 0;
+  const std::uint64_t fmap_base = static_cast<std::uint64_t>(param("YQ_DRAM_FMAP_BASE"));
+  const int fmap_slot = static_cast<int>(param("YQ_DRAM_FMAP_SLOT_BITS"));
+  const int fmap_bits = static_cast<int>(param("YQ_FMAP_WIDTH"));
   for (const Head& head : head_info) {
     const std::string& name = names.at(static_cast<std::size_t>(head.node));
     const auto it = golden.find(name);
@@ -499,9 +516,9 @@ int main(int argc, char** argv) {
     if (expected.size() != size) die("golden shape differs for " + name);
     const std::uint64_t mask = tb::low_mask(it->second.bits);
     for (std::uint64_t n = 0; n < size; ++n) {
-      top->host_addr = static_cast<std::uint32_t>(head.base + n);
-      step();
-      const std::uint64_t word = top->host_rdata;
+      const std::uint64_t word =
+          tb::sign_extend(peek_bits(dram.bytes(), fmap_base, static_cast<int>((head.base + n) * fmap_slot), fmap_bits),
+                          fmap_bits);
       if ((word & mask) != (static_cast<std::uint64_t>(expected[n]) & mask)) {
         const std::uint64_t hw = head.h * head.w;
         std::printf("MISMATCH layer %s channel %llu y %llu x %llu expected %lld got %lld\n", name.c_str(),
@@ -539,9 +556,10 @@ int main(int argc, char** argv) {
   // The DRAM detection list, byte for byte: the list's slots, then the
   // region's other slots untouched.
   std::vector<std::uint8_t> expected_region = tb::detection_list_bytes(*expected, detection_slot_bytes, param);
-  if (bytes_written != expected_region.size()) {
-    die("BYTES_WRITTEN " + std::to_string(bytes_written) + ", the list of " + std::to_string(count) + " detections has " +
-        std::to_string(expected_region.size()) + " bytes");
+  const auto stored = manifest.at("band_program").at("feature_map_bytes_written").get<std::uint64_t>();
+  if (bytes_written != stored + expected_region.size()) {
+    die("BYTES_WRITTEN " + std::to_string(bytes_written) + ", the band program stores " + std::to_string(stored) +
+        " bytes and the list of " + std::to_string(count) + " detections has " + std::to_string(expected_region.size()));
   }
   expected_region.resize(detections_bytes, kUnwritten);
   for (std::uint64_t b = 0; b < detections_bytes; ++b) {
@@ -553,7 +571,7 @@ int main(int argc, char** argv) {
     }
   }
   std::printf("TOP PASS: whole frame from DRAM bit-exact (%zu head outputs, %lld codes; %u detections, q_nms.txt; "
-              "%u bytes of the DRAM detection list)\n",
+              "%u bytes written)\n",
               head_info.size(), compared, count, bytes_written);
   top->final();
   return 0;
