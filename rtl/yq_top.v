@@ -1,45 +1,54 @@
-// yq_top: the accelerator as an IP (docs/RTL.md). One AXI4 master fetches
-// everything the frame needs from the stage_7 DRAM image (docs/ARTIFACTS.md
-// section 3.1: read channel, INCR bursts through rtl/yq_axi_reader.v) and
-// writes the detection list to the DRAM detection region (write channel,
-// rtl/yq_axi_writer.v); one AXI4-Lite slave holds the registers; irq rises
-// when a frame ends.
+// yq_top: the accelerator as an IP (docs/RTL.md). It runs stage_7's band
+// program (docs/ARTIFACTS.md section 14): feature maps live in DRAM, the
+// engines read and write only an on-chip scratch memory of input-band and
+// output-band halves. One AXI4 master does all DRAM traffic (read channel:
+// INCR bursts through rtl/yq_axi_reader.v; write channel: rtl/yq_axi_writer.v),
+// one AXI4-Lite slave holds the registers; irq rises when a frame ends.
 //
-// Schedule of a frame (constants double-buffered: the next layer's load
-// overlaps the running layer's compute):
+// Schedule of a frame:
 //   1. the LUT directory and the LUT words into on-chip tables;
-//   2. per node in order, fetched ahead of the engines: its descriptor (one
-//      program slot) into the staging register, checked (an op code past
-//      YQ_OP_UPSAMPLE stops the frame: ERR_DESC); the input node loads the
-//      image (node 0's feature-map words at YQ_DRAM_FMAP_BASE) into the
-//      feature-map memory; a view runs nothing; a convolution loads its
-//      weights, biases and requant words, an add or concat its requant
-//      words, into the free half of the weight / bias / requant buffers
-//      (each two halves of one layer's capacity, ping-pong; more words than
-//      a half holds stops the frame: ERR_BUFFER). The staged node starts
-//      when the engines are idle: its engine latches the descriptor with
-//      the weight, bias and requant bases rewritten to its half (0 or the
-//      half's depth), and the staging register moves on to the next node
-//      while it runs. Only the running node's half is in use, so the loads
-//      of node n + 1 (and the descriptors of the views between) proceed
-//      while node n computes. An error found ahead (a read error, a bad
-//      descriptor, a buffer overrun) waits for the running node and is
-//      reported unless that node's engine failed first (program order).
-//   3. after the last node, the detect head and q_NMS (rtl/yq_detect_head.v)
-//      on the head convolutions' outputs in the feature-map memory, into its
-//      result memory (read through the registers below);
-//   4. the detection list from the result memory to DRAM at
-//      YQ_DRAM_DETECTIONS_BASE: slot 0 the count (YQ_DET_LIST_COUNT_*),
-//      slots 1 .. count the records (YQ_DET_*), each slot
-//      YQ_DRAM_DETECTIONS_SLOT_BITS wide, bits above the record 0; slots past
-//      the count are not written (a response other than OKAY stops the
-//      frame: ERR_DRAM_WRITE at node YQ_NUM_LAYERS);
-//   5. done (and irq when enabled) after the list's last write response, or
-//      at the first error.
-// Still idealized in this slice: the feature-map memory (ROWS + ROWS read
-// lanes, one ROWS-word write port, a host port for the bench), the COLS
-// read lanes of the weight buffer, and the loader's beat-wide buffer writes
-// (a buffer banked by address takes a beat's words in one cycle).
+//   2. every node's layer-program descriptor once: its out_c (the element-wise
+//      engine reads a concat input's channels) and the head convolutions'
+//      configuration of the detect head (an op code past YQ_OP_UPSAMPLE
+//      stops the frame: ERR_DESC);
+//   3. the band program, one instruction (a YQ_DRAM_BAND_PROGRAM_SLOT_BITS
+//      slot) after the other from YQ_DRAM_BAND_PROGRAM_BASE:
+//      load      `channels` runs of `words` feature-map slots from DRAM into
+//                the scratch memory, a run at a time (the loader writes a
+//                beat's words per cycle);
+//      store     the runs from the scratch memory to DRAM through the store
+//                unit (a beat of words per cycle, from any byte: the writer
+//                strobes the first and last beats);
+//      constants the node's weights, biases and requant words (from its
+//                layer-program descriptor) into the constant half `half` of
+//                the weight / bias / requant buffers (more than a half holds
+//                stops the frame: ERR_BUFFER);
+//      run       the band descriptor to the conv or element-wise engine, which
+//                runs while the following instructions issue: an instruction
+//                that writes a half the running band reads or writes, or reads
+//                a half it writes (the reads / writes fields), and any other
+//                run, head or end, waits for it; so loads of the next band and
+//                the next node's constants overlap the engine;
+//      head      the detect head (started at the first) on one band of rows of
+//                a level in the scratch memory;
+//      end       q_NMS finishes, then the detection list goes from the head's
+//                result memory to DRAM at YQ_DRAM_DETECTIONS_BASE: slot 0 the
+//                count (YQ_DET_LIST_COUNT_*), slots 1 .. count the records
+//                (YQ_DET_*), each YQ_DRAM_DETECTIONS_SLOT_BITS wide, bits above
+//                the record 0; slots past the count are not written;
+//      a load or store outside the scratch memory stops the frame
+//      (ERR_BUFFER), an unknown instruction or a run of a descriptor the
+//      engines do not run ERR_DESC; a load with the barrier waits for the
+//      stores before it (they complete before the next instruction today);
+//   4. done (and irq when enabled) after the list's last write response, or
+//      at the first error: an error found while a band runs is reported once
+//      it ends, unless its engine failed (the first error in program order);
+//      no AXI burst is left outstanding when the frame stops.
+// Still idealized in this slice: the scratch memory's ports (ROWS + ROWS
+// read lanes and a ROWS-word write port for the engines, a beat-wide write
+// for loads and a beat-wide read for stores: a board design banks it by
+// address), the COLS read lanes of the weight buffer, and the loader's
+// beat-wide buffer writes.
 //
 // AXI4-Lite registers (32 bits, byte offsets; reads of other offsets are 0):
 //   0x00 CONTROL  W: bit 0 start a frame (ignored while busy), bit 1 irq enable
@@ -49,10 +58,10 @@
 //   0x0C DRAM_BASE R/W: byte address added to every DRAM address
 //   0x10 CYCLES   R: cycles of the last frame (start to done)
 //   0x14 STALLS   R: cycles of it with no engine running (the head counts as
-//                 one; the rest wait on DRAM loads or write the list)
+//                 one; the rest wait on DRAM: loads, stores, the list)
 //   0x18 BYTES_READ R: bytes of read data received by the master
-//   0x1C NODE     R: the node whose engine runs, else the node being fetched
-//                 (YQ_NUM_LAYERS: the detect head)
+//   0x1C NODE     R: the node whose band runs, else the node of the
+//                 instruction (or layer-program descriptor) being handled
 //   0x20 DET_COUNT R: detections of the last frame (the list's word 0)
 //   0x24 DET_INDEX R/W: the detection the window shows (0 .. DET_COUNT-1)
 //   0x28 HEAD_CYCLES R: cycles of the last frame's detect head and q_NMS
@@ -62,12 +71,13 @@
 //                 detection DET_INDEX's record (yq_format.vh YQ_DET_*, as a
 //                 slot of the DRAM detection list), valid from the cycle
 //                 after DET_INDEX is written
-// Error codes: 1 DRAM read response not OKAY, 2 bad descriptor, 3 a layer's
-// words exceed a buffer, 4 an engine refused the descriptor, 5 the detect
+// Error codes: 1 DRAM read response not OKAY, 2 bad descriptor or
+// instruction, 3 a layer's words exceed a buffer (or an instruction the
+// scratch memory), 4 an engine refused the descriptor, 5 the detect
 // head's q_NMS had more candidates than HEAD_MAX_CAND (node YQ_NUM_LAYERS:
 // the head; the list holds the best of the first HEAD_MAX_CAND only), 6 DRAM
-// write response not OKAY while writing the detection list (node
-// YQ_NUM_LAYERS).
+// write response not OKAY while storing a band (its node) or writing the
+// detection list (node YQ_NUM_LAYERS).
 //
 // rst: synchronous, active high. Widths and field positions come from
 // yq_format.vh, memory sizes and DRAM addresses from the run's yq_params.vh.

@@ -15,9 +15,11 @@
 // through `make sim IMGSZ=160 MODEL=...` (W8A8) or `make layers head top`,
 // which make the run themselves (needs ../shared): every layer, the head
 // bench (at W16A16 with interpolated sigmoid tables) and the whole frame
-// through rtl/yq_top.v from the DRAM image, whose detection list, read
-// through its AXI4-Lite window and written to the DRAM detection region,
-// must equal q_nms.txt (at W8A8 with magic and timed DRAM). `make top` with
+// through rtl/yq_top.v from the DRAM image (the band program: feature maps
+// in DRAM, also with band buffers small enough for many bands a layer), whose
+// detection list, read through its AXI4-Lite window and written to the DRAM
+// detection region, must equal q_nms.txt (at W8A8 with magic and timed
+// DRAM). `make top` with
 // injected errors (SLVERR on a read or on the list's write, a bad op code, a
 // layer overrunning the weight buffer) must stop the frame with the status
 // register naming the error and the layer, and a changed q_nms.txt must be
@@ -374,6 +376,29 @@ TEST_CASE("rtl: the synthetic YOLOv8s at 160x160 is bit-exact layer by layer and
   CHECK(output.find("MISMATCH") == std::string::npos);
   CHECK(output.find("LAYERS PASS: 103 layers bit-exact (6 add, 13 concat, 63 conv, 3 maxpool, 16 slice, 2 upsample)") !=
         std::string::npos);
+  CHECK(output.find("TOP PASS: whole frame from DRAM bit-exact (6 head outputs, 75600 codes; ") != std::string::npos);
+}
+
+// The band program with band buffers small enough to cut most layers into
+// several bands (12 KiB halves) through yq_top, with DRAM latency, a
+// bandwidth cap and random stalls: every head output in the DRAM model's
+// feature-map region bit-exact, and yq_top's bytes written exactly the band
+// program's stores plus the detection list.
+TEST_CASE("rtl: the band program in many bands a layer runs bit-exact through yq_top on timed DRAM (make -C rtl_tb top)") {
+  if (!have_rtl_tools()) return;
+  const fs::path dir = yq::test::fresh_temp_dir("rtl-bands");
+  const yq::test::CliResult cli =
+      yq::test::run_cli("run --imgsz 160 --band-buffer-bytes 12288 --out " + (dir / "run").string(), dir);
+  REQUIRE_MESSAGE(cli.exit_code == 0, cli.err);
+  const auto manifest = nlohmann::json::parse(yq::test::read_text(dir / "run/stage_7/manifest.json"));
+  int multi_band = 0;
+  for (const auto& layer : manifest["band_program"]["layers"]) multi_band += layer["bands"].get<int>() > 1;
+  CHECK(multi_band >= 20);
+  std::string output;
+  const int status = make_rtl_tb("top", "RUN='" + (dir / "run").string() + "' ARRAY=8x8 TOP_ARGS=--timed", output);
+  INFO(output);
+  CHECK(status == 0);
+  CHECK(output.find("MISMATCH") == std::string::npos);
   CHECK(output.find("TOP PASS: whole frame from DRAM bit-exact (6 head outputs, 75600 codes; ") != std::string::npos);
 }
 
