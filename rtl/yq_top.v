@@ -412,7 +412,7 @@ module yq_top #(
                      S_STORE_WAIT = 5'd10, S_DECODE = 5'd11, S_BIAS = 5'd12, S_REQUANT = 5'd13, S_RUN = 5'd14,
                      S_HEAD_BAND = 5'd15, S_HEAD_WAIT = 5'd16, S_END = 5'd17, S_WAIT_HEAD = 5'd18,
                      S_WRITE_DET = 5'd19, S_WAIT_WRITE = 5'd20, S_LOAD_WAIT = 5'd21, S_FAIL_WAIT = 5'd22,
-                     S_NEXT = 5'd23, S_XFER_NEXT_STORE = 5'd24;
+                     S_NEXT = 5'd23;
     reg [4:0] state, after_load;
     assign busy = (state != S_IDLE);
 
@@ -648,11 +648,13 @@ module yq_top #(
                     ld_scratch_base <= xfer_sword;
                     load(DST_SCRATCH, xfer_addr, 32'd0, i_words, LOG_FMAP[4:0], S_XFER_NEXT);
                 end
+                // The next run of a load or store, or the next instruction.
                 S_XFER_NEXT: begin
                     xfer_c     <= xfer_c + 32'd1;
                     xfer_addr  <= xfer_addr + i_stride;
                     xfer_sword <= xfer_sword + i_sstride;
-                    state      <= (xfer_c + 32'd1 < i_channels) ? S_XFER : S_NEXT;
+                    if (xfer_c + 32'd1 >= i_channels) state <= S_NEXT;
+                    else state <= (i_op == YQ_BAND_OP_STORE) ? S_STORE : S_XFER;
                 end
                 // A store: one run at a time through the store unit.
                 S_STORE: begin
@@ -661,13 +663,7 @@ module yq_top #(
                 end
                 S_STORE_WAIT: if (st_done) begin
                     if (st_error) fail(ERR_DRAM_WRITE, i_node);
-                    else state <= S_XFER_NEXT_STORE;
-                end
-                S_XFER_NEXT_STORE: begin
-                    xfer_c     <= xfer_c + 32'd1;
-                    xfer_addr  <= xfer_addr + i_stride;
-                    xfer_sword <= xfer_sword + i_sstride;
-                    state      <= (xfer_c + 32'd1 < i_channels) ? S_STORE : S_NEXT;
+                    else state <= S_XFER_NEXT;
                 end
                 // Constants: the node's layer-program descriptor is in desc_raw.
                 S_DECODE: begin
