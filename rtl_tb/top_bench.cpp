@@ -561,6 +561,7 @@ int main(int argc, char** argv) {
     die("BYTES_WRITTEN " + std::to_string(bytes_written) + ", the band program stores " + std::to_string(stored) +
         " bytes and the list of " + std::to_string(count) + " detections has " + std::to_string(expected_region.size()));
   }
+  const std::size_t list_bytes = expected_region.size();
   expected_region.resize(detections_bytes, kUnwritten);
   for (std::uint64_t b = 0; b < detections_bytes; ++b) {
     if (bytes[detections_base + b] != expected_region[b]) {
@@ -571,8 +572,8 @@ int main(int argc, char** argv) {
     }
   }
   std::printf("TOP PASS: whole frame from DRAM bit-exact (%zu head outputs, %lld codes; %u detections, q_nms.txt; "
-              "%u bytes written)\n",
-              head_info.size(), compared, count, bytes_written);
+              "%zu bytes of the DRAM detection list; %llu bytes of band stores)\n",
+              head_info.size(), compared, count, list_bytes, static_cast<unsigned long long>(stored));
   top->final();
   return 0;
 }

@@ -8,10 +8,17 @@
 # total, frames per second at --clock-mhz and the speed-up over the first
 # array. The table also goes to <out>/rtl_bench.tsv; each array's log is
 # copied to <run>/rtl_bench/, where `yq-hw report <run>` reads it.
+# Then the whole frame through rtl/yq_top.v on the band program (feature maps
+# in DRAM, rtl_tb `make top`) per array and DRAM bandwidth of --dram (timed
+# model: latency 100 cycles, that many bytes per cycle, 4 outstanding bursts,
+# no random stalls), bit-exact: frame cycles, cycles with no engine running,
+# MAC utilization with the DRAM stalls counted, DRAM bytes read and written;
+# in <out>/rtl_frame.tsv (--dram "" skips it).
 #
 #   scripts/bench_rtl.sh [--imgsz 640] [--arrays "8x8 16x16"] [--bits 8]
 #                        [--model PT] [--calib DIR] [--golden-image IMAGE]
-#                        [--clock-mhz 200] [--per-layer] [--out runs/bench-rtl]
+#                        [--clock-mhz 200] [--per-layer] [--dram "12.8 25.6"]
+#                        [--out runs/bench-rtl]
 # defaults: ../shared/models/yolov8n/yolov8n.pt, calibration on
 # ../shared/data/coco8, golden dumps of ../shared/data/samples/bus.jpg.
 # The program runs from the image on rtl/yq_sequencer.v (make layers CHAIN=1:
@@ -28,6 +35,7 @@ golden_image=$repo/../shared/data/samples/bus.jpg
 clock_mhz=200
 chain=1
 out=$repo/runs/bench-rtl
+dram="12.8 25.6"
 while [[ $# -gt 0 ]]; do
   case $1 in
     --imgsz) imgsz=$2; shift 2 ;;
@@ -38,8 +46,9 @@ while [[ $# -gt 0 ]]; do
     --golden-image) golden_image=$2; shift 2 ;;
     --clock-mhz) clock_mhz=$2; shift 2 ;;
     --per-layer) chain=; shift ;;
+    --dram) dram=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench_rtl: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -81,3 +90,35 @@ done
 echo
 echo "YOLOv8n W${bits}A${bits} at ${imgsz}x${imgsz}, every layer bit-exact (run: $run)"
 column -t -s $'\t' "$tsv"
+
+# The whole frame through yq_top, from DRAM, per array and bandwidth.
+[[ -n "$dram" ]] || exit 0
+frame_tsv="$out/rtl_frame.tsv"
+printf 'array\tbytes_per_cycle\tframe_cycles\tno_engine_cycles\tmac_utilization\tdram_bytes_read\tdram_bytes_written\tfps_at_%sMHz\tsim_seconds\n' \
+  "$clock_mhz" >"$frame_tsv"
+for array in $arrays; do
+  macs=$(sed -n 's/^TOTAL conv: [0-9]* layers, [0-9]* cycles, \([0-9]*\) MACs.*/\1/p' "$out/layers-$array.log")
+  for bandwidth in $dram; do
+    log="$out/top-$array-$bandwidth.log"
+    args="--timed --latency 100 --bandwidth $bandwidth --outstanding 4 --stalls 0 --watchdog 2000000000"
+    echo "== $array, $bandwidth bytes/cycle: make -C rtl_tb top RUN=$run ARRAY=$array TOP_ARGS='$args' (log: $log)"
+    start=$(date +%s.%N)
+    status=0
+    make --no-print-directory -C "$repo/rtl_tb" top RUN="$run" ARRAY="$array" TOP_ARGS="$args" >"$log" 2>&1 || status=$?
+    seconds=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.0f", e - s }')
+    grep '^TOP' "$log" | sed 's/^/   /'
+    [[ $status -eq 0 ]] || { echo "bench_rtl: the frame at $array, $bandwidth bytes/cycle failed (status $status), see $log" >&2; exit 1; }
+    read -r cycles stalls read written < <(sed -n \
+      's/^TOP cycles \([0-9]*\), no engine running \([0-9]*\) .*bytes read \([0-9]*\), bytes written \([0-9]*\), model.*/\1 \2 \3 \4/p' "$log")
+    awk -v a="$array" -v b="$bandwidth" -v c="$cycles" -v st="$stalls" -v m="$macs" -v r="$read" -v w="$written" \
+        -v mhz="$clock_mhz" -v s="$seconds" 'BEGIN {
+      split(a, rc, "x");
+      printf "%s\t%s\t%d\t%d (%.1f%%)\t%.1f%%\t%d\t%d\t%.2f\t%s\n", a, b, c, st, 100 * st / c, 100 * m / (rc[1] * rc[2] * c), r, w,
+             mhz * 1e6 / c, s
+    }' >>"$frame_tsv"
+  done
+done
+echo
+echo "The whole frame through yq_top, feature maps in DRAM (timed: latency 100 cycles), bit-exact"
+column -t -s $'\t' "$frame_tsv"
+
