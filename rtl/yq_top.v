@@ -16,9 +16,11 @@
 //      load      `channels` runs of `words` feature-map slots from DRAM into
 //                the scratch memory, a run at a time (the loader writes a
 //                beat's words per cycle);
-//      store     the runs from the scratch memory to DRAM through the store
-//                unit (a beat of words per cycle, from any byte: the writer
-//                strobes the first and last beats);
+//      store     goes to the store unit, which writes its runs from the
+//                scratch memory to DRAM (a beat of words per cycle, from any
+//                byte: the writer strobes the first and last beats) while the
+//                issuer goes on; one store at a time, and an instruction
+//                writing the half it reads waits for it;
 //      constants the node's weights, biases and requant words (from its
 //                layer-program descriptor) into the constant half `half` of
 //                the weight / bias / requant buffers (more than a half holds
@@ -27,8 +29,9 @@
 //                runs while the following instructions issue: an instruction
 //                that writes a half the running band reads or writes, or reads
 //                a half it writes (the reads / writes fields), and any other
-//                run, head or end, waits for it; so loads of the next band and
-//                the next node's constants overlap the engine;
+//                run, head or end, waits for it; so loads of the next band,
+//                the previous band's store and the next node's constants
+//                overlap the engine;
 //      head      the detect head (started at the first) on one band of rows of
 //                a level in the scratch memory;
 //      end       q_NMS finishes, then the detection list goes from the head's
@@ -38,11 +41,12 @@
 //                the record 0; slots past the count are not written;
 //      a load or store outside the scratch memory stops the frame
 //      (ERR_BUFFER), an unknown instruction or a run of a descriptor the
-//      engines do not run ERR_DESC; a load with the barrier waits for the
-//      stores before it (they complete before the next instruction today);
+//      engines do not run ERR_DESC; a load with the barrier, and the end,
+//      wait for the store unit to finish (its last write response);
 //   4. done (and irq when enabled) after the list's last write response, or
-//      at the first error: an error found while a band runs is reported once
-//      it ends, unless its engine failed (the first error in program order);
+//      at the first error: an error found while a band runs or a store
+//      writes is reported once both are over, the first in program order
+//      (a failed store, then a failed band, then the issuer's own);
 //      no AXI burst is left outstanding when the frame stops.
 // Still idealized in this slice: the scratch memory's ports (ROWS + ROWS
 // read lanes and a ROWS-word write port for the engines, a beat-wide write
@@ -408,8 +412,7 @@ module yq_top #(
     // ------------------------------------------------------------------
     // Frame control: the band program's issuer.
     localparam [4:0] S_IDLE = 5'd0, S_LUTDIR = 5'd1, S_LUT = 5'd2, S_PROG = 5'd3, S_PROG_NOTE = 5'd4,
-                     S_FETCH = 5'd5, S_EXEC = 5'd6, S_XFER = 5'd7, S_XFER_NEXT = 5'd8, S_STORE = 5'd9,
-                     S_STORE_WAIT = 5'd10, S_DECODE = 5'd11, S_BIAS = 5'd12, S_REQUANT = 5'd13, S_RUN = 5'd14,
+                     S_FETCH = 5'd5, S_EXEC = 5'd6, S_XFER = 5'd7, S_XFER_NEXT = 5'd8, S_DECODE = 5'd11, S_BIAS = 5'd12, S_REQUANT = 5'd13, S_RUN = 5'd14,
                      S_HEAD_BAND = 5'd15, S_HEAD_WAIT = 5'd16, S_END = 5'd17, S_WAIT_HEAD = 5'd18,
                      S_WRITE_DET = 5'd19, S_WAIT_WRITE = 5'd20, S_LOAD_WAIT = 5'd21, S_FAIL_WAIT = 5'd22,
                      S_NEXT = 5'd23;
@@ -466,14 +469,16 @@ module yq_top #(
     wire        i_span_bad = (i_channels == 32'd0) || (i_span[63:32] != 32'd0) || (i_span[31:0] > SCRATCH32);
 
     reg  [31:0] pc;                 // the instruction fetched
-    reg  [31:0] xfer_c;             // the run (channel) of a load or store
+    reg  [31:0] xfer_c;             // the run (channel) of a load
     reg  [31:0] xfer_addr;          // its DRAM byte address
     reg  [31:0] xfer_sword;         // its first scratch word
     reg  [YQ_BAND_READS_WIDTH-1:0]  run_reads;    // the running Run's halves
     reg  [YQ_BAND_WRITES_WIDTH-1:0] run_writes;
     reg         head_started;
-    // An instruction touching a half the running Run writes, or writing one it reads, waits.
-    wire hazard = job_running && (((i_writes & (run_reads | run_writes)) != 0) || ((i_reads & run_writes) != 0));
+    // An instruction touching a half the running Run writes, or writing one
+    // it reads, waits; so does one writing the half the running Store reads.
+    wire hazard = (job_running && (((i_writes & (run_reads | run_writes)) != 0) || ((i_reads & run_writes) != 0))) ||
+                  (su_busy && (i_writes & su_reads) != 0);
 
     reg         engine_failed;      // the running (or last) Run's engine refused its descriptor
     reg  [7:0]  pending_code;       // an error found while a Run computes, reported after it
@@ -484,8 +489,7 @@ module yq_top #(
     wire conv_busy, conv_done, conv_error, elt_busy, elt_done, elt_error;
     wire engine_done  = conv_done | elt_done;
     wire engine_error = conv_error | elt_error;
-    reg  st_go;
-    wire st_done, st_error;
+    reg  st_go;                     // a Store goes to the store unit
 
     task load(input [2:0] dst, input [31:0] region, input [31:0] first, input [31:0] words,
               input [4:0] slot_log2, input [4:0] next_state);
@@ -599,7 +603,7 @@ module yq_top #(
                     end
                 end
                 S_FETCH:
-                    if (engine_failed) state <= S_FAIL_WAIT;
+                    if (engine_failed || su_failed) state <= S_FAIL_WAIT;
                     else if (pc >= YQ_BAND_INSTRUCTIONS) fail(ERR_DESC, node);  // ran past the program: no end
                     else load(DST_INSTR, YQ_DRAM_BAND_PROGRAM_BASE, pc, 32'd1, LOG_BAND[4:0], S_EXEC);
                 S_LOAD_WAIT: if (!ld_active && !ld_start) begin
@@ -609,17 +613,22 @@ module yq_top #(
                         decode_wait <= 2'd0;
                     end
                 end
-                S_EXEC: if (engine_failed) state <= S_FAIL_WAIT;
+                S_EXEC: if (engine_failed || su_failed) state <= S_FAIL_WAIT;
                 else begin
                     node <= i_node;
                     case (i_op)
                         YQ_BAND_OP_LOAD, YQ_BAND_OP_STORE:
                             if (i_span_bad) fail(ERR_BUFFER, i_node);
-                            else if (!hazard && !(i_barrier && st_active)) begin
+                            else if (i_op == YQ_BAND_OP_STORE) begin
+                                if (!hazard && !su_busy) begin
+                                    st_go <= 1'b1;
+                                    state <= S_NEXT;
+                                end
+                            end else if (!hazard && !(i_barrier && su_busy)) begin
                                 xfer_c     <= 32'd0;
                                 xfer_addr  <= i_addr;
                                 xfer_sword <= i_sword;
-                                state      <= (i_op == YQ_BAND_OP_LOAD) ? S_XFER : S_STORE;
+                                state      <= S_XFER;
                             end
                         YQ_BAND_OP_CONSTANTS:
                             if (!hazard) begin
@@ -639,7 +648,7 @@ module yq_top #(
                             end
                         YQ_BAND_OP_END:
                             if (!head_started) fail(ERR_DESC, i_node);
-                            else if (!job_running && head_band_ready) state <= S_END;
+                            else if (!job_running && !su_busy && head_band_ready) state <= S_END;
                         default: fail(ERR_DESC, i_node);
                     endcase
                 end
@@ -648,22 +657,12 @@ module yq_top #(
                     ld_scratch_base <= xfer_sword;
                     load(DST_SCRATCH, xfer_addr, 32'd0, i_words, LOG_FMAP[4:0], S_XFER_NEXT);
                 end
-                // The next run of a load or store, or the next instruction.
+                // The next run of a load, or the next instruction.
                 S_XFER_NEXT: begin
                     xfer_c     <= xfer_c + 32'd1;
                     xfer_addr  <= xfer_addr + i_stride;
                     xfer_sword <= xfer_sword + i_sstride;
-                    if (xfer_c + 32'd1 >= i_channels) state <= S_NEXT;
-                    else state <= (i_op == YQ_BAND_OP_STORE) ? S_STORE : S_XFER;
-                end
-                // A store: one run at a time through the store unit.
-                S_STORE: begin
-                    st_go <= 1'b1;
-                    state <= S_STORE_WAIT;
-                end
-                S_STORE_WAIT: if (st_done) begin
-                    if (st_error) fail(ERR_DRAM_WRITE, i_node);
-                    else state <= S_XFER_NEXT;
+                    state      <= (xfer_c + 32'd1 >= i_channels) ? S_NEXT : S_XFER;
                 end
                 // Constants: the node's layer-program descriptor is in desc_raw.
                 S_DECODE: begin
@@ -717,9 +716,13 @@ module yq_top #(
                         state      <= S_IDLE;
                     end
                 end
-                // The first error in program order: the running Run's engine, else the one found after it.
-                S_FAIL_WAIT: if (!job_running) begin
-                    if (engine_failed) report(ERR_ENGINE, run_node);
+                // The first error in program order once the running Run and
+                // Store are over: a Store's (a Store issues only after its
+                // band's Run succeeded, so a failing Run is a later one), else
+                // the running Run's engine, else the one the issuer found.
+                S_FAIL_WAIT: if (!job_running && !su_busy) begin
+                    if (su_failed) report(ERR_DRAM_WRITE, su_node);
+                    else if (engine_failed) report(ERR_ENGINE, run_node);
                     else report(pending_code, pending_node);
                 end
                 default: state <= S_IDLE;
@@ -871,16 +874,23 @@ module yq_top #(
     end
 
     // ------------------------------------------------------------------
-    // Store unit: one run of a Store (i_words scratch words from
-    // xfer_sword) into DRAM at xfer_addr, any byte of a beat: beat n carries
-    // run words n * PB_FMAP + k - skip in its slots k, zero-extended, the
-    // slots before the first word and after the last unstrobed by the writer.
+    // Store unit: a Store's runs (channels), one after the other, from the
+    // scratch memory into DRAM while the issuer goes on: it latches the
+    // instruction (st_go), then per run starts the writer at su_addr (any
+    // byte of a beat) and feeds it beats: beat n carries the run's words
+    // n * PB_FMAP + k - skip in its slots k, zero-extended, the slots before
+    // the first word and after the last unstrobed by the writer. A write
+    // response other than OKAY ends the store (su_failed, su_node).
     localparam FSLOT = YQ_DRAM_FMAP_SLOT_BITS;
     localparam [31:0] FSLOT_BYTES = FSLOT / 8;
-    reg         st_active;
+    reg         su_busy, su_run_go, su_failed;
+    reg  [NODE_W-1:0] su_node;
+    reg  [YQ_BAND_READS_WIDTH-1:0] su_reads;
+    reg  [31:0] su_c, su_channels, su_words, su_addr, su_stride, su_sword, su_sstride;
+    reg         st_active;              // a run is going through the writer
     reg  [31:0] st_beat, st_beats, st_skip;
-    wire [31:0] st_lead  = {{(32-BEAT_LOG2+3){1'b0}}, xfer_addr[BEAT_LOG2-4:0]};   // bytes of the first beat before the run
-    wire [31:0] st_bytes = i_words * FSLOT_BYTES;
+    wire [31:0] st_lead  = {{(32-BEAT_LOG2+3){1'b0}}, su_addr[BEAT_LOG2-4:0]};   // bytes of the first beat before the run
+    wire [31:0] st_bytes = su_words * FSLOT_BYTES;
     reg  [AXI_DATA_W-1:0] st_data;
     integer sk;
     reg  [31:0] st_slot;            // a slot's index among the beats' slots
@@ -892,26 +902,52 @@ module yq_top #(
         for (sk = 0; sk < PB_FMAP; sk = sk + 1) begin
             st_slot = st_beat * PB_FMAP + sk;
             st_j    = st_slot - st_skip;
-            if (st_slot >= st_skip && st_j < i_words && xfer_sword + st_j < YQ_SCRATCH_WORDS)
-                st_data[sk*FSLOT +: FW] = scratch[xfer_sword[SC_AW-1:0] + st_j[SC_AW-1:0]];
+            if (st_slot >= st_skip && st_j < su_words && su_sword + st_j < YQ_SCRATCH_WORDS)
+                st_data[sk*FSLOT +: FW] = scratch[su_sword[SC_AW-1:0] + st_j[SC_AW-1:0]];
         end
     end
     wire st_valid = st_active && st_beat < st_beats;
     always @(posedge clk) begin
-        if (rst) begin
+        su_run_go <= 1'b0;
+        if (rst || (state == S_IDLE && start_req)) begin
+            su_busy   <= 1'b0;
             st_active <= 1'b0;
+            su_failed <= 1'b0;
         end else if (st_go) begin
+            su_busy     <= 1'b1;
+            su_run_go   <= 1'b1;
+            su_node     <= i_node;
+            su_reads    <= i_reads;
+            su_c        <= 32'd0;
+            su_channels <= i_channels;
+            su_words    <= i_words;
+            su_addr     <= i_addr;
+            su_stride   <= i_stride;
+            su_sword    <= i_sword;
+            su_sstride  <= i_sstride;
+        end else if (su_run_go) begin
             st_active <= 1'b1;
             st_beat   <= 32'd0;
             st_skip   <= st_lead / FSLOT_BYTES;
             st_beats  <= (st_lead + st_bytes + BEAT_BYTES - 1) >> (BEAT_LOG2 - 3);
         end else if (st_active) begin
             if (st_valid && wr_ready) st_beat <= st_beat + 32'd1;
-            if (wr_done) st_active <= 1'b0;
+            if (wr_done) begin
+                st_active <= 1'b0;
+                if (wr_error) begin
+                    su_failed <= 1'b1;
+                    su_busy   <= 1'b0;
+                end else if (su_c + 32'd1 < su_channels) begin
+                    su_c      <= su_c + 32'd1;
+                    su_addr   <= su_addr + su_stride;
+                    su_sword  <= su_sword + su_sstride;
+                    su_run_go <= 1'b1;
+                end else begin
+                    su_busy <= 1'b0;
+                end
+            end
         end
     end
-    assign st_done  = st_active && wr_done;
-    assign st_error = wr_error;
 
     // ------------------------------------------------------------------
     // The detection list to DRAM (S_WRITE_DET .. S_WAIT_WRITE): slots 0 ..
@@ -927,9 +963,9 @@ module yq_top #(
     reg  [DSR_W-1:0] dsr;           // beats being assembled
     reg         wr_start;
     wire        wr_busy, wr_done, wr_error, wr_ready;
-    // The writer serves the store unit (st_go .. its done) and the list.
-    wire [31:0] wr_bytes = st_go ? st_bytes : (det_count + 32'd1) * (DSLOT / 8);
-    wire [31:0] wr_addr_full = dram_base + (st_go ? xfer_addr : YQ_DRAM_DETECTIONS_BASE);
+    // The writer serves the store unit (a run from su_run_go to its done) and the list.
+    wire [31:0] wr_bytes = su_run_go ? st_bytes : (det_count + 32'd1) * (DSLOT / 8);
+    wire [31:0] wr_addr_full = dram_base + (su_run_go ? su_addr : YQ_DRAM_DETECTIONS_BASE);
     // Result memory: the list's slot while writing, else the window's detection.
     assign res_addr = (feed != F_IDLE) ? feed_slot[DET_ADDR_W-1:0] : det_index[DET_ADDR_W-1:0] + 1'b1;
     reg  [DSR_W-1:0] det_slot;      // the slot read, in the low DSLOT bits
@@ -980,7 +1016,7 @@ module yq_top #(
     end
 
     yq_axi_writer #(.DATA_W(AXI_DATA_W), .ADDR_W(AXI_ADDR_W)) u_writer (
-        .clk(clk), .rst(rst), .start(wr_start || st_go), .addr(wr_addr_full[AXI_ADDR_W-1:0]), .bytes(wr_bytes),
+        .clk(clk), .rst(rst), .start(wr_start || su_run_go), .addr(wr_addr_full[AXI_ADDR_W-1:0]), .bytes(wr_bytes),
         .busy(wr_busy), .done(wr_done), .error(wr_error),
         .in_valid(feed == F_EMIT || st_valid), .in_ready(wr_ready),
         .in_data(st_active ? st_data : dsr[AXI_DATA_W-1:0]),

@@ -33,7 +33,7 @@
 //
 // Usage: Vyq_top <absolute run dir> [--timed] [--latency L] [--bandwidth B]
 //   [--outstanding N] [--stalls P] [--seed S] [--watchdog N]
-//   [--slverr LAYER] [--slverr-write] [--bad-op LAYER] [--bad-out-c LAYER] [--bad-inputs LAYER] [--golden DIR]
+//   [--slverr LAYER] [--slverr-write] [--slverr-store LAYER] [--bad-op LAYER] [--bad-out-c LAYER] [--bad-inputs LAYER] [--golden DIR]
 //   [--print-detections] [--detections-out FILE] [--expect-head-overflow]
 // --timed: latency 100, 8 bytes/cycle, 4 outstanding bursts, 10 % random
 // stalls (each overridable); default magic: latency 20, no cap, no stalls.
@@ -41,6 +41,9 @@
 // --slverr poisons the first weight byte of LAYER (SLVERR: code 1),
 // --slverr-write answers writes to the detection region with SLVERR (code 6
 // at node YQ_NUM_LAYERS, "the detect head", which writes the list),
+// --slverr-store answers writes to the first byte of LAYER's output in the
+// feature-map region with SLVERR (code 6 at LAYER, whose store writes it
+// first: give a layer no earlier one stores over, e.g. conv0),
 // --bad-op writes op 0xff into LAYER's layer-program descriptor in DRAM
 // (code 2), --bad-out-c writes out_c 0xffff into a convolution's
 // layer-program descriptor, whose weights then exceed the weight buffer
@@ -128,7 +131,7 @@ struct Options {
   double bandwidth = -1;
   std::uint64_t seed = 1;
   long long watchdog = 400'000'000LL;
-  std::string slverr, bad_op, bad_out_c, bad_inputs;
+  std::string slverr, slverr_store, bad_op, bad_out_c, bad_inputs;
 };
 
 Options parse(int argc, char** argv) {
@@ -150,6 +153,7 @@ Options parse(int argc, char** argv) {
     else if (arg == "--watchdog") o.watchdog = std::stoll(value());
     else if (arg == "--slverr") o.slverr = value();
     else if (arg == "--slverr-write") o.slverr_write = true;
+    else if (arg == "--slverr-store") o.slverr_store = value();
     else if (arg == "--bad-op") o.bad_op = value();
     else if (arg == "--bad-out-c") o.bad_out_c = value();
     else if (arg == "--bad-inputs") o.bad_inputs = value();
@@ -330,6 +334,12 @@ int main(int argc, char** argv) {
   if (opt.slverr_write) {
     dram.poison_writes(detections_base, detections_base + detections_bytes);
     expect_node = static_cast<int>(names.size());
+    expect_code = 6;
+  }
+  if (!opt.slverr_store.empty()) {
+    expect_node = node_of(opt.slverr_store);
+    const auto address = map.at("layers").at(static_cast<std::size_t>(expect_node)).at("fmap").get<std::uint64_t>();
+    dram.poison_writes(address, address + 1);
     expect_code = 6;
   }
   if (!opt.bad_op.empty()) {

@@ -423,6 +423,8 @@ TEST_CASE("rtl: yq_top stops a frame at a DRAM error, a bad descriptor, a buffer
       // node's error is the one reported.
       {"--slverr c2f2.cv2 --bad-inputs c2f2.m0.add", "TOP ERROR PASS: code 4 at layer c2f2.m0.add (node 8)"},
       {"--slverr-write", "TOP ERROR PASS: code 6 at layer detect head (node 104)"},
+      // A band's store answered with SLVERR, while later bands already run.
+      {"--timed --slverr-store conv0", "TOP ERROR PASS: code 6 at layer conv0 (node 1)"},
       {"--timed --slverr-write", "TOP ERROR PASS: code 6 at layer detect head (node 104)"},
   };
   bool first = true;
