@@ -33,7 +33,7 @@
 //
 // Usage: Vyq_top <absolute run dir> [--timed] [--latency L] [--bandwidth B]
 //   [--outstanding N] [--stalls P] [--seed S] [--watchdog N]
-//   [--slverr LAYER] [--slverr-write] [--slverr-store LAYER] [--bad-op LAYER] [--bad-out-c LAYER] [--bad-inputs LAYER] [--golden DIR]
+//   [--slverr LAYER] [--slverr-write] [--slverr-store LAYER] [--bad-load] [--bad-op LAYER] [--bad-out-c LAYER] [--bad-inputs LAYER] [--golden DIR]
 //   [--print-detections] [--detections-out FILE] [--expect-head-overflow]
 // --timed: latency 100, 8 bytes/cycle, 4 outstanding bursts, 10 % random
 // stalls (each overridable); default magic: latency 20, no cap, no stalls.
@@ -51,6 +51,8 @@
 // which the element-wise engine refuses (code 4, reported rather than the
 // error of a later instruction issued while it runs, e.g. with --slverr on
 // the next convolution, whose constants load then),
+// --bad-load moves the band program's first load to end past the scratch
+// memory (code 3 at its node),
 // --expect-head-overflow
 // expects q_NMS to overflow (code 5 at node YQ_NUM_LAYERS, "the detect
 // head": a model built with a HEAD_MAX_CAND below the frame's candidates).
@@ -126,7 +128,7 @@ void load_dram_hex(const fs::path& file, std::vector<std::uint8_t>& bytes, int b
 struct Options {
   fs::path run, golden;
   fs::path detections_out;
-  bool timed = false, print_detections = false, expect_head_overflow = false, slverr_write = false;
+  bool timed = false, print_detections = false, expect_head_overflow = false, slverr_write = false, bad_load = false;
   int latency = -1, outstanding = -1, stalls = -1;
   double bandwidth = -1;
   std::uint64_t seed = 1;
@@ -161,6 +163,7 @@ Options parse(int argc, char** argv) {
     else if (arg == "--print-detections") o.print_detections = true;
     else if (arg == "--detections-out") o.detections_out = value();
     else if (arg == "--expect-head-overflow") o.expect_head_overflow = true;
+    else if (arg == "--bad-load") o.bad_load = true;
     else die("unknown argument " + arg);
   }
   if (!o.run.is_absolute()) die("the run folder must be an absolute path: " + o.run.string());
@@ -373,6 +376,25 @@ int main(int argc, char** argv) {
     }
     if (patched == 0) die(opt.bad_inputs + " has no band descriptor");
     expect_code = 4;
+  }
+  if (opt.bad_load) {
+    // The band program's first load, moved to end past the scratch memory.
+    const std::uint64_t base = static_cast<std::uint64_t>(param("YQ_DRAM_BAND_PROGRAM_BASE"));
+    const std::uint64_t slot = static_cast<std::uint64_t>(param("YQ_DRAM_BAND_PROGRAM_SLOT_BITS")) / 8;
+    auto field = [&](const std::string& name) {
+      return std::pair<int, int>(static_cast<int>(param("YQ_BAND_" + name + "_LSB")), static_cast<int>(param("YQ_BAND_" + name + "_WIDTH")));
+    };
+    for (long long i = 0; i < param("YQ_BAND_INSTRUCTIONS"); ++i) {
+      const std::uint64_t address = base + static_cast<std::uint64_t>(i) * slot;
+      const auto [op_lsb, op_width] = field("OP");
+      if (static_cast<long long>(peek_bits(dram.bytes(), address, op_lsb, op_width)) != param("YQ_BAND_OP_LOAD")) continue;
+      const auto [node_lsb, node_width] = field("NODE");
+      const auto [word_lsb, word_width] = field("SCRATCH_WORD");
+      expect_node = static_cast<int>(peek_bits(dram.bytes(), address, node_lsb, node_width));
+      poke_bits(dram.bytes(), address, word_lsb, word_width, static_cast<std::uint64_t>(param("YQ_SCRATCH_WORDS")) - 1);
+      break;
+    }
+    expect_code = 3;
   }
   if (opt.expect_head_overflow) {
     expect_node = static_cast<int>(names.size());

@@ -425,6 +425,8 @@ TEST_CASE("rtl: yq_top stops a frame at a DRAM error, a bad descriptor, a buffer
       {"--slverr-write", "TOP ERROR PASS: code 6 at layer detect head (node 104)"},
       // A band's store answered with SLVERR, while later bands already run.
       {"--timed --slverr-store conv0", "TOP ERROR PASS: code 6 at layer conv0 (node 1)"},
+      // A load that would run past the scratch memory.
+      {"--bad-load", "TOP ERROR PASS: code 3 at layer conv0 (node 1)"},
       {"--timed --slverr-write", "TOP ERROR PASS: code 6 at layer detect head (node 104)"},
   };
   bool first = true;
