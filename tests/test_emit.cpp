@@ -559,6 +559,32 @@ TEST_CASE("emit: yq_top's weight buffer is sized to the largest convolution or t
   test::check_golden_error("weight_buffer_too_small", small.err, run.parent_path());
 }
 
+TEST_CASE("emit: the band program's halves come from --band-buffer-bytes; one row that does not fit names the layer") {
+  const fs::path run = emit_run("band-buffer"), emitted = run / "stage_7";
+  auto params = [&] { return header_integers(emitted / "yq_params.vh"); };
+  auto manifest = [&] { return read_json_file(emitted / "manifest.json"); };
+  // 8-bit codes: one byte a word; the default is 256 KiB a half.
+  CHECK(params().at("YQ_BAND_INPUT_WORDS") == 262144);
+  CHECK(params().at("YQ_BAND_OUTPUT_WORDS") == 262144);
+  CHECK(params().at("YQ_SCRATCH_WORDS") == 4 * 262144);
+  CHECK(params().at("YQ_BAND_INSTRUCTIONS") == manifest()["band_program"]["instructions"].get<long long>());
+  CHECK(lines_of(emitted / "band_program.hex").size() == manifest()["band_program"]["instructions"].get<size_t>());
+  CHECK(lines_of(emitted / "band_descriptors.hex").size() == manifest()["band_program"]["runs"].get<size_t>());
+
+  const std::string again = "run --imgsz " + std::to_string(kImageSize) + " --from stage_7 --through stage_7 --out " +
+                            run.string() + " --band-buffer-bytes ";
+  const test::CliResult small_halves = test::run_cli(again + "4096", run.parent_path());
+  REQUIRE_MESSAGE(small_halves.exit_code == 0, small_halves.err);
+  CHECK(params().at("YQ_SCRATCH_WORDS") == 4 * 4096);
+  const nlohmann::json small_manifest = manifest();
+  int multi_band = 0;
+  for (const auto& layer : small_manifest["band_program"]["layers"]) multi_band += layer["bands"].get<int>() > 1;
+  CHECK(multi_band > 0);
+  const test::CliResult too_small = test::run_cli(again + "100", run.parent_path());
+  CHECK(too_small.exit_code == 1);
+  test::check_golden_error("band_buffer_too_small", too_small.err, run.parent_path());
+}
+
 TEST_CASE("emit: DRAM slots are the next power of two of at least a byte, and bad words are refused") {
   CHECK(dram_slot_bits(4) == 8);
   CHECK(dram_slot_bits(8) == 8);

@@ -461,8 +461,12 @@ DramMap plan_dram(const std::vector<Memory>& memories, const EmitOptions& option
 BandProgram plan_band_program(const QuantModel& model, const MemoryMap& map, const std::vector<PackedWord>& descriptors,
                               const EmitOptions& options) {
   const WordWidths widths = word_widths(model);
-  return band_program(model, map, descriptors,
-                      band_buffers(options, widths, layer_buffers(model, map, widths, options.weight_buffer_bytes)));
+  const BandBuffers buffers = band_buffers(options, widths, layer_buffers(model, map, widths, options.weight_buffer_bytes));
+  try {
+    return band_program(model, map, descriptors, buffers);
+  } catch (const Error& e) {
+    throw Error(std::string(e.what()) + " (--band-buffer-bytes " + std::to_string(options.band_buffer_bytes) + ")");
+  }
 }
 
 nlohmann::json band_program_json(const BandProgram& bands, const DramMap& dram) {
