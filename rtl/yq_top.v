@@ -467,6 +467,12 @@ module yq_top #(
     wire [63:0] i_span = {32'd0, i_sword} + {32'd0, i_channels - 32'd1} * {32'd0, i_sstride} + {32'd0, i_words};
     localparam [31:0] SCRATCH32 = YQ_SCRATCH_WORDS;
     wire        i_span_bad = (i_channels == 32'd0) || (i_span[63:32] != 32'd0) || (i_span[31:0] > SCRATCH32);
+    // Runs that follow each other both in DRAM and in the scratch memory (a
+    // whole tensor, or a band of every row) move as one run of channels x words.
+    localparam [31:0] FSLOT_LOG2 = $clog2(YQ_DRAM_FMAP_SLOT_BITS / 8);
+    wire        i_contiguous = (i_stride == (i_words << FSLOT_LOG2)) && (i_sstride == i_words);
+    wire [31:0] i_run_words  = i_contiguous ? i_channels * i_words : i_words;
+    wire [31:0] i_runs       = i_contiguous ? 32'd1 : i_channels;
 
     reg  [31:0] pc;                 // the instruction fetched
     reg  [31:0] xfer_c;             // the run (channel) of a load
@@ -652,17 +658,17 @@ module yq_top #(
                         default: fail(ERR_DESC, i_node);
                     endcase
                 end
-                // A load: one run (channel) at a time into the scratch memory.
+                // A load: one run (a channel, or all when contiguous) at a time into the scratch memory.
                 S_XFER: begin
                     ld_scratch_base <= xfer_sword;
-                    load(DST_SCRATCH, xfer_addr, 32'd0, i_words, LOG_FMAP[4:0], S_XFER_NEXT);
+                    load(DST_SCRATCH, xfer_addr, 32'd0, i_run_words, LOG_FMAP[4:0], S_XFER_NEXT);
                 end
                 // The next run of a load, or the next instruction.
                 S_XFER_NEXT: begin
                     xfer_c     <= xfer_c + 32'd1;
                     xfer_addr  <= xfer_addr + i_stride;
                     xfer_sword <= xfer_sword + i_sstride;
-                    state      <= (xfer_c + 32'd1 >= i_channels) ? S_NEXT : S_XFER;
+                    state      <= (xfer_c + 32'd1 >= i_runs) ? S_NEXT : S_XFER;
                 end
                 // Constants: the node's layer-program descriptor is in desc_raw.
                 S_DECODE: begin
@@ -919,8 +925,8 @@ module yq_top #(
             su_node     <= i_node;
             su_reads    <= i_reads;
             su_c        <= 32'd0;
-            su_channels <= i_channels;
-            su_words    <= i_words;
+            su_channels <= i_runs;
+            su_words    <= i_run_words;
             su_addr     <= i_addr;
             su_stride   <= i_stride;
             su_sword    <= i_sword;
