@@ -14,8 +14,9 @@
 //   3. the band program, one instruction (a YQ_DRAM_BAND_PROGRAM_SLOT_BITS
 //      slot) after the other from YQ_DRAM_BAND_PROGRAM_BASE:
 //      load      `channels` runs of `words` feature-map slots from DRAM into
-//                the scratch memory, a run at a time (the loader writes a
-//                beat's words per cycle);
+//                the scratch memory, a run at a time, or all as one run when
+//                they follow each other in DRAM and in the scratch memory (the
+//                loader writes a beat's words per cycle);
 //      store     goes to the store unit, which writes its runs from the
 //                scratch memory to DRAM (a beat of words per cycle, from any
 //                byte: the writer strobes the first and last beats) while the
