@@ -1,9 +1,10 @@
 // yq_detect_head: the integer detect head and q_NMS of docs/ARITHMETIC.md
-// sections 7-8 run from the feature-map memory: the controller that reads
+// sections 7-8 run from a feature-map memory: the controller that reads
 // the head convolutions' outputs anchor by anchor and the chain
 //   rtl/yq_score_filter.v -> rtl/yq_dfl_decode.v -> rtl/yq_qnms.v,
-// with the detection list in a result memory. rtl/yq_top.v runs it after
-// the frame's last layer; rtl_tb/head_bench.cpp runs it alone on golden dumps.
+// with the detection list in a result memory. rtl/yq_top.v runs it on the
+// band program's head bands in its scratch memory; rtl_tb/head_bench.cpp
+// runs it alone on golden dumps.
 //
 // Configuration (cfg_valid, cfg_desc): before start, every head
 // convolution's descriptor (field head != YQ_HEAD_NONE) is presented once;
