@@ -2,7 +2,8 @@
 // executor (compiler/emit/band_executor.hpp) on a 64 x 64 run of the
 // synthetic model through stage_6: bit-exact through buffers small enough to
 // cut layers into many bands and through buffers holding whole layers; the
-// traffic against the tensors' sizes; the order an in-order issuer needs;
+// traffic against the tensors' sizes; the order an in-order issuer needs and
+// barriers only where a load reads the last store's words;
 // the executor catching a missing barrier, a wrong address, a wrong pad and
 // constants in the wrong half (each named); a buffer too small for one row.
 #include "testing.hpp"
@@ -129,14 +130,12 @@ TEST_CASE("band program: the order an in-order issuer needs") {
   // Between a Run and its Store only the next node's constants may go out.
   REQUIRE(store > run);
   for (size_t i = run + 1; i < store; ++i) CHECK(program.instructions[i].op == BandOp::Constants);
-  // A node's first load waits for the stores before it; its other loads do not.
-  for (size_t i = 1; i < program.instructions.size(); ++i) {
-    const BandInstruction& ins = program.instructions[i];
-    if (ins.op != BandOp::Load) continue;
-    const BandInstruction& before = program.instructions[i - 1];
-    const bool first_of_node = before.op == BandOp::Store && before.node != ins.node;
-    if (first_of_node) CHECK(ins.barrier);
-  }
+  // Barriers only where a load reads the last store's words: a node whose
+  // input was stored in several bands starts without waiting for the last.
+  int barriers = 0;
+  for (const BandInstruction& ins : program.instructions) barriers += ins.op == BandOp::Load && ins.barrier;
+  CHECK(barriers > 0);
+  CHECK(barriers < static_cast<int>(program.nodes.size()));
 }
 
 TEST_CASE("band program: the executor names what a wrong program does") {
@@ -151,7 +150,7 @@ TEST_CASE("band program: the executor names what a wrong program does") {
     }
   };
 
-  SUBCASE("a node's first load without its barrier") {
+  SUBCASE("a load of the last store's words without its barrier") {
     BandProgram bad = good;
     const size_t store = first_of(bad, BandOp::Store);
     size_t load = store;

@@ -107,13 +107,13 @@ class Executor {
   }
 
   void load(const BandInstruction& ins) {
-    if (ins.barrier) pending_stores_.clear();
+    if (ins.barrier) last_store_words_.clear();  // the last store is over
     for (int c = 0; c < ins.channels; ++c) {
       const std::int64_t from = ins.dram_word + c * ins.dram_stride, to = ins.scratch_word + c * ins.scratch_stride;
-      for (const WordRange& stored : pending_stores_) {
+      for (const WordRange& stored : last_store_words_) {
         if (from < stored.end && stored.begin < from + ins.words) {
           fail("reads DRAM words the store of layer " + graph_.nodes[stored.node].name +
-               " wrote, without a barrier after it");
+               " may still be writing, without a barrier after it");
         }
       }
       half_holding(ins.writes, to, ins.words);
@@ -131,12 +131,13 @@ class Executor {
     for (int c = 0; c < ins.channels; ++c) {
       const std::int64_t from = ins.scratch_word + c * ins.scratch_stride, to = ins.dram_word + c * ins.dram_stride;
       half = half_holding(ins.reads, from, ins.words);
+      if (c == 0) last_store_words_.clear();  // stores run one at a time: the ones before this are over
       for (std::int64_t w = 0; w < ins.words; ++w) {
         const std::int32_t code = scratch_[from + w];
         if (code == kPoison) fail("stores scratch word " + std::to_string(from + w) + ", which no run wrote");
         dram_.at(to + w) = code;
       }
-      pending_stores_.push_back({to, to + ins.words, ins.node});
+      last_store_words_.push_back({to, to + ins.words, ins.node});
     }
     poison_half(half);
     traffic_.stored_words += ins.channels * ins.words;
@@ -295,7 +296,7 @@ class Executor {
   std::vector<std::int32_t> dram_, scratch_;
   std::vector<int> stores_left_;
   int constant_node_[2];
-  std::vector<WordRange> pending_stores_;
+  std::vector<WordRange> last_store_words_;
   std::vector<HeadInputs> head_inputs_;
   int current_level_ = 0;
   size_t index_ = 0;

@@ -6,8 +6,9 @@
 //   - every scratch word an instruction touches lies in a half it declares
 //     (reads / writes), and a Run reads only words a Load wrote since that
 //     half was last consumed (a consumed half is poisoned);
-//   - no Load without a barrier reads DRAM words a Store wrote since the last
-//     barrier;
+//   - no Load without a barrier reads DRAM words of the last Store before it
+//     (stores run one at a time: that is the only one that may still be
+//     writing);
 //   - each computing node's output in DRAM, once its last band is stored,
 //     equals the integer reference's, and the detect head's bands cover every
 //     anchor of every level once, in order, with the reference's codes.

@@ -121,6 +121,20 @@ PackedWord band_descriptor(const PackedWord& node_word, const std::vector<std::i
   return word;
 }
 
+// Whether a load reads any DRAM word a store writes.
+bool reads_stored_words(const BandInstruction& load, const BandInstruction& store) {
+  auto end_of = [](const BandInstruction& i) { return i.dram_word + (i.channels - 1) * i.dram_stride + i.words; };
+  if (load.dram_word >= end_of(store) || store.dram_word >= end_of(load)) return false;
+  for (int a = 0; a < load.channels; ++a) {
+    const std::int64_t load_begin = load.dram_word + a * load.dram_stride, load_end = load_begin + load.words;
+    for (int b = 0; b < store.channels; ++b) {
+      const std::int64_t store_begin = store.dram_word + b * store.dram_stride;
+      if (load_begin < store_begin + store.words && store_begin < load_end) return true;
+    }
+  }
+  return false;
+}
+
 bool has_constants(const PackedWord& word) {
   const std::int64_t none = all_ones(32);
   return word["weight_base"] != none || word["bias_base"] != none || word["requant_base"] != none;
@@ -241,12 +255,18 @@ class Builder {
     }
   }
 
-  void emit_loads(size_t job, bool barrier) {
-    for (size_t k = 0; k < jobs_[job].loads.size(); ++k) {
-      BandInstruction load = jobs_[job].loads[k];
-      load.barrier = barrier && k == 0;
+  // A load waits for the store unit only when it reads words of the store
+  // emitted last: stores run one at a time, so every earlier one is over.
+  void emit_loads(size_t job) {
+    for (BandInstruction load : jobs_[job].loads) {
+      load.barrier = last_store_ && reads_stored_words(load, *last_store_);
       result_.instructions.push_back(load);
     }
+  }
+
+  void emit_store(const BandInstruction& store) {
+    result_.instructions.push_back(store);
+    last_store_ = store;
   }
 
   void emit_constants(size_t constant) {
@@ -269,14 +289,14 @@ class Builder {
       }
     };
     constants_due(-1);
-    if (!jobs_.empty()) emit_loads(0, /*barrier=*/true);
+    if (!jobs_.empty()) emit_loads(0);
     for (size_t j = 0; j < jobs_.size(); ++j) {
       const bool next_same_group = j + 1 < jobs_.size() && jobs_[j + 1].group == jobs_[j].group;
-      if (next_same_group) emit_loads(j + 1, false);
+      if (next_same_group) emit_loads(j + 1);
       result_.instructions.push_back(jobs_[j].work);
       constants_due(static_cast<int>(j));
-      if (jobs_[j].store) result_.instructions.push_back(*jobs_[j].store);
-      if (j + 1 < jobs_.size() && !next_same_group) emit_loads(j + 1, /*barrier=*/true);
+      if (jobs_[j].store) emit_store(*jobs_[j].store);
+      if (j + 1 < jobs_.size() && !next_same_group) emit_loads(j + 1);
     }
     BandInstruction end;
     end.op = BandOp::End;
@@ -296,6 +316,7 @@ class Builder {
   std::vector<ConstantNode> constant_nodes_;
   int next_constant_half_ = 0;
   int previous_first_job_ = -1;  // the first job of the last computing node added
+  std::optional<BandInstruction> last_store_;  // the store emitted last
 };
 
 }  // namespace

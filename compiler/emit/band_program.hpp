@@ -31,9 +31,10 @@
 // Order: a band's Load is emitted before the previous band's Run and Store
 // when both bands belong to the same node (or both to the head), so that an
 // in-order issuer that waits only on the halves each instruction declares
-// (reads / writes) keeps the DMA busy while the engines compute. A node's
-// first Load reads what earlier nodes stored: it carries a barrier (wait for
-// every earlier Store's write responses).
+// (reads / writes) keeps the DMA busy while the engines compute. Stores run
+// one at a time, so when a Store starts every earlier one is over: a Load
+// carries the barrier (wait until the store unit is idle) exactly when it
+// reads words of the Store emitted last.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -84,7 +85,7 @@ struct BandInstruction {
   int node = 0;            // the node it serves (Head: the level's class node)
   unsigned reads = 0;      // BandHalf bits
   unsigned writes = 0;
-  bool barrier = false;    // Load: wait for every earlier Store's write responses
+  bool barrier = false;    // Load: wait until the store unit is idle (it reads the last Store's words)
   // Load / Store: `channels` runs of `words` consecutive feature-map words,
   // run c at feature-map word dram_word + c * dram_stride and at scratch word
   // scratch_word + c * scratch_stride.
