@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "compiler/emit/dram_image.hpp"
+#include "compiler/emit/hw_emitter.hpp"
 #include "compiler/emit/layer_program.hpp"
 #include "compiler/quant/quant_model.hpp"
 #include "compiler/util/error.hpp"
@@ -83,13 +84,10 @@ BandSchedule plan_bands(const QuantModel& model, InputSize image_size, ArrayShap
   const MemoryMap map = plan_memories(model, image_size);
   const WordWidths widths = word_widths(model);
   const std::int64_t code_bytes = slot_bytes(widths.fmap);
-  BandBuffers buffers{band_buffer_bytes / code_bytes, band_buffer_bytes / code_bytes, 0, 0, 0};
-  for (const NodePlacement& place : map.nodes) {
-    buffers.weight_words = std::max(buffers.weight_words, place.weight_count);
-    buffers.bias_words = std::max(buffers.bias_words, place.bias_count);
-    buffers.requant_words = std::max(buffers.requant_words, place.requant_count);
-  }
-  const BandProgram program = band_program(model, map, layer_program(model, map), buffers);
+  EmitOptions options;
+  options.image_size = image_size;
+  options.band_buffer_bytes = band_buffer_bytes;
+  const BandProgram program = band_program(model, map, layer_program(model, map), emitted_band_buffers(model, map, options));
   std::vector<TensorShape> shapes;
   for (const NodePlacement& place : map.nodes) shapes.push_back(place.shape);
   BandSchedule schedule{array, band_buffer_bytes, {}, program.head_read_words * code_bytes};

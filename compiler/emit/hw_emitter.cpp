@@ -460,8 +460,7 @@ DramMap plan_dram(const std::vector<Memory>& memories, const EmitOptions& option
 
 BandProgram plan_band_program(const QuantModel& model, const MemoryMap& map, const std::vector<PackedWord>& descriptors,
                               const EmitOptions& options) {
-  const WordWidths widths = word_widths(model);
-  const BandBuffers buffers = band_buffers(options, widths, layer_buffers(model, map, widths, options.weight_buffer_bytes));
+  const BandBuffers buffers = emitted_band_buffers(model, map, options);
   try {
     return band_program(model, map, descriptors, buffers);
   } catch (const Error& e) {
@@ -492,6 +491,11 @@ nlohmann::json band_program_json(const BandProgram& bands, const DramMap& dram) 
 }
 
 }  // namespace
+
+BandBuffers emitted_band_buffers(const QuantModel& model, const MemoryMap& map, const EmitOptions& options) {
+  const WordWidths widths = word_widths(model);
+  return band_buffers(options, widths, layer_buffers(model, map, widths, options.weight_buffer_bytes));
+}
 
 BandProgram emitted_band_program(const QuantModel& model, const EmitOptions& options) {
   const MemoryMap map = plan_memories(model, options.image_size);

@@ -47,6 +47,7 @@
 namespace yq {
 
 struct QuantModel;
+struct MemoryMap;
 
 struct EmitOptions {
   InputSize image_size;
@@ -61,6 +62,10 @@ struct EmitOptions {
 // also written as folder/manifest.json. Throws yq::Error when a value does
 // not fit its documented field.
 nlohmann::json emit_hardware(const QuantModel& model, const EmitOptions& options, const std::filesystem::path& folder);
+
+// The band program's buffers for these options: input and output halves of
+// band_buffer_bytes of feature-map slots, yq_top's layer buffers' halves.
+BandBuffers emitted_band_buffers(const QuantModel& model, const MemoryMap& map, const EmitOptions& options);
 
 // The band program emit_hardware writes (band_program.hex, band_descriptors.hex) for these options.
 BandProgram emitted_band_program(const QuantModel& model, const EmitOptions& options);
