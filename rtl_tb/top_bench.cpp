@@ -34,7 +34,7 @@
 // Usage: Vyq_top <absolute run dir> [--timed] [--latency L] [--bandwidth B]
 //   [--outstanding N] [--stalls P] [--seed S] [--watchdog N]
 //   [--slverr LAYER] [--slverr-write] [--slverr-store LAYER] [--bad-load] [--bad-op LAYER] [--bad-out-c LAYER] [--bad-inputs LAYER] [--golden DIR]
-//   [--print-detections] [--detections-out FILE] [--expect-head-overflow]
+//   [--print-detections] [--detections-out FILE] [--expect-head-overflow] [--profile FILE]
 // --timed: latency 100, 8 bytes/cycle, 4 outstanding bursts, 10 % random
 // stalls (each overridable); default magic: latency 20, no cap, no stalls.
 // Error cases (the frame must stop with that error code naming the layer):
@@ -56,12 +56,19 @@
 // --expect-head-overflow
 // expects q_NMS to overflow (code 5 at node YQ_NUM_LAYERS, "the detect
 // head": a model built with a HEAD_MAX_CAND below the frame's candidates).
+// --profile FILE polls NODE, STALLS, BYTES_READ and BYTES_WRITTEN through
+// the AXI4-Lite slave while the frame runs (a sample every ~16 cycles; the
+// datapath does not see it) and charges each interval to the node NODE
+// named at its start: FILE gets a TSV line per node (cycles, cycles with no
+// engine running, bytes read, bytes written) and the bench prints the nodes
+// with the most cycles without an engine.
 // --golden DIR (absolute) replaces <run>/stage_8/golden (the image, the head
 // outputs and q_nms.txt are read from it). --print-detections prints the
 // list the RTL wrote, one line per detection with its class name (from the
 // run's stage_6/quant_model.json) and its box in canvas pixels, before the
 // comparison; --detections-out FILE writes it in q_nms.txt form (`yq-hw draw`
 // draws it on the image), whether or not it matches.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -125,9 +132,63 @@ void load_dram_hex(const fs::path& file, std::vector<std::uint8_t>& bytes, int b
   }
 }
 
+// Per-node totals from register samples: each sample closes the interval
+// opened by the previous one and charges it to the node named then.
+class NodeProfile {
+ public:
+  explicit NodeProfile(std::size_t nodes) : rows_(nodes) {}
+
+  void charge(std::uint32_t node, long long cycle, std::uint32_t stalls, std::uint32_t read, std::uint32_t written) {
+    if (started_) {
+      Row& row = rows_.at(std::min<std::size_t>(open_node_, rows_.size() - 1));
+      row.cycles += cycle - last_.cycle;
+      row.stalls += stalls - last_.stalls;
+      row.read += read - last_.read;
+      row.written += written - last_.written;
+    }
+    started_ = true;
+    open_node_ = node;
+    last_ = {cycle, stalls, read, written};
+  }
+
+  template <typename NameOf>
+  void write(const fs::path& file, NameOf name_of) const {
+    std::ofstream out(file);
+    out << "node\tlayer\tcycles\tno_engine_cycles\tbytes_read\tbytes_written\n";
+    for (std::size_t n = 0; n < rows_.size(); ++n) {
+      const Row& row = rows_[n];
+      out << n << '\t' << name_of(static_cast<int>(n)) << '\t' << row.cycles << '\t' << row.stalls << '\t' << row.read
+          << '\t' << row.written << '\n';
+    }
+    if (!out) die("cannot write " + file.string());
+    std::vector<std::size_t> order(rows_.size());
+    for (std::size_t n = 0; n < order.size(); ++n) order[n] = n;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return rows_[a].stalls > rows_[b].stalls; });
+    std::printf("TOP profile (%s): the nodes with the most cycles without an engine\n", file.string().c_str());
+    for (std::size_t k = 0; k < std::min<std::size_t>(8, order.size()); ++k) {
+      const Row& row = rows_[order[k]];
+      std::printf("TOP   %-16s %10lld cycles, %9lld without an engine, %10lld bytes read, %10lld written\n",
+                  name_of(static_cast<int>(order[k])).c_str(), row.cycles, row.stalls, row.read, row.written);
+    }
+  }
+
+ private:
+  struct Row {
+    long long cycles = 0, stalls = 0, read = 0, written = 0;
+  };
+  struct Sample {
+    long long cycle = 0;
+    std::uint32_t stalls = 0, read = 0, written = 0;
+  };
+  std::vector<Row> rows_;
+  bool started_ = false;
+  std::uint32_t open_node_ = 0;
+  Sample last_;
+};
+
 struct Options {
   fs::path run, golden;
-  fs::path detections_out;
+  fs::path detections_out, profile;
   bool timed = false, print_detections = false, expect_head_overflow = false, slverr_write = false, bad_load = false;
   int latency = -1, outstanding = -1, stalls = -1;
   double bandwidth = -1;
@@ -164,6 +225,7 @@ Options parse(int argc, char** argv) {
     else if (arg == "--detections-out") o.detections_out = value();
     else if (arg == "--expect-head-overflow") o.expect_head_overflow = true;
     else if (arg == "--bad-load") o.bad_load = true;
+    else if (arg == "--profile") o.profile = value();
     else die("unknown argument " + arg);
   }
   if (!o.run.is_absolute()) die("the run folder must be an absolute path: " + o.run.string());
@@ -495,8 +557,15 @@ int main(int argc, char** argv) {
   write_reg(kDramBase, 0);
   const long long begin = cycle;
   write_reg(kControl, 0x3);  // start, irq enable
+  NodeProfile profile(names.size() + 1);
   while (!top->irq) {
-    step();
+    if (opt.profile.empty()) {
+      step();
+    } else {
+      const long long at = cycle;
+      const std::uint32_t node = read_reg(kNode);
+      profile.charge(node, at, read_reg(kStalls), read_reg(kBytesRead), read_reg(kBytesWritten));
+    }
     if (cycle - begin > opt.watchdog) {
       const std::uint32_t node = read_reg(kNode);
       die("watchdog: no interrupt after " + std::to_string(opt.watchdog) + " cycles, at layer " +
@@ -517,6 +586,10 @@ int main(int argc, char** argv) {
               "written %lld, stall cycles %ld\n",
               cycles, stalls, 100.0 * stalls / std::max(1u, cycles), bytes_read, bytes_written, dram.bytes_read(),
               dram.bytes_written(), dram.stall_cycles());
+  if (!opt.profile.empty()) {
+    profile.charge(0, cycle, stalls, bytes_read, bytes_written);
+    profile.write(opt.profile, name_of);
+  }
   if (static_cast<long long>(bytes_read) != dram.bytes_read()) die("BYTES_READ differs from the bytes the DRAM served");
   if (static_cast<long long>(bytes_written) != dram.bytes_written()) die("BYTES_WRITTEN differs from the bytes the DRAM took");
   write_reg(kStatus, 0x2);  // clear done / error: irq must fall

@@ -1,6 +1,7 @@
 // The band program (compiler/emit/band_program.hpp): bands are chosen per
 // node, turned into jobs (loads, one Run or Head, a store), and the jobs are
-// emitted in pipelined order with the halves alternating from job to job.
+// emitted in pipelined order (a job's Run, the next job's loads, the job's
+// Store) with the halves alternating from job to job.
 #include "compiler/emit/band_program.hpp"
 
 #include <algorithm>
@@ -82,7 +83,6 @@ int choose_band_rows(const Node& node, const MemoryMap& map, const TensorShape& 
 
 // One band's work: the loads, a Run or Head, and (for a Run) the store.
 struct Job {
-  int group = 0;  // the node, or -1 for the detect head: loads run ahead only within a group
   std::vector<BandInstruction> loads;
   BandInstruction work;
   std::optional<BandInstruction> store;
@@ -135,6 +135,11 @@ bool reads_stored_words(const BandInstruction& load, const BandInstruction& stor
   return false;
 }
 
+bool reads_any_stored_words(const Job& job, const BandInstruction& store) {
+  return std::any_of(job.loads.begin(), job.loads.end(),
+                     [&](const BandInstruction& load) { return reads_stored_words(load, store); });
+}
+
 bool has_constants(const PackedWord& word) {
   const std::int64_t none = all_ones(32);
   return word["weight_base"] != none || word["bias_base"] != none || word["requant_base"] != none;
@@ -184,7 +189,6 @@ class Builder {
     const TensorShape& out = map_.nodes[index].shape;
     const int half = static_cast<int>(jobs_.size() % 2);
     Job job;
-    job.group = index;
     std::vector<std::int64_t> in_bases;
     std::int64_t scratch = result_.buffers.input_half(half);
     const RowRange wanted = unclipped_input_rows(node, first, first + rows - 1);
@@ -238,7 +242,6 @@ class Builder {
       const std::int64_t box_word = result_.buffers.input_half(half);
       const std::int64_t class_word = box_word + std::int64_t{box.channels} * rows * box.width;
       Job job;
-      job.group = -1;
       job.loads.push_back(block_load(detect.box_node, box, map_.nodes[detect.box_node].fmap_base, range, box_word, half));
       job.loads.push_back(
           block_load(detect.class_node, cls, map_.nodes[detect.class_node].fmap_base, range, class_word, half));
@@ -278,9 +281,13 @@ class Builder {
     result_.instructions.push_back(load);
   }
 
-  // A node's Constants go out right after the first Run of the computing
-  // node before it (at the start for the first), so that they load while
-  // that node computes.
+  // Each job's Run goes out, then the next job's loads (into the other
+  // input half, so they overlap the Run), then the job's Store (which waits
+  // for the Run); when the next job reads words of that Store (a node's
+  // first band reading the node before it) its loads follow the Store
+  // instead. A node's Constants go out right after the first Run of the
+  // computing node before it (at the start for the first), so that they
+  // load while that node computes.
   void emit() {
     size_t next_constant = 0;
     auto constants_due = [&](int after_job) {
@@ -291,12 +298,13 @@ class Builder {
     constants_due(-1);
     if (!jobs_.empty()) emit_loads(0);
     for (size_t j = 0; j < jobs_.size(); ++j) {
-      const bool next_same_group = j + 1 < jobs_.size() && jobs_[j + 1].group == jobs_[j].group;
-      if (next_same_group) emit_loads(j + 1);
       result_.instructions.push_back(jobs_[j].work);
       constants_due(static_cast<int>(j));
+      const bool has_next = j + 1 < jobs_.size();
+      const bool next_reads_store = has_next && jobs_[j].store && reads_any_stored_words(jobs_[j + 1], *jobs_[j].store);
+      if (has_next && !next_reads_store) emit_loads(j + 1);
       if (jobs_[j].store) emit_store(*jobs_[j].store);
-      if (j + 1 < jobs_.size() && !next_same_group) emit_loads(j + 1);
+      if (next_reads_store) emit_loads(j + 1);
     }
     BandInstruction end;
     end.op = BandOp::End;
