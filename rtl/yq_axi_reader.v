@@ -11,12 +11,18 @@
 // R channel is the output stream itself (out_valid = RVALID, RREADY =
 // out_ready), so a stalled consumer stalls the slave and no buffer is needed.
 //
-// Control: pulse start for one cycle with addr and beats valid (ignored
-// while busy); busy is high until done pulses for one cycle, in the cycle
-// after the last beat's handshake (at once for beats = 0). error (valid with
-// done) is high when any beat came back with RRESP other than OKAY; the
-// beats are delivered anyway. rst (synchronous, active high) returns to idle
-// and drops ARVALID; it must not be used while a burst is outstanding.
+// Control: pulse start for one cycle with addr and beats valid while ready
+// (ignored otherwise). ready is high when idle and, while busy, once every
+// address of the requests taken so far is issued: a request started then
+// queues behind them (its addresses follow at once, its beats follow theirs
+// on the stream), so a consumer that starts its next request as soon as
+// ready rises pays the DRAM latency once for a sequence of requests. busy is
+// high until done pulses for one cycle, in the cycle after the last beat's
+// handshake of all requests taken (at once for beats = 0 when idle). error
+// (valid with done) is high when any beat since the reader was last idle
+// came back with RRESP other than OKAY; the beats are delivered anyway. rst
+// (synchronous, active high) returns to idle and drops ARVALID; it must not
+// be used while a burst is outstanding.
 //
 // Parameters: DATA_W (AXI data width, 32 .. 1024, a power of two), ADDR_W
 // (AXI address width).
@@ -30,6 +36,7 @@ module yq_axi_reader #(
     input  wire [ADDR_W-1:0] addr,
     input  wire [31:0]       beats,
     output wire              busy,
+    output wire              ready,
     output reg               done,
     output reg               error,
 
@@ -68,6 +75,7 @@ module yq_axi_reader #(
     wire [ADDR_W+31:0] burst_bytes = {{ADDR_W{1'b0}}, burst} << SIZE;
 
     assign busy      = running;
+    assign ready     = !running || ar_left == 32'd0;
     assign m_arsize  = ARSIZE;
     assign m_arburst = 2'b01;   // INCR
     assign out_valid = running && m_rvalid;
@@ -75,6 +83,7 @@ module yq_axi_reader #(
     assign out_data  = m_rdata;
     assign out_last  = (r_left == 32'd1);
     wire r_fire = m_rvalid && m_rready;
+    wire take   = start && ready;
 
     always @(posedge clk) begin
         done <= 1'b0;
@@ -83,7 +92,7 @@ module yq_axi_reader #(
             m_arvalid <= 1'b0;
             error     <= 1'b0;
         end else if (!running) begin
-            if (start) begin
+            if (take) begin
                 next_addr <= addr;
                 ar_left   <= beats;
                 r_left    <= beats;
@@ -92,7 +101,8 @@ module yq_axi_reader #(
                 done      <= (beats == 32'd0);
             end
         end else begin
-            // Read addresses: a new burst once the previous one is accepted.
+            // Read addresses: a new burst once the previous one is accepted
+            // (a request taken now has ar_left = 0 until the next edge).
             if (!m_arvalid || m_arready) begin
                 if (ar_left != 32'd0) begin
                     m_arvalid <= 1'b1;
@@ -104,14 +114,16 @@ module yq_axi_reader #(
                     m_arvalid <= 1'b0;
                 end
             end
-            // Read data.
-            if (r_fire) begin
-                r_left <= r_left - 32'd1;
-                if (m_rresp != 2'b00) error <= 1'b1;
-                if (r_left == 32'd1) begin
-                    running <= 1'b0;
-                    done    <= 1'b1;
-                end
+            if (take) begin
+                next_addr <= addr;
+                ar_left   <= beats;
+            end
+            // Read data: the beats of every request taken, in order.
+            r_left <= r_left - (r_fire ? 32'd1 : 32'd0) + (take ? beats : 32'd0);
+            if (r_fire && m_rresp != 2'b00) error <= 1'b1;
+            if (r_fire && r_left == 32'd1 && !take) begin
+                running <= 1'b0;
+                done    <= 1'b1;
             end
         end
     end

@@ -14,9 +14,10 @@
 //   3. the band program, one instruction (a YQ_DRAM_BAND_PROGRAM_SLOT_BITS
 //      slot) after the other from YQ_DRAM_BAND_PROGRAM_BASE:
 //      load      `channels` runs of `words` feature-map slots from DRAM into
-//                the scratch memory, a run at a time, or all as one run when
-//                they follow each other in DRAM and in the scratch memory (the
-//                loader writes a beat's words per cycle);
+//                the scratch memory, or all as one run when they follow each
+//                other in DRAM and in the scratch memory; each run is one
+//                read request, issued while the runs before it still return
+//                data (the loader writes a beat's words per cycle);
 //      store     goes to the store unit, which writes its runs from the
 //                scratch memory to DRAM (a beat of words per cycle, from any
 //                byte: the writer strobes the first and last beats) while the
@@ -262,58 +263,77 @@ module yq_top #(
     wire clear_status = aw_fire && s_awaddr == 8'h04 && s_wdata[1];
 
     // ------------------------------------------------------------------
-    // Loader: `ld_words` words of 2^ld_slot_log2 bits from DRAM word slot
-    // `ld_first` of a region at byte ld_region. Slots no wider than a beat:
-    // each beat is one ld_valid pulse carrying ld_n words (ld_word, word k
-    // at bit k * slot; the first beat may start some words in, the last may
-    // hold fewer), written in one cycle; wider slots are assembled from
+    // Loader: ld_runs runs of `ld_words` words of 2^ld_slot_log2 bits, the
+    // first from DRAM word slot `ld_first` of a region at byte ld_region, each
+    // next ld_stride bytes further (a load instruction's channels; other
+    // loads are one run). Slots no wider than a beat: each beat is one
+    // ld_valid pulse carrying ld_n words (ld_word, word k at bit k * slot; a
+    // run's first beat may start some words in, its last may hold fewer),
+    // written in one cycle; wider slots (one run only) are assembled from
     // consecutive beats, one word (ld_n = 1) per pulse. ld_count counts the
-    // words written since ld_start.
+    // words written since ld_start; a scratch load writes them from
+    // ld_scratch_base, each next run ld_sstride words further (ld_sc_addr:
+    // the scratch word of ld_word's first word).
+    // Each run is one reader request, started as soon as the reader has
+    // issued the previous one's addresses: the runs' bursts follow each other
+    // without waiting for data, so a load pays the DRAM latency once.
     localparam [2:0] DST_LUTDIR = 3'd0, DST_LUT = 3'd1, DST_DESC = 3'd2, DST_WEIGHT = 3'd3, DST_BIAS = 3'd4,
                      DST_REQUANT = 3'd5, DST_SCRATCH = 3'd6, DST_INSTR = 3'd7;
     reg         ld_start;
     reg  [2:0]  ld_dst;
     reg  [31:0] ld_region, ld_first, ld_words, ld_scratch_base;
+    reg  [31:0] ld_runs, ld_stride, ld_sstride;
     reg  [4:0]  ld_slot_log2;
-    wire        rd_busy, rd_done, rd_error, rd_valid, rd_last;
+    wire        rd_busy, rd_ready_req, rd_done, rd_error, rd_valid, rd_last;
     wire [AXI_DATA_W-1:0] rd_data;
     reg         rd_ready;
 
-    // Byte address, beat-aligned start and beat count of the request.
-    wire [31:0] ld_byte      = ld_region + (ld_first << (ld_slot_log2 - 5'd3));
-    wire [31:0] ld_skip_bits = {{(32-BEAT_LOG2+3){1'b0}}, ld_byte[BEAT_LOG2-4:0]} << 3;
-    wire [31:0] ld_bits      = ld_skip_bits + (ld_words << ld_slot_log2);
-    wire [31:0] ld_beats     = (ld_bits + AXI_DATA_W - 1) >> BEAT_LOG2;
-    wire [31:0] ld_aligned   = {ld_byte[31:BEAT_LOG2-3], {(BEAT_LOG2-3){1'b0}}};
-    wire [31:0] rd_addr_full = dram_base + ld_aligned;
+    // The bits of a run's first beat before its first word, from the low
+    // bits of that word's byte address; the first run's address.
+    function [31:0] skip_bits_of(input [BEAT_LOG2-4:0] byte_in_beat);
+        skip_bits_of = {{(32-BEAT_LOG2+3){1'b0}}, byte_in_beat} << 3;
+    endfunction
+    wire [31:0] ld_byte = ld_region + (ld_first << (ld_slot_log2 - 5'd3));
+
+    // Request side: the next run's beat-aligned start and beat count.
+    reg  [31:0] rq_byte;            // the next run to request: its first word's byte address
+    reg  [31:0] rq_runs_left;       // runs not yet requested
+    wire [31:0] rq_bits      = skip_bits_of(rq_byte[BEAT_LOG2-4:0]) + (ld_words << ld_slot_log2);
+    wire [31:0] rq_beats     = (rq_bits + AXI_DATA_W - 1) >> BEAT_LOG2;
+    wire [31:0] rq_aligned   = {rq_byte[31:BEAT_LOG2-3], {(BEAT_LOG2-3){1'b0}}};
+    wire [31:0] rd_addr_full = dram_base + rq_aligned;
 
     reg         ld_active;
+    wire        rd_start = ld_active && rq_runs_left != 32'd0 && rd_ready_req;
     reg  [SR_W-1:0] sr;             // a wide word being assembled
     reg  [31:0] sr_bits;            // bits of it assembled
     reg  [31:0] ld_n;               // words in ld_word
-    reg  [31:0] ld_skip_left;       // bits of the first beat before the first word
-    reg  [31:0] ld_left;            // words not yet handed out
+    reg  [31:0] ld_skip_left;       // bits of the run's first beat before its first word
+    reg  [31:0] ld_left;            // words of the run not yet handed out
+    reg  [31:0] dt_byte;            // data side: the run's first-word byte address
+    reg  [31:0] dt_runs_left;       // runs not yet finished, this one included
+    reg  [31:0] dt_sbase, dt_saddr; // the run's first scratch word, the next word's
+    reg  [31:0] ld_sc_addr;
     reg         ld_valid;
-    reg         rd_finished;        // the reader is done
     reg  [SR_W-1:0] ld_word;
     reg         ld_error;
     wire [31:0] slot_bits = 32'd1 << ld_slot_log2;
     wire        narrow    = (slot_bits <= AXI_DATA_W);
 
     yq_axi_reader #(.DATA_W(AXI_DATA_W), .ADDR_W(AXI_ADDR_W)) u_reader (
-        .clk(clk), .rst(rst), .start(ld_start), .addr(rd_addr_full[AXI_ADDR_W-1:0]), .beats(ld_beats),
-        .busy(rd_busy), .done(rd_done), .error(rd_error),
+        .clk(clk), .rst(rst), .start(rd_start), .addr(rd_addr_full[AXI_ADDR_W-1:0]), .beats(rq_beats),
+        .busy(rd_busy), .ready(rd_ready_req), .done(rd_done), .error(rd_error),
         .out_valid(rd_valid), .out_ready(rd_ready), .out_data(rd_data), .out_last(rd_last),
         .m_arvalid(m_arvalid), .m_arready(m_arready), .m_araddr(m_araddr), .m_arlen(m_arlen),
         .m_arsize(m_arsize), .m_arburst(m_arburst), .m_rvalid(m_rvalid), .m_rready(m_rready),
         .m_rdata(m_rdata), .m_rresp(m_rresp), .m_rlast(m_rlast)
     );
     wire rd_fire = rd_valid && rd_ready;
-    // Narrow: take a beat when the previous one is used up; wide: every beat.
     always @(*) rd_ready = ld_active;
     // Words of a narrow beat: those after the skipped ones, at most those left.
     wire [31:0] beat_words = (AXI_DATA_W - ld_skip_left) >> ld_slot_log2;
     wire [31:0] beat_take  = (beat_words < ld_left) ? beat_words : ld_left;
+    wire        run_ends   = (beat_take == ld_left) && dt_runs_left > 32'd1;   // the next beat starts the next run
 
     always @(posedge clk) begin
         ld_valid <= 1'b0;
@@ -321,19 +341,39 @@ module yq_top #(
             ld_active <= 1'b0;
         end else if (ld_start) begin
             ld_active    <= 1'b1;
+            rq_byte      <= ld_byte;
+            rq_runs_left <= ld_runs;
+            dt_byte      <= ld_byte;
+            dt_runs_left <= ld_runs;
+            dt_sbase     <= ld_scratch_base;
+            dt_saddr     <= ld_scratch_base;
             ld_left      <= ld_words;
-            rd_finished  <= 1'b0;
-            ld_skip_left <= ld_skip_bits;
+            ld_skip_left <= skip_bits_of(ld_byte[BEAT_LOG2-4:0]);
             sr_bits      <= 32'd0;
             ld_error     <= 1'b0;
         end else if (ld_active) begin
+            if (rd_start) begin
+                rq_byte      <= rq_byte + ld_stride;
+                rq_runs_left <= rq_runs_left - 32'd1;
+            end
             if (narrow) begin
                 if (rd_fire) begin
-                    ld_valid     <= (beat_take != 32'd0);
-                    ld_word      <= {{(SR_W-AXI_DATA_W){1'b0}}, rd_data} >> ld_skip_left;
-                    ld_n         <= beat_take;
-                    ld_left      <= ld_left - beat_take;
-                    ld_skip_left <= 32'd0;
+                    ld_valid   <= (beat_take != 32'd0);
+                    ld_word    <= {{(SR_W-AXI_DATA_W){1'b0}}, rd_data} >> ld_skip_left;
+                    ld_n       <= beat_take;
+                    ld_sc_addr <= dt_saddr;
+                    if (run_ends) begin
+                        dt_byte      <= dt_byte + ld_stride;
+                        dt_runs_left <= dt_runs_left - 32'd1;
+                        dt_sbase     <= dt_sbase + ld_sstride;
+                        dt_saddr     <= dt_sbase + ld_sstride;
+                        ld_left      <= ld_words;
+                        ld_skip_left <= skip_bits_of(dt_byte[BEAT_LOG2-4:0] + ld_stride[BEAT_LOG2-4:0]);
+                    end else begin
+                        dt_saddr     <= dt_saddr + beat_take;
+                        ld_left      <= ld_left - beat_take;
+                        ld_skip_left <= 32'd0;
+                    end
                 end
             end else if (rd_fire) begin
                 sr <= {rd_data, sr[SR_W-1:AXI_DATA_W]};
@@ -347,11 +387,10 @@ module yq_top #(
                     sr_bits <= sr_bits + AXI_DATA_W;
                 end
             end
-            if (rd_done) begin
-                rd_finished <= 1'b1;
-                ld_error    <= rd_error;
-            end
-            if (rd_finished) ld_active <= 1'b0;
+            if (rd_done) ld_error <= ld_error | rd_error;
+            // Every run requested and every beat received (the reader is
+            // done with all of them): the last words are written now.
+            if (rq_runs_left == 32'd0 && !rd_busy) ld_active <= 1'b0;
         end
     end
     reg [31:0] ld_count;            // words written by the loader since ld_start
@@ -403,7 +442,6 @@ module yq_top #(
             endcase
         end
     end
-    wire [31:0] scratch_ld_addr = ld_scratch_base + ld_count;
     // Constants load into the half a Constants instruction names (stage_half).
     reg         stage_half;
     wire [31:0] w_ld_addr  = (stage_half ? WBUF_DEPTH : 32'd0) + ld_count;
@@ -413,7 +451,7 @@ module yq_top #(
     // ------------------------------------------------------------------
     // Frame control: the band program's issuer.
     localparam [4:0] S_IDLE = 5'd0, S_LUTDIR = 5'd1, S_LUT = 5'd2, S_PROG = 5'd3, S_PROG_NOTE = 5'd4,
-                     S_FETCH = 5'd5, S_EXEC = 5'd6, S_XFER = 5'd7, S_XFER_NEXT = 5'd8, S_DECODE = 5'd11, S_BIAS = 5'd12, S_REQUANT = 5'd13, S_RUN = 5'd14,
+                     S_FETCH = 5'd5, S_EXEC = 5'd6, S_DECODE = 5'd11, S_BIAS = 5'd12, S_REQUANT = 5'd13, S_RUN = 5'd14,
                      S_HEAD_BAND = 5'd15, S_HEAD_WAIT = 5'd16, S_END = 5'd17, S_WAIT_HEAD = 5'd18,
                      S_WRITE_DET = 5'd19, S_WAIT_WRITE = 5'd20, S_LOAD_WAIT = 5'd21, S_FAIL_WAIT = 5'd22,
                      S_NEXT = 5'd23;
@@ -476,9 +514,6 @@ module yq_top #(
     wire [31:0] i_runs       = i_contiguous ? 32'd1 : i_channels;
 
     reg  [31:0] pc;                 // the instruction fetched
-    reg  [31:0] xfer_c;             // the run (channel) of a load
-    reg  [31:0] xfer_addr;          // its DRAM byte address
-    reg  [31:0] xfer_sword;         // its first scratch word
     reg  [YQ_BAND_READS_WIDTH-1:0]  run_reads;    // the running Run's halves
     reg  [YQ_BAND_WRITES_WIDTH-1:0] run_writes;
     reg         head_started;
@@ -506,6 +541,7 @@ module yq_top #(
             ld_first     <= first;
             ld_words     <= words;
             ld_slot_log2 <= slot_log2;
+            ld_runs      <= 32'd1;
             ld_start     <= 1'b1;
             after_load   <= next_state;
             state        <= S_LOAD_WAIT;
@@ -632,10 +668,11 @@ module yq_top #(
                                     state <= S_NEXT;
                                 end
                             end else if (!hazard && !(i_barrier && su_busy)) begin
-                                xfer_c     <= 32'd0;
-                                xfer_addr  <= i_addr;
-                                xfer_sword <= i_sword;
-                                state      <= S_XFER;
+                                load(DST_SCRATCH, i_addr, 32'd0, i_run_words, LOG_FMAP[4:0], S_NEXT);
+                                ld_runs         <= i_runs;
+                                ld_stride       <= i_stride;
+                                ld_scratch_base <= i_sword;
+                                ld_sstride      <= i_sstride;
                             end
                         YQ_BAND_OP_CONSTANTS:
                             if (!hazard) begin
@@ -658,18 +695,6 @@ module yq_top #(
                             else if (!job_running && !su_busy && head_band_ready) state <= S_END;
                         default: fail(ERR_DESC, i_node);
                     endcase
-                end
-                // A load: one run (a channel, or all when contiguous) at a time into the scratch memory.
-                S_XFER: begin
-                    ld_scratch_base <= xfer_sword;
-                    load(DST_SCRATCH, xfer_addr, 32'd0, i_run_words, LOG_FMAP[4:0], S_XFER_NEXT);
-                end
-                // The next run of a load, or the next instruction.
-                S_XFER_NEXT: begin
-                    xfer_c     <= xfer_c + 32'd1;
-                    xfer_addr  <= xfer_addr + i_stride;
-                    xfer_sword <= xfer_sword + i_sstride;
-                    state      <= (xfer_c + 32'd1 >= i_runs) ? S_NEXT : S_XFER;
                 end
                 // Constants: the node's layer-program descriptor is in desc_raw.
                 S_DECODE: begin
@@ -869,8 +894,8 @@ module yq_top #(
     always @(posedge clk) begin
         if (ld_valid && ld_dst == DST_SCRATCH) begin
             for (r = 0; r < PB_FMAP; r = r + 1)
-                if (r < ld_n && scratch_ld_addr + r < YQ_SCRATCH_WORDS)
-                    scratch[scratch_ld_addr[SC_AW-1:0] + r[SC_AW-1:0]] <= ld_word[r*YQ_DRAM_FMAP_SLOT_BITS +: FW];
+                if (r < ld_n && ld_sc_addr + r < YQ_SCRATCH_WORDS)
+                    scratch[ld_sc_addr[SC_AW-1:0] + r[SC_AW-1:0]] <= ld_word[r*YQ_DRAM_FMAP_SLOT_BITS +: FW];
         end
         if (wr_en) begin
             for (r = 0; r < ROWS; r = r + 1) begin
@@ -1042,6 +1067,6 @@ module yq_top #(
         end
     endfunction
 
-    wire unused_ok = ^{ins[YQ_BAND_LEVEL_LSB + HL_W +: YQ_BAND_LEVEL_WIDTH - HL_W], rd_busy, rd_last, ld_word, sr[AXI_DATA_W-1:0], det_offset[1:0], wr_busy,
+    wire unused_ok = ^{ins[YQ_BAND_LEVEL_LSB + HL_W +: YQ_BAND_LEVEL_WIDTH - HL_W], rd_last, ld_word, sr[AXI_DATA_W-1:0], det_offset[1:0], wr_busy,
                        w_ld_addr[31:W_AW], b_ld_addr[31:B_AW], rq_ld_addr[31:RQ_AW]};
 endmodule

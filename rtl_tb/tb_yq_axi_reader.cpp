@@ -5,8 +5,14 @@
 // at random. Every beat handed out must equal the memory's bytes at its
 // address, in order, out_last must mark exactly the request's last beat,
 // done must pulse in the cycle after it, and error must be high exactly for
-// requests that touch the poisoned (SLVERR) range. DATA_W comes from the
-// Makefile as -DP_DATA_W.
+// requests that touch the poisoned (SLVERR) range. Then queued requests:
+// groups of 1 to 6, each started as soon as ready allows (0 to 3 cycles
+// later), while the consumer drains the stream: the beats must be the
+// requests' beats one after the other, each done must come once every beat
+// taken so far is out, with error exactly when one of the requests since the
+// last done was poisoned, and some requests must be taken while busy. DATA_W
+// comes from the Makefile as -DP_DATA_W.
+#include <deque>
 #include <memory>
 #include <vector>
 
@@ -22,6 +28,93 @@ constexpr std::uint64_t kPoisonBegin = 40000, kPoisonEnd = 40100;
 constexpr int kRequests = 400;
 constexpr int kLatency = 12;
 constexpr long kTimeoutCycles = 200000;
+
+// A random beat-aligned request of 1 .. max_beats beats inside the memory.
+struct Request {
+  std::uint64_t address = 0, beats = 0;
+};
+
+Request random_request(tb::Rng& rng, std::int64_t max_beats) {
+  const std::uint64_t total_beats = kMemoryBytes / kBeatBytes;
+  Request r;
+  r.beats = static_cast<std::uint64_t>(rng.range(1, max_beats));
+  r.address = static_cast<std::uint64_t>(rng.range(0, static_cast<std::int64_t>(total_beats - r.beats))) * kBeatBytes;
+  return r;
+}
+
+bool poisoned(const Request& r) {
+  return r.address < kPoisonEnd && r.address + r.beats * kBeatBytes > kPoisonBegin;
+}
+
+struct QueuedCounts {
+  int taken_while_busy = 0, poisoned = 0;
+};
+
+// Queued requests (see the header).
+template <typename Top>
+QueuedCounts check_queued_requests(Top& top, tb::AxiDramModel& dram, const std::vector<std::uint8_t>& memory, tb::Rng& rng,
+                          long& cycle) {
+  constexpr int kGroups = 150;
+  QueuedCounts counts;
+  for (int group = 0; group < kGroups; ++group) {
+    std::vector<Request> requests(static_cast<std::size_t>(rng.range(1, 6)));
+    for (Request& r : requests) {
+      r = random_request(rng, 40);
+      if (rng.chance(5)) r.address = kPoisonBegin / kBeatBytes * kBeatBytes;  // now and then one with SLVERR
+    }
+    std::deque<std::uint64_t> expected;  // byte addresses of the beats still to come
+    bool poison_since_done = false;
+    std::size_t started = 0;
+    int delay = static_cast<int>(rng.range(0, 3));
+    const long begin = cycle;
+    while (started < requests.size() || !expected.empty()) {
+      const bool start = started < requests.size() && delay == 0 && top.ready;
+      top.start = start;
+      if (start) {
+        top.addr = static_cast<std::uint32_t>(requests[started].address);
+        top.beats = static_cast<std::uint32_t>(requests[started].beats);
+      }
+      top.out_ready = rng.chance(75);
+      dram.drive(top);
+      const bool fire = top.out_valid && top.out_ready;
+      if (fire) {
+        if (expected.empty()) tb::fail("yq_axi_reader", "group %d: a beat no request asked for", group);
+        for (int byte = 0; byte < kBeatBytes; ++byte) {
+          if (tb::get_bits(top.out_data, 8 * byte, 8) != memory[expected.front() + static_cast<std::uint64_t>(byte)]) {
+            tb::fail("yq_axi_reader", "group %d: the beat of 0x%llx differs at byte %d", group,
+                     static_cast<unsigned long long>(expected.front()), byte);
+          }
+        }
+        expected.pop_front();
+      }
+      if (start) {
+        counts.taken_while_busy += top.busy;
+        counts.poisoned += poisoned(requests[started]);
+        for (std::uint64_t b = 0; b < requests[started].beats; ++b) expected.push_back(requests[started].address + b * kBeatBytes);
+        poison_since_done |= poisoned(requests[started]);
+        ++started;
+        delay = static_cast<int>(rng.range(0, 3));
+      } else if (delay > 0) {
+        --delay;
+      }
+      tb::tick(top);
+      dram.after_edge();
+      top.start = 0;
+      ++cycle;
+      if (top.done) {
+        if (!expected.empty()) tb::fail("yq_axi_reader", "group %d: done with %zu beats still to come", group, expected.size());
+        if (static_cast<bool>(top.error) != poison_since_done) {
+          tb::fail("yq_axi_reader", "group %d: error %d, the requests since the last done %s the SLVERR range", group,
+                   top.error, poison_since_done ? "touch" : "miss");
+        }
+        poison_since_done = false;
+      }
+      if (cycle - begin > kTimeoutCycles) tb::fail("yq_axi_reader", "group %d: stuck", group);
+    }
+    if (top.busy) tb::fail("yq_axi_reader", "group %d: still busy after the last beat's done", group);
+  }
+  return counts;
+}
 
 }  // namespace
 
@@ -108,8 +201,13 @@ int main(int argc, char** argv) {
     }
   }
   if (errors_seen == 0) tb::fail("yq_axi_reader", "no request touched the SLVERR range");
+  const QueuedCounts queued = check_queued_requests(*top, dram, memory, rng, cycle);
+  if (queued.taken_while_busy < 50) tb::fail("yq_axi_reader", "only %d requests were taken while busy", queued.taken_while_busy);
+  if (queued.poisoned == 0) tb::fail("yq_axi_reader", "no queued request touched the SLVERR range");
   top->final();
-  std::printf("PASS yq_axi_reader DATA_W=%d: %d requests, %ld beats in %ld bursts, %d with SLVERR, %ld cycles\n",
-              kDataBits, kRequests, beats_checked, dram.bursts_accepted(), errors_seen, cycle);
+  std::printf("PASS yq_axi_reader DATA_W=%d: %d requests, %ld beats in %ld bursts, %d with SLVERR, then queued "
+              "requests (%d taken while busy, %d with SLVERR); %ld cycles\n",
+              kDataBits, kRequests, beats_checked, dram.bursts_accepted(), errors_seen, queued.taken_while_busy,
+              queued.poisoned, cycle);
   return 0;
 }
