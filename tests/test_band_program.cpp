@@ -4,8 +4,9 @@
 // cut layers into many bands and through buffers holding whole layers; the
 // traffic against the tensors' sizes; the order an in-order issuer needs and
 // barriers only where a load reads the last store's words;
-// the executor catching a missing barrier, a wrong address, a wrong pad and
-// constants in the wrong half (each named); a buffer too small for one row.
+// the executor catching a missing barrier, a wrong address, a wrong pad,
+// constants in the wrong half and a band forwarded from the half it writes
+// (each named); a buffer too small for one row.
 #include "testing.hpp"
 
 #include <algorithm>
@@ -91,7 +92,7 @@ TEST_CASE("band program: bit-exact through small buffers, many bands per layer")
   CHECK(traffic.head_bands >= static_cast<std::int64_t>(f.model.graph.levels.size()));
 }
 
-TEST_CASE("band program: buffers that hold whole layers give one band each, each tensor loaded once") {
+TEST_CASE("band program: buffers that hold whole layers give one band each, each tensor read once") {
   const Fixture f("whole");
   const BandProgram program = band_program(f.model, f.map, f.program, f.buffers(1 << 20, 1 << 20));
   std::int64_t input_words = 0;
@@ -109,8 +110,15 @@ TEST_CASE("band program: buffers that hold whole layers give one band each, each
       head_words += std::int64_t{s.channels} * s.height * s.width;
     }
   }
+  // Loaded from DRAM, or forwarded: read in the previous band's output half.
   const BandTraffic traffic = execute_band_program(f.integer, f.map, program, f.reference);
-  CHECK(traffic.loaded_words == input_words + head_words);
+  CHECK(program.forwarded_words > 0);
+  CHECK(traffic.loaded_words + program.forwarded_words == input_words + head_words);
+  int forwarding_runs = 0;
+  for (const BandInstruction& ins : program.instructions) {
+    forwarding_runs += ins.op == BandOp::Run && (ins.reads & (kOutputHalf0 | kOutputHalf1)) != 0;
+  }
+  CHECK(forwarding_runs > 0);
   CHECK(traffic.stored_words == f.computed_words());
 }
 
@@ -184,6 +192,18 @@ TEST_CASE("band program: the executor names what a wrong program does") {
     constants.half ^= 1;
     constants.writes = constants.half == 0 ? kConstantHalf0 : kConstantHalf1;
     fails_with(bad, "its constant half holds another layer's constants");
+  }
+  SUBCASE("a band forwarded from the half it writes") {
+    BandProgram bad = good;
+    auto forwarding = std::find_if(bad.instructions.begin(), bad.instructions.end(), [](const BandInstruction& ins) {
+      return ins.op == BandOp::Run && (ins.reads & (kOutputHalf0 | kOutputHalf1)) != 0;
+    });
+    REQUIRE(forwarding != bad.instructions.end());
+    PackedWord& word = bad.descriptors[forwarding->descriptor];
+    const bool from_half1 = (forwarding->reads & kOutputHalf1) != 0;
+    word["in_base0"] = word["in_base0"] + (from_half1 ? -1 : 1) * bad.buffers.output_words;
+    forwarding->reads |= forwarding->writes;
+    fails_with(bad, "reads a half it writes");
   }
   SUBCASE("a store that skips a band") {
     BandProgram bad = good;

@@ -98,7 +98,9 @@ class Executor {
          " lie outside the halves it declares");
   }
 
+  // Makes a half's words unreadable (bit 0: none).
   void poison_half(unsigned bit) {
+    if (bit == 0) return;
     const BandBuffers& b = program_.buffers;
     const bool input = bit == kInputHalf0 || bit == kInputHalf1;
     const std::int64_t base = input ? b.input_half(bit == kInputHalf1) : b.output_half(bit == kOutputHalf1);
@@ -139,7 +141,6 @@ class Executor {
       }
       last_store_words_.push_back({to, to + ins.words, ins.node});
     }
-    poison_half(half);
     traffic_.stored_words += ins.channels * ins.words;
     if (--stores_left_[ins.node] == 0) check_node(ins.node);
   }
@@ -204,6 +205,7 @@ class Executor {
     const int node = static_cast<int>(word["node"]);
     if (node != ins.node) fail("its descriptor is layer " + graph_.nodes[node].name + "'s");
     check_constants(word, node, ins.reads);
+    if (ins.reads & ins.writes) fail("reads a half it writes");
     const OpKind op = graph_.nodes[node].op;
     std::vector<CodeTensor> bands;
     for (int k = 0; k < static_cast<int>(word["num_inputs"]); ++k) bands.push_back(gather_input(word, node, k, ins.reads));
@@ -216,8 +218,9 @@ class Executor {
     const int out_c = static_cast<int>(word["out_c"]), out_h = static_cast<int>(word["out_h"]);
     const int out_w = static_cast<int>(word["out_w"]);
     if (out.channels != out_c || out.width != out_w || out.height < out_h) fail("its output shape is not the descriptor's");
+    // The output half holds this band only (a later band may read it there).
     const std::int64_t base = word["out_base"];
-    half_holding(ins.writes, base, std::int64_t{out_c} * out_h * out_w);
+    poison_half(half_holding(ins.writes, base, std::int64_t{out_c} * out_h * out_w));
     for (int c = 0; c < out_c; ++c) {
       const auto src = out.codes.begin() + static_cast<std::int64_t>(c) * out.height * out_w;
       std::copy(src, src + std::int64_t{out_h} * out_w, scratch_.begin() + base + std::int64_t{c} * out_h * out_w);

@@ -193,12 +193,12 @@ class Builder {
     std::int64_t scratch = result_.buffers.input_half(half);
     const RowRange wanted = unclipped_input_rows(node, first, first + rows - 1);
     int in_rows = 0;
+    unsigned reads = 0;
     for (int input : node.inputs) {
       const TensorShape& in = map_.nodes[input].shape;
       const RowRange range = clip(wanted, in.height);
-      job.loads.push_back(block_load(index, in, map_.nodes[input].fmap_base, range, scratch, half));
-      in_bases.push_back(scratch);
-      scratch += std::int64_t{in.channels} * range.count() * in.width;
+      in_bases.push_back(place_input(job, block_load(index, in, map_.nodes[input].fmap_base, range, scratch, half),
+                                     reads, scratch));
       in_rows = range.count();
     }
     const std::int64_t out_base = result_.buffers.output_half(half);
@@ -207,7 +207,7 @@ class Builder {
     job.work.op = BandOp::Run;
     job.work.node = index;
     job.work.descriptor = static_cast<int>(result_.descriptors.size()) - 1;
-    job.work.reads = input_half_bit(half) | (constant_half >= 0 ? constant_half_bit(constant_half) : 0u);
+    job.work.reads = reads | (constant_half >= 0 ? constant_half_bit(constant_half) : 0u);
     job.work.writes = output_half_bit(half);
     BandInstruction store;
     store.op = BandOp::Store;
@@ -239,15 +239,18 @@ class Builder {
       const int rows = std::min(band_rows, box.height - first);
       const int half = static_cast<int>(jobs_.size() % 2);
       const RowRange range{first, first + rows - 1};
-      const std::int64_t box_word = result_.buffers.input_half(half);
-      const std::int64_t class_word = box_word + std::int64_t{box.channels} * rows * box.width;
+      std::int64_t scratch = result_.buffers.input_half(half);
+      unsigned reads = 0;
       Job job;
-      job.loads.push_back(block_load(detect.box_node, box, map_.nodes[detect.box_node].fmap_base, range, box_word, half));
-      job.loads.push_back(
-          block_load(detect.class_node, cls, map_.nodes[detect.class_node].fmap_base, range, class_word, half));
+      const std::int64_t box_word = place_input(
+          job, block_load(detect.box_node, box, map_.nodes[detect.box_node].fmap_base, range, scratch, half), reads,
+          scratch);
+      const std::int64_t class_word = place_input(
+          job, block_load(detect.class_node, cls, map_.nodes[detect.class_node].fmap_base, range, scratch, half),
+          reads, scratch);
       job.work.op = BandOp::Head;
       job.work.node = detect.class_node;
-      job.work.reads = input_half_bit(half);
+      job.work.reads = reads;
       job.work.level = level;
       job.work.first_row = first;
       job.work.rows = rows;
@@ -256,6 +259,37 @@ class Builder {
       for (const BandInstruction& load : job.loads) result_.head_read_words += load.channels * load.words;
       jobs_.push_back(std::move(job));
     }
+  }
+
+  // Where a band reads one input: in the output half of the job before it
+  // when that job's store holds every word of it (forwarded: no load, and
+  // no DRAM round trip before the band can run), else loaded into the
+  // band's input half at `scratch`, which moves past it. Adds the half to
+  // `reads`.
+  std::int64_t place_input(Job& job, const BandInstruction& load, unsigned& reads, std::int64_t& scratch) {
+    if (const std::optional<std::int64_t> word = forwarded_word(load)) {
+      reads |= jobs_.back().work.writes;
+      result_.forwarded_words += load.channels * load.words;
+      return *word;
+    }
+    job.loads.push_back(load);
+    reads |= load.writes;
+    scratch += load.channels * load.words;
+    return load.scratch_word;
+  }
+
+  // The scratch word of a load's first word in the previous job's output
+  // half, if that job stored its node's whole output (one band) and the
+  // load takes whole channels of it.
+  std::optional<std::int64_t> forwarded_word(const BandInstruction& load) const {
+    if (jobs_.empty() || !jobs_.back().store) return std::nullopt;
+    const BandInstruction& store = *jobs_.back().store;
+    const bool whole_channels = load.dram_stride == load.words && store.dram_stride == store.words;
+    const std::int64_t offset = load.dram_word - store.dram_word;
+    if (!whole_channels || offset < 0 || offset + load.channels * load.words > store.channels * store.words) {
+      return std::nullopt;
+    }
+    return store.scratch_word + offset;
   }
 
   // A load waits for the store unit only when it reads words of the store

@@ -119,6 +119,9 @@ struct BandProgram {
   std::vector<NodeBands> nodes;         // the computing nodes, in node order
   std::vector<int> head_band_rows;      // per detect level
   std::int64_t head_read_words = 0;     // the detect head's loads of the box and class outputs
+  // Input words a band reads in the previous band's output half instead of
+  // loading them (that band stored its node's whole output).
+  std::int64_t forwarded_words = 0;
 };
 
 // `program` is the layer program (one descriptor per node, layer_program()).

@@ -90,7 +90,8 @@ BandSchedule plan_bands(const QuantModel& model, InputSize image_size, ArrayShap
   const BandProgram program = band_program(model, map, layer_program(model, map), emitted_band_buffers(model, map, options));
   std::vector<TensorShape> shapes;
   for (const NodePlacement& place : map.nodes) shapes.push_back(place.shape);
-  BandSchedule schedule{array, band_buffer_bytes, {}, program.head_read_words * code_bytes};
+  BandSchedule schedule{array, band_buffer_bytes, {}, program.head_read_words * code_bytes,
+                        program.forwarded_words * code_bytes};
   for (const NodeBands& bands : program.nodes) {
     const Node& node = model.graph.nodes[bands.node];
     const NodePlacement& place = map.nodes[bands.node];

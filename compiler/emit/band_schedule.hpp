@@ -56,6 +56,7 @@ struct BandSchedule {
   std::int64_t band_buffer_bytes = 0;  // one half
   std::vector<LayerBands> layers;      // the layers that compute, in node order
   std::int64_t head_read_bytes = 0;    // the detect head's reads of the box and class outputs
+  std::int64_t forwarded_bytes = 0;    // input bytes read in the previous band's output half, not from DRAM
 
   std::int64_t read_bytes() const;      // feature-map reads of every layer
   std::int64_t constant_bytes() const;  // weights, biases, requant words

@@ -486,6 +486,7 @@ nlohmann::json band_program_json(const BandProgram& bands, const DramMap& dram) 
           {"output_half_words", bands.buffers.output_words},
           {"feature_map_bytes_read", read_words * slot_bytes},
           {"feature_map_bytes_written", written_words * slot_bytes},
+          {"feature_map_bytes_forwarded", bands.forwarded_words * slot_bytes},
           {"head_band_rows", bands.head_band_rows},
           {"layers", layers}};
 }

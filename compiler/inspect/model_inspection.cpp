@@ -206,6 +206,7 @@ json band_schedule_json(const QuantModel& quant, InputSize image_size, std::int6
           {"constant_bytes", schedule.constant_bytes()},
           {"write_bytes", schedule.write_bytes()},
           {"head_read_bytes", schedule.head_read_bytes},
+          {"forwarded_bytes", schedule.forwarded_bytes},
           {"macs", schedule.macs()},
           {"arrays", arrays},
           {"layers", layers}};
@@ -338,9 +339,9 @@ std::string dram_schedule_text(const json& schedule) {
       "\nfeature maps in DRAM: the band program (%s-byte input and output band halves; cycles an estimate)\n",
       grouped(schedule["band_buffer_bytes"]).c_str());
   text += format("  DRAM per frame: %.1f MB feature-map reads, %.1f MB constants, %.1f MB writes, %.1f MB detect-head "
-                 "reads\n",
+                 "reads (%.1f MB more read on chip from the band before)\n",
                  megabytes(schedule["read_bytes"]), megabytes(schedule["constant_bytes"]), megabytes(schedule["write_bytes"]),
-                 megabytes(schedule["head_read_bytes"]));
+                 megabytes(schedule["head_read_bytes"]), megabytes(schedule["forwarded_bytes"]));
   text += format("  %-6s %14s %16s %14s %12s\n", "array", "engine cycles", "DRAM bytes/cycle", "frame cycles", "MAC use");
   for (const json& array : schedule["arrays"]) {
     text += format("  %-6s %14s %16s %14s %11.1f%%\n", array["array"].get<std::string>().c_str(),
