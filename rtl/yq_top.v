@@ -73,6 +73,14 @@
 //   0x28 HEAD_CYCLES R: cycles of the last frame's detect head and q_NMS
 //   0x2C BYTES_WRITTEN R: bytes written by the master (strobed bytes of the
 //                 write beats taken)
+//   0x30 ISSUER   R: what the issuer does now (for profiles and hangs):
+//                 [4:0] its state: 6 deciding whether the instruction held
+//                 can issue (it waits there on a running band, the store
+//                 unit or a barrier), 21 waiting for the loader, 16 waiting
+//                 for a head band, others brief; [7:5] the loader's
+//                 destination: 2 descriptor, 3-5 constants, 6 scratch (a
+//                 band's load), 7 instruction, 0-1 tables; [15:8] the op of
+//                 the instruction held (YQ_BAND_OP_*)
 //   0x40 + 4k DET_WORD k R (k < YQ_DET_WORD_BITS / 32): bits [32k +: 32] of
 //                 detection DET_INDEX's record (yq_format.vh YQ_DET_*, as a
 //                 slot of the DRAM detection list), valid from the cycle
@@ -200,6 +208,7 @@ module yq_top #(
     reg  [NODE_W-1:0] run_node;     // the node whose engine runs (job_running)
     reg         job_running;
     wire        busy;
+    wire [15:0] issuer;             // the ISSUER register's bits
     reg  [31:0] det_index, head_cycles;
     wire [31:0] det_count;
     wire [YQ_DET_WORD_BITS-1:0] det_record;
@@ -252,6 +261,7 @@ module yq_top #(
                     8'h24: s_rdata <= det_index;
                     8'h28: s_rdata <= head_cycles;
                     8'h2C: s_rdata <= bytes_written;
+                    8'h30: s_rdata <= {16'd0, issuer};
                     default: s_rdata <= (s_araddr >= 8'h40 && s_araddr[1:0] == 2'b00 && det_word < DET_WORDS)
                                         ? det_record[det_word * 32 +: 32] : 32'd0;
                 endcase
@@ -457,6 +467,7 @@ module yq_top #(
                      S_NEXT = 5'd23;
     reg [4:0] state, after_load;
     assign busy = (state != S_IDLE);
+    assign issuer = {ins[YQ_BAND_OP_LSB +: 8], ld_dst, state};
 
     // The descriptor in desc_raw: a layer-program one (S_PROG, Constants) or a Run's band descriptor.
     wire [31:0] f_op      = {{(32-YQ_PROG_OP_WIDTH){1'b0}}, desc_raw[YQ_PROG_OP_LSB +: YQ_PROG_OP_WIDTH]};

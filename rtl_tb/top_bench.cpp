@@ -56,12 +56,14 @@
 // --expect-head-overflow
 // expects q_NMS to overflow (code 5 at node YQ_NUM_LAYERS, "the detect
 // head": a model built with a HEAD_MAX_CAND below the frame's candidates).
-// --profile FILE polls NODE, STALLS, BYTES_READ and BYTES_WRITTEN through
-// the AXI4-Lite slave while the frame runs (a sample every ~16 cycles; the
-// datapath does not see it) and charges each interval to the node NODE
-// named at its start: FILE gets a TSV line per node (cycles, cycles with no
-// engine running, bytes read, bytes written) and the bench prints the nodes
-// with the most cycles without an engine.
+// --profile FILE polls NODE, ISSUER, STALLS, BYTES_READ and BYTES_WRITTEN
+// through the AXI4-Lite slave while the frame runs (a sample every ~20
+// cycles; the datapath does not see it) and charges each interval to the
+// node NODE named at its start: FILE gets a TSV line per node (cycles,
+// cycles with no engine running, bytes read, bytes written) and the bench
+// prints the nodes with the most cycles without an engine, then those
+// cycles by what ISSUER said the issuer was doing (rtl/yq_top.v's register
+// map).
 // --golden DIR (absolute) replaces <run>/stage_8/golden (the image, the head
 // outputs and q_nms.txt are read from it). --print-detections prints the
 // list the RTL wrote, one line per detection with its class name (from the
@@ -69,6 +71,7 @@
 // comparison; --detections-out FILE writes it in q_nms.txt form (`yq-hw draw`
 // draws it on the image), whether or not it matches.
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -136,18 +139,22 @@ void load_dram_hex(const fs::path& file, std::vector<std::uint8_t>& bytes, int b
 // opened by the previous one and charges it to the node named then.
 class NodeProfile {
  public:
-  explicit NodeProfile(std::size_t nodes) : rows_(nodes) {}
+  // op_names: YQ_BAND_OP_* codes -> names.
+  NodeProfile(std::size_t nodes, std::map<unsigned, std::string> op_names) : rows_(nodes), op_names_(std::move(op_names)) {}
 
-  void charge(std::uint32_t node, long long cycle, std::uint32_t stalls, std::uint32_t read, std::uint32_t written) {
+  void charge(std::uint32_t node, std::uint32_t issuer, long long cycle, std::uint32_t stalls, std::uint32_t read,
+              std::uint32_t written) {
     if (started_) {
       Row& row = rows_.at(std::min<std::size_t>(open_node_, rows_.size() - 1));
       row.cycles += cycle - last_.cycle;
       row.stalls += stalls - last_.stalls;
       row.read += read - last_.read;
       row.written += written - last_.written;
+      issuer_stalls_[open_issuer_] += stalls - last_.stalls;
     }
     started_ = true;
     open_node_ = node;
+    open_issuer_ = issuer;
     last_ = {cycle, stalls, read, written};
   }
 
@@ -170,6 +177,25 @@ class NodeProfile {
       std::printf("TOP   %-16s %10lld cycles, %9lld without an engine, %10lld bytes read, %10lld written\n",
                   name_of(static_cast<int>(order[k])).c_str(), row.cycles, row.stalls, row.read, row.written);
     }
+    std::vector<std::pair<long long, std::uint32_t>> by_issuer;
+    for (const auto& [issuer, stalls] : issuer_stalls_) by_issuer.push_back({stalls, issuer});
+    std::sort(by_issuer.rbegin(), by_issuer.rend());
+    std::printf("TOP profile: cycles without an engine by what the issuer was doing\n");
+    for (std::size_t k = 0; k < std::min<std::size_t>(8, by_issuer.size()); ++k) {
+      std::printf("TOP   %-52s %9lld\n", issuer_activity(by_issuer[k].second).c_str(), by_issuer[k].first);
+    }
+  }
+
+  // The ISSUER register in words (its fields: rtl/yq_top.v's register map).
+  std::string issuer_activity(std::uint32_t issuer) const {
+    static const char* const kDestinations[] = {"a table", "a table", "a descriptor", "constants",
+                                                "constants", "constants", "a band", "an instruction"};
+    const unsigned state = issuer & 31, destination = (issuer >> 5) & 7, op = (issuer >> 8) & 255;
+    const std::string instruction = op_names_.count(op) ? op_names_.at(op) : "op " + std::to_string(op);
+    if (state == 6) return "waiting to issue: " + instruction;
+    if (state == 21) return std::string("loading ") + kDestinations[destination] + " (" + instruction + ")";
+    if (state == 16) return "waiting for a head band";
+    return "issuer state " + std::to_string(state) + " (" + instruction + ")";
   }
 
  private:
@@ -181,8 +207,10 @@ class NodeProfile {
     std::uint32_t stalls = 0, read = 0, written = 0;
   };
   std::vector<Row> rows_;
+  std::map<unsigned, std::string> op_names_;
+  std::map<std::uint32_t, long long> issuer_stalls_;
   bool started_ = false;
-  std::uint32_t open_node_ = 0;
+  std::uint32_t open_node_ = 0, open_issuer_ = 0;
   Sample last_;
 };
 
@@ -553,18 +581,26 @@ int main(int argc, char** argv) {
 
   enum : unsigned { kControl = 0x00, kStatus = 0x04, kError = 0x08, kDramBase = 0x0C, kCycles = 0x10, kStalls = 0x14,
                     kBytesRead = 0x18, kNode = 0x1C, kDetCount = 0x20, kDetIndex = 0x24, kHeadCycles = 0x28,
-                    kBytesWritten = 0x2C, kDetWord = 0x40 };
+                    kBytesWritten = 0x2C, kIssuer = 0x30, kDetWord = 0x40 };
   write_reg(kDramBase, 0);
   const long long begin = cycle;
   write_reg(kControl, 0x3);  // start, irq enable
-  NodeProfile profile(names.size() + 1);
+  std::map<unsigned, std::string> op_names;
+  for (const auto& [name, value] : params) {
+    if (name.rfind("YQ_BAND_OP_", 0) == 0 && name.find("_LSB") == std::string::npos && name.find("_WIDTH") == std::string::npos) {
+      std::string op = name.substr(11);
+      std::transform(op.begin(), op.end(), op.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      op_names[static_cast<unsigned>(value)] = op;
+    }
+  }
+  NodeProfile profile(names.size() + 1, op_names);
   while (!top->irq) {
     if (opt.profile.empty()) {
       step();
     } else {
       const long long at = cycle;
-      const std::uint32_t node = read_reg(kNode);
-      profile.charge(node, at, read_reg(kStalls), read_reg(kBytesRead), read_reg(kBytesWritten));
+      const std::uint32_t node = read_reg(kNode), issuer = read_reg(kIssuer);
+      profile.charge(node, issuer, at, read_reg(kStalls), read_reg(kBytesRead), read_reg(kBytesWritten));
     }
     if (cycle - begin > opt.watchdog) {
       const std::uint32_t node = read_reg(kNode);
@@ -587,7 +623,7 @@ int main(int argc, char** argv) {
               cycles, stalls, 100.0 * stalls / std::max(1u, cycles), bytes_read, bytes_written, dram.bytes_read(),
               dram.bytes_written(), dram.stall_cycles());
   if (!opt.profile.empty()) {
-    profile.charge(0, cycle, stalls, bytes_read, bytes_written);
+    profile.charge(0, 0, cycle, stalls, bytes_read, bytes_written);
     profile.write(opt.profile, name_of);
   }
   if (static_cast<long long>(bytes_read) != dram.bytes_read()) die("BYTES_READ differs from the bytes the DRAM served");

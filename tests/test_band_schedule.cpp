@@ -48,19 +48,20 @@ TEST_CASE("band schedule: bands, bytes and cycles of a quantized 64x64 run") {
     // conv0: 3 x 64 x 64 codes (1 byte each at 8 bits) -> 16 x 32 x 32, kernel 3,
     // stride 2, pad 1. A 4,096-byte output half holds 8 output rows of 16 x 32
     // bytes (the input half would hold 21 input rows of 3 x 64 bytes, enough
-    // for 10 output rows): R = 8, bands of output rows 0-7, 8-15, 16-23, 24-31
-    // reading input rows 0-15, 15-31, 31-47, 47-63 (16 + 17 + 17 + 17 = 67
-    // rows of 192 bytes).
+    // for 10 output rows): R = 8, the first band half as tall, so bands of
+    // output rows 0-3, 4-11, 12-19, 20-27, 28-31 reading input rows 0-7,
+    // 7-23, 23-39, 39-55, 55-63 (8 + 17 + 17 + 17 + 9 = 68 rows of 192 bytes).
     const BandSchedule schedule = plan_bands(model, InputSize(64, 64), ArrayShape{8, 8}, 4096);
     const LayerBands& conv0 = layer_named(schedule, "conv0");
     CHECK(conv0.band_rows == 8);
-    CHECK(conv0.bands == 4);
+    CHECK(conv0.bands == 5);
     CHECK(conv0.band_bytes == 17 * 192);
-    CHECK(conv0.read_bytes == 67 * 192);
+    CHECK(conv0.read_bytes == 68 * 192);
     CHECK(conv0.write_bytes == 16 * 32 * 32);
     CHECK(conv0.macs == std::int64_t{16} * 32 * 32 * 27);
-    // 2 channel tiles x 4 bands of 8 x 32 pixels / 8 tiles x 27 taps.
-    CHECK(conv0.cycles == 2 * (4 * 32) * 27);
+    // 2 channel tiles x (16 + 32 + 32 + 32 + 16) tiles of 8 pixels (bands of
+    // 4 and 8 rows of 32 pixels) x 27 taps.
+    CHECK(conv0.cycles == 2 * (16 + 3 * 32 + 16) * 27);
     for (const LayerBands& layer : schedule.layers) {
       CAPTURE(layer.name);
       CHECK(layer.band_bytes <= 4096);

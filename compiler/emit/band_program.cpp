@@ -81,6 +81,33 @@ int choose_band_rows(const Node& node, const MemoryMap& map, const TensorShape& 
               std::to_string(input_overflows ? buffers.input_words : buffers.output_words));
 }
 
+// A node's bands as [first, first + rows) ranges: band_rows rows each, but
+// when there are several the first has half as many (whole input rows for
+// an upsample), so that the node starts on a short load, which overlaps the
+// node before's last band and needs only rows of its first bands. Uniform
+// bands when a band of the ramp would not fit the halves.
+std::vector<RowRange> node_bands(const Node& node, const MemoryMap& map, const TensorShape& out, int band_rows,
+                                 const BandBuffers& buffers) {
+  const int step = node.op == OpKind::Upsample ? 2 : 1;
+  const int first_rows = std::max(step, band_rows / 2 / step * step);
+  auto cut = [&](int first_band_rows) {
+    std::vector<RowRange> bands;
+    for (int first = 0; first < out.height;) {
+      const int rows = std::min(bands.empty() ? first_band_rows : band_rows, out.height - first);
+      bands.push_back({first, first + rows - 1});
+      first += rows;
+    }
+    return bands;
+  };
+  if (band_rows >= out.height || first_rows >= band_rows) return cut(band_rows);
+  std::vector<RowRange> ramp = cut(first_rows);
+  for (const RowRange& band : ramp) {
+    const BandWords words = band_words(node, map, out, band.first, band.count());
+    if (words.input > buffers.input_words || words.output > buffers.output_words) return cut(band_rows);
+  }
+  return ramp;
+}
+
 // One band's work: the loads, a Run or Head, and (for a Run) the store.
 struct Job {
   std::vector<BandInstruction> loads;
@@ -172,9 +199,11 @@ class Builder {
     const int constant_half = has_constants(program_[index]) ? next_constant_half_++ % 2 : -1;
     if (constant_half >= 0) constant_nodes_.push_back({index, constant_half, previous_first_job_});
     previous_first_job_ = static_cast<int>(jobs_.size());
-    NodeBands bands{index, band_rows, 0, 0, 0, 0};
-    for (int first = 0; first < out.height; first += band_rows, ++bands.bands) {
-      add_band_job(index, first, std::min(band_rows, out.height - first), constant_half);
+    NodeBands bands{index, band_rows, 0, {}, 0, 0, 0};
+    for (const RowRange& band : node_bands(node, map_, out, band_rows, result_.buffers)) {
+      add_band_job(index, band.first, band.count(), constant_half);
+      ++bands.bands;
+      bands.band_heights.push_back(band.count());
       std::int64_t band_words = 0;
       for (const BandInstruction& load : jobs_.back().loads) band_words += load.channels * load.words;
       bands.largest_band_words = std::max(bands.largest_band_words, band_words);

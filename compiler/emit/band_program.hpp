@@ -105,8 +105,9 @@ struct BandInstruction {
 // One computing node's bands.
 struct NodeBands {
   int node = 0;
-  int band_rows = 0;  // output rows per band (the last band may have fewer)
+  int band_rows = 0;  // output rows per band (when several, the first has about half as many, the last may have fewer)
   int bands = 0;
+  std::vector<int> band_heights;        // each band's output rows, top to bottom
   std::int64_t largest_band_words = 0;  // the most input words one band loads
   std::int64_t read_words = 0;          // input words its bands load (rows two bands share twice)
   std::int64_t written_words = 0;       // output words stored

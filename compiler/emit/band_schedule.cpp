@@ -16,11 +16,9 @@ std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; 
 
 std::int64_t slot_bytes(int word_bits) { return dram_slot_bits(word_bits) / 8; }
 
-std::int64_t conv_cycles(const Node& node, const TensorShape& out, int band_rows, ArrayShape array) {
+std::int64_t conv_cycles(const Node& node, const TensorShape& out, const std::vector<int>& band_heights, ArrayShape array) {
   std::int64_t pixel_tiles = 0;
-  for (int first = 0; first < out.height; first += band_rows) {
-    pixel_tiles += ceil_div(std::int64_t{std::min(band_rows, out.height - first)} * out.width, array.rows);
-  }
+  for (int rows : band_heights) pixel_tiles += ceil_div(std::int64_t{rows} * out.width, array.rows);
   return ceil_div(out.channels, array.cols) * pixel_tiles * node.in_channels * node.kernel * node.kernel;
 }
 
@@ -109,7 +107,7 @@ BandSchedule plan_bands(const QuantModel& model, InputSize image_size, ArrayShap
                            place.requant_count * slot_bytes(widths.multiplier + kShiftBits);
     if (node.op == OpKind::Conv) {
       layer.macs = std::int64_t{out.channels} * out.height * out.width * node.in_channels * node.kernel * node.kernel;
-      layer.cycles = conv_cycles(node, out, bands.band_rows, array);
+      layer.cycles = conv_cycles(node, out, bands.band_heights, array);
     } else {
       layer.cycles = eltwise_cycles(node, shapes, out, array.rows);
     }
