@@ -18,10 +18,16 @@
 // bytes from addr + bytes on are off. AWADDR is beat-aligned. BREADY is high
 // while busy.
 //
-// Control: pulse start for one cycle with addr and bytes valid (ignored
-// while busy); busy is high until done pulses for one cycle, in the cycle
-// after the last write response (at once for bytes = 0). error (valid with
-// done) is high when any burst's BRESP was not OKAY (SLVERR, DECERR). rst
+// Control: pulse start for one cycle with addr and bytes valid while ready
+// (ignored otherwise). ready is high when idle and, while busy, once every
+// address and data beat of the requests taken so far is issued: a request
+// started then queues behind them (its bursts go out while the earlier
+// ones' write responses are still to come), so a source that starts its
+// next request as soon as ready rises pays the response latency once for a
+// sequence of requests. busy is high until done pulses for one cycle, in the
+// cycle after the last write response of all requests taken (at once for
+// bytes = 0 when idle). error (valid with done) is high when any burst's
+// BRESP since the writer was last idle was not OKAY (SLVERR, DECERR). rst
 // (synchronous, active high) returns to idle and drops AWVALID; it must not
 // be used while a burst is outstanding.
 //
@@ -37,6 +43,7 @@ module yq_axi_writer #(
     input  wire [ADDR_W-1:0]   addr,
     input  wire [31:0]         bytes,
     output wire                busy,
+    output wire                ready,
     output reg                 done,
     output reg                 error,
 
@@ -94,6 +101,7 @@ module yq_axi_writer #(
     wire [ADDR_W-1:0] start_aligned = {addr[ADDR_W-1:SIZE], {SIZE{1'b0}}};
 
     assign busy      = running;
+    assign ready     = !running || (aw_left == 32'd0 && w_left == 32'd0);
     assign m_awsize  = AWSIZE;
     assign m_awburst = 2'b01;   // INCR
     assign m_wvalid  = running && w_left != 32'd0 && in_valid;
@@ -109,7 +117,22 @@ module yq_axi_writer #(
     endgenerate
     wire w_fire = m_wvalid && m_wready;
     wire b_fire = m_bvalid && m_bready;
+    wire take   = start && ready;
     wire [31:0] responses_next = responses + {31'd0, b_fire};
+
+    // A request's own registers (the response count and error span requests).
+    task take_request;
+        begin
+            aw_next      <= start_aligned;
+            aw_left      <= start_beats;
+            w_next       <= start_aligned;
+            first_skip   <= start_skip[SIZE:0];
+            first_beat   <= 1'b1;
+            w_left       <= start_beats;
+            w_burst_left <= 32'd0;
+            last_bytes   <= (start_tail == 32'd0) ? BYTES32[SIZE:0] : start_tail[SIZE:0];
+        end
+    endtask
 
     always @(posedge clk) begin
         done <= 1'b0;
@@ -118,22 +141,18 @@ module yq_axi_writer #(
             m_awvalid <= 1'b0;
             error     <= 1'b0;
         end else if (!running) begin
-            if (start) begin
-                aw_next       <= start_aligned;
-                aw_left       <= start_beats;
-                w_next        <= start_aligned;
-                first_skip    <= start_skip[SIZE:0];
-                first_beat    <= 1'b1;
-                w_left        <= start_beats;
-                w_burst_left  <= 32'd0;
+            if (take) begin
+                take_request();
                 bursts_issued <= 32'd0;
                 responses     <= 32'd0;
-                last_bytes    <= (start_tail == 32'd0) ? BYTES32[SIZE:0] : start_tail[SIZE:0];
                 error         <= 1'b0;
                 running       <= (start_beats != 32'd0);
                 done          <= (start_beats == 32'd0);
             end
         end else begin
+            // A request queued behind the issued ones (aw_left = w_left = 0:
+            // the blocks below leave its registers alone this cycle).
+            if (take) take_request();
             // Write addresses: a new burst once the previous one is accepted.
             if (!m_awvalid || m_awready) begin
                 if (aw_left != 32'd0) begin
@@ -159,7 +178,7 @@ module yq_axi_writer #(
                 responses <= responses_next;
                 if (m_bresp != 2'b00) error <= 1'b1;
             end
-            if (aw_left == 32'd0 && !m_awvalid && w_left == 32'd0 && responses_next == bursts_issued) begin
+            if (aw_left == 32'd0 && !m_awvalid && w_left == 32'd0 && responses_next == bursts_issued && !take) begin
                 running <= 1'b0;
                 done    <= 1'b1;
             end

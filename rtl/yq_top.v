@@ -919,14 +919,17 @@ module yq_top #(
     // ------------------------------------------------------------------
     // Store unit: a Store's runs (channels), one after the other, from the
     // scratch memory into DRAM while the issuer goes on: it latches the
-    // instruction (st_go), then per run starts the writer at su_addr (any
-    // byte of a beat) and feeds it beats: beat n carries the run's words
-    // n * PB_FMAP + k - skip in its slots k, zero-extended, the slots before
-    // the first word and after the last unstrobed by the writer. A write
-    // response other than OKAY ends the store (su_failed, su_node).
+    // instruction (st_go), then per run requests a write at su_addr (any
+    // byte of a beat; su_req until the writer takes it, which it does as soon
+    // as the run before has sent its beats, its write responses still to
+    // come) and feeds it beats: beat n carries the run's words n * PB_FMAP +
+    // k - skip in its slots k, zero-extended, the slots before the first word
+    // and after the last unstrobed by the writer. The store is over at the
+    // writer's done after the last run's beats; a write response other than
+    // OKAY ends it (su_failed, su_node).
     localparam FSLOT = YQ_DRAM_FMAP_SLOT_BITS;
     localparam [31:0] FSLOT_BYTES = FSLOT / 8;
-    reg         su_busy, su_run_go, su_failed;
+    reg         su_busy, su_req, su_sent, su_failed;
     reg  [NODE_W-1:0] su_node;
     reg  [YQ_BAND_READS_WIDTH-1:0] su_reads;
     reg  [31:0] su_c, su_channels, su_words, su_addr, su_stride, su_sword, su_sstride;
@@ -950,15 +953,18 @@ module yq_top #(
         end
     end
     wire st_valid = st_active && st_beat < st_beats;
+    wire st_take = su_req && wr_take_ready;    // the writer takes the run's request
+    wire st_last = st_valid && wr_ready && st_beat + 32'd1 == st_beats;   // its last beat goes
     always @(posedge clk) begin
-        su_run_go <= 1'b0;
         if (rst || (state == S_IDLE && start_req)) begin
             su_busy   <= 1'b0;
+            su_req    <= 1'b0;
             st_active <= 1'b0;
             su_failed <= 1'b0;
         end else if (st_go) begin
             su_busy     <= 1'b1;
-            su_run_go   <= 1'b1;
+            su_req      <= 1'b1;
+            su_sent     <= 1'b0;
             su_node     <= i_node;
             su_reads    <= i_reads;
             su_c        <= 32'd0;
@@ -968,26 +974,33 @@ module yq_top #(
             su_stride   <= i_stride;
             su_sword    <= i_sword;
             su_sstride  <= i_sstride;
-        end else if (su_run_go) begin
-            st_active <= 1'b1;
-            st_beat   <= 32'd0;
-            st_skip   <= st_lead / FSLOT_BYTES;
-            st_beats  <= (st_lead + st_bytes + BEAT_BYTES - 1) >> (BEAT_LOG2 - 3);
-        end else if (st_active) begin
+        end else if (su_busy) begin
+            if (st_take) begin
+                su_req    <= 1'b0;
+                st_active <= 1'b1;
+                st_beat   <= 32'd0;
+                st_skip   <= st_lead / FSLOT_BYTES;
+                st_beats  <= (st_lead + st_bytes + BEAT_BYTES - 1) >> (BEAT_LOG2 - 3);
+            end
             if (st_valid && wr_ready) st_beat <= st_beat + 32'd1;
-            if (wr_done) begin
+            if (st_last) begin
                 st_active <= 1'b0;
-                if (wr_error) begin
-                    su_failed <= 1'b1;
-                    su_busy   <= 1'b0;
-                end else if (su_c + 32'd1 < su_channels) begin
-                    su_c      <= su_c + 32'd1;
-                    su_addr   <= su_addr + su_stride;
-                    su_sword  <= su_sword + su_sstride;
-                    su_run_go <= 1'b1;
+                if (su_c + 32'd1 < su_channels) begin
+                    su_c     <= su_c + 32'd1;
+                    su_addr  <= su_addr + su_stride;
+                    su_sword <= su_sword + su_sstride;
+                    su_req   <= 1'b1;
                 end else begin
-                    su_busy <= 1'b0;
+                    su_sent <= 1'b1;
                 end
+            end
+            if (wr_done && wr_error) begin
+                su_failed <= 1'b1;
+                su_busy   <= 1'b0;
+                su_req    <= 1'b0;
+                st_active <= 1'b0;
+            end else if (wr_done && su_sent) begin
+                su_busy <= 1'b0;
             end
         end
     end
@@ -1005,10 +1018,10 @@ module yq_top #(
     reg  [31:0] feed_fill;          // bits of dsr not yet written
     reg  [DSR_W-1:0] dsr;           // beats being assembled
     reg         wr_start;
-    wire        wr_busy, wr_done, wr_error, wr_ready;
-    // The writer serves the store unit (a run from su_run_go to its done) and the list.
-    wire [31:0] wr_bytes = su_run_go ? st_bytes : (det_count + 32'd1) * (DSLOT / 8);
-    wire [31:0] wr_addr_full = dram_base + (su_run_go ? su_addr : YQ_DRAM_DETECTIONS_BASE);
+    wire        wr_busy, wr_take_ready, wr_done, wr_error, wr_ready;
+    // The writer serves the store unit (a run's request while su_req) and the list.
+    wire [31:0] wr_bytes = su_req ? st_bytes : (det_count + 32'd1) * (DSLOT / 8);
+    wire [31:0] wr_addr_full = dram_base + (su_req ? su_addr : YQ_DRAM_DETECTIONS_BASE);
     // Result memory: the list's slot while writing, else the window's detection.
     assign res_addr = (feed != F_IDLE) ? feed_slot[DET_ADDR_W-1:0] : det_index[DET_ADDR_W-1:0] + 1'b1;
     reg  [DSR_W-1:0] det_slot;      // the slot read, in the low DSLOT bits
@@ -1059,8 +1072,8 @@ module yq_top #(
     end
 
     yq_axi_writer #(.DATA_W(AXI_DATA_W), .ADDR_W(AXI_ADDR_W)) u_writer (
-        .clk(clk), .rst(rst), .start(wr_start || su_run_go), .addr(wr_addr_full[AXI_ADDR_W-1:0]), .bytes(wr_bytes),
-        .busy(wr_busy), .done(wr_done), .error(wr_error),
+        .clk(clk), .rst(rst), .start(wr_start || st_take), .addr(wr_addr_full[AXI_ADDR_W-1:0]), .bytes(wr_bytes),
+        .busy(wr_busy), .ready(wr_take_ready), .done(wr_done), .error(wr_error),
         .in_valid(feed == F_EMIT || st_valid), .in_ready(wr_ready),
         .in_data(st_active ? st_data : dsr[AXI_DATA_W-1:0]),
         .m_awvalid(m_awvalid), .m_awready(m_awready), .m_awaddr(m_awaddr), .m_awlen(m_awlen),

@@ -12,8 +12,14 @@
 // have taken exactly the bursts the 256-beat / 4 KB rule gives and counted
 // the request's bytes, done must come only after every beat was sent, and
 // error must be high exactly for requests that touch the SLVERR range (whose
-// bursts the slave does not write). DATA_W comes from the Makefile as
-// -DP_DATA_W.
+// bursts the slave does not write). Then queued requests: groups of 1 to 6
+// short ones, each started as soon as ready allows (0 to 3 cycles later)
+// while the source streams their beats one request after the other: after
+// each group the memory must hold every request's bytes (later ones over
+// earlier ones), each done must come once every beat taken so far is sent,
+// with error exactly when a request since the last done touched the SLVERR
+// range, and some requests must be taken while busy. DATA_W comes from the
+// Makefile as -DP_DATA_W.
 #include <algorithm>
 #include <memory>
 #include <vector>
@@ -42,6 +48,110 @@ long expected_bursts(std::uint64_t address, std::uint64_t beats) {
     ++bursts;
   }
   return bursts;
+}
+
+struct Request {
+  std::uint64_t aligned = 0, address = 0, bytes = 0, beats = 0;
+  std::vector<std::uint8_t> data;  // beats * beat bytes, from `aligned`
+  bool poisoned = false;
+};
+
+// A random request of 1 .. max_beats beats, starting mid-beat half the time.
+Request random_request(tb::Rng& rng, std::int64_t max_beats) {
+  const std::uint64_t total_beats = kMemoryBytes / kBeatBytes;
+  Request r;
+  r.beats = static_cast<std::uint64_t>(rng.range(1, max_beats));
+  r.aligned = static_cast<std::uint64_t>(rng.range(0, static_cast<std::int64_t>(total_beats - r.beats))) * kBeatBytes;
+  if (rng.chance(5)) r.aligned = kPoisonBegin / kBeatBytes * kBeatBytes;  // now and then one with SLVERR
+  const std::uint64_t skip = rng.chance(50) ? static_cast<std::uint64_t>(rng.range(1, kBeatBytes - 1)) : 0;
+  r.address = r.aligned + skip;
+  r.bytes = std::max<std::uint64_t>(1, r.beats * kBeatBytes - skip - (r.beats > 1 ? static_cast<std::uint64_t>(rng.range(0, kBeatBytes - 1)) : 0));
+  r.data.resize(r.beats * kBeatBytes);
+  for (auto& byte : r.data) byte = static_cast<std::uint8_t>(rng.range(0, 255));
+  r.poisoned = r.aligned < kPoisonEnd && r.aligned + r.beats * kBeatBytes > kPoisonBegin;
+  return r;
+}
+
+struct QueuedCounts {
+  int taken_while_busy = 0, poisoned = 0;
+};
+
+// Queued requests (see the header); `memory` is what the slave holds.
+template <typename Top>
+QueuedCounts check_queued_requests(Top& top, tb::AxiDramModel& dram, std::vector<std::uint8_t>& memory, tb::Rng& rng,
+                                   long& cycle) {
+  constexpr int kGroups = 150;
+  QueuedCounts counts;
+  for (int group = 0; group < kGroups; ++group) {
+    std::vector<Request> requests(static_cast<std::size_t>(rng.range(1, 6)));
+    for (Request& r : requests) r = random_request(rng, 30);
+    std::size_t started = 0, feeding = 0;  // requests taken; the one whose beats the source shows
+    std::uint64_t next = 0;                // its beat
+    std::uint64_t taken_beats = 0, sent_beats = 0;
+    bool showing = false, poison_since_done = false;
+    int delay = static_cast<int>(rng.range(0, 3));
+    const long begin = cycle;
+    while (started < requests.size() || sent_beats < taken_beats || top.busy) {
+      const bool start = started < requests.size() && delay == 0 && top.ready;
+      top.start = start;
+      if (start) {
+        top.addr = static_cast<std::uint32_t>(requests[started].address);
+        top.bytes = static_cast<std::uint32_t>(requests[started].bytes);
+      }
+      if (!showing && feeding < started) showing = rng.chance(75);
+      top.in_valid = showing;
+      for (int byte = 0; byte < kBeatBytes; ++byte) {
+        tb::set_bits(top.in_data, 8 * byte, 8, feeding < started ? requests[feeding].data[next * kBeatBytes + static_cast<std::uint64_t>(byte)] : 0);
+      }
+      dram.drive(top);
+      const bool fire = top.in_valid && top.in_ready;
+      if (start) {
+        counts.taken_while_busy += top.busy;
+        counts.poisoned += requests[started].poisoned;
+        poison_since_done |= requests[started].poisoned;
+        taken_beats += requests[started].beats;
+        ++started;
+        delay = static_cast<int>(rng.range(0, 3));
+      } else if (delay > 0) {
+        --delay;
+      }
+      tb::tick(top);
+      dram.after_edge();
+      top.start = 0;
+      ++cycle;
+      if (fire) {
+        showing = false;
+        ++sent_beats;
+        if (++next == requests[feeding].beats) {
+          ++feeding;
+          next = 0;
+        }
+      }
+      if (top.done) {
+        if (sent_beats != taken_beats) tb::fail("yq_axi_writer", "group %d: done with beats still to send", group);
+        if (static_cast<bool>(top.error) != poison_since_done) {
+          tb::fail("yq_axi_writer", "group %d: error %d, the requests since the last done %s the SLVERR range", group,
+                   top.error, poison_since_done ? "touch" : "miss");
+        }
+        poison_since_done = false;
+      }
+      if (cycle - begin > kTimeoutCycles) tb::fail("yq_axi_writer", "group %d: stuck", group);
+    }
+    for (const Request& r : requests) {
+      if (r.poisoned) continue;
+      std::copy(r.data.begin() + static_cast<std::ptrdiff_t>(r.address - r.aligned),
+                r.data.begin() + static_cast<std::ptrdiff_t>(r.address - r.aligned + r.bytes),
+                memory.begin() + static_cast<std::ptrdiff_t>(r.address));
+    }
+    for (const Request& r : requests) {  // a poisoned request's range: whatever the slave kept
+      if (!r.poisoned) continue;
+      std::copy(dram.bytes().begin() + static_cast<std::ptrdiff_t>(r.address),
+                dram.bytes().begin() + static_cast<std::ptrdiff_t>(r.address + r.bytes),
+                memory.begin() + static_cast<std::ptrdiff_t>(r.address));
+    }
+    if (dram.bytes() != memory) tb::fail("yq_axi_writer", "group %d: the memory differs from the requests' bytes", group);
+  }
+  return counts;
 }
 
 }  // namespace
@@ -164,10 +274,13 @@ int main(int argc, char** argv) {
   if (errors_seen == 0) tb::fail("yq_axi_writer", "no request touched the SLVERR range");
   if (partial_beats == 0) tb::fail("yq_axi_writer", "no request ended in a partial beat");
   if (partial_first == 0) tb::fail("yq_axi_writer", "no request started inside a beat");
+  const QueuedCounts queued = check_queued_requests(*top, dram, memory, rng, cycle);
+  if (queued.taken_while_busy < 50) tb::fail("yq_axi_writer", "only %d requests were taken while busy", queued.taken_while_busy);
+  if (queued.poisoned == 0) tb::fail("yq_axi_writer", "no queued request touched the SLVERR range");
   top->final();
   std::printf("PASS yq_axi_writer DATA_W=%d: %d requests, %ld beats in %ld bursts, %ld starting inside a beat, %ld with "
-              "a partial last beat, %d with SLVERR, %ld cycles\n",
+              "a partial last beat, %d with SLVERR, then queued requests (%d taken while busy, %d with SLVERR); %ld cycles\n",
               kDataBits, kRequests, beats_sent, dram.write_bursts_accepted(), partial_first, partial_beats, errors_seen,
-              cycle);
+              queued.taken_while_busy, queued.poisoned, cycle);
   return 0;
 }
