@@ -141,6 +141,34 @@ inline void reset(Top& top) {
   std::exit(1);
 }
 
+// Requests queued behind busy ones, for the AXI master benches: a random gap
+// of 0-3 cycles before each start, the requests taken while busy, and the
+// SLVERR ones taken since the last done (error must be high at a done
+// exactly when there was one).
+struct QueuedRequests {
+  int taken_while_busy = 0, poisoned = 0;
+  bool poisoned_since_done = false;
+  int gap = 0;
+
+  bool may_start() const { return gap == 0; }
+  void started(bool busy, bool request_poisoned, Rng& rng) {
+    taken_while_busy += busy;
+    poisoned += request_poisoned;
+    poisoned_since_done |= request_poisoned;
+    gap = static_cast<int>(rng.range(0, 3));
+  }
+  void waited() {
+    if (gap > 0) --gap;
+  }
+  void check_done(const char* bench, int group, bool error) {
+    if (error != poisoned_since_done) {
+      fail(bench, "group %d: error %d, the requests since the last done %s the SLVERR range", group, error,
+           poisoned_since_done ? "touch" : "miss");
+    }
+    poisoned_since_done = false;
+  }
+};
+
 // The output check of a pipelined unit, after each tick: with out_valid the
 // oldest pending input (a struct with a `due` cycle) must be due exactly now
 // and is returned; without it, no input may be overdue.

@@ -46,16 +46,12 @@ bool poisoned(const Request& r) {
   return r.address < kPoisonEnd && r.address + r.beats * kBeatBytes > kPoisonBegin;
 }
 
-struct QueuedCounts {
-  int taken_while_busy = 0, poisoned = 0;
-};
-
 // Queued requests (see the header).
 template <typename Top>
-QueuedCounts check_queued_requests(Top& top, tb::AxiDramModel& dram, const std::vector<std::uint8_t>& memory, tb::Rng& rng,
+tb::QueuedRequests check_queued_requests(Top& top, tb::AxiDramModel& dram, const std::vector<std::uint8_t>& memory, tb::Rng& rng,
                           long& cycle) {
   constexpr int kGroups = 150;
-  QueuedCounts counts;
+  tb::QueuedRequests queue;
   for (int group = 0; group < kGroups; ++group) {
     std::vector<Request> requests(static_cast<std::size_t>(rng.range(1, 6)));
     for (Request& r : requests) {
@@ -63,12 +59,10 @@ QueuedCounts check_queued_requests(Top& top, tb::AxiDramModel& dram, const std::
       if (rng.chance(5)) r.address = kPoisonBegin / kBeatBytes * kBeatBytes;  // now and then one with SLVERR
     }
     std::deque<std::uint64_t> expected;  // byte addresses of the beats still to come
-    bool poison_since_done = false;
     std::size_t started = 0;
-    int delay = static_cast<int>(rng.range(0, 3));
     const long begin = cycle;
     while (started < requests.size() || !expected.empty()) {
-      const bool start = started < requests.size() && delay == 0 && top.ready;
+      const bool start = started < requests.size() && queue.may_start() && top.ready;
       top.start = start;
       if (start) {
         top.addr = static_cast<std::uint32_t>(requests[started].address);
@@ -88,14 +82,11 @@ QueuedCounts check_queued_requests(Top& top, tb::AxiDramModel& dram, const std::
         expected.pop_front();
       }
       if (start) {
-        counts.taken_while_busy += top.busy;
-        counts.poisoned += poisoned(requests[started]);
+        queue.started(top.busy, poisoned(requests[started]), rng);
         for (std::uint64_t b = 0; b < requests[started].beats; ++b) expected.push_back(requests[started].address + b * kBeatBytes);
-        poison_since_done |= poisoned(requests[started]);
         ++started;
-        delay = static_cast<int>(rng.range(0, 3));
-      } else if (delay > 0) {
-        --delay;
+      } else {
+        queue.waited();
       }
       tb::tick(top);
       dram.after_edge();
@@ -103,17 +94,13 @@ QueuedCounts check_queued_requests(Top& top, tb::AxiDramModel& dram, const std::
       ++cycle;
       if (top.done) {
         if (!expected.empty()) tb::fail("yq_axi_reader", "group %d: done with %zu beats still to come", group, expected.size());
-        if (static_cast<bool>(top.error) != poison_since_done) {
-          tb::fail("yq_axi_reader", "group %d: error %d, the requests since the last done %s the SLVERR range", group,
-                   top.error, poison_since_done ? "touch" : "miss");
-        }
-        poison_since_done = false;
+        queue.check_done("yq_axi_reader", group, top.error);
       }
       if (cycle - begin > kTimeoutCycles) tb::fail("yq_axi_reader", "group %d: stuck", group);
     }
     if (top.busy) tb::fail("yq_axi_reader", "group %d: still busy after the last beat's done", group);
   }
-  return counts;
+  return queue;
 }
 
 }  // namespace
@@ -201,7 +188,7 @@ int main(int argc, char** argv) {
     }
   }
   if (errors_seen == 0) tb::fail("yq_axi_reader", "no request touched the SLVERR range");
-  const QueuedCounts queued = check_queued_requests(*top, dram, memory, rng, cycle);
+  const tb::QueuedRequests queued = check_queued_requests(*top, dram, memory, rng, cycle);
   if (queued.taken_while_busy < 50) tb::fail("yq_axi_reader", "only %d requests were taken while busy", queued.taken_while_busy);
   if (queued.poisoned == 0) tb::fail("yq_axi_reader", "no queued request touched the SLVERR range");
   top->final();

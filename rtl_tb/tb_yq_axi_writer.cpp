@@ -72,27 +72,22 @@ Request random_request(tb::Rng& rng, std::int64_t max_beats) {
   return r;
 }
 
-struct QueuedCounts {
-  int taken_while_busy = 0, poisoned = 0;
-};
-
 // Queued requests (see the header); `memory` is what the slave holds.
 template <typename Top>
-QueuedCounts check_queued_requests(Top& top, tb::AxiDramModel& dram, std::vector<std::uint8_t>& memory, tb::Rng& rng,
+tb::QueuedRequests check_queued_requests(Top& top, tb::AxiDramModel& dram, std::vector<std::uint8_t>& memory, tb::Rng& rng,
                                    long& cycle) {
   constexpr int kGroups = 150;
-  QueuedCounts counts;
+  tb::QueuedRequests queue;
   for (int group = 0; group < kGroups; ++group) {
     std::vector<Request> requests(static_cast<std::size_t>(rng.range(1, 6)));
     for (Request& r : requests) r = random_request(rng, 30);
     std::size_t started = 0, feeding = 0;  // requests taken; the one whose beats the source shows
     std::uint64_t next = 0;                // its beat
     std::uint64_t taken_beats = 0, sent_beats = 0;
-    bool showing = false, poison_since_done = false;
-    int delay = static_cast<int>(rng.range(0, 3));
+    bool showing = false;
     const long begin = cycle;
     while (started < requests.size() || sent_beats < taken_beats || top.busy) {
-      const bool start = started < requests.size() && delay == 0 && top.ready;
+      const bool start = started < requests.size() && queue.may_start() && top.ready;
       top.start = start;
       if (start) {
         top.addr = static_cast<std::uint32_t>(requests[started].address);
@@ -106,14 +101,11 @@ QueuedCounts check_queued_requests(Top& top, tb::AxiDramModel& dram, std::vector
       dram.drive(top);
       const bool fire = top.in_valid && top.in_ready;
       if (start) {
-        counts.taken_while_busy += top.busy;
-        counts.poisoned += requests[started].poisoned;
-        poison_since_done |= requests[started].poisoned;
+        queue.started(top.busy, requests[started].poisoned, rng);
         taken_beats += requests[started].beats;
         ++started;
-        delay = static_cast<int>(rng.range(0, 3));
-      } else if (delay > 0) {
-        --delay;
+      } else {
+        queue.waited();
       }
       tb::tick(top);
       dram.after_edge();
@@ -129,11 +121,7 @@ QueuedCounts check_queued_requests(Top& top, tb::AxiDramModel& dram, std::vector
       }
       if (top.done) {
         if (sent_beats != taken_beats) tb::fail("yq_axi_writer", "group %d: done with beats still to send", group);
-        if (static_cast<bool>(top.error) != poison_since_done) {
-          tb::fail("yq_axi_writer", "group %d: error %d, the requests since the last done %s the SLVERR range", group,
-                   top.error, poison_since_done ? "touch" : "miss");
-        }
-        poison_since_done = false;
+        queue.check_done("yq_axi_writer", group, top.error);
       }
       if (cycle - begin > kTimeoutCycles) tb::fail("yq_axi_writer", "group %d: stuck", group);
     }
@@ -151,7 +139,7 @@ QueuedCounts check_queued_requests(Top& top, tb::AxiDramModel& dram, std::vector
     }
     if (dram.bytes() != memory) tb::fail("yq_axi_writer", "group %d: the memory differs from the requests' bytes", group);
   }
-  return counts;
+  return queue;
 }
 
 }  // namespace
@@ -274,7 +262,7 @@ int main(int argc, char** argv) {
   if (errors_seen == 0) tb::fail("yq_axi_writer", "no request touched the SLVERR range");
   if (partial_beats == 0) tb::fail("yq_axi_writer", "no request ended in a partial beat");
   if (partial_first == 0) tb::fail("yq_axi_writer", "no request started inside a beat");
-  const QueuedCounts queued = check_queued_requests(*top, dram, memory, rng, cycle);
+  const tb::QueuedRequests queued = check_queued_requests(*top, dram, memory, rng, cycle);
   if (queued.taken_while_busy < 50) tb::fail("yq_axi_writer", "only %d requests were taken while busy", queued.taken_while_busy);
   if (queued.poisoned == 0) tb::fail("yq_axi_writer", "no queued request touched the SLVERR range");
   top->final();
