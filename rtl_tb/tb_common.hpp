@@ -151,14 +151,17 @@ struct QueuedRequests {
   int gap = 0;
 
   bool may_start() const { return gap == 0; }
-  void started(bool busy, bool request_poisoned, Rng& rng) {
+  // A cycle: a request started (with busy as it was, and whether it touches
+  // the SLVERR range), or the gap shrinks.
+  void count_cycle(bool started, bool busy, bool request_poisoned, Rng& rng) {
+    if (!started) {
+      if (gap > 0) --gap;
+      return;
+    }
     taken_while_busy += busy;
     poisoned += request_poisoned;
     poisoned_since_done |= request_poisoned;
     gap = static_cast<int>(rng.range(0, 3));
-  }
-  void waited() {
-    if (gap > 0) --gap;
   }
   void check_done(const char* bench, int group, bool error) {
     if (error != poisoned_since_done) {

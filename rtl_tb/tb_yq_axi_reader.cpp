@@ -81,12 +81,10 @@ tb::QueuedRequests check_queued_requests(Top& top, tb::AxiDramModel& dram, const
         }
         expected.pop_front();
       }
+      queue.count_cycle(start, top.busy, start && poisoned(requests[started]), rng);
       if (start) {
-        queue.started(top.busy, poisoned(requests[started]), rng);
         for (std::uint64_t b = 0; b < requests[started].beats; ++b) expected.push_back(requests[started].address + b * kBeatBytes);
         ++started;
-      } else {
-        queue.waited();
       }
       tb::tick(top);
       dram.after_edge();

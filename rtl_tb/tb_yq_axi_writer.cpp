@@ -100,13 +100,8 @@ tb::QueuedRequests check_queued_requests(Top& top, tb::AxiDramModel& dram, std::
       }
       dram.drive(top);
       const bool fire = top.in_valid && top.in_ready;
-      if (start) {
-        queue.started(top.busy, requests[started].poisoned, rng);
-        taken_beats += requests[started].beats;
-        ++started;
-      } else {
-        queue.waited();
-      }
+      queue.count_cycle(start, top.busy, start && requests[started].poisoned, rng);
+      if (start) taken_beats += requests[started++].beats;
       tb::tick(top);
       dram.after_edge();
       top.start = 0;
