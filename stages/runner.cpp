@@ -77,6 +77,7 @@ nlohmann::json scale_selection_settings(const RunConfig& config) {
   settings["quant"].erase("rounding");
   settings["quant"].erase("bias_correction");
   settings["quant"].erase("reconstruction");
+  settings["quant"].erase("weight_clip");
   if (!config.quant.weight_budget.is_set()) settings["quant"].erase("sensitivity_images");
   return settings;
 }

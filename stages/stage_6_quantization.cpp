@@ -77,7 +77,8 @@ nlohmann::json run_stage_6_quantization(StageContext& context) {
   save_quant_model(context.output_dir, model);
   nlohmann::json rounding_summary = {{"rounding", enum_name(settings.rounding)},
                                      {"bias_correction", settings.bias_correction},
-                                     {"reconstruction", enum_name(settings.reconstruction)}};
+                                     {"reconstruction", enum_name(settings.reconstruction)},
+                                     {"weight_clip", enum_name(settings.weight_clip)}};
   if (layer_inputs) rounding_summary.update(write_rounding_report(context.output_dir / "rounding.json", rounding));
   const nlohmann::json certificate = overflow_certificate(model);
   write_json_file(context.output_dir / "certificate.json", certificate);

@@ -3,9 +3,11 @@
 // convolution over smooth images measured on every output position, a
 // systematic rounding error that bias correction must remove, and a mean
 // shift of the quantized layer's input that only a correction from that
-// input (sequential reconstruction) removes.
+// input (sequential reconstruction) removes; the weight clip search against
+// its objective worked out by hand.
 #include "testing.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -258,4 +260,50 @@ TEST_CASE("gptq: the sampled input positions cover the whole output, not only it
     CHECK(statistics.rows == kMinRowsPerImage);
     CHECK(statistics.mean()[4] == doctest::Approx(4.5).epsilon(0.05));  // channel 0, centre tap
   }
+}
+
+TEST_CASE("weight clip search: Gaussian weights clip their tails at 4 bits, weights on the code grid keep their scale") {
+  // Independent unit-variance inputs. Channel 0: 400 Gaussian weights
+  // (sigma 0.3), whose largest |weight| is an outlier of the bulk, so at 4
+  // bits (codes -7..7) clipping the tails buys finer steps for the rest.
+  // Channel 1: weights on the code grid of its max scale, which rounds them
+  // exactly.
+  std::mt19937 random(11);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  const int width = 400;
+  std::vector<std::vector<double>> rows(200, std::vector<double>(width));
+  for (auto& x : rows) {
+    for (double& v : x) v = normal(random);
+  }
+  WeightRows w{2, width, std::vector<double>(2 * width)};
+  double largest = 0;
+  for (int k = 0; k < width; ++k) {
+    w.values[k] = 0.3 * normal(random);
+    largest = std::max(largest, std::fabs(w.values[k]));
+    w.values[width + k] = 0.25 * static_cast<double>(k % 15 - 7);  // codes -7..7 at scale 0.25
+  }
+  const std::vector<double> max_scales = {largest / 7, 0.25};
+  const ConvInputStatistics inputs = statistics_of(rows);
+  const std::vector<double> scales = clip_searched_scales(w, max_scales, 4, inputs);
+  CHECK(scales[0] < 0.95 * max_scales[0]);
+  CHECK(scales[0] >= 0.5 * max_scales[0]);
+  CHECK(scales[1] == max_scales[1]);
+  // The search's objective, worked out here: sum_k G_kk (w_k - s q_k)^2 for
+  // channel 0; the chosen scale is the grid's best and well below max's.
+  auto weighted_error = [&](double scale) {
+    const std::vector<std::int16_t> q = nearest_round(w, {scale, scale}, 4);
+    double error = 0;
+    for (int k = 0; k < width; ++k) {
+      const double delta = w.values[k] - scale * q[k];
+      error += inputs.gram[static_cast<size_t>(k) * width + k] * delta * delta;
+    }
+    return error;
+  };
+  const double at_max = weighted_error(max_scales[0]), chosen = weighted_error(scales[0]);
+  for (int step = 0; step <= kWeightClipSteps; ++step) {
+    CHECK(chosen <= weighted_error(max_scales[0] * (1.0 - kWeightClipStep * step)));
+  }
+  CAPTURE(at_max);
+  CAPTURE(chosen);
+  CHECK(chosen < 0.8 * at_max);
 }

@@ -96,6 +96,7 @@ TEST_CASE("quant config: the written text reads back to the same settings") {
   settings.percentile = 99.99;
   settings.per_channel = false;
   settings.rounding = WeightRounding::Gptq;
+  settings.weight_clip = WeightClip::Mse;
   settings.sensitivity_images = 3;
   settings.overrides = {{"^(conv0|c2f2\\.cv1)$", 8, 0}, {"head\\..*", 0, 16}, {"a\"b", 4, 4}};
   for (const WeightBudget& budget : {WeightBudget{}, WeightBudget{WeightBudget::Kind::AverageBits, 4.1},

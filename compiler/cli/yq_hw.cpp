@@ -209,6 +209,10 @@ void add_quant_options(CLI::App& run, QuantFlags& flags) {
                   "the inputs --rounding gptq and --bias-correction read: the float model's, or sequential (the "
                   "integer model's, built in network order, each layer's predecessors already quantized)",
                   flags, &S::reconstruction);
+  add_enum_option(run,
+                  "weight scale per output channel: the largest |weight| (max), or the clip with the least output "
+                  "error of nearest rounding, weighted by the calibration inputs (mse)",
+                  flags, &S::weight_clip);
   add_quant_option<std::string>(
       run, "--weight-budget",
       "choose each convolution's weight bits (4, 6, 8, at most --wbits) for the least output error within a budget: "

@@ -41,6 +41,36 @@ Matrix inverse_cholesky_upper(const Matrix& h) {
 
 }  // namespace
 
+std::vector<double> clip_searched_scales(const WeightRows& weights, const std::vector<double>& max_scales, int bits,
+                                         const ConvInputStatistics& inputs) {
+  const int d = weights.width;
+  if (inputs.width != d) throw Error("weight clip search: input statistics do not match the layer's width");
+  const std::int64_t max_code = arith::max_code(bits);
+  const Eigen::Map<const Matrix> gram(inputs.gram.data(), d, d);
+  std::vector<double> scales = max_scales;
+  for (int c = 0; c < weights.channels; ++c) {
+    const double* row = weights.values.data() + static_cast<size_t>(c) * d;
+    auto error_at = [&](double scale) {
+      double error = 0;
+      for (int k = 0; k < d; ++k) {
+        const double delta = row[k] - scale * nearest_code(row[k], scale, max_code);
+        error += gram(k, k) * delta * delta;
+      }
+      return error;
+    };
+    double best = error_at(max_scales[c]);
+    for (int step = 1; step <= kWeightClipSteps; ++step) {
+      const double scale = max_scales[c] * (1.0 - kWeightClipStep * step);
+      const double error = error_at(scale);
+      if (error < best) {
+        best = error;
+        scales[c] = scale;
+      }
+    }
+  }
+  return scales;
+}
+
 std::vector<std::int16_t> nearest_round(const WeightRows& weights, const std::vector<double>& scales, int bits) {
   const std::int64_t max_code = arith::max_code(bits);
   std::vector<std::int16_t> codes(weights.values.size());

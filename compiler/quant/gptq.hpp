@@ -34,11 +34,21 @@ struct WeightRows {
 
 constexpr double kGptqDamping = 0.01;  // of the mean diagonal of H
 constexpr int kGptqBlock = 128;
+constexpr double kWeightClipStep = 0.02;  // the clip search's grid: 1 - 0.02 k of the largest |weight|
+constexpr int kWeightClipSteps = 25;      // down to 0.50
 
 // Codes [channels][width] within +-(2^(bits-1) - 1). Throws yq::Error when
 // the damped H is not positive definite even after more damping.
 std::vector<std::int16_t> gptq_round(const WeightRows& weights, const std::vector<double>& scales, int bits,
                                      const ConvInputStatistics& inputs);
+
+// Weight clip search (--weight-clip mse): per output channel, the scale
+// alpha * max_scale, alpha in 1, 0.98, ..., 0.50, whose nearest-rounded
+// weights have the least sum_k diag(G)_k (W[c,k] - s q[c,k])^2 (codes
+// clamped to the top code, so a smaller scale clips the largest weights);
+// ties keep the larger scale.
+std::vector<double> clip_searched_scales(const WeightRows& weights, const std::vector<double>& max_scales, int bits,
+                                         const ConvInputStatistics& inputs);
 
 // Round to nearest (half away from zero), clamped: the codes without GPTQ.
 std::vector<std::int16_t> nearest_round(const WeightRows& weights, const std::vector<double>& scales, int bits);

@@ -104,7 +104,7 @@ void parse_quant_config(const std::string& text, const std::string& where, Quant
   }
   check_keys(*root,
              {"wbits", "abits", "pre_bits", "calibration", "percentile", "per_channel", "scales", "mult_bits", "head", "concat_scales",
-              "rounding", "bias_correction", "reconstruction", "weight_budget", "sensitivity_images", "override"},
+              "rounding", "bias_correction", "reconstruction", "weight_clip", "weight_budget", "sensitivity_images", "override"},
              where);
   read_int(*root, "wbits", settings.weight_bits, where);
   read_int(*root, "abits", settings.activation_bits, where);
@@ -119,6 +119,7 @@ void parse_quant_config(const std::string& text, const std::string& where, Quant
   read_enum(*root, "rounding", settings.rounding, where);
   read_value(*root, "bias_correction", settings.bias_correction, where);
   read_enum(*root, "reconstruction", settings.reconstruction, where);
+  read_enum(*root, "weight_clip", settings.weight_clip, where);
   read_weight_budget(*root, settings.weight_budget, where);
   read_int(*root, "sensitivity_images", settings.sensitivity_images, where);
   if (!root->contains("override")) return;
@@ -151,6 +152,7 @@ std::string quant_config_text(const QuantSettings& s, const std::string& header)
        << "rounding = " << quoted(enum_name(s.rounding)) << "\n"
        << "bias_correction = " << (s.bias_correction ? "true" : "false") << "\n"
        << "reconstruction = " << quoted(enum_name(s.reconstruction)) << "\n"
+       << "weight_clip = " << quoted(enum_name(s.weight_clip)) << "\n"
        << "sensitivity_images = " << s.sensitivity_images << "\n";
   if (s.pre_activation_bits) text << "pre_bits = " << s.pre_activation_bits << "\n";
   if (s.weight_budget.kind == WeightBudget::Kind::AverageBits) {

@@ -106,6 +106,7 @@ nlohmann::json quant_settings_to_json(const QuantSettings& s) {
           {"rounding", enum_name(s.rounding)},
           {"bias_correction", s.bias_correction},
           {"reconstruction", enum_name(s.reconstruction)},
+          {"weight_clip", enum_name(s.weight_clip)},
           {"overrides", overrides},
           {"weight_budget", weight_budget_to_json(s.weight_budget)},
           {"sensitivity_images", s.sensitivity_images}};
@@ -128,6 +129,8 @@ QuantSettings quant_settings_from_json(const nlohmann::json& j) {
   s.bias_correction = j.at("bias_correction");
   // Absent from the records made before sequential reconstruction: float inputs.
   if (j.contains("reconstruction")) s.reconstruction = parse_enum<Reconstruction>(j.at("reconstruction").get<std::string>());
+  // Absent from the records made before the clip search: max.
+  if (j.contains("weight_clip")) s.weight_clip = parse_enum<WeightClip>(j.at("weight_clip").get<std::string>());
   for (const nlohmann::json& o : j.at("overrides")) {
     s.overrides.push_back({o.at("pattern"), json_integer_at<int>(o, "weight_bits"), json_integer_at<int>(o, "activation_bits")});
   }

@@ -32,6 +32,11 @@ enum class WeightRounding { Nearest, Gptq };
 // network order, the convolutions before it already quantized
 // (compiler/quant/quantized_pass.hpp).
 enum class Reconstruction { FloatInputs, Sequential };
+// A convolution's weight scale per output channel: its largest |weight| on
+// the top code, or the clip (a fraction of it) whose nearest-rounded
+// weights have the least output error, each weight's squared error weighted
+// by its input's mean square over the calibration images.
+enum class WeightClip { Max, Mse };
 
 // The names of an enum's values and the option that sets it.
 template <typename E>
@@ -53,6 +58,7 @@ YQ_ENUM_NAMES(NmsMode, "--nms", {NmsMode::Int, "int"}, {NmsMode::Float, "float"}
 YQ_ENUM_NAMES(WeightRounding, "--rounding", {WeightRounding::Nearest, "nearest"}, {WeightRounding::Gptq, "gptq"})
 YQ_ENUM_NAMES(Reconstruction, "--reconstruction", {Reconstruction::FloatInputs, "float-inputs"},
               {Reconstruction::Sequential, "sequential"})
+YQ_ENUM_NAMES(WeightClip, "--weight-clip", {WeightClip::Max, "max"}, {WeightClip::Mse, "mse"})
 
 #undef YQ_ENUM_NAMES
 
@@ -130,12 +136,15 @@ struct QuantSettings {
   WeightRounding rounding = WeightRounding::Nearest;
   bool bias_correction = false;  // fold each channel's mean output error over the calibration data into its bias
   Reconstruction reconstruction = Reconstruction::FloatInputs;  // the inputs GPTQ and bias correction read
+  WeightClip weight_clip = WeightClip::Max;
   std::vector<LayerOverride> overrides;
   WeightBudget weight_budget;   // set: stage_5 chooses each convolution's weight bits
   int sensitivity_images = 8;   // calibration images the sensitivity is measured on
 
-  // Rounding or bias correction read the convolutions' input statistics (stage_4).
-  bool needs_layer_inputs() const { return rounding == WeightRounding::Gptq || bias_correction; }
+  // Rounding, bias correction or the clip search read the convolutions' input statistics (stage_4).
+  bool needs_layer_inputs() const {
+    return rounding == WeightRounding::Gptq || bias_correction || weight_clip == WeightClip::Mse;
+  }
 };
 
 // Throws yq::Error naming the first setting outside its range.

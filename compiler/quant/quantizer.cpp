@@ -104,13 +104,19 @@ ConvToRound prepare_conv(const Model& fused, int index, const CodeFormat& real_i
   return conv;
 }
 
-// Codes by the chosen rounding, then (with bias correction) each channel's
+// With --weight-clip mse (per-channel multiplier scales) each channel's
+// scale from the clip search, then codes by the chosen rounding, then (with
+// bias correction) each channel's
 // mean output error added to its float bias: the float layer on its float
 // input against the rounded layer on the input it reads (`inputs`: the float
 // input too, or the integer model's). Inputs are read in the fold's units:
 // x / input_fold.
 void round_conv(ConvToRound& conv, int weight_bits, const QuantSettings& settings, const ConvInputStatistics* float_inputs,
                 const ConvInputStatistics* inputs) {
+  if (settings.weight_clip == WeightClip::Mse && settings.per_channel && settings.scale_form == ScaleForm::Multiplier &&
+      inputs) {
+    conv.scales = clip_searched_scales(conv.weights, conv.scales, weight_bits, *inputs);
+  }
   const std::vector<std::int16_t> nearest = nearest_round(conv.weights, conv.scales, weight_bits);
   conv.codes = settings.rounding == WeightRounding::Gptq ? gptq_round(conv.weights, conv.scales, weight_bits, *inputs)
                                                          : nearest;
