@@ -13,7 +13,10 @@
 # model: latency 100 cycles, that many bytes per cycle, 4 outstanding bursts,
 # no random stalls), bit-exact: frame cycles, cycles with no engine running,
 # MAC utilization with the DRAM stalls counted, DRAM bytes read and written;
-# in <out>/rtl_frame.tsv (--dram "" skips it).
+# in <out>/rtl_frame.tsv (--dram "" skips it). Each frame's profile (top_bench
+# --profile: per layer, cycles, cycles without an engine and bytes; the
+# waits by what the issuer was doing, in its log) goes to
+# <out>/top-<array>-<bytes per cycle>.profile.tsv.
 #
 #   scripts/bench_rtl.sh [--imgsz 640] [--arrays "8x8 16x16"] [--bits 8]
 #                        [--model PT] [--calib DIR] [--golden-image IMAGE]
@@ -48,7 +51,7 @@ while [[ $# -gt 0 ]]; do
     --per-layer) chain=; shift ;;
     --dram) dram=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
-    -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench_rtl: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -101,6 +104,7 @@ for array in $arrays; do
   for bandwidth in $dram; do
     log="$out/top-$array-$bandwidth.log"
     args="--timed --latency 100 --bandwidth $bandwidth --outstanding 4 --stalls 0 --watchdog 2000000000"
+    args+=" --profile $out/top-$array-$bandwidth.profile.tsv"
     echo "== $array, $bandwidth bytes/cycle: make -C rtl_tb top RUN=$run ARRAY=$array TOP_ARGS='$args' (log: $log)"
     start=$(date +%s.%N)
     status=0
