@@ -82,8 +82,8 @@ TEST_CASE("band program: bit-exact through small buffers, many bands per layer")
   int multi_band_layers = 0;
   std::int64_t runs = 0;
   for (const NodeBands& node : program.nodes) {
-    runs += node.bands;
-    if (node.bands > 1) ++multi_band_layers;
+    runs += node.bands();
+    if (node.bands() > 1) ++multi_band_layers;
   }
   CHECK(multi_band_layers >= 10);
   const BandTraffic traffic = execute_band_program(f.integer, f.map, program, f.reference);
@@ -97,7 +97,7 @@ TEST_CASE("band program: buffers that hold whole layers give one band each, each
   const BandProgram program = band_program(f.model, f.map, f.program, f.buffers(1 << 20, 1 << 20));
   std::int64_t input_words = 0;
   for (const NodeBands& node : program.nodes) {
-    CHECK(node.bands == 1);
+    CHECK(node.bands() == 1);
     for (int input : f.model.graph.nodes[node.node].inputs) {
       const TensorShape& s = f.map.nodes[input].shape;
       input_words += std::int64_t{s.channels} * s.height * s.width;

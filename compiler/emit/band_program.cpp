@@ -199,10 +199,9 @@ class Builder {
     const int constant_half = has_constants(program_[index]) ? next_constant_half_++ % 2 : -1;
     if (constant_half >= 0) constant_nodes_.push_back({index, constant_half, previous_first_job_});
     previous_first_job_ = static_cast<int>(jobs_.size());
-    NodeBands bands{index, band_rows, 0, {}, 0, 0, 0};
+    NodeBands bands{index, band_rows, {}, 0, 0, 0};
     for (const RowRange& band : node_bands(node, map_, out, band_rows, result_.buffers)) {
       add_band_job(index, band.first, band.count(), constant_half);
-      ++bands.bands;
       bands.band_heights.push_back(band.count());
       std::int64_t band_words = 0;
       for (const BandInstruction& load : jobs_.back().loads) band_words += load.channels * load.words;

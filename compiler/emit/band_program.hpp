@@ -13,9 +13,12 @@
 //
 // Per computing node, in node order: its bands of R output rows, R the
 // largest that fits both halves (a layer whose single row does not fit is an
-// error naming it and the buffer), each band
+// error naming it and the buffer; when there are several bands the first has
+// about R/2 rows), each band
 //   Load  every input's rows the band reads (clipped to the input), one run
-//         of rows x width words per channel, into the next input half;
+//         of rows x width words per channel, into the next input half (none
+//         for an input forwarded: whole channels of the output the band
+//         before just wrote, read where they are in its output half);
 //   Run   the node's descriptor rewritten for the band: in_base k and
 //         out_base in the halves, in_h the loaded rows, out_h the band's
 //         rows, pad_top the pad rows above the first loaded row (taps past
@@ -28,10 +31,11 @@
 // of its box and class outputs: Load both, Head (the detect head reads the
 // band's anchors). End: q_NMS and the detection list.
 //
-// Order: a band's Load is emitted before the previous band's Run and Store
-// when both bands belong to the same node (or both to the head), so that an
-// in-order issuer that waits only on the halves each instruction declares
-// (reads / writes) keeps the DMA busy while the engines compute. Stores run
+// Order: each band's Run (or Head), then the next band's Loads, then the
+// band's Store (the next band's Loads after the Store instead when they read
+// its words), so that an in-order issuer that waits only on the halves each
+// instruction declares (reads / writes) loads the next band while the
+// engines compute this one. Stores run
 // one at a time, so when a Store starts every earlier one is over: a Load
 // carries the barrier (wait until the store unit is idle) exactly when it
 // reads words of the Store emitted last.
@@ -106,11 +110,12 @@ struct BandInstruction {
 struct NodeBands {
   int node = 0;
   int band_rows = 0;  // output rows per band (when several, the first has about half as many, the last may have fewer)
-  int bands = 0;
   std::vector<int> band_heights;        // each band's output rows, top to bottom
   std::int64_t largest_band_words = 0;  // the most input words one band loads
   std::int64_t read_words = 0;          // input words its bands load (rows two bands share twice)
   std::int64_t written_words = 0;       // output words stored
+
+  int bands() const { return static_cast<int>(band_heights.size()); }
 };
 
 struct BandProgram {

@@ -99,7 +99,7 @@ BandSchedule plan_bands(const QuantModel& model, InputSize image_size, ArrayShap
     layer.name = node.name;
     layer.op = node.op;
     layer.band_rows = bands.band_rows;
-    layer.bands = bands.bands;
+    layer.bands = bands.bands();
     layer.band_bytes = bands.largest_band_words * code_bytes;
     layer.read_bytes = bands.read_words * code_bytes;
     layer.write_bytes = bands.written_words * code_bytes;

@@ -478,7 +478,7 @@ nlohmann::json band_program_json(const BandProgram& bands, const DramMap& dram) 
   const std::int64_t slot_bytes = dram.region("fmap").slot_bits / 8;
   nlohmann::json layers = nlohmann::json::array();
   for (const NodeBands& node : bands.nodes) {
-    layers.push_back({{"node", node.node}, {"band_rows", node.band_rows}, {"bands", node.bands}});
+    layers.push_back({{"node", node.node}, {"band_rows", node.band_rows}, {"bands", node.bands()}});
   }
   return {{"instructions", bands.instructions.size()},
           {"runs", runs},
