@@ -11,11 +11,13 @@
 //
 // Dataflow. The yq_mac_array is ROWS x COLS: row r is an output pixel, column c
 // an output channel. The output is cut into tiles of COLS consecutive output
-// channels (outer loop) times ROWS consecutive output pixels in raster order
+// channels (outer loop; a tile never crosses a weight row of YQ_WEIGHT_GROUP
+// channels, so where COLS does not divide it the row's last tile is
+// narrower) times ROWS consecutive output pixels in raster order
 // (inner loop; a tile may span several output rows). A tile takes T = in_c *
 // kernel * kernel cycles, one tap (i, ky, kx) per cycle: ROWS activation reads
-// (padded taps and pixels past the end masked to pad_code) and COLS weight
-// reads. The finished ROWS x COLS sums are copied into a drain buffer, so the
+// (padded taps and pixels past the end masked to pad_code) and one read of
+// that tap's COLS weights. The finished ROWS x COLS sums are copied into a drain buffer, so the
 // next tile accumulates while the buffer drains one output channel per cycle
 // through ROWS yq_requant units and the table read, which write ROWS
 // consecutive output codes (NCHW: one channel, ROWS raster pixels) per cycle.
@@ -30,7 +32,11 @@
 //              lane addresses are 32-bit word addresses, 0 for masked lanes
 //   fm_wr_*    one write of up to ROWS consecutive words: word r goes to
 //              fm_wr_addr + r when fm_wr_mask[r] (signed A_W-bit codes)
-//   w_*        COLS weight ROM lanes (signed W_W-bit codes, weight_mem layout)
+//   w_*        one weight read: the COLS words from w_addr (signed W_W-bit
+//              codes, weight_mem layout: a row of YQ_WEIGHT_GROUP words holds
+//              one tap of YQ_WEIGHT_GROUP consecutive output channels, and
+//              the tile's channels are one slice of a row; words past the
+//              row's end feed columns the tile does not use)
 //   bias_*     bias ROM (ACC_W-bit two's complement, bias_mem layout)
 //   rq_*       requant ROM ({shift, multiplier}, requant_mem layout)
 //   lutdir_*   LUT directory ROM (lut_dir.hex entries), read once per layer
@@ -86,7 +92,7 @@ module yq_conv_engine #(
     input  wire [ACC_W-1:0]            bias_data;
     output reg  [31:0]                 rq_addr;
     input  wire [MULT_W+SHIFT_W-1:0]   rq_data;
-    output reg  [COLS*32-1:0]          w_addr;
+    output reg  [31:0]                 w_addr;
     input  wire [COLS*W_W-1:0]         w_data;
     output reg  [ROWS*32-1:0]          fm_rd_addr;
     input  wire [ROWS*A_W-1:0]         fm_rd_data;
@@ -116,8 +122,14 @@ module yq_conv_engine #(
     localparam [15:0] COLS16 = COLS32[15:0];
     localparam [15:0] INIT_LEN = INIT_LEN32[15:0];
     localparam [XW-1:0] ROWS_X = ROWS32[XW-1:0];
-    localparam [CW-1:0] COLS_C = COLS32[CW-1:0];
     localparam [LUT_ID_W-1:0] NO_LUT = {LUT_ID_W{1'b1}};
+    localparam [31:0] GROUP32 = YQ_WEIGHT_GROUP;
+    localparam LOG_GROUP = $clog2(YQ_WEIGHT_GROUP);
+    localparam [31:0] GROUP_REM32 = GROUP32 % COLS32;   // the last tile's columns in a row, if not 0
+    initial begin
+        if (COLS > YQ_WEIGHT_GROUP)
+            $fatal(1, "yq_conv_engine: COLS %0d, a weight row holds %0d channels", COLS, YQ_WEIGHT_GROUP);
+    end
 
     localparam [3:0] S_IDLE = 4'd0, S_DIV = 4'd1, S_MUL = 4'd2, S_DERIVE = 4'd3, S_TINIT = 4'd4,
                      S_RUN = 4'd5, S_FLUSH = 4'd6, S_DONE = 4'd7;
@@ -169,7 +181,7 @@ module yq_conv_engine #(
     // Derived per-layer constants.
     reg [XW-1:0] div_q, div_rem;                // ROWS = div_q * out_w + div_rem
     reg [3:0]  mstep;                           // shared setup multiplier step
-    reg [31:0] taps, taps_m1, hw_in, hw_out, ow_s, s_iw, q_s, q_s_iw, rem_s, pad_iw, col_hw, col_taps, tk1;
+    reg [31:0] taps, taps_m1, hw_in, hw_out, ow_s, s_iw, q_s, q_s_iw, rem_s, pad_iw, col_hw, rem_hw, group_taps, tk1;
     reg [31:0] adv_ix, adv_ix_w, adv_iy, adv_iy_w, adv_ra, adv_ra_w;  // advance by ROWS pixels
     reg [31:0] one_ix_w, one_ra_w;                                   // advance by one pixel (wrap case)
     reg [31:0] pre_max, pre_min;                // saturation bounds of pre_bits, signed
@@ -195,7 +207,8 @@ module yq_conv_engine #(
             4'd8:    begin mul_a = {{(32-XW){1'b0}}, div_rem}; mul_b = stride_u; end
             4'd9:    begin mul_a = in_w_u;          mul_b = pad_top_u; end
             4'd10:   begin mul_a = hw_out;          mul_b = COLS32;          end
-            default: begin mul_a = taps;            mul_b = COLS32;          end
+            4'd11:   begin mul_a = hw_out;          mul_b = GROUP_REM32;     end
+            default: begin mul_a = taps;            mul_b = GROUP32;         end
         endcase
     end
 
@@ -203,8 +216,13 @@ module yq_conv_engine #(
     // Tile counters.
     reg [15:0] init_k;                          // S_TINIT cycle
     reg [CW-1:0] o0;                            // first output channel of the channel tile
+    // The tile's columns: COLS, or what is left of o0's weight row.
+    wire [31:0]   row_left  = GROUP32 - {{(32-LOG_GROUP){1'b0}}, o0[LOG_GROUP-1:0]};
+    wire          tile_full = (row_left >= COLS32);
+    wire [31:0]   tile_cols = tile_full ? COLS32 : row_left;
+    wire [CW-1:0] o0_next   = o0 + tile_cols[CW-1:0];
     reg [CW-1:0] ncols;                         // valid columns of the channel tile
-    reg [31:0] w_tile_base;                     // weight address of (o0, 0, 0, 0)
+    reg [31:0] w_group_base;                    // weight address of tap 0 of o0's row group
     reg [31:0] out_ch_base;                     // out_base + o0 * hw_out
     reg [31:0] pix_left;                        // output pixels from the tile's first on
     reg [31:0] p0;                              // first pixel of the pixel tile
@@ -218,8 +236,6 @@ module yq_conv_engine #(
     reg [ROWS*32-1:0] row_ix, row_iy, row_ra;
     reg [XW-1:0] cur_x;                         // pixel cursor of S_TINIT
     reg [31:0] cur_ix, cur_iy, cur_ra;
-    reg [COLS*32-1:0] col_base;                 // weight address of (o0 + c, 0, 0, 0)
-    reg [31:0] w_cur;
     reg [COLS*MAC_W-1:0] bias_regs;
     reg [COLS*RQ_W-1:0]  rq_regs;
 
@@ -285,7 +301,6 @@ module yq_conv_engine #(
 
     // ---------------------------------------------------------------------
     // Control.
-    integer j;
     always @(posedge clk) begin
         done <= 1'b0;
         if (rst) begin
@@ -349,10 +364,11 @@ module yq_conv_engine #(
                         4'd8:    rem_s    <= mul_p;
                         4'd9:    pad_iw   <= mul_p;
                         4'd10:   col_hw   <= mul_p;
-                        default: col_taps <= mul_p;
+                        4'd11:   rem_hw   <= mul_p;
+                        default: group_taps <= mul_p;
                     endcase
                     mstep <= mstep + 4'd1;
-                    if (mstep == 4'd11) state <= S_DERIVE;
+                    if (mstep == 4'd12) state <= S_DERIVE;
                 end
 
                 S_DERIVE: begin
@@ -370,7 +386,7 @@ module yq_conv_engine #(
                     lut_base <= dir_base;
                     lut_step <= dir_index - dir_knot;
                     o0          <= 0;
-                    w_tile_base <= weight_base;
+                    w_group_base <= weight_base;
                     out_ch_base <= out_base;
                     if (has_act && (dir_index_u != pre_bits_u || dir_knot_u > pre_bits_u || dir_knot == 0)) begin
                         error <= 1'b1;
@@ -388,9 +404,9 @@ module yq_conv_engine #(
 
                 S_FLUSH: if (!inflight && !beat) begin
                     if ({{(32-CW){1'b0}}, o0} + COLS32 < out_c_u) begin
-                        o0          <= o0 + COLS_C;
-                        w_tile_base <= w_tile_base + col_taps;
-                        out_ch_base <= out_ch_base + col_hw;
+                        o0          <= o0_next;
+                        if (o0_next[LOG_GROUP-1:0] == 0) w_group_base <= w_group_base + group_taps;
+                        out_ch_base <= out_ch_base + (tile_full ? col_hw : rem_hw);
                         state       <= S_TINIT;
                     end else if (!drain_busy) begin
                         state <= S_DONE;
@@ -415,11 +431,10 @@ module yq_conv_engine #(
     wire [(ROWS+1)*32-1:0]    ins_ix   = {cur_ix, row_ix};
     wire [(ROWS+1)*32-1:0]    ins_iy   = {cur_iy, row_iy};
     wire [(ROWS+1)*32-1:0]    ins_ra   = {cur_ra, row_ra};
-    wire [(COLS+1)*32-1:0]    ins_col  = {w_cur, col_base};
     wire [MAC_W:0]            bias_ext = {{(MAC_W-ACC_W+1){bias_data[ACC_W-1]}}, bias_data};  // sign-extended
     wire [(COLS+1)*MAC_W-1:0] ins_bias = {bias_ext[MAC_W-1:0], bias_regs};
     wire [(COLS+1)*RQ_W-1:0]  ins_rq   = {rq_data, rq_regs};
-    wire unused_ins = ^{bias_ext[MAC_W], ins_x[XW-1:0], ins_ix[31:0], ins_iy[31:0], ins_ra[31:0], ins_col[31:0],
+    wire unused_ins = ^{bias_ext[MAC_W], ins_x[XW-1:0], ins_ix[31:0], ins_iy[31:0], ins_ra[31:0],
                         ins_bias[MAC_W-1:0], ins_rq[RQ_W-1:0]};
 
     // Setup of a channel tile: pixel rows, column weight bases, biases and
@@ -431,7 +446,6 @@ module yq_conv_engine #(
             cur_ix   <= 32'd0 - pad_u;
             cur_iy   <= 32'd0 - pad_top_u;
             cur_ra   <= 32'd0 - pad_iw - pad_u;
-            w_cur    <= (state == S_DERIVE) ? weight_base : w_tile_base + col_taps;
         end else if (state == S_TINIT) begin
             init_k <= init_k + 16'd1;
             if (init_k < ROWS16) begin
@@ -443,10 +457,6 @@ module yq_conv_engine #(
                 cur_ix <= cur_ix + (cur_wrap ? one_ix_w : stride_u);
                 cur_iy <= cur_iy + (cur_wrap ? stride_u : 32'd0);
                 cur_ra <= cur_ra + (cur_wrap ? one_ra_w : stride_u);
-            end
-            if (init_k < COLS16) begin
-                col_base <= ins_col[(COLS+1)*32-1:32];
-                w_cur    <= w_cur + taps;
             end
         end else if (issue && tap_last) begin
             row_x  <= adv_x;
@@ -469,7 +479,7 @@ module yq_conv_engine #(
             rq_regs   <= ins_rq[(COLS+1)*RQ_W-1:RQ_W];
         end
         if (state == S_TINIT) begin
-            ncols <= (out_c_u - {{(32-CW){1'b0}}, o0} < COLS32) ? out_c - o0 : COLS_C;
+            ncols <= (out_c_u - {{(32-CW){1'b0}}, o0} < tile_cols) ? out_c - o0 : tile_cols[CW-1:0];
         end
     end
 
@@ -532,9 +542,7 @@ module yq_conv_engine #(
         ok2        <= ok1;
         first2     <= first1;
         last2      <= last1;
-        for (j = 0; j < COLS; j = j + 1) begin
-            w_addr[j*32 +: 32] <= col_base[j*32 +: 32] + t;
-        end
+        w_addr     <= w_group_base + (t << LOG_GROUP) + {{(32-LOG_GROUP){1'b0}}, o0[LOG_GROUP-1:0]};
         if (rst) begin
             v1 <= 1'b0;
             v2 <= 1'b0;

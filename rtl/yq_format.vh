@@ -5,7 +5,7 @@
 // it declares localparams only. Regenerate: yq-hw format-header rtl/yq_format.vh
 
 // Version
-localparam integer YQ_FORMAT_VERSION = 6;               // docs/ARTIFACTS.md format
+localparam integer YQ_FORMAT_VERSION = 7;               // docs/ARTIFACTS.md format
 
 // Descriptor codes
 localparam integer YQ_OP_INPUT = 0;
@@ -37,6 +37,7 @@ localparam integer YQ_MAX_INPUTS = 8;                   // input slots per descr
 localparam integer YQ_NONE_16 = 65535;                  // all ones: no value in a 16-bit field
 localparam integer YQ_NONE_32 = -1;                     // all ones (32'hffffffff): no value in a 32-bit field
 localparam integer YQ_SHIFT_BITS = 6;                   // requant shift field, unsigned 0..62
+localparam integer YQ_WEIGHT_GROUP = 32;                // weights per weight-memory row: one tap of as many output channels
 
 // Detect head number formats (docs/ARITHMETIC.md sections 6-7)
 localparam integer YQ_HEAD_VALUE_BITS = 16;             // sigmoid and exp table entries, unsigned

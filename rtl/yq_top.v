@@ -53,8 +53,10 @@
 // Still idealized in this slice: the scratch memory's ports (ROWS + ROWS
 // read lanes and a ROWS-word write port for the engines, a beat-wide write
 // for loads and a beat-wide read for stores: a board design banks it by
-// address), the COLS read lanes of the weight buffer, and the loader's
-// beat-wide buffer writes.
+// address), the table memory's 2 * ROWS read lanes, and the loader's
+// beat-wide writes into the bias, requant and table memories. The weight
+// buffer is one memory of YQ_WEIGHT_GROUP-weight rows (a row read a cycle,
+// whole rows written).
 //
 // AXI4-Lite registers (32 bits, byte offsets; reads of other offsets are 0):
 //   0x00 CONTROL  W: bit 0 start a frame (ignored while busy), bit 1 irq enable
@@ -170,7 +172,7 @@ module yq_top #(
     // One layer's words of each buffer; the buffers hold two such halves.
     localparam BBUF_DEPTH = YQ_BIAS_BUFFER_DEPTH;
     localparam RQBUF_DEPTH = YQ_REQUANT_BUFFER_DEPTH;
-    localparam W_AW = $clog2(2 * WBUF_DEPTH), B_AW = $clog2(2 * BBUF_DEPTH), RQ_AW = $clog2(2 * RQBUF_DEPTH);
+    localparam W_AW = $clog2(2 * W_ROWS), B_AW = $clog2(2 * BBUF_DEPTH), RQ_AW = $clog2(2 * RQBUF_DEPTH);
     localparam SC_AW = $clog2(YQ_SCRATCH_WORDS);
 
     localparam [7:0] ERR_NONE = 8'd0, ERR_DRAM = 8'd1, ERR_DESC = 8'd2, ERR_BUFFER = 8'd3, ERR_ENGINE = 8'd4,
@@ -186,13 +188,20 @@ module yq_top #(
             $fatal(1, "yq_top: HEAD_LANES %0d, the scratch memory has %0d read lanes", HEAD_LANES, ROWS);
         if (AXI_DATA_W != YQ_AXI_DATA_BITS)
             $fatal(1, "yq_top: AXI_DATA_W %0d, the DRAM image is aligned for %0d", AXI_DATA_W, YQ_AXI_DATA_BITS);
+        if (WBUF_DEPTH % YQ_WEIGHT_GROUP != 0)
+            $fatal(1, "yq_top: WBUF_DEPTH %0d is not whole weight rows of %0d", WBUF_DEPTH, YQ_WEIGHT_GROUP);
+        if (PB_WEIGHT > YQ_WEIGHT_GROUP)
+            $fatal(1, "yq_top: a beat carries %0d weights, more than a weight row's %0d", PB_WEIGHT, YQ_WEIGHT_GROUP);
     end
 
     // ------------------------------------------------------------------
     // On-chip memories.
     reg [YQ_LUT_DIR_WIDTH-1:0] lutdir_mem [0:YQ_LUT_DIR_DEPTH-1];
     reg [YQ_LUT_WIDTH-1:0]     lut_mem    [0:YQ_LUT_DEPTH-1];
-    reg [YQ_WEIGHT_WIDTH-1:0]  wbuf       [0:2*WBUF_DEPTH-1];   // half h at h * WBUF_DEPTH
+    localparam W_ROW_W = YQ_WEIGHT_GROUP * YQ_WEIGHT_WIDTH;          // a weight row: one tap, YQ_WEIGHT_GROUP channels
+    localparam W_ROWS  = WBUF_DEPTH / YQ_WEIGHT_GROUP;                // rows of a half
+    localparam LOG_GROUP = $clog2(YQ_WEIGHT_GROUP);
+    reg [W_ROW_W-1:0]          wbuf       [0:2*W_ROWS-1];        // half h at row h * W_ROWS
     reg [YQ_BIAS_WIDTH-1:0]    bbuf       [0:2*BBUF_DEPTH-1];
     reg [YQ_REQUANT_WIDTH-1:0] rqbuf      [0:2*RQBUF_DEPTH-1];
     reg [YQ_PROG_OUT_C_WIDTH-1:0] outc_mem [0:YQ_PROGRAM_DEPTH-1];   // each fetched node's out_c (concat)
@@ -418,6 +427,22 @@ module yq_top #(
     localparam PB_BIAS    = (YQ_DRAM_BIAS_SLOT_BITS >= AXI_DATA_W) ? 1 : AXI_DATA_W / YQ_DRAM_BIAS_SLOT_BITS;
     localparam PB_REQUANT = (YQ_DRAM_REQUANT_SLOT_BITS >= AXI_DATA_W) ? 1 : AXI_DATA_W / YQ_DRAM_REQUANT_SLOT_BITS;
     localparam PB_FMAP    = (YQ_DRAM_FMAP_SLOT_BITS >= AXI_DATA_W) ? 1 : AXI_DATA_W / YQ_DRAM_FMAP_SLOT_BITS;
+    // Weights arrive in whole rows (stage_7 pads every convolution's weights to
+    // rows of YQ_WEIGHT_GROUP words and starts each at a row, so its DRAM block
+    // is whole beats): a beat's words go into the staging row at ld_count's
+    // column, and the row is written once its last word is in.
+    reg  [W_ROW_W-1:0] w_stage;
+    reg  [W_ROW_W-1:0] w_stage_next;
+    wire [31:0] w_col = {{(32-LOG_GROUP){1'b0}}, ld_count[LOG_GROUP-1:0]};
+    wire        w_row_full = (w_col + ld_n == YQ_WEIGHT_GROUP);
+    integer wk;
+    always @(*) begin
+        w_stage_next = w_stage;
+        for (wk = 0; wk < PB_WEIGHT; wk = wk + 1)
+            if (wk < ld_n)
+                w_stage_next[(w_col + wk) * YQ_WEIGHT_WIDTH +: YQ_WEIGHT_WIDTH] =
+                    ld_word[wk*YQ_DRAM_WEIGHT_SLOT_BITS +: YQ_WEIGHT_WIDTH];
+    end
     reg [DESC_W-1:0] desc_raw;
     reg [YQ_BAND_WORD_BITS-1:0] ins;   // the band program instruction being executed
     integer k;
@@ -436,10 +461,10 @@ module yq_top #(
                                 <= ld_word[k*YQ_DRAM_LUT_SLOT_BITS +: YQ_LUT_WIDTH];
                 DST_DESC: desc_raw <= ld_word[DESC_W-1:0];
                 DST_INSTR: ins <= ld_word[YQ_BAND_WORD_BITS-1:0];
-                DST_WEIGHT:
-                    for (k = 0; k < PB_WEIGHT; k = k + 1)
-                        if (k < ld_n && ld_count + k < WBUF_DEPTH)
-                            wbuf[w_ld_addr[W_AW-1:0] + k[W_AW-1:0]] <= ld_word[k*YQ_DRAM_WEIGHT_SLOT_BITS +: YQ_WEIGHT_WIDTH];
+                DST_WEIGHT: begin
+                    w_stage <= w_stage_next;
+                    if (w_row_full && ld_count < WBUF_DEPTH) wbuf[w_ld_row[W_AW-1:0]] <= w_stage_next;
+                end
                 DST_BIAS:
                     for (k = 0; k < PB_BIAS; k = k + 1)
                         if (k < ld_n && ld_count + k < BBUF_DEPTH)
@@ -454,7 +479,7 @@ module yq_top #(
     end
     // Constants load into the half a Constants instruction names (stage_half).
     reg         stage_half;
-    wire [31:0] w_ld_addr  = (stage_half ? WBUF_DEPTH : 32'd0) + ld_count;
+    wire [31:0] w_ld_row   = (stage_half ? W_ROWS : 32'd0) + (ld_count >> LOG_GROUP);
     wire [31:0] b_ld_addr  = (stage_half ? BBUF_DEPTH : 32'd0) + ld_count;
     wire [31:0] rq_ld_addr = (stage_half ? RQBUF_DEPTH : 32'd0) + ld_count;
 
@@ -484,13 +509,15 @@ module yq_top #(
     wire [31:0] f_rq_words = f_is_conv ? f_out_c : f_inputs;
     localparam [31:0] NONE32 = YQ_NONE_32;
 
-    // Words of a convolution's weights, out_c * in_c * kernel^2 (sequential
+    // Words of a convolution's weights in whole rows, ceil(out_c /
+    // YQ_WEIGHT_GROUP) * in_c * kernel^2 * YQ_WEIGHT_GROUP (sequential
     // multiplies in S_DECODE's cycles, before any is needed).
     reg  [31:0] mul_kk, mul_ckk, w_words;
+    wire [31:0] w_groups = (f_out_c + YQ_WEIGHT_GROUP - 1) >> LOG_GROUP;
     always @(posedge clk) begin
         mul_kk  <= f_kernel * f_kernel;
         mul_ckk <= f_in_c * mul_kk;
-        w_words <= f_out_c * mul_ckk;
+        w_words <= (w_groups * mul_ckk) << LOG_GROUP;
     end
     reg [1:0] decode_wait;
 
@@ -780,7 +807,7 @@ module yq_top #(
     wire [31:0]               bias_addr, rq_addr;
     reg  [YQ_BIAS_WIDTH-1:0]  bias_data;
     reg  [YQ_REQUANT_WIDTH-1:0] rq_data;
-    wire [COLS*32-1:0]        w_addr;
+    wire [31:0]               w_addr;
     wire [COLS*YQ_WEIGHT_WIDTH-1:0] w_data;
     wire [ROWS*32-1:0]        fm_rd_addr;
     wire [ROWS*FW-1:0]        fm_rd_data;
@@ -861,14 +888,19 @@ module yq_top #(
         rq_data     <= (rq_addr < 2 * RQBUF_DEPTH) ? rqbuf[rq_addr[RQ_AW-1:0]] : 0;
     end
 
+    // Weight reads: one row a cycle; the engine's COLS words are the slice
+    // from w_addr's column (a multiple of COLS).
+    wire [31:0]           w_row = w_addr >> LOG_GROUP;
+    reg  [W_ROW_W-1:0]    w_row_q;
+    reg  [LOG_GROUP-1:0]  w_col_q;
+    always @(posedge clk) begin
+        w_row_q <= (w_row < 2 * W_ROWS) ? wbuf[w_row[W_AW-1:0]] : 0;
+        w_col_q <= w_addr[LOG_GROUP-1:0];
+    end
+    assign w_data = w_row_q[w_col_q * YQ_WEIGHT_WIDTH +: COLS * YQ_WEIGHT_WIDTH];
+
     genvar i;
     generate
-        for (i = 0; i < COLS; i = i + 1) begin : g_weight
-            wire [31:0] a = w_addr[i*32 +: 32];
-            reg  [YQ_WEIGHT_WIDTH-1:0] q;
-            always @(posedge clk) q <= (a < 2 * WBUF_DEPTH) ? wbuf[a[W_AW-1:0]] : 0;
-            assign w_data[i*YQ_WEIGHT_WIDTH +: YQ_WEIGHT_WIDTH] = q;
-        end
         for (i = 0; i < ROWS; i = i + 1) begin : g_row
             wire [31:0] h;
             if (i < HEAD_LANES) begin : g_head_lane
@@ -1092,5 +1124,5 @@ module yq_top #(
     endfunction
 
     wire unused_ok = ^{ins[YQ_BAND_LEVEL_LSB + HL_W +: YQ_BAND_LEVEL_WIDTH - HL_W], rd_last, ld_word, sr[AXI_DATA_W-1:0], det_offset[1:0], wr_busy,
-                       w_ld_addr[31:W_AW], b_ld_addr[31:B_AW], rq_ld_addr[31:RQ_AW]};
+                       w_ld_row[31:W_AW], b_ld_addr[31:B_AW], rq_ld_addr[31:RQ_AW]};
 endmodule

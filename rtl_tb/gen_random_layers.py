@@ -45,6 +45,20 @@ def read_format(path):
                 for m in re.finditer(r"localparam\s+integer\s+(\w+)\s*=\s*(-?\d+)\s*;", text.read())}
 
 
+def weight_rows(taps_per_channel):
+    """A convolution's weights in the weight memory's row order (docs/ARTIFACTS.md
+    section 3): row (g, t) holds tap t of output channels g*GROUP .. + GROUP - 1,
+    zero past the last channel."""
+    group = FORMAT["YQ_WEIGHT_GROUP"]
+    taps = len(taps_per_channel[0])
+    rows = []
+    for g in range(0, len(taps_per_channel), group):
+        channels = taps_per_channel[g:g + group]
+        for t in range(taps):
+            rows.extend(channels[c][t] if c < len(channels) else 0 for c in range(group))
+    return rows
+
+
 def fields_of(fmt, prefix):
     """(NAME, lsb, width) of every <prefix>_<NAME>_LSB / _WIDTH pair, lowest first."""
     names = [k[len(prefix) + 1:-4] for k in fmt if k.startswith(prefix + "_") and k.endswith("_LSB")]
@@ -214,7 +228,7 @@ def main():
                            ACT_LUT=lut_id, PAD_CODE=pad_code & 0xFFFF, WEIGHT_BASE=len(weights),
                            BIAS_BASE=len(biases), REQUANT_BASE=len(requants), inputs=[src])
         node.pre = (pre, pre_bits) if act else None
-        weights.extend(v for o in w for plane in o for row in plane for v in row)
+        weights.extend(weight_rows([[v for plane in o for row in plane for v in row] for o in w]))
         biases.extend(b)
         requants.extend(rq)
         return add_node(node)

@@ -22,7 +22,8 @@
 //             sequencer's fetched descriptor); a second read port serves the
 //             eltwise engine (concat input shapes), a third the sequencer
 //   lut_dir   LUT directory
-//   weight    COLS read lanes        bias   one read port
+//   weight    one read of COLS consecutive words (a slice of a weight row)
+//   bias      one read port
 //   requant   one read port per engine
 //   lut       ROWS lanes, two consecutive words each
 //   fmap      ROWS read lanes and one ROWS-word write port (either engine),
@@ -114,7 +115,7 @@ module yq_layer_top #(
     wire [31:0]               bias_addr, rq_addr;
     reg  [YQ_BIAS_WIDTH-1:0]  bias_data;
     reg  [YQ_REQUANT_WIDTH-1:0] rq_data;
-    wire [COLS*32-1:0]        w_addr;
+    wire [31:0]               w_addr;
     wire [COLS*YQ_WEIGHT_WIDTH-1:0] w_data;
     wire [ROWS*32-1:0]        fm_rd_addr;
     wire [ROWS*FW-1:0]        fm_rd_data;
@@ -255,7 +256,7 @@ module yq_layer_top #(
     genvar i;
     generate
         for (i = 0; i < COLS; i = i + 1) begin : g_weight
-            wire [31:0] a = w_addr[i*32 +: 32];
+            wire [31:0] a = w_addr + i;
             reg  [YQ_WEIGHT_WIDTH-1:0] q;
             always @(posedge clk) q <= (a < YQ_WEIGHT_DEPTH) ? weight_rom[a[YQ_WEIGHT_ADDR_BITS-1:0]] : 0;
             assign w_data[i*YQ_WEIGHT_WIDTH +: YQ_WEIGHT_WIDTH] = q;

@@ -87,6 +87,25 @@ bool words_match(const std::vector<std::int64_t>& memory, std::int64_t base, con
   return std::equal(expected.begin(), expected.end(), memory.begin() + base);
 }
 
+// A convolution's weights in the weight memory (docs/ARTIFACTS.md section 3):
+// weight (o, t) at base + ((o / G) * taps + t) * G + o % G with G =
+// kWeightGroup, the rows' columns past the last channel zero, the block ending
+// at its last row (next_base: where the next convolution's weights start).
+bool weight_rows_match(const std::vector<std::int64_t>& memory, std::int64_t base, const std::vector<std::int16_t>& weights,
+                       int out_channels, std::int64_t next_base) {
+  const std::int64_t group = kWeightGroup, taps = static_cast<std::int64_t>(weights.size()) / out_channels;
+  const std::int64_t rows = (out_channels + group - 1) / group * taps;
+  if (base < 0 || base + rows * group > static_cast<std::int64_t>(memory.size()) || next_base != base + rows * group) return false;
+  for (std::int64_t row = 0; row < rows; ++row) {
+    for (std::int64_t column = 0; column < group; ++column) {
+      const std::int64_t o = row / taps * group + column, t = row % taps;
+      const std::int64_t expected = o < out_channels ? weights[static_cast<size_t>(o * taps + t)] : 0;
+      if (memory[static_cast<size_t>(base + row * group + column)] != expected) return false;
+    }
+  }
+  return true;
+}
+
 // A table's words read back: SiLU entries are signed, sigmoid and exp entries unsigned 16-bit.
 std::vector<std::int64_t> table_values(std::vector<std::int64_t> words, bool is_signed) {
   if (!is_signed) {
@@ -206,7 +225,11 @@ TEST_CASE("emit: weights, biases, requant words and tables read back exactly") {
     }
     if (node.op != OpKind::Conv) continue;
     ++convs;
-    CHECK(words_match(weights, d["weight_base"], q.conv.weights));
+    const auto later_conv = std::find_if(program.begin() + static_cast<std::ptrdiff_t>(i) + 1, program.end(),
+                                         [](const PackedWord& w) { return w["op"] == static_cast<std::uint64_t>(ProgramOp::Conv); });
+    const std::int64_t next_base = later_conv == program.end() ? static_cast<std::int64_t>(weights.size())
+                                                               : static_cast<std::int64_t>((*later_conv)["weight_base"]);
+    CHECK(weight_rows_match(weights, d["weight_base"], q.conv.weights, node.channels, next_base));
     CHECK(words_match(biases, d["bias_base"], q.conv.bias));
     CHECK(words_match(read_words(layer + ".weights.hex", static_cast<int>(d["weight_bits"])), 0, q.conv.weights));
     CHECK(words_match(read_words(layer + ".bias.hex", static_cast<int>(d["acc_bits"])), 0, q.conv.bias));

@@ -129,10 +129,9 @@ class Executor {
   }
 
   void store(const BandInstruction& ins) {
-    unsigned half = 0;
     for (int c = 0; c < ins.channels; ++c) {
       const std::int64_t from = ins.scratch_word + c * ins.scratch_stride, to = ins.dram_word + c * ins.dram_stride;
-      half = half_holding(ins.reads, from, ins.words);
+      half_holding(ins.reads, from, ins.words);
       if (c == 0) last_store_words_.clear();  // stores run one at a time: the ones before this are over
       for (std::int64_t w = 0; w < ins.words; ++w) {
         const std::int32_t code = scratch_[from + w];

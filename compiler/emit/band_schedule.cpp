@@ -16,10 +16,18 @@ std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; 
 
 std::int64_t slot_bytes(int word_bits) { return dram_slot_bits(word_bits) / 8; }
 
+// rtl/yq_conv_engine.v: channel tiles of COLS output channels that never
+// cross a weight row of kWeightGroup channels.
+std::int64_t channel_tiles(int channels, int cols) {
+  std::int64_t tiles = 0;
+  for (int first = 0; first < channels; first += kWeightGroup) tiles += ceil_div(std::min(kWeightGroup, channels - first), cols);
+  return tiles;
+}
+
 std::int64_t conv_cycles(const Node& node, const TensorShape& out, const std::vector<int>& band_heights, ArrayShape array) {
   std::int64_t pixel_tiles = 0;
   for (int rows : band_heights) pixel_tiles += ceil_div(std::int64_t{rows} * out.width, array.rows);
-  return ceil_div(out.channels, array.cols) * pixel_tiles * node.in_channels * node.kernel * node.kernel;
+  return channel_tiles(out.channels, array.cols) * pixel_tiles * node.in_channels * node.kernel * node.kernel;
 }
 
 // rtl/yq_eltwise_engine.v: ROWS codes per step; a max-pool or upsample step
@@ -79,6 +87,10 @@ double BandSchedule::mac_utilization(double bytes_per_cycle) const {
 
 BandSchedule plan_bands(const QuantModel& model, InputSize image_size, ArrayShape array, std::int64_t band_buffer_bytes) {
   if (array.rows < 1 || array.cols < 1) throw Error("the MAC array needs at least one row and one column");
+  if (array.cols > kWeightGroup) {
+    throw Error("the MAC array has " + std::to_string(array.cols) + " columns; the conv engine takes at most a weight row's " +
+                std::to_string(kWeightGroup));
+  }
   const MemoryMap map = plan_memories(model, image_size);
   const WordWidths widths = word_widths(model);
   const std::int64_t code_bytes = slot_bytes(widths.fmap);

@@ -125,7 +125,7 @@ void write_layer_memories(EmissionWriter& writer, const QuantModel& model, const
     if (node.op == OpKind::Conv) {
       writer.write(layer_file(node, "weights"), hex_lines(q.conv.weights, q.conv.weight_bits));
       writer.write(layer_file(node, "bias"), hex_lines(q.conv.bias, q.conv.acc_bits));
-      weights.contents += hex_lines(q.conv.weights, widths.weight);
+      weights.contents += hex_lines(weight_rows(q.conv.weights, node.channels), widths.weight);
       biases.contents += hex_lines(q.conv.bias, widths.bias);
     }
     const std::vector<Requant>& list = node.op == OpKind::Conv ? q.conv.requant : q.input_requant;
@@ -268,7 +268,7 @@ LayerBuffers layer_buffers(const QuantModel& model, const MemoryMap& map, const 
     buffers.requant = std::max(buffers.requant, place.requant_count);
   }
   if (weight_buffer_bytes == 0) return buffers;
-  const std::int64_t capacity = weight_buffer_bytes / slot_bytes;
+  const std::int64_t capacity = weight_buffer_bytes / slot_bytes / kWeightGroup * kWeightGroup;  // whole rows
   for (size_t i = 0; i < map.nodes.size(); ++i) {
     const std::int64_t words = map.nodes[i].weight_count;
     if (words > capacity) {

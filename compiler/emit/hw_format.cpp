@@ -68,6 +68,7 @@ void header_codes(VerilogHeader& header) {
   header.integer("YQ_NONE_16", all_ones(16), "all ones: no value in a 16-bit field");
   header.integer("YQ_NONE_32", -1, "all ones (32'hffffffff): no value in a 32-bit field");
   header.integer("YQ_SHIFT_BITS", kShiftBits, "requant shift field, unsigned 0..62");
+  header.integer("YQ_WEIGHT_GROUP", kWeightGroup, "weights per weight-memory row: one tap of as many output channels");
   header.section("Detect head number formats (docs/ARITHMETIC.md sections 6-7)");
   header.integer("YQ_HEAD_VALUE_BITS", kHeadValueBits, "sigmoid and exp table entries, unsigned");
   header.integer("YQ_SCORE_FRACTION_BITS", kScoreFractionBits, "sigmoid scores in units of 2^-16");

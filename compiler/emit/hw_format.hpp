@@ -43,7 +43,7 @@
 namespace yq {
 
 // Version of docs/ARTIFACTS.md: changes with any change to an emitted format.
-constexpr int kArtifactFormatVersion = 6;
+constexpr int kArtifactFormatVersion = 7;
 
 enum class ProgramOp { Input = 0, Conv = 1, Slice = 2, Add = 3, Concat = 4, MaxPool = 5, Upsample = 6 };
 enum class HeadOutput { None = 0, Box = 1, Class = 2 };  // detect-level outputs the integer head decodes
@@ -52,6 +52,11 @@ enum class LutKind { Silu = 0, Sigmoid = 1, Exp = 2 };
 constexpr int kProgramMaxInputs = 8;  // input slots of a descriptor (C2f of YOLOv8l/x concatenates 8)
 constexpr int kShiftBits = 6;         // requantization shifts 0..62
 constexpr int kHeadValueBits = 16;    // sigmoid scores (2^-16) and exp values (<= 2^15) are unsigned 16-bit
+// Weights per row of the weight memory: one tap of this many consecutive output
+// channels (docs/ARTIFACTS.md section 3), so the conv engine reads its COLS
+// columns' weights of a tap as one slice of one row. A power of two; the
+// arrays it serves have COLS dividing it.
+constexpr int kWeightGroup = 32;
 
 // Every op with its Verilog name ("CONV"), in code order.
 const std::vector<std::pair<std::string, ProgramOp>>& program_op_codes();

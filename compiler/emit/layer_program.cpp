@@ -167,6 +167,19 @@ ProgramOp program_op(OpKind op) {
   throw Error("unknown graph operation");
 }
 
+std::vector<std::int16_t> weight_rows(const std::vector<std::int16_t>& weights, int out_channels) {
+  const std::int64_t taps = static_cast<std::int64_t>(weights.size()) / out_channels;
+  const std::int64_t groups = (out_channels + kWeightGroup - 1) / kWeightGroup;
+  std::vector<std::int16_t> rows(static_cast<size_t>(groups * taps * kWeightGroup), 0);
+  for (std::int64_t o = 0; o < out_channels; ++o) {
+    const std::int64_t group = o / kWeightGroup, column = o % kWeightGroup;
+    for (std::int64_t t = 0; t < taps; ++t) {
+      rows[static_cast<size_t>((group * taps + t) * kWeightGroup + column)] = weights[static_cast<size_t>(o * taps + t)];
+    }
+  }
+  return rows;
+}
+
 MemoryMap plan_memories(const QuantModel& model, InputSize image_size) {
   const std::vector<TensorShape> shapes = infer_shapes(model.graph, image_size);
   const FmapPlan fmap = plan_feature_maps(model.graph, shapes, concats_passing_inputs(model));
@@ -180,7 +193,7 @@ MemoryMap plan_memories(const QuantModel& model, InputSize image_size) {
     place.fmap_base = fmap.base[i];
     place.view = fmap.view[i];
     if (node.op == OpKind::Conv) {
-      place.weight_count = static_cast<std::int64_t>(model.nodes[i].conv.weights.size());
+      place.weight_count = static_cast<std::int64_t>(weight_rows(model.nodes[i].conv.weights, node.channels).size());
       place.weight_base = take(map.weight_depth, place.weight_count);
       place.bias_count = node.channels;
       place.bias_base = take(map.bias_depth, place.bias_count);

@@ -6,8 +6,11 @@
 //                 per word, placed by compiler/emit/fmap_plan.hpp (slices and
 //                 pass-through concats are views of their inputs' words;
 //                 regions of dead tensors are reused);
-//   weights       each convolution's codes, [out][in][ky][kx], one per word,
-//                 convolutions in node order;
+//   weights       each convolution's codes, one per word, in rows of
+//                 kWeightGroup words: row (g, t) holds tap t = (i*k + ky)*k + kx
+//                 of output channels g*kWeightGroup .. + kWeightGroup - 1 (zero
+//                 past the last channel), rows in (g, t) order; convolutions in
+//                 node order, each from a row boundary;
 //   biases        one accumulator-wide word per output channel, same order;
 //   requant       one {multiplier, shift} word per output channel of a
 //                 convolution, per input of an add (2) or concat;
@@ -46,6 +49,10 @@ struct MemoryMap {
 };
 
 MemoryMap plan_memories(const QuantModel& model, InputSize image_size);
+
+// A convolution's weights ([out][in][ky][kx] codes) in the weight memory's
+// row order above, padded to whole rows.
+std::vector<std::int16_t> weight_rows(const std::vector<std::int16_t>& weights, int out_channels);
 
 // Word widths in bits: weights (widest weight bits), biases (the overflow
 // certificate's widest accumulator), multipliers (at least the configured
