@@ -53,10 +53,12 @@
 // Still idealized in this slice: the scratch memory's ports (ROWS + ROWS
 // read lanes and a ROWS-word write port for the engines, a beat-wide write
 // for loads and a beat-wide read for stores: a board design banks it by
-// address), the table memory's 2 * ROWS read lanes, and the loader's
-// beat-wide writes into the bias, requant and table memories. The weight
-// buffer is one memory of YQ_WEIGHT_GROUP-weight rows (a row read a cycle,
-// whole rows written).
+// address). The other memories have the ports of block or distributed
+// RAM: the weight buffer is one memory of YQ_WEIGHT_GROUP-weight rows (a
+// row read a cycle, whole rows written); each of the ROWS table lanes has
+// its own two halves of the running convolution's SiLU table (a Constants
+// instruction loads them); the LUT directory, table, bias and requant
+// memories take one word a cycle from the loader.
 //
 // AXI4-Lite registers (32 bits, byte offsets; reads of other offsets are 0):
 //   0x00 CONTROL  W: bit 0 start a frame (ignored while busy), bit 1 irq enable
@@ -79,10 +81,11 @@
 //                 [4:0] its state: 6 deciding whether the instruction held
 //                 can issue (it waits there on a running band, the store
 //                 unit or a barrier), 21 waiting for the loader, 16 waiting
-//                 for a head band, others brief; [7:5] the loader's
-//                 destination: 2 descriptor, 3-5 constants, 6 scratch (a
-//                 band's load), 7 instruction, 0-1 tables; [15:8] the op of
-//                 the instruction held (YQ_BAND_OP_*)
+//                 for a head band, others brief; [8:5] the loader's
+//                 destination: 2 descriptor, 3-5 and 8 constants (weights,
+//                 biases, requant words, the SiLU table), 6 scratch (a
+//                 band's load), 7 instruction, 0-1 the frame's tables;
+//                 [23:16] the op of the instruction held (YQ_BAND_OP_*)
 //   0x40 + 4k DET_WORD k R (k < YQ_DET_WORD_BITS / 32): bits [32k +: 32] of
 //                 detection DET_INDEX's record (yq_format.vh YQ_DET_*, as a
 //                 slot of the DRAM detection list), valid from the cycle
@@ -171,6 +174,8 @@ module yq_top #(
     localparam SR_W = (YQ_DRAM_PROGRAM_SLOT_BITS > AXI_DATA_W) ? YQ_DRAM_PROGRAM_SLOT_BITS : AXI_DATA_W;
     // One layer's words of each buffer; the buffers hold two such halves.
     localparam BBUF_DEPTH = YQ_BIAS_BUFFER_DEPTH;
+    localparam TBUF_DEPTH = YQ_TABLE_BUFFER_DEPTH;    // a SiLU table: each half of every table lane
+    localparam TB_AW = (TBUF_DEPTH > 1) ? $clog2(TBUF_DEPTH) : 1;
     localparam RQBUF_DEPTH = YQ_REQUANT_BUFFER_DEPTH;
     localparam W_AW = $clog2(2 * W_ROWS), B_AW = $clog2(2 * BBUF_DEPTH), RQ_AW = $clog2(2 * RQBUF_DEPTH);
     localparam SC_AW = $clog2(YQ_SCRATCH_WORDS);
@@ -217,7 +222,7 @@ module yq_top #(
     reg  [NODE_W-1:0] run_node;     // the node whose engine runs (job_running)
     reg         job_running;
     wire        busy;
-    wire [15:0] issuer;             // the ISSUER register's bits
+    wire [23:0] issuer;             // the ISSUER register's bits
     reg  [31:0] det_index, head_cycles;
     wire [31:0] det_count;
     wire [YQ_DET_WORD_BITS-1:0] det_record;
@@ -270,7 +275,7 @@ module yq_top #(
                     8'h24: s_rdata <= det_index;
                     8'h28: s_rdata <= head_cycles;
                     8'h2C: s_rdata <= bytes_written;
-                    8'h30: s_rdata <= {16'd0, issuer};
+                    8'h30: s_rdata <= {8'd0, issuer};
                     default: s_rdata <= (s_araddr >= 8'h40 && s_araddr[1:0] == 2'b00 && det_word < DET_WORDS)
                                         ? det_record[det_word * 32 +: 32] : 32'd0;
                 endcase
@@ -296,10 +301,10 @@ module yq_top #(
     // Each run is one reader request, started as soon as the reader has
     // issued the previous one's addresses: the runs' bursts follow each other
     // without waiting for data, so a load pays the DRAM latency once.
-    localparam [2:0] DST_LUTDIR = 3'd0, DST_LUT = 3'd1, DST_DESC = 3'd2, DST_WEIGHT = 3'd3, DST_BIAS = 3'd4,
-                     DST_REQUANT = 3'd5, DST_SCRATCH = 3'd6, DST_INSTR = 3'd7;
+    localparam [3:0] DST_LUTDIR = 4'd0, DST_LUT = 4'd1, DST_DESC = 4'd2, DST_WEIGHT = 4'd3, DST_BIAS = 4'd4,
+                     DST_REQUANT = 4'd5, DST_SCRATCH = 4'd6, DST_INSTR = 4'd7, DST_TABLE = 4'd8;
     reg         ld_start;
-    reg  [2:0]  ld_dst;
+    reg  [3:0]  ld_dst;
     reg  [31:0] ld_region, ld_first, ld_words, ld_scratch_base;
     reg  [31:0] ld_runs, ld_stride, ld_sstride;
     reg  [4:0]  ld_slot_log2;
@@ -348,7 +353,14 @@ module yq_top #(
         .m_rdata(m_rdata), .m_rresp(m_rresp), .m_rlast(m_rlast)
     );
     wire rd_fire = rd_valid && rd_ready;
-    always @(*) rd_ready = ld_active;
+    // The narrow buffers (directory, tables, biases, requant words) have one
+    // write port: a beat's words go in one a cycle (dr_word holds the rest,
+    // dr_left counts them), the read stream stalled meanwhile.
+    wire        one_word_dst = (ld_dst == DST_LUTDIR || ld_dst == DST_LUT || ld_dst == DST_BIAS || ld_dst == DST_REQUANT ||
+                                ld_dst == DST_TABLE);
+    reg  [SR_W-1:0] dr_word;
+    reg  [31:0]     dr_left;
+    always @(*) rd_ready = ld_active && dr_left == 32'd0;
     // Words of a narrow beat: those after the skipped ones, at most those left.
     wire [31:0] beat_words = (AXI_DATA_W - ld_skip_left) >> ld_slot_log2;
     wire [31:0] beat_take  = (beat_words < ld_left) ? beat_words : ld_left;
@@ -360,6 +372,7 @@ module yq_top #(
             ld_active <= 1'b0;
         end else if (ld_start) begin
             ld_active    <= 1'b1;
+            dr_left      <= 32'd0;
             rq_byte      <= ld_byte;
             rq_runs_left <= ld_runs;
             dt_byte      <= ld_byte;
@@ -375,11 +388,21 @@ module yq_top #(
                 rq_byte      <= rq_byte + ld_stride;
                 rq_runs_left <= rq_runs_left - 32'd1;
             end
+            if (dr_left != 32'd0) begin
+                ld_valid <= 1'b1;
+                ld_word  <= dr_word;
+                dr_word  <= dr_word >> slot_bits;
+                dr_left  <= dr_left - 32'd1;
+            end
             if (narrow) begin
                 if (rd_fire) begin
                     ld_valid   <= (beat_take != 32'd0);
                     ld_word    <= {{(SR_W-AXI_DATA_W){1'b0}}, rd_data} >> ld_skip_left;
-                    ld_n       <= beat_take;
+                    ld_n       <= one_word_dst ? 32'd1 : beat_take;
+                    if (one_word_dst && beat_take > 32'd1) begin
+                        dr_word <= ({{(SR_W-AXI_DATA_W){1'b0}}, rd_data} >> ld_skip_left) >> slot_bits;
+                        dr_left <= beat_take - 32'd1;
+                    end
                     ld_sc_addr <= dt_saddr;
                     if (run_ends) begin
                         dt_byte      <= dt_byte + ld_stride;
@@ -409,7 +432,7 @@ module yq_top #(
             if (rd_done) ld_error <= ld_error | rd_error;
             // Every run requested and every beat received (the reader is
             // done with all of them): the last words are written now.
-            if (rq_runs_left == 32'd0 && !rd_busy) ld_active <= 1'b0;
+            if (rq_runs_left == 32'd0 && !rd_busy && dr_left == 32'd0) ld_active <= 1'b0;
         end
     end
     reg [31:0] ld_count;            // words written by the loader since ld_start
@@ -421,11 +444,7 @@ module yq_top #(
     // Loader writes into the memory of ld_dst: up to a beat of words, at
     // consecutive addresses from ld_count (a banked buffer takes them in one
     // cycle). Words per beat of each region:
-    localparam PB_LUTDIR  = (YQ_DRAM_LUT_DIR_SLOT_BITS >= AXI_DATA_W) ? 1 : AXI_DATA_W / YQ_DRAM_LUT_DIR_SLOT_BITS;
-    localparam PB_LUT     = (YQ_DRAM_LUT_SLOT_BITS >= AXI_DATA_W) ? 1 : AXI_DATA_W / YQ_DRAM_LUT_SLOT_BITS;
     localparam PB_WEIGHT  = (YQ_DRAM_WEIGHT_SLOT_BITS >= AXI_DATA_W) ? 1 : AXI_DATA_W / YQ_DRAM_WEIGHT_SLOT_BITS;
-    localparam PB_BIAS    = (YQ_DRAM_BIAS_SLOT_BITS >= AXI_DATA_W) ? 1 : AXI_DATA_W / YQ_DRAM_BIAS_SLOT_BITS;
-    localparam PB_REQUANT = (YQ_DRAM_REQUANT_SLOT_BITS >= AXI_DATA_W) ? 1 : AXI_DATA_W / YQ_DRAM_REQUANT_SLOT_BITS;
     localparam PB_FMAP    = (YQ_DRAM_FMAP_SLOT_BITS >= AXI_DATA_W) ? 1 : AXI_DATA_W / YQ_DRAM_FMAP_SLOT_BITS;
     // Weights arrive in whole rows (stage_7 pads every convolution's weights to
     // rows of YQ_WEIGHT_GROUP words and starts each at a row, so its DRAM block
@@ -445,20 +464,14 @@ module yq_top #(
     end
     reg [DESC_W-1:0] desc_raw;
     reg [YQ_BAND_WORD_BITS-1:0] ins;   // the band program instruction being executed
-    integer k;
     always @(posedge clk) begin
         if (ld_valid) begin
             case (ld_dst)
                 DST_LUTDIR:
-                    for (k = 0; k < PB_LUTDIR; k = k + 1)
-                        if (k < ld_n && ld_count + k < YQ_LUT_DIR_DEPTH)
-                            lutdir_mem[ld_count[YQ_LUT_DIR_ADDR_BITS-1:0] + k[YQ_LUT_DIR_ADDR_BITS-1:0]]
-                                <= ld_word[k*YQ_DRAM_LUT_DIR_SLOT_BITS +: YQ_LUT_DIR_WIDTH];
+                    if (ld_count < YQ_LUT_DIR_DEPTH)
+                        lutdir_mem[ld_count[YQ_LUT_DIR_ADDR_BITS-1:0]] <= ld_word[YQ_LUT_DIR_WIDTH-1:0];
                 DST_LUT:
-                    for (k = 0; k < PB_LUT; k = k + 1)
-                        if (k < ld_n && ld_count + k < YQ_LUT_DEPTH)
-                            lut_mem[ld_count[YQ_LUT_ADDR_BITS-1:0] + k[YQ_LUT_ADDR_BITS-1:0]]
-                                <= ld_word[k*YQ_DRAM_LUT_SLOT_BITS +: YQ_LUT_WIDTH];
+                    if (ld_count < YQ_LUT_DEPTH) lut_mem[ld_count[YQ_LUT_ADDR_BITS-1:0]] <= ld_word[YQ_LUT_WIDTH-1:0];
                 DST_DESC: desc_raw <= ld_word[DESC_W-1:0];
                 DST_INSTR: ins <= ld_word[YQ_BAND_WORD_BITS-1:0];
                 DST_WEIGHT: begin
@@ -466,17 +479,18 @@ module yq_top #(
                     if (w_row_full && ld_count < WBUF_DEPTH) wbuf[w_ld_row[W_AW-1:0]] <= w_stage_next;
                 end
                 DST_BIAS:
-                    for (k = 0; k < PB_BIAS; k = k + 1)
-                        if (k < ld_n && ld_count + k < BBUF_DEPTH)
-                            bbuf[b_ld_addr[B_AW-1:0] + k[B_AW-1:0]] <= ld_word[k*YQ_DRAM_BIAS_SLOT_BITS +: YQ_BIAS_WIDTH];
+                    if (ld_count < BBUF_DEPTH) bbuf[b_ld_addr[B_AW-1:0]] <= ld_word[YQ_BIAS_WIDTH-1:0];
                 DST_REQUANT:
-                    for (k = 0; k < PB_REQUANT; k = k + 1)
-                        if (k < ld_n && ld_count + k < RQBUF_DEPTH)
-                            rqbuf[rq_ld_addr[RQ_AW-1:0] + k[RQ_AW-1:0]] <= ld_word[k*YQ_DRAM_REQUANT_SLOT_BITS +: YQ_REQUANT_WIDTH];
+                    if (ld_count < RQBUF_DEPTH) rqbuf[rq_ld_addr[RQ_AW-1:0]] <= ld_word[YQ_REQUANT_WIDTH-1:0];
                 default: ;
             endcase
         end
     end
+    // A SiLU table's entries go to every table lane (table0 / table1 in the
+    // lanes below), one a cycle.
+    wire                    table_we = ld_valid && ld_dst == DST_TABLE && ld_count < TBUF_DEPTH;
+    wire [TB_AW-1:0]        table_wa = ld_count[TB_AW-1:0];
+    wire [YQ_LUT_WIDTH-1:0] table_wd = ld_word[YQ_LUT_WIDTH-1:0];
     // Constants load into the half a Constants instruction names (stage_half).
     reg         stage_half;
     wire [31:0] w_ld_row   = (stage_half ? W_ROWS : 32'd0) + (ld_count >> LOG_GROUP);
@@ -489,10 +503,10 @@ module yq_top #(
                      S_FETCH = 5'd5, S_EXEC = 5'd6, S_DECODE = 5'd11, S_BIAS = 5'd12, S_REQUANT = 5'd13, S_RUN = 5'd14,
                      S_HEAD_BAND = 5'd15, S_HEAD_WAIT = 5'd16, S_END = 5'd17, S_WAIT_HEAD = 5'd18,
                      S_WRITE_DET = 5'd19, S_WAIT_WRITE = 5'd20, S_LOAD_WAIT = 5'd21, S_FAIL_WAIT = 5'd22,
-                     S_NEXT = 5'd23;
+                     S_NEXT = 5'd23, S_TABLE_DIR = 5'd24, S_TABLE = 5'd25;
     reg [4:0] state, after_load;
     assign busy = (state != S_IDLE);
-    assign issuer = {ins[YQ_BAND_OP_LSB +: 8], ld_dst, state};
+    assign issuer = {ins[YQ_BAND_OP_LSB +: 8], 7'd0, ld_dst, state};
 
     // The descriptor in desc_raw: a layer-program one (S_PROG, Constants) or a Run's band descriptor.
     wire [31:0] f_op      = {{(32-YQ_PROG_OP_WIDTH){1'b0}}, desc_raw[YQ_PROG_OP_LSB +: YQ_PROG_OP_WIDTH]};
@@ -504,6 +518,16 @@ module yq_top #(
     wire [31:0] f_b_base  = desc_raw[YQ_PROG_BIAS_BASE_LSB +: YQ_PROG_BIAS_BASE_WIDTH];
     wire [31:0] f_rq_base = desc_raw[YQ_PROG_REQUANT_BASE_LSB +: YQ_PROG_REQUANT_BASE_WIDTH];
     wire        f_is_conv = (f_op == YQ_OP_CONV);
+    wire [YQ_PROG_ACT_LUT_WIDTH-1:0] f_act_lut = desc_raw[YQ_PROG_ACT_LUT_LSB +: YQ_PROG_ACT_LUT_WIDTH];
+    localparam [YQ_PROG_ACT_LUT_WIDTH-1:0] NONE_LUT = {YQ_PROG_ACT_LUT_WIDTH{1'b1}};
+    // The LUT directory entry of the constants' table (one cycle after
+    // desc_raw; the directory's second read port).
+    wire [YQ_LUT_DIR_WIDTH-1:0] table_entry = lutdir_mem[f_act_lut[YQ_LUT_DIR_ADDR_BITS-1:0]];
+    reg  [31:0] table_base, table_depth;
+    always @(posedge clk) begin
+        table_base  <= table_entry[YQ_LUTDIR_BASE_LSB +: YQ_LUTDIR_BASE_WIDTH];
+        table_depth <= table_entry[YQ_LUTDIR_DEPTH_LSB +: YQ_LUTDIR_DEPTH_WIDTH];
+    end
     wire        f_runs    = f_is_conv || f_op == YQ_OP_ADD || f_op == YQ_OP_CONCAT || f_op == YQ_OP_MAXPOOL ||
                             f_op == YQ_OP_UPSAMPLE;
     wire [31:0] f_rq_words = f_is_conv ? f_out_c : f_inputs;
@@ -553,6 +577,8 @@ module yq_top #(
 
     reg  [31:0] pc;                 // the instruction fetched
     reg  [YQ_BAND_READS_WIDTH-1:0]  run_reads;    // the running Run's halves
+    wire [31:0] run_reads32    = {{(32-YQ_BAND_READS_WIDTH){1'b0}}, run_reads};
+    wire [31:0] run_table_base = ((run_reads32 & YQ_BAND_CONSTANT_HALF1) != 0) ? TBUF_DEPTH : 32'd0;
     reg  [YQ_BAND_WRITES_WIDTH-1:0] run_writes;
     reg         head_started;
     // An instruction touching a half the running Run writes, or writing one
@@ -571,7 +597,7 @@ module yq_top #(
     wire engine_error = conv_error | elt_error;
     reg  st_go;                     // a Store goes to the store unit
 
-    task load(input [2:0] dst, input [31:0] region, input [31:0] first, input [31:0] words,
+    task load(input [3:0] dst, input [31:0] region, input [31:0] first, input [31:0] words,
               input [4:0] slot_log2, input [4:0] next_state);
         begin
             ld_dst       <= dst;
@@ -747,9 +773,16 @@ module yq_top #(
                 end
                 S_BIAS: load(DST_BIAS, YQ_DRAM_BIAS_BASE, f_b_base, f_out_c, LOG_BIAS[4:0], S_REQUANT);
                 S_REQUANT: begin
-                    if (f_rq_base == NONE32) state <= S_NEXT;
+                    if (f_rq_base == NONE32) state <= S_TABLE_DIR;
                     else if (f_rq_words > RQBUF_DEPTH) fail(ERR_BUFFER, i_node);
-                    else load(DST_REQUANT, YQ_DRAM_REQUANT_BASE, f_rq_base, f_rq_words, LOG_REQUANT[4:0], S_NEXT);
+                    else load(DST_REQUANT, YQ_DRAM_REQUANT_BASE, f_rq_base, f_rq_words, LOG_REQUANT[4:0], S_TABLE_DIR);
+                end
+                // A convolution's SiLU table, from its LUT directory entry
+                // (read in S_TABLE_DIR), into every table lane's half.
+                S_TABLE_DIR: state <= (f_is_conv && f_act_lut != NONE_LUT) ? S_TABLE : S_NEXT;
+                S_TABLE: begin
+                    if (table_depth > TBUF_DEPTH) fail(ERR_BUFFER, i_node);
+                    else load(DST_TABLE, YQ_DRAM_LUT_BASE, table_base, table_depth, LOG_LUT[4:0], S_NEXT);
                 end
                 // A Run: its band descriptor is in desc_raw; the engine runs
                 // while the following instructions issue.
@@ -884,6 +917,9 @@ module yq_top #(
             prog_data[YQ_PROG_OUT_C_LSB +: YQ_PROG_OUT_C_WIDTH] <= outc_mem[prog_addr[YQ_PROGRAM_ADDR_BITS-1:0]];
         elt_rq_data <= (elt_rq_addr < 2 * RQBUF_DEPTH) ? rqbuf[elt_rq_addr[RQ_AW-1:0]] : 0;
         lutdir_data <= (dir_addr < YQ_LUT_DIR_DEPTH) ? lutdir_mem[dir_addr[YQ_LUT_DIR_ADDR_BITS-1:0]] : 0;
+        // The conv engine finds its table in the table lanes' half of the
+        // running band's constants.
+        if (!head_busy) lutdir_data[YQ_LUTDIR_BASE_LSB +: YQ_LUTDIR_BASE_WIDTH] <= run_table_base;
         bias_data   <= (bias_addr < 2 * BBUF_DEPTH) ? bbuf[bias_addr[B_AW-1:0]] : 0;
         rq_data     <= (rq_addr < 2 * RQBUF_DEPTH) ? rqbuf[rq_addr[RQ_AW-1:0]] : 0;
     end
@@ -911,20 +947,40 @@ module yq_top #(
             wire [31:0] a  = (i < HEAD_LANES && head_busy) ? h
                            : elt_busy ? elt_rd_addr0[i*32 +: 32] : fm_rd_addr[i*32 +: 32];
             wire [31:0] b  = elt_rd_addr1[i*32 +: 32];
-            wire [31:0] l  = lut_addr[i*32 +: 32];
-            wire [31:0] l1 = l + 32'd1;
             reg  [FW-1:0] q, qb;
-            reg  [YQ_LUT_WIDTH-1:0] q0, q1;
             always @(posedge clk) begin
                 q  <= (a < YQ_SCRATCH_WORDS) ? scratch[a[SC_AW-1:0]] : 0;
                 qb <= (b < YQ_SCRATCH_WORDS) ? scratch[b[SC_AW-1:0]] : 0;
-                q0 <= (l < YQ_LUT_DEPTH) ? lut_mem[l[YQ_LUT_ADDR_BITS-1:0]] : 0;
-                q1 <= (l1 < YQ_LUT_DEPTH) ? lut_mem[l1[YQ_LUT_ADDR_BITS-1:0]] : 0;
             end
             assign fm_rd_data[i*FW +: FW] = q;
             assign elt_rd_data1[i*FW +: FW] = qb;
-            assign lut_data0[i*YQ_LUT_WIDTH +: YQ_LUT_WIDTH] = q0;
-            assign lut_data1[i*YQ_LUT_WIDTH +: YQ_LUT_WIDTH] = q1;
+
+            // Table lane i: its own copy of the constants' SiLU tables, one
+            // memory per half (the loader writes a half no band reads).
+            // Port A writes the loader's entry or reads lut_addr, port B
+            // reads lut_addr + 1 (the next knot).
+            wire [31:0] l   = lut_addr[i*32 +: 32];
+            wire [31:0] l1  = l + 32'd1;
+            wire        lh  = (l >= TBUF_DEPTH), l1h = (l1 >= TBUF_DEPTH);
+            wire [31:0] li  = lh ? l - TBUF_DEPTH : l;
+            wire [31:0] l1i = l1h ? l1 - TBUF_DEPTH : l1;
+            reg  [YQ_LUT_WIDTH-1:0] table0 [0:TBUF_DEPTH-1];
+            reg  [YQ_LUT_WIDTH-1:0] table1 [0:TBUF_DEPTH-1];
+            reg  [YQ_LUT_WIDTH-1:0] a0, a1, b0, b1;
+            reg                     lh_q, l1h_q;
+            always @(posedge clk) begin
+                if (table_we && !stage_half) table0[table_wa] <= table_wd;
+                else a0 <= table0[li[TB_AW-1:0]];
+                if (table_we && stage_half) table1[table_wa] <= table_wd;
+                else a1 <= table1[li[TB_AW-1:0]];
+                b0    <= table0[l1i[TB_AW-1:0]];
+                b1    <= table1[l1i[TB_AW-1:0]];
+                lh_q  <= lh;
+                l1h_q <= l1h;
+            end
+            assign lut_data0[i*YQ_LUT_WIDTH +: YQ_LUT_WIDTH] = lh_q ? a1 : a0;
+            assign lut_data1[i*YQ_LUT_WIDTH +: YQ_LUT_WIDTH] = l1h_q ? b1 : b0;
+            wire unused_table = ^{li[31:TB_AW], l1i[31:TB_AW]};
         end
     endgenerate
 
@@ -1124,5 +1180,5 @@ module yq_top #(
     endfunction
 
     wire unused_ok = ^{ins[YQ_BAND_LEVEL_LSB + HL_W +: YQ_BAND_LEVEL_WIDTH - HL_W], rd_last, ld_word, sr[AXI_DATA_W-1:0], det_offset[1:0], wr_busy,
-                       w_ld_row[31:W_AW], b_ld_addr[31:B_AW], rq_ld_addr[31:RQ_AW]};
+                       w_ld_row[31:W_AW], b_ld_addr[31:B_AW], rq_ld_addr[31:RQ_AW], table_entry};
 endmodule

@@ -78,6 +78,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <regex>
@@ -188,9 +189,10 @@ class NodeProfile {
 
   // The ISSUER register in words (its fields: rtl/yq_top.v's register map).
   std::string issuer_activity(std::uint32_t issuer) const {
-    static const char* const kDestinations[] = {"a table", "a table", "a descriptor", "constants",
-                                                "constants", "constants", "a band", "an instruction"};
-    const unsigned state = issuer & 31, destination = (issuer >> 5) & 7, op = (issuer >> 8) & 255;
+    static const char* const kDestinations[] = {"a table", "a table", "a descriptor", "constants", "constants",
+                                                "constants", "a band", "an instruction", "constants"};
+    const unsigned state = issuer & 31, destination = (issuer >> 5) & 15, op = (issuer >> 16) & 255;
+    if (destination >= std::size(kDestinations)) return "issuer state " + std::to_string(state);
     const std::string instruction = op_names_.count(op) ? op_names_.at(op) : "op " + std::to_string(op);
     if (state == 6) return "waiting to issue: " + instruction;
     if (state == 21) return std::string("loading ") + kDestinations[destination] + " (" + instruction + ")";

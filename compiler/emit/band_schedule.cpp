@@ -115,8 +115,11 @@ BandSchedule plan_bands(const QuantModel& model, InputSize image_size, ArrayShap
     layer.band_bytes = bands.largest_band_words * code_bytes;
     layer.read_bytes = bands.read_words * code_bytes;
     layer.write_bytes = bands.written_words * code_bytes;
+    const int table = model.nodes[bands.node].conv.silu_lut;
+    const std::int64_t table_entries = table < 0 ? 0 : static_cast<std::int64_t>(model.luts[table].values.size());
     layer.constant_bytes = place.weight_count * slot_bytes(widths.weight) + place.bias_count * slot_bytes(widths.bias) +
-                           place.requant_count * slot_bytes(widths.multiplier + kShiftBits);
+                           place.requant_count * slot_bytes(widths.multiplier + kShiftBits) +
+                           table_entries * slot_bytes(widths.lut);
     if (node.op == OpKind::Conv) {
       layer.macs = std::int64_t{out.channels} * out.height * out.width * node.in_channels * node.kernel * node.kernel;
       layer.cycles = conv_cycles(node, out, bands.band_heights, array);

@@ -43,7 +43,7 @@ struct LayerBands {
   int bands = 0;
   std::int64_t band_bytes = 0;      // the largest band of input rows, all channels
   std::int64_t read_bytes = 0;      // input bands
-  std::int64_t constant_bytes = 0;  // weights, biases, requant words
+  std::int64_t constant_bytes = 0;  // weights, biases, requant words, a convolution's SiLU table
   std::int64_t write_bytes = 0;     // output
   std::int64_t macs = 0;            // multiply-accumulates (0 for the element-wise layers)
   std::int64_t cycles = 0;          // engine cycles
@@ -59,7 +59,7 @@ struct BandSchedule {
   std::int64_t forwarded_bytes = 0;    // input bytes read in the previous band's output half, not from DRAM
 
   std::int64_t read_bytes() const;      // feature-map reads of every layer
-  std::int64_t constant_bytes() const;  // weights, biases, requant words
+  std::int64_t constant_bytes() const;  // weights, biases, requant words, SiLU tables
   std::int64_t write_bytes() const;
   std::int64_t dram_bytes() const;
   std::int64_t macs() const;

@@ -252,10 +252,12 @@ void header_dram(VerilogHeader& header, const DramMap& dram, const ImageRegion& 
 // Depths in words of one half of each of yq_top's double-buffered on-chip
 // layer buffers (docs/RTL.md): the weight buffer's half holds
 // --weight-buffer-bytes of DRAM weight slots (0: the largest convolution's
-// weights), the bias and requant buffers' halves one layer's words. A layer
-// whose words do not fit is an error naming it.
+// weights), the bias and requant buffers' halves one layer's words, the
+// table buffer's half one convolution's SiLU table (each of the ROWS table
+// read lanes has its own copy). A layer whose words do not fit is an error
+// naming it.
 struct LayerBuffers {
-  std::int64_t weight = 0, bias = 0, requant = 0;
+  std::int64_t weight = 0, bias = 0, requant = 0, table = 0;
 };
 
 LayerBuffers layer_buffers(const QuantModel& model, const MemoryMap& map, const WordWidths& widths,
@@ -266,6 +268,10 @@ LayerBuffers layer_buffers(const QuantModel& model, const MemoryMap& map, const 
     buffers.weight = std::max(buffers.weight, place.weight_count);
     buffers.bias = std::max(buffers.bias, place.bias_count);
     buffers.requant = std::max(buffers.requant, place.requant_count);
+  }
+  for (const QuantNode& node : model.nodes) {
+    if (node.conv.silu_lut < 0) continue;
+    buffers.table = std::max(buffers.table, static_cast<std::int64_t>(model.luts[node.conv.silu_lut].values.size()));
   }
   if (weight_buffer_bytes == 0) return buffers;
   const std::int64_t capacity = weight_buffer_bytes / slot_bytes / kWeightGroup * kWeightGroup;  // whole rows
@@ -293,6 +299,7 @@ void header_buffers(VerilogHeader& header, const LayerBuffers& buffers, const Ba
   header.integer("YQ_WEIGHT_BUFFER_DEPTH", buffers.weight, "--weight-buffer-bytes / weight slot bytes");
   header.integer("YQ_BIAS_BUFFER_DEPTH", buffers.bias, "the most biases of a layer");
   header.integer("YQ_REQUANT_BUFFER_DEPTH", buffers.requant, "the most requant words of a layer");
+  header.integer("YQ_TABLE_BUFFER_DEPTH", std::max<std::int64_t>(buffers.table, 1), "the largest SiLU table of a convolution");
   header.section("The band program's scratch memory: feature-map words (docs/ARTIFACTS.md section 14)");
   header.integer("YQ_BAND_INPUT_WORDS", bands.buffers.input_words, "one input half, at words h * this");
   header.integer("YQ_BAND_OUTPUT_WORDS", bands.buffers.output_words, "one output half, at 2 * input + h * this");
