@@ -175,9 +175,8 @@ module yq_top #(
     // One layer's words of each buffer; the buffers hold two such halves.
     localparam BBUF_DEPTH = YQ_BIAS_BUFFER_DEPTH;
     localparam TBUF_DEPTH = YQ_TABLE_BUFFER_DEPTH;    // a SiLU table: each half of every table lane
-    localparam TB_AW = (TBUF_DEPTH > 1) ? $clog2(TBUF_DEPTH) : 1;
     localparam RQBUF_DEPTH = YQ_REQUANT_BUFFER_DEPTH;
-    localparam W_AW = $clog2(2 * W_ROWS), B_AW = $clog2(2 * BBUF_DEPTH), RQ_AW = $clog2(2 * RQBUF_DEPTH);
+    localparam B_AW = $clog2(2 * BBUF_DEPTH), RQ_AW = $clog2(2 * RQBUF_DEPTH);
     localparam SC_AW = $clog2(YQ_SCRATCH_WORDS);
 
     localparam [7:0] ERR_NONE = 8'd0, ERR_DRAM = 8'd1, ERR_DESC = 8'd2, ERR_BUFFER = 8'd3, ERR_ENGINE = 8'd4,
@@ -203,10 +202,7 @@ module yq_top #(
     // On-chip memories.
     reg [YQ_LUT_DIR_WIDTH-1:0] lutdir_mem [0:YQ_LUT_DIR_DEPTH-1];
     reg [YQ_LUT_WIDTH-1:0]     lut_mem    [0:YQ_LUT_DEPTH-1];
-    localparam W_ROW_W = YQ_WEIGHT_GROUP * YQ_WEIGHT_WIDTH;          // a weight row: one tap, YQ_WEIGHT_GROUP channels
-    localparam W_ROWS  = WBUF_DEPTH / YQ_WEIGHT_GROUP;                // rows of a half
     localparam LOG_GROUP = $clog2(YQ_WEIGHT_GROUP);
-    reg [W_ROW_W-1:0]          wbuf       [0:2*W_ROWS-1];        // half h at row h * W_ROWS
     reg [YQ_BIAS_WIDTH-1:0]    bbuf       [0:2*BBUF_DEPTH-1];
     reg [YQ_REQUANT_WIDTH-1:0] rqbuf      [0:2*RQBUF_DEPTH-1];
     reg [YQ_PROG_OUT_C_WIDTH-1:0] outc_mem [0:YQ_PROGRAM_DEPTH-1];   // each fetched node's out_c (concat)
@@ -446,22 +442,6 @@ module yq_top #(
     // cycle). Words per beat of each region:
     localparam PB_WEIGHT  = (YQ_DRAM_WEIGHT_SLOT_BITS >= AXI_DATA_W) ? 1 : AXI_DATA_W / YQ_DRAM_WEIGHT_SLOT_BITS;
     localparam PB_FMAP    = (YQ_DRAM_FMAP_SLOT_BITS >= AXI_DATA_W) ? 1 : AXI_DATA_W / YQ_DRAM_FMAP_SLOT_BITS;
-    // Weights arrive in whole rows (stage_7 pads every convolution's weights to
-    // rows of YQ_WEIGHT_GROUP words and starts each at a row, so its DRAM block
-    // is whole beats): a beat's words go into the staging row at ld_count's
-    // column, and the row is written once its last word is in.
-    reg  [W_ROW_W-1:0] w_stage;
-    reg  [W_ROW_W-1:0] w_stage_next;
-    wire [31:0] w_col = {{(32-LOG_GROUP){1'b0}}, ld_count[LOG_GROUP-1:0]};
-    wire        w_row_full = (w_col + ld_n == YQ_WEIGHT_GROUP);
-    integer wk;
-    always @(*) begin
-        w_stage_next = w_stage;
-        for (wk = 0; wk < PB_WEIGHT; wk = wk + 1)
-            if (wk < ld_n)
-                w_stage_next[(w_col + wk) * YQ_WEIGHT_WIDTH +: YQ_WEIGHT_WIDTH] =
-                    ld_word[wk*YQ_DRAM_WEIGHT_SLOT_BITS +: YQ_WEIGHT_WIDTH];
-    end
     reg [DESC_W-1:0] desc_raw;
     reg [YQ_BAND_WORD_BITS-1:0] ins;   // the band program instruction being executed
     always @(posedge clk) begin
@@ -474,10 +454,6 @@ module yq_top #(
                     if (ld_count < YQ_LUT_DEPTH) lut_mem[ld_count[YQ_LUT_ADDR_BITS-1:0]] <= ld_word[YQ_LUT_WIDTH-1:0];
                 DST_DESC: desc_raw <= ld_word[DESC_W-1:0];
                 DST_INSTR: ins <= ld_word[YQ_BAND_WORD_BITS-1:0];
-                DST_WEIGHT: begin
-                    w_stage <= w_stage_next;
-                    if (w_row_full && ld_count < WBUF_DEPTH) wbuf[w_ld_row[W_AW-1:0]] <= w_stage_next;
-                end
                 DST_BIAS:
                     if (ld_count < BBUF_DEPTH) bbuf[b_ld_addr[B_AW-1:0]] <= ld_word[YQ_BIAS_WIDTH-1:0];
                 DST_REQUANT:
@@ -489,11 +465,9 @@ module yq_top #(
     // A SiLU table's entries go to every table lane (table0 / table1 in the
     // lanes below), one a cycle.
     wire                    table_we = ld_valid && ld_dst == DST_TABLE && ld_count < TBUF_DEPTH;
-    wire [TB_AW-1:0]        table_wa = ld_count[TB_AW-1:0];
     wire [YQ_LUT_WIDTH-1:0] table_wd = ld_word[YQ_LUT_WIDTH-1:0];
     // Constants load into the half a Constants instruction names (stage_half).
     reg         stage_half;
-    wire [31:0] w_ld_row   = (stage_half ? W_ROWS : 32'd0) + (ld_count >> LOG_GROUP);
     wire [31:0] b_ld_addr  = (stage_half ? BBUF_DEPTH : 32'd0) + ld_count;
     wire [31:0] rq_ld_addr = (stage_half ? RQBUF_DEPTH : 32'd0) + ld_count;
 
@@ -924,16 +898,12 @@ module yq_top #(
         rq_data     <= (rq_addr < 2 * RQBUF_DEPTH) ? rqbuf[rq_addr[RQ_AW-1:0]] : 0;
     end
 
-    // Weight reads: one row a cycle; the engine's COLS words are the slice
-    // from w_addr's column (a multiple of COLS).
-    wire [31:0]           w_row = w_addr >> LOG_GROUP;
-    reg  [W_ROW_W-1:0]    w_row_q;
-    reg  [LOG_GROUP-1:0]  w_col_q;
-    always @(posedge clk) begin
-        w_row_q <= (w_row < 2 * W_ROWS) ? wbuf[w_row[W_AW-1:0]] : 0;
-        w_col_q <= w_addr[LOG_GROUP-1:0];
-    end
-    assign w_data = w_row_q[w_col_q * YQ_WEIGHT_WIDTH +: COLS * YQ_WEIGHT_WIDTH];
+    // The weight buffer (rtl/yq_weight_buffer.v): the loader's weight beats
+    // in, a tap's COLS weights a cycle out to the conv engine.
+    yq_weight_buffer #(.GROUP(YQ_WEIGHT_GROUP), .W(YQ_WEIGHT_WIDTH), .SLOT_W(YQ_DRAM_WEIGHT_SLOT_BITS),
+                       .PB(PB_WEIGHT), .HALF_ROWS(WBUF_DEPTH / YQ_WEIGHT_GROUP), .COLS(COLS)) u_weights (
+        .clk(clk), .load_valid(ld_valid && ld_dst == DST_WEIGHT), .load_half(stage_half), .load_count(ld_count),
+        .load_n(ld_n), .load_word(ld_word[PB_WEIGHT*YQ_DRAM_WEIGHT_SLOT_BITS-1:0]), .rd_addr(w_addr), .rd_data(w_data));
 
     genvar i;
     generate
@@ -955,32 +925,12 @@ module yq_top #(
             assign fm_rd_data[i*FW +: FW] = q;
             assign elt_rd_data1[i*FW +: FW] = qb;
 
-            // Table lane i: its own copy of the constants' SiLU tables, one
-            // memory per half (the loader writes a half no band reads).
-            // Port A writes the loader's entry or reads lut_addr, port B
-            // reads lut_addr + 1 (the next knot).
-            wire [31:0] l   = lut_addr[i*32 +: 32];
-            wire [31:0] l1  = l + 32'd1;
-            wire        lh  = (l >= TBUF_DEPTH), l1h = (l1 >= TBUF_DEPTH);
-            wire [31:0] li  = lh ? l - TBUF_DEPTH : l;
-            wire [31:0] l1i = l1h ? l1 - TBUF_DEPTH : l1;
-            reg  [YQ_LUT_WIDTH-1:0] table0 [0:TBUF_DEPTH-1];
-            reg  [YQ_LUT_WIDTH-1:0] table1 [0:TBUF_DEPTH-1];
-            reg  [YQ_LUT_WIDTH-1:0] a0, a1, b0, b1;
-            reg                     lh_q, l1h_q;
-            always @(posedge clk) begin
-                if (table_we && !stage_half) table0[table_wa] <= table_wd;
-                else a0 <= table0[li[TB_AW-1:0]];
-                if (table_we && stage_half) table1[table_wa] <= table_wd;
-                else a1 <= table1[li[TB_AW-1:0]];
-                b0    <= table0[l1i[TB_AW-1:0]];
-                b1    <= table1[l1i[TB_AW-1:0]];
-                lh_q  <= lh;
-                l1h_q <= l1h;
-            end
-            assign lut_data0[i*YQ_LUT_WIDTH +: YQ_LUT_WIDTH] = lh_q ? a1 : a0;
-            assign lut_data1[i*YQ_LUT_WIDTH +: YQ_LUT_WIDTH] = l1h_q ? b1 : b0;
-            wire unused_table = ^{li[31:TB_AW], l1i[31:TB_AW]};
+            // Table lane i (rtl/yq_table_lane.v): its own copy of the
+            // constants' SiLU tables, both halves.
+            yq_table_lane #(.DEPTH(TBUF_DEPTH), .W(YQ_LUT_WIDTH)) u_table (
+                .clk(clk), .we(table_we), .whalf(stage_half), .waddr(ld_count), .wdata(table_wd),
+                .addr(lut_addr[i*32 +: 32]), .data0(lut_data0[i*YQ_LUT_WIDTH +: YQ_LUT_WIDTH]),
+                .data1(lut_data1[i*YQ_LUT_WIDTH +: YQ_LUT_WIDTH]));
         end
     endgenerate
 
@@ -1180,5 +1130,5 @@ module yq_top #(
     endfunction
 
     wire unused_ok = ^{ins[YQ_BAND_LEVEL_LSB + HL_W +: YQ_BAND_LEVEL_WIDTH - HL_W], rd_last, ld_word, sr[AXI_DATA_W-1:0], det_offset[1:0], wr_busy,
-                       w_ld_row[31:W_AW], b_ld_addr[31:B_AW], rq_ld_addr[31:RQ_AW], table_entry};
+                       b_ld_addr[31:B_AW], rq_ld_addr[31:RQ_AW], table_entry};
 endmodule

@@ -6,7 +6,11 @@
 # rtl/yq_qnms.v with MAX_CAND candidates and the run's max_det; on request
 # the whole head, rtl/yq_detect_head.v, with its controller), with
 # every width and descriptor field position taken from the run's
-# stage_7/yq_params.vh, then `stat`. Prints DSP48, LUT, FF, BRAM and CARRY4 per engine, and the block
+# stage_7/yq_params.vh, then `stat`; on request yq_top's weight buffer
+# (rtl/yq_weight_buffer.v: the run's YQ_WEIGHT_BUFFER_DEPTH, 128-bit AXI
+# beats) and one table lane (rtl/yq_table_lane.v: YQ_TABLE_BUFFER_DEPTH), where
+# UltraScale+ families (xcu, xcup) may map memories to UltraRAM (-uram).
+# Prints DSP48, LUT, FF, BRAM, URAM and CARRY per engine, and the block
 # RAM the emitted memories would need if held on chip (RAMB36 tiles of the
 # best aspect ratio; the feature-map memory is the peak live size of the
 # program).
@@ -21,7 +25,7 @@
 # Logs and yosys `stat -json` output go to RUN/synth/.
 set -euo pipefail
 if [[ $# -lt 1 || $# -gt 3 ]]; then
-  sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,/^# Logs/p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 fi
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -78,13 +82,21 @@ engine_params() {
     yq_qnms)
       # Head boxes need 18-bit signed coordinates (docs/ARITHMETIC.md section 8).
       args+=" -set MAX_CAND $max_cand -set MAX_DET $(param YQ_MAX_DETECTIONS) -set COORD_W 18 -set IOU_W 10" ;;
+    yq_weight_buffer)
+      local slot
+      slot=$(param YQ_DRAM_WEIGHT_SLOT_BITS)
+      args+=" -set GROUP $(format YQ_WEIGHT_GROUP) -set W $(param YQ_WEIGHT_WIDTH) -set SLOT_W $slot"
+      args+=" -set PB $(( $(param YQ_AXI_DATA_BITS) / slot )) -set COLS $cols"
+      args+=" -set HALF_ROWS $(( $(param YQ_WEIGHT_BUFFER_DEPTH) / $(format YQ_WEIGHT_GROUP) ))" ;;
+    yq_table_lane)
+      args+=" -set DEPTH $(param YQ_TABLE_BUFFER_DEPTH) -set W $(param YQ_LUT_WIDTH)" ;;
   esac
   echo "$args"
 }
 
 out="$run/synth"
 mkdir -p "$out"
-summarize() {  # stat -json file -> "DSP LUT FF BRAM36 CARRY4"
+summarize() {  # stat -json file -> "DSP LUT FF BRAM36 URAM CARRY"
   python3 - "$1" <<'PY'
 import json, sys
 cells = json.load(open(sys.argv[1]))["design"]["num_cells_by_type"]
@@ -93,12 +105,15 @@ dsp = count(("DSP48",))
 lut = count(("LUT",))
 ff = count(("FD",))
 bram = count(("RAMB36",)) + count(("RAMB18",)) / 2
+uram = count(("URAM",))
 carry = count(("CARRY",))
-print(f"{dsp} {lut} {ff} {bram:g} {carry}")
+print(f"{dsp} {lut} {ff} {bram:g} {uram} {carry}")
 PY
 }
 
-printf '%-20s %-8s %7s %8s %8s %7s %7s %8s\n' module array DSP48 LUT FF BRAM36 CARRY4 seconds
+uram_flag=""
+[[ $family == xcu || $family == xcup ]] && uram_flag=-uram
+printf '%-20s %-8s %7s %8s %8s %7s %5s %7s %8s\n' module array DSP48 LUT FF BRAM36 URAM CARRY seconds
 for module in ${MODULES:-yq_conv_engine yq_eltwise_engine yq_sequencer yq_score_filter yq_dfl_decode yq_qnms}; do
   case $module in
     yq_conv_engine) tag="${module}_${rows}x${cols}"; shape="${rows}x${cols}" ;;
@@ -106,6 +121,7 @@ for module in ${MODULES:-yq_conv_engine yq_eltwise_engine yq_sequencer yq_score_
     yq_qnms) tag="${module}_${max_cand}"; shape="$max_cand cand" ;;
     yq_score_filter) tag="${module}_l${head_lanes}"; shape="$head_lanes lanes" ;;
     yq_detect_head) tag="${module}_l${head_lanes}_${max_cand}"; shape="L$head_lanes/$max_cand" ;;
+    yq_weight_buffer) tag="${module}_${cols}"; shape="$cols cols" ;;
     *) tag=$module; shape="-" ;;
   esac
   start=$(date +%s)
@@ -113,12 +129,12 @@ for module in ${MODULES:-yq_conv_engine yq_eltwise_engine yq_sequencer yq_score_
   "$yosys" -q -l "$out/$tag.log" -p "
     read_verilog -I$repo/rtl -I$run/stage_7 $repo/rtl/*.v
     ${args:+chparam $args $module}
-    synth_xilinx -family $family -top $module -flatten
+    synth_xilinx -family $family $uram_flag -top $module -flatten
     tee -q -o $out/$tag.stat.json stat -json
     tee -q -o $out/$tag.stat.txt stat" >/dev/null
-  read -r dsp lut ff bram carry <<<"$(summarize "$out/$tag.stat.json")"
-  printf '%-20s %-8s %7s %8s %8s %7s %7s %8s\n' "$module" \
-    "$shape" "$dsp" "$lut" "$ff" "$bram" "$carry" \
+  read -r dsp lut ff bram uram carry <<<"$(summarize "$out/$tag.stat.json")"
+  printf '%-20s %-8s %7s %8s %8s %7s %5s %7s %8s\n' "$module" \
+    "$shape" "$dsp" "$lut" "$ff" "$bram" "$uram" "$carry" \
     "$(( $(date +%s) - start ))"
 done
 
