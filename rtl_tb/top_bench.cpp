@@ -33,7 +33,7 @@
 //
 // Usage: Vyq_top <absolute run dir> [--timed] [--latency L] [--bandwidth B]
 //   [--outstanding N] [--stalls P] [--seed S] [--watchdog N]
-//   [--slverr LAYER] [--slverr-write] [--slverr-store LAYER] [--bad-load] [--bad-op LAYER] [--bad-out-c LAYER] [--bad-inputs LAYER] [--golden DIR]
+//   [--slverr LAYER] [--slverr-write] [--slverr-store LAYER] [--bad-load] [--bad-op LAYER] [--bad-out-c LAYER] [--bad-table LAYER] [--bad-inputs LAYER] [--golden DIR]
 //   [--print-detections] [--detections-out FILE] [--expect-head-overflow] [--profile FILE]
 // --timed: latency 100, 8 bytes/cycle, 4 outstanding bursts, 10 % random
 // stalls (each overridable); default magic: latency 20, no cap, no stalls.
@@ -47,7 +47,9 @@
 // --bad-op writes op 0xff into LAYER's layer-program descriptor in DRAM
 // (code 2), --bad-out-c writes out_c 0xffff into a convolution's
 // layer-program descriptor, whose weights then exceed the weight buffer
-// (code 3), --bad-inputs writes num_inputs 1 into an add's band descriptors,
+// (code 3), --bad-table makes the LUT directory entry of a convolution's
+// SiLU table one entry deeper than the table lanes' half (code 3 at its
+// Constants), --bad-inputs writes num_inputs 1 into an add's band descriptors,
 // which the element-wise engine refuses (code 4, reported rather than the
 // error of a later instruction issued while it runs, e.g. with --slverr on
 // the next convolution, whose constants load then),
@@ -224,7 +226,7 @@ struct Options {
   double bandwidth = -1;
   std::uint64_t seed = 1;
   long long watchdog = 400'000'000LL;
-  std::string slverr, slverr_store, bad_op, bad_out_c, bad_inputs;
+  std::string slverr, slverr_store, bad_op, bad_out_c, bad_table, bad_inputs;
 };
 
 Options parse(int argc, char** argv) {
@@ -249,6 +251,7 @@ Options parse(int argc, char** argv) {
     else if (arg == "--slverr-store") o.slverr_store = value();
     else if (arg == "--bad-op") o.bad_op = value();
     else if (arg == "--bad-out-c") o.bad_out_c = value();
+    else if (arg == "--bad-table") o.bad_table = value();
     else if (arg == "--bad-inputs") o.bad_inputs = value();
     else if (arg == "--golden") o.golden = value();
     else if (arg == "--print-detections") o.print_detections = true;
@@ -448,6 +451,18 @@ int main(int argc, char** argv) {
     if (static_cast<long long>(desc_field(dram.bytes(), expect_node, "OP")) != param("YQ_OP_CONV")) die(opt.bad_out_c + " is not a convolution");
     poke_bits(dram.bytes(), desc_address(expect_node), static_cast<int>(param("YQ_PROG_OUT_C_LSB")),
               static_cast<int>(param("YQ_PROG_OUT_C_WIDTH")), 0xffff);
+    expect_code = 3;
+  }
+  if (!opt.bad_table.empty()) {
+    expect_node = node_of(opt.bad_table);
+    const auto table = static_cast<long long>(desc_field(dram.bytes(), expect_node, "ACT_LUT"));
+    if (static_cast<long long>(desc_field(dram.bytes(), expect_node, "OP")) != param("YQ_OP_CONV") || table >= param("YQ_LUT_DIR_DEPTH")) {
+      die(opt.bad_table + " is not a convolution with a SiLU table");
+    }
+    const std::uint64_t entry = static_cast<std::uint64_t>(param("YQ_DRAM_LUT_DIR_BASE")) +
+                                static_cast<std::uint64_t>(table) * static_cast<std::uint64_t>(param("YQ_DRAM_LUT_DIR_SLOT_BITS")) / 8;
+    poke_bits(dram.bytes(), entry, static_cast<int>(param("YQ_LUTDIR_DEPTH_LSB")), static_cast<int>(param("YQ_LUTDIR_DEPTH_WIDTH")),
+              static_cast<std::uint64_t>(param("YQ_TABLE_BUFFER_DEPTH")) + 1);
     expect_code = 3;
   }
   if (!opt.bad_inputs.empty()) {

@@ -422,6 +422,8 @@ TEST_CASE("rtl: yq_top stops a frame at a DRAM error, a bad descriptor, a buffer
       {"--timed --slverr c2f2.cv1", "TOP ERROR PASS: code 1 at layer c2f2.cv1 (node 3)"},
       {"--bad-op c2f2.m0.add", "TOP ERROR PASS: code 2 at layer c2f2.m0.add (node 8)"},
       {"--bad-out-c conv0", "TOP ERROR PASS: code 3 at layer conv0 (node 1)"},
+      // A SiLU table deeper than the table lanes' half.
+      {"--bad-table conv1", "TOP ERROR PASS: code 3 at layer conv1 (node 2)"},
       // An add's engine refuses its descriptor (code 4); the next
       // convolution's weights, fetched ahead, would read SLVERR: the earlier
       // node's error is the one reported.
