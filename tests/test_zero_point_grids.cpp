@@ -1,5 +1,5 @@
 // Asymmetric (zero-point) activation grids for the float simulation
-// (compiler/quant/zero_point_grids.hpp, measured by tests/bench/bench_zero_points.cpp).
+// (compiler/quant/zero_point_grids.hpp, measured by tests/bench/bench_activation_grids.cpp).
 #include "testing.hpp"
 
 #include <ATen/ATen.h>

@@ -6,10 +6,26 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "compiler/util/error.hpp"
 
 namespace yq {
+
+namespace {
+
+// The grid's scales as floats: one, or one per channel of x.
+std::vector<float> channel_scales(const at::Tensor& x, const Grid& grid) {
+  if (grid.channel_scales.empty()) return {static_cast<float>(grid.scale)};
+  if (x.dim() != 4 || x.size(1) != static_cast<std::int64_t>(grid.channel_scales.size())) {
+    throw Error("a per-channel grid of " + std::to_string(grid.channel_scales.size()) +
+                " scales needs an [N, C, H, W] tensor of as many channels");
+  }
+  return {grid.channel_scales.begin(), grid.channel_scales.end()};
+}
+
+}  // namespace
 
 // One pass over the values (in place of six tensor operations, each
 // allocating a tensor of the feature map's size), split over the threads.
@@ -20,15 +36,27 @@ at::Tensor fake_quantize(const at::Tensor& x, const Grid& grid) {
   at::Tensor output = at::empty_like(input);
   const float* source = input.data_ptr<float>();
   float* target = output.data_ptr<float>();
-  const float scale = static_cast<float>(grid.scale), zero = static_cast<float>(grid.zero);
+  const std::vector<float> scales = channel_scales(input, grid);
+  // A run of `plane` values shares a scale: run r has scales[r % scales.size()].
+  const std::int64_t runs = static_cast<std::int64_t>(scales.size()) * (scales.size() == 1 ? 1 : input.size(0));
+  const std::int64_t plane = input.numel() / runs;
+  const float zero = static_cast<float>(grid.zero);
   const float lo = static_cast<float>(-std::exp2(grid.bits - 1)), hi = static_cast<float>(std::exp2(grid.bits - 1) - 1);
-  constexpr std::int64_t kGrain = 1 << 15;
-  at::parallel_for(0, input.numel(), kGrain, [&](std::int64_t begin, std::int64_t end) {
-    for (std::int64_t i = begin; i < end; ++i) {
+  const auto quantize_run = [&](std::int64_t run, std::int64_t begin, std::int64_t end) {
+    const float scale = scales[static_cast<size_t>(run) % scales.size()];
+    for (std::int64_t i = run * plane + begin; i < run * plane + end; ++i) {
       const float code = std::clamp(std::floor(source[i] / scale + 0.5f) + zero, lo, hi);
       target[i] = (code - zero) * scale;
     }
-  });
+  };
+  constexpr std::int64_t kGrain = 1 << 15;
+  if (runs == 1) {
+    at::parallel_for(0, plane, kGrain, [&](std::int64_t begin, std::int64_t end) { quantize_run(0, begin, end); });
+  } else {
+    at::parallel_for(0, runs, 1, [&](std::int64_t begin, std::int64_t end) {
+      for (std::int64_t run = begin; run < end; ++run) quantize_run(run, 0, plane);
+    });
+  }
   return output;
 }
 

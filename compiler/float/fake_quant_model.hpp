@@ -2,7 +2,7 @@
 // chosen tensor, quantize-dequantize on a uniform grid
 //   real = scale * (code - zero),  code = saturate(floor(x / scale + 1/2) + zero, bits)
 // (round half up and saturation, as docs/ARITHMETIC.md rounds and clamps).
-// Which tensors get a grid, and which weights the model carries, is the
+// A grid may hold one scale per channel. Which tensors get a grid, and which weights the model carries, is the
 // caller's choice (compiler/quant/attribution.hpp switches them per
 // component). A float simulation for finding where accuracy goes, not the
 // bit-exact integer reference (compiler/ref/).
@@ -19,6 +19,9 @@ struct Grid {
   int bits = 0;  // 0: no quantization
   double scale = 1.0;
   int zero = 0;
+  // One scale per channel (dimension 1 of an [N, C, H, W] tensor) in place
+  // of `scale` when not empty (compiler/quant/channel_grids.hpp).
+  std::vector<double> channel_scales = {};
 };
 
 struct FakeQuantGrids {
