@@ -29,7 +29,8 @@
 // presented in cycle n is on the data input in cycle n + 1; every address is
 // a registered output, so from a counter to the data is two cycles):
 //   fm_rd_*    ROWS independent feature-map read lanes (signed A_W-bit codes);
-//              lane addresses are 32-bit word addresses, 0 for masked lanes
+//              lane addresses are 32-bit word addresses, all ones (no address) for
+//              lanes that read nothing (padding, pixels past the layer)
 //   fm_wr_*    one write of up to ROWS consecutive words: word r goes to
 //              fm_wr_addr + r when fm_wr_mask[r] (signed A_W-bit codes)
 //   w_*        one weight read: the COLS words from w_addr (signed W_W-bit
@@ -290,7 +291,7 @@ module yq_conv_engine #(
             wire in_y = !tiy[31] && (tiy < in_h_u);
             wire row_valid = (pix_left > r);
             assign tap_ok[r] = row_valid && in_x && in_y;
-            assign tap_addr[r*32 +: 32] = tap_ok[r] ? (tap_base + ra) : 32'd0;
+            assign tap_addr[r*32 +: 32] = tap_ok[r] ? (tap_base + ra) : 32'hffff_ffff;   // no read: no bank
             wire unused_row = ^{xw[XW]};
         end
     endgenerate
@@ -535,7 +536,7 @@ module yq_conv_engine #(
     reg [ROWS-1:0] ok1, ok2;
 
     always @(posedge clk) begin
-        fm_rd_addr <= tap_addr;
+        fm_rd_addr <= issue ? tap_addr : {ROWS{32'hffff_ffff}};   // lanes read only for an issued tap
         ok1        <= tap_ok;
         first1     <= (t == 32'd0);
         last1      <= tap_last;

@@ -19,9 +19,10 @@
 //   2. per band (band_valid while band_ready; band_done pulses when it is
 //      finished): band_level, its first row band_row0 and band_rows rows,
 //      whose class logits (band_cls_base) and DFL codes (band_box_base)
-//      are planar in the feature-map memory: channel c of cell (y, x) at
-//      base + c * band_rows * out_w + (y - band_row0) * out_w + x. The lanes'
-//      address offsets k * band_rows * out_w take LANES cycles; then
+//      are planar in the feature-map memory, band_plane words a channel
+//      (at least band_rows * out_w): channel c of cell (y, x) at
+//      base + c * band_plane + (y - band_row0) * out_w + x. The lanes'
+//      address offsets k * band_plane take LANES cycles; then
 //      each anchor's YQ_NUM_CLASSES class logits are read LANES per cycle into
 //      the score filter with the level's logit threshold
 //      (YQ_LEVEL_LOGIT_THRESHOLDS), the reads running on into the next anchor
@@ -57,7 +58,7 @@
 // directory (addresses, shapes, strides, tables). Parameters: MAX_CAND, the
 // q_NMS candidate capacity; LANES, the feature-map read lanes (>= 1). rst: synchronous, active high.
 module yq_detect_head (clk, rst, cfg_valid, cfg_desc, start, busy, done, overflow, band_valid, band_ready, band_level,
-                       band_row0, band_rows, band_box_base, band_cls_base, band_done, finish, lutdir_addr, lutdir_data,
+                       band_row0, band_rows, band_plane, band_box_base, band_cls_base, band_done, finish, lutdir_addr, lutdir_data,
                        fm_addr, fm_data, exp_addr, exp_data, sig_addr, sig_data, res_addr, res_data, det_count);
     /* verilator lint_off UNUSEDPARAM */
     `include "yq_format.vh"
@@ -117,6 +118,7 @@ module yq_detect_head (clk, rst, cfg_valid, cfg_desc, start, busy, done, overflo
     input  wire [LV_W-1:0]       band_level;
     input  wire [CELL_W-1:0]     band_row0;
     input  wire [CELL_W-1:0]     band_rows;
+    input  wire [31:0]           band_plane;
     input  wire [31:0]           band_box_base;
     input  wire [31:0]           band_cls_base;
     output reg                   band_done;
@@ -214,7 +216,8 @@ module yq_detect_head (clk, rst, cfg_valid, cfg_desc, start, busy, done, overflo
     genvar gk;
     generate
         for (gk = 0; gk < LANES; gk = gk + 1) begin : g_lane
-            assign fm_addr[gk*32 +: 32] = lane_base + lane_off[gk];
+            // No address (all ones) in a cycle that reads nothing.
+            assign fm_addr[gk*32 +: 32] = (issue_cls || in_box) ? lane_base + lane_off[gk] : 32'hffff_ffff;
         end
     endgenerate
 
@@ -381,7 +384,7 @@ module yq_detect_head (clk, rst, cfg_valid, cfg_desc, start, busy, done, overflo
                         b_rows     <= band_rows;
                         b_cls_base <= band_cls_base;
                         b_box_base <= band_box_base;
-                        b_plane    <= {{(32-CELL_W){1'b0}}, band_rows} * {{(32-CELL_W){1'b0}}, lv_w[band_level]};
+                        b_plane    <= band_plane;
                         off_k      <= {LANE_W{1'b0}};
                         off_acc    <= 32'd0;
                         state      <= S_OFF;

@@ -26,7 +26,7 @@
 // Memory ports (synchronous reads, one cycle, as rtl/yq_conv_engine.v: the
 // data of an address presented in cycle n is on the data input in cycle n + 1):
 //   fm_rd_*0/1  LANES feature-map read lanes each (lanes 1 only for add);
-//               addresses 32 bits per lane, 0 for masked lanes
+//               addresses 32 bits per lane, all ones (no address) for lanes that read nothing
 //   fm_wr_*     one write of up to LANES consecutive words: word l goes to
 //               fm_wr_addr + l when fm_wr_mask[l]
 //   rq_*        requant ROM ({shift, multiplier}); prog_* layer program ROM
@@ -378,8 +378,9 @@ module yq_eltwise_engine #(
     reg [LANES-1:0] on1, on2;
     always @(posedge clk) begin
         for (l = 0; l < LANES; l = l + 1) begin
-            fm_rd_addr0[l*32 +: 32] <= ok0[l] ? addr0[l*32 +: 32] : 32'd0;
-            fm_rd_addr1[l*32 +: 32] <= (is_add && lane_on[l]) ? in_bases[BASE_W +: BASE_W] + n + l : 32'd0;
+            // A lane that reads nothing presents no address (all ones, past any memory).
+            fm_rd_addr0[l*32 +: 32] <= ok0[l] ? addr0[l*32 +: 32] : 32'hffff_ffff;
+            fm_rd_addr1[l*32 +: 32] <= (is_add && lane_on[l]) ? in_bases[BASE_W +: BASE_W] + n + l : 32'hffff_ffff;
         end
         ok1    <= ok0;
         on1    <= lane_on;

@@ -215,7 +215,7 @@ module yq_top #(
     reg  [NODE_W-1:0] error_node;
     reg  [31:0] dram_base, cycles, stalls, bytes_read, bytes_written;
     reg  [NODE_W-1:0] node;         // the node of the instruction (or program descriptor) being handled
-    reg  [NODE_W-1:0] run_node;     // the node whose engine runs (job_running)
+    reg  [NODE_W-1:0] run_node /*verilator public_flat_rd*/;  // the node whose engine runs (job_running)
     reg         job_running;
     wire        busy;
     wire [23:0] issuer;             // the ISSUER register's bits
@@ -565,8 +565,10 @@ module yq_top #(
     reg  [NODE_W-1:0] pending_node;
 
     reg  conv_go, elt_go, head_go;
-    wire head_busy, head_done, head_overflow, head_band_ready, head_band_done;
-    wire conv_busy, conv_done, conv_error, elt_busy, elt_done, elt_error;
+    wire head_busy /*verilator public_flat_rd*/;
+    wire head_done, head_overflow, head_band_ready, head_band_done;
+    wire conv_busy /*verilator public_flat_rd*/, elt_busy /*verilator public_flat_rd*/;
+    wire conv_done, conv_error, elt_done, elt_error;
     wire engine_done  = conv_done | elt_done;
     wire engine_error = conv_error | elt_error;
     reg  st_go;                     // a Store goes to the store unit
@@ -873,7 +875,7 @@ module yq_top #(
     yq_detect_head #(.MAX_CAND(HEAD_MAX_CAND), .LANES(HEAD_LANES)) u_head (
         .clk(clk), .rst(rst), .cfg_valid(head_cfg), .cfg_desc(desc_raw), .start(head_go), .busy(head_busy),
         .done(head_done), .overflow(head_overflow), .band_valid(hd_band_valid), .band_ready(head_band_ready),
-        .band_level(i_level), .band_row0(i_row0), .band_rows(i_rows), .band_box_base(i_sword),
+        .band_level(i_level), .band_row0(i_row0), .band_rows(i_rows), .band_plane(i_sstride), .band_box_base(i_sword),
         .band_cls_base(i_class), .band_done(head_band_done), .finish(hd_finish),
         .lutdir_addr(head_dir_addr), .lutdir_data(lutdir_data),
         .fm_addr(head_fm_addr), .fm_data(fm_rd_data[HEAD_LANES*FW-1:0]), .exp_addr(head_exp_addr), .exp_data(head_exp_data),
@@ -905,6 +907,12 @@ module yq_top #(
         .clk(clk), .load_valid(ld_valid && ld_dst == DST_WEIGHT), .load_half(stage_half), .load_count(ld_count),
         .load_n(ld_n), .load_word(ld_word[PB_WEIGHT*YQ_DRAM_WEIGHT_SLOT_BITS-1:0]), .rd_addr(w_addr), .rd_data(w_data));
 
+    // Every read lane's scratch address this cycle: set A (the running
+    // engine's, or the detect head's) and set B (the add's second input).
+    // Public for the bench's bank census (rtl_tb/top_bench.cpp --census).
+    wire [ROWS*32-1:0] lane_addr_a /*verilator public_flat_rd*/;
+    wire [ROWS*32-1:0] lane_addr_b /*verilator public_flat_rd*/;
+
     genvar i;
     generate
         for (i = 0; i < ROWS; i = i + 1) begin : g_row
@@ -917,6 +925,8 @@ module yq_top #(
             wire [31:0] a  = (i < HEAD_LANES && head_busy) ? h
                            : elt_busy ? elt_rd_addr0[i*32 +: 32] : fm_rd_addr[i*32 +: 32];
             wire [31:0] b  = elt_rd_addr1[i*32 +: 32];
+            assign lane_addr_a[i*32 +: 32] = a;
+            assign lane_addr_b[i*32 +: 32] = b;
             reg  [FW-1:0] q, qb;
             always @(posedge clk) begin
                 q  <= (a < YQ_SCRATCH_WORDS) ? scratch[a[SC_AW-1:0]] : 0;

@@ -210,16 +210,20 @@ int main(int argc, char** argv) {
     for (int row0 = 0; row0 < level.height; row0 += rows) {
       const int n = std::min(rows, level.height - row0);
       std::size_t box = level.box_base, cls = level.cls_base;
+      std::size_t pitch = static_cast<std::size_t>(level.height) * level.width;  // in place: the level's planes
       if (band_rows != 0) {
+        // A copied band's channels sit further apart than its rows (a pitch
+        // of a few words more, as the band program pads them).
         const std::size_t plane = static_cast<std::size_t>(n) * level.width;
+        pitch = plane + 3;
         box = scratch;
-        cls = scratch + level.box_c * plane;
-        fmap.resize(cls + level.cls_c * plane);
+        cls = scratch + level.box_c * pitch;
+        fmap.resize(cls + level.cls_c * pitch);
         auto copy_band = [&](std::size_t from, std::size_t to, int channels) {
           for (int c = 0; c < channels; ++c) {
             const std::size_t src = from + (static_cast<std::size_t>(c) * level.height + row0) * level.width;
             std::copy_n(fmap.begin() + static_cast<std::ptrdiff_t>(src), plane,
-                        fmap.begin() + static_cast<std::ptrdiff_t>(to + c * plane));
+                        fmap.begin() + static_cast<std::ptrdiff_t>(to + c * pitch));
           }
         };
         copy_band(level.box_base, box, level.box_c);
@@ -230,6 +234,7 @@ int main(int argc, char** argv) {
       top->band_level = index;
       top->band_row0 = row0;
       top->band_rows = n;
+      top->band_plane = static_cast<std::uint32_t>(pitch);
       top->band_box_base = static_cast<std::uint32_t>(box);
       top->band_cls_base = static_cast<std::uint32_t>(cls);
       cycle();

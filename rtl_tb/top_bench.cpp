@@ -34,7 +34,7 @@
 // Usage: Vyq_top <absolute run dir> [--timed] [--latency L] [--bandwidth B]
 //   [--outstanding N] [--stalls P] [--seed S] [--watchdog N]
 //   [--slverr LAYER] [--slverr-write] [--slverr-store LAYER] [--bad-load] [--bad-op LAYER] [--bad-out-c LAYER] [--bad-table LAYER] [--bad-inputs LAYER] [--golden DIR]
-//   [--print-detections] [--detections-out FILE] [--expect-head-overflow] [--profile FILE]
+//   [--print-detections] [--detections-out FILE] [--expect-head-overflow] [--profile FILE] [--census FILE]
 // --timed: latency 100, 8 bytes/cycle, 4 outstanding bursts, 10 % random
 // stalls (each overridable); default magic: latency 20, no cap, no stalls.
 // Error cases (the frame must stop with that error code naming the layer):
@@ -66,6 +66,15 @@
 // prints the nodes with the most cycles without an engine, then those
 // cycles by what ISSUER said the issuer was doing (rtl/yq_top.v's register
 // map).
+// --census FILE counts, each cycle an engine or the detect head reads the
+// scratch memory, how its read lanes would fall on a scratch memory of
+// 2 x ROWS word-interleaved banks (bank = address mod 2 ROWS): a collision
+// is two lanes of one set on one bank at different addresses (lanes on one
+// address share its read; lanes past the scratch memory read zeros and are
+// not counted), its cost the most distinct addresses on one bank less one
+// (the cycles a memory that served a bank's addresses one a cycle would
+// add). FILE gets a TSV line per node; the bench prints the totals and the
+// nodes that collide most (docs/RTL.md, "Next steps").
 // --golden DIR (absolute) replaces <run>/stage_8/golden (the image, the head
 // outputs and q_nms.txt are read from it). --print-detections prints the
 // list the RTL wrote, one line per detection with its class name (from the
@@ -91,6 +100,7 @@
 #include <nlohmann/json.hpp>
 
 #include "Vyq_top.h"
+#include "Vyq_top___024root.h"
 #include "axi_dram_model.hpp"
 #include "compiler/detect/detection_list_file.hpp"
 #include "detections.hpp"
@@ -218,9 +228,83 @@ class NodeProfile {
   Sample last_;
 };
 
+// The bank census of --census (see above), per node.
+class BankCensus {
+ public:
+  BankCensus(std::size_t nodes, int lanes, std::uint32_t scratch_words)
+      : rows_(nodes), lanes_(lanes), banks_(2 * lanes), scratch_words_(scratch_words) {}
+
+  // One cycle of `node`'s reads: lane set A, and set B when it is read.
+  void sample(std::size_t node, const std::uint32_t* set_a, const std::uint32_t* set_b) {
+    Row& row = rows_.at(std::min(node, rows_.size() - 1));
+    ++row.cycles;
+    const int extra_a = extra_cycles(set_a);
+    row.collisions_a += extra_a > 0;
+    row.extra_a += extra_a;
+    if (set_b == nullptr) return;
+    const int extra_b = extra_cycles(set_b);
+    row.collisions_b += extra_b > 0;
+    row.extra_b += extra_b;
+  }
+
+  template <typename NameOf>
+  void write(const fs::path& file, NameOf name_of) const {
+    std::ofstream out(file);
+    out << "node\tlayer\tbusy_cycles\tcollision_cycles_a\textra_cycles_a\tcollision_cycles_b\textra_cycles_b\n";
+    Row total;
+    for (std::size_t n = 0; n < rows_.size(); ++n) {
+      const Row& row = rows_[n];
+      out << n << '\t' << name_of(static_cast<int>(n)) << '\t' << row.cycles << '\t' << row.collisions_a << '\t'
+          << row.extra_a << '\t' << row.collisions_b << '\t' << row.extra_b << '\n';
+      total.cycles += row.cycles;
+      total.collisions_a += row.collisions_a;
+      total.extra_a += row.extra_a;
+      total.collisions_b += row.collisions_b;
+      total.extra_b += row.extra_b;
+    }
+    if (!out) die("cannot write " + file.string());
+    std::printf("TOP census (%s): %d banks; %lld busy cycles, %lld with a collision on set A (%lld cycles more), "
+                "%lld on set B (%lld more)\n",
+                file.string().c_str(), banks_, total.cycles, total.collisions_a, total.extra_a, total.collisions_b,
+                total.extra_b);
+    std::vector<std::size_t> order(rows_.size());
+    for (std::size_t n = 0; n < order.size(); ++n) order[n] = n;
+    const auto cost = [&](std::size_t n) { return rows_[n].extra_a + rows_[n].extra_b; };
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return cost(a) > cost(b); });
+    for (std::size_t k = 0; k < std::min<std::size_t>(12, order.size()) && cost(order[k]) > 0; ++k) {
+      const Row& row = rows_[order[k]];
+      std::printf("TOP   %-16s %10lld busy cycles, collisions A %9lld (+%lld), B %9lld (+%lld)\n",
+                  name_of(static_cast<int>(order[k])).c_str(), row.cycles, row.collisions_a, row.extra_a,
+                  row.collisions_b, row.extra_b);
+    }
+  }
+
+ private:
+  struct Row {
+    long long cycles = 0, collisions_a = 0, extra_a = 0, collisions_b = 0, extra_b = 0;
+  };
+
+  // The most distinct in-range addresses on one bank, less one.
+  int extra_cycles(const std::uint32_t* lanes) const {
+    std::vector<int> on_bank(static_cast<std::size_t>(banks_), 0);
+    int most = 1;
+    for (int i = 0; i < lanes_; ++i) {
+      if (lanes[i] >= scratch_words_) continue;
+      bool shared = false;
+      for (int j = 0; j < i && !shared; ++j) shared = lanes[j] == lanes[i];
+      if (!shared) most = std::max(most, ++on_bank[lanes[i] % static_cast<std::uint32_t>(banks_)]);
+    }
+    return most - 1;
+  }
+
+  std::vector<Row> rows_;
+  int lanes_, banks_;
+  std::uint32_t scratch_words_;
+};
+
 struct Options {
   fs::path run, golden;
-  fs::path detections_out, profile;
+  fs::path detections_out, profile, census;
   bool timed = false, print_detections = false, expect_head_overflow = false, slverr_write = false, bad_load = false;
   int latency = -1, outstanding = -1, stalls = -1;
   double bandwidth = -1;
@@ -259,6 +343,7 @@ Options parse(int argc, char** argv) {
     else if (arg == "--expect-head-overflow") o.expect_head_overflow = true;
     else if (arg == "--bad-load") o.bad_load = true;
     else if (arg == "--profile") o.profile = value();
+    else if (arg == "--census") o.census = value();
     else die("unknown argument " + arg);
   }
   if (!o.run.is_absolute()) die("the run folder must be an absolute path: " + o.run.string());
@@ -527,11 +612,18 @@ int main(int argc, char** argv) {
   auto context = std::make_unique<VerilatedContext>();
   auto top = std::make_unique<Vyq_top>(context.get());
   long long cycle = 0;
+  BankCensus census(names.size() + 1, P_ROWS, static_cast<std::uint32_t>(param("YQ_SCRATCH_WORDS")));
+  const auto* root = top->rootp;
   auto step = [&]() {
     dram.drive(*top);
     tb::tick(*top);
     dram.after_edge();
     ++cycle;
+    if (!opt.census.empty() && (root->yq_top__DOT__conv_busy || root->yq_top__DOT__elt_busy || root->yq_top__DOT__head_busy)) {
+      census.sample(root->yq_top__DOT__head_busy ? names.size() : root->yq_top__DOT__run_node,
+                    root->yq_top__DOT__lane_addr_a.data(),
+                    root->yq_top__DOT__elt_busy ? root->yq_top__DOT__lane_addr_b.data() : nullptr);
+    }
   };
   auto write_reg = [&](unsigned address, std::uint32_t value) {
     top->s_awvalid = 1;
@@ -643,6 +735,7 @@ int main(int argc, char** argv) {
     profile.charge(0, 0, cycle, stalls, bytes_read, bytes_written);
     profile.write(opt.profile, name_of);
   }
+  if (!opt.census.empty()) census.write(opt.census, name_of);
   if (static_cast<long long>(bytes_read) != dram.bytes_read()) die("BYTES_READ differs from the bytes the DRAM served");
   if (static_cast<long long>(bytes_written) != dram.bytes_written()) die("BYTES_WRITTEN differs from the bytes the DRAM took");
   write_reg(kStatus, 0x2);  // clear done / error: irq must fall

@@ -231,9 +231,10 @@ class Executor {
   // Copies rows of a level's box or class band into the assembled outputs.
   void take_head_rows(CodeTensor& level_output, std::int64_t scratch_word, const BandInstruction& ins) {
     const std::int64_t band_plane = std::int64_t{ins.rows} * level_output.width;
-    half_holding(ins.reads, scratch_word, level_output.channels * band_plane);
+    if (ins.scratch_stride < band_plane) fail("a head band's channel pitch is shorter than its rows");
+    half_holding(ins.reads, scratch_word, (level_output.channels - 1) * ins.scratch_stride + band_plane);
     for (int c = 0; c < level_output.channels; ++c) {
-      const auto src = scratch_.begin() + scratch_word + c * band_plane;
+      const auto src = scratch_.begin() + scratch_word + c * ins.scratch_stride;
       std::copy(src, src + band_plane,
                 level_output.codes.begin() + (std::int64_t{c} * level_output.height + ins.first_row) * level_output.width);
     }

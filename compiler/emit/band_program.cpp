@@ -255,26 +255,21 @@ class Builder {
     const DetectLevel& detect = model_.graph.levels[level];
     const TensorShape& box = map_.nodes[detect.box_node].shape;
     const TensorShape& cls = map_.nodes[detect.class_node].shape;
-    const std::int64_t row_words = std::int64_t{box.channels + cls.channels} * box.width;
-    const int band_rows = static_cast<int>(std::min<std::int64_t>(box.height, result_.buffers.input_words / row_words));
-    if (band_rows == 0) {
-      throw Error("detect level " + std::to_string(level) + ": one row of its box and class outputs is " +
-                  std::to_string(row_words) + " feature-map words, more than the input band buffer's half of " +
-                  std::to_string(result_.buffers.input_words));
-    }
+    const int band_rows = head_band_rows(level, box, cls);
     result_.head_band_rows.push_back(band_rows);
     for (int first = 0; first < box.height; first += band_rows) {
       const int rows = std::min(band_rows, box.height - first);
       const int half = static_cast<int>(jobs_.size() % 2);
       const RowRange range{first, first + rows - 1};
+      const std::int64_t pitch = head_channel_pitch(std::int64_t{rows} * box.width);
       std::int64_t scratch = result_.buffers.input_half(half);
       unsigned reads = 0;
       Job job;
-      const std::int64_t box_word = place_input(
-          job, block_load(detect.box_node, box, map_.nodes[detect.box_node].fmap_base, range, scratch, half), reads,
-          scratch);
-      const std::int64_t class_word = place_input(
-          job, block_load(detect.class_node, cls, map_.nodes[detect.class_node].fmap_base, range, scratch, half),
+      const std::int64_t box_word = place_load(
+          job, pitched(block_load(detect.box_node, box, map_.nodes[detect.box_node].fmap_base, range, scratch, half), pitch),
+          reads, scratch);
+      const std::int64_t class_word = place_load(
+          job, pitched(block_load(detect.class_node, cls, map_.nodes[detect.class_node].fmap_base, range, scratch, half), pitch),
           reads, scratch);
       job.work.op = BandOp::Head;
       job.work.node = detect.class_node;
@@ -283,10 +278,40 @@ class Builder {
       job.work.first_row = first;
       job.work.rows = rows;
       job.work.scratch_word = box_word;
+      job.work.scratch_stride = pitch;
       job.work.class_word = class_word;
       for (const BandInstruction& load : job.loads) result_.head_read_words += load.channels * load.words;
       jobs_.push_back(std::move(job));
     }
+  }
+
+  // The most rows of a detect level whose box and class channels, each at
+  // the head's channel pitch, fit an input half.
+  int head_band_rows(int level, const TensorShape& box, const TensorShape& cls) const {
+    const std::int64_t channels = box.channels + cls.channels;
+    const auto band_words = [&](int rows) { return channels * head_channel_pitch(std::int64_t{rows} * box.width); };
+    int rows = box.height;
+    while (rows > 0 && band_words(rows) > result_.buffers.input_words) --rows;
+    if (rows == 0) {
+      throw Error("detect level " + std::to_string(level) + ": one row of its box and class outputs is " +
+                  std::to_string(band_words(1)) + " feature-map words at the head's channel pitch, more than the input band buffer's half of " +
+                  std::to_string(result_.buffers.input_words));
+    }
+    return rows;
+  }
+
+  static BandInstruction pitched(BandInstruction load, std::int64_t pitch) {
+    load.scratch_stride = pitch;
+    return load;
+  }
+
+  // Loads into the band's input half at `scratch`, which moves past it; adds
+  // the half to `reads`.
+  std::int64_t place_load(Job& job, const BandInstruction& load, unsigned& reads, std::int64_t& scratch) {
+    job.loads.push_back(load);
+    reads |= load.writes;
+    scratch += load.channels * load.scratch_stride;
+    return load.scratch_word;
   }
 
   // Where a band reads one input: in the output half of the job before it
@@ -300,10 +325,7 @@ class Builder {
       result_.forwarded_words += load.channels * load.words;
       return *word;
     }
-    job.loads.push_back(load);
-    reads |= load.writes;
-    scratch += load.channels * load.words;
-    return load.scratch_word;
+    return place_load(job, load, reads, scratch);
   }
 
   // The scratch word of a load's first word in the previous job's output
@@ -403,6 +425,10 @@ const char* band_op_name(BandOp op) {
   throw Error("unknown band instruction");
 }
 
+std::int64_t head_channel_pitch(std::int64_t words) {
+  return words | 1;
+}
+
 BandProgram band_program(const QuantModel& model, const MemoryMap& map, const std::vector<PackedWord>& program,
                          const BandBuffers& buffers) {
   if (buffers.input_words < 1 || buffers.output_words < 1) throw Error("the band buffers need at least one word");
@@ -439,6 +465,7 @@ std::vector<PackedWord> pack_band_program(const BandProgram& program, const Dram
         word["first_row"] = ins.first_row;
         word["rows"] = ins.rows;
         word["scratch_word"] = ins.scratch_word;
+        word["scratch_stride"] = ins.scratch_stride;
         word["class_word"] = ins.class_word;
         break;
       case BandOp::End: break;

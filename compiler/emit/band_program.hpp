@@ -28,8 +28,9 @@
 // A Constants instruction loads a convolution's (add's, concat's) constants
 // into the next constant half, right after the previous node's first Run so
 // that the load overlaps its compute. Then, per detect level, bands of rows
-// of its box and class outputs: Load both, Head (the detect head reads the
-// band's anchors). End: q_NMS and the detection list.
+// of its box and class outputs: Load both (never forwarded: each channel at
+// the head's channel pitch), Head (the detect head reads the band's anchors).
+// End: q_NMS and the detection list.
 //
 // Order: each band's Run (or Head), then the next band's Loads, then the
 // band's Store (the next band's Loads after the Store instead when they read
@@ -56,6 +57,15 @@ class DramMap;
 // unless the user says otherwise: 256 KiB, seven UltraRAM blocks of 36 KiB
 // (or 57 RAMB36) per half.
 constexpr std::int64_t kDefaultBandBufferBytes = std::int64_t{256} << 10;
+
+// The detect head reads up to ROWS words of one anchor at once (classes, or
+// DFL bins), words a channel apart. In a head band each channel starts an
+// odd number of words after the previous one (its rows x width words, and
+// one more when that is even): then those words fall in distinct banks of a
+// scratch memory interleaved over any power of two of at least ROWS banks
+// (c * pitch differs modulo 2^k for ROWS consecutive c when pitch is odd;
+// docs/RTL.md, "Next steps"): the smallest odd pitch of at least `words`.
+std::int64_t head_channel_pitch(std::int64_t words);
 
 enum class BandOp { Load = 1, Store = 2, Constants = 3, Run = 4, Head = 5, End = 6 };
 
@@ -100,8 +110,9 @@ struct BandInstruction {
   int half = 0;            // Constants: the constant half
   int descriptor = -1;     // Run: index into BandProgram::descriptors
   // Head: rows [first_row, first_row + rows) of a level, its box outputs at
-  // scratch_word, its class outputs at class_word, each channel rows * width
-  // words after the previous one.
+  // scratch_word, its class outputs at class_word, each channel
+  // scratch_stride words (head_channel_pitch(rows * width)) after the
+  // previous one.
   int level = 0, first_row = 0, rows = 0;
   std::int64_t class_word = 0;
 };
