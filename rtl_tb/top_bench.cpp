@@ -66,15 +66,15 @@
 // prints the nodes with the most cycles without an engine, then those
 // cycles by what ISSUER said the issuer was doing (rtl/yq_top.v's register
 // map).
-// --census FILE counts, each cycle an engine or the detect head reads the
-// scratch memory, how its read lanes would fall on a scratch memory of
-// 2 x ROWS word-interleaved banks (bank = address mod 2 ROWS): a collision
-// is two lanes of one set on one bank at different addresses (lanes on one
-// address share its read; lanes past the scratch memory read zeros and are
-// not counted), its cost the most distinct addresses on one bank less one
-// (the cycles a memory that served a bank's addresses one a cycle would
-// add). FILE gets a TSV line per node; the bench prints the totals and the
-// nodes that collide most (docs/RTL.md, "Next steps").
+// --census FILE counts, each cycle an engine or the detect head is busy,
+// how its read lanes would fall on two banked scratch memories (class
+// BankCensus): 2 x ROWS word-interleaved narrow banks, and wide rows of
+// 2 x ROWS words in an even-row and an odd-row bank. A collision is a lane
+// set one cycle cannot serve (lanes on one address share its read; lanes
+// past the scratch memory read zeros and are not counted), its cost the
+// cycles a memory serving one access per bank a cycle would add. FILE gets
+// a TSV line per node; the bench prints the totals and the nodes that
+// collide most (docs/RTL.md, "Next steps").
 // --golden DIR (absolute) replaces <run>/stage_8/golden (the image, the head
 // outputs and q_nms.txt are read from it). --print-detections prints the
 // list the RTL wrote, one line per detection with its class name (from the
@@ -228,7 +228,13 @@ class NodeProfile {
   Sample last_;
 };
 
-// The bank census of --census (see above), per node.
+// The bank census of --census (see above), per node: for each of two
+// memories, the cycles a lane set would collide and what serving it one
+// bank access a cycle would add. `banks`: words interleaved over 2 x ROWS
+// narrow banks (bank = address mod 2 ROWS), a set served in one cycle when
+// its distinct addresses fall in distinct banks. `rows`: wide rows of
+// 2 x ROWS words in two banks, even rows and odd rows (UltraRAM-shaped), a
+// set served in one cycle when its addresses fall in one even and one odd row.
 class BankCensus {
  public:
   BankCensus(std::size_t nodes, int lanes, std::uint32_t scratch_words)
@@ -238,63 +244,97 @@ class BankCensus {
   void sample(std::size_t node, const std::uint32_t* set_a, const std::uint32_t* set_b) {
     Row& row = rows_.at(std::min(node, rows_.size() - 1));
     ++row.cycles;
-    const int extra_a = extra_cycles(set_a);
-    row.collisions_a += extra_a > 0;
-    row.extra_a += extra_a;
+    row.banks_a.add(bank_extra(set_a));
+    row.rows_a.add(row_extra(set_a));
     if (set_b == nullptr) return;
-    const int extra_b = extra_cycles(set_b);
-    row.collisions_b += extra_b > 0;
-    row.extra_b += extra_b;
+    row.banks_b.add(bank_extra(set_b));
+    row.rows_b.add(row_extra(set_b));
   }
 
   template <typename NameOf>
   void write(const fs::path& file, NameOf name_of) const {
     std::ofstream out(file);
-    out << "node\tlayer\tbusy_cycles\tcollision_cycles_a\textra_cycles_a\tcollision_cycles_b\textra_cycles_b\n";
+    out << "node\tlayer\tbusy_cycles\tbanks_collisions_a\tbanks_extra_a\tbanks_collisions_b\tbanks_extra_b"
+           "\trows_collisions_a\trows_extra_a\trows_collisions_b\trows_extra_b\n";
     Row total;
     for (std::size_t n = 0; n < rows_.size(); ++n) {
       const Row& row = rows_[n];
-      out << n << '\t' << name_of(static_cast<int>(n)) << '\t' << row.cycles << '\t' << row.collisions_a << '\t'
-          << row.extra_a << '\t' << row.collisions_b << '\t' << row.extra_b << '\n';
+      out << n << '\t' << name_of(static_cast<int>(n)) << '\t' << row.cycles;
+      for (const Tally* t : {&row.banks_a, &row.banks_b, &row.rows_a, &row.rows_b}) out << '\t' << t->collisions << '\t' << t->extra;
+      out << '\n';
       total.cycles += row.cycles;
-      total.collisions_a += row.collisions_a;
-      total.extra_a += row.extra_a;
-      total.collisions_b += row.collisions_b;
-      total.extra_b += row.extra_b;
+      total.banks_a += row.banks_a;
+      total.banks_b += row.banks_b;
+      total.rows_a += row.rows_a;
+      total.rows_b += row.rows_b;
     }
     if (!out) die("cannot write " + file.string());
-    std::printf("TOP census (%s): %d banks; %lld busy cycles, %lld with a collision on set A (%lld cycles more), "
-                "%lld on set B (%lld more)\n",
-                file.string().c_str(), banks_, total.cycles, total.collisions_a, total.extra_a, total.collisions_b,
-                total.extra_b);
+    std::printf("TOP census (%s): %lld busy cycles\n", file.string().c_str(), total.cycles);
+    std::printf("TOP   %d narrow banks: %lld cycles with a collision on set A (%lld cycles more), %lld on set B (%lld more)\n",
+                banks_, total.banks_a.collisions, total.banks_a.extra, total.banks_b.collisions, total.banks_b.extra);
+    std::printf("TOP   even and odd rows of %d words: %lld cycles with a collision on set A (%lld cycles more), %lld on set B (%lld more)\n",
+                banks_, total.rows_a.collisions, total.rows_a.extra, total.rows_b.collisions, total.rows_b.extra);
     std::vector<std::size_t> order(rows_.size());
     for (std::size_t n = 0; n < order.size(); ++n) order[n] = n;
-    const auto cost = [&](std::size_t n) { return rows_[n].extra_a + rows_[n].extra_b; };
+    const auto cost = [&](std::size_t n) {
+      const Row& r = rows_[n];
+      return r.banks_a.extra + r.banks_b.extra + r.rows_a.extra + r.rows_b.extra;
+    };
     std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return cost(a) > cost(b); });
     for (std::size_t k = 0; k < std::min<std::size_t>(12, order.size()) && cost(order[k]) > 0; ++k) {
       const Row& row = rows_[order[k]];
-      std::printf("TOP   %-16s %10lld busy cycles, collisions A %9lld (+%lld), B %9lld (+%lld)\n",
-                  name_of(static_cast<int>(order[k])).c_str(), row.cycles, row.collisions_a, row.extra_a,
-                  row.collisions_b, row.extra_b);
+      std::printf("TOP   %-16s %10lld busy cycles, more with narrow banks %9lld (A) %9lld (B), with rows %9lld (A) %9lld (B)\n",
+                  name_of(static_cast<int>(order[k])).c_str(), row.cycles, row.banks_a.extra, row.banks_b.extra,
+                  row.rows_a.extra, row.rows_b.extra);
     }
   }
 
  private:
+  struct Tally {
+    long long collisions = 0, extra = 0;
+    void add(int more) {
+      collisions += more > 0;
+      extra += more;
+    }
+    Tally& operator+=(const Tally& t) {
+      collisions += t.collisions;
+      extra += t.extra;
+      return *this;
+    }
+  };
   struct Row {
-    long long cycles = 0, collisions_a = 0, extra_a = 0, collisions_b = 0, extra_b = 0;
+    long long cycles = 0;
+    Tally banks_a, banks_b, rows_a, rows_b;
   };
 
-  // The most distinct in-range addresses on one bank, less one.
-  int extra_cycles(const std::uint32_t* lanes) const {
+  // The distinct in-range addresses of a lane set.
+  std::vector<std::uint32_t> addresses(const std::uint32_t* lanes) const {
+    std::vector<std::uint32_t> distinct;
+    for (int i = 0; i < lanes_; ++i) {
+      if (lanes[i] < scratch_words_ && std::find(distinct.begin(), distinct.end(), lanes[i]) == distinct.end()) {
+        distinct.push_back(lanes[i]);
+      }
+    }
+    return distinct;
+  }
+
+  // Narrow banks: the most distinct addresses on one bank, less one.
+  int bank_extra(const std::uint32_t* lanes) const {
     std::vector<int> on_bank(static_cast<std::size_t>(banks_), 0);
     int most = 1;
-    for (int i = 0; i < lanes_; ++i) {
-      if (lanes[i] >= scratch_words_) continue;
-      bool shared = false;
-      for (int j = 0; j < i && !shared; ++j) shared = lanes[j] == lanes[i];
-      if (!shared) most = std::max(most, ++on_bank[lanes[i] % static_cast<std::uint32_t>(banks_)]);
-    }
+    for (std::uint32_t a : addresses(lanes)) most = std::max(most, ++on_bank[a % static_cast<std::uint32_t>(banks_)]);
     return most - 1;
+  }
+
+  // Even and odd rows: the most distinct rows of one parity, less one.
+  int row_extra(const std::uint32_t* lanes) const {
+    std::vector<std::uint32_t> rows;
+    for (std::uint32_t a : addresses(lanes)) {
+      const std::uint32_t row = a / static_cast<std::uint32_t>(banks_);
+      if (std::find(rows.begin(), rows.end(), row) == rows.end()) rows.push_back(row);
+    }
+    const auto odd = static_cast<int>(std::count_if(rows.begin(), rows.end(), [](std::uint32_t r) { return r % 2 == 1; }));
+    return std::max({1, odd, static_cast<int>(rows.size()) - odd}) - 1;
   }
 
   std::vector<Row> rows_;
