@@ -6,10 +6,12 @@
 // barriers only where a load reads the last store's words;
 // the executor catching a missing barrier, a wrong address, a wrong pad,
 // constants in the wrong half and a band forwarded from the half it writes
-// (each named); a buffer too small for one row.
+// (each named); the detect head's bands at an odd channel pitch; a buffer
+// too small for one row.
 #include "testing.hpp"
 
 #include <algorithm>
+#include <map>
 
 #include "cli_support.hpp"
 #include "compiler/emit/band_executor.hpp"
@@ -209,6 +211,45 @@ TEST_CASE("band program: the executor names what a wrong program does") {
     BandProgram bad = good;
     bad.instructions.erase(bad.instructions.begin() + static_cast<std::ptrdiff_t>(first_of(bad, BandOp::Store)));
     fails_with(bad, "band program instruction");
+  }
+}
+
+// A banked scratch memory serves the head's lanes, which read one anchor's
+// channels at once, in one cycle only when those words fall in distinct
+// banks: so each head band's channels lie an odd number of words apart.
+TEST_CASE("band program: the detect head's bands put their channels an odd pitch apart") {
+  const Fixture f("head-pitch");
+  const BandProgram program = band_program(f.model, f.map, f.program, f.buffers(2048, 2048));
+  int heads = 0;
+  std::map<int, const BandInstruction*> last_load;  // per node
+  for (const BandInstruction& head : program.instructions) {
+    if (head.op == BandOp::Load) last_load[head.node] = &head;
+    if (head.op != BandOp::Head) continue;
+    ++heads;
+    const DetectLevel& level = f.model.graph.levels[static_cast<size_t>(head.level)];
+    const std::int64_t band_plane = std::int64_t{head.rows} * f.map.nodes[level.box_node].shape.width;
+    CHECK(head.scratch_stride % 2 == 1);
+    CHECK(head.scratch_stride >= band_plane);
+    CHECK(head.scratch_stride <= band_plane + 1);
+    // Its loads of the level's box and class outputs place every channel at that pitch.
+    for (int node : {level.box_node, level.class_node}) {
+      REQUIRE(last_load.count(node) == 1);
+      const BandInstruction* load = last_load[node];
+      CHECK(load->scratch_stride == head.scratch_stride);
+      CHECK(load->words == band_plane);
+      CHECK((load->writes & head.reads) != 0);
+    }
+  }
+  CHECK(heads > static_cast<int>(f.model.graph.levels.size()));  // several bands a level at these buffers
+
+  BandProgram bad = program;
+  BandInstruction& head = bad.instructions[first_of(bad, BandOp::Head)];
+  head.scratch_stride = std::int64_t{head.rows} * f.map.nodes[f.model.graph.levels[0].box_node].shape.width - 1;
+  try {
+    execute_band_program(f.integer, f.map, bad, f.reference);
+    FAIL("the executor accepted a head band whose channels overlap");
+  } catch (const Error& e) {
+    CHECK_MESSAGE(std::string(e.what()).find("channel pitch is shorter than its rows") != std::string::npos, e.what());
   }
 }
 
