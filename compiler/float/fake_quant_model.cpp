@@ -37,6 +37,7 @@ at::Tensor fake_quantize(const at::Tensor& x, const Grid& grid) {
   const float* source = input.data_ptr<float>();
   float* target = output.data_ptr<float>();
   const std::vector<float> scales = channel_scales(input, grid);
+  if (input.numel() == 0) return output;
   // A run of `plane` values shares a scale: run r has scales[r % scales.size()].
   const std::int64_t runs = static_cast<std::int64_t>(scales.size()) * (scales.size() == 1 ? 1 : input.size(0));
   const std::int64_t plane = input.numel() / runs;
