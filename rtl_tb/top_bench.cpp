@@ -654,8 +654,10 @@ int main(int argc, char** argv) {
   long long cycle = 0;
   BankCensus census(names.size() + 1, P_ROWS, static_cast<std::uint32_t>(param("YQ_SCRATCH_WORDS")));
   const auto* root = top->rootp;
-  auto step = [&]() {
+  // One clock cycle; `ready` (an AXI-Lite ready) is sampled before the edge.
+  auto step = [&](const std::uint8_t* ready = nullptr, bool* fired = nullptr) {
     dram.drive(*top);
+    if (ready != nullptr) *fired = *ready;
     tb::tick(*top);
     dram.after_edge();
     ++cycle;
@@ -672,11 +674,8 @@ int main(int argc, char** argv) {
     top->s_wdata = value;
     top->s_bready = 1;
     for (int wait = 0;; ++wait) {
-      dram.drive(*top);
-      const bool fire = top->s_awready;
-      tb::tick(*top);
-      dram.after_edge();
-      ++cycle;
+      bool fire = false;
+      step(&top->s_awready, &fire);
       if (fire) break;
       if (wait > 100) die("AXI-Lite write not accepted");
     }
@@ -694,11 +693,8 @@ int main(int argc, char** argv) {
     top->s_araddr = address;
     top->s_rready = 0;
     for (int wait = 0;; ++wait) {
-      dram.drive(*top);
-      const bool fire = top->s_arready;
-      tb::tick(*top);
-      dram.after_edge();
-      ++cycle;
+      bool fire = false;
+      step(&top->s_arready, &fire);
       if (fire) break;
       if (wait > 100) die("AXI-Lite read not accepted");
     }

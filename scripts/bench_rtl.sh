@@ -16,7 +16,10 @@
 # in <out>/rtl_frame.tsv (--dram "" skips it). Each frame's profile (top_bench
 # --profile: per layer, cycles, cycles without an engine and bytes; the
 # waits by what the issuer was doing, in its log) goes to
-# <out>/top-<array>-<bytes per cycle>.profile.tsv.
+# <out>/top-<array>-<bytes per cycle>.profile.tsv, its bank census (top_bench
+# --census: the cycles two banked scratch memories, narrow banks and wide
+# even/odd rows, would add to serve the read lanes; columns of rtl_frame.tsv)
+# to <out>/top-<array>-<bytes per cycle>.census.tsv.
 #
 #   scripts/bench_rtl.sh [--imgsz 640] [--arrays "8x8 16x16"] [--bits 8]
 #                        [--model PT] [--calib DIR] [--golden-image IMAGE]
@@ -97,14 +100,14 @@ column -t -s $'\t' "$tsv"
 # The whole frame through yq_top, from DRAM, per array and bandwidth.
 [[ -n "$dram" ]] || exit 0
 frame_tsv="$out/rtl_frame.tsv"
-printf 'array\tbytes_per_cycle\tframe_cycles\tno_engine_cycles\tmac_utilization\tdram_bytes_read\tdram_bytes_written\tfps_at_%sMHz\tsim_seconds\n' \
+printf 'array\tbytes_per_cycle\tframe_cycles\tno_engine_cycles\tmac_utilization\tdram_bytes_read\tdram_bytes_written\tfps_at_%sMHz\tnarrow_banks_more_cycles\twide_rows_more_cycles\tsim_seconds\n' \
   "$clock_mhz" >"$frame_tsv"
 for array in $arrays; do
   macs=$(sed -n 's/^TOTAL conv: [0-9]* layers, [0-9]* cycles, \([0-9]*\) MACs.*/\1/p' "$out/layers-$array.log")
   for bandwidth in $dram; do
     log="$out/top-$array-$bandwidth.log"
     args="--timed --latency 100 --bandwidth $bandwidth --outstanding 4 --stalls 0 --watchdog 2000000000"
-    args+=" --profile $out/top-$array-$bandwidth.profile.tsv"
+    args+=" --profile $out/top-$array-$bandwidth.profile.tsv --census $out/top-$array-$bandwidth.census.tsv"
     echo "== $array, $bandwidth bytes/cycle: make -C rtl_tb top RUN=$run ARRAY=$array TOP_ARGS='$args' (log: $log)"
     start=$(date +%s.%N)
     status=0
@@ -114,11 +117,14 @@ for array in $arrays; do
     [[ $status -eq 0 ]] || { echo "bench_rtl: the frame at $array, $bandwidth bytes/cycle failed (status $status), see $log" >&2; exit 1; }
     read -r cycles stalls read written < <(sed -n \
       's/^TOP cycles \([0-9]*\), no engine running \([0-9]*\) .*bytes read \([0-9]*\), bytes written \([0-9]*\), model.*/\1 \2 \3 \4/p' "$log")
+    # The census lines: "... (A cycles more), N on set B (B more)", narrow banks first.
+    read -r narrow rows < <(sed -n 's/^TOP   .* cycles with a collision on set A (\([0-9]*\) cycles more), [0-9]* on set B (\([0-9]*\) more)$/\1 \2/p' "$log" |
+                            awk '{ more[NR] = $1 + $2 } END { print more[1], more[2] }')
     awk -v a="$array" -v b="$bandwidth" -v c="$cycles" -v st="$stalls" -v m="$macs" -v r="$read" -v w="$written" \
-        -v mhz="$clock_mhz" -v s="$seconds" 'BEGIN {
+        -v mhz="$clock_mhz" -v s="$seconds" -v nb="$narrow" -v wr="$rows" 'BEGIN {
       split(a, rc, "x");
-      printf "%s\t%s\t%d\t%d (%.1f%%)\t%.1f%%\t%d\t%d\t%.2f\t%s\n", a, b, c, st, 100 * st / c, 100 * m / (rc[1] * rc[2] * c), r, w,
-             mhz * 1e6 / c, s
+      printf "%s\t%s\t%d\t%d (%.1f%%)\t%.1f%%\t%d\t%d\t%.2f\t%d (%.1f%%)\t%d (%.1f%%)\t%s\n", a, b, c, st, 100 * st / c,
+             100 * m / (rc[1] * rc[2] * c), r, w, mhz * 1e6 / c, nb, 100 * nb / c, wr, 100 * wr / c, s
     }' >>"$frame_tsv"
   done
 done
