@@ -35,32 +35,20 @@ module yq_table_lane #(
     reg  [W-1:0] a0, a1, b0, b1;
     reg          hi0_q, hi1_q;
     // Small tables (the 256 entries of 8-bit pre-activations) in distributed
-    // RAM, larger ones (--pre-bits) in block RAM.
-    generate
-        if (DEPTH <= DISTRIBUTED_MAX) begin : g_distributed
-            (* ram_style = "distributed" *) reg [W-1:0] half0 [0:DEPTH-1];
-            (* ram_style = "distributed" *) reg [W-1:0] half1 [0:DEPTH-1];
-            always @(posedge clk) begin
-                if (we && !whalf) half0[waddr[AW-1:0]] <= wdata;
-                else a0 <= half0[i0[AW-1:0]];
-                if (we && whalf) half1[waddr[AW-1:0]] <= wdata;
-                else a1 <= half1[i0[AW-1:0]];
-                b0 <= half0[i1[AW-1:0]];
-                b1 <= half1[i1[AW-1:0]];
-            end
-        end else begin : g_block
-            (* ram_style = "block" *) reg [W-1:0] half0 [0:DEPTH-1];
-            (* ram_style = "block" *) reg [W-1:0] half1 [0:DEPTH-1];
-            always @(posedge clk) begin
-                if (we && !whalf) half0[waddr[AW-1:0]] <= wdata;
-                else a0 <= half0[i0[AW-1:0]];
-                if (we && whalf) half1[waddr[AW-1:0]] <= wdata;
-                else a1 <= half1[i0[AW-1:0]];
-                b0 <= half0[i1[AW-1:0]];
-                b1 <= half1[i1[AW-1:0]];
-            end
-        end
-    endgenerate
+    // RAM, larger ones (--pre-bits) in block RAM; only synthesis reads it.
+    /* verilator lint_off UNUSEDPARAM */
+    localparam STYLE = (DEPTH <= DISTRIBUTED_MAX) ? "distributed" : "block";
+    /* verilator lint_on UNUSEDPARAM */
+    (* ram_style = STYLE *) reg [W-1:0] half0 [0:DEPTH-1];
+    (* ram_style = STYLE *) reg [W-1:0] half1 [0:DEPTH-1];
+    always @(posedge clk) begin
+        if (we && !whalf) half0[waddr[AW-1:0]] <= wdata;
+        else a0 <= half0[i0[AW-1:0]];
+        if (we && whalf) half1[waddr[AW-1:0]] <= wdata;
+        else a1 <= half1[i0[AW-1:0]];
+        b0 <= half0[i1[AW-1:0]];
+        b1 <= half1[i1[AW-1:0]];
+    end
     always @(posedge clk) begin
         hi0_q <= hi0;
         hi1_q <= hi1;
