@@ -244,11 +244,13 @@ class BankCensus {
   void sample(std::size_t node, const std::uint32_t* set_a, const std::uint32_t* set_b) {
     Row& row = rows_.at(std::min(node, rows_.size() - 1));
     ++row.cycles;
-    row.banks_a.add(bank_extra(set_a));
-    row.rows_a.add(row_extra(set_a));
+    const std::vector<std::uint32_t> a = addresses(set_a);
+    row.banks_a.add(bank_extra(a));
+    row.rows_a.add(row_extra(a));
     if (set_b == nullptr) return;
-    row.banks_b.add(bank_extra(set_b));
-    row.rows_b.add(row_extra(set_b));
+    const std::vector<std::uint32_t> b = addresses(set_b);
+    row.banks_b.add(bank_extra(b));
+    row.rows_b.add(row_extra(b));
   }
 
   template <typename NameOf>
@@ -319,17 +321,17 @@ class BankCensus {
   }
 
   // Narrow banks: the most distinct addresses on one bank, less one.
-  int bank_extra(const std::uint32_t* lanes) const {
+  int bank_extra(const std::vector<std::uint32_t>& distinct) const {
     std::vector<int> on_bank(static_cast<std::size_t>(banks_), 0);
     int most = 1;
-    for (std::uint32_t a : addresses(lanes)) most = std::max(most, ++on_bank[a % static_cast<std::uint32_t>(banks_)]);
+    for (std::uint32_t a : distinct) most = std::max(most, ++on_bank[a % static_cast<std::uint32_t>(banks_)]);
     return most - 1;
   }
 
   // Even and odd rows: the most distinct rows of one parity, less one.
-  int row_extra(const std::uint32_t* lanes) const {
+  int row_extra(const std::vector<std::uint32_t>& distinct) const {
     std::vector<std::uint32_t> rows;
-    for (std::uint32_t a : addresses(lanes)) {
+    for (std::uint32_t a : distinct) {
       const std::uint32_t row = a / static_cast<std::uint32_t>(banks_);
       if (std::find(rows.begin(), rows.end(), row) == rows.end()) rows.push_back(row);
     }
