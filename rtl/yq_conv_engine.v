@@ -17,7 +17,11 @@
 // (inner loop; a tile may span several output rows). A tile takes T = in_c *
 // kernel * kernel cycles, one tap (i, ky, kx) per cycle: ROWS activation reads
 // (padded taps and pixels past the end masked to pad_code) and one read of
-// that tap's COLS weights. The finished ROWS x COLS sums are copied into a drain buffer, so the
+// that tap's COLS weights. With stride > 1, a tap whose reading lanes lie on
+// n > 1 output rows takes n cycles, one per row (the others feed 0): the
+// lanes of one row read words `stride` apart, which fall in distinct banks
+// of a memory interleaved over 2 * ROWS banks, while two rows' lanes could
+// share banks (docs/RTL.md, "The scratch memory"). The finished ROWS x COLS sums are copied into a drain buffer, so the
 // next tile accumulates while the buffer drains one output channel per cycle
 // through ROWS yq_requant units and the table read, which write ROWS
 // consecutive output codes (NCHW: one channel, ROWS raster pixels) per cycle.
@@ -258,6 +262,16 @@ module yq_conv_engine #(
 
     wire tap_last = (t == taps_m1);
     wire issue = (state == S_RUN) && !(tap_last && (inflight || drain_left > DRAIN_SLACK));
+    // A tap issues in one cycle, or (stride > 1, its lanes on several output
+    // rows) in one cycle per output row its reading lanes are on: each such
+    // issue reads only that row's lanes and feeds 0 on the others, so the
+    // scratch memory's banks see at most one address each (lane_serve below).
+    // step: the tap's last issue, which moves on to the next tap.
+    wire [ROWS-1:0] lane_serve, lane_zero;
+    wire tap_final;
+    wire step = issue && tap_final;
+    reg  [ROWS-1:0] lanes_done;                 // lanes of this tap read by its earlier issues
+    integer l;
     wire beat  = (drain_left != 0);
 
     // ---------------------------------------------------------------------
@@ -295,6 +309,32 @@ module yq_conv_engine #(
             wire unused_row = ^{xw[XW]};
         end
     endgenerate
+
+    // The lanes this issue reads: the tap's lanes not read yet (pending),
+    // from the first of them up to the next output row (a lane whose x is 0
+    // starts one); all of them when stride is 1 (its rows follow each other
+    // in the scratch memory, so no two lanes share a bank). A lane not read
+    // now feeds 0 (pad_code on the tap's last issue when it is padding).
+    wire [ROWS-1:0] pending = tap_ok & ~lanes_done;
+    wire            split   = (stride_u > 32'd1);
+    reg  [ROWS-1:0] serve_now;
+    reg             below, cut;                 // a pending lane below lane l; a row start after it
+    always @* begin
+        below = 1'b0;
+        cut   = 1'b0;
+        for (l = 0; l < ROWS; l = l + 1) begin
+            if (split && l > 0 && row_x[l*XW +: XW] == 0 && below) cut = 1'b1;
+            serve_now[l] = pending[l] && !cut;
+            below = below | pending[l];
+        end
+    end
+    assign lane_serve = serve_now;
+    assign tap_final = ((pending & ~lane_serve) == {ROWS{1'b0}});
+    assign lane_zero = ~lane_serve & (tap_ok | {ROWS{!tap_final}});
+    always @(posedge clk) begin
+        if (state != S_RUN || step) lanes_done <= {ROWS{1'b0}};
+        else if (issue)             lanes_done <= lanes_done | lane_serve;
+    end
 
     // One-pixel step of the cursor.
     wire [XW:0] cur_xs   = {1'b0, cur_x} + 1'b1;
@@ -401,7 +441,7 @@ module yq_conv_engine #(
                     if (init_k == INIT_LEN - 16'd1) state <= S_RUN;
                 end
 
-                S_RUN: if (issue && tap_last && pix_left <= ROWS32) state <= S_FLUSH;
+                S_RUN: if (step && tap_last && pix_left <= ROWS32) state <= S_FLUSH;
 
                 S_FLUSH: if (!inflight && !beat) begin
                     if ({{(32-CW){1'b0}}, o0} + COLS32 < out_c_u) begin
@@ -422,7 +462,7 @@ module yq_conv_engine #(
                 default: state <= S_IDLE;
             endcase
 
-            if (issue && tap_last) inflight <= 1'b1;
+            if (step && tap_last) inflight <= 1'b1;
             else if (mac_out_valid) inflight <= 1'b0;
         end
     end
@@ -459,7 +499,7 @@ module yq_conv_engine #(
                 cur_iy <= cur_iy + (cur_wrap ? stride_u : 32'd0);
                 cur_ra <= cur_ra + (cur_wrap ? one_ra_w : stride_u);
             end
-        end else if (issue && tap_last) begin
+        end else if (step && tap_last) begin
             row_x  <= adv_x;
             row_ix <= adv_ixv;
             row_iy <= adv_iyv;
@@ -494,7 +534,7 @@ module yq_conv_engine #(
             row_off  <= 32'd0;
             p0       <= 32'd0;
             pix_left <= hw_out;
-        end else if (issue) begin
+        end else if (step) begin
             if (tap_last) begin
                 t        <= 32'd0;
                 kx       <= 0;
@@ -533,14 +573,17 @@ module yq_conv_engine #(
     // ---------------------------------------------------------------------
     // Fetch: addresses (stage 1), data and MAC input (stage 2).
     reg v1, first1, last1, v2, first2, last2;
-    reg [ROWS-1:0] ok1, ok2;
+    reg [ROWS-1:0] ok1, ok2, zero1, zero2;
 
     always @(posedge clk) begin
-        fm_rd_addr <= issue ? tap_addr : {ROWS{32'hffff_ffff}};   // lanes read only for an issued tap
-        ok1        <= tap_ok;
-        first1     <= (t == 32'd0);
-        last1      <= tap_last;
+        for (l = 0; l < ROWS; l = l + 1)        // lanes read only for an issued tap
+            fm_rd_addr[l*32 +: 32] <= (issue && lane_serve[l]) ? tap_addr[l*32 +: 32] : 32'hffff_ffff;
+        ok1        <= lane_serve;
+        zero1      <= lane_zero;
+        first1     <= (t == 32'd0) && (lanes_done == {ROWS{1'b0}});
+        last1      <= tap_last && tap_final;
         ok2        <= ok1;
+        zero2      <= zero1;
         first2     <= first1;
         last2      <= last1;
         w_addr     <= w_group_base + (t << LOG_GROUP) + {{(32-LOG_GROUP){1'b0}}, o0[LOG_GROUP-1:0]};
@@ -556,7 +599,7 @@ module yq_conv_engine #(
     wire [ROWS*A_W-1:0] a_vec;
     generate
         for (r = 0; r < ROWS; r = r + 1) begin : g_a
-            assign a_vec[r*A_W +: A_W] = ok2[r] ? fm_rd_data[r*A_W +: A_W] : pad_code[A_W-1:0];
+            assign a_vec[r*A_W +: A_W] = zero2[r] ? {A_W{1'b0}} : ok2[r] ? fm_rd_data[r*A_W +: A_W] : pad_code[A_W-1:0];
         end
     endgenerate
 

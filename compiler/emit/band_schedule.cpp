@@ -24,10 +24,41 @@ std::int64_t channel_tiles(int channels, int cols) {
   return tiles;
 }
 
-std::int64_t conv_cycles(const Node& node, const TensorShape& out, const std::vector<int>& band_heights, ArrayShape array) {
-  std::int64_t pixel_tiles = 0;
-  for (int rows : band_heights) pixel_tiles += ceil_div(std::int64_t{rows} * out.width, array.rows);
-  return channel_tiles(out.channels, array.cols) * pixel_tiles * node.in_channels * node.kernel * node.kernel;
+// Issues of one pixel tile's taps (one input channel): one per tap, but with
+// stride > 1 one per output row holding a lane that reads (rtl/yq_conv_engine.v
+// splits such a tap so that its reads fall in distinct scratch banks). Rows
+// are the image's: a band's loaded rows are clipped to it the same way.
+std::int64_t tile_issues(const Node& node, const TensorShape& in, const TensorShape& out, std::int64_t first_pixel,
+                         int lanes) {
+  std::int64_t issues = 0;
+  for (int ky = 0; ky < node.kernel; ++ky) {
+    for (int kx = 0; kx < node.kernel; ++kx) {
+      int reading_rows = 0, last_row = -1;
+      for (std::int64_t p = first_pixel; p < first_pixel + lanes && p < std::int64_t{out.height} * out.width; ++p) {
+        const int y = static_cast<int>(p / out.width), x = static_cast<int>(p % out.width);
+        const int iy = y * node.stride + ky - node.pad, ix = x * node.stride + kx - node.pad;
+        if (iy < 0 || iy >= in.height || ix < 0 || ix >= in.width || y == last_row) continue;
+        last_row = y;
+        ++reading_rows;
+      }
+      issues += node.stride > 1 ? std::max(1, reading_rows) : 1;
+    }
+  }
+  return issues;
+}
+
+std::int64_t conv_cycles(const Node& node, const TensorShape& in, const TensorShape& out,
+                         const std::vector<int>& band_heights, ArrayShape array) {
+  std::int64_t tap_issues = 0;
+  std::int64_t first_row = 0;
+  for (int rows : band_heights) {
+    const std::int64_t first = first_row * out.width, end = (first_row + rows) * out.width;
+    for (std::int64_t p = first; p < end; p += array.rows) {
+      tap_issues += tile_issues(node, in, out, p, static_cast<int>(std::min<std::int64_t>(array.rows, end - p)));
+    }
+    first_row += rows;
+  }
+  return channel_tiles(out.channels, array.cols) * tap_issues * node.in_channels;
 }
 
 // rtl/yq_eltwise_engine.v: ROWS codes per step; a max-pool or upsample step
@@ -122,7 +153,7 @@ BandSchedule plan_bands(const QuantModel& model, InputSize image_size, ArrayShap
                            table_entries * slot_bytes(widths.lut);
     if (node.op == OpKind::Conv) {
       layer.macs = std::int64_t{out.channels} * out.height * out.width * node.in_channels * node.kernel * node.kernel;
-      layer.cycles = conv_cycles(node, out, bands.band_heights, array);
+      layer.cycles = conv_cycles(node, shapes[node.inputs[0]], out, bands.band_heights, array);
     } else {
       layer.cycles = eltwise_cycles(node, shapes, out, array.rows);
     }
