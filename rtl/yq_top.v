@@ -177,10 +177,9 @@ module yq_top #(
     localparam TBUF_DEPTH = YQ_TABLE_BUFFER_DEPTH;    // a SiLU table: each half of every table lane
     localparam RQBUF_DEPTH = YQ_REQUANT_BUFFER_DEPTH;
     localparam B_AW = $clog2(2 * BBUF_DEPTH), RQ_AW = $clog2(2 * RQBUF_DEPTH);
-    localparam SC_AW = $clog2(YQ_SCRATCH_WORDS);
 
     localparam [7:0] ERR_NONE = 8'd0, ERR_DRAM = 8'd1, ERR_DESC = 8'd2, ERR_BUFFER = 8'd3, ERR_ENGINE = 8'd4,
-                     ERR_HEAD_OVERFLOW = 8'd5, ERR_DRAM_WRITE = 8'd6;
+                     ERR_HEAD_OVERFLOW = 8'd5, ERR_DRAM_WRITE = 8'd6, ERR_BANK = 8'd7;
     localparam DET_ADDR_W = $clog2(YQ_MAX_DETECTIONS + 1);
     localparam DET_WORDS = YQ_DET_WORD_BITS / 32;
 
@@ -206,7 +205,6 @@ module yq_top #(
     reg [YQ_BIAS_WIDTH-1:0]    bbuf       [0:2*BBUF_DEPTH-1];
     reg [YQ_REQUANT_WIDTH-1:0] rqbuf      [0:2*RQBUF_DEPTH-1];
     reg [YQ_PROG_OUT_C_WIDTH-1:0] outc_mem [0:YQ_PROGRAM_DEPTH-1];   // each fetched node's out_c (concat)
-    reg [FW-1:0]               scratch    [0:YQ_SCRATCH_WORDS-1];  // the band program's halves
 
     // ------------------------------------------------------------------
     // Registers (AXI4-Lite).
@@ -561,6 +559,9 @@ module yq_top #(
                   (su_busy && (i_writes & su_reads) != 0);
 
     reg         engine_failed;      // the running (or last) Run's engine refused its descriptor
+    reg         bank_failed;        // a cycle asked a scratch bank's port for two words (bank_node's)
+    reg  [NODE_W-1:0] bank_node;
+    wire        bank_conflict;
     reg  [7:0]  pending_code;       // an error found while a Run computes, reported after it
     reg  [NODE_W-1:0] pending_node;
 
@@ -640,6 +641,10 @@ module yq_top #(
                 job_running <= 1'b0;
                 if (engine_error) engine_failed <= 1'b1;
             end
+            if (bank_conflict && !bank_failed) begin
+                bank_failed <= 1'b1;
+                bank_node   <= job_running ? run_node : head_busy ? HEAD_NODE : node;
+            end
             if (clear_status) begin
                 frame_done  <= 1'b0;
                 frame_error <= 1'b0;
@@ -666,6 +671,7 @@ module yq_top #(
                     run_node    <= {NODE_W{1'b0}};
                     job_running <= 1'b0;
                     engine_failed <= 1'b0;
+                    bank_failed <= 1'b0;
                     head_started <= 1'b0;
                     stage_half  <= 1'b0;
                     pc          <= 32'd0;
@@ -686,7 +692,7 @@ module yq_top #(
                     end
                 end
                 S_FETCH:
-                    if (engine_failed || su_failed) state <= S_FAIL_WAIT;
+                    if (engine_failed || su_failed || bank_failed) state <= S_FAIL_WAIT;
                     else if (pc >= YQ_BAND_INSTRUCTIONS) fail(ERR_DESC, node);  // ran past the program: no end
                     else load(DST_INSTR, YQ_DRAM_BAND_PROGRAM_BASE, pc, 32'd1, LOG_BAND[4:0], S_EXEC);
                 S_LOAD_WAIT: if (!ld_active && !ld_start) begin
@@ -696,7 +702,7 @@ module yq_top #(
                         decode_wait <= 2'd0;
                     end
                 end
-                S_EXEC: if (engine_failed || su_failed) state <= S_FAIL_WAIT;
+                S_EXEC: if (engine_failed || su_failed || bank_failed) state <= S_FAIL_WAIT;
                 else begin
                     node <= i_node;
                     case (i_op)
@@ -781,7 +787,8 @@ module yq_top #(
                 end
                 S_END: state <= S_WAIT_HEAD;         // finish: q_NMS ends the list
                 S_WAIT_HEAD: if (head_done) begin
-                    if (head_overflow) fail(ERR_HEAD_OVERFLOW, HEAD_NODE);
+                    if (bank_failed) state <= S_FAIL_WAIT;
+                    else if (head_overflow) fail(ERR_HEAD_OVERFLOW, HEAD_NODE);
                     else state <= S_WRITE_DET;
                 end
                 S_WRITE_DET: begin
@@ -802,6 +809,7 @@ module yq_top #(
                 S_FAIL_WAIT: if (!job_running && !su_busy) begin
                     if (su_failed) report(ERR_DRAM_WRITE, su_node);
                     else if (engine_failed) report(ERR_ENGINE, run_node);
+                    else if (bank_failed) report(ERR_BANK, bank_node);
                     else report(pending_code, pending_node);
                 end
                 default: state <= S_IDLE;
@@ -924,16 +932,8 @@ module yq_top #(
             end
             wire [31:0] a  = (i < HEAD_LANES && head_busy) ? h
                            : elt_busy ? elt_rd_addr0[i*32 +: 32] : fm_rd_addr[i*32 +: 32];
-            wire [31:0] b  = elt_rd_addr1[i*32 +: 32];
             assign lane_addr_a[i*32 +: 32] = a;
-            assign lane_addr_b[i*32 +: 32] = b;
-            reg  [FW-1:0] q, qb;
-            always @(posedge clk) begin
-                q  <= (a < YQ_SCRATCH_WORDS) ? scratch[a[SC_AW-1:0]] : 0;
-                qb <= (b < YQ_SCRATCH_WORDS) ? scratch[b[SC_AW-1:0]] : 0;
-            end
-            assign fm_rd_data[i*FW +: FW] = q;
-            assign elt_rd_data1[i*FW +: FW] = qb;
+            assign lane_addr_b[i*32 +: 32] = elt_rd_addr1[i*32 +: 32];
 
             // Table lane i (rtl/yq_table_lane.v): its own copy of the
             // constants' SiLU tables, both halves.
@@ -944,25 +944,32 @@ module yq_top #(
         end
     endgenerate
 
-    // Scratch writes: an engine's ROWS words, and a load's beat of words.
+    // The scratch memory (rtl/yq_scratch.v): set A and set B of the read
+    // lanes, an engine's write of ROWS words, a load's beat of words, the
+    // store unit's beat.
     wire               wr_en   = fm_wr_en | elt_wr_en;
     wire [31:0]        wr_base = elt_wr_en ? elt_wr_addr : fm_wr_addr;
     wire [ROWS-1:0]    wr_mask = elt_wr_en ? elt_wr_mask : fm_wr_mask;
     wire [ROWS*FW-1:0] wr_data = elt_wr_en ? elt_wr_data : fm_wr_data;
+    reg  [PB_FMAP-1:0]    ld_mask;
+    reg  [PB_FMAP*FW-1:0] ld_data;
     integer r;
-    always @(posedge clk) begin
-        if (ld_valid && ld_dst == DST_SCRATCH) begin
-            for (r = 0; r < PB_FMAP; r = r + 1)
-                if (r < ld_n && ld_sc_addr + r < YQ_SCRATCH_WORDS)
-                    scratch[ld_sc_addr[SC_AW-1:0] + r[SC_AW-1:0]] <= ld_word[r*YQ_DRAM_FMAP_SLOT_BITS +: FW];
-        end
-        if (wr_en) begin
-            for (r = 0; r < ROWS; r = r + 1) begin
-                if (wr_mask[r] && wr_base + r < YQ_SCRATCH_WORDS)
-                    scratch[wr_base[SC_AW-1:0] + r[SC_AW-1:0]] <= wr_data[r*FW +: FW];
-            end
+    always @(*) begin
+        for (r = 0; r < PB_FMAP; r = r + 1) begin
+            ld_mask[r] = (r < ld_n);
+            ld_data[r*FW +: FW] = ld_word[r*YQ_DRAM_FMAP_SLOT_BITS +: FW];
         end
     end
+    wire                  sc_st_en, sc_st_grant;
+    wire [31:0]           sc_st_base;
+    wire [PB_FMAP-1:0]    sc_st_mask;
+    wire [PB_FMAP*FW-1:0] sc_st_data;
+    yq_scratch #(.ROWS(ROWS), .FW(FW), .PB(PB_FMAP), .IN_WORDS(YQ_BAND_INPUT_WORDS), .OUT_WORDS(YQ_BAND_OUTPUT_WORDS)) u_scratch (
+        .clk(clk), .a_addr(lane_addr_a), .a_data(fm_rd_data), .b_addr(lane_addr_b), .b_data(elt_rd_data1),
+        .wr_en(wr_en), .wr_base(wr_base), .wr_mask(wr_mask), .wr_data(wr_data),
+        .ld_en(ld_valid && ld_dst == DST_SCRATCH), .ld_base(ld_sc_addr), .ld_mask(ld_mask), .ld_data(ld_data),
+        .st_en(sc_st_en), .st_base(sc_st_base), .st_mask(sc_st_mask), .st_grant(sc_st_grant), .st_data(sc_st_data),
+        .conflict(bank_conflict));
 
     // ------------------------------------------------------------------
     // Store unit: a Store's runs (channels), one after the other, from the
@@ -985,24 +992,62 @@ module yq_top #(
     reg  [31:0] st_beat, st_beats, st_skip;
     wire [31:0] st_lead  = {{(32-BEAT_LOG2+3){1'b0}}, su_addr[BEAT_LOG2-4:0]};   // bytes of the first beat before the run
     wire [31:0] st_bytes = su_words * FSLOT_BYTES;
-    reg  [AXI_DATA_W-1:0] st_data;
+    // Beats are read from the scratch memory a cycle before they go: up to
+    // two wait in st_buf (st_count), one more may be on its way (st_inflight);
+    // a read waits while set B uses a bank it needs (the scratch's grant).
+    reg  [31:0] st_fetch;           // the next beat to read
+    reg         st_inflight;        // a beat read last cycle, its data out now
+    reg  [1:0]  st_count;
+    reg  [AXI_DATA_W-1:0] st_buf0, st_buf1, st_arrive;
+    reg  [PB_FMAP-1:0]    st_mask;
     integer sk;
-    reg  [31:0] st_slot;            // a slot's index among the beats' slots
-    reg  [31:0] st_j;               // the run word in it
+    reg  [31:0] st_slot;            // a slot's index among the run's beats' slots
     always @(*) begin
-        st_data = {AXI_DATA_W{1'b0}};
-        st_slot = 32'd0;
-        st_j    = 32'd0;
+        st_arrive = {AXI_DATA_W{1'b0}};
         for (sk = 0; sk < PB_FMAP; sk = sk + 1) begin
-            st_slot = st_beat * PB_FMAP + sk;
-            st_j    = st_slot - st_skip;
-            if (st_slot >= st_skip && st_j < su_words && su_sword + st_j < YQ_SCRATCH_WORDS)
-                st_data[sk*FSLOT +: FW] = scratch[su_sword[SC_AW-1:0] + st_j[SC_AW-1:0]];
+            st_slot = st_fetch * PB_FMAP + sk;
+            st_mask[sk] = st_slot >= st_skip && st_slot - st_skip < su_words;
+            st_arrive[sk*FSLOT +: FW] = sc_st_data[sk*FW +: FW];
         end
     end
-    wire st_valid = st_active && st_beat < st_beats;
-    wire st_take = su_req && wr_take_ready;    // the writer takes the run's request
-    wire st_last = st_valid && wr_ready && st_beat + 32'd1 == st_beats;   // its last beat goes
+    wire st_valid = st_active && st_count != 2'd0;
+    wire st_pop   = st_valid && wr_ready;
+    wire st_take  = su_req && wr_take_ready;    // the writer takes the run's request
+    wire st_last  = st_pop && st_beat + 32'd1 == st_beats;   // its last beat goes
+    wire [31:0] st_held = {30'd0, st_count} + {31'd0, st_inflight} - {31'd0, st_pop};
+    assign sc_st_en   = st_active && st_fetch < st_beats && st_held <= 32'd1;
+    assign sc_st_base = su_sword + st_fetch * PB_FMAP - st_skip;
+    assign sc_st_mask = st_mask;
+    wire [AXI_DATA_W-1:0] st_data = st_buf0;
+    always @(posedge clk) begin
+        if (rst || st_take) begin
+            st_fetch    <= 32'd0;
+            st_inflight <= 1'b0;
+            st_count    <= 2'd0;
+        end else begin
+            st_inflight <= sc_st_en && sc_st_grant;
+            if (sc_st_en && sc_st_grant) st_fetch <= st_fetch + 32'd1;
+            case ({st_inflight, st_pop})
+                2'b10: begin
+                    if (st_count == 2'd0) st_buf0 <= st_arrive;
+                    else st_buf1 <= st_arrive;
+                    st_count <= st_count + 2'd1;
+                end
+                2'b01: begin
+                    st_buf0  <= st_buf1;
+                    st_count <= st_count - 2'd1;
+                end
+                2'b11: begin
+                    if (st_count == 2'd1) st_buf0 <= st_arrive;
+                    else begin
+                        st_buf0 <= st_buf1;
+                        st_buf1 <= st_arrive;
+                    end
+                end
+                default: ;
+            endcase
+        end
+    end
     always @(posedge clk) begin
         if (rst || (state == S_IDLE && start_req)) begin
             su_busy   <= 1'b0;
@@ -1030,7 +1075,7 @@ module yq_top #(
                 st_skip   <= st_lead / FSLOT_BYTES;
                 st_beats  <= (st_lead + st_bytes + BEAT_BYTES - 1) >> (BEAT_LOG2 - 3);
             end
-            if (st_valid && wr_ready) st_beat <= st_beat + 32'd1;
+            if (st_pop) st_beat <= st_beat + 32'd1;
             if (st_last) begin
                 st_active <= 1'b0;
                 if (su_c + 32'd1 < su_channels) begin

@@ -1,0 +1,240 @@
+// yq_scratch: yq_top's scratch memory (the band program's input-band and
+// output-band halves) on memories a board has. Each of the four halves
+// (input 0, input 1 at word IN_WORDS, output 0 at 2 * IN_WORDS, output 1 at
+// 2 * IN_WORDS + OUT_WORDS) is NB = 2 * ROWS banks, word w of the scratch
+// memory in bank w mod NB at row (w - half base) / NB; each bank is a
+// dual-port RAM (block RAM): port A reads or writes, port B reads.
+//
+// Who uses which port (the band program's issuer and the engines make sure
+// each port of each bank has one user and one word a cycle; conflict flags a
+// cycle where they did not, and the result is then undefined):
+//   port A  the read lanes of set A (the running engine's or the detect
+//           head's ROWS lanes), the engines' write of up to ROWS consecutive
+//           words, the loader's write of up to PB consecutive words: each
+//           half serves one of them in a cycle (the issuer never lets a load
+//           write a half an engine reads or writes);
+//   port B  the read lanes of set B (the add's second input), and the store
+//           unit's read of up to PB consecutive words, which waits (st_grant
+//           low) when set B uses one of its banks' port B in the same half.
+// Lanes of a set that read one word share it; words a set reads in one bank
+// must be one word (the engines' lane sets are: docs/RTL.md, "The scratch
+// memory"). Consecutive words fall in distinct banks when there are at most
+// NB of them, so ROWS <= NB and PB <= NB.
+//
+// Reads are synchronous: the data of an address in cycle n is out in cycle
+// n + 1. A lane whose address is past the scratch memory (all ones: no read)
+// uses no bank and reads 0; so does a store word outside st_mask.
+//
+// Addresses are 32-bit word addresses. IN_WORDS and OUT_WORDS are multiples
+// of NB (stage_7 sizes the halves in whole rows of 64 words).
+module yq_scratch #(
+    parameter ROWS      = 8,
+    parameter FW        = 8,
+    parameter PB        = 16,       // words of a load or store beat
+    parameter IN_WORDS  = 4096,     // an input half
+    parameter OUT_WORDS = 4096      // an output half
+) (
+    input  wire               clk,
+    input  wire [ROWS*32-1:0] a_addr,
+    output wire [ROWS*FW-1:0] a_data,
+    input  wire [ROWS*32-1:0] b_addr,
+    output wire [ROWS*FW-1:0] b_data,
+    input  wire               wr_en,       // the engines' write: word r at wr_base + r when wr_mask[r]
+    input  wire [31:0]        wr_base,
+    input  wire [ROWS-1:0]    wr_mask,
+    input  wire [ROWS*FW-1:0] wr_data,
+    input  wire               ld_en,       // the loader's write: word k at ld_base + k when ld_mask[k]
+    input  wire [31:0]        ld_base,
+    input  wire [PB-1:0]      ld_mask,
+    input  wire [PB*FW-1:0]   ld_data,
+    input  wire               st_en,       // the store unit's read: word k at st_base + k when st_mask[k]
+    input  wire [31:0]        st_base,
+    input  wire [PB-1:0]      st_mask,
+    output wire               st_grant,    // the read is done this cycle (its data out the next)
+    output wire [PB*FW-1:0]   st_data,
+    output reg                conflict
+);
+    localparam NB = 2 * ROWS;
+    localparam LB = $clog2(NB);
+    localparam IN_ROWS = IN_WORDS / NB, OUT_ROWS = OUT_WORDS / NB;
+    localparam [31:0] HALF1 = IN_ROWS, HALF2 = 2 * IN_ROWS, HALF3 = 2 * IN_ROWS + OUT_ROWS,
+                      END_ROWS = 2 * IN_ROWS + 2 * OUT_ROWS;   // in rows of NB words
+
+    initial begin
+        if ((1 << LB) != NB)
+            $fatal(1, "yq_scratch: ROWS %0d, the banks need 2 * ROWS to be a power of two", ROWS);
+        if (IN_WORDS % NB != 0 || OUT_WORDS % NB != 0 || IN_WORDS == 0 || OUT_WORDS == 0)
+            $fatal(1, "yq_scratch: halves of %0d and %0d words, not whole rows of %0d banks", IN_WORDS, OUT_WORDS, NB);
+        if (IN_ROWS < 2 || OUT_ROWS < 2)
+            $fatal(1, "yq_scratch: halves of %0d and %0d words, fewer than two rows of %0d banks", IN_WORDS, OUT_WORDS, NB);
+        if (PB > NB)
+            $fatal(1, "yq_scratch: a beat of %0d words, more than the %0d banks", PB, NB);
+    end
+
+    // The half of a scratch row (0-3; 4: past the memory) and the row in it.
+    function automatic [2:0] half_of(input [31:0] row);
+        half_of = (row < HALF1) ? 3'd0 : (row < HALF2) ? 3'd1 : (row < HALF3) ? 3'd2 : (row < END_ROWS) ? 3'd3 : 3'd4;
+    endfunction
+    function automatic [31:0] local_row(input [31:0] row);
+        local_row = (row < HALF1) ? row : (row < HALF2) ? row - HALF1 : (row < HALF3) ? row - HALF2 : row - HALF3;
+    endfunction
+
+    // ------------------------------------------------------------------
+    // Per bank b: what each user wants of it (its scratch row, and for the
+    // writes the word).
+    reg  [NB-1:0]    a_rd, b_rd, wr_hit, ld_hit, st_hit;
+    reg  [NB*32-1:0] a_row, b_row, wr_row, ld_row, st_row;
+    reg  [NB*FW-1:0] wr_word, ld_word;
+    reg              a_clash, b_clash;
+    integer bk, ln;
+    // The masks indexed by a bank's offset in a run (0 .. NB - 1).
+    wire [2*NB-1:0] wr_mask_x = {{(2*NB-ROWS){1'b0}}, wr_mask};
+    wire [2*NB-1:0] ld_mask_x = {{(2*NB-PB){1'b0}}, ld_mask};
+    wire [2*NB-1:0] st_mask_x = {{(2*NB-PB){1'b0}}, st_mask};
+    reg  [31:0] addr, first;
+    reg  [LB-1:0] off;
+
+    always @(*) begin
+        a_rd = 0; b_rd = 0; wr_hit = 0; ld_hit = 0; st_hit = 0;
+        a_row = 0; b_row = 0; wr_row = 0; ld_row = 0; st_row = 0; wr_word = 0; ld_word = 0;
+        a_clash = 1'b0; b_clash = 1'b0;
+        for (ln = 0; ln < ROWS; ln = ln + 1) begin
+            // The first lane of a bank chooses its row; a later lane of
+            // another row in that bank is a clash.
+            addr = a_addr[ln*32 +: 32];
+            if ((addr >> LB) < END_ROWS) begin
+                if (!a_rd[addr[LB-1:0]]) begin
+                    a_rd[addr[LB-1:0]] = 1'b1;
+                    a_row[addr[LB-1:0]*32 +: 32] = addr >> LB;
+                end else if (a_row[addr[LB-1:0]*32 +: 32] != (addr >> LB)) begin
+                    a_clash = 1'b1;
+                end
+            end
+            addr = b_addr[ln*32 +: 32];
+            if ((addr >> LB) < END_ROWS) begin
+                if (!b_rd[addr[LB-1:0]]) begin
+                    b_rd[addr[LB-1:0]] = 1'b1;
+                    b_row[addr[LB-1:0]*32 +: 32] = addr >> LB;
+                end else if (b_row[addr[LB-1:0]*32 +: 32] != (addr >> LB)) begin
+                    b_clash = 1'b1;
+                end
+            end
+        end
+        // Consecutive words: bank b holds word (b - base) mod NB of the run.
+        for (bk = 0; bk < NB; bk = bk + 1) begin
+            off = bk[LB-1:0] - wr_base[LB-1:0];
+            first = wr_base >> LB;
+            if ({{(32-LB){1'b0}}, off} < ROWS && wr_en && wr_mask_x[{1'b0, off}]) begin
+                wr_hit[bk] = 1'b1;
+                wr_row[bk*32 +: 32] = first + ((bk[LB-1:0] < wr_base[LB-1:0]) ? 32'd1 : 32'd0);
+                wr_word[bk*FW +: FW] = wr_data[off*FW +: FW];
+            end
+            off = bk[LB-1:0] - ld_base[LB-1:0];
+            first = ld_base >> LB;
+            if ({{(32-LB){1'b0}}, off} < PB && ld_en && ld_mask_x[{1'b0, off}]) begin
+                ld_hit[bk] = 1'b1;
+                ld_row[bk*32 +: 32] = first + ((bk[LB-1:0] < ld_base[LB-1:0]) ? 32'd1 : 32'd0);
+                ld_word[bk*FW +: FW] = ld_data[off*FW +: FW];
+            end
+            off = bk[LB-1:0] - st_base[LB-1:0];
+            first = st_base >> LB;
+            if ({{(32-LB){1'b0}}, off} < PB && st_en && st_mask_x[{1'b0, off}]) begin
+                st_hit[bk] = 1'b1;
+                st_row[bk*32 +: 32] = first + ((bk[LB-1:0] < st_base[LB-1:0]) ? 32'd1 : 32'd0);
+            end
+        end
+    end
+
+    // The store unit waits while set B reads one of its banks in its half.
+    reg st_blocked;
+    always @(*) begin
+        st_blocked = 1'b0;
+        for (bk = 0; bk < NB; bk = bk + 1)
+            if (st_hit[bk] && b_rd[bk] && half_of(st_row[bk*32 +: 32]) == half_of(b_row[bk*32 +: 32]))
+                st_blocked = 1'b1;
+    end
+    assign st_grant = st_en && !st_blocked;
+
+    // ------------------------------------------------------------------
+    // The banks.
+    reg  [NB*3-1:0] a_half_q, b_half_q, s_half_q;  // the half each bank was read in by set A, set B, the store (4: none)
+    reg  [NB-1:0]   port_clash;               // two users of one port of one bank
+    wire [NB*FW-1:0] a_out, b_out, s_out;     // each bank's read data for set A, set B, the store
+
+    genvar b, h;
+    generate
+        for (b = 0; b < NB; b = b + 1) begin : g_bank
+            wire [31:0] ar = a_row[b*32 +: 32], wr = wr_row[b*32 +: 32], lr = ld_row[b*32 +: 32];
+            wire [31:0] br = b_row[b*32 +: 32], sr = st_row[b*32 +: 32];
+            wire [2:0]  ah = a_rd[b] ? half_of(ar) : 3'd4;
+            wire [2:0]  wh = wr_hit[b] ? half_of(wr) : 3'd4;
+            wire [2:0]  lh = ld_hit[b] ? half_of(lr) : 3'd4;
+            wire [2:0]  bh = b_rd[b] ? half_of(br) : 3'd4;
+            wire [2:0]  sh = (st_hit[b] && st_grant) ? half_of(sr) : 3'd4;
+            wire [4*FW-1:0] qa, qb;
+            always @(*) begin
+                port_clash[b] = (ah != 3'd4 && (ah == wh || ah == lh)) || (wh != 3'd4 && wh == lh);
+            end
+            for (h = 0; h < 4; h = h + 1) begin : g_half
+                localparam DEPTH = (h < 2) ? IN_ROWS : OUT_ROWS;
+                localparam AW = $clog2(DEPTH);
+                reg [FW-1:0] mem [0:DEPTH-1];
+                reg [FW-1:0] q_a, q_b;
+                wire         we_w = (wh == h), we_l = (lh == h) && !we_w;
+                wire         rd_a = (ah == h) && !we_w && !we_l;
+                /* verilator lint_off UNUSEDSIGNAL */
+                wire [31:0]  row_a = we_w ? local_row(wr) : we_l ? local_row(lr) : local_row(ar);
+                wire [31:0]  row_b = (bh == h) ? local_row(br) : local_row(sr);
+                /* verilator lint_on UNUSEDSIGNAL */
+                wire         rd_b = (bh == h) || (sh == h);
+                always @(posedge clk) begin
+                    if (we_w)      mem[row_a[AW-1:0]] <= wr_word[b*FW +: FW];
+                    else if (we_l) mem[row_a[AW-1:0]] <= ld_word[b*FW +: FW];
+                    else if (rd_a) q_a <= mem[row_a[AW-1:0]];
+                    if (rd_b)      q_b <= mem[row_b[AW-1:0]];
+                end
+                assign qa[h*FW +: FW] = q_a;
+                assign qb[h*FW +: FW] = q_b;
+            end
+            always @(posedge clk) begin
+                a_half_q[b*3 +: 3] <= ah;
+                b_half_q[b*3 +: 3] <= bh;
+                s_half_q[b*3 +: 3] <= sh;
+            end
+            wire [2:0] ahq = a_half_q[b*3 +: 3], bhq = b_half_q[b*3 +: 3], shq = s_half_q[b*3 +: 3];
+            assign a_out[b*FW +: FW] = (ahq < 3'd4) ? qa[ahq[1:0]*FW +: FW] : {FW{1'b0}};
+            assign b_out[b*FW +: FW] = (bhq < 3'd4) ? qb[bhq[1:0]*FW +: FW] : {FW{1'b0}};
+            assign s_out[b*FW +: FW] = (shq < 3'd4) ? qb[shq[1:0]*FW +: FW] : {FW{1'b0}};
+        end
+    endgenerate
+
+    // ------------------------------------------------------------------
+    // Read data back to the lanes and the store words.
+    reg [ROWS*LB-1:0] a_bank_q, b_bank_q;
+    reg [ROWS-1:0]    a_valid_q, b_valid_q;
+    reg [LB-1:0]      st_off_q;
+    reg [PB-1:0]      st_mask_q;
+    always @(posedge clk) begin
+        for (ln = 0; ln < ROWS; ln = ln + 1) begin
+            a_bank_q[ln*LB +: LB] <= a_addr[ln*32 +: LB];
+            b_bank_q[ln*LB +: LB] <= b_addr[ln*32 +: LB];
+            a_valid_q[ln] <= (a_addr[ln*32 +: 32] >> LB) < END_ROWS;
+            b_valid_q[ln] <= (b_addr[ln*32 +: 32] >> LB) < END_ROWS;
+        end
+        st_off_q  <= st_base[LB-1:0];
+        st_mask_q <= st_grant ? st_mask : {PB{1'b0}};
+        conflict  <= a_clash || b_clash || (|port_clash);
+    end
+    genvar k;
+    generate
+        for (k = 0; k < ROWS; k = k + 1) begin : g_lane
+            wire [LB-1:0] ab = a_bank_q[k*LB +: LB], bb = b_bank_q[k*LB +: LB];
+            assign a_data[k*FW +: FW] = a_valid_q[k] ? a_out[ab*FW +: FW] : {FW{1'b0}};
+            assign b_data[k*FW +: FW] = b_valid_q[k] ? b_out[bb*FW +: FW] : {FW{1'b0}};
+        end
+        for (k = 0; k < PB; k = k + 1) begin : g_store_word
+            wire [LB-1:0] sb = st_off_q + k[LB-1:0];
+            assign st_data[k*FW +: FW] = st_mask_q[k] ? s_out[sb*FW +: FW] : {FW{1'b0}};
+        end
+    endgenerate
+endmodule
