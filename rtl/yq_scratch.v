@@ -81,78 +81,81 @@ module yq_scratch #(
 
     // ------------------------------------------------------------------
     // Per bank b: what each user wants of it (its scratch row, and for the
-    // writes the word).
-    reg  [NB-1:0]    a_rd, b_rd, wr_hit, ld_hit, st_hit;
-    reg  [NB*32-1:0] a_row, b_row, wr_row, ld_row, st_row;
-    reg  [NB*FW-1:0] wr_word, ld_word;
-    reg              a_clash, b_clash;
-    integer bk, ln;
+    // writes the word). Of a lane set, the lowest lane on a bank chooses its
+    // row; another lane there on another row is a clash.
+    wire [NB-1:0]   a_rd, b_rd, wr_hit, ld_hit, st_hit, a_clash, b_clash;
+    wire [31:0]     a_row [0:NB-1], b_row [0:NB-1], wr_row [0:NB-1], ld_row [0:NB-1], st_row [0:NB-1];
+    wire [FW-1:0]   wr_word [0:NB-1], ld_word [0:NB-1];
+    wire [ROWS-1:0] a_ok, b_ok;                 // the lane reads the scratch memory
+    wire [31:0]     a_lrow [0:ROWS-1], b_lrow [0:ROWS-1];
     // The masks indexed by a bank's offset in a run (0 .. NB - 1).
     wire [2*NB-1:0] wr_mask_x = {{(2*NB-ROWS){1'b0}}, wr_mask};
     wire [2*NB-1:0] ld_mask_x = {{(2*NB-PB){1'b0}}, ld_mask};
     wire [2*NB-1:0] st_mask_x = {{(2*NB-PB){1'b0}}, st_mask};
-    reg  [31:0] addr, first;
-    reg  [LB-1:0] off;
 
-    always @(*) begin
-        a_rd = 0; b_rd = 0; wr_hit = 0; ld_hit = 0; st_hit = 0;
-        a_row = 0; b_row = 0; wr_row = 0; ld_row = 0; st_row = 0; wr_word = 0; ld_word = 0;
-        a_clash = 1'b0; b_clash = 1'b0;
-        for (ln = 0; ln < ROWS; ln = ln + 1) begin
-            // The first lane of a bank chooses its row; a later lane of
-            // another row in that bank is a clash.
-            addr = a_addr[ln*32 +: 32];
-            if ((addr >> LB) < END_ROWS) begin
-                if (!a_rd[addr[LB-1:0]]) begin
-                    a_rd[addr[LB-1:0]] = 1'b1;
-                    a_row[addr[LB-1:0]*32 +: 32] = addr >> LB;
-                end else if (a_row[addr[LB-1:0]*32 +: 32] != (addr >> LB)) begin
-                    a_clash = 1'b1;
+    genvar b, h, k;
+    generate
+        for (k = 0; k < ROWS; k = k + 1) begin : g_lane_row
+            assign a_lrow[k] = a_addr[k*32 +: 32] >> LB;
+            assign b_lrow[k] = b_addr[k*32 +: 32] >> LB;
+            assign a_ok[k]   = a_lrow[k] < END_ROWS;
+            assign b_ok[k]   = b_lrow[k] < END_ROWS;
+        end
+        for (b = 0; b < NB; b = b + 1) begin : g_want
+            wire [ROWS-1:0] a_on, b_on, a_other, b_other;
+            for (k = 0; k < ROWS; k = k + 1) begin : g_lane
+                assign a_on[k] = a_ok[k] && a_addr[k*32 +: LB] == b;
+                assign b_on[k] = b_ok[k] && b_addr[k*32 +: LB] == b;
+                assign a_other[k] = a_on[k] && a_lrow[k] != a_row[b];
+                assign b_other[k] = b_on[k] && b_lrow[k] != b_row[b];
+            end
+            // The lowest lane on the bank (a one-hot pick).
+            wire [ROWS-1:0] a_first = a_on & ~(a_on - 1'b1), b_first = b_on & ~(b_on - 1'b1);
+            reg  [31:0]     a_pick, b_pick;
+            integer q;
+            always @(*) begin
+                a_pick = 32'd0;
+                b_pick = 32'd0;
+                for (q = 0; q < ROWS; q = q + 1) begin
+                    if (a_first[q]) a_pick = a_pick | (a_addr[q*32 +: 32] >> LB);
+                    if (b_first[q]) b_pick = b_pick | (b_addr[q*32 +: 32] >> LB);
                 end
             end
-            addr = b_addr[ln*32 +: 32];
-            if ((addr >> LB) < END_ROWS) begin
-                if (!b_rd[addr[LB-1:0]]) begin
-                    b_rd[addr[LB-1:0]] = 1'b1;
-                    b_row[addr[LB-1:0]*32 +: 32] = addr >> LB;
-                end else if (b_row[addr[LB-1:0]*32 +: 32] != (addr >> LB)) begin
-                    b_clash = 1'b1;
-                end
-            end
+            assign a_rd[b]    = |a_on;
+            assign b_rd[b]    = |b_on;
+            assign a_row[b]   = a_pick;
+            assign b_row[b]   = b_pick;
+            assign a_clash[b] = |a_other;
+            assign b_clash[b] = |b_other;
+            // Consecutive words: bank b holds word (b - base) mod NB of a run.
+            wire [LB-1:0] wr_off = b[LB-1:0] - wr_base[LB-1:0];
+            wire [LB-1:0] ld_off = b[LB-1:0] - ld_base[LB-1:0];
+            wire [LB-1:0] st_off = b[LB-1:0] - st_base[LB-1:0];
+            assign wr_hit[b]  = wr_en && wr_mask_x[{1'b0, wr_off}];
+            assign ld_hit[b]  = ld_en && ld_mask_x[{1'b0, ld_off}];
+            assign st_hit[b]  = st_en && st_mask_x[{1'b0, st_off}];
+            // The run's words in bank b are one row further when b lies
+            // below the run's first bank.
+            /* verilator lint_off CMPCONST */
+            assign wr_row[b]  = (wr_base >> LB) + ((b[LB-1:0] < wr_base[LB-1:0]) ? 32'd1 : 32'd0);
+            assign ld_row[b]  = (ld_base >> LB) + ((b[LB-1:0] < ld_base[LB-1:0]) ? 32'd1 : 32'd0);
+            assign st_row[b]  = (st_base >> LB) + ((b[LB-1:0] < st_base[LB-1:0]) ? 32'd1 : 32'd0);
+            /* verilator lint_on CMPCONST */
+            /* verilator lint_off WIDTH */
+            assign wr_word[b] = wr_data[wr_off*FW +: FW];
+            assign ld_word[b] = ld_data[ld_off*FW +: FW];
+            /* verilator lint_on WIDTH */
         end
-        // Consecutive words: bank b holds word (b - base) mod NB of the run.
-        for (bk = 0; bk < NB; bk = bk + 1) begin
-            off = bk[LB-1:0] - wr_base[LB-1:0];
-            first = wr_base >> LB;
-            if ({{(32-LB){1'b0}}, off} < ROWS && wr_en && wr_mask_x[{1'b0, off}]) begin
-                wr_hit[bk] = 1'b1;
-                wr_row[bk*32 +: 32] = first + ((bk[LB-1:0] < wr_base[LB-1:0]) ? 32'd1 : 32'd0);
-                wr_word[bk*FW +: FW] = wr_data[off*FW +: FW];
-            end
-            off = bk[LB-1:0] - ld_base[LB-1:0];
-            first = ld_base >> LB;
-            if ({{(32-LB){1'b0}}, off} < PB && ld_en && ld_mask_x[{1'b0, off}]) begin
-                ld_hit[bk] = 1'b1;
-                ld_row[bk*32 +: 32] = first + ((bk[LB-1:0] < ld_base[LB-1:0]) ? 32'd1 : 32'd0);
-                ld_word[bk*FW +: FW] = ld_data[off*FW +: FW];
-            end
-            off = bk[LB-1:0] - st_base[LB-1:0];
-            first = st_base >> LB;
-            if ({{(32-LB){1'b0}}, off} < PB && st_en && st_mask_x[{1'b0, off}]) begin
-                st_hit[bk] = 1'b1;
-                st_row[bk*32 +: 32] = first + ((bk[LB-1:0] < st_base[LB-1:0]) ? 32'd1 : 32'd0);
-            end
-        end
-    end
+    endgenerate
 
     // The store unit waits while set B reads one of its banks in its half.
-    reg st_blocked;
-    always @(*) begin
-        st_blocked = 1'b0;
-        for (bk = 0; bk < NB; bk = bk + 1)
-            if (st_hit[bk] && b_rd[bk] && half_of(st_row[bk*32 +: 32]) == half_of(b_row[bk*32 +: 32]))
-                st_blocked = 1'b1;
-    end
+    wire [NB-1:0] st_meets_b;
+    generate
+        for (b = 0; b < NB; b = b + 1) begin : g_store_wait
+            assign st_meets_b[b] = st_hit[b] && b_rd[b] && half_of(st_row[b]) == half_of(b_row[b]);
+        end
+    endgenerate
+    wire st_blocked = |st_meets_b;
     assign st_grant = st_en && !st_blocked;
 
     // ------------------------------------------------------------------
@@ -161,11 +164,10 @@ module yq_scratch #(
     reg  [NB-1:0]   port_clash;               // two users of one port of one bank
     wire [NB*FW-1:0] a_out, b_out, s_out;     // each bank's read data for set A, set B, the store
 
-    genvar b, h;
     generate
         for (b = 0; b < NB; b = b + 1) begin : g_bank
-            wire [31:0] ar = a_row[b*32 +: 32], wr = wr_row[b*32 +: 32], lr = ld_row[b*32 +: 32];
-            wire [31:0] br = b_row[b*32 +: 32], sr = st_row[b*32 +: 32];
+            wire [31:0] ar = a_row[b], wr = wr_row[b], lr = ld_row[b];
+            wire [31:0] br = b_row[b], sr = st_row[b];
             wire [2:0]  ah = a_rd[b] ? half_of(ar) : 3'd4;
             wire [2:0]  wh = wr_hit[b] ? half_of(wr) : 3'd4;
             wire [2:0]  lh = ld_hit[b] ? half_of(lr) : 3'd4;
@@ -188,8 +190,8 @@ module yq_scratch #(
                 /* verilator lint_on UNUSEDSIGNAL */
                 wire         rd_b = (bh == h) || (sh == h);
                 always @(posedge clk) begin
-                    if (we_w)      mem[row_a[AW-1:0]] <= wr_word[b*FW +: FW];
-                    else if (we_l) mem[row_a[AW-1:0]] <= ld_word[b*FW +: FW];
+                    if (we_w)      mem[row_a[AW-1:0]] <= wr_word[b];
+                    else if (we_l) mem[row_a[AW-1:0]] <= ld_word[b];
                     else if (rd_a) q_a <= mem[row_a[AW-1:0]];
                     if (rd_b)      q_b <= mem[row_b[AW-1:0]];
                 end
@@ -214,20 +216,20 @@ module yq_scratch #(
     reg [ROWS-1:0]    a_valid_q, b_valid_q;
     reg [LB-1:0]      st_off_q;
     reg [PB-1:0]      st_mask_q;
+    integer ln;
     always @(posedge clk) begin
         for (ln = 0; ln < ROWS; ln = ln + 1) begin
             a_bank_q[ln*LB +: LB] <= a_addr[ln*32 +: LB];
             b_bank_q[ln*LB +: LB] <= b_addr[ln*32 +: LB];
-            a_valid_q[ln] <= (a_addr[ln*32 +: 32] >> LB) < END_ROWS;
-            b_valid_q[ln] <= (b_addr[ln*32 +: 32] >> LB) < END_ROWS;
         end
+        a_valid_q <= a_ok;
+        b_valid_q <= b_ok;
         st_off_q  <= st_base[LB-1:0];
         st_mask_q <= st_grant ? st_mask : {PB{1'b0}};
-        conflict  <= a_clash || b_clash || (|port_clash);
+        conflict  <= (|a_clash) || (|b_clash) || (|port_clash);
     end
-    genvar k;
     generate
-        for (k = 0; k < ROWS; k = k + 1) begin : g_lane
+        for (k = 0; k < ROWS; k = k + 1) begin : g_lane_data
             wire [LB-1:0] ab = a_bank_q[k*LB +: LB], bb = b_bank_q[k*LB +: LB];
             assign a_data[k*FW +: FW] = a_valid_q[k] ? a_out[ab*FW +: FW] : {FW{1'b0}};
             assign b_data[k*FW +: FW] = b_valid_q[k] ? b_out[bb*FW +: FW] : {FW{1'b0}};

@@ -50,11 +50,11 @@
 //      writes is reported once both are over, the first in program order
 //      (a failed store, then a failed band, then the issuer's own);
 //      no AXI burst is left outstanding when the frame stops.
-// Still idealized in this slice: the scratch memory's ports (ROWS + ROWS
-// read lanes and a ROWS-word write port for the engines, a beat-wide write
-// for loads and a beat-wide read for stores: a board design banks it by
-// address). The other memories have the ports of block or distributed
-// RAM: the weight buffer is one memory of YQ_WEIGHT_GROUP-weight rows (a
+// Every memory has the ports of block or distributed RAM: the scratch
+// memory (rtl/yq_scratch.v) is four halves of 2 * ROWS word-interleaved
+// dual-port banks, port A for the engines' read lanes (set A), their write
+// and the loader, port B for the add's second lane set and the store unit
+// (which reads each beat a cycle ahead into a two-beat buffer); the weight buffer is one memory of YQ_WEIGHT_GROUP-weight rows (a
 // row read a cycle, whole rows written); each of the ROWS table lanes has
 // its own two halves of the running convolution's SiLU table (a Constants
 // instruction loads them); the LUT directory, table, bias and requant
@@ -96,7 +96,9 @@
 // head's q_NMS had more candidates than HEAD_MAX_CAND (node YQ_NUM_LAYERS:
 // the head; the list holds the best of the first HEAD_MAX_CAND only), 6 DRAM
 // write response not OKAY while storing a band (its node) or writing the
-// detection list (node YQ_NUM_LAYERS).
+// detection list (node YQ_NUM_LAYERS), 7 a cycle asked a scratch bank's
+// port for two words (the running band's node, else the detect head's, else
+// the instruction's: a compiler or engine bug, reported like an engine's).
 //
 // rst: synchronous, active high. Widths and field positions come from
 // yq_format.vh, memory sizes and DRAM addresses from the run's yq_params.vh.

@@ -33,7 +33,7 @@
 //
 // Usage: Vyq_top <absolute run dir> [--timed] [--latency L] [--bandwidth B]
 //   [--outstanding N] [--stalls P] [--seed S] [--watchdog N]
-//   [--slverr LAYER] [--slverr-write] [--slverr-store LAYER] [--bad-load] [--bad-op LAYER] [--bad-out-c LAYER] [--bad-table LAYER] [--bad-inputs LAYER] [--golden DIR]
+//   [--slverr LAYER] [--slverr-write] [--slverr-store LAYER] [--bad-load] [--bad-half] [--bad-op LAYER] [--bad-out-c LAYER] [--bad-table LAYER] [--bad-inputs LAYER] [--golden DIR]
 //   [--print-detections] [--detections-out FILE] [--expect-head-overflow] [--profile FILE] [--census FILE]
 // --timed: latency 100, 8 bytes/cycle, 4 outstanding bursts, 10 % random
 // stalls (each overridable); default magic: latency 20, no cap, no stalls.
@@ -54,7 +54,10 @@
 // error of a later instruction issued while it runs, e.g. with --slverr on
 // the next convolution, whose constants load then),
 // --bad-load moves the band program's first load to end past the scratch
-// memory (code 3 at its node),
+// memory (code 3 at its node), --bad-half moves the first load that issues
+// while a convolution's band runs into the input half that band reads,
+// without changing the halves the load declares, so that the loader writes
+// banks the engine reads in the same cycles (code 7 at the convolution),
 // --expect-head-overflow
 // expects q_NMS to overflow (code 5 at node YQ_NUM_LAYERS, "the detect
 // head": a model built with a HEAD_MAX_CAND below the frame's candidates).
@@ -347,7 +350,7 @@ class BankCensus {
 struct Options {
   fs::path run, golden;
   fs::path detections_out, profile, census;
-  bool timed = false, print_detections = false, expect_head_overflow = false, slverr_write = false, bad_load = false;
+  bool timed = false, print_detections = false, expect_head_overflow = false, slverr_write = false, bad_load = false, bad_half = false;
   int latency = -1, outstanding = -1, stalls = -1;
   double bandwidth = -1;
   std::uint64_t seed = 1;
@@ -384,6 +387,7 @@ Options parse(int argc, char** argv) {
     else if (arg == "--detections-out") o.detections_out = value();
     else if (arg == "--expect-head-overflow") o.expect_head_overflow = true;
     else if (arg == "--bad-load") o.bad_load = true;
+    else if (arg == "--bad-half") o.bad_half = true;
     else if (arg == "--profile") o.profile = value();
     else if (arg == "--census") o.census = value();
     else die("unknown argument " + arg);
@@ -629,6 +633,37 @@ int main(int argc, char** argv) {
       break;
     }
     expect_code = 3;
+  }
+  if (opt.bad_half) {
+    // The issuer lets a load go while a band runs when its declared halves
+    // differ from the band's; this one then writes the half the band reads.
+    const std::uint64_t base = static_cast<std::uint64_t>(param("YQ_DRAM_BAND_PROGRAM_BASE"));
+    const std::uint64_t slot = static_cast<std::uint64_t>(param("YQ_DRAM_BAND_PROGRAM_SLOT_BITS")) / 8;
+    auto get = [&](std::uint64_t address, const std::string& name) {
+      return static_cast<long long>(peek_bits(dram.bytes(), address, static_cast<int>(param("YQ_BAND_" + name + "_LSB")),
+                                              static_cast<int>(param("YQ_BAND_" + name + "_WIDTH"))));
+    };
+    int running = -1;           // the node of the conv band the issuer would still be running
+    long long running_half = -1;
+    for (long long i = 0; i < param("YQ_BAND_INSTRUCTIONS") && expect_code == 0; ++i) {
+      const std::uint64_t address = base + static_cast<std::uint64_t>(i) * slot;
+      const long long op = get(address, "OP");
+      if (op == param("YQ_BAND_OP_RUN") || op == param("YQ_BAND_OP_HEAD")) {
+        const int node = static_cast<int>(get(address, "NODE"));
+        const long long reads = get(address, "READS");
+        const bool conv = op == param("YQ_BAND_OP_RUN") &&
+                          desc_field(dram.bytes(), node, "OP") == static_cast<std::uint64_t>(param("YQ_OP_CONV"));
+        running = conv && (reads & 3) != 0 ? node : -1;
+        running_half = (reads & 1) != 0 ? 0 : 1;
+      } else if (op == param("YQ_BAND_OP_LOAD") && running >= 0) {
+        poke_bits(dram.bytes(), address, static_cast<int>(param("YQ_BAND_SCRATCH_WORD_LSB")),
+                  static_cast<int>(param("YQ_BAND_SCRATCH_WORD_WIDTH")),
+                  static_cast<std::uint64_t>(running_half * param("YQ_BAND_INPUT_WORDS")));
+        expect_node = running;
+        expect_code = 7;
+      }
+    }
+    if (expect_code != 7) die("--bad-half: no load issues while a convolution's band runs");
   }
   if (opt.expect_head_overflow) {
     expect_node = static_cast<int>(names.size());

@@ -442,7 +442,7 @@ TEST_CASE("rtl: the band program in many bands a layer runs bit-exact through yq
   CHECK(rows == static_cast<int>(quant.graph.nodes.size()) + 1);
 }
 
-TEST_CASE("rtl: yq_top stops a frame at a DRAM error, a bad descriptor, a buffer overrun or a q_NMS overflow, naming the layer, and its bench names a changed detection") {
+TEST_CASE("rtl: yq_top stops a frame at a DRAM error, a bad descriptor, a buffer overrun, a scratch bank asked for two words or a q_NMS overflow, naming the layer, and its bench names a changed detection") {
   if (!have_rtl_tools() || !yq::test::have_shared_data()) return;
   // The official W8A8 run at 160x160 again (the model build of `make top` is shared with the test above).
   const fs::path dir = yq::test::fresh_temp_dir("rtl-top-errors");
@@ -469,6 +469,10 @@ TEST_CASE("rtl: yq_top stops a frame at a DRAM error, a bad descriptor, a buffer
       {"--timed --slverr-store conv0", "TOP ERROR PASS: code 6 at layer conv0 (node 1)"},
       // A load that would run past the scratch memory.
       {"--bad-load", "TOP ERROR PASS: code 3 at layer conv0 (node 1)"},
+      // A load let through while a convolution's band runs, moved into the
+      // half that band reads: the loader and the engine ask the same banks'
+      // port A for different words in one cycle.
+      {"--bad-half", "TOP ERROR PASS: code 7 at layer c2f21.cv2 (node 85)"},
       {"--timed --slverr-write", "TOP ERROR PASS: code 6 at layer detect head (node 104)"},
   };
   bool first = true;

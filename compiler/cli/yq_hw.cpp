@@ -289,7 +289,8 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   run->add_option("--band-buffer-bytes", config.band_buffer_bytes,
                   "bytes of one half of the band program's input band buffer and of its output staging buffer "
-                  "(feature maps in DRAM); a layer whose single output row does not fit is an error")
+                  "(feature maps in DRAM), rounded down to whole rows of 64 words of the scratch memory's banks; a "
+                  "layer whose single output row does not fit is an error")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   run->add_option("--golden-image", config.golden_image, "image for the golden dumps (default: first of --data)");

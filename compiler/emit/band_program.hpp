@@ -58,6 +58,10 @@ class DramMap;
 // (or 57 RAMB36) per half.
 constexpr std::int64_t kDefaultBandBufferBytes = std::int64_t{256} << 10;
 
+// rtl/yq_scratch.v interleaves each half's words over 2 * ROWS banks (ROWS
+// <= 32), so a half is a whole number of rows of this many words.
+constexpr std::int64_t kScratchBankRowWords = 64;
+
 // The detect head reads up to ROWS words of one anchor at once (classes, or
 // DFL bins), words a channel apart. In a head band each channel starts an
 // odd number of words after the previous one (its rows x width words, and

@@ -290,7 +290,8 @@ LayerBuffers layer_buffers(const QuantModel& model, const MemoryMap& map, const 
 // The band program's buffers: input and output halves of --band-buffer-bytes
 // of feature-map slots each, and the halves of the layer buffers.
 BandBuffers band_buffers(const EmitOptions& options, const WordWidths& widths, const LayerBuffers& layer) {
-  const std::int64_t band_words = options.band_buffer_bytes / (dram_slot_bits(widths.fmap) / 8);
+  const std::int64_t slot_words = options.band_buffer_bytes / (dram_slot_bits(widths.fmap) / 8);
+  const std::int64_t band_words = slot_words / kScratchBankRowWords * kScratchBankRowWords;
   return {band_words, band_words, layer.weight, layer.bias, layer.requant};
 }
 
