@@ -25,11 +25,15 @@
 // returns to loading an empty frame.
 //
 // Schedule: for each walked candidate, a scan of the n stored candidates for
-// the best ranked one still alive (one per cycle), its comparison with the
-// kept boxes (one per cycle, two pipeline stages) and its record's write
-// when kept: n + kept + 4 cycles; the walk stops when max_det are kept or
-// none is left, so a frame takes at most about n * (n + max_det + 4) cycles
-// after in_end.
+// the best ranked one still alive (one read per cycle, compared the next),
+// its comparison with the kept boxes (one read per cycle, three pipeline
+// stages) and its record's write when kept: n + kept + 6 cycles; the walk
+// stops when max_det are kept or none is left, so a frame takes at most
+// about n * (n + max_det + 6) cycles after in_end. Candidates and kept
+// boxes live in memories with one write and one synchronous read port
+// (block RAM: MAX_CAND words of 4 coordinates, score, class and anchor;
+// MAX_DET words of 4 coordinates, class and area); only the alive bits are
+// registers.
 //
 // Parameters: MAX_CAND (candidate capacity, >= 2), MAX_DET (kept boxes capacity, >= 2),
 // COORD_W (signed coordinate bits the arithmetic is built for; inputs are
@@ -79,21 +83,14 @@ module yq_qnms (clk, rst, in_valid, in_end, in_x1, in_y1, in_x2, in_y2, in_score
     output reg                       done;
     output reg                       overflow;
 
-    // Candidates (alive until walked) and kept boxes.
-    reg signed [COORD_W-1:0]  c_x1 [0:MAX_CAND-1];
-    reg signed [COORD_W-1:0]  c_y1 [0:MAX_CAND-1];
-    reg signed [COORD_W-1:0]  c_x2 [0:MAX_CAND-1];
-    reg signed [COORD_W-1:0]  c_y2 [0:MAX_CAND-1];
-    reg        [SCORE_W-1:0]  c_score [0:MAX_CAND-1];
-    reg        [CLASS_W-1:0]  c_class [0:MAX_CAND-1];
-    reg        [ANCHOR_W-1:0] c_anchor [0:MAX_CAND-1];
+    // Candidates (alive until walked) and kept boxes, each in a memory of
+    // one write port and one synchronous read port (block RAM); a
+    // candidate's and a kept box's fields packed into one word.
+    localparam C_W = 4 * COORD_W + SCORE_W + CLASS_W + ANCHOR_W;
+    localparam K_W = 4 * COORD_W + CLASS_W + AREA_W;
+    reg        [C_W-1:0]      c_mem [0:MAX_CAND-1];
     reg        [MAX_CAND-1:0] alive;
-    reg signed [COORD_W-1:0]  k_x1 [0:MAX_DET-1];
-    reg signed [COORD_W-1:0]  k_y1 [0:MAX_DET-1];
-    reg signed [COORD_W-1:0]  k_x2 [0:MAX_DET-1];
-    reg signed [COORD_W-1:0]  k_y2 [0:MAX_DET-1];
-    reg        [CLASS_W-1:0]  k_class [0:MAX_DET-1];
-    reg        [AREA_W-1:0]   k_area [0:MAX_DET-1];
+    reg        [K_W-1:0]      k_mem [0:MAX_DET-1];
 
     reg [CAND_W-1:0] count;       // stored candidates
     reg [DET_W-1:0]  kept;        // kept boxes
@@ -103,26 +100,44 @@ module yq_qnms (clk, rst, in_valid, in_end, in_x1, in_y1, in_x2, in_y2, in_score
     reg [2:0] state;
     reg       overflowed;
 
-    // ---- the scan for the best ranked alive candidate
-    reg  [CAND_W-1:0] scan;        // candidate compared this cycle
+    // ---- the scan for the best ranked alive candidate: candidate `scan`
+    // is read in one cycle and compared with the best so far (held in
+    // registers) in the next.
+    reg  [CAND_W-1:0] scan;        // candidate read this cycle
+    reg               scan_v;      // c_q holds candidate scan_i
+    reg  [CI_W-1:0]   scan_i;
+    reg  [C_W-1:0]    c_q;
     reg               have_best;
     reg  [CI_W-1:0]   best;
+    reg  [C_W-1:0]    b_rec;       // the best candidate's word
     wire [CI_W-1:0]   scan_index = scan[CI_W-1:0];
-    wire [CI_W-1:0]   best_index = best;
     wire [CI_W-1:0]   load_index = count[CI_W-1:0];
     wire [KI_W-1:0]   kept_index = kept[KI_W-1:0];
 
-    // ranks_before(scan, best): score descending, then anchor, class, x1, y1, x2, y2 ascending.
-    wire ranks_before =
-        (c_score[scan_index] != c_score[best_index]) ? (c_score[scan_index] > c_score[best_index]) :
-        (c_anchor[scan_index] != c_anchor[best_index]) ? (c_anchor[scan_index] < c_anchor[best_index]) :
-        (c_class[scan_index] != c_class[best_index]) ? (c_class[scan_index] < c_class[best_index]) :
-        (c_x1[scan_index] != c_x1[best_index]) ? (c_x1[scan_index] < c_x1[best_index]) :
-        (c_y1[scan_index] != c_y1[best_index]) ? (c_y1[scan_index] < c_y1[best_index]) :
-        (c_x2[scan_index] != c_x2[best_index]) ? (c_x2[scan_index] < c_x2[best_index]) :
-        (c_y2[scan_index] < c_y2[best_index]);
+    // A candidate word's fields.
+    function signed [COORD_W-1:0] coord(input [C_W-1:0] w, input integer k);
+        coord = w[k*COORD_W +: COORD_W];
+    endfunction
+    wire signed [COORD_W-1:0] q_x1 = coord(c_q, 0), q_y1 = coord(c_q, 1), q_x2 = coord(c_q, 2), q_y2 = coord(c_q, 3);
+    wire signed [COORD_W-1:0] b_x1 = coord(b_rec, 0), b_y1 = coord(b_rec, 1), b_x2 = coord(b_rec, 2), b_y2 = coord(b_rec, 3);
+    wire [SCORE_W-1:0]  q_score  = c_q[4*COORD_W +: SCORE_W],   b_score  = b_rec[4*COORD_W +: SCORE_W];
+    wire [CLASS_W-1:0]  q_class  = c_q[4*COORD_W+SCORE_W +: CLASS_W], b_class = b_rec[4*COORD_W+SCORE_W +: CLASS_W];
+    wire [ANCHOR_W-1:0] q_anchor = c_q[4*COORD_W+SCORE_W+CLASS_W +: ANCHOR_W];
+    wire [ANCHOR_W-1:0] b_anchor = b_rec[4*COORD_W+SCORE_W+CLASS_W +: ANCHOR_W];
 
-    // ---- the suppression test of the selected candidate against kept box `probe`
+    // ranks_before(scanned, best): score descending, then anchor, class, x1, y1, x2, y2 ascending.
+    wire ranks_before =
+        (q_score != b_score) ? (q_score > b_score) :
+        (q_anchor != b_anchor) ? (q_anchor < b_anchor) :
+        (q_class != b_class) ? (q_class < b_class) :
+        (q_x1 != b_x1) ? (q_x1 < b_x1) :
+        (q_y1 != b_y1) ? (q_y1 < b_y1) :
+        (q_x2 != b_x2) ? (q_x2 < b_x2) :
+        (q_y2 < b_y2);
+
+    // ---- the suppression test of the selected candidate against kept box
+    // `probe` (read in one cycle, I and U in the next, the comparison in the
+    // one after)
     function [COORD_W-1:0] extent;   // max(0, hi - lo), below 2^COORD_W
         input signed [COORD_W-1:0] lo;
         input signed [COORD_W-1:0] hi;
@@ -133,23 +148,25 @@ module yq_qnms (clk, rst, in_valid, in_end, in_x1, in_y1, in_x2, in_y2, in_score
         end
     endfunction
 
-    reg signed [COORD_W-1:0]  s_x1, s_y1, s_x2, s_y2;   // the selected candidate
-    reg        [CLASS_W-1:0]  s_class;
-    reg        [SCORE_W-1:0]  s_score;
-    reg        [ANCHOR_W-1:0] s_anchor;
-    reg        [AREA_W-1:0]  s_area;
+    // The selected candidate: the best one's word once chosen.
+    wire signed [COORD_W-1:0] s_x1 = b_x1, s_y1 = b_y1, s_x2 = b_x2, s_y2 = b_y2;
+    wire       [CLASS_W-1:0]  s_class = b_class;
+    wire       [SCORE_W-1:0]  s_score = b_score;
+    wire       [ANCHOR_W-1:0] s_anchor = b_anchor;
     wire       [COORD_W-1:0] s_w = extent(s_x1, s_x2);
     wire       [COORD_W-1:0] s_h = extent(s_y1, s_y2);
     wire       [AREA_W-1:0]  selected_area = {{COORD_W{1'b0}}, s_w} * {{COORD_W{1'b0}}, s_h};
 
-    reg  [DET_W-1:0] probe;
-    wire [KI_W-1:0]  probe_index = probe[KI_W-1:0];
-    wire [COORD_W-1:0] i_w = extent(s_x1 > k_x1[probe_index] ? s_x1 : k_x1[probe_index],
-                                   s_x2 < k_x2[probe_index] ? s_x2 : k_x2[probe_index]);
-    wire [COORD_W-1:0] i_h = extent(s_y1 > k_y1[probe_index] ? s_y1 : k_y1[probe_index],
-                                   s_y2 < k_y2[probe_index] ? s_y2 : k_y2[probe_index]);
+    reg  [DET_W-1:0] probe;        // kept box read this cycle
+    reg              p0_valid;     // k_q holds a kept box
+    reg  [K_W-1:0]   k_q;
+    wire signed [COORD_W-1:0] k_x1 = k_q[0 +: COORD_W], k_y1 = k_q[COORD_W +: COORD_W];
+    wire signed [COORD_W-1:0] k_x2 = k_q[2*COORD_W +: COORD_W], k_y2 = k_q[3*COORD_W +: COORD_W];
+    wire       [CLASS_W-1:0]  k_class = k_q[4*COORD_W +: CLASS_W];
+    wire       [AREA_W-1:0]   k_area = k_q[4*COORD_W+CLASS_W +: AREA_W];
+    wire [COORD_W-1:0] i_w = extent(s_x1 > k_x1 ? s_x1 : k_x1, s_x2 < k_x2 ? s_x2 : k_x2);
+    wire [COORD_W-1:0] i_h = extent(s_y1 > k_y1 ? s_y1 : k_y1, s_y2 < k_y2 ? s_y2 : k_y2);
     wire [AREA_W-1:0] inter = {{COORD_W{1'b0}}, i_w} * {{COORD_W{1'b0}}, i_h};
-    // Pipeline stage 1: I and U of the probe; stage 2: the comparison.
     reg               p1_valid;
     reg               p1_same;
     reg  [AREA_W-1:0] p1_inter;
@@ -157,6 +174,17 @@ module yq_qnms (clk, rst, in_valid, in_end, in_x1, in_y1, in_x2, in_y2, in_score
     wire [PROD_W-1:0] lhs = {{(PROD_W-AREA_W){1'b0}}, p1_inter} * {{(PROD_W-IOU_W){1'b0}}, iou_den};
     wire [PROD_W-1:0] rhs = {{(PROD_W-AREA_W-1){1'b0}}, p1_union} * {{(PROD_W-IOU_W){1'b0}}, iou_num};
     reg               suppressed;
+    reg  [AREA_W-1:0] s_area;
+
+    // The memories' ports.
+    always @(posedge clk) begin
+        if (state == S_LOAD && in_valid && in_score > score_threshold && count != MAX_CAND[CAND_W-1:0])
+            c_mem[load_index] <= {in_anchor, in_class, in_score, in_y2, in_x2, in_y1, in_x1};
+        c_q <= c_mem[scan_index];
+        if (state == S_WRITE && !suppressed)
+            k_mem[kept_index] <= {s_area, s_class, s_y2, s_x2, s_y1, s_x1};
+        k_q <= k_mem[probe[KI_W-1:0]];
+    end
 
     // The selected candidate as a detection record.
     wire [REC_W-1:0] record =
@@ -185,60 +213,54 @@ module yq_qnms (clk, rst, in_valid, in_end, in_x1, in_y1, in_x2, in_y2, in_score
                         if (count == MAX_CAND[CAND_W-1:0]) begin
                             overflowed <= 1'b1;
                         end else begin
-                            c_x1[load_index]     <= in_x1;
-                            c_y1[load_index]     <= in_y1;
-                            c_x2[load_index]     <= in_x2;
-                            c_y2[load_index]     <= in_y2;
-                            c_score[load_index]  <= in_score;
-                            c_class[load_index]  <= in_class;
-                            c_anchor[load_index] <= in_anchor;
-                            alive[load_index]    <= 1'b1;
-                            count           <= count + {{(CAND_W-1){1'b0}}, 1'b1};
+                            alive[load_index] <= 1'b1;
+                            count             <= count + {{(CAND_W-1){1'b0}}, 1'b1};
                         end
                     end
                     if (in_end) begin
                         kept      <= {DET_W{1'b0}};
                         limit     <= (max_det > MAX_DET[DET_W-1:0]) ? MAX_DET[DET_W-1:0] : max_det;
                         scan      <= {CAND_W{1'b0}};
+                        scan_v    <= 1'b0;
                         have_best <= 1'b0;
                         state     <= S_SCAN;
                     end
                 end
 
                 S_SCAN: begin
-                    if (scan != count) begin
-                        if (alive[scan_index] && (!have_best || ranks_before)) begin
-                            best      <= scan_index;
-                            have_best <= 1'b1;
+                    scan_v <= (scan != count);
+                    scan_i <= scan_index;
+                    if (scan != count) scan <= scan + {{(CAND_W-1){1'b0}}, 1'b1};
+                    if (scan_v && alive[scan_i] && (!have_best || ranks_before)) begin
+                        best      <= scan_i;
+                        b_rec     <= c_q;
+                        have_best <= 1'b1;
+                    end
+                    if (scan == count && !scan_v) begin
+                        if (!have_best || kept == limit) begin
+                            state <= S_COUNT;
+                        end else begin
+                            alive[best] <= 1'b0;
+                            probe       <= {DET_W{1'b0}};
+                            p0_valid    <= 1'b0;
+                            p1_valid    <= 1'b0;
+                            suppressed  <= 1'b0;
+                            state       <= S_CHECK;
                         end
-                        scan <= scan + {{(CAND_W-1){1'b0}}, 1'b1};
-                    end else if (!have_best || kept == limit) begin
-                        state <= S_COUNT;
-                    end else begin
-                        s_x1       <= c_x1[best_index];
-                        s_y1       <= c_y1[best_index];
-                        s_x2       <= c_x2[best_index];
-                        s_y2       <= c_y2[best_index];
-                        s_score    <= c_score[best_index];
-                        s_class    <= c_class[best_index];
-                        s_anchor   <= c_anchor[best_index];
-                        alive[best_index] <= 1'b0;
-                        probe      <= {DET_W{1'b0}};
-                        suppressed <= 1'b0;
-                        state      <= S_CHECK;
                     end
                 end
 
-                S_CHECK: begin   // kept boxes 0 .. kept-1 through the two-stage test
-                    p1_valid <= (probe != kept);
-                    if (probe != kept) begin
-                        p1_same  <= (k_class[probe_index] == s_class);
+                S_CHECK: begin   // kept boxes 0 .. kept-1 through the three-stage test
+                    p0_valid <= (probe != kept);
+                    if (probe != kept) probe <= probe + {{(DET_W-1){1'b0}}, 1'b1};
+                    p1_valid <= p0_valid;
+                    if (p0_valid) begin
+                        p1_same  <= (k_class == s_class);
                         p1_inter <= inter;
-                        p1_union <= {1'b0, selected_area} + {1'b0, k_area[probe_index]} - {1'b0, inter};
-                        probe    <= probe + {{(DET_W-1){1'b0}}, 1'b1};
+                        p1_union <= {1'b0, selected_area} + {1'b0, k_area} - {1'b0, inter};
                     end
                     if (p1_valid && p1_same && lhs > rhs) suppressed <= 1'b1;
-                    if (probe == kept && !p1_valid) begin
+                    if (probe == kept && !p0_valid && !p1_valid) begin
                         s_area <= selected_area;
                         state  <= S_WRITE;
                     end
@@ -246,18 +268,13 @@ module yq_qnms (clk, rst, in_valid, in_end, in_x1, in_y1, in_x2, in_y2, in_score
 
                 S_WRITE: begin
                     if (!suppressed) begin
-                        k_x1[kept_index]    <= s_x1;
-                        k_y1[kept_index]    <= s_y1;
-                        k_x2[kept_index]    <= s_x2;
-                        k_y2[kept_index]    <= s_y2;
-                        k_class[kept_index] <= s_class;
-                        k_area[kept_index]  <= s_area;
                         kept          <= kept + {{(DET_W-1){1'b0}}, 1'b1};
                         res_we        <= 1'b1;
                         res_addr      <= kept[ADDR_W-1:0] + {{(ADDR_W-1){1'b0}}, 1'b1};
                         res_data      <= record;
                     end
                     scan      <= {CAND_W{1'b0}};
+                    scan_v    <= 1'b0;
                     have_best <= 1'b0;
                     state     <= S_SCAN;
                 end
