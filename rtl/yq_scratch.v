@@ -57,8 +57,11 @@ module yq_scratch #(
     localparam NB = 2 * ROWS;
     localparam LB = $clog2(NB);
     localparam IN_ROWS = IN_WORDS / NB, OUT_ROWS = OUT_WORDS / NB;
-    localparam [31:0] HALF1 = IN_ROWS, HALF2 = 2 * IN_ROWS, HALF3 = 2 * IN_ROWS + OUT_ROWS,
-                      END_ROWS = 2 * IN_ROWS + 2 * OUT_ROWS;   // in rows of NB words
+    localparam [31:0] END_ROWS = 2 * IN_ROWS + 2 * OUT_ROWS;   // in rows of NB words
+    localparam GW = $clog2(END_ROWS + 1);                     // bits of a row of the scratch memory
+    localparam [31:0] HALF1_32 = IN_ROWS, HALF2_32 = 2 * IN_ROWS, HALF3_32 = 2 * IN_ROWS + OUT_ROWS;
+    localparam [GW-1:0] HALF1 = HALF1_32[GW-1:0], HALF2 = HALF2_32[GW-1:0], HALF3 = HALF3_32[GW-1:0],
+                        END_G = END_ROWS[GW-1:0];
 
     initial begin
         if ((1 << LB) != NB)
@@ -72,10 +75,10 @@ module yq_scratch #(
     end
 
     // The half of a scratch row (0-3; 4: past the memory) and the row in it.
-    function automatic [2:0] half_of(input [31:0] row);
-        half_of = (row < HALF1) ? 3'd0 : (row < HALF2) ? 3'd1 : (row < HALF3) ? 3'd2 : (row < END_ROWS) ? 3'd3 : 3'd4;
+    function automatic [2:0] half_of(input [GW-1:0] row);
+        half_of = (row < HALF1) ? 3'd0 : (row < HALF2) ? 3'd1 : (row < HALF3) ? 3'd2 : (row < END_G) ? 3'd3 : 3'd4;
     endfunction
-    function automatic [31:0] local_row(input [31:0] row);
+    function automatic [GW-1:0] local_row(input [GW-1:0] row);
         local_row = (row < HALF1) ? row : (row < HALF2) ? row - HALF1 : (row < HALF3) ? row - HALF2 : row - HALF3;
     endfunction
 
@@ -84,10 +87,17 @@ module yq_scratch #(
     // writes the word). Of a lane set, the lowest lane on a bank chooses its
     // row; another lane there on another row is a clash.
     wire [NB-1:0]   a_rd, b_rd, wr_hit, ld_hit, st_hit, a_clash, b_clash;
-    wire [31:0]     a_row [0:NB-1], b_row [0:NB-1], wr_row [0:NB-1], ld_row [0:NB-1], st_row [0:NB-1];
+    wire [GW-1:0]   a_row [0:NB-1], b_row [0:NB-1], wr_row [0:NB-1], ld_row [0:NB-1], st_row [0:NB-1];
     wire [FW-1:0]   wr_word [0:NB-1], ld_word [0:NB-1];
     wire [ROWS-1:0] a_ok, b_ok;                 // the lane reads the scratch memory
-    wire [31:0]     a_lrow [0:ROWS-1], b_lrow [0:ROWS-1];
+    wire [GW-1:0]   a_lrow [0:ROWS-1], b_lrow [0:ROWS-1];
+    // A run's first row and whether it and the next lie in the memory (a
+    // run's words in bank b are one row further when b lies below the
+    // run's first bank).
+    wire [31:0] wr_first = wr_base >> LB, ld_first = ld_base >> LB, st_first = st_base >> LB;
+    wire wr_in0 = wr_first < END_ROWS, wr_in1 = wr_first + 32'd1 < END_ROWS;
+    wire ld_in0 = ld_first < END_ROWS, ld_in1 = ld_first + 32'd1 < END_ROWS;
+    wire st_in0 = st_first < END_ROWS, st_in1 = st_first + 32'd1 < END_ROWS;
     // The masks indexed by a bank's offset in a run (0 .. NB - 1).
     wire [2*NB-1:0] wr_mask_x = {{(2*NB-ROWS){1'b0}}, wr_mask};
     wire [2*NB-1:0] ld_mask_x = {{(2*NB-PB){1'b0}}, ld_mask};
@@ -96,10 +106,11 @@ module yq_scratch #(
     genvar b, h, k;
     generate
         for (k = 0; k < ROWS; k = k + 1) begin : g_lane_row
-            assign a_lrow[k] = a_addr[k*32 +: 32] >> LB;
-            assign b_lrow[k] = b_addr[k*32 +: 32] >> LB;
-            assign a_ok[k]   = a_lrow[k] < END_ROWS;
-            assign b_ok[k]   = b_lrow[k] < END_ROWS;
+            wire [31:0] ar = a_addr[k*32 +: 32] >> LB, br = b_addr[k*32 +: 32] >> LB;
+            assign a_lrow[k] = ar[GW-1:0];
+            assign b_lrow[k] = br[GW-1:0];
+            assign a_ok[k]   = ar < END_ROWS;
+            assign b_ok[k]   = br < END_ROWS;
         end
         for (b = 0; b < NB; b = b + 1) begin : g_want
             wire [ROWS-1:0] a_on, b_on, a_other, b_other;
@@ -111,14 +122,14 @@ module yq_scratch #(
             end
             // The lowest lane on the bank (a one-hot pick).
             wire [ROWS-1:0] a_first = a_on & ~(a_on - 1'b1), b_first = b_on & ~(b_on - 1'b1);
-            reg  [31:0]     a_pick, b_pick;
+            reg  [GW-1:0]   a_pick, b_pick;
             integer q;
             always @(*) begin
-                a_pick = 32'd0;
-                b_pick = 32'd0;
+                a_pick = {GW{1'b0}};
+                b_pick = {GW{1'b0}};
                 for (q = 0; q < ROWS; q = q + 1) begin
-                    if (a_first[q]) a_pick = a_pick | (a_addr[q*32 +: 32] >> LB);
-                    if (b_first[q]) b_pick = b_pick | (b_addr[q*32 +: 32] >> LB);
+                    if (a_first[q]) a_pick = a_pick | a_addr[q*32+LB +: GW];
+                    if (b_first[q]) b_pick = b_pick | b_addr[q*32+LB +: GW];
                 end
             end
             assign a_rd[b]    = |a_on;
@@ -131,16 +142,16 @@ module yq_scratch #(
             wire [LB-1:0] wr_off = b[LB-1:0] - wr_base[LB-1:0];
             wire [LB-1:0] ld_off = b[LB-1:0] - ld_base[LB-1:0];
             wire [LB-1:0] st_off = b[LB-1:0] - st_base[LB-1:0];
-            assign wr_hit[b]  = wr_en && wr_mask_x[{1'b0, wr_off}];
-            assign ld_hit[b]  = ld_en && ld_mask_x[{1'b0, ld_off}];
-            assign st_hit[b]  = st_en && st_mask_x[{1'b0, st_off}];
-            // The run's words in bank b are one row further when b lies
-            // below the run's first bank.
             /* verilator lint_off CMPCONST */
-            assign wr_row[b]  = (wr_base >> LB) + ((b[LB-1:0] < wr_base[LB-1:0]) ? 32'd1 : 32'd0);
-            assign ld_row[b]  = (ld_base >> LB) + ((b[LB-1:0] < ld_base[LB-1:0]) ? 32'd1 : 32'd0);
-            assign st_row[b]  = (st_base >> LB) + ((b[LB-1:0] < st_base[LB-1:0]) ? 32'd1 : 32'd0);
+            wire wr_next = b[LB-1:0] < wr_base[LB-1:0], ld_next = b[LB-1:0] < ld_base[LB-1:0];
+            wire st_next = b[LB-1:0] < st_base[LB-1:0];
             /* verilator lint_on CMPCONST */
+            assign wr_hit[b]  = wr_en && wr_mask_x[{1'b0, wr_off}] && (wr_next ? wr_in1 : wr_in0);
+            assign ld_hit[b]  = ld_en && ld_mask_x[{1'b0, ld_off}] && (ld_next ? ld_in1 : ld_in0);
+            assign st_hit[b]  = st_en && st_mask_x[{1'b0, st_off}] && (st_next ? st_in1 : st_in0);
+            assign wr_row[b]  = wr_first[GW-1:0] + {{(GW-1){1'b0}}, wr_next};
+            assign ld_row[b]  = ld_first[GW-1:0] + {{(GW-1){1'b0}}, ld_next};
+            assign st_row[b]  = st_first[GW-1:0] + {{(GW-1){1'b0}}, st_next};
             /* verilator lint_off WIDTH */
             assign wr_word[b] = wr_data[wr_off*FW +: FW];
             assign ld_word[b] = ld_data[ld_off*FW +: FW];
@@ -166,8 +177,8 @@ module yq_scratch #(
 
     generate
         for (b = 0; b < NB; b = b + 1) begin : g_bank
-            wire [31:0] ar = a_row[b], wr = wr_row[b], lr = ld_row[b];
-            wire [31:0] br = b_row[b], sr = st_row[b];
+            wire [GW-1:0] ar = a_row[b], wr = wr_row[b], lr = ld_row[b];
+            wire [GW-1:0] br = b_row[b], sr = st_row[b];
             wire [2:0]  ah = a_rd[b] ? half_of(ar) : 3'd4;
             wire [2:0]  wh = wr_hit[b] ? half_of(wr) : 3'd4;
             wire [2:0]  lh = ld_hit[b] ? half_of(lr) : 3'd4;
@@ -185,8 +196,8 @@ module yq_scratch #(
                 wire         we_w = (wh == h), we_l = (lh == h) && !we_w;
                 wire         rd_a = (ah == h) && !we_w && !we_l;
                 /* verilator lint_off UNUSEDSIGNAL */
-                wire [31:0]  row_a = we_w ? local_row(wr) : we_l ? local_row(lr) : local_row(ar);
-                wire [31:0]  row_b = (bh == h) ? local_row(br) : local_row(sr);
+                wire [GW-1:0] row_a = we_w ? local_row(wr) : we_l ? local_row(lr) : local_row(ar);
+                wire [GW-1:0] row_b = (bh == h) ? local_row(br) : local_row(sr);
                 /* verilator lint_on UNUSEDSIGNAL */
                 wire         rd_b = (bh == h) || (sh == h);
                 always @(posedge clk) begin
