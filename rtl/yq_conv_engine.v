@@ -17,11 +17,13 @@
 // (inner loop; a tile may span several output rows). A tile takes T = in_c *
 // kernel * kernel cycles, one tap (i, ky, kx) per cycle: ROWS activation reads
 // (padded taps and pixels past the end masked to pad_code) and one read of
-// that tap's COLS weights. With stride > 1, a tap whose reading lanes lie on
-// n > 1 output rows takes n cycles, one per row (the others feed 0): the
-// lanes of one row read words `stride` apart, which fall in distinct banks
-// of a memory interleaved over 2 * ROWS banks, while two rows' lanes could
-// share banks (docs/RTL.md, "The scratch memory"). The finished ROWS x COLS sums are copied into a drain buffer, so the
+// that tap's COLS weights. With stride > 1, the lanes of one output row read
+// words `stride` apart, which fall in distinct banks of a memory interleaved
+// over 2 * ROWS banks, while two rows' lanes could share banks: the lanes of
+// the tap's first output row read on lane set A (fm_rd_*), those of its
+// second on lane set B (fm_rd_*_b, the banks' other port), and a tap whose
+// reading lanes lie on n > 2 output rows takes ceil(n / 2) cycles, two rows
+// each (the others feed 0) (docs/RTL.md, "The scratch memory"). The finished ROWS x COLS sums are copied into a drain buffer, so the
 // next tile accumulates while the buffer drains one output channel per cycle
 // through ROWS yq_requant units and the table read, which write ROWS
 // consecutive output codes (NCHW: one channel, ROWS raster pixels) per cycle.
@@ -35,6 +37,8 @@
 //   fm_rd_*    ROWS independent feature-map read lanes (signed A_W-bit codes);
 //              lane addresses are 32-bit word addresses, all ones (no address) for
 //              lanes that read nothing (padding, pixels past the layer)
+//   fm_rd_*_b  ROWS more read lanes, for the second output row of a
+//              stride > 1 tap (all ones otherwise)
 //   fm_wr_*    one write of up to ROWS consecutive words: word r goes to
 //              fm_wr_addr + r when fm_wr_mask[r] (signed A_W-bit codes)
 //   w_*        one weight read: the COLS words from w_addr (signed W_W-bit
@@ -74,7 +78,7 @@ module yq_conv_engine #(
     parameter PRE_W    = 16,
     parameter LUT_W    = 16
 ) (clk, rst, start, desc, busy, done, error, lutdir_addr, lutdir_data, bias_addr, bias_data, rq_addr, rq_data,
-   w_addr, w_data, fm_rd_addr, fm_rd_data, fm_wr_en, fm_wr_addr, fm_wr_mask, fm_wr_data, lut_addr, lut_data0,
+   w_addr, w_data, fm_rd_addr, fm_rd_data, fm_rd_addr_b, fm_rd_data_b, fm_wr_en, fm_wr_addr, fm_wr_mask, fm_wr_data, lut_addr, lut_data0,
    lut_data1);
     /* verilator lint_off UNUSEDPARAM */
     `include "yq_format.vh"
@@ -100,6 +104,8 @@ module yq_conv_engine #(
     output reg  [31:0]                 w_addr;
     input  wire [COLS*W_W-1:0]         w_data;
     output reg  [ROWS*32-1:0]          fm_rd_addr;
+    input  wire [ROWS*A_W-1:0]         fm_rd_data_b;
+    output reg  [ROWS*32-1:0]          fm_rd_addr_b;
     input  wire [ROWS*A_W-1:0]         fm_rd_data;
     output reg                         fm_wr_en;
     output reg  [31:0]                 fm_wr_addr;
@@ -262,12 +268,14 @@ module yq_conv_engine #(
 
     wire tap_last = (t == taps_m1);
     wire issue = (state == S_RUN) && !(tap_last && (inflight || drain_left > DRAIN_SLACK));
-    // A tap issues in one cycle, or (stride > 1, its lanes on several output
-    // rows) in one cycle per output row its reading lanes are on: each such
-    // issue reads only that row's lanes and feeds 0 on the others, so the
-    // scratch memory's banks see at most one address each (lane_serve below).
-    // step: the tap's last issue, which moves on to the next tap.
-    wire [ROWS-1:0] lane_serve, lane_zero;
+    // A tap issues in one cycle, or (stride > 1, its lanes on more than two
+    // output rows) in one cycle per two output rows its reading lanes are
+    // on: each such issue reads only those rows' lanes, the first row's on
+    // set A and the second's on set B, and feeds 0 on the others, so each
+    // port of the scratch memory's banks sees at most one address
+    // (lane_serve below). step: the tap's last issue, which moves on to the
+    // next tap.
+    wire [ROWS-1:0] lane_serve, lane_zero, lane_b;
     wire tap_final;
     wire step = issue && tap_final;
     reg  [ROWS-1:0] lanes_done;                 // lanes of this tap read by its earlier issues
@@ -310,25 +318,32 @@ module yq_conv_engine #(
         end
     endgenerate
 
-    // The lanes this issue reads: the tap's lanes not read yet (pending),
-    // from the first of them up to the next output row (a lane whose x is 0
-    // starts one); all of them when stride is 1 (its rows follow each other
-    // in the scratch memory, so no two lanes share a bank). A lane not read
-    // now feeds 0 (pad_code on the tap's last issue when it is padding).
+    // The lanes this issue reads: the tap's lanes not read yet (pending) on
+    // the first output row holding one (set A) and on the next output row
+    // holding one (set B; a lane whose x is 0 starts a row); all of them on
+    // set A when stride is 1 (its rows follow each other in the scratch
+    // memory, so no two lanes share a bank). A lane not read now feeds 0
+    // (pad_code on the tap's last issue when it is padding).
     wire [ROWS-1:0] pending = tap_ok & ~lanes_done;
     wire            split   = (stride_u > 32'd1);
-    reg  [ROWS-1:0] serve_now;
-    reg             below, cut;                 // a pending lane below lane l; a row start after it
+    reg  [ROWS-1:0] serve_a, serve_b;
+    reg             seen;                       // a pending lane on the current row
+    reg  [1:0]      rows_seen;                  // rows with a pending lane before it (2: two or more)
     always @* begin
-        below = 1'b0;
-        cut   = 1'b0;
+        seen      = 1'b0;
+        rows_seen = 2'd0;
         for (l = 0; l < ROWS; l = l + 1) begin
-            if (split && l > 0 && row_x[l*XW +: XW] == 0 && below) cut = 1'b1;
-            serve_now[l] = pending[l] && !cut;
-            below = below | pending[l];
+            if (split && l > 0 && row_x[l*XW +: XW] == 0 && seen) begin
+                if (rows_seen != 2'd2) rows_seen = rows_seen + 2'd1;
+                seen = 1'b0;
+            end
+            serve_a[l] = pending[l] && rows_seen == 2'd0;
+            serve_b[l] = pending[l] && rows_seen == 2'd1;
+            seen = seen | pending[l];
         end
     end
-    assign lane_serve = serve_now;
+    assign lane_serve = serve_a | serve_b;
+    assign lane_b     = serve_b;
     assign tap_final = ((pending & ~lane_serve) == {ROWS{1'b0}});
     assign lane_zero = ~lane_serve & (tap_ok | {ROWS{!tap_final}});
     always @(posedge clk) begin
@@ -573,12 +588,16 @@ module yq_conv_engine #(
     // ---------------------------------------------------------------------
     // Fetch: addresses (stage 1), data and MAC input (stage 2).
     reg v1, first1, last1, v2, first2, last2;
-    reg [ROWS-1:0] ok1, ok2, zero1, zero2;
+    reg [ROWS-1:0] ok1, ok2, zero1, zero2, onb1, onb2;   // onb: the lane read on set B
 
     always @(posedge clk) begin
-        for (l = 0; l < ROWS; l = l + 1)        // lanes read only for an issued tap
-            fm_rd_addr[l*32 +: 32] <= (issue && lane_serve[l]) ? tap_addr[l*32 +: 32] : 32'hffff_ffff;
+        for (l = 0; l < ROWS; l = l + 1) begin  // lanes read only for an issued tap
+            fm_rd_addr[l*32 +: 32]   <= (issue && lane_serve[l] && !lane_b[l]) ? tap_addr[l*32 +: 32] : 32'hffff_ffff;
+            fm_rd_addr_b[l*32 +: 32] <= (issue && lane_b[l]) ? tap_addr[l*32 +: 32] : 32'hffff_ffff;
+        end
         ok1        <= lane_serve;
+        onb1       <= lane_b;
+        onb2       <= onb1;
         zero1      <= lane_zero;
         first1     <= (t == 32'd0) && (lanes_done == {ROWS{1'b0}});
         last1      <= tap_last && tap_final;
@@ -599,7 +618,8 @@ module yq_conv_engine #(
     wire [ROWS*A_W-1:0] a_vec;
     generate
         for (r = 0; r < ROWS; r = r + 1) begin : g_a
-            assign a_vec[r*A_W +: A_W] = zero2[r] ? {A_W{1'b0}} : ok2[r] ? fm_rd_data[r*A_W +: A_W] : pad_code[A_W-1:0];
+            assign a_vec[r*A_W +: A_W] = zero2[r] ? {A_W{1'b0}} : !ok2[r] ? pad_code[A_W-1:0]
+                                       : onb2[r] ? fm_rd_data_b[r*A_W +: A_W] : fm_rd_data[r*A_W +: A_W];
         end
     endgenerate
 

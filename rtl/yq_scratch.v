@@ -75,11 +75,17 @@ module yq_scratch #(
     end
 
     // The half of a scratch row (0-3; 4: past the memory) and the row in it.
+    // Halves of one power-of-two size (stage_7's default) need no
+    // comparison: the half is a row's top bits.
+    localparam POW2 = (IN_ROWS == OUT_ROWS) && ((IN_ROWS & (IN_ROWS - 1)) == 0);
+    localparam LOG_H = $clog2(IN_ROWS);
     function automatic [2:0] half_of(input [GW-1:0] row);
-        half_of = (row < HALF1) ? 3'd0 : (row < HALF2) ? 3'd1 : (row < HALF3) ? 3'd2 : (row < END_G) ? 3'd3 : 3'd4;
+        if (POW2) half_of = (row >= END_G) ? 3'd4 : {1'b0, row[LOG_H +: 2]};
+        else      half_of = (row < HALF1) ? 3'd0 : (row < HALF2) ? 3'd1 : (row < HALF3) ? 3'd2 : (row < END_G) ? 3'd3 : 3'd4;
     endfunction
     function automatic [GW-1:0] local_row(input [GW-1:0] row);
-        local_row = (row < HALF1) ? row : (row < HALF2) ? row - HALF1 : (row < HALF3) ? row - HALF2 : row - HALF3;
+        if (POW2) local_row = row & ((1 << LOG_H) - 1);
+        else      local_row = (row < HALF1) ? row : (row < HALF2) ? row - HALF1 : (row < HALF3) ? row - HALF2 : row - HALF3;
     endfunction
 
     // ------------------------------------------------------------------

@@ -828,7 +828,7 @@ module yq_top #(
     reg  [YQ_REQUANT_WIDTH-1:0] rq_data;
     wire [31:0]               w_addr;
     wire [COLS*YQ_WEIGHT_WIDTH-1:0] w_data;
-    wire [ROWS*32-1:0]        fm_rd_addr;
+    wire [ROWS*32-1:0]        fm_rd_addr, fm_rd_addr_b;
     wire [ROWS*FW-1:0]        fm_rd_data;
     wire                      fm_wr_en;
     wire [31:0]               fm_wr_addr;
@@ -844,7 +844,8 @@ module yq_top #(
         .clk(clk), .rst(rst), .start(conv_go), .desc(desc_raw), .busy(conv_busy), .done(conv_done), .error(conv_error),
         .lutdir_addr(lutdir_addr), .lutdir_data(lutdir_data), .bias_addr(bias_addr), .bias_data(bias_data),
         .rq_addr(rq_addr), .rq_data(rq_data), .w_addr(w_addr), .w_data(w_data),
-        .fm_rd_addr(fm_rd_addr), .fm_rd_data(fm_rd_data), .fm_wr_en(fm_wr_en), .fm_wr_addr(fm_wr_addr),
+        .fm_rd_addr(fm_rd_addr), .fm_rd_data(fm_rd_data), .fm_rd_addr_b(fm_rd_addr_b), .fm_rd_data_b(elt_rd_data1),
+        .fm_wr_en(fm_wr_en), .fm_wr_addr(fm_wr_addr),
         .fm_wr_mask(fm_wr_mask), .fm_wr_data(fm_wr_data), .lut_addr(lut_addr), .lut_data0(lut_data0),
         .lut_data1(lut_data1)
     );
@@ -918,7 +919,8 @@ module yq_top #(
         .load_n(ld_n), .load_word(ld_word[PB_WEIGHT*YQ_DRAM_WEIGHT_SLOT_BITS-1:0]), .rd_addr(w_addr), .rd_data(w_data));
 
     // Every read lane's scratch address this cycle: set A (the running
-    // engine's, or the detect head's) and set B (the add's second input).
+    // engine's, or the detect head's) and set B (the add's second input, or
+    // a stride-2 convolution tap's second output row).
     // Public for the bench's bank census (rtl_tb/top_bench.cpp --census).
     wire [ROWS*32-1:0] lane_addr_a /*verilator public_flat_rd*/;
     wire [ROWS*32-1:0] lane_addr_b /*verilator public_flat_rd*/;
@@ -935,7 +937,7 @@ module yq_top #(
             wire [31:0] a  = (i < HEAD_LANES && head_busy) ? h
                            : elt_busy ? elt_rd_addr0[i*32 +: 32] : fm_rd_addr[i*32 +: 32];
             assign lane_addr_a[i*32 +: 32] = a;
-            assign lane_addr_b[i*32 +: 32] = elt_rd_addr1[i*32 +: 32];
+            assign lane_addr_b[i*32 +: 32] = elt_busy ? elt_rd_addr1[i*32 +: 32] : fm_rd_addr_b[i*32 +: 32];
 
             // Table lane i (rtl/yq_table_lane.v): its own copy of the
             // constants' SiLU tables, both halves.

@@ -701,7 +701,7 @@ int main(int argc, char** argv) {
     if (!opt.census.empty() && (root->yq_top__DOT__conv_busy || root->yq_top__DOT__elt_busy || root->yq_top__DOT__head_busy)) {
       census.sample(root->yq_top__DOT__head_busy ? names.size() : root->yq_top__DOT__run_node,
                     root->yq_top__DOT__lane_addr_a.data(),
-                    root->yq_top__DOT__elt_busy ? root->yq_top__DOT__lane_addr_b.data() : nullptr);
+                    root->yq_top__DOT__lane_addr_b.data());
     }
   };
   auto write_reg = [&](unsigned address, std::uint32_t value) {

@@ -117,7 +117,7 @@ module yq_layer_top #(
     reg  [YQ_REQUANT_WIDTH-1:0] rq_data;
     wire [31:0]               w_addr;
     wire [COLS*YQ_WEIGHT_WIDTH-1:0] w_data;
-    wire [ROWS*32-1:0]        fm_rd_addr;
+    wire [ROWS*32-1:0]        fm_rd_addr, fm_rd_addr_b;
     wire [ROWS*FW-1:0]        fm_rd_data;
     wire                      fm_wr_en;
     wire [31:0]               fm_wr_addr;
@@ -193,6 +193,8 @@ module yq_layer_top #(
         .w_data     (w_data),
         .fm_rd_addr (fm_rd_addr),
         .fm_rd_data (fm_rd_data),
+        .fm_rd_addr_b(fm_rd_addr_b),
+        .fm_rd_data_b(elt_rd_data1),
         .fm_wr_en   (fm_wr_en),
         .fm_wr_addr (fm_wr_addr),
         .fm_wr_mask (fm_wr_mask),
@@ -263,7 +265,7 @@ module yq_layer_top #(
         end
         for (i = 0; i < ROWS; i = i + 1) begin : g_row
             wire [31:0] a  = elt_busy ? elt_rd_addr0[i*32 +: 32] : fm_rd_addr[i*32 +: 32];
-            wire [31:0] b  = elt_rd_addr1[i*32 +: 32];
+            wire [31:0] b  = elt_busy ? elt_rd_addr1[i*32 +: 32] : fm_rd_addr_b[i*32 +: 32];
             wire [31:0] l  = lut_addr[i*32 +: 32];
             wire [31:0] l1 = l + 32'd1;
             reg  [FW-1:0] q, qb;

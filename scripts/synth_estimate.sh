@@ -137,7 +137,8 @@ for module in ${MODULES:-yq_conv_engine yq_eltwise_engine yq_sequencer yq_score_
     ${args:+chparam $args $module}
     synth_xilinx -family $family $uram_flag -top $module -flatten
     tee -q -o $out/$tag.stat.json stat -json
-    tee -q -o $out/$tag.stat.txt stat" >/dev/null
+    tee -q -o $out/$tag.stat.txt stat" >/dev/null 2>"$out/$tag.stderr" \
+    || { tail -n 5 "$out/$tag.log"; echo "synth_estimate: yosys failed on $module (log: $out/$tag.log)" >&2; exit 1; }
   read -r dsp lut ff bram uram carry <<<"$(summarize "$out/$tag.stat.json")"
   printf '%-20s %-8s %7s %8s %8s %7s %5s %7s %8s\n' "$module" \
     "$shape" "$dsp" "$lut" "$ff" "$bram" "$uram" "$carry" \

@@ -113,10 +113,11 @@ TEST_CASE("band schedule: bands, bytes and cycles of a quantized 64x64 run") {
   }
 
   SUBCASE("a band buffer smaller than one output row's input is an error naming the layer and the buffer") {
-    // conv0's output rows each read up to 3 input rows of 3 x 64 bytes.
+    // conv0's output rows each read up to 3 input rows of 3 x 64 bytes; 300
+    // bytes make a half of 256 words (whole 64-word rows of the banks).
     CHECK_THROWS_WITH_AS(plan_bands(model, InputSize(64, 64), ArrayShape{8, 8}, 300),
                          "layer conv0: one band of output rows needs 576 feature-map words of the input band buffer, "
-                         "whose half holds 300",
+                         "whose half holds 256",
                          Error);
   }
 }

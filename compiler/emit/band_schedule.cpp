@@ -25,9 +25,10 @@ std::int64_t channel_tiles(int channels, int cols) {
 }
 
 // Issues of one pixel tile's taps (one input channel): one per tap, but with
-// stride > 1 one per output row holding a lane that reads (rtl/yq_conv_engine.v
-// splits such a tap so that its reads fall in distinct scratch banks). Rows
-// are the image's: a band's loaded rows are clipped to it the same way.
+// stride > 1 one per two output rows holding a lane that reads
+// (rtl/yq_conv_engine.v reads a tap's first such row on one lane set and the
+// second on the other, so that its reads fall in distinct scratch banks).
+// Rows are the image's: a band's loaded rows are clipped to it the same way.
 std::int64_t tile_issues(const Node& node, const TensorShape& in, const TensorShape& out, std::int64_t first_pixel,
                          int lanes) {
   std::int64_t issues = 0;
@@ -41,7 +42,7 @@ std::int64_t tile_issues(const Node& node, const TensorShape& in, const TensorSh
         last_row = y;
         ++reading_rows;
       }
-      issues += node.stride > 1 ? std::max(1, reading_rows) : 1;
+      issues += node.stride > 1 ? std::max(1, (reading_rows + 1) / 2) : 1;
     }
   }
   return issues;

@@ -13,7 +13,7 @@
 // Engine cycles on a ROWS x COLS array: a convolution runs ceil(out_c / COLS)
 // channel tiles, each ceil(R * out_w / ROWS) pixel tiles per band of
 // in_c * k * k cycles (one tap per cycle, as rtl/yq_conv_engine.v; with
-// stride > 1 one per output row of the tile holding a lane that reads); the other
+// stride > 1 one per two output rows of the tile holding a lane that reads); the other
 // layers write ROWS codes per cycle. A layer takes the longer of its engine
 // cycles and its bytes over the DRAM bandwidth; the head's reads take their
 // bytes over the bandwidth.
