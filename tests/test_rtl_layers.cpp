@@ -303,20 +303,22 @@ TEST_CASE("rtl: the official yolov8n at W8A8, W4A4 and W16A16 is bit-exact at 16
     CAPTURE(bits);
     const fs::path run = dir / ("w" + std::to_string(bits));
     // W8A8 is the whole acceptance command (lint, unit benches, layers, head,
-    // the frame through yq_top); W4A4 and W16A16 the layers, head and frame.
+    // the frame through yq_top on magic and timed DRAM); W4A4 and W16A16 the
+    // frame through yq_top (the same engines at other widths).
     std::string output;
-    const int status = make_rtl_tb(bits == 8 ? "sim" : "layers head top",
+    const int status = make_rtl_tb(bits == 8 ? "sim" : "top",
                                    make_run + " BITS=" + std::to_string(bits) + " RUN='" + run.string() + "'", output);
     INFO(output);
     CHECK(status == 0);
     CHECK(output.find("MISMATCH") == std::string::npos);
-    CHECK(output.find("LAYERS PASS: 103 layers bit-exact") != std::string::npos);
-    // Shared concat scales: the 16 slices and the 13 concats are views.
-    CHECK(output.find("TOTAL views: 29 layers") != std::string::npos);
-    // The head's post-processing gives q_nms.txt's detections; bus.jpg has
-    // some at W8A8 and W16A16 (W4A4 with mse ranges finds none at 160x160).
-    CHECK(output.find("HEAD PASS: ") != std::string::npos);
-    if (bits != 4) CHECK(output.find("HEAD PASS: 0 detections") == std::string::npos);
+    if (bits == 8) {
+      CHECK(output.find("LAYERS PASS: 103 layers bit-exact") != std::string::npos);
+      // Shared concat scales: the 16 slices and the 13 concats are views.
+      CHECK(output.find("TOTAL views: 29 layers") != std::string::npos);
+      // The head's post-processing gives q_nms.txt's detections.
+      CHECK(output.find("HEAD PASS: ") != std::string::npos);
+      CHECK(output.find("HEAD PASS: 0 detections") == std::string::npos);
+    }
     CHECK(output.find("no --model given") == std::string::npos);
     // The run really is the official checkpoint at these bits.
     const std::string params = yq::test::read_text(run / "stage_7/yq_params.vh");
@@ -360,12 +362,13 @@ TEST_CASE("rtl: the official yolov8n at W8A8, W4A4 and W16A16 is bit-exact at 16
 
 // A larger scale (the synthetic YOLOv8s: 11.2 M parameters, convolutions up
 // to 512 channels) through the same RTL: every layer on the engines, then the whole
-// frame through yq_top from its DRAM image.
-TEST_CASE("rtl: the synthetic YOLOv8s at 160x160 is bit-exact layer by layer and through yq_top (make -C rtl_tb layers top)") {
+// frame through yq_top from its DRAM image (at 96x96: its levels 12, 6 and 3
+// wide, so stride-2 tiles span up to three output rows of the 8-lane array).
+TEST_CASE("rtl: the synthetic YOLOv8s at 96x96 is bit-exact layer by layer and through yq_top (make -C rtl_tb layers top)") {
   if (!have_rtl_tools()) return;
   const fs::path dir = yq::test::fresh_temp_dir("rtl-yolov8s");
   const yq::test::CliResult cli =
-      yq::test::run_cli("run --synthetic-scale s --imgsz 160 --out " + (dir / "run").string(), dir);
+      yq::test::run_cli("run --synthetic-scale s --imgsz 96 --out " + (dir / "run").string(), dir);
   REQUIRE_MESSAGE(cli.exit_code == 0, cli.err);
   CHECK(cli.out.find("synthetic: YOLOv8s, 80 classes, 298 tensors bound, 11166544 parameters") != std::string::npos);
   int widest = 0;
@@ -381,7 +384,8 @@ TEST_CASE("rtl: the synthetic YOLOv8s at 160x160 is bit-exact layer by layer and
   CHECK(output.find("MISMATCH") == std::string::npos);
   CHECK(output.find("LAYERS PASS: 103 layers bit-exact (6 add, 13 concat, 63 conv, 3 maxpool, 16 slice, 2 upsample)") !=
         std::string::npos);
-  CHECK(output.find("TOP PASS: whole frame from DRAM bit-exact (6 head outputs, 75600 codes; ") != std::string::npos);
+  // (12 x 12 + 6 x 6 + 3 x 3) anchors x (64 DFL codes + 80 class logits).
+  CHECK(output.find("TOP PASS: whole frame from DRAM bit-exact (6 head outputs, 27216 codes; ") != std::string::npos);
 }
 
 // The band program with band buffers small enough to cut most layers into
@@ -464,7 +468,6 @@ TEST_CASE("rtl: yq_top stops a frame at a DRAM error, a bad descriptor, a buffer
       // convolution's weights, fetched ahead, would read SLVERR: the earlier
       // node's error is the one reported.
       {"--slverr c2f2.cv2 --bad-inputs c2f2.m0.add", "TOP ERROR PASS: code 4 at layer c2f2.m0.add (node 8)"},
-      {"--slverr-write", "TOP ERROR PASS: code 6 at layer detect head (node 104)"},
       // A band's store answered with SLVERR, while later bands already run.
       {"--timed --slverr-store conv0", "TOP ERROR PASS: code 6 at layer conv0 (node 1)"},
       // A load that would run past the scratch memory.
