@@ -9,7 +9,9 @@
 # stage_7/yq_params.vh, then `stat`; on request yq_top's weight buffer
 # (rtl/yq_weight_buffer.v: the run's YQ_WEIGHT_BUFFER_DEPTH, 128-bit AXI
 # beats), one table lane (rtl/yq_table_lane.v: YQ_TABLE_BUFFER_DEPTH) and the
-# scratch memory (rtl/yq_scratch.v: ROWS, the run's halves), where
+# scratch memory (rtl/yq_scratch.v: ROWS, the run's halves), or the whole
+# accelerator (MODULES=yq_top: ROWSxCOLS, the run's buffers, MAX_CAND
+# q_NMS candidates, ROWS head lanes), where
 # UltraScale+ families (xcu, xcup) may map memories to UltraRAM (-uram).
 # Prints DSP48, LUT, FF, BRAM, URAM and CARRY per engine, and the block
 # RAM the emitted memories would need if held on chip (RAMB36 tiles of the
@@ -91,6 +93,9 @@ engine_params() {
       args+=" -set HALF_ROWS $(( $(param YQ_WEIGHT_BUFFER_DEPTH) / $(format YQ_WEIGHT_GROUP) ))" ;;
     yq_table_lane)
       args+=" -set DEPTH $(param YQ_TABLE_BUFFER_DEPTH) -set W $(param YQ_LUT_WIDTH)" ;;
+    yq_top)
+      args+=" -set ROWS $rows -set COLS $cols -set AXI_DATA_W $(param YQ_AXI_DATA_BITS)"
+      args+=" -set WBUF_DEPTH $(param YQ_WEIGHT_BUFFER_DEPTH) -set HEAD_MAX_CAND $max_cand -set HEAD_LANES $rows" ;;
     yq_scratch)
       args+=" -set ROWS $rows -set FW $(param YQ_FMAP_WIDTH)"
       args+=" -set PB $(( $(param YQ_AXI_DATA_BITS) / $(param YQ_DRAM_FMAP_SLOT_BITS) ))"
@@ -128,6 +133,7 @@ for module in ${MODULES:-yq_conv_engine yq_eltwise_engine yq_sequencer yq_score_
     yq_detect_head) tag="${module}_l${head_lanes}_${max_cand}"; shape="L$head_lanes/$max_cand" ;;
     yq_weight_buffer) tag="${module}_${cols}"; shape="$cols cols" ;;
     yq_scratch) tag="${module}_${rows}_$(param YQ_BAND_INPUT_WORDS)"; shape="$rows rows" ;;
+    yq_top) tag="${module}_${rows}x${cols}_$(param YQ_BAND_INPUT_WORDS)"; shape="${rows}x${cols}" ;;
     *) tag=$module; shape="-" ;;
   esac
   start=$(date +%s)
