@@ -1,0 +1,202 @@
+// Unit bench of rtl/yq_scratch.v against a flat array of words: random
+// cycles of the traffic yq_top gives it (set A: windows of words one or two
+// apart, some lanes idle or on one word, some past the memory; set B:
+// consecutive words; the engines' write of ROWS consecutive words and the
+// loader's of PB, each under a mask, in halves of their own; the store
+// unit's read of PB words, which must wait exactly when set B reads one of
+// its banks in its half), every read word and every store word checked a
+// cycle later, and cycles whose set A or set B asks one bank for two words,
+// whose conflict flag must rise (and no other cycle's). Parameters come from
+// the Makefile as -DP_<NAME>=<value>.
+#include <array>
+#include <memory>
+#include <vector>
+
+#include "Vyq_scratch.h"
+#include "tb_common.hpp"
+
+namespace {
+
+constexpr int kRows = P_ROWS, kFW = P_FW, kPB = P_PB;
+constexpr std::uint32_t kIn = P_IN_WORDS, kOut = P_OUT_WORDS;
+constexpr std::uint32_t kBanks = 2 * kRows;
+constexpr std::uint32_t kWords = 2 * (kIn + kOut);
+constexpr std::uint32_t kNone = 0xffffffffu;
+constexpr long kCycles = 200000;
+const std::array<std::uint32_t, 4> kHalfBase = {0, kIn, 2 * kIn, 2 * kIn + kOut};
+const std::array<std::uint32_t, 4> kHalfWords = {kIn, kIn, kOut, kOut};
+
+int half_of(std::uint32_t word) {
+  for (int h = 3; h >= 0; --h) {
+    if (word >= kHalfBase[h]) return word < kWords ? h : 4;
+  }
+  return 4;
+}
+
+// A random word of half h, at least `room` words before its end.
+std::uint32_t word_in(tb::Rng& rng, int h, std::uint32_t room) {
+  return kHalfBase[h] + static_cast<std::uint32_t>(rng.range(0, kHalfWords[h] - room));
+}
+
+// A set of lanes that asks each bank for one word: a window of words
+// `stride` apart (stride 1 or 2), lanes idle, on another lane's word, or
+// past the memory at random.
+std::vector<std::uint32_t> window(tb::Rng& rng, int h, int stride) {
+  std::vector<std::uint32_t> lanes(kRows, kNone);
+  const std::uint32_t base = word_in(rng, h, stride * kRows);
+  for (int k = 0; k < kRows; ++k) {
+    const int pick = static_cast<int>(rng.range(0, 9));
+    if (pick == 0) continue;                                     // idle
+    if (pick == 1 && k > 0) lanes[k] = lanes[rng.range(0, k - 1)];  // a word another lane reads
+    else if (pick == 2) lanes[k] = kWords + static_cast<std::uint32_t>(rng.range(0, 99));  // past the memory
+    else lanes[k] = base + static_cast<std::uint32_t>(stride * k);
+  }
+  return lanes;
+}
+
+bool clashes(const std::vector<std::uint32_t>& lanes) {
+  for (int i = 0; i < kRows; ++i) {
+    for (int j = 0; j < i; ++j) {
+      if (lanes[i] < kWords && lanes[j] < kWords && lanes[i] % kBanks == lanes[j] % kBanks && lanes[i] != lanes[j]) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+void set_lanes(VlWide<(kRows * 32 + 31) / 32>& port, const std::vector<std::uint32_t>& lanes) {
+  for (int k = 0; k < kRows; ++k) tb::set_bits(port, 32 * k, 32, lanes[k]);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Verilated::commandArgs(argc, argv);
+  auto top = std::make_unique<Vyq_scratch>();
+  tb::Rng rng(11);
+  std::vector<std::uint64_t> memory(kWords, 0);
+  const std::uint64_t word_mask = tb::low_mask(kFW);
+  top->clk = 0;
+  top->eval();
+  // Fill the memory through the loader first, so that every word is known.
+  for (std::uint32_t w = 0; w < kWords; w += kPB) {
+    top->ld_en = 1;
+    top->ld_base = w;
+    top->ld_mask = static_cast<std::uint32_t>(tb::low_mask(kPB));
+    for (int k = 0; k < kPB; ++k) {
+      memory[w + k] = rng.ucode(kFW);
+      tb::set_bits(top->ld_data, kFW * k, kFW, memory[w + k]);
+    }
+    tb::tick(*top);
+  }
+  top->ld_en = 0;
+
+  long clash_cycles = 0, waits = 0, stores = 0, reads = 0;
+  for (long cycle = 0; cycle < kCycles; ++cycle) {
+    // Halves: set A, the engines' write and the loader each in their own;
+    // set B and the store unit in halves nobody writes this cycle.
+    std::array<int, 4> halves = {0, 1, 2, 3};
+    for (int i = 3; i > 0; --i) std::swap(halves[i], halves[rng.range(0, i)]);
+    const bool clash_cycle = rng.chance(5);
+    std::vector<std::uint32_t> a = window(rng, halves[0], rng.chance(50) ? 1 : 2);
+    std::vector<std::uint32_t> b(kRows, kNone);
+    if (rng.chance(60)) b = window(rng, halves[rng.chance(50) ? 0 : 3], 1);
+    if (clash_cycle) {  // two lanes of one set on one bank, different words
+      std::vector<std::uint32_t>& set = rng.chance(50) ? a : b;
+      const int i = static_cast<int>(rng.range(0, kRows - 1)), j = (i + 1) % kRows;
+      set[i] = word_in(rng, halves[0], kBanks);
+      set[j] = set[i] + kBanks;
+    }
+    const bool write = !clash_cycle && rng.chance(50), load = !clash_cycle && rng.chance(50);
+    const bool store = !clash_cycle && rng.chance(60);
+    const std::uint32_t wr_base = word_in(rng, halves[1], kRows), ld_base = word_in(rng, halves[2], kPB);
+    const std::uint32_t st_base = word_in(rng, halves[rng.chance(50) ? 0 : 3], kPB);
+    const std::uint32_t wr_mask = static_cast<std::uint32_t>(rng.ucode(kRows));
+    const std::uint32_t ld_mask = static_cast<std::uint32_t>(tb::low_mask(static_cast<int>(rng.range(1, kPB))));
+    const std::uint32_t st_mask = static_cast<std::uint32_t>(rng.ucode(kPB));
+    std::vector<std::uint64_t> wr_words(kRows), ld_words(kPB);
+
+    set_lanes(top->a_addr, a);
+    set_lanes(top->b_addr, b);
+    top->wr_en = write;
+    top->wr_base = wr_base;
+    top->wr_mask = wr_mask;
+    for (int k = 0; k < kRows; ++k) {
+      wr_words[k] = rng.ucode(kFW);
+      tb::set_bits(top->wr_data, kFW * k, kFW, wr_words[k]);
+    }
+    top->ld_en = load;
+    top->ld_base = ld_base;
+    top->ld_mask = ld_mask;
+    for (int k = 0; k < kPB; ++k) {
+      ld_words[k] = rng.ucode(kFW);
+      tb::set_bits(top->ld_data, kFW * k, kFW, ld_words[k]);
+    }
+    top->st_en = store;
+    top->st_base = st_base;
+    top->st_mask = st_mask;
+    top->eval();
+
+    // The store waits exactly when set B reads one of its banks in its half.
+    bool blocked = false;
+    for (int k = 0; k < kPB; ++k) {
+      const std::uint32_t w = st_base + k;
+      if (((st_mask >> k) & 1) == 0) continue;
+      for (std::uint32_t lane : b) {
+        if (lane < kWords && lane % kBanks == w % kBanks && half_of(lane) == half_of(w)) blocked = true;
+      }
+    }
+    const bool granted = store && !blocked;
+    if (static_cast<bool>(top->st_grant) != granted) {
+      tb::fail("yq_scratch", "cycle %ld: st_grant %d, expected %d", cycle, static_cast<int>(top->st_grant), granted);
+    }
+    waits += store && blocked;
+    stores += granted;
+
+    const bool expect_clash = clashes(a) || clashes(b);
+    clash_cycles += expect_clash;
+    std::vector<std::uint64_t> want_a(kRows), want_b(kRows), want_st(kPB);
+    for (int k = 0; k < kRows; ++k) {
+      want_a[k] = a[k] < kWords ? memory[a[k]] : 0;
+      want_b[k] = b[k] < kWords ? memory[b[k]] : 0;
+    }
+    for (int k = 0; k < kPB; ++k) want_st[k] = granted && ((st_mask >> k) & 1) ? memory[st_base + k] : 0;
+    tb::tick(*top);
+
+    if (static_cast<bool>(top->conflict) != expect_clash) {
+      tb::fail("yq_scratch", "cycle %ld: conflict %d, expected %d", cycle, static_cast<int>(top->conflict), expect_clash);
+    }
+    if (!expect_clash) {
+      for (int k = 0; k < kRows; ++k) {
+        const std::uint64_t got_a = tb::get_bits(top->a_data, kFW * k, kFW), got_b = tb::get_bits(top->b_data, kFW * k, kFW);
+        if (got_a != want_a[k]) {
+          tb::fail("yq_scratch", "cycle %ld: set A lane %d word %u got %llu expected %llu", cycle, k, a[k],
+                   static_cast<unsigned long long>(got_a), static_cast<unsigned long long>(want_a[k]));
+        }
+        if (got_b != want_b[k]) {
+          tb::fail("yq_scratch", "cycle %ld: set B lane %d word %u got %llu expected %llu", cycle, k, b[k],
+                   static_cast<unsigned long long>(got_b), static_cast<unsigned long long>(want_b[k]));
+        }
+        reads += (a[k] < kWords) + (b[k] < kWords);
+      }
+    }
+    for (int k = 0; k < kPB; ++k) {
+      const std::uint64_t got = tb::get_bits(top->st_data, kFW * k, kFW);
+      if (got != want_st[k]) {
+        tb::fail("yq_scratch", "cycle %ld: store word %d (scratch word %u) got %llu expected %llu", cycle, k,
+                 st_base + k, static_cast<unsigned long long>(got), static_cast<unsigned long long>(want_st[k]));
+      }
+    }
+    for (int k = 0; k < kRows; ++k) {
+      if (write && ((wr_mask >> k) & 1)) memory[wr_base + k] = wr_words[k] & word_mask;
+    }
+    for (int k = 0; k < kPB; ++k) {
+      if (load && ((ld_mask >> k) & 1)) memory[ld_base + k] = ld_words[k] & word_mask;
+    }
+  }
+  std::printf("PASS yq_scratch ROWS=%d FW=%d PB=%d IN_WORDS=%u OUT_WORDS=%u: %ld cycles, %ld lane reads, %ld store beats "
+              "(%ld waited on set B), %ld cycles with a lane set asking a bank for two words flagged\n",
+              kRows, kFW, kPB, kIn, kOut, kCycles, reads, stores, waits, clash_cycles);
+  return 0;
+}
