@@ -3,11 +3,14 @@
 // (input 0, input 1 at word IN_WORDS, output 0 at 2 * IN_WORDS, output 1 at
 // 2 * IN_WORDS + OUT_WORDS) is NB = 2 * ROWS banks, word w of the scratch
 // memory in bank w mod NB at row (w - half base) / NB; each bank is a
-// dual-port RAM (block RAM): port A reads or writes, port B reads.
+// dual-port RAM (rtl/yq_scratch_bank.v, block RAM): port A reads or writes,
+// port B reads.
 //
 // Who uses which port (the band program's issuer and the engines make sure
-// each port of each bank has one user and one word a cycle; conflict flags a
-// cycle where they did not, and the result is then undefined):
+// each port of each bank has one user and one word a cycle; conflict flags,
+// a cycle later, a cycle where they did not, and the result is then
+// undefined; CHECK = 0 leaves that check out, a quarter of the module's
+// logic, for a board build that trusts the compiler):
 //   port A  the read lanes of set A (the running engine's or the detect
 //           head's ROWS lanes), the engines' write of up to ROWS consecutive
 //           words, the loader's write of up to PB consecutive words: each
@@ -32,7 +35,8 @@ module yq_scratch #(
     parameter FW        = 8,
     parameter PB        = 16,       // words of a load or store beat
     parameter IN_WORDS  = 4096,     // an input half
-    parameter OUT_WORDS = 4096      // an output half
+    parameter OUT_WORDS = 4096,     // an output half
+    parameter CHECK     = 1         // check each cycle's use of the banks (conflict)
 ) (
     input  wire               clk,
     input  wire [ROWS*32-1:0] a_addr,
@@ -52,7 +56,7 @@ module yq_scratch #(
     input  wire [PB-1:0]      st_mask,
     output wire               st_grant,    // the read is done this cycle (its data out the next)
     output wire [PB*FW-1:0]   st_data,
-    output reg                conflict
+    output wire               conflict     // a cycle after the reads (CHECK = 1)
 );
     localparam NB = 2 * ROWS;
     localparam LB = $clog2(NB);
@@ -90,13 +94,13 @@ module yq_scratch #(
 
     // ------------------------------------------------------------------
     // Per bank b: what each user wants of it (its scratch row, and for the
-    // writes the word). Of a lane set, the lowest lane on a bank chooses its
-    // row; another lane there on another row is a clash.
-    wire [NB-1:0]   a_rd, b_rd, wr_hit, ld_hit, st_hit, a_clash, b_clash;
+    // writes the word). Of a lane set, the lanes on a bank ask for one row
+    // (the check below tells when they did not); the bank reads the OR of
+    // their rows.
+    wire [NB-1:0]   a_rd, b_rd, wr_hit, ld_hit, st_hit;
     wire [GW-1:0]   a_row [0:NB-1], b_row [0:NB-1], wr_row [0:NB-1], ld_row [0:NB-1], st_row [0:NB-1];
     wire [FW-1:0]   wr_word [0:NB-1], ld_word [0:NB-1];
     wire [ROWS-1:0] a_ok, b_ok;                 // the lane reads the scratch memory
-    wire [GW-1:0]   a_lrow [0:ROWS-1], b_lrow [0:ROWS-1];
     // A run's first row and whether it and the next lie in the memory (a
     // run's words in bank b are one row further when b lies below the
     // run's first bank).
@@ -113,37 +117,29 @@ module yq_scratch #(
     generate
         for (k = 0; k < ROWS; k = k + 1) begin : g_lane_row
             wire [31:0] ar = a_addr[k*32 +: 32] >> LB, br = b_addr[k*32 +: 32] >> LB;
-            assign a_lrow[k] = ar[GW-1:0];
-            assign b_lrow[k] = br[GW-1:0];
             assign a_ok[k]   = ar < END_ROWS;
             assign b_ok[k]   = br < END_ROWS;
         end
         for (b = 0; b < NB; b = b + 1) begin : g_want
-            wire [ROWS-1:0] a_on, b_on, a_other, b_other;
+            wire [ROWS-1:0] a_on, b_on;
             for (k = 0; k < ROWS; k = k + 1) begin : g_lane
                 assign a_on[k] = a_ok[k] && a_addr[k*32 +: LB] == b;
                 assign b_on[k] = b_ok[k] && b_addr[k*32 +: LB] == b;
-                assign a_other[k] = a_on[k] && a_lrow[k] != a_row[b];
-                assign b_other[k] = b_on[k] && b_lrow[k] != b_row[b];
             end
-            // The lowest lane on the bank (a one-hot pick).
-            wire [ROWS-1:0] a_first = a_on & ~(a_on - 1'b1), b_first = b_on & ~(b_on - 1'b1);
             reg  [GW-1:0]   a_pick, b_pick;
             integer q;
             always @(*) begin
                 a_pick = {GW{1'b0}};
                 b_pick = {GW{1'b0}};
                 for (q = 0; q < ROWS; q = q + 1) begin
-                    if (a_first[q]) a_pick = a_pick | a_addr[q*32+LB +: GW];
-                    if (b_first[q]) b_pick = b_pick | b_addr[q*32+LB +: GW];
+                    a_pick = a_pick | ({GW{a_on[q]}} & a_addr[q*32+LB +: GW]);
+                    b_pick = b_pick | ({GW{b_on[q]}} & b_addr[q*32+LB +: GW]);
                 end
             end
             assign a_rd[b]    = |a_on;
             assign b_rd[b]    = |b_on;
             assign a_row[b]   = a_pick;
             assign b_row[b]   = b_pick;
-            assign a_clash[b] = |a_other;
-            assign b_clash[b] = |b_other;
             // Consecutive words: bank b holds word (b - base) mod NB of a run.
             wire [LB-1:0] wr_off = b[LB-1:0] - wr_base[LB-1:0];
             wire [LB-1:0] ld_off = b[LB-1:0] - ld_base[LB-1:0];
@@ -197,8 +193,7 @@ module yq_scratch #(
             for (h = 0; h < 4; h = h + 1) begin : g_half
                 localparam DEPTH = (h < 2) ? IN_ROWS : OUT_ROWS;
                 localparam AW = $clog2(DEPTH);
-                reg [FW-1:0] mem [0:DEPTH-1];
-                reg [FW-1:0] q_a, q_b;
+                wire [FW-1:0] q_a, q_b;
                 wire         we_w = (wh == h), we_l = (lh == h) && !we_w;
                 wire         rd_a = (ah == h) && !we_w && !we_l;
                 /* verilator lint_off UNUSEDSIGNAL */
@@ -206,12 +201,10 @@ module yq_scratch #(
                 wire [GW-1:0] row_b = (bh == h) ? local_row(br) : local_row(sr);
                 /* verilator lint_on UNUSEDSIGNAL */
                 wire         rd_b = (bh == h) || (sh == h);
-                always @(posedge clk) begin
-                    if (we_w)      mem[row_a[AW-1:0]] <= wr_word[b];
-                    else if (we_l) mem[row_a[AW-1:0]] <= ld_word[b];
-                    else if (rd_a) q_a <= mem[row_a[AW-1:0]];
-                    if (rd_b)      q_b <= mem[row_b[AW-1:0]];
-                end
+                yq_scratch_bank #(.DEPTH(DEPTH), .FW(FW), .AW(AW)) u_bank (
+                    .clk(clk), .we_a(we_w || we_l), .re_a(rd_a), .addr_a(row_a[AW-1:0]),
+                    .wdata_a(we_w ? wr_word[b] : ld_word[b]), .q_a(q_a),
+                    .re_b(rd_b), .addr_b(row_b[AW-1:0]), .q_b(q_b));
                 assign qa[h*FW +: FW] = q_a;
                 assign qb[h*FW +: FW] = q_b;
             end
@@ -243,7 +236,6 @@ module yq_scratch #(
         b_valid_q <= b_ok;
         st_off_q  <= st_base[LB-1:0];
         st_mask_q <= st_grant ? st_mask : {PB{1'b0}};
-        conflict  <= (|a_clash) || (|b_clash) || (|port_clash);
     end
     generate
         for (k = 0; k < ROWS; k = k + 1) begin : g_lane_data
@@ -254,6 +246,41 @@ module yq_scratch #(
         for (k = 0; k < PB; k = k + 1) begin : g_store_word
             wire [LB-1:0] sb = st_off_q + k[LB-1:0];
             assign st_data[k*FW +: FW] = st_mask_q[k] ? s_out[sb*FW +: FW] : {FW{1'b0}};
+        end
+    endgenerate
+
+    // ------------------------------------------------------------------
+    // The check (CHECK), a cycle after the reads: a lane set asked a bank
+    // for two words when a lane's row is not the row its bank read (the OR
+    // of the rows its lanes asked for, which differs from one of two
+    // different rows); a port of a bank had two users.
+    generate
+        if (CHECK != 0) begin : g_check
+            reg [ROWS*GW-1:0] a_lrow_q, b_lrow_q;
+            reg [NB*GW-1:0]   a_row_q, b_row_q;
+            reg               port_clash_q;
+            wire [ROWS-1:0]   a_wrong, b_wrong;
+            integer n;
+            always @(posedge clk) begin
+                for (n = 0; n < ROWS; n = n + 1) begin
+                    a_lrow_q[n*GW +: GW] <= a_addr[n*32+LB +: GW];
+                    b_lrow_q[n*GW +: GW] <= b_addr[n*32+LB +: GW];
+                end
+                for (n = 0; n < NB; n = n + 1) begin
+                    a_row_q[n*GW +: GW] <= a_row[n];
+                    b_row_q[n*GW +: GW] <= b_row[n];
+                end
+                port_clash_q <= |port_clash;
+            end
+            for (k = 0; k < ROWS; k = k + 1) begin : g_lane
+                wire [LB-1:0] ab = a_bank_q[k*LB +: LB], bb = b_bank_q[k*LB +: LB];
+                assign a_wrong[k] = a_valid_q[k] && a_row_q[ab*GW +: GW] != a_lrow_q[k*GW +: GW];
+                assign b_wrong[k] = b_valid_q[k] && b_row_q[bb*GW +: GW] != b_lrow_q[k*GW +: GW];
+            end
+            assign conflict = (|a_wrong) || (|b_wrong) || port_clash_q;
+        end else begin : g_no_check
+            assign conflict = 1'b0;
+            wire unused_check = ^port_clash;
         end
     endgenerate
 endmodule

@@ -98,7 +98,8 @@
 // write response not OKAY while storing a band (its node) or writing the
 // detection list (node YQ_NUM_LAYERS), 7 a cycle asked a scratch bank's
 // port for two words (the running band's node, else the detect head's, else
-// the instruction's: a compiler or engine bug, reported like an engine's).
+// the instruction's: a compiler or engine bug, reported like an engine's;
+// never with SCRATCH_CHECK = 0, a board build's option).
 //
 // rst: synchronous, active high. Widths and field positions come from
 // yq_format.vh, memory sizes and DRAM addresses from the run's yq_params.vh.
@@ -109,7 +110,8 @@ module yq_top #(
     parameter AXI_ADDR_W = 32,
     parameter WBUF_DEPTH = 65536,  // weight words of one layer (each buffer half); stage_7's YQ_WEIGHT_BUFFER_DEPTH
     parameter HEAD_MAX_CAND = 1024, // q_NMS candidate capacity
-    parameter HEAD_LANES = ROWS    // the detect head's feature-map read lanes (<= ROWS)
+    parameter HEAD_LANES = ROWS,   // the detect head's feature-map read lanes (<= ROWS)
+    parameter SCRATCH_CHECK = 1    // the scratch memory checks its banks' use (error 7); 0 leaves the check out
 ) (
     input  wire                    clk,
     input  wire                    rst,
@@ -968,7 +970,8 @@ module yq_top #(
     wire [31:0]           sc_st_base;
     wire [PB_FMAP-1:0]    sc_st_mask;
     wire [PB_FMAP*FW-1:0] sc_st_data;
-    yq_scratch #(.ROWS(ROWS), .FW(FW), .PB(PB_FMAP), .IN_WORDS(YQ_BAND_INPUT_WORDS), .OUT_WORDS(YQ_BAND_OUTPUT_WORDS)) u_scratch (
+    yq_scratch #(.ROWS(ROWS), .FW(FW), .PB(PB_FMAP), .IN_WORDS(YQ_BAND_INPUT_WORDS), .OUT_WORDS(YQ_BAND_OUTPUT_WORDS),
+                 .CHECK(SCRATCH_CHECK)) u_scratch (
         .clk(clk), .a_addr(lane_addr_a), .a_data(fm_rd_data), .b_addr(lane_addr_b), .b_data(elt_rd_data1),
         .wr_en(wr_en), .wr_base(wr_base), .wr_mask(wr_mask), .wr_data(wr_data),
         .ld_en(ld_valid && ld_dst == DST_SCRATCH), .ld_base(ld_sc_addr), .ld_mask(ld_mask), .ld_data(ld_data),

@@ -24,7 +24,9 @@
 #     FAMILY  synth_xilinx -family, default xc7
 #   MODULES="yq_score_filter ..." (environment) synthesizes only those;
 #   MAX_CAND (environment, default 256) is q_NMS's candidate capacity,
-#   HEAD_LANES (default 1) the score filter's and the head's lanes.
+#   HEAD_LANES (default 1) the score filter's and the head's lanes,
+#   SCRATCH_CHECK=0 leaves the scratch memory's bank check out (a board
+#   build's option; default 1, as simulated).
 # Logs and yosys `stat -json` output go to RUN/synth/.
 set -euo pipefail
 if [[ $# -lt 1 || $# -gt 3 ]]; then
@@ -54,6 +56,8 @@ param() { localparam_in "$params" "$1"; }
 format() { localparam_in "$repo/rtl/yq_format.vh" "$1"; }
 bits_for() { python3 -c "print(max(1, ($1).bit_length()))"; }  # bits of an unsigned value
 max_cand=${MAX_CAND:-256}
+scratch_check=${SCRATCH_CHECK:-1}
+[[ $scratch_check == 0 || $scratch_check == 1 ]] || { echo "synth_estimate: SCRATCH_CHECK must be 0 or 1" >&2; exit 2; }
 head_lanes=${HEAD_LANES:-1}
 
 # chparam arguments of an engine: its widths and array size (field positions
@@ -95,13 +99,36 @@ engine_params() {
       args+=" -set DEPTH $(param YQ_TABLE_BUFFER_DEPTH) -set W $(param YQ_LUT_WIDTH)" ;;
     yq_top)
       args+=" -set ROWS $rows -set COLS $cols -set AXI_DATA_W $(param YQ_AXI_DATA_BITS)"
-      args+=" -set WBUF_DEPTH $(param YQ_WEIGHT_BUFFER_DEPTH) -set HEAD_MAX_CAND $max_cand -set HEAD_LANES $rows" ;;
+      args+=" -set WBUF_DEPTH $(param YQ_WEIGHT_BUFFER_DEPTH) -set HEAD_MAX_CAND $max_cand -set HEAD_LANES $rows"
+      args+=" -set SCRATCH_CHECK $scratch_check" ;;
     yq_scratch)
       args+=" -set ROWS $rows -set FW $(param YQ_FMAP_WIDTH)"
       args+=" -set PB $(( $(param YQ_AXI_DATA_BITS) / $(param YQ_DRAM_FMAP_SLOT_BITS) ))"
-      args+=" -set IN_WORDS $(param YQ_BAND_INPUT_WORDS) -set OUT_WORDS $(param YQ_BAND_OUTPUT_WORDS)" ;;
+      args+=" -set IN_WORDS $(param YQ_BAND_INPUT_WORDS) -set OUT_WORDS $(param YQ_BAND_OUTPUT_WORDS)"
+      args+=" -set CHECK $scratch_check" ;;
   esac
   echo "$args"
+}
+
+# The RTL files a module's synthesis reads: all of rtl/ but yq_top.v for
+# the modules below it (yosys elaborates yq_top at its default AXI_DATA_W,
+# whose check against the run's AXI width fails for other widths).
+sources_for() {
+  local file files=()
+  for file in "$repo"/rtl/*.v; do
+    [[ $1 != yq_top && $(basename "$file") == yq_top.v ]] || files+=("$file")
+  done
+  echo "${files[*]}"
+}
+
+# The synthesis commands for one module (see dsp_split above).
+synth_commands() {
+  if [[ -n $dsp_split ]]; then
+    echo "synth_xilinx -family xc7 -top $1 -flatten -run begin:coarse"
+    echo "synth_xilinx -family $family $uram_flag -top $1 -flatten -run coarse:"
+  else
+    echo "synth_xilinx -family $family $uram_flag -top $1 -flatten"
+  fi
 }
 
 out="$run/synth"
@@ -121,8 +148,23 @@ print(f"{dsp} {lut} {ff} {bram:g} {uram} {carry}")
 PY
 }
 
+# UltraScale+ (xcu, xcup): memories may map to UltraRAM (-uram). yosys 0.23
+# packs a multiplier's registers and post-adder (the MAC array's
+# accumulate, acc <= (first ? bias : acc) + a*w) into a DSP only for the
+# DSP48E1 of 7-series parts; on DSP48E2 it maps the bare multiplier and
+# builds every accumulator from LUTs, carries and flip-flops (48 LUTs and
+# 40 flip-flops a MAC cell at 8-bit codes). Vivado packs them into the
+# DSP48E2, whose post-adder, Z multiplexer (P or C) and M/P registers are a
+# superset of the DSP48E1's. So there the DSPs are mapped as for xc7
+# (DSP48E1 cells, each standing for one DSP48E2; 25x18 instead of 27x18
+# multipliers, so never fewer DSPs than Vivado) and the rest as for the
+# family. YQ_DSP_MODEL=native maps DSP48E2 as yosys does.
 uram_flag=""
-[[ $family == xcu || $family == xcup ]] && uram_flag=-uram
+dsp_split=""
+if [[ $family == xcu || $family == xcup ]]; then
+  uram_flag=-uram
+  [[ ${YQ_DSP_MODEL:-dsp48e1} == native ]] || dsp_split=1
+fi
 printf '%-20s %-8s %7s %8s %8s %7s %5s %7s %8s\n' module array DSP48 LUT FF BRAM36 URAM CARRY seconds
 for module in ${MODULES:-yq_conv_engine yq_eltwise_engine yq_sequencer yq_score_filter yq_dfl_decode yq_qnms}; do
   case $module in
@@ -132,16 +174,16 @@ for module in ${MODULES:-yq_conv_engine yq_eltwise_engine yq_sequencer yq_score_
     yq_score_filter) tag="${module}_l${head_lanes}"; shape="$head_lanes lanes" ;;
     yq_detect_head) tag="${module}_l${head_lanes}_${max_cand}"; shape="L$head_lanes/$max_cand" ;;
     yq_weight_buffer) tag="${module}_${cols}"; shape="$cols cols" ;;
-    yq_scratch) tag="${module}_${rows}_$(param YQ_BAND_INPUT_WORDS)"; shape="$rows rows" ;;
-    yq_top) tag="${module}_${rows}x${cols}_$(param YQ_BAND_INPUT_WORDS)"; shape="${rows}x${cols}" ;;
+    yq_scratch) tag="${module}_${rows}_$(param YQ_BAND_INPUT_WORDS)_c${scratch_check}"; shape="$rows rows" ;;
+    yq_top) tag="${module}_${rows}x${cols}_$(param YQ_BAND_INPUT_WORDS)_c${scratch_check}"; shape="${rows}x${cols}" ;;
     *) tag=$module; shape="-" ;;
   esac
   start=$(date +%s)
   args=$(engine_params "$module")
   "$yosys" -q -l "$out/$tag.log" -p "
-    read_verilog -I$repo/rtl -I$run/stage_7 $repo/rtl/*.v
+    read_verilog -I$repo/rtl -I$run/stage_7 $(sources_for "$module")
     ${args:+chparam $args $module}
-    synth_xilinx -family $family $uram_flag -top $module -flatten
+    $(synth_commands "$module")
     tee -q -o $out/$tag.stat.json stat -json
     tee -q -o $out/$tag.stat.txt stat" >/dev/null 2>"$out/$tag.stderr" \
     || { tail -n 5 "$out/$tag.log"; echo "synth_estimate: yosys failed on $module (log: $out/$tag.log)" >&2; exit 1; }
