@@ -163,7 +163,11 @@ uram_flag=""
 dsp_split=""
 if [[ $family == xcu || $family == xcup ]]; then
   uram_flag=-uram
-  [[ ${YQ_DSP_MODEL:-dsp48e1} == native ]] || dsp_split=1
+  case ${YQ_DSP_MODEL:-dsp48e1} in
+    dsp48e1) dsp_split=1 ;;
+    native) ;;
+    *) echo "synth_estimate: YQ_DSP_MODEL must be dsp48e1 or native" >&2; exit 2 ;;
+  esac
 fi
 printf '%-20s %-8s %7s %8s %8s %7s %5s %7s %8s\n' module array DSP48 LUT FF BRAM36 URAM CARRY seconds
 for module in ${MODULES:-yq_conv_engine yq_eltwise_engine yq_sequencer yq_score_filter yq_dfl_decode yq_qnms}; do

@@ -424,6 +424,34 @@ TEST_CASE("emit: yq_format.vh with yq_params.vh passes verilator -Wall, iverilog
   }
 }
 
+TEST_CASE("emit: scripts/synth_estimate.sh packs a MAC cell's multiply and accumulate into one DSP on UltraScale+") {
+  if (!yq::test::require_programs({"yosys", "python3"}, "the resource estimate")) return;
+  const fs::path run = emit_run("synth");
+  const std::string script = (fs::path(YQ_SOURCE_DIR) / "scripts" / "synth_estimate.sh").string();
+  // yq_mac_array at its defaults: 4 x 4 cells, 8-bit codes, 32-bit accumulators.
+  const auto estimate = [&](const std::string& dsp_model) {
+    std::string output;
+    const std::string command = "MODULES=yq_mac_array YQ_DSP_MODEL=" + dsp_model + " '" + script + "' '" +
+                                run.string() + "' 4x4 xcup 2>&1";
+    REQUIRE_MESSAGE(yq::test::run_command(command, output) == 0, output);
+    std::istringstream lines(output);
+    std::string line, module, shape;
+    long dsp = -1, luts = -1;
+    while (std::getline(lines, line)) {
+      if (line.starts_with("yq_mac_array ")) std::istringstream(line) >> module >> shape >> dsp >> luts;
+    }
+    INFO(output);
+    REQUIRE(dsp >= 0);
+    return std::pair{dsp, luts};
+  };
+  const auto [dsp, luts] = estimate("dsp48e1");
+  CHECK(dsp == 16);
+  CHECK(luts < 16);  // the accumulators, their load multiplexer and the product registers are in the DSPs
+  const auto [native_dsp, native_luts] = estimate("native");
+  CHECK(native_dsp == 16);
+  CHECK(native_luts > 16 * 32);  // yosys 0.23 on DSP48E2: every accumulator in LUTs
+}
+
 TEST_CASE("emit: rtl/yq_format.vh is the compiler's format (regenerate: cmake --build build --target yq_format_vh)") {
   const std::string checked_in = test::read_text(fs::path(YQ_SOURCE_DIR) / "rtl" / "yq_format.vh");
   CHECK_MESSAGE(checked_in == format_header(),
