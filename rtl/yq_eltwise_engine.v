@@ -19,9 +19,12 @@
 // prog_*). Outputs are written in NCHW order from out_base.
 //
 // Lanes. A step covers up to LANES consecutive outputs: for slice and add
-// any LANES in raster order, for concat LANES of one input's region, for
-// max-pool and upsample LANES of one output row (a row of width w takes
-// ceil(w / LANES) steps). Lanes past the end are masked.
+// any LANES in raster order, for concat LANES of one input's region, for a
+// max-pool whose input rows are as wide as its output rows (stride 1 with
+// the padding that keeps the size, SPPF's) LANES of one channel in raster
+// order (a channel of h x w outputs takes ceil(h * w / LANES) steps), for
+// other max-pools and upsample LANES of one output row (a row of width w
+// takes ceil(w / LANES) steps). Lanes past the end are masked.
 //
 // Memory ports (synchronous reads, one cycle, as rtl/yq_conv_engine.v: the
 // data of an address presented in cycle n is on the data input in cycle n + 1):
@@ -83,7 +86,7 @@ module yq_eltwise_engine #(
     localparam [MULT_W-1:0] MULT_ONE = {{(MULT_W-1){1'b0}}, 1'b1};
 
     localparam [3:0] S_IDLE = 4'd0, S_CHECK = 4'd1, S_MUL = 4'd2, S_REGION = 4'd3, S_RUN = 4'd4,
-                     S_DRAIN = 4'd5, S_DONE = 4'd6;
+                     S_DRAIN = 4'd5, S_DONE = 4'd6, S_LANES = 4'd7;
     reg [3:0] state;
     assign busy = (state != S_IDLE);
 
@@ -150,7 +153,24 @@ module yq_eltwise_engine #(
     reg [31:0] chan_base;               // in_base0 + (output channel) * hw_in
     reg [31:0] yoff;                    // max-pool: (oy - pad_top) * in_w; upsample: (oy / 2) * in_w
     reg [31:0] tap_row;                 // ky * in_w
-    wire row_mode = is_pool || is_up;   // steps within one output row
+    // A max-pool whose input rows are as wide as its output rows (stride 1,
+    // the padding of a same-size pool: SPPF's) steps in raster order over a
+    // channel, its lanes wrapping from row to row: then lane l's taps are
+    // the words right after lane 0's, and each lane keeps its own output
+    // column and row (lane_x, lane_y). Other max-pools and upsample step
+    // within one output row.
+    wire raster   = is_pool && in_w_u == out_w_u;
+    wire row_mode = (is_pool || is_up) && !raster;
+    localparam LXW = XW + 1, LYW = YW + 1;      // a lane's column and row (the row past the channel's end)
+    reg  [31:0]          p;                     // raster: lane 0's output index in the channel
+    reg  [LANES*LXW-1:0] lane_x, first_x;       // raster: each lane's output column, and at a channel's start
+    reg  [LANES*LYW-1:0] lane_y, first_y;       //   (lane l at index l) and its row
+    // S_LANES walks index l = 0 .. LANES as (walk_x, walk_y), column and
+    // row; where it ends, LANES as columns and rows, is a step's advance.
+    reg  [LXW-1:0]       walk_x;
+    reg  [LYW-1:0]       walk_y;
+    reg  [31:0]          walk_l;
+    wire [31:0]          walk_x_u = {{(32-LXW){1'b0}}, walk_x};
     wire [31:0] oy_u = {{(32-YW){1'b0}}, oy};
     wire [31:0] ox_u = {{(32-XW){1'b0}}, ox};
     wire [31:0] kx_u = {{(32-KW){1'b0}}, kx};
@@ -160,7 +180,7 @@ module yq_eltwise_engine #(
     wire tap_last = !is_pool || (kx_u == kernel_u - 32'd1 && ky_u == kernel_u - 32'd1);
 
     // Valid lanes of this step: up to the row's, the concat region's or the tensor's end.
-    wire [31:0] limit = row_mode ? out_w_u - ox_u : is_concat ? region_size - m : total - n;
+    wire [31:0] limit = raster ? hw_out - p : row_mode ? out_w_u - ox_u : is_concat ? region_size - m : total - n;
     wire [31:0] nvalid = (limit < LANES32) ? limit : LANES32;
     wire elem_last = (total - n == nvalid);
     wire region_last = (region_size - m == nvalid);
@@ -168,7 +188,7 @@ module yq_eltwise_engine #(
     // Lane addresses for this tap.
     reg  [LANES*32-1:0] addr0;
     reg  [LANES-1:0]    ok0, lane_on;
-    reg  [31:0]         ix, ux, off;
+    reg  [31:0]         ix, ux, off, lx, ly;
     integer l;
     always @* begin
         for (l = 0; l < LANES; l = l + 1) begin
@@ -177,7 +197,12 @@ module yq_eltwise_engine #(
             ix = ox_u + off + kx_u - pad_u;     // max-pool tap column
             ux = (ox_u + off) >> 1;             // upsample source column
             ok0[l] = lane_on[l];
-            if (is_slice)       addr0[l*32 +: 32] = in_bases[BASE_W-1:0] + cb_off + n + off;
+            lx = {{(32-LXW){1'b0}}, lane_x[l*LXW +: LXW]} + kx_u - pad_u;
+            ly = {{(32-LYW){1'b0}}, lane_y[l*LYW +: LYW]} + ky_u - pad_top_u;
+            if (raster) begin
+                addr0[l*32 +: 32] = chan_base - pad_iw + p + off + tap_row + kx_u - pad_u;
+                ok0[l] = lane_on[l] && !lx[31] && lx < in_w_u && !ly[31] && ly < in_h_u;
+            end else if (is_slice)       addr0[l*32 +: 32] = in_bases[BASE_W-1:0] + cb_off + n + off;
             else if (is_add)    addr0[l*32 +: 32] = in_bases[BASE_W-1:0] + n + off;
             else if (is_concat) addr0[l*32 +: 32] = base_k + m + off;
             else if (is_up)     addr0[l*32 +: 32] = chan_base + yoff + ux;
@@ -269,9 +294,13 @@ module yq_eltwise_engine #(
                     if (mstep == 3'd4) begin
                         k     <= 0;
                         rstep <= 3'd0;
-                        state <= S_REGION;
+                        state <= raster ? S_LANES : S_REGION;
                     end
                 end
+
+                // Raster max-pool: index l as column and row for each lane l,
+                // then LANES (where the walk ends) for the steps.
+                S_LANES: if (walk_l == LANES32) state <= S_REGION;
 
                 // Per concat input (once for the other ops): its descriptor and
                 // requant word, then its size.
@@ -329,7 +358,32 @@ module yq_eltwise_engine #(
     end
 
     // Counters.
+    integer j;
     always @(posedge clk) begin
+        if (state == S_MUL) begin
+            walk_x <= {LXW{1'b0}};
+            walk_y <= {LYW{1'b0}};
+            walk_l <= 32'd0;
+        end else if (state == S_LANES && walk_l != LANES32) begin
+            for (j = 0; j < LANES; j = j + 1) begin
+                if (walk_l == j) begin
+                    first_x[j*LXW +: LXW] <= walk_x;
+                    first_y[j*LYW +: LYW] <= walk_y;
+                end
+            end
+            walk_l <= walk_l + 32'd1;
+            if (walk_x_u + 32'd1 == out_w_u) begin
+                walk_x <= {LXW{1'b0}};
+                walk_y <= walk_y + 1'b1;
+            end else begin
+                walk_x <= walk_x + 1'b1;
+            end
+        end
+        if (state == S_REGION && rstep == 3'd0) begin
+            p      <= 32'd0;
+            lane_x <= first_x;
+            lane_y <= first_y;
+        end
         if (state == S_MUL && mstep == 3'd4) begin
             n         <= 32'd0;
             m         <= 32'd0;
@@ -357,7 +411,23 @@ module yq_eltwise_engine #(
                 tap_row <= 32'd0;
                 n       <= n + nvalid;
                 m       <= m + nvalid;
-                if (row_mode && out_w_u - ox_u == nvalid) begin   // the row's last step
+                if (raster && hw_out - p == nvalid) begin   // the channel's last step
+                    p         <= 32'd0;
+                    lane_x    <= first_x;
+                    lane_y    <= first_y;
+                    chan_base <= chan_base + hw_in;
+                end else if (raster) begin
+                    p <= p + nvalid;
+                    for (j = 0; j < LANES; j = j + 1) begin
+                        if ({{(32-LXW){1'b0}}, lane_x[j*LXW +: LXW]} + walk_x_u >= out_w_u) begin
+                            lane_x[j*LXW +: LXW] <= lane_x[j*LXW +: LXW] + walk_x - out_w_u[LXW-1:0];
+                            lane_y[j*LYW +: LYW] <= lane_y[j*LYW +: LYW] + walk_y + 1'b1;
+                        end else begin
+                            lane_x[j*LXW +: LXW] <= lane_x[j*LXW +: LXW] + walk_x;
+                            lane_y[j*LYW +: LYW] <= lane_y[j*LYW +: LYW] + walk_y;
+                        end
+                    end
+                end else if (row_mode && out_w_u - ox_u == nvalid) begin   // the row's last step
                     ox <= 0;
                     if (oy_u == out_h_u - 32'd1) begin
                         oy        <= 0;
