@@ -80,8 +80,9 @@
 //   0x30 ISSUER   R: what the issuer does now (for profiles and hangs):
 //                 [4:0] its state: 6 deciding whether the instruction held
 //                 can issue (it waits there on a running band, the store
-//                 unit or a barrier), 21 waiting for the loader, 16 waiting
-//                 for a head band, others brief; [8:5] the loader's
+//                 unit or a barrier), 21 waiting for the loader, 14 a Run
+//                 whose band descriptor is in waiting for the band before
+//                 to end, 16 waiting for a head band, others brief; [8:5] the loader's
 //                 destination: 2 descriptor, 3-5 and 8 constants (weights,
 //                 biases, requant words, the SiLU table), 6 scratch (a
 //                 band's load), 7 instruction, 0-1 the frame's tables;
@@ -729,8 +730,9 @@ module yq_top #(
                                 stage_half <= i_half;
                                 load(DST_DESC, i_addr, 32'd0, 32'd1, LOG_PROGRAM[4:0], S_DECODE);
                             end
-                        YQ_BAND_OP_RUN:
-                            if (!job_running) load(DST_DESC, i_addr, 32'd0, 32'd1, LOG_BAND_DESC[4:0], S_RUN);
+                        // The band descriptor is fetched while the band
+                        // before still runs (S_RUN waits for it).
+                        YQ_BAND_OP_RUN: load(DST_DESC, i_addr, 32'd0, 32'd1, LOG_BAND_DESC[4:0], S_RUN);
                         YQ_BAND_OP_HEAD:
                             if (!job_running) begin
                                 if (!head_started) begin
@@ -770,11 +772,13 @@ module yq_top #(
                     if (table_depth > TBUF_DEPTH) fail(ERR_BUFFER, i_node);
                     else load(DST_TABLE, YQ_DRAM_LUT_BASE, table_base, table_depth, LOG_LUT[4:0], S_NEXT);
                 end
-                // A Run: its band descriptor is in desc_raw; the engine runs
-                // while the following instructions issue.
+                // A Run: its band descriptor is in desc_raw; the engine starts
+                // once the band before is over and runs while the following
+                // instructions issue.
                 S_RUN:
-                    if (!f_runs) fail(ERR_DESC, i_node);
-                    else begin
+                    if (engine_failed || su_failed || bank_failed) state <= S_FAIL_WAIT;
+                    else if (!f_runs) fail(ERR_DESC, i_node);
+                    else if (!job_running && !hazard) begin   // and the store of its output half is over
                         conv_go     <= f_is_conv;
                         elt_go      <= !f_is_conv;
                         job_running <= 1'b1;

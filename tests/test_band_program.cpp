@@ -130,7 +130,9 @@ TEST_CASE("band program: the order an in-order issuer needs") {
   REQUIRE(program.instructions.back().op == BandOp::End);
   // The first instruction loads the first convolution's constants; the first
   // Run comes right after its band's load, then the next band's load into
-  // the other half (it overlaps the Run), then the Run's Store.
+  // the other half (it overlaps the Run), then the next band's Run, and only
+  // then the first Run's Store (so the issuer reaches the second Run while
+  // the first computes), unless the second band reads the Store's words.
   CHECK(program.instructions.front().op == BandOp::Constants);
   const size_t run = first_of(program, BandOp::Run);
   const size_t store = first_of(program, BandOp::Store);
@@ -138,14 +140,27 @@ TEST_CASE("band program: the order an in-order issuer needs") {
   CHECK(program.instructions[run - 1].op == BandOp::Load);
   CHECK((program.instructions[run - 1].writes & first_run.reads) != 0);
   REQUIRE(store > run);
-  int overlapping_loads = 0;
+  int overlapping_loads = 0, runs_before_store = 0;
   for (size_t i = run + 1; i < store; ++i) {
     const BandInstruction& ins = program.instructions[i];
-    REQUIRE((ins.op == BandOp::Constants || ins.op == BandOp::Load));
+    REQUIRE((ins.op == BandOp::Constants || ins.op == BandOp::Load || ins.op == BandOp::Run));
     CHECK((ins.writes & (first_run.reads | first_run.writes)) == 0);
     overlapping_loads += ins.op == BandOp::Load;
+    runs_before_store += ins.op == BandOp::Run;
   }
   CHECK(overlapping_loads > 0);
+  CHECK(runs_before_store == 1);
+  // Every Store reads the output half of a Run before it, and no Run between
+  // them writes that half.
+  for (size_t i = 0; i < program.instructions.size(); ++i) {
+    if (program.instructions[i].op != BandOp::Store) continue;
+    size_t producer = i;
+    while (producer > 0 && !(program.instructions[--producer].writes & program.instructions[i].reads)) {
+    }
+    INFO("store " << i);
+    CHECK(program.instructions[producer].op == BandOp::Run);
+    CHECK(program.instructions[producer].node == program.instructions[i].node);
+  }
   // Barriers only where a load reads the last store's words: a node whose
   // input was stored in several bands starts without waiting for the last.
   int barriers = 0;

@@ -365,13 +365,15 @@ class Builder {
     result_.instructions.push_back(load);
   }
 
-  // Each job's Run goes out, then the next job's loads (into the other
-  // input half, so they overlap the Run), then the job's Store (which waits
-  // for the Run); when the next job reads words of that Store (a node's
-  // first band reading the node before it) its loads follow the Store
-  // instead. A node's Constants go out right after the first Run of the
-  // computing node before it (at the start for the first), so that they
-  // load while that node computes.
+  // Each job's Run goes out, then the store of the job before it (deferred
+  // to here), then the next job's loads (into the other input half, so
+  // they overlap the Run); the job's own Store waits for the next job's
+  // Run, so the issuer reaches that Run (and fetches its descriptor) while
+  // this one computes. When the next job reads words of this job's Store
+  // (a node's first band reading the node before it), the Store goes out
+  // right after the Run and the loads after it. A node's Constants go out
+  // right after the first Run of the computing node before it (at the
+  // start for the first), so that they load while that node computes.
   void emit() {
     size_t next_constant = 0;
     auto constants_due = [&](int after_job) {
@@ -379,17 +381,28 @@ class Builder {
         emit_constants(next_constant++);
       }
     };
+    std::optional<BandInstruction> deferred_store;
+    auto flush_store = [&] {
+      if (deferred_store) emit_store(*deferred_store);
+      deferred_store.reset();
+    };
     constants_due(-1);
     if (!jobs_.empty()) emit_loads(0);
     for (size_t j = 0; j < jobs_.size(); ++j) {
       result_.instructions.push_back(jobs_[j].work);
       constants_due(static_cast<int>(j));
+      flush_store();
       const bool has_next = j + 1 < jobs_.size();
       const bool next_reads_store = has_next && jobs_[j].store && reads_any_stored_words(jobs_[j + 1], *jobs_[j].store);
-      if (has_next && !next_reads_store) emit_loads(j + 1);
-      if (jobs_[j].store) emit_store(*jobs_[j].store);
-      if (next_reads_store) emit_loads(j + 1);
+      if (next_reads_store || !has_next) {
+        if (jobs_[j].store) emit_store(*jobs_[j].store);
+        if (has_next) emit_loads(j + 1);
+      } else {
+        emit_loads(j + 1);
+        deferred_store = jobs_[j].store;
+      }
     }
+    flush_store();
     BandInstruction end;
     end.op = BandOp::End;
     result_.instructions.push_back(end);

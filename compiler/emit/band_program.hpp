@@ -32,11 +32,12 @@
 // the head's channel pitch), Head (the detect head reads the band's anchors).
 // End: q_NMS and the detection list.
 //
-// Order: each band's Run (or Head), then the next band's Loads, then the
-// band's Store (the next band's Loads after the Store instead when they read
-// its words), so that an in-order issuer that waits only on the halves each
-// instruction declares (reads / writes) loads the next band while the
-// engines compute this one. Stores run
+// Order: each band's Run (or Head), then the band before's Store, then the
+// next band's Loads; the band's own Store follows the next band's Run (when
+// the next band's Loads read its words, it follows the Run at once and
+// they follow it), so that an in-order issuer that waits only on the halves
+// each instruction declares (reads / writes) loads the next band and
+// reaches its Run while the engines compute this one. Stores run
 // one at a time, so when a Store starts every earlier one is over: a Load
 // carries the barrier (wait until the store unit is idle) exactly when it
 // reads words of the Store emitted last.

@@ -472,7 +472,8 @@ BandProgram plan_band_program(const QuantModel& model, const MemoryMap& map, con
   try {
     return band_program(model, map, descriptors, buffers);
   } catch (const Error& e) {
-    throw Error(std::string(e.what()) + " (--band-buffer-bytes " + std::to_string(options.band_buffer_bytes) + ")");
+    throw Error(std::string(e.what()) + " (--band-buffer-bytes " + std::to_string(options.band_buffer_bytes) +
+                ", in whole rows of " + std::to_string(kScratchBankRowWords) + " words)");
   }
 }
 
