@@ -171,6 +171,16 @@ module yq_eltwise_engine #(
     reg  [LYW-1:0]       walk_y;
     reg  [31:0]          walk_l;
     wire [31:0]          walk_x_u = {{(32-LXW){1'b0}}, walk_x};
+    // The bounds every lane's column and row are checked against, shared by
+    // the lanes: a tap (kx, ky) is inside the input when x + kx - pad and
+    // y + ky - pad_top are, i.e. x_lo <= x < x_hi and y_lo <= y < y_hi
+    // (signed); a step wraps a lane's column when x >= x_wrap.
+    localparam BW = LXW + 2;                    // signed: a column or row, a 16-bit size plus an 8-bit pad
+    wire signed [BW-1:0] x_lo = $signed({1'b0, pad_u[BW-2:0]}) - $signed({1'b0, kx_u[BW-2:0]});
+    wire signed [BW-1:0] x_hi = $signed({1'b0, in_w_u[BW-2:0]}) + x_lo;
+    wire signed [BW-1:0] y_lo = $signed({1'b0, pad_top_u[BW-2:0]}) - $signed({1'b0, ky_u[BW-2:0]});
+    wire signed [BW-1:0] y_hi = $signed({1'b0, in_h_u[BW-2:0]}) + y_lo;
+    wire        [31:0] x_wrap = out_w_u - walk_x_u;
     wire [31:0] oy_u = {{(32-YW){1'b0}}, oy};
     wire [31:0] ox_u = {{(32-XW){1'b0}}, ox};
     wire [31:0] kx_u = {{(32-KW){1'b0}}, kx};
@@ -188,7 +198,8 @@ module yq_eltwise_engine #(
     // Lane addresses for this tap.
     reg  [LANES*32-1:0] addr0;
     reg  [LANES-1:0]    ok0, lane_on;
-    reg  [31:0]         ix, ux, off, lx, ly;
+    reg  [31:0]         ix, ux, off;
+    reg  signed [BW-1:0] lx, ly;
     integer l;
     always @* begin
         for (l = 0; l < LANES; l = l + 1) begin
@@ -197,11 +208,11 @@ module yq_eltwise_engine #(
             ix = ox_u + off + kx_u - pad_u;     // max-pool tap column
             ux = (ox_u + off) >> 1;             // upsample source column
             ok0[l] = lane_on[l];
-            lx = {{(32-LXW){1'b0}}, lane_x[l*LXW +: LXW]} + kx_u - pad_u;
-            ly = {{(32-LYW){1'b0}}, lane_y[l*LYW +: LYW]} + ky_u - pad_top_u;
+            lx = $signed({{(BW-LXW){1'b0}}, lane_x[l*LXW +: LXW]});
+            ly = $signed({{(BW-LYW){1'b0}}, lane_y[l*LYW +: LYW]});
             if (raster) begin
                 addr0[l*32 +: 32] = chan_base - pad_iw + p + off + tap_row + kx_u - pad_u;
-                ok0[l] = lane_on[l] && !lx[31] && lx < in_w_u && !ly[31] && ly < in_h_u;
+                ok0[l] = lane_on[l] && lx >= x_lo && lx < x_hi && ly >= y_lo && ly < y_hi;
             end else if (is_slice)       addr0[l*32 +: 32] = in_bases[BASE_W-1:0] + cb_off + n + off;
             else if (is_add)    addr0[l*32 +: 32] = in_bases[BASE_W-1:0] + n + off;
             else if (is_concat) addr0[l*32 +: 32] = base_k + m + off;
@@ -419,8 +430,8 @@ module yq_eltwise_engine #(
                 end else if (raster) begin
                     p <= p + nvalid;
                     for (j = 0; j < LANES; j = j + 1) begin
-                        if ({{(32-LXW){1'b0}}, lane_x[j*LXW +: LXW]} + walk_x_u >= out_w_u) begin
-                            lane_x[j*LXW +: LXW] <= lane_x[j*LXW +: LXW] + walk_x - out_w_u[LXW-1:0];
+                        if ({{(32-LXW){1'b0}}, lane_x[j*LXW +: LXW]} >= x_wrap) begin
+                            lane_x[j*LXW +: LXW] <= lane_x[j*LXW +: LXW] - x_wrap[LXW-1:0];
                             lane_y[j*LYW +: LYW] <= lane_y[j*LYW +: LYW] + walk_y + 1'b1;
                         end else begin
                             lane_x[j*LXW +: LXW] <= lane_x[j*LXW +: LXW] + walk_x;
