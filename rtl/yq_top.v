@@ -565,6 +565,7 @@ module yq_top #(
 
     reg         engine_failed;      // the running (or last) Run's engine refused its descriptor
     reg         bank_failed;        // a cycle asked a scratch bank's port for two words (bank_node's)
+    wire        failed_meanwhile;   // a band, a store or the scratch memory failed: stop issuing
     reg  [NODE_W-1:0] bank_node;
     wire        bank_conflict;
     reg  [7:0]  pending_code;       // an error found while a Run computes, reported after it
@@ -697,7 +698,7 @@ module yq_top #(
                     end
                 end
                 S_FETCH:
-                    if (engine_failed || su_failed || bank_failed) state <= S_FAIL_WAIT;
+                    if (failed_meanwhile) state <= S_FAIL_WAIT;
                     else if (pc >= YQ_BAND_INSTRUCTIONS) fail(ERR_DESC, node);  // ran past the program: no end
                     else load(DST_INSTR, YQ_DRAM_BAND_PROGRAM_BASE, pc, 32'd1, LOG_BAND[4:0], S_EXEC);
                 S_LOAD_WAIT: if (!ld_active && !ld_start) begin
@@ -707,7 +708,7 @@ module yq_top #(
                         decode_wait <= 2'd0;
                     end
                 end
-                S_EXEC: if (engine_failed || su_failed || bank_failed) state <= S_FAIL_WAIT;
+                S_EXEC: if (failed_meanwhile) state <= S_FAIL_WAIT;
                 else begin
                     node <= i_node;
                     case (i_op)
@@ -776,7 +777,7 @@ module yq_top #(
                 // once the band before is over and runs while the following
                 // instructions issue.
                 S_RUN:
-                    if (engine_failed || su_failed || bank_failed) state <= S_FAIL_WAIT;
+                    if (failed_meanwhile) state <= S_FAIL_WAIT;
                     else if (!f_runs) fail(ERR_DESC, i_node);
                     else if (!job_running && !hazard) begin   // and the store of its output half is over
                         conv_go     <= f_is_conv;
@@ -996,6 +997,7 @@ module yq_top #(
     localparam FSLOT = YQ_DRAM_FMAP_SLOT_BITS;
     localparam [31:0] FSLOT_BYTES = FSLOT / 8;
     reg         su_busy, su_req, su_sent, su_failed;
+    assign failed_meanwhile = engine_failed || su_failed || bank_failed;
     reg  [NODE_W-1:0] su_node;
     reg  [YQ_BAND_READS_WIDTH-1:0] su_reads;
     reg  [31:0] su_c, su_channels, su_words, su_addr, su_stride, su_sword, su_sstride;

@@ -116,24 +116,26 @@ int main(int argc, char** argv) {
     const std::uint32_t wr_mask = static_cast<std::uint32_t>(rng.ucode(kRows));
     const std::uint32_t ld_mask = static_cast<std::uint32_t>(tb::low_mask(static_cast<int>(rng.range(1, kPB))));
     const std::uint32_t st_mask = static_cast<std::uint32_t>(rng.ucode(kPB));
-    std::vector<std::uint64_t> wr_words(kRows), ld_words(kPB);
+    // `count` random words onto a data bus, returned.
+    const auto drive_words = [&](auto& bus, int count) {
+      std::vector<std::uint64_t> words(count);
+      for (int k = 0; k < count; ++k) {
+        words[k] = rng.ucode(kFW);
+        tb::set_bits(bus, kFW * k, kFW, words[k]);
+      }
+      return words;
+    };
 
     set_lanes(top->a_addr, a);
     set_lanes(top->b_addr, b);
     top->wr_en = write;
     top->wr_base = wr_base;
     top->wr_mask = wr_mask;
-    for (int k = 0; k < kRows; ++k) {
-      wr_words[k] = rng.ucode(kFW);
-      tb::set_bits(top->wr_data, kFW * k, kFW, wr_words[k]);
-    }
+    const std::vector<std::uint64_t> wr_words = drive_words(top->wr_data, kRows);
     top->ld_en = load;
     top->ld_base = ld_base;
     top->ld_mask = ld_mask;
-    for (int k = 0; k < kPB; ++k) {
-      ld_words[k] = rng.ucode(kFW);
-      tb::set_bits(top->ld_data, kFW * k, kFW, ld_words[k]);
-    }
+    const std::vector<std::uint64_t> ld_words = drive_words(top->ld_data, kPB);
     top->st_en = store;
     top->st_base = st_base;
     top->st_mask = st_mask;
