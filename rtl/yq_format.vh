@@ -5,7 +5,7 @@
 // it declares localparams only. Regenerate: yq-hw format-header rtl/yq_format.vh
 
 // Version
-localparam integer YQ_FORMAT_VERSION = 8;               // docs/ARTIFACTS.md format
+localparam integer YQ_FORMAT_VERSION = 9;               // docs/ARTIFACTS.md format
 
 // Descriptor codes
 localparam integer YQ_OP_INPUT = 0;
@@ -156,7 +156,7 @@ localparam integer YQ_LUTDIR_VALUE_BITS_LSB = 88;
 localparam integer YQ_LUTDIR_VALUE_BITS_WIDTH = 8;
 
 // Band program instruction fields (band_program.hex, docs/ARTIFACTS.md section 14)
-localparam integer YQ_BAND_WORD_BITS = 304;             // one instruction
+localparam integer YQ_BAND_WORD_BITS = 312;             // one instruction
 localparam integer YQ_BAND_OP_LSB = 0;
 localparam integer YQ_BAND_OP_WIDTH = 8;
 localparam integer YQ_BAND_READS_LSB = 8;
@@ -169,25 +169,27 @@ localparam integer YQ_BAND_HALF_LSB = 32;
 localparam integer YQ_BAND_HALF_WIDTH = 8;
 localparam integer YQ_BAND_LEVEL_LSB = 40;
 localparam integer YQ_BAND_LEVEL_WIDTH = 8;
-localparam integer YQ_BAND_NODE_LSB = 48;
+localparam integer YQ_BAND_SLOT_LOG2_LSB = 48;
+localparam integer YQ_BAND_SLOT_LOG2_WIDTH = 8;
+localparam integer YQ_BAND_NODE_LSB = 56;
 localparam integer YQ_BAND_NODE_WIDTH = 16;
-localparam integer YQ_BAND_CHANNELS_LSB = 64;
+localparam integer YQ_BAND_CHANNELS_LSB = 72;
 localparam integer YQ_BAND_CHANNELS_WIDTH = 16;
-localparam integer YQ_BAND_FIRST_ROW_LSB = 80;
+localparam integer YQ_BAND_FIRST_ROW_LSB = 88;
 localparam integer YQ_BAND_FIRST_ROW_WIDTH = 16;
-localparam integer YQ_BAND_ROWS_LSB = 96;
+localparam integer YQ_BAND_ROWS_LSB = 104;
 localparam integer YQ_BAND_ROWS_WIDTH = 16;
-localparam integer YQ_BAND_WORDS_LSB = 112;
+localparam integer YQ_BAND_WORDS_LSB = 120;
 localparam integer YQ_BAND_WORDS_WIDTH = 32;
-localparam integer YQ_BAND_DRAM_ADDRESS_LSB = 144;
+localparam integer YQ_BAND_DRAM_ADDRESS_LSB = 152;
 localparam integer YQ_BAND_DRAM_ADDRESS_WIDTH = 32;
-localparam integer YQ_BAND_DRAM_STRIDE_LSB = 176;
+localparam integer YQ_BAND_DRAM_STRIDE_LSB = 184;
 localparam integer YQ_BAND_DRAM_STRIDE_WIDTH = 32;
-localparam integer YQ_BAND_SCRATCH_WORD_LSB = 208;
+localparam integer YQ_BAND_SCRATCH_WORD_LSB = 216;
 localparam integer YQ_BAND_SCRATCH_WORD_WIDTH = 32;
-localparam integer YQ_BAND_SCRATCH_STRIDE_LSB = 240;
+localparam integer YQ_BAND_SCRATCH_STRIDE_LSB = 248;
 localparam integer YQ_BAND_SCRATCH_STRIDE_WIDTH = 32;
-localparam integer YQ_BAND_CLASS_WORD_LSB = 272;
+localparam integer YQ_BAND_CLASS_WORD_LSB = 280;
 localparam integer YQ_BAND_CLASS_WORD_WIDTH = 32;
 
 // Detection record fields (DRAM detection list; slot 0 holds the count)

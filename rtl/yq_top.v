@@ -443,8 +443,15 @@ module yq_top #(
     // Loader writes into the memory of ld_dst: up to a beat of words, at
     // consecutive addresses from ld_count (a banked buffer takes them in one
     // cycle). Words per beat of each region:
+    // A feature map's codes sit in DRAM slots of one of two widths (its
+    // instruction's slot_log2): narrow (NSLOT) or wide (WSLOT); a beat
+    // carries PB_FMAP narrow or PB_WIDE wide ones.
+    localparam NSLOT = YQ_FMAP_NARROW_SLOT_BITS, WSLOT = YQ_FMAP_WIDE_SLOT_BITS;
     localparam PB_WEIGHT  = (YQ_DRAM_WEIGHT_SLOT_BITS >= AXI_DATA_W) ? 1 : AXI_DATA_W / YQ_DRAM_WEIGHT_SLOT_BITS;
-    localparam PB_FMAP    = (YQ_DRAM_FMAP_SLOT_BITS >= AXI_DATA_W) ? 1 : AXI_DATA_W / YQ_DRAM_FMAP_SLOT_BITS;
+    localparam PB_FMAP    = AXI_DATA_W / NSLOT;
+    localparam PB_WIDE    = AXI_DATA_W / WSLOT;
+    localparam [31:0] LOG_NSLOT32 = $clog2(NSLOT), LOG_WSLOT32 = $clog2(WSLOT);
+    localparam [4:0]  LOG_NSLOT = LOG_NSLOT32[4:0], LOG_WSLOT = LOG_WSLOT32[4:0];
     reg [DESC_W-1:0] desc_raw;
     reg [YQ_BAND_WORD_BITS-1:0] ins;   // the band program instruction being executed
     always @(posedge clk) begin
@@ -538,6 +545,9 @@ module yq_top #(
     wire [31:0] i_sword    = ins[YQ_BAND_SCRATCH_WORD_LSB +: YQ_BAND_SCRATCH_WORD_WIDTH];
     wire [31:0] i_sstride  = ins[YQ_BAND_SCRATCH_STRIDE_LSB +: YQ_BAND_SCRATCH_STRIDE_WIDTH];
     wire [31:0] i_class    = ins[YQ_BAND_CLASS_WORD_LSB +: YQ_BAND_CLASS_WORD_WIDTH];
+    wire [4:0]  i_slot_log2 = ins[YQ_BAND_SLOT_LOG2_LSB +: 5];   // a Load's or Store's DRAM slot: 2^i_slot_log2 bits
+    wire        i_slot_bad  = ins[YQ_BAND_SLOT_LOG2_LSB +: YQ_BAND_SLOT_LOG2_WIDTH] != {3'd0, LOG_NSLOT} &&
+                              ins[YQ_BAND_SLOT_LOG2_LSB +: YQ_BAND_SLOT_LOG2_WIDTH] != {3'd0, LOG_WSLOT};
     wire [HL_W-1:0]   i_level = ins[YQ_BAND_LEVEL_LSB +: HL_W];
     wire [CELL_W-1:0] i_row0  = ins[YQ_BAND_FIRST_ROW_LSB +: CELL_W];
     wire [CELL_W-1:0] i_rows  = ins[YQ_BAND_ROWS_LSB +: CELL_W];
@@ -547,8 +557,7 @@ module yq_top #(
     wire        i_span_bad = (i_channels == 32'd0) || (i_span[63:32] != 32'd0) || (i_span[31:0] > SCRATCH32);
     // Runs that follow each other both in DRAM and in the scratch memory (a
     // whole tensor, or a band of every row) move as one run of channels x words.
-    localparam [31:0] FSLOT_LOG2 = $clog2(YQ_DRAM_FMAP_SLOT_BITS / 8);
-    wire        i_contiguous = (i_stride == (i_words << FSLOT_LOG2)) && (i_sstride == i_words);
+    wire        i_contiguous = (i_stride == (i_words << (i_slot_log2 - 5'd3))) && (i_sstride == i_words);
     wire [31:0] i_run_words  = i_contiguous ? i_channels * i_words : i_words;
     wire [31:0] i_runs       = i_contiguous ? 32'd1 : i_channels;
 
@@ -617,7 +626,7 @@ module yq_top #(
     localparam [31:0] LOG_PROGRAM = $clog2(YQ_DRAM_PROGRAM_SLOT_BITS), LOG_LUT_DIR = $clog2(YQ_DRAM_LUT_DIR_SLOT_BITS),
                      LOG_LUT = $clog2(YQ_DRAM_LUT_SLOT_BITS), LOG_WEIGHT = $clog2(YQ_DRAM_WEIGHT_SLOT_BITS),
                      LOG_BIAS = $clog2(YQ_DRAM_BIAS_SLOT_BITS), LOG_REQUANT = $clog2(YQ_DRAM_REQUANT_SLOT_BITS),
-                     LOG_FMAP = $clog2(YQ_DRAM_FMAP_SLOT_BITS), LOG_BAND = $clog2(YQ_DRAM_BAND_PROGRAM_SLOT_BITS),
+                     LOG_BAND = $clog2(YQ_DRAM_BAND_PROGRAM_SLOT_BITS),
                      LOG_BAND_DESC = $clog2(YQ_DRAM_BAND_DESCRIPTORS_SLOT_BITS);
     localparam [31:0] NUM_NODES = YQ_NUM_LAYERS;
     localparam [NODE_W-1:0] HEAD_NODE = NUM_NODES[NODE_W-1:0];
@@ -714,13 +723,14 @@ module yq_top #(
                     case (i_op)
                         YQ_BAND_OP_LOAD, YQ_BAND_OP_STORE:
                             if (i_span_bad) fail(ERR_BUFFER, i_node);
+                            else if (i_slot_bad) fail(ERR_DESC, i_node);
                             else if (i_op == YQ_BAND_OP_STORE) begin
                                 if (!hazard && !su_busy) begin
                                     st_go <= 1'b1;
                                     state <= S_NEXT;
                                 end
                             end else if (!hazard && !(i_barrier && su_busy)) begin
-                                load(DST_SCRATCH, i_addr, 32'd0, i_run_words, LOG_FMAP[4:0], S_NEXT);
+                                load(DST_SCRATCH, i_addr, 32'd0, i_run_words, i_slot_log2, S_NEXT);
                                 ld_runs         <= i_runs;
                                 ld_stride       <= i_stride;
                                 ld_scratch_base <= i_sword;
@@ -962,13 +972,22 @@ module yq_top #(
     wire [31:0]        wr_base = elt_wr_en ? elt_wr_addr : fm_wr_addr;
     wire [ROWS-1:0]    wr_mask = elt_wr_en ? elt_wr_mask : fm_wr_mask;
     wire [ROWS*FW-1:0] wr_data = elt_wr_en ? elt_wr_data : fm_wr_data;
+    // A narrow slot narrower than FW holds a code's low NSLOT bits (sign-
+    // extended here); other slots hold the whole word.
+    localparam NTAKE = (NSLOT < FW) ? NSLOT : FW;
     reg  [PB_FMAP-1:0]    ld_mask;
     reg  [PB_FMAP*FW-1:0] ld_data;
+    wire                  ld_narrow = (ld_slot_log2 == LOG_NSLOT);
     integer r;
     always @(*) begin
+        ld_data = {PB_FMAP*FW{1'b0}};
         for (r = 0; r < PB_FMAP; r = r + 1) begin
             ld_mask[r] = (r < ld_n);
-            ld_data[r*FW +: FW] = ld_word[r*YQ_DRAM_FMAP_SLOT_BITS +: FW];
+            if (ld_narrow)
+                ld_data[r*FW +: FW] = {{(FW+1-NTAKE){ld_word[r*NSLOT+NTAKE-1]}}, ld_word[r*NSLOT +: NTAKE-1]};
+        end
+        for (r = 0; r < PB_WIDE; r = r + 1) begin
+            if (!ld_narrow) ld_data[r*FW +: FW] = ld_word[r*WSLOT +: FW];
         end
     end
     wire                  sc_st_en, sc_st_grant;
@@ -989,22 +1008,26 @@ module yq_top #(
     // instruction (st_go), then per run requests a write at su_addr (any
     // byte of a beat; su_req until the writer takes it, which it does as soon
     // as the run before has sent its beats, its write responses still to
-    // come) and feeds it beats: beat n carries the run's words n * PB_FMAP +
-    // k - skip in its slots k, zero-extended, the slots before the first word
-    // and after the last unstrobed by the writer. The store is over at the
-    // writer's done after the last run's beats; a write response other than
-    // OKAY ends it (su_failed, su_node).
-    localparam FSLOT = YQ_DRAM_FMAP_SLOT_BITS;
-    localparam [31:0] FSLOT_BYTES = FSLOT / 8;
+    // come) and feeds it beats: beat n carries the run's words n * P + k -
+    // skip in its slots k (P slots of the Store's width a beat: PB_FMAP
+    // narrow or PB_WIDE wide ones; a narrow slot narrower than FW takes a
+    // word's low NSLOT bits, any other the word zero-extended), the slots
+    // before the first word and after the last unstrobed by the writer. The
+    // store is over at the writer's done after the last run's beats; a write
+    // response other than OKAY ends it (su_failed, su_node).
     reg         su_busy, su_req, su_sent, su_failed;
     assign failed_meanwhile = engine_failed || su_failed || bank_failed;
     reg  [NODE_W-1:0] su_node;
     reg  [YQ_BAND_READS_WIDTH-1:0] su_reads;
     reg  [31:0] su_c, su_channels, su_words, su_addr, su_stride, su_sword, su_sstride;
+    reg  [4:0]  su_slot_log2;           // the Store's slots: 2^su_slot_log2 bits
+    wire        su_narrow = (su_slot_log2 == LOG_NSLOT);
+    wire [4:0]  su_byte_log2 = su_slot_log2 - 5'd3;
+    wire [4:0]  su_beat_log2 = BEAT_LOG2[4:0] - su_slot_log2;   // log2 of the slots a beat
     reg         st_active;              // a run is going through the writer
     reg  [31:0] st_beat, st_beats, st_skip;
     wire [31:0] st_lead  = {{(32-BEAT_LOG2+3){1'b0}}, su_addr[BEAT_LOG2-4:0]};   // bytes of the first beat before the run
-    wire [31:0] st_bytes = su_words * FSLOT_BYTES;
+    wire [31:0] st_bytes = su_words << su_byte_log2;
     // Beats are read from the scratch memory a cycle before they go: up to
     // two wait in st_buf (st_count), one more may be on its way (st_inflight);
     // a read waits while set B uses a bank it needs (the scratch's grant).
@@ -1018,9 +1041,12 @@ module yq_top #(
     always @(*) begin
         st_arrive = {AXI_DATA_W{1'b0}};
         for (sk = 0; sk < PB_FMAP; sk = sk + 1) begin
-            st_slot = st_fetch * PB_FMAP + sk;
-            st_mask[sk] = st_slot >= st_skip && st_slot - st_skip < su_words;
-            st_arrive[sk*FSLOT +: FW] = sc_st_data[sk*FW +: FW];
+            st_slot = (st_fetch << su_beat_log2) + sk;
+            st_mask[sk] = sk < (32'd1 << su_beat_log2) && st_slot >= st_skip && st_slot - st_skip < su_words;
+            if (su_narrow) st_arrive[sk*NSLOT +: NTAKE] = sc_st_data[sk*FW +: NTAKE];
+        end
+        for (sk = 0; sk < PB_WIDE; sk = sk + 1) begin
+            if (!su_narrow) st_arrive[sk*WSLOT +: FW] = sc_st_data[sk*FW +: FW];
         end
     end
     wire st_valid = st_active && st_count != 2'd0;
@@ -1029,7 +1055,7 @@ module yq_top #(
     wire st_last  = st_pop && st_beat + 32'd1 == st_beats;   // its last beat goes
     wire [31:0] st_held = {30'd0, st_count} + {31'd0, st_inflight} - {31'd0, st_pop};
     assign sc_st_en   = st_active && st_fetch < st_beats && st_held <= 32'd1;
-    assign sc_st_base = su_sword + st_fetch * PB_FMAP - st_skip;
+    assign sc_st_base = su_sword + (st_fetch << su_beat_log2) - st_skip;
     assign sc_st_mask = st_mask;
     wire [AXI_DATA_W-1:0] st_data = st_buf0;
     always @(posedge clk) begin
@@ -1080,12 +1106,13 @@ module yq_top #(
             su_stride   <= i_stride;
             su_sword    <= i_sword;
             su_sstride  <= i_sstride;
+            su_slot_log2 <= i_slot_log2;
         end else if (su_busy) begin
             if (st_take) begin
                 su_req    <= 1'b0;
                 st_active <= 1'b1;
                 st_beat   <= 32'd0;
-                st_skip   <= st_lead / FSLOT_BYTES;
+                st_skip   <= st_lead >> su_byte_log2;
                 st_beats  <= (st_lead + st_bytes + BEAT_BYTES - 1) >> (BEAT_LOG2 - 3);
             end
             if (st_pop) st_beat <= st_beat + 32'd1;

@@ -5,7 +5,7 @@
 // The DRAM model (axi_dram_model.hpp) holds stage_7/dram.hex (one beat per
 // line, byte 0 the least significant) in a memory of memory_map.json's
 // total_bytes, plus the image: the golden input codes (stage_8/golden) at
-// memory_map.json's image base, one feature-map slot each; the detection
+// memory_map.json's image base, one slot of node 0's width each; the detection
 // region is filled with 0xa5 bytes, so bytes the frame should not write
 // show. The bench writes DRAM_BASE = 0 and CONTROL = start | irq enable,
 // runs until irq, then reads STATUS, ERROR, CYCLES, STALLS, BYTES_READ,
@@ -13,7 +13,8 @@
 // BYTES_WRITTEN the bytes it took. Without an error expected the status must be done
 // without error, and every head output (descriptor head != none) is read
 // from the DRAM model's feature-map region, where the band program's stores
-// put it, and compared with its golden dump code for code; the first
+// put it (memory_map.json: its byte address and slot width), and compared
+// with its golden dump code for code; the first
 // difference prints
 //   MISMATCH layer <name> channel c y x expected E got G
 // Then the detection list, read through the AXI4-Lite slave as a driver
@@ -33,7 +34,7 @@
 //
 // Usage: Vyq_top <absolute run dir> [--timed] [--latency L] [--bandwidth B]
 //   [--outstanding N] [--stalls P] [--seed S] [--watchdog N]
-//   [--slverr LAYER] [--slverr-write] [--slverr-store LAYER] [--bad-load] [--bad-half] [--bad-op LAYER] [--bad-out-c LAYER] [--bad-table LAYER] [--bad-inputs LAYER] [--golden DIR]
+//   [--slverr LAYER] [--slverr-write] [--slverr-store LAYER] [--bad-load] [--bad-slot] [--bad-half] [--bad-op LAYER] [--bad-out-c LAYER] [--bad-table LAYER] [--bad-inputs LAYER] [--golden DIR]
 //   [--print-detections] [--detections-out FILE] [--expect-head-overflow] [--profile FILE] [--census FILE]
 // --timed: latency 100, 8 bytes/cycle, 4 outstanding bursts, 10 % random
 // stalls (each overridable); default magic: latency 20, no cap, no stalls.
@@ -54,7 +55,8 @@
 // error of a later instruction issued while it runs, e.g. with --slverr on
 // the next convolution, whose constants load then),
 // --bad-load moves the band program's first load to end past the scratch
-// memory (code 3 at its node), --bad-half moves the first load that issues
+// memory (code 3 at its node), --bad-slot gives it 32-bit DRAM slots, a
+// width yq_top does not read (code 2 at its node), --bad-half moves the first load that issues
 // while a convolution's band runs into the input half that band reads,
 // without changing the halves the load declares, so that the loader writes
 // banks the engine reads in the same cycles (code 7 at the convolution),
@@ -351,7 +353,7 @@ class BankCensus {
 struct Options {
   fs::path run, golden;
   fs::path detections_out, profile, census;
-  bool timed = false, print_detections = false, expect_head_overflow = false, slverr_write = false, bad_load = false, bad_half = false;
+  bool timed = false, print_detections = false, expect_head_overflow = false, slverr_write = false, bad_load = false, bad_slot = false, bad_half = false;
   int latency = -1, outstanding = -1, stalls = -1;
   double bandwidth = -1;
   std::uint64_t seed = 1;
@@ -388,6 +390,7 @@ Options parse(int argc, char** argv) {
     else if (arg == "--detections-out") o.detections_out = value();
     else if (arg == "--expect-head-overflow") o.expect_head_overflow = true;
     else if (arg == "--bad-load") o.bad_load = true;
+    else if (arg == "--bad-slot") o.bad_slot = true;
     else if (arg == "--bad-half") o.bad_half = true;
     else if (arg == "--profile") o.profile = value();
     else if (arg == "--census") o.census = value();
@@ -416,6 +419,17 @@ void poke_bits(std::vector<std::uint8_t>& bytes, std::uint64_t byte_base, int ls
     const std::uint8_t mask = static_cast<std::uint8_t>(1u << (bit % 8));
     byte = static_cast<std::uint8_t>(((value >> i) & 1) ? (byte | mask) : (byte & ~mask));
   }
+}
+
+// A node's output in DRAM: slots of `bits`, each holding a code's low
+// code_bits bits (the scratch word's FW bits, or the narrow slot's).
+struct FmapSlot {
+  int bits = 0, code_bits = 0;
+};
+
+FmapSlot fmap_slot(const nlohmann::json& map, int node, int fmap_bits) {
+  const int bits = map.at("layers").at(static_cast<std::size_t>(node)).at("fmap_slot_bits").get<int>();
+  return {bits, std::min(bits, fmap_bits)};
 }
 
 std::uint64_t peek_bits(const std::vector<std::uint8_t>& bytes, std::uint64_t byte_base, int lsb, int width) {
@@ -532,13 +546,13 @@ int main(int argc, char** argv) {
     if (it == golden.end()) die("no golden tensor for the input " + names.at(0));
     const auto codes = read_codes(it->second.file, it->second.bits);
     const std::uint64_t base = map.at("image").at("base").get<std::uint64_t>();
-    const int slot = static_cast<int>(param("YQ_DRAM_FMAP_SLOT_BITS"));
-    if (codes.size() * static_cast<std::uint64_t>(slot / 8) != map.at("image").at("bytes").get<std::uint64_t>()) {
+    const FmapSlot slot = fmap_slot(map, 0, static_cast<int>(param("YQ_FMAP_WIDTH")));
+    if (codes.size() * static_cast<std::uint64_t>(slot.bits / 8) != map.at("image").at("bytes").get<std::uint64_t>()) {
       die("the golden input does not fill the image region");
     }
-    const int fmap_bits = static_cast<int>(param("YQ_FMAP_WIDTH"));
     for (std::size_t n = 0; n < codes.size(); ++n) {
-      poke_bits(memory, base, static_cast<int>(n) * slot, fmap_bits, static_cast<std::uint64_t>(codes[n]) & tb::low_mask(fmap_bits));
+      poke_bits(memory, base, static_cast<int>(n) * slot.bits, slot.code_bits,
+                static_cast<std::uint64_t>(codes[n]) & tb::low_mask(slot.code_bits));
     }
   }
 
@@ -616,8 +630,10 @@ int main(int argc, char** argv) {
     if (patched == 0) die(opt.bad_inputs + " has no band descriptor");
     expect_code = 4;
   }
-  if (opt.bad_load) {
-    // The band program's first load, moved to end past the scratch memory.
+  if (opt.bad_load || opt.bad_slot) {
+    // The band program's first load, moved to end past the scratch memory
+    // (code 3), or given 32-bit DRAM slots, neither of the two widths
+    // yq_top reads (code 2).
     const std::uint64_t base = static_cast<std::uint64_t>(param("YQ_DRAM_BAND_PROGRAM_BASE"));
     const std::uint64_t slot = static_cast<std::uint64_t>(param("YQ_DRAM_BAND_PROGRAM_SLOT_BITS")) / 8;
     auto field = [&](const std::string& name) {
@@ -628,12 +644,12 @@ int main(int argc, char** argv) {
       const auto [op_lsb, op_width] = field("OP");
       if (static_cast<long long>(peek_bits(dram.bytes(), address, op_lsb, op_width)) != param("YQ_BAND_OP_LOAD")) continue;
       const auto [node_lsb, node_width] = field("NODE");
-      const auto [word_lsb, word_width] = field("SCRATCH_WORD");
       expect_node = static_cast<int>(peek_bits(dram.bytes(), address, node_lsb, node_width));
-      poke_bits(dram.bytes(), address, word_lsb, word_width, static_cast<std::uint64_t>(param("YQ_SCRATCH_WORDS")) - 1);
+      const auto [lsb, width] = field(opt.bad_load ? "SCRATCH_WORD" : "SLOT_LOG2");
+      poke_bits(dram.bytes(), address, lsb, width, opt.bad_load ? static_cast<std::uint64_t>(param("YQ_SCRATCH_WORDS")) - 1 : 5);
       break;
     }
-    expect_code = 3;
+    expect_code = opt.bad_load ? 3 : 2;
   }
   if (opt.bad_half) {
     // The issuer lets a load go while a band runs when its declared halves
@@ -678,12 +694,11 @@ int main(int argc, char** argv) {
   }
   struct Head {
     int node;
-    std::uint64_t base, c, h, w;
+    std::uint64_t c, h, w;
   };
   std::vector<Head> head_info;
   for (int n : heads) {
-    head_info.push_back({n, desc_field(bytes, n, "OUT_BASE"), desc_field(bytes, n, "OUT_C"), desc_field(bytes, n, "OUT_H"),
-                         desc_field(bytes, n, "OUT_W")});
+    head_info.push_back({n, desc_field(bytes, n, "OUT_C"), desc_field(bytes, n, "OUT_H"), desc_field(bytes, n, "OUT_W")});
   }
 
   // The model and the register interface.
@@ -829,10 +844,9 @@ int main(int argc, char** argv) {
 
   // The head outputs, code for code, from the DRAM feature-map region.
   long long compared = 0;
-  const std::uint64_t fmap_base = static_cast<std::uint64_t>(param("YQ_DRAM_FMAP_BASE"));
-  const int fmap_slot = static_cast<int>(param("YQ_DRAM_FMAP_SLOT_BITS"));
-  const int fmap_bits = static_cast<int>(param("YQ_FMAP_WIDTH"));
   for (const Head& head : head_info) {
+    const auto address = map.at("layers").at(static_cast<std::size_t>(head.node)).at("fmap").get<std::uint64_t>();
+    const FmapSlot slot = fmap_slot(map, head.node, static_cast<int>(param("YQ_FMAP_WIDTH")));
     const std::string& name = names.at(static_cast<std::size_t>(head.node));
     const auto it = golden.find(name);
     if (it == golden.end()) die("no golden tensor for " + name);
@@ -842,8 +856,7 @@ int main(int argc, char** argv) {
     const std::uint64_t mask = tb::low_mask(it->second.bits);
     for (std::uint64_t n = 0; n < size; ++n) {
       const std::uint64_t word =
-          tb::sign_extend(peek_bits(dram.bytes(), fmap_base, static_cast<int>((head.base + n) * fmap_slot), fmap_bits),
-                          fmap_bits);
+          tb::sign_extend(peek_bits(dram.bytes(), address, static_cast<int>(n) * slot.bits, slot.code_bits), slot.code_bits);
       if ((word & mask) != (static_cast<std::uint64_t>(expected[n]) & mask)) {
         const std::uint64_t hw = head.h * head.w;
         std::printf("MISMATCH layer %s channel %llu y %llu x %llu expected %lld got %lld\n", name.c_str(),

@@ -103,7 +103,7 @@ engine_params() {
       args+=" -set SCRATCH_CHECK $scratch_check" ;;
     yq_scratch)
       args+=" -set ROWS $rows -set FW $(param YQ_FMAP_WIDTH)"
-      args+=" -set PB $(( $(param YQ_AXI_DATA_BITS) / $(param YQ_DRAM_FMAP_SLOT_BITS) ))"
+      args+=" -set PB $(( $(param YQ_AXI_DATA_BITS) / $(param YQ_FMAP_NARROW_SLOT_BITS) ))"
       args+=" -set IN_WORDS $(param YQ_BAND_INPUT_WORDS) -set OUT_WORDS $(param YQ_BAND_OUTPUT_WORDS)"
       args+=" -set CHECK $scratch_check" ;;
   esac

@@ -154,17 +154,16 @@ nlohmann::json verify_band_program(const RunConfig& config, const QuantModel& qu
   const BandProgram program = emitted_band_program(quant, options);
   const BandTraffic traffic =
       execute_band_program(model, plan_memories(quant, config.image_size), program, outputs);
-  const std::int64_t slot_bytes = dram_slot_bits(word_widths(quant).fmap) / 8;
   std::printf("         band program: %zu instructions, %lld runs, bit-exact on the golden image; feature maps "
               "%.2f MB read, %.2f MB written\n",
               program.instructions.size(), static_cast<long long>(traffic.runs),
-              traffic.loaded_words * slot_bytes / 1e6, traffic.stored_words * slot_bytes / 1e6);
+              traffic.loaded_bytes / 1e6, traffic.stored_bytes / 1e6);
   return {{"instructions", program.instructions.size()},
           {"runs", traffic.runs},
           {"head_bands", traffic.head_bands},
           {"bit_exact", true},
-          {"feature_map_bytes_read", traffic.loaded_words * slot_bytes},
-          {"feature_map_bytes_written", traffic.stored_words * slot_bytes}};
+          {"feature_map_bytes_read", traffic.loaded_bytes},
+          {"feature_map_bytes_written", traffic.stored_bytes}};
 }
 
 nlohmann::json write_golden(const StageContext& context, const QuantModel& quant, const DetectOptions& options) {

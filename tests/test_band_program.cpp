@@ -112,10 +112,12 @@ TEST_CASE("band program: buffers that hold whole layers give one band each, each
       head_words += std::int64_t{s.channels} * s.height * s.width;
     }
   }
-  // Loaded from DRAM, or forwarded: read in the previous band's output half.
+  // Loaded from DRAM, or forwarded: read in the previous band's output half
+  // (every code one byte in DRAM at A8).
+  for (const NodePlacement& place : f.map.nodes) REQUIRE(place.fmap_slot_bytes == 1);
   const BandTraffic traffic = execute_band_program(f.integer, f.map, program, f.reference);
-  CHECK(program.forwarded_words > 0);
-  CHECK(traffic.loaded_words + program.forwarded_words == input_words + head_words);
+  CHECK(program.forwarded_bytes > 0);
+  CHECK(traffic.loaded_words + program.forwarded_bytes == input_words + head_words);
   int forwarding_runs = 0;
   for (const BandInstruction& ins : program.instructions) {
     forwarding_runs += ins.op == BandOp::Run && (ins.reads & (kOutputHalf0 | kOutputHalf1)) != 0;

@@ -7,6 +7,7 @@
 #include "testing.hpp"
 
 #include <numeric>
+#include <regex>
 #include <utility>
 #include <vector>
 
@@ -39,21 +40,35 @@ Tag expected_tag(const Graph& graph, const std::vector<TensorShape>& shapes, con
   return {};
 }
 
-// Returns the number of mismatching words seen (0: the plan is sound).
-long long symbolic_run(const Graph& graph, const std::vector<TensorShape>& shapes, const FmapPlan& plan) {
-  std::vector<Tag> memory(static_cast<size_t>(plan.depth), Tag{-1, -1});
+// The plan's word memory, or its DRAM region with every word in its node's slot bytes.
+enum class Memory { Words, DramBytes };
+
+// Returns the number of mismatching words (DRAM: bytes) seen (0: the plan is sound).
+long long symbolic_run(const Graph& graph, const std::vector<TensorShape>& shapes, const FmapPlan& plan,
+                       Memory kind = Memory::Words) {
+  const bool bytes = kind == Memory::DramBytes;
+  std::vector<Tag> memory(static_cast<size_t>(bytes ? plan.dram_bytes : plan.depth), Tag{-1, -1});
+  const auto first_unit = [&](int node, std::int64_t n) {
+    return bytes ? plan.dram_offset[node] + n * plan.slot_bytes[node] : plan.base[node] + n;
+  };
+  const auto units = [&](int node) { return bytes ? plan.slot_bytes[node] : 1; };
   long long bad = 0;
   auto check = [&](int node) {
     for (std::int64_t n = 0; n < words_of(shapes[node]); ++n) {
-      bad += memory.at(static_cast<size_t>(plan.base[node] + n)) != expected_tag(graph, shapes, plan, node, n);
+      for (int u = 0; u < units(node); ++u) {
+        bad += memory.at(static_cast<size_t>(first_unit(node, n) + u)) != expected_tag(graph, shapes, plan, node, n);
+      }
     }
   };
   for (size_t i = 0; i < graph.nodes.size(); ++i) {
+    const int node = static_cast<int>(i);
     for (int input : graph.nodes[i].inputs) check(input);
     if (plan.view[i]) continue;
-    REQUIRE(plan.base[i] >= 0);
-    REQUIRE(plan.base[i] + words_of(shapes[i]) <= plan.depth);
-    for (std::int64_t n = 0; n < words_of(shapes[i]); ++n) memory[static_cast<size_t>(plan.base[i] + n)] = {static_cast<int>(i), n};
+    REQUIRE(first_unit(node, 0) >= 0);
+    REQUIRE(first_unit(node, words_of(shapes[i])) <= static_cast<std::int64_t>(memory.size()));
+    for (std::int64_t n = 0; n < words_of(shapes[i]); ++n) {
+      for (int u = 0; u < units(node); ++u) memory[static_cast<size_t>(first_unit(node, n) + u)] = {node, n};
+    }
   }
   for (const DetectLevel& level : graph.levels) {
     check(level.box_node);
@@ -98,6 +113,42 @@ TEST_CASE("fmap plan: every node reads intact inputs from a memory far smaller t
         CHECK(count_views(graph, plan, OpKind::Slice) == slices);
         if (!pass) CHECK(count_views(graph, plan, OpKind::Concat) == 0);
         if (pass) CHECK(count_views(graph, plan, OpKind::Concat) >= 10);
+      }
+    }
+  }
+}
+
+TEST_CASE("fmap plan: in DRAM each tensor takes slots of its own width and live tensors share no byte") {
+  const Graph graph = build_yolov8_graph(yolov8_scale('n', 80));
+  for (const int size : {640, 160}) {
+    const std::vector<TensorShape> shapes = infer_shapes(graph, {size, size});
+    for (const bool pass : {false, true}) {
+      CAPTURE(size);
+      CAPTURE(pass);
+      // The stem's codes 16 bits wide (two bytes), the rest 8.
+      std::vector<int> code_bytes;
+      const std::regex stem("^(conv[01]|c2f2)(\\..*)?$");
+      for (const Node& node : graph.nodes) code_bytes.push_back(std::regex_match(node.name, stem) ? 2 : 1);
+      const FmapPlan mixed = plan_feature_maps(graph, shapes, concats(graph, pass), code_bytes);
+      CHECK(symbolic_run(graph, shapes, mixed) == 0);
+      CHECK(symbolic_run(graph, shapes, mixed, Memory::DramBytes) == 0);
+      int wide = 0;
+      for (size_t i = 0; i < graph.nodes.size(); ++i) {
+        CHECK(mixed.slot_bytes[i] >= code_bytes[i]);
+        CHECK(mixed.dram_offset[i] % mixed.slot_bytes[i] == 0);
+        if (graph.nodes[i].op == OpKind::Slice) CHECK(mixed.slot_bytes[i] == mixed.slot_bytes[graph.nodes[i].inputs[0]]);
+        wide += mixed.slot_bytes[i] == 2;
+      }
+      CHECK(wide >= 5);
+      CHECK(mixed.dram_bytes > mixed.depth);
+      // One width throughout: the byte plan is the word plan times it.
+      const FmapPlan wide_plan = plan_feature_maps(graph, shapes, concats(graph, pass), std::vector<int>(graph.nodes.size(), 2));
+      const FmapPlan narrow_plan = plan_feature_maps(graph, shapes, concats(graph, pass));
+      CHECK(wide_plan.dram_bytes == 2 * wide_plan.depth);
+      CHECK(narrow_plan.dram_bytes == narrow_plan.depth);
+      for (size_t i = 0; i < graph.nodes.size(); ++i) {
+        CHECK(wide_plan.dram_offset[i] == 2 * wide_plan.base[i]);
+        CHECK(narrow_plan.dram_offset[i] == narrow_plan.base[i]);
       }
     }
   }

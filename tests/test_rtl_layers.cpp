@@ -8,7 +8,8 @@
 // A copy of the golden dumps with one code flipped must make the bench fail
 // and name that code as the first divergence, and a descriptor an engine
 // refuses must stop the sequencer of the chained run, naming that layer.
-// The head bench (`make -C rtl_tb head`) runs rtl/yq_detect_head.v (score
+// The same run goes through rtl/yq_top.v from its DRAM image (each feature
+// map in DRAM slots of its own width). The head bench (`make -C rtl_tb head`) runs rtl/yq_detect_head.v (score
 // filter, DFL decode and q_NMS read from a feature-map memory) on that run's
 // head outputs against its q_nms.txt; a changed q_nms.txt must be named as
 // the first divergence. The official yolov8n at W8A8, W4A4 and W16A16 goes
@@ -177,6 +178,19 @@ TEST_CASE("rtl: every layer of a rectangular 96x160 run in mixed precision (weig
     CHECK(status == 0);
     CHECK(output.find("MISMATCH") == std::string::npos);
     CHECK(output.find(", chained from the image") != std::string::npos);
+  }
+
+  SUBCASE("the whole frame runs through yq_top from its DRAM image, 16-bit tensors in two-byte slots beside one-byte ones") {
+    const auto map = nlohmann::json::parse(yq::test::read_text(run / "stage_7/memory_map.json"));
+    std::set<int> slot_bits;
+    for (const auto& layer : map["layers"]) slot_bits.insert(layer["fmap_slot_bits"].get<int>());
+    CHECK(slot_bits == std::set<int>{8, 16});
+    std::string output;
+    const int status = make_rtl_tb("top", "RUN='" + run.string() + "' ARRAY=8x8 TOP_ARGS=--timed", output);
+    INFO(output);
+    CHECK(status == 0);
+    CHECK(output.find("MISMATCH") == std::string::npos);
+    CHECK(output.find("TOP PASS: whole frame from DRAM bit-exact") != std::string::npos);
   }
 
   SUBCASE("a descriptor an engine refuses stops the sequencer, which names it") {
@@ -472,6 +486,8 @@ TEST_CASE("rtl: yq_top stops a frame at a DRAM error, a bad descriptor, a buffer
       {"--timed --slverr-store conv0", "TOP ERROR PASS: code 6 at layer conv0 (node 1)"},
       // A load that would run past the scratch memory.
       {"--bad-load", "TOP ERROR PASS: code 3 at layer conv0 (node 1)"},
+      // A load of DRAM slots of neither width the feature maps use.
+      {"--bad-slot", "TOP ERROR PASS: code 2 at layer conv0 (node 1)"},
       // A load let through while a convolution's band runs, moved into the
       // half that band reads: the loader and the engine ask the same banks'
       // port A for different words in one cycle.

@@ -126,6 +126,7 @@ class Executor {
       }
     }
     traffic_.loaded_words += ins.channels * ins.words;
+    traffic_.loaded_bytes += dram_bytes(ins, map_);
   }
 
   void store(const BandInstruction& ins) {
@@ -141,6 +142,7 @@ class Executor {
       last_store_words_.push_back({to, to + ins.words, ins.node});
     }
     traffic_.stored_words += ins.channels * ins.words;
+    traffic_.stored_bytes += dram_bytes(ins, map_);
     if (--stores_left_[ins.node] == 0) check_node(ins.node);
   }
 

@@ -28,6 +28,8 @@ class IntegerModel;
 struct BandTraffic {
   std::int64_t loaded_words = 0;  // feature-map words read from DRAM
   std::int64_t stored_words = 0;  // written to DRAM
+  std::int64_t loaded_bytes = 0;  // the same in DRAM bytes (each tensor's slots)
+  std::int64_t stored_bytes = 0;
   std::int64_t constant_loads = 0;
   std::int64_t runs = 0, head_bands = 0;
 };

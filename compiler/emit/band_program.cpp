@@ -5,6 +5,7 @@
 #include "compiler/emit/band_program.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <optional>
 
 #include "compiler/emit/dram_image.hpp"
@@ -115,11 +116,15 @@ struct Job {
   std::optional<BandInstruction> store;
 };
 
-BandInstruction block_load(int node, const TensorShape& in, std::int64_t base, RowRange rows, std::int64_t scratch,
+// A Load for `node` of rows of `tensor`'s output (placed at `source`).
+BandInstruction block_load(int node, int tensor, const NodePlacement& source, RowRange rows, std::int64_t scratch,
                            int half) {
+  const TensorShape& in = source.shape;
+  const std::int64_t base = source.fmap_base;
   BandInstruction load;
   load.op = BandOp::Load;
   load.node = node;
+  load.tensor = tensor;
   load.writes = input_half_bit(half);
   load.channels = in.channels;
   load.words = std::int64_t{rows.count()} * in.width;
@@ -204,10 +209,12 @@ class Builder {
       add_band_job(index, band.first, band.count(), constant_half);
       bands.band_heights.push_back(band.count());
       std::int64_t band_words = 0;
-      for (const BandInstruction& load : jobs_.back().loads) band_words += load.channels * load.words;
+      for (const BandInstruction& load : jobs_.back().loads) {
+        band_words += load.channels * load.words;
+        bands.read_bytes += dram_bytes(load, map_);
+      }
       bands.largest_band_words = std::max(bands.largest_band_words, band_words);
-      bands.read_words += band_words;
-      bands.written_words += jobs_.back().store->channels * jobs_.back().store->words;
+      bands.written_bytes += dram_bytes(*jobs_.back().store, map_);
     }
     result_.nodes.push_back(bands);
   }
@@ -225,8 +232,7 @@ class Builder {
     for (int input : node.inputs) {
       const TensorShape& in = map_.nodes[input].shape;
       const RowRange range = clip(wanted, in.height);
-      in_bases.push_back(place_input(job, block_load(index, in, map_.nodes[input].fmap_base, range, scratch, half),
-                                     reads, scratch));
+      in_bases.push_back(place_input(job, block_load(index, input, map_.nodes[input], range, scratch, half), reads, scratch));
       in_rows = range.count();
     }
     const std::int64_t out_base = result_.buffers.output_half(half);
@@ -240,6 +246,7 @@ class Builder {
     BandInstruction store;
     store.op = BandOp::Store;
     store.node = index;
+    store.tensor = index;
     store.reads = output_half_bit(half);
     store.channels = out.channels;
     store.words = std::int64_t{rows} * out.width;
@@ -266,10 +273,11 @@ class Builder {
       unsigned reads = 0;
       Job job;
       const std::int64_t box_word = place_load(
-          job, pitched(block_load(detect.box_node, box, map_.nodes[detect.box_node].fmap_base, range, scratch, half), pitch),
+          job, pitched(block_load(detect.box_node, detect.box_node, map_.nodes[detect.box_node], range, scratch, half), pitch),
           reads, scratch);
       const std::int64_t class_word = place_load(
-          job, pitched(block_load(detect.class_node, cls, map_.nodes[detect.class_node].fmap_base, range, scratch, half), pitch),
+          job, pitched(block_load(detect.class_node, detect.class_node, map_.nodes[detect.class_node], range, scratch, half),
+                  pitch),
           reads, scratch);
       job.work.op = BandOp::Head;
       job.work.node = detect.class_node;
@@ -280,7 +288,7 @@ class Builder {
       job.work.scratch_word = box_word;
       job.work.scratch_stride = pitch;
       job.work.class_word = class_word;
-      for (const BandInstruction& load : job.loads) result_.head_read_words += load.channels * load.words;
+      for (const BandInstruction& load : job.loads) result_.head_read_bytes += dram_bytes(load, map_);
       jobs_.push_back(std::move(job));
     }
   }
@@ -322,7 +330,7 @@ class Builder {
   std::int64_t place_input(Job& job, const BandInstruction& load, unsigned& reads, std::int64_t& scratch) {
     if (const std::optional<std::int64_t> word = forwarded_word(load)) {
       reads |= jobs_.back().work.writes;
-      result_.forwarded_words += load.channels * load.words;
+      result_.forwarded_bytes += dram_bytes(load, map_);
       return *word;
     }
     return place_load(job, load, reads, scratch);
@@ -438,6 +446,10 @@ const char* band_op_name(BandOp op) {
   throw Error("unknown band instruction");
 }
 
+std::int64_t dram_bytes(const BandInstruction& ins, const MemoryMap& map) {
+  return ins.channels * ins.words * map.nodes.at(static_cast<size_t>(ins.tensor)).fmap_slot_bytes;
+}
+
 std::int64_t head_channel_pitch(std::int64_t words) {
   return words | 1;
 }
@@ -448,8 +460,7 @@ BandProgram band_program(const QuantModel& model, const MemoryMap& map, const st
   return Builder(model, map, program, buffers).build();
 }
 
-std::vector<PackedWord> pack_band_program(const BandProgram& program, const DramMap& dram) {
-  const std::int64_t fmap_slot_bytes = dram.region("fmap").slot_bits / 8;
+std::vector<PackedWord> pack_band_program(const BandProgram& program, const MemoryMap& map, const DramMap& dram) {
   std::vector<PackedWord> words;
   for (const BandInstruction& ins : program.instructions) {
     PackedWord word(band_instruction_layout());
@@ -460,14 +471,18 @@ std::vector<PackedWord> pack_band_program(const BandProgram& program, const Dram
     word["node"] = ins.node;
     switch (ins.op) {
       case BandOp::Load:
-      case BandOp::Store:
+      case BandOp::Store: {
+        const NodePlacement& tensor = map.nodes.at(static_cast<size_t>(ins.tensor));
+        const std::int64_t first_byte = tensor.fmap_dram_offset + (ins.dram_word - tensor.fmap_base) * tensor.fmap_slot_bytes;
         word["channels"] = ins.channels;
         word["words"] = ins.words;
-        word["dram_address"] = dram.address("fmap", ins.dram_word);
-        word["dram_stride"] = ins.dram_stride * fmap_slot_bytes;
+        word["slot_log2"] = std::countr_zero(static_cast<unsigned>(8 * tensor.fmap_slot_bytes));
+        word["dram_address"] = dram.region("fmap").base + first_byte;
+        word["dram_stride"] = ins.dram_stride * tensor.fmap_slot_bytes;
         word["scratch_word"] = ins.scratch_word;
         word["scratch_stride"] = ins.scratch_stride;
         break;
+      }
       case BandOp::Constants:
         word["half"] = ins.half;
         word["dram_address"] = dram.address("program", ins.node);

@@ -107,7 +107,9 @@ struct BandInstruction {
   bool barrier = false;    // Load: wait until the store unit is idle (it reads the last Store's words)
   // Load / Store: `channels` runs of `words` consecutive feature-map words,
   // run c at feature-map word dram_word + c * dram_stride and at scratch word
-  // scratch_word + c * scratch_stride.
+  // scratch_word + c * scratch_stride; the words are of node `tensor`'s
+  // output (its DRAM slots and bytes).
+  int tensor = -1;
   std::int64_t dram_word = 0, dram_stride = 0;
   std::int64_t scratch_word = 0, scratch_stride = 0;
   int channels = 0;
@@ -128,8 +130,8 @@ struct NodeBands {
   int band_rows = 0;  // output rows per band (when several, the first has about half as many, the last may have fewer)
   std::vector<int> band_heights;        // each band's output rows, top to bottom
   std::int64_t largest_band_words = 0;  // the most input words one band loads
-  std::int64_t read_words = 0;          // input words its bands load (rows two bands share twice)
-  std::int64_t written_words = 0;       // output words stored
+  std::int64_t read_bytes = 0;          // DRAM bytes its bands load (rows two bands share twice)
+  std::int64_t written_bytes = 0;       // DRAM bytes its stores write
 
   int bands() const { return static_cast<int>(band_heights.size()); }
 };
@@ -140,10 +142,10 @@ struct BandProgram {
   std::vector<PackedWord> descriptors;  // the Runs' rewritten descriptors
   std::vector<NodeBands> nodes;         // the computing nodes, in node order
   std::vector<int> head_band_rows;      // per detect level
-  std::int64_t head_read_words = 0;     // the detect head's loads of the box and class outputs
+  std::int64_t head_read_bytes = 0;     // the detect head's loads of the box and class outputs
   // Input words a band reads in the previous band's output half instead of
   // loading them (that band stored its node's whole output).
-  std::int64_t forwarded_words = 0;
+  std::int64_t forwarded_bytes = 0;
 };
 
 // `program` is the layer program (one descriptor per node, layer_program()).
@@ -152,10 +154,15 @@ struct BandProgram {
 BandProgram band_program(const QuantModel& model, const MemoryMap& map, const std::vector<PackedWord>& program,
                          const BandBuffers& buffers);
 
+// DRAM bytes a Load or Store moves: its words in slots of its tensor's width.
+std::int64_t dram_bytes(const BandInstruction& ins, const MemoryMap& map);
+
 // The instructions as words of band_instruction_layout() (hw_format.hpp),
 // every DRAM address and stride in bytes: a Load's or Store's runs in the
-// "fmap" region, a Run's descriptor in "band_descriptors", the layer-program
-// descriptor of a Constants' node in "program".
-std::vector<PackedWord> pack_band_program(const BandProgram& program, const DramMap& dram);
+// "fmap" region (the tensor's words at map's byte offset, in slots of its
+// width, slot_log2 = log2 of the slot's bits), a Run's descriptor in
+// "band_descriptors", the layer-program descriptor of a Constants' node in
+// "program".
+std::vector<PackedWord> pack_band_program(const BandProgram& program, const MemoryMap& map, const DramMap& dram);
 
 }  // namespace yq

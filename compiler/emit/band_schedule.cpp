@@ -125,15 +125,14 @@ BandSchedule plan_bands(const QuantModel& model, InputSize image_size, ArrayShap
   }
   const MemoryMap map = plan_memories(model, image_size);
   const WordWidths widths = word_widths(model);
-  const std::int64_t code_bytes = slot_bytes(widths.fmap);
+  const std::int64_t scratch_word_bytes = slot_bytes(widths.fmap);  // a scratch word holds the widest code
   EmitOptions options;
   options.image_size = image_size;
   options.band_buffer_bytes = band_buffer_bytes;
   const BandProgram program = band_program(model, map, layer_program(model, map), emitted_band_buffers(model, map, options));
   std::vector<TensorShape> shapes;
   for (const NodePlacement& place : map.nodes) shapes.push_back(place.shape);
-  BandSchedule schedule{array, band_buffer_bytes, {}, program.head_read_words * code_bytes,
-                        program.forwarded_words * code_bytes};
+  BandSchedule schedule{array, band_buffer_bytes, {}, program.head_read_bytes, program.forwarded_bytes};
   for (const NodeBands& bands : program.nodes) {
     const Node& node = model.graph.nodes[bands.node];
     const NodePlacement& place = map.nodes[bands.node];
@@ -144,9 +143,9 @@ BandSchedule plan_bands(const QuantModel& model, InputSize image_size, ArrayShap
     layer.op = node.op;
     layer.band_rows = bands.band_rows;
     layer.bands = bands.bands();
-    layer.band_bytes = bands.largest_band_words * code_bytes;
-    layer.read_bytes = bands.read_words * code_bytes;
-    layer.write_bytes = bands.written_words * code_bytes;
+    layer.band_bytes = bands.largest_band_words * scratch_word_bytes;
+    layer.read_bytes = bands.read_bytes;
+    layer.write_bytes = bands.written_bytes;
     const int table = model.nodes[bands.node].conv.silu_lut;
     const std::int64_t table_entries = table < 0 ? 0 : static_cast<std::int64_t>(model.luts[table].values.size());
     layer.constant_bytes = place.weight_count * slot_bytes(widths.weight) + place.bias_count * slot_bytes(widths.bias) +

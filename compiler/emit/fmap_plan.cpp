@@ -162,10 +162,24 @@ std::int64_t place_groups(std::vector<GroupSpan>& spans, std::vector<int> roots)
   return depth;
 }
 
+// The groups' spans in bytes: each in slots of its widest member's
+// code_bytes, rounded up to whole slots of the widest of all.
+std::vector<GroupSpan> byte_spans(const std::vector<GroupSpan>& spans, const std::vector<int>& roots,
+                                  const std::vector<int>& group_slot, int widest) {
+  std::vector<GroupSpan> bytes = spans;
+  for (const int top : roots) {
+    GroupSpan& span = bytes[top];
+    const std::int64_t size = (span.high - span.low) * group_slot[top];
+    span.low *= group_slot[top];
+    span.high = span.low + (size + widest - 1) / widest * widest;
+  }
+  return bytes;
+}
+
 }  // namespace
 
 FmapPlan plan_feature_maps(const Graph& graph, const std::vector<TensorShape>& shapes,
-                           const std::vector<bool>& concat_passes_inputs) {
+                           const std::vector<bool>& concat_passes_inputs, const std::vector<int>& code_bytes) {
   const size_t count = graph.nodes.size();
   ViewGroups groups(count);
   FmapPlan plan;
@@ -175,10 +189,23 @@ FmapPlan plan_feature_maps(const Graph& graph, const std::vector<TensorShape>& s
   std::vector<int> roots;
   std::vector<GroupSpan> spans = group_spans(graph, shapes, groups, roots);
   plan.depth = place_groups(spans, roots);
+  std::vector<int> group_slot(count, 1);
+  for (size_t i = 0; i < count && !code_bytes.empty(); ++i) {
+    int& slot = group_slot[groups.root(static_cast<int>(i))];
+    slot = std::max(slot, code_bytes[i]);
+  }
+  const int widest = *std::max_element(group_slot.begin(), group_slot.end());
+  std::vector<GroupSpan> dram = byte_spans(spans, roots, group_slot, widest);
+  plan.dram_bytes = place_groups(dram, roots);
   plan.base.resize(count);
+  plan.dram_offset.resize(count);
+  plan.slot_bytes.resize(count);
   for (size_t i = 0; i < count; ++i) {
     const int node = static_cast<int>(i), top = groups.root(node);
-    plan.base[i] = spans[top].base + groups.offset(node) - spans[top].low;
+    const std::int64_t offset = groups.offset(node) - spans[top].low;
+    plan.base[i] = spans[top].base + offset;
+    plan.slot_bytes[i] = group_slot[top];
+    plan.dram_offset[i] = dram[top].base + offset * group_slot[top];
     plan.total_words += words_of(shapes[i]);
   }
   return plan;

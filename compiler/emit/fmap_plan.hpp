@@ -15,6 +15,12 @@
 //  3. Addresses. Groups, in order of their first node, take the lowest range
 //     free of every group still live (first fit). The memory's depth is the
 //     highest word used: the peak of live data, not the sum of all tensors.
+//  4. DRAM bytes. The same first fit, with each group's words in DRAM slots
+//     of its own width (its widest member's code_bytes) and every group
+//     rounded up to whole slots of the widest width, gives each node's byte
+//     offset in the DRAM feature-map region: a tensor of 8-bit codes takes a
+//     byte a code beside a 16-bit one's two. With one width throughout the
+//     byte plan is the word plan times that width.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -24,14 +30,18 @@
 namespace yq {
 
 struct FmapPlan {
-  std::vector<std::int64_t> base;  // per node: first word of its output
-  std::vector<bool> view;          // per node: its output is a view of its inputs' words
-  std::int64_t depth = 0;          // words the memory needs
-  std::int64_t total_words = 0;    // sum of every node's output (the depth without views and reuse)
+  std::vector<std::int64_t> base;         // per node: first word of its output
+  std::vector<bool> view;                 // per node: its output is a view of its inputs' words
+  std::int64_t depth = 0;                 // words the memory needs
+  std::int64_t total_words = 0;           // sum of every node's output (the depth without views and reuse)
+  std::vector<std::int64_t> dram_offset;  // per node: first byte of its output in the DRAM region
+  std::vector<int> slot_bytes;            // per node: bytes a code of its output takes in DRAM
+  std::int64_t dram_bytes = 0;            // bytes the DRAM region needs
 };
 
-// concat_passes_inputs[i]: node i is a concat whose inputs pass unchanged.
+// concat_passes_inputs[i]: node i is a concat whose inputs pass unchanged;
+// code_bytes[i]: the DRAM bytes node i's codes need (1 or 2; empty: 1 each).
 FmapPlan plan_feature_maps(const Graph& graph, const std::vector<TensorShape>& shapes,
-                           const std::vector<bool>& concat_passes_inputs);
+                           const std::vector<bool>& concat_passes_inputs, const std::vector<int>& code_bytes = {});
 
 }  // namespace yq

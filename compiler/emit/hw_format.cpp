@@ -135,6 +135,7 @@ const WordLayout& band_instruction_layout() {
                                           {"barrier", 8},
                                           {"half", 8},
                                           {"level", 8},
+                                          {"slot_log2", 8},
                                           {"node", 16},
                                           {"channels", 16},
                                           {"first_row", 16},

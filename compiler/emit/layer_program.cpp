@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "compiler/emit/dram_image.hpp"
 #include "compiler/emit/fmap_plan.hpp"
 #include "compiler/quant/quant_model.hpp"
 #include "compiler/util/error.hpp"
@@ -182,15 +183,20 @@ std::vector<std::int16_t> weight_rows(const std::vector<std::int16_t>& weights, 
 
 MemoryMap plan_memories(const QuantModel& model, InputSize image_size) {
   const std::vector<TensorShape> shapes = infer_shapes(model.graph, image_size);
-  const FmapPlan fmap = plan_feature_maps(model.graph, shapes, concats_passing_inputs(model));
+  std::vector<int> code_bytes;
+  for (const QuantNode& node : model.nodes) code_bytes.push_back(dram_slot_bits(node.out.bits) / 8);
+  const FmapPlan fmap = plan_feature_maps(model.graph, shapes, concats_passing_inputs(model), code_bytes);
   MemoryMap map;
   map.fmap_depth = fmap.depth;
   map.fmap_total_words = fmap.total_words;
+  map.fmap_dram_bytes = fmap.dram_bytes;
   for (size_t i = 0; i < model.graph.nodes.size(); ++i) {
     const Node& node = model.graph.nodes[i];
     NodePlacement place;
     place.shape = shapes[i];
     place.fmap_base = fmap.base[i];
+    place.fmap_dram_offset = fmap.dram_offset[i];
+    place.fmap_slot_bytes = fmap.slot_bytes[i];
     place.view = fmap.view[i];
     if (node.op == OpKind::Conv) {
       place.weight_count = static_cast<std::int64_t>(weight_rows(model.nodes[i].conv.weights, node.channels).size());

@@ -5,7 +5,8 @@
 //   feature maps  each node's output is a contiguous region, NCHW, one code
 //                 per word, placed by compiler/emit/fmap_plan.hpp (slices and
 //                 pass-through concats are views of their inputs' words;
-//                 regions of dead tensors are reused);
+//                 regions of dead tensors are reused); in DRAM, the same
+//                 plan in bytes, each tensor's codes in slots of their width;
 //   weights       each convolution's codes, one per word, in rows of
 //                 kWeightGroup words: row (g, t) holds tap t = (i*k + ky)*k + kx
 //                 of output channels g*kWeightGroup .. + kWeightGroup - 1 (zero
@@ -35,6 +36,8 @@ ProgramOp program_op(OpKind op);
 struct NodePlacement {
   TensorShape shape;
   std::int64_t fmap_base = 0;
+  std::int64_t fmap_dram_offset = 0;  // its output's first byte in the DRAM feature-map region
+  int fmap_slot_bytes = 1;            // bytes a code of its output takes there
   bool view = false;  // the output is a view of its inputs' words: no work at run time
   std::int64_t weight_base = -1, weight_count = 0;
   std::int64_t bias_base = -1, bias_count = 0;
@@ -45,6 +48,7 @@ struct MemoryMap {
   std::vector<NodePlacement> nodes;     // indexed like graph.nodes
   std::vector<std::int64_t> lut_bases;  // indexed like QuantModel::luts
   std::int64_t fmap_total_words = 0;    // every node's output summed (fmap_depth without views and reuse)
+  std::int64_t fmap_dram_bytes = 0;     // the DRAM feature-map region (each tensor in slots of its own width)
   std::int64_t fmap_depth = 0, weight_depth = 0, bias_depth = 0, requant_depth = 0, lut_depth = 0;
 };
 
