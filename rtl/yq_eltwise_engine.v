@@ -1,7 +1,8 @@
 // yq_eltwise_engine: executes one slice, add, concat, max-pool or upsample
 // layer descriptor (docs/ARTIFACTS.md sections 4 and 7, docs/ARITHMETIC.md
 // section 5), LANES consecutive output codes per cycle (a max-pool group
-// takes kernel^2 cycles, one tap each):
+// takes kernel^2 cycles, one tap each, or kernel * ceil(kernel / 2) in
+// raster order, below, two taps of a row each):
 //   slice     Y(c, y, x) = X0(channel_begin + c, y, x)
 //   add       Y = saturate(rounding_shift(X0 * Ma + X1 * Mb, S), out_bits)
 //             with (Ma, S) = requant[requant_base], (Mb, S) = requant[requant_base + 1]
@@ -22,13 +23,16 @@
 // any LANES in raster order, for concat LANES of one input's region, for a
 // max-pool whose input rows are as wide as its output rows (stride 1 with
 // the padding that keeps the size, SPPF's) LANES of one channel in raster
-// order (a channel of h x w outputs takes ceil(h * w / LANES) steps), for
-// other max-pools and upsample LANES of one output row (a row of width w
-// takes ceil(w / LANES) steps). Lanes past the end are masked.
+// order (a channel of h x w outputs takes ceil(h * w / LANES) steps; each
+// step reads taps (kx, ky) and (kx + 1, ky) at once, the second on the
+// fm_rd_*1 lanes), for other max-pools and upsample LANES of one output row
+// (a row of width w takes ceil(w / LANES) steps). Lanes past the end are
+// masked.
 //
 // Memory ports (synchronous reads, one cycle, as rtl/yq_conv_engine.v: the
 // data of an address presented in cycle n is on the data input in cycle n + 1):
-//   fm_rd_*0/1  LANES feature-map read lanes each (lanes 1 only for add);
+//   fm_rd_*0/1  LANES feature-map read lanes each (lanes 1 only for add and
+//               a raster max-pool's second tap);
 //               addresses 32 bits per lane, all ones (no address) for lanes that read nothing
 //   fm_wr_*     one write of up to LANES consecutive words: word l goes to
 //               fm_wr_addr + l when fm_wr_mask[l]
@@ -187,7 +191,13 @@ module yq_eltwise_engine #(
     wire [31:0] ky_u = {{(32-KW){1'b0}}, ky};
     wire [31:0] iy = oy_u + ky_u - pad_top_u;   // max-pool tap row
     wire row_in = !iy[31] && iy < in_h_u;
-    wire tap_last = !is_pool || (kx_u == kernel_u - 32'd1 && ky_u == kernel_u - 32'd1);
+    // A raster step's second tap (kx + 1, ky), when the row has one: its
+    // column bounds one less.
+    wire pair = raster && kx_u + 32'd1 < kernel_u;
+    localparam signed [BW-1:0] ONE_B = {{(BW-1){1'b0}}, 1'b1};
+    wire signed [BW-1:0] x_lo_b = x_lo - ONE_B, x_hi_b = x_hi - ONE_B;
+    wire row_last_tap = raster ? kx_u + 32'd2 >= kernel_u : kx_u == kernel_u - 32'd1;   // the row's last step
+    wire tap_last = !is_pool || (row_last_tap && ky_u == kernel_u - 32'd1);
 
     // Valid lanes of this step: up to the row's, the concat region's or the tensor's end.
     wire [31:0] limit = raster ? hw_out - p : row_mode ? out_w_u - ox_u : is_concat ? region_size - m : total - n;
@@ -197,7 +207,7 @@ module yq_eltwise_engine #(
 
     // Lane addresses for this tap.
     reg  [LANES*32-1:0] addr0;
-    reg  [LANES-1:0]    ok0, lane_on;
+    reg  [LANES-1:0]    ok0, okb0, lane_on;
     reg  [31:0]         ix, ux, off;
     reg  signed [BW-1:0] lx, ly;
     integer l;
@@ -208,11 +218,13 @@ module yq_eltwise_engine #(
             ix = ox_u + off + kx_u - pad_u;     // max-pool tap column
             ux = (ox_u + off) >> 1;             // upsample source column
             ok0[l] = lane_on[l];
+            okb0[l] = 1'b0;
             lx = $signed({{(BW-LXW){1'b0}}, lane_x[l*LXW +: LXW]});
             ly = $signed({{(BW-LYW){1'b0}}, lane_y[l*LYW +: LYW]});
             if (raster) begin
                 addr0[l*32 +: 32] = chan_base - pad_iw + p + off + tap_row + kx_u - pad_u;
                 ok0[l] = lane_on[l] && lx >= x_lo && lx < x_hi && ly >= y_lo && ly < y_hi;
+                okb0[l] = lane_on[l] && pair && lx >= x_lo_b && lx < x_hi_b && ly >= y_lo && ly < y_hi;
             end else if (is_slice)       addr0[l*32 +: 32] = in_bases[BASE_W-1:0] + cb_off + n + off;
             else if (is_add)    addr0[l*32 +: 32] = in_bases[BASE_W-1:0] + n + off;
             else if (is_concat) addr0[l*32 +: 32] = base_k + m + off;
@@ -243,7 +255,7 @@ module yq_eltwise_engine #(
 
     // Pipeline: stage 1 (addresses), stage 2 (data, max), add unit (3), saturation.
     reg               v1, first1, last1, v2, first2, last2;
-    reg [LANES-1:0]   ok1, ok2;
+    reg [LANES-1:0]   ok1, ok2, okb1, okb2;
     reg [31:0]        waddr1, waddr2;
     reg [MULT_W-1:0]  ma1, mb1, ma2, mb2;
     reg [SHIFT_W-1:0] s1, s2;
@@ -409,12 +421,12 @@ module yq_eltwise_engine #(
             m <= 32'd0;
         end else if (issue) begin
             if (is_pool && !tap_last) begin
-                if (kx_u == kernel_u - 32'd1) begin
+                if (row_last_tap) begin
                     kx      <= 0;
                     ky      <= ky + 1'b1;
                     tap_row <= tap_row + in_w_u;
                 end else begin
-                    kx <= kx + 1'b1;
+                    kx <= kx + (raster ? {{(KW-2){1'b0}}, 2'd2} : {{(KW-1){1'b0}}, 1'b1});
                 end
             end else begin
                 kx      <= 0;
@@ -461,9 +473,12 @@ module yq_eltwise_engine #(
         for (l = 0; l < LANES; l = l + 1) begin
             // A lane that reads nothing presents no address (all ones, past any memory).
             fm_rd_addr0[l*32 +: 32] <= ok0[l] ? addr0[l*32 +: 32] : 32'hffff_ffff;
-            fm_rd_addr1[l*32 +: 32] <= (is_add && lane_on[l]) ? in_bases[BASE_W +: BASE_W] + n + l : 32'hffff_ffff;
+            fm_rd_addr1[l*32 +: 32] <= (is_add && lane_on[l]) ? in_bases[BASE_W +: BASE_W] + n + l
+                                     : okb0[l] ? addr0[l*32 +: 32] + 32'd1 : 32'hffff_ffff;
         end
         ok1    <= ok0;
+        okb1   <= okb0;
+        okb2   <= okb1;
         on1    <= lane_on;
         first1 <= !is_pool || (kx == 0 && ky == 0);
         last1  <= tap_last;
@@ -488,8 +503,9 @@ module yq_eltwise_engine #(
         end
     end
 
-    // Stage 2: running maximum per lane (a single tap for every op but max-pool),
-    // then yq_add_unit (latency 3) and the saturation to out_bits.
+    // Stage 2: running maximum per lane (a single tap for every op but max-pool,
+    // two for a raster max-pool's paired taps), then yq_add_unit (latency 3)
+    // and the saturation to out_bits.
     wire              add_valid;
     wire [LANES-1:0]  add_valid_lanes;
     wire [LANES*A_W-1:0] add_out;
@@ -498,7 +514,9 @@ module yq_eltwise_engine #(
         for (g = 0; g < LANES; g = g + 1) begin : g_lane
             reg  [A_W-1:0] best;
             wire [A_W-1:0] tap_code = ok2[g] ? fm_rd_data0[g*A_W +: A_W] : MIN_CODE;
-            wire [A_W-1:0] best_n = (first2 || $signed(tap_code) > $signed(best)) ? tap_code : best;
+            wire [A_W-1:0] tap_b    = okb2[g] ? fm_rd_data1[g*A_W +: A_W] : MIN_CODE;
+            wire [A_W-1:0] best_a = (first2 || $signed(tap_code) > $signed(best)) ? tap_code : best;
+            wire [A_W-1:0] best_n = ($signed(tap_b) > $signed(best_a)) ? tap_b : best_a;
             always @(posedge clk) begin
                 if (v2) best <= best_n;
             end

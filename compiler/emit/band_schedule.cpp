@@ -68,7 +68,16 @@ std::int64_t conv_cycles(const Node& node, const TensorShape& in, const TensorSh
 std::int64_t eltwise_cycles(const Node& node, const std::vector<TensorShape>& shapes, const TensorShape& out, int lanes) {
   const std::int64_t rows = std::int64_t{out.channels} * out.height;
   switch (node.op) {
-    case OpKind::MaxPool: return rows * ceil_div(out.width, lanes) * node.kernel * node.kernel;
+    case OpKind::MaxPool: {
+      // rtl/yq_eltwise_engine.v: a same-size pool (stride 1) in raster order
+      // over a channel, two taps of a kernel row a step; others a row at a
+      // time, one tap a step.
+      const TensorShape& in = shapes[node.inputs[0]];
+      if (in.width == out.width) {
+        return out.channels * ceil_div(std::int64_t{out.height} * out.width, lanes) * node.kernel * ceil_div(node.kernel, 2);
+      }
+      return rows * ceil_div(out.width, lanes) * node.kernel * node.kernel;
+    }
     case OpKind::Upsample: return rows * ceil_div(out.width, lanes);
     case OpKind::Concat: {
       std::int64_t cycles = 0;
