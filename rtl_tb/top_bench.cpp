@@ -66,7 +66,9 @@
 // --profile FILE polls NODE, ISSUER, STALLS, BYTES_READ and BYTES_WRITTEN
 // through the AXI4-Lite slave while the frame runs (a sample every ~20
 // cycles; the datapath does not see it) and charges each interval to the
-// node NODE named at its start: FILE gets a TSV line per node (cycles,
+// node NODE named at its start, or to the detect head's own line when the
+// head alone is busy (its Head instructions name a level's class node):
+// FILE gets a TSV line per node and one for the detect head (cycles,
 // cycles with no engine running, bytes read, bytes written) and the bench
 // prints the nodes with the most cycles without an engine, then those
 // cycles by what ISSUER said the issuer was doing (rtl/yq_top.v's register
@@ -797,7 +799,11 @@ int main(int argc, char** argv) {
       step();
     } else {
       const long long at = cycle;
-      const std::uint32_t node = read_reg(kNode), issuer = read_reg(kIssuer);
+      // The detect head's cycles (its bands, q_NMS) to its own row, not to
+      // the class node its Head instructions name.
+      const bool head_only = root->yq_top__DOT__head_busy && !root->yq_top__DOT__conv_busy && !root->yq_top__DOT__elt_busy;
+      const std::uint32_t node = head_only ? static_cast<std::uint32_t>(names.size()) : read_reg(kNode);
+      const std::uint32_t issuer = read_reg(kIssuer);
       profile.charge(node, issuer, at, read_reg(kStalls), read_reg(kBytesRead), read_reg(kBytesWritten));
     }
     if (cycle - begin > opt.watchdog) {
