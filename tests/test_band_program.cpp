@@ -2,8 +2,9 @@
 // executor (compiler/emit/band_executor.hpp) on a 64 x 64 run of the
 // synthetic model through stage_6: bit-exact through buffers small enough to
 // cut layers into many bands and through buffers holding whole layers; the
-// traffic against the tensors' sizes; the order an in-order issuer needs and
-// barriers only where a load reads the last store's words;
+// traffic against the tensors' sizes; the order an in-order issuer needs,
+// barriers only where a load reads the last store's words and loads cut
+// where their rows start to;
 // the executor catching a missing barrier, a wrong address, a wrong pad,
 // constants in the wrong half and a band forwarded from the half it writes
 // (each named); the detect head's bands at an odd channel pitch; a buffer
@@ -169,6 +170,27 @@ TEST_CASE("band program: the order an in-order issuer needs") {
   for (const BandInstruction& ins : program.instructions) barriers += ins.op == BandOp::Load && ins.barrier;
   CHECK(barriers > 0);
   CHECK(barriers < static_cast<int>(program.nodes.size()));
+  // A node's first band loads the rows the last band before it did not
+  // store ahead of that Store (no barrier), the rest after it: the same
+  // input's runs cut at a row, the second part right after the first's end
+  // in DRAM and in scratch, at the same scratch channel pitch.
+  int split_loads = 0;
+  for (size_t i = 0; i + 2 < program.instructions.size(); ++i) {
+    const BandInstruction& early = program.instructions[i];
+    if (early.op != BandOp::Load || program.instructions[i + 1].op != BandOp::Store) continue;
+    for (size_t k = i + 2; k < program.instructions.size() && program.instructions[k].op == BandOp::Load; ++k) {
+      const BandInstruction& late = program.instructions[k];
+      if (late.tensor != early.tensor || late.node != early.node) continue;
+      CHECK(late.barrier);
+      CHECK(late.dram_word == early.dram_word + early.words);
+      CHECK(late.scratch_word == early.scratch_word + early.words);
+      CHECK(late.scratch_stride == early.scratch_stride);
+      ++split_loads;
+    }
+  }
+  CHECK(split_loads > 0);
+  const BandTraffic traffic = execute_band_program(f.integer, f.map, program, f.reference);
+  CHECK(traffic.runs > 0);
 }
 
 TEST_CASE("band program: the executor names what a wrong program does") {

@@ -352,11 +352,48 @@ class Builder {
 
   // A load waits for the store unit only when it reads words of the store
   // emitted last: stores run one at a time, so every earlier one is over.
-  void emit_loads(size_t job) {
-    for (BandInstruction load : jobs_[job].loads) {
+  void emit_loads(const std::vector<BandInstruction>& loads) {
+    for (BandInstruction load : loads) {
       load.barrier = last_store_ && reads_stored_words(load, *last_store_);
       result_.instructions.push_back(load);
     }
+  }
+
+  // A load cut after its first `rows` rows: the rows before, the rows after
+  // (each channel's run shortened, the scratch channel pitch kept).
+  std::pair<BandInstruction, BandInstruction> cut_rows(const BandInstruction& load, std::int64_t rows) const {
+    const std::int64_t words = rows * map_.nodes[load.tensor].shape.width;
+    BandInstruction before = load, after = load;
+    before.words = words;
+    after.words = load.words - words;
+    after.dram_word += words;
+    after.scratch_word += words;
+    return {before, after};
+  }
+
+  // The next job's loads split around `store` (which they may read): the
+  // loads and leading rows that read none of its words, which can go out
+  // before it and overlap the band that computes them, and the rest.
+  std::pair<std::vector<BandInstruction>, std::vector<BandInstruction>> split_by_store(
+      const std::vector<BandInstruction>& loads, const BandInstruction& store) const {
+    std::vector<BandInstruction> early, late;
+    for (const BandInstruction& load : loads) {
+      if (!reads_stored_words(load, store)) {
+        early.push_back(load);
+        continue;
+      }
+      const std::int64_t width = map_.nodes[load.tensor].shape.width, rows = load.words / width;
+      std::int64_t free_rows = 0;  // leading rows that read none of the store's words
+      while (free_rows + 1 < rows && !reads_stored_words(cut_rows(load, free_rows + 1).first, store)) ++free_rows;
+      if (free_rows == 0) {
+        late.push_back(load);
+        continue;
+      }
+      const auto [before, after] = cut_rows(load, free_rows);
+      early.push_back(before);
+      late.push_back(after);
+    }
+    return {early, late};
   }
 
   void emit_store(const BandInstruction& store) {
@@ -379,7 +416,9 @@ class Builder {
   // Run, so the issuer reaches that Run (and fetches its descriptor) while
   // this one computes. When the next job reads words of this job's Store
   // (a node's first band reading the node before it), the Store goes out
-  // right after the Run and the loads after it. A node's Constants go out
+  // right after the Run and the loads of those words after it; the loads
+  // (and a load's leading rows) that read none of them go before the Store,
+  // so that only the rows the Run computes wait for it. A node's Constants go out
   // right after the first Run of the computing node before it (at the
   // start for the first), so that they load while that node computes.
   void emit() {
@@ -395,18 +434,22 @@ class Builder {
       deferred_store.reset();
     };
     constants_due(-1);
-    if (!jobs_.empty()) emit_loads(0);
+    if (!jobs_.empty()) emit_loads(jobs_[0].loads);
     for (size_t j = 0; j < jobs_.size(); ++j) {
       result_.instructions.push_back(jobs_[j].work);
       constants_due(static_cast<int>(j));
       flush_store();
       const bool has_next = j + 1 < jobs_.size();
       const bool next_reads_store = has_next && jobs_[j].store && reads_any_stored_words(jobs_[j + 1], *jobs_[j].store);
-      if (next_reads_store || !has_next) {
+      if (next_reads_store) {
+        const auto [early, late] = split_by_store(jobs_[j + 1].loads, *jobs_[j].store);
+        emit_loads(early);
+        emit_store(*jobs_[j].store);
+        emit_loads(late);
+      } else if (!has_next) {
         if (jobs_[j].store) emit_store(*jobs_[j].store);
-        if (has_next) emit_loads(j + 1);
       } else {
-        emit_loads(j + 1);
+        emit_loads(jobs_[j + 1].loads);
         deferred_store = jobs_[j].store;
       }
     }

@@ -34,8 +34,9 @@
 //
 // Order: each band's Run (or Head), then the band before's Store, then the
 // next band's Loads; the band's own Store follows the next band's Run (when
-// the next band's Loads read its words, it follows the Run at once and
-// they follow it), so that an in-order issuer that waits only on the halves
+// the next band's Loads read its words, it follows the Run at once and the
+// loads of its words, or of the rows a load reads of them, follow it; the
+// other loads and rows go before it), so that an in-order issuer that waits only on the halves
 // each instruction declares (reads / writes) loads the next band and
 // reaches its Run while the engines compute this one. Stores run
 // one at a time, so when a Store starts every earlier one is over: a Load
