@@ -13,7 +13,8 @@
 //      stops the frame: ERR_DESC);
 //   3. the band program, one instruction (a YQ_DRAM_BAND_PROGRAM_SLOT_BITS
 //      slot) after the other from YQ_DRAM_BAND_PROGRAM_BASE:
-//      load      `channels` runs of `words` feature-map slots from DRAM into
+//      load      `channels` runs of `words` feature-map slots (narrow or
+//                wide, as its slot_log2 says) from DRAM into
 //                the scratch memory, or all as one run when they follow each
 //                other in DRAM and in the scratch memory; each run is one
 //                read request, issued while the runs before it still return
@@ -442,10 +443,9 @@ module yq_top #(
 
     // Loader writes into the memory of ld_dst: up to a beat of words, at
     // consecutive addresses from ld_count (a banked buffer takes them in one
-    // cycle). Words per beat of each region:
-    // A feature map's codes sit in DRAM slots of one of two widths (its
-    // instruction's slot_log2): narrow (NSLOT) or wide (WSLOT); a beat
-    // carries PB_FMAP narrow or PB_WIDE wide ones.
+    // cycle). A feature map's codes sit in DRAM slots of one of two widths
+    // (its instruction's slot_log2): narrow (NSLOT) or wide (WSLOT). Words
+    // per beat of each region (feature maps: PB_FMAP narrow or PB_WIDE wide):
     localparam NSLOT = YQ_FMAP_NARROW_SLOT_BITS, WSLOT = YQ_FMAP_WIDE_SLOT_BITS;
     localparam PB_WEIGHT  = (YQ_DRAM_WEIGHT_SLOT_BITS >= AXI_DATA_W) ? 1 : AXI_DATA_W / YQ_DRAM_WEIGHT_SLOT_BITS;
     localparam PB_FMAP    = AXI_DATA_W / NSLOT;
