@@ -63,6 +63,17 @@ int make_rtl_tb(const std::string& target, const std::string& variables, std::st
   return yq::test::run_command(command, output);
 }
 
+// Runs `make -C rtl_tb <target> <variables>` and checks that it passes,
+// printing `pass` and no MISMATCH.
+void check_rtl_pass(const std::string& target, const std::string& variables, const std::string& pass) {
+  std::string output;
+  const int status = make_rtl_tb(target, variables, output);
+  INFO(output);
+  CHECK(status == 0);
+  CHECK(output.find("MISMATCH") == std::string::npos);
+  CHECK(output.find(pass) != std::string::npos);
+}
+
 long long sign_extend(unsigned long long value, int bits) {
   const unsigned long long sign = 1ull << (bits - 1), mask = (sign << 1) - 1;
   value &= mask;
@@ -172,12 +183,7 @@ TEST_CASE("rtl: every layer of a rectangular 96x160 run in mixed precision (weig
   }
 
   SUBCASE("the whole program runs chained from the image") {
-    std::string output;
-    const int status = make_rtl_tb("layers", "RUN='" + run.string() + "' ARRAY=8x8 CHAIN=1", output);
-    INFO(output);
-    CHECK(status == 0);
-    CHECK(output.find("MISMATCH") == std::string::npos);
-    CHECK(output.find(", chained from the image") != std::string::npos);
+    check_rtl_pass("layers", "RUN='" + run.string() + "' ARRAY=8x8 CHAIN=1", ", chained from the image");
   }
 
   SUBCASE("the whole frame runs through yq_top from its DRAM image, 16-bit tensors in two-byte slots beside one-byte ones") {
@@ -185,12 +191,7 @@ TEST_CASE("rtl: every layer of a rectangular 96x160 run in mixed precision (weig
     std::set<int> slot_bits;
     for (const auto& layer : map["layers"]) slot_bits.insert(layer["fmap_slot_bits"].get<int>());
     CHECK(slot_bits == std::set<int>{8, 16});
-    std::string output;
-    const int status = make_rtl_tb("top", "RUN='" + run.string() + "' ARRAY=8x8 TOP_ARGS=--timed", output);
-    INFO(output);
-    CHECK(status == 0);
-    CHECK(output.find("MISMATCH") == std::string::npos);
-    CHECK(output.find("TOP PASS: whole frame from DRAM bit-exact") != std::string::npos);
+    check_rtl_pass("top", "RUN='" + run.string() + "' ARRAY=8x8 TOP_ARGS=--timed", "TOP PASS: whole frame from DRAM bit-exact");
   }
 
   SUBCASE("a descriptor an engine refuses stops the sequencer, which names it") {
