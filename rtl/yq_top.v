@@ -452,6 +452,7 @@ module yq_top #(
     localparam PB_WIDE    = AXI_DATA_W / WSLOT;
     localparam [31:0] LOG_NSLOT32 = $clog2(NSLOT), LOG_WSLOT32 = $clog2(WSLOT);
     localparam [4:0]  LOG_NSLOT = LOG_NSLOT32[4:0], LOG_WSLOT = LOG_WSLOT32[4:0];
+    localparam        ONE_SLOT = (NSLOT == WSLOT);   // one width: every slot width below is a constant
     reg [DESC_W-1:0] desc_raw;
     reg [YQ_BAND_WORD_BITS-1:0] ins;   // the band program instruction being executed
     always @(posedge clk) begin
@@ -545,7 +546,7 @@ module yq_top #(
     wire [31:0] i_sword    = ins[YQ_BAND_SCRATCH_WORD_LSB +: YQ_BAND_SCRATCH_WORD_WIDTH];
     wire [31:0] i_sstride  = ins[YQ_BAND_SCRATCH_STRIDE_LSB +: YQ_BAND_SCRATCH_STRIDE_WIDTH];
     wire [31:0] i_class    = ins[YQ_BAND_CLASS_WORD_LSB +: YQ_BAND_CLASS_WORD_WIDTH];
-    wire [4:0]  i_slot_log2 = ins[YQ_BAND_SLOT_LOG2_LSB +: 5];   // a Load's or Store's DRAM slot: 2^i_slot_log2 bits
+    wire [4:0]  i_slot_log2 = ONE_SLOT ? LOG_NSLOT : ins[YQ_BAND_SLOT_LOG2_LSB +: 5];   // a Load's or Store's DRAM slot: 2^i_slot_log2 bits
     wire        i_slot_bad  = ins[YQ_BAND_SLOT_LOG2_LSB +: YQ_BAND_SLOT_LOG2_WIDTH] != {3'd0, LOG_NSLOT} &&
                               ins[YQ_BAND_SLOT_LOG2_LSB +: YQ_BAND_SLOT_LOG2_WIDTH] != {3'd0, LOG_WSLOT};
     wire [HL_W-1:0]   i_level = ins[YQ_BAND_LEVEL_LSB +: HL_W];
@@ -977,7 +978,7 @@ module yq_top #(
     localparam NTAKE = (NSLOT < FW) ? NSLOT : FW;
     reg  [PB_FMAP-1:0]    ld_mask;
     reg  [PB_FMAP*FW-1:0] ld_data;
-    wire                  ld_narrow = (ld_slot_log2 == LOG_NSLOT);
+    wire                  ld_narrow = ONE_SLOT || (ld_slot_log2 == LOG_NSLOT);
     integer r;
     always @(*) begin
         ld_data = {PB_FMAP*FW{1'b0}};
@@ -1021,9 +1022,10 @@ module yq_top #(
     reg  [YQ_BAND_READS_WIDTH-1:0] su_reads;
     reg  [31:0] su_c, su_channels, su_words, su_addr, su_stride, su_sword, su_sstride;
     reg  [4:0]  su_slot_log2;           // the Store's slots: 2^su_slot_log2 bits
-    wire        su_narrow = (su_slot_log2 == LOG_NSLOT);
-    wire [4:0]  su_byte_log2 = su_slot_log2 - 5'd3;
-    wire [4:0]  su_beat_log2 = BEAT_LOG2[4:0] - su_slot_log2;   // log2 of the slots a beat
+    wire [4:0]  su_slot      = ONE_SLOT ? LOG_NSLOT : su_slot_log2;
+    wire        su_narrow    = (su_slot == LOG_NSLOT);
+    wire [4:0]  su_byte_log2 = su_slot - 5'd3;
+    wire [4:0]  su_beat_log2 = BEAT_LOG2[4:0] - su_slot;   // log2 of the slots a beat
     reg         st_active;              // a run is going through the writer
     reg  [31:0] st_beat, st_beats, st_skip;
     wire [31:0] st_lead  = {{(32-BEAT_LOG2+3){1'b0}}, su_addr[BEAT_LOG2-4:0]};   // bytes of the first beat before the run
