@@ -238,13 +238,13 @@ ImageRegion image_region(const DramMap& dram, const MemoryMap& map) {
 
 // The narrowest and widest DRAM slot of any feature map, in bits.
 std::pair<int, int> fmap_slot_bits(const MemoryMap& map) {
-  const auto [narrow, wide] = std::minmax_element(map.nodes.begin(), map.nodes.end(), [](const NodePlacement& a, const NodePlacement& b) {
-    return a.fmap_slot_bytes < b.fmap_slot_bytes;
-  });
+  const auto by_slot = [](const NodePlacement& a, const NodePlacement& b) { return a.fmap_slot_bytes < b.fmap_slot_bytes; };
+  const auto [narrow, wide] = std::minmax_element(map.nodes.begin(), map.nodes.end(), by_slot);
   return {8 * narrow->fmap_slot_bytes, 8 * wide->fmap_slot_bytes};
 }
 
-void header_dram(VerilogHeader& header, const DramMap& dram, const ImageRegion& image, const MemoryMap& map) {
+void header_dram(VerilogHeader& header, const DramMap& dram, const MemoryMap& map) {
+  const ImageRegion image = image_region(dram, map);
   header.section("DRAM: byte addresses, regions aligned to the AXI data width (docs/ARTIFACTS.md section 3.1)");
   header.integer("YQ_AXI_DATA_BITS", dram.axi_bits(), "AXI4 data width");
   header.integer("YQ_DRAM_ALIGN_BYTES", dram.alignment(), "every region's base and size are multiples");
@@ -335,7 +335,7 @@ std::string params_header(const QuantModel& model, const EmitOptions& options, c
   header_versions(header, model, options, widths);
   header_head(header, model, options.nms);
   header_memories(header, memories);
-  header_dram(header, dram, image_region(dram, map), map);
+  header_dram(header, dram, map);
   header_buffers(header, buffers, bands);
   header.section("Requant word fields (requant_mem.hex)");
   header.word_layout("YQ_REQUANT", requant_layout(widths.multiplier));
