@@ -2,8 +2,10 @@
 // a symbolic run of the layer program over the planned memory, where every
 // word remembers which node wrote it and at which index, must show each
 // node's inputs intact when it runs and the detect outputs intact at the end
-// (no live word overwritten, every view at the words of what it names), for
-// every scale, with and without pass-through concats, at 640 and 160.
+// (no live word overwritten, every view at the words of what it names), and
+// a pair's first node's inputs intact after its second node wrote (their
+// bands interleave), for every scale, with and without pass-through
+// concats, at 640 and 160.
 #include "testing.hpp"
 
 #include <numeric>
@@ -69,6 +71,9 @@ long long symbolic_run(const Graph& graph, const std::vector<TensorShape>& shape
     for (std::int64_t n = 0; n < words_of(shapes[i]); ++n) {
       for (int u = 0; u < units(node); ++u) memory[static_cast<size_t>(first_unit(node, n) + u)] = {node, n};
     }
+    if (i > 0 && plan.forwarded_to[i - 1] == node) {
+      for (int input : graph.nodes[i - 1].inputs) check(input);
+    }
   }
   for (const DetectLevel& level : graph.levels) {
     check(level.box_node);
@@ -113,6 +118,22 @@ TEST_CASE("fmap plan: every node reads intact inputs from a memory far smaller t
         CHECK(count_views(graph, plan, OpKind::Slice) == slices);
         if (!pass) CHECK(count_views(graph, plan, OpKind::Concat) == 0);
         if (pass) CHECK(count_views(graph, plan, OpKind::Concat) >= 10);
+        // Pairs: each stride-2 convolution hands its output to its C2f's
+        // first 1x1 convolution, each bottleneck's second convolution to its
+        // residual add, each detect branch's second 3x3 convolution to its
+        // 1x1 prediction; never a detect output, never chained.
+        int pairs = 0;
+        for (size_t i = 0; i < graph.nodes.size(); ++i) {
+          const int next = plan.forwarded_to[i];
+          if (next < 0) continue;
+          ++pairs;
+          CHECK(next == static_cast<int>(i) + 1);
+          CHECK(plan.forwarded_to[next] < 0);
+          CHECK(!graph.head_predictions()[i]);
+          const OpKind op = graph.nodes[next].op;
+          CHECK((op == OpKind::Add || (op == OpKind::Conv && graph.nodes[next].kernel == 1)));
+        }
+        CHECK(pairs >= 10);
       }
     }
   }

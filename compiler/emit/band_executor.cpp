@@ -47,7 +47,7 @@ class Executor {
         constant_node_{-1, -1} {
     const CodeTensor& image = reference.at(0);
     std::copy(image.codes.begin(), image.codes.end(), dram_.begin() + map.nodes[0].fmap_base);
-    for (const NodeBands& node : program.nodes) stores_left_[node.node] = node.bands();
+    for (const NodeBands& node : program.nodes) stores_left_[node.node] = node.stored ? node.bands() : 0;
     for (const DetectLevel& level : graph_.levels) {
       head_inputs_.push_back({empty_like(level.box_node), empty_like(level.class_node), 0});
     }

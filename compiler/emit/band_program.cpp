@@ -40,15 +40,27 @@ RowRange unclipped_input_rows(const Node& node, int first, int last) {
 
 RowRange clip(RowRange rows, int height) { return {std::max(rows.first, 0), std::min(rows.last, height - 1)}; }
 
-// The feature-map words a band of output rows [first, first + rows) reads
-// (every input's clipped rows, all channels) and writes.
-struct BandWords {
-  std::int64_t input = 0, output = 0;
+// The nodes whose bands are cut together: one node, or a pair (a node and
+// the node after it, which reads each band of the first's output where the
+// first's Run wrote it: `forwarded`, not loaded, so not in its input half).
+struct BandMember {
+  int node = 0;
+  int forwarded = -1;  // the input read in the output half of the job before (-1: none)
 };
 
-BandWords band_words(const Node& node, const MemoryMap& map, const TensorShape& out, int first, int rows) {
+// The feature-map words a band of output rows [first, first + rows) reads
+// (every loaded input's clipped rows, all channels) and writes.
+struct BandWords {
+  std::int64_t input = 0, output = 0;
+  bool fits(const BandBuffers& buffers) const { return input <= buffers.input_words && output <= buffers.output_words; }
+};
+
+BandWords band_words(const Graph& graph, const MemoryMap& map, BandMember member, int first, int rows) {
+  const Node& node = graph.nodes[member.node];
+  const TensorShape& out = map.nodes[member.node].shape;
   BandWords words{0, std::int64_t{out.channels} * rows * out.width};
   for (int input : node.inputs) {
+    if (input == member.forwarded) continue;
     const TensorShape& in = map.nodes[input].shape;
     const RowRange range = clip(unclipped_input_rows(node, first, first + rows - 1), in.height);
     words.input += std::int64_t{in.channels} * range.count() * in.width;
@@ -56,64 +68,82 @@ BandWords band_words(const Node& node, const MemoryMap& map, const TensorShape& 
   return words;
 }
 
-// The most words any band of `rows` output rows reads and writes.
-BandWords largest_band(const Node& node, const MemoryMap& map, const TensorShape& out, int rows) {
+// The most words any band of `rows` output rows of a member reads and writes.
+BandWords largest_band(const Graph& graph, const MemoryMap& map, BandMember member, int rows) {
+  const int height = map.nodes[member.node].shape.height;
   BandWords largest;
-  for (int first = 0; first < out.height; first += rows) {
-    const BandWords words = band_words(node, map, out, first, std::min(rows, out.height - first));
+  for (int first = 0; first < height; first += rows) {
+    const BandWords words = band_words(graph, map, member, first, std::min(rows, height - first));
     largest = {std::max(largest.input, words.input), std::max(largest.output, words.output)};
   }
   return largest;
 }
 
-// The largest band that fits both halves (an upsample's bands start on even
-// rows, so that each reads whole input rows from its first).
-int choose_band_rows(const Node& node, const MemoryMap& map, const TensorShape& out, const BandBuffers& buffers) {
-  for (int rows = out.height; rows > 0; --rows) {
-    if (node.op == OpKind::Upsample && rows % 2 != 0 && rows != out.height) continue;
-    const BandWords words = largest_band(node, map, out, rows);
-    if (words.input <= buffers.input_words && words.output <= buffers.output_words) return rows;
+// The largest band that fits both halves for every member (an upsample's
+// bands start on even rows, so that each reads whole input rows from its
+// first).
+int choose_band_rows(const Graph& graph, const MemoryMap& map, const std::vector<BandMember>& members,
+                     const BandBuffers& buffers) {
+  const bool upsample = graph.nodes[members.front().node].op == OpKind::Upsample;
+  const int height = map.nodes[members.front().node].shape.height;
+  for (int rows = height; rows > 0; --rows) {
+    if (upsample && rows % 2 != 0 && rows != height) continue;
+    if (std::all_of(members.begin(), members.end(),
+                    [&](BandMember m) { return largest_band(graph, map, m, rows).fits(buffers); })) {
+      return rows;
+    }
   }
-  const BandWords one = largest_band(node, map, out, node.op == OpKind::Upsample ? 2 : 1);
-  const bool input_overflows = one.input > buffers.input_words;
-  throw Error("layer " + node.name + ": one band of output rows needs " +
-              std::to_string(input_overflows ? one.input : one.output) + " feature-map words of the " +
-              (input_overflows ? "input band buffer" : "output staging buffer") + ", whose half holds " +
-              std::to_string(input_overflows ? buffers.input_words : buffers.output_words));
+  for (const BandMember& member : members) {
+    const BandWords one = largest_band(graph, map, member, upsample ? 2 : 1);
+    if (one.fits(buffers)) continue;
+    const bool input_overflows = one.input > buffers.input_words;
+    throw Error("layer " + graph.nodes[member.node].name + ": one band of output rows needs " +
+                std::to_string(input_overflows ? one.input : one.output) + " feature-map words of the " +
+                (input_overflows ? "input band buffer" : "output staging buffer") + ", whose half holds " +
+                std::to_string(input_overflows ? buffers.input_words : buffers.output_words));
+  }
+  throw Error("band program: no band height fits the buffers");
 }
 
-// A node's bands as [first, first + rows) ranges: band_rows rows each, but
-// when there are several the first has half as many (whole input rows for
-// an upsample), so that the node starts on a short load, which overlaps the
-// node before's last band and needs only rows of its first bands. Uniform
-// bands when a band of the ramp would not fit the halves.
-std::vector<RowRange> node_bands(const Node& node, const MemoryMap& map, const TensorShape& out, int band_rows,
-                                 const BandBuffers& buffers) {
-  const int step = node.op == OpKind::Upsample ? 2 : 1;
+// The members' bands as [first, first + rows) ranges: band_rows rows each,
+// but when there are several the first has half as many (whole input rows
+// for an upsample), so that the node starts on a short load, which overlaps
+// the node before's last band and needs only rows of its first bands.
+// Uniform bands when a band of the ramp would not fit the halves.
+std::vector<RowRange> node_bands(const Graph& graph, const MemoryMap& map, const std::vector<BandMember>& members,
+                                 int band_rows, const BandBuffers& buffers) {
+  const int height = map.nodes[members.front().node].shape.height;
+  const int step = graph.nodes[members.front().node].op == OpKind::Upsample ? 2 : 1;
   const int first_rows = std::max(step, band_rows / 2 / step * step);
   auto cut = [&](int first_band_rows) {
     std::vector<RowRange> bands;
-    for (int first = 0; first < out.height;) {
-      const int rows = std::min(bands.empty() ? first_band_rows : band_rows, out.height - first);
+    for (int first = 0; first < height;) {
+      const int rows = std::min(bands.empty() ? first_band_rows : band_rows, height - first);
       bands.push_back({first, first + rows - 1});
       first += rows;
     }
     return bands;
   };
-  if (band_rows >= out.height || first_rows >= band_rows) return cut(band_rows);
+  if (band_rows >= height || first_rows >= band_rows) return cut(band_rows);
   std::vector<RowRange> ramp = cut(first_rows);
   for (const RowRange& band : ramp) {
-    const BandWords words = band_words(node, map, out, band.first, band.count());
-    if (words.input > buffers.input_words || words.output > buffers.output_words) return cut(band_rows);
+    for (const BandMember& member : members) {
+      if (!band_words(graph, map, member, band.first, band.count()).fits(buffers)) return cut(band_rows);
+    }
   }
   return ramp;
 }
 
-// One band's work: the loads, a Run or Head, and (for a Run) the store.
+// One band's work: the loads, a Run or Head, and (for a Run) the store:
+// the words the Run writes, as they go to DRAM; `forwarded_only` when they
+// never do, the next job reading them in its output half.
 struct Job {
   std::vector<BandInstruction> loads;
   BandInstruction work;
   std::optional<BandInstruction> store;
+  bool forwarded_only = false;
+
+  const BandInstruction* emitted_store() const { return store && !forwarded_only ? &*store : nullptr; }
 };
 
 // A Load for `node` of rows of `tensor`'s output (placed at `source`).
@@ -167,9 +197,10 @@ bool reads_stored_words(const BandInstruction& load, const BandInstruction& stor
   return false;
 }
 
-bool reads_any_stored_words(const Job& job, const BandInstruction& store) {
+bool reads_any_stored_words(const Job& job, const BandInstruction* store) {
+  if (!store) return false;
   return std::any_of(job.loads.begin(), job.loads.end(),
-                     [&](const BandInstruction& load) { return reads_stored_words(load, store); });
+                     [&](const BandInstruction& load) { return reads_stored_words(load, *store); });
 }
 
 bool has_constants(const PackedWord& word) {
@@ -187,9 +218,15 @@ class Builder {
 
   BandProgram build() {
     const auto& nodes = model_.graph.nodes;
-    for (size_t i = 0; i < nodes.size(); ++i) {
+    for (int i = 0; i < static_cast<int>(nodes.size()); ++i) {
       if (nodes[i].op == OpKind::Input || map_.nodes[i].view) continue;
-      add_node_jobs(static_cast<int>(i));
+      const int consumer = map_.nodes[i].forwarded_to;
+      if (consumer < 0) {
+        add_node_jobs({{i}});
+        continue;
+      }
+      add_node_jobs({{i}, {consumer, i}});
+      i = consumer;
     }
     for (size_t level = 0; level < model_.graph.levels.size(); ++level) add_head_jobs(static_cast<int>(level));
     emit();
@@ -197,26 +234,52 @@ class Builder {
   }
 
  private:
-  void add_node_jobs(int index) {
-    const Node& node = model_.graph.nodes[index];
-    const TensorShape& out = map_.nodes[index].shape;
-    const int band_rows = choose_band_rows(node, map_, out, result_.buffers);
-    const int constant_half = has_constants(program_[index]) ? next_constant_half_++ % 2 : -1;
-    if (constant_half >= 0) constant_nodes_.push_back({index, constant_half, previous_first_job_});
-    previous_first_job_ = static_cast<int>(jobs_.size());
-    NodeBands bands{index, band_rows, {}, 0, 0, 0};
-    for (const RowRange& band : node_bands(node, map_, out, band_rows, result_.buffers)) {
-      add_band_job(index, band.first, band.count(), constant_half);
-      bands.band_heights.push_back(band.count());
-      std::int64_t band_words = 0;
-      for (const BandInstruction& load : jobs_.back().loads) {
-        band_words += load.channels * load.words;
-        bands.read_bytes += dram_bytes(load, map_);
-      }
-      bands.largest_band_words = std::max(bands.largest_band_words, band_words);
-      bands.written_bytes += dram_bytes(*jobs_.back().store, map_);
+  // One node's bands, or a pair's (alternating, the second reading the
+  // first's bands forwarded). A pair holds both constant halves until its
+  // last band: the node after it loads its constants after that band's Run.
+  void add_node_jobs(const std::vector<BandMember>& members) {
+    const Graph& graph = model_.graph;
+    const int band_rows = choose_band_rows(graph, map_, members, result_.buffers);
+    const int first_job = static_cast<int>(jobs_.size());
+    std::vector<int> constant_halves;
+    for (size_t m = 0; m < members.size(); ++m) {
+      const int index = members[m].node;
+      const int half = has_constants(program_[index]) ? next_constant_half_++ % 2 : -1;
+      constant_halves.push_back(half);
+      if (half >= 0) constant_nodes_.push_back({index, half, m == 0 ? constants_after_job_ : first_job});
     }
-    result_.nodes.push_back(bands);
+    std::vector<NodeBands> bands;
+    for (const BandMember& member : members) bands.push_back({member.node, band_rows, {}, 0, 0, 0});
+    for (const RowRange& band : node_bands(graph, map_, members, band_rows, result_.buffers)) {
+      for (size_t m = 0; m < members.size(); ++m) {
+        add_band_job(members[m].node, band.first, band.count(), constant_halves[m]);
+        Job& job = jobs_.back();
+        job.forwarded_only = m + 1 < members.size();
+        if (m > 0) check_forwarded(job, members[m]);
+        bands[m].band_heights.push_back(band.count());
+        std::int64_t band_words = 0;
+        for (const BandInstruction& load : job.loads) {
+          band_words += load.channels * load.words;
+          bands[m].read_bytes += dram_bytes(load, map_);
+        }
+        bands[m].largest_band_words = std::max(bands[m].largest_band_words, band_words);
+        if (const BandInstruction* store = job.emitted_store()) bands[m].written_bytes += dram_bytes(*store, map_);
+      }
+    }
+    bands.front().stored = members.size() == 1;
+    result_.nodes.insert(result_.nodes.end(), bands.begin(), bands.end());
+    constants_after_job_ = members.size() == 1 ? first_job : static_cast<int>(jobs_.size()) - 1;
+  }
+
+  // A pair's second node must read the first's band where it is: its store
+  // is never emitted.
+  void check_forwarded(const Job& job, const BandMember& member) const {
+    for (const BandInstruction& load : job.loads) {
+      if (load.tensor == member.forwarded) {
+        throw Error("band program: layer " + model_.graph.nodes[member.node].name + " loads the band of " +
+                    model_.graph.nodes[member.forwarded].name + " it should read forwarded");
+      }
+    }
   }
 
   void add_band_job(int index, int first, int rows, int constant_half) {
@@ -337,11 +400,15 @@ class Builder {
   }
 
   // The scratch word of a load's first word in the previous job's output
-  // half, if that job stored its node's whole output (one band) and the
-  // load takes whole channels of it.
+  // half, if the load takes exactly that job's band (every channel, the
+  // same rows), or that job wrote its node's whole output (one band) and
+  // the load takes whole channels of it.
   std::optional<std::int64_t> forwarded_word(const BandInstruction& load) const {
     if (jobs_.empty() || !jobs_.back().store) return std::nullopt;
     const BandInstruction& store = *jobs_.back().store;
+    const bool same_band = load.dram_word == store.dram_word && load.dram_stride == store.dram_stride &&
+                           load.words == store.words && load.channels == store.channels;
+    if (same_band) return store.scratch_word;
     const bool whole_channels = load.dram_stride == load.words && store.dram_stride == store.words;
     const std::int64_t offset = load.dram_word - store.dram_word;
     if (!whole_channels || offset < 0 || offset + load.channels * load.words > store.channels * store.words) {
@@ -440,17 +507,18 @@ class Builder {
       constants_due(static_cast<int>(j));
       flush_store();
       const bool has_next = j + 1 < jobs_.size();
-      const bool next_reads_store = has_next && jobs_[j].store && reads_any_stored_words(jobs_[j + 1], *jobs_[j].store);
+      const BandInstruction* store = jobs_[j].emitted_store();
+      const bool next_reads_store = has_next && reads_any_stored_words(jobs_[j + 1], store);
       if (next_reads_store) {
-        const auto [early, late] = split_by_store(jobs_[j + 1].loads, *jobs_[j].store);
+        const auto [early, late] = split_by_store(jobs_[j + 1].loads, *store);
         emit_loads(early);
-        emit_store(*jobs_[j].store);
+        emit_store(*store);
         emit_loads(late);
       } else if (!has_next) {
-        if (jobs_[j].store) emit_store(*jobs_[j].store);
+        if (store) emit_store(*store);
       } else {
         emit_loads(jobs_[j + 1].loads);
-        deferred_store = jobs_[j].store;
+        if (store) deferred_store = *store;
       }
     }
     flush_store();
@@ -471,7 +539,9 @@ class Builder {
   std::vector<Job> jobs_;
   std::vector<ConstantNode> constant_nodes_;
   int next_constant_half_ = 0;
-  int previous_first_job_ = -1;  // the first job of the last computing node added
+  // The job after whose Run the next node's constants load: the first job
+  // of the last node added, the last job of a pair.
+  int constants_after_job_ = -1;
   std::optional<BandInstruction> last_store_;  // the store emitted last
 };
 

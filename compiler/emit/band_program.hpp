@@ -133,6 +133,9 @@ struct NodeBands {
   std::int64_t largest_band_words = 0;  // the most input words one band loads
   std::int64_t read_bytes = 0;          // DRAM bytes its bands load (rows two bands share twice)
   std::int64_t written_bytes = 0;       // DRAM bytes its stores write
+  // False when the node after it reads every band in its output half (a
+  // pair): its output never goes to DRAM, and it has no Store.
+  bool stored = true;
 
   int bands() const { return static_cast<int>(band_heights.size()); }
 };

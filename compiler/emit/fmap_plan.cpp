@@ -96,13 +96,42 @@ void find_views(const Graph& graph, const std::vector<TensorShape>& shapes, cons
   }
 }
 
-// Per node: the last node reading it (the end of the program for detect outputs).
-std::vector<int> last_reads(const Graph& graph) {
+// Whether `node` computes output row y from row y of its input.
+bool reads_rows_one_to_one(const Node& node) {
+  if (node.op == OpKind::Add) return true;
+  return node.op == OpKind::Conv && node.kernel == 1 && node.stride == 1 && node.pad == 0;
+}
+
+// Per node, the next node when this node hands its output to it (step 2), else -1.
+std::vector<int> find_pairs(const Graph& graph, const std::vector<bool>& view) {
+  const size_t count = graph.nodes.size();
+  const std::vector<bool> head_prediction = graph.head_predictions();
+  std::vector<int> readers(count, 0);
+  for (const Node& node : graph.nodes) {
+    for (int input : node.inputs) ++readers[input];
+  }
+  std::vector<int> forwarded_to(count, -1);
+  for (size_t i = 0; i + 1 < count; ++i) {
+    const Node& next = graph.nodes[i + 1];
+    const bool computes = graph.nodes[i].op != OpKind::Input && !view[i];
+    const bool handed_one = i > 0 && forwarded_to[i - 1] == static_cast<int>(i);
+    const bool only_reader = readers[i] == 1 && std::count(next.inputs.begin(), next.inputs.end(), static_cast<int>(i)) == 1;
+    if (computes && !handed_one && !head_prediction[i] && only_reader && reads_rows_one_to_one(next)) {
+      forwarded_to[i] = static_cast<int>(i + 1);
+    }
+  }
+  return forwarded_to;
+}
+
+// Per node: the last node reading it (a pair's first node reads until its
+// second; the end of the program for detect outputs).
+std::vector<int> last_reads(const Graph& graph, const std::vector<int>& forwarded_to) {
   const int end = static_cast<int>(graph.nodes.size());
   std::vector<int> last(graph.nodes.size());
   for (size_t i = 0; i < graph.nodes.size(); ++i) last[i] = static_cast<int>(i);
   for (size_t i = 0; i < graph.nodes.size(); ++i) {
-    for (int input : graph.nodes[i].inputs) last[input] = std::max(last[input], static_cast<int>(i));
+    const int reader = std::max(static_cast<int>(i), forwarded_to[i]);
+    for (int input : graph.nodes[i].inputs) last[input] = std::max(last[input], reader);
   }
   for (const DetectLevel& level : graph.levels) last[level.box_node] = last[level.class_node] = end;
   return last;
@@ -115,9 +144,9 @@ struct GroupSpan {
 };
 
 // Per group (indexed by its root; unused entries for other nodes): lifetime and extent.
-std::vector<GroupSpan> group_spans(const Graph& graph, const std::vector<TensorShape>& shapes, ViewGroups& groups,
-                                   std::vector<int>& roots) {
-  const std::vector<int> last = last_reads(graph);
+std::vector<GroupSpan> group_spans(const Graph& graph, const std::vector<TensorShape>& shapes,
+                                   const std::vector<int>& forwarded_to, ViewGroups& groups, std::vector<int>& roots) {
+  const std::vector<int> last = last_reads(graph, forwarded_to);
   std::vector<GroupSpan> spans(graph.nodes.size());
   for (size_t i = 0; i < graph.nodes.size(); ++i) {
     const int node = static_cast<int>(i), top = groups.root(node);
@@ -185,9 +214,10 @@ FmapPlan plan_feature_maps(const Graph& graph, const std::vector<TensorShape>& s
   FmapPlan plan;
   plan.view.assign(count, false);
   find_views(graph, shapes, concat_passes_inputs, groups, plan.view);
+  plan.forwarded_to = find_pairs(graph, plan.view);
 
   std::vector<int> roots;
-  std::vector<GroupSpan> spans = group_spans(graph, shapes, groups, roots);
+  std::vector<GroupSpan> spans = group_spans(graph, shapes, plan.forwarded_to, groups, roots);
   plan.depth = place_groups(spans, roots);
   std::vector<int> group_slot(count, 1);
   for (size_t i = 0; i < count && !code_bytes.empty(); ++i) {

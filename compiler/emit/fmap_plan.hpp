@@ -10,12 +10,20 @@
 //     placed at another distance, two written tensors sharing words) stays a
 //     copy. A view node needs no work at run time: it only names words that
 //     other nodes write.
-//  2. Lifetimes. A group is live from its first member's node to the last
-//     node reading any member; detect outputs stay live to the program's end.
-//  3. Addresses. Groups, in order of their first node, take the lowest range
+//  2. Pairs. A computing node whose output only the next node reads, one
+//     output row from one input row (an add, a 1x1 convolution of stride
+//     1), hands it over band by band: the band program runs the two nodes'
+//     bands alternately, the second reading each band of the first on chip,
+//     so the first's output never goes to DRAM (a node handed an output
+//     hands over none: pairs do not chain). Detect outputs are never handed.
+//  3. Lifetimes. A group is live from its first member's node to the last
+//     node reading any member, where a pair's first node reads until its
+//     second's (their bands interleave); detect outputs stay live to the
+//     program's end.
+//  4. Addresses. Groups, in order of their first node, take the lowest range
 //     free of every group still live (first fit). The memory's depth is the
 //     highest word used: the peak of live data, not the sum of all tensors.
-//  4. DRAM bytes. The same first fit, with each group's words in DRAM slots
+//  5. DRAM bytes. The same first fit, with each group's words in DRAM slots
 //     of its own width (its widest member's code_bytes) and every group
 //     rounded up to whole slots of the widest width, gives each node's byte
 //     offset in the DRAM feature-map region: a tensor of 8-bit codes takes a
@@ -37,6 +45,7 @@ struct FmapPlan {
   std::vector<std::int64_t> dram_offset;  // per node: first byte of its output in the DRAM region
   std::vector<int> slot_bytes;            // per node: bytes a code of its output takes in DRAM
   std::int64_t dram_bytes = 0;            // bytes the DRAM region needs
+  std::vector<int> forwarded_to;          // per node: the node it hands its output to (step 2), or -1
 };
 
 // concat_passes_inputs[i]: node i is a concat whose inputs pass unchanged;
