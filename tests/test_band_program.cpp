@@ -6,7 +6,8 @@
 // barriers only where a load reads the last store's words and loads cut
 // where their rows start to;
 // a pair's bands alternating, the second reading the first's on chip;
-// the executor catching a missing barrier, a wrong address, a wrong pad,
+// the executor catching a missing barrier, a load before the store of its
+// words, a wrong address, a wrong pad,
 // constants in the wrong half and a band forwarded from the half it writes
 // (each named); the detect head's bands at an odd channel pitch; a buffer
 // too small for one row.
@@ -248,6 +249,39 @@ TEST_CASE("band program: the executor names what a wrong program does") {
     word["in_base0"] = word["in_base0"] + (from_half1 ? -1 : 1) * bad.buffers.output_words;
     forwarding->reads |= forwarding->writes;
     fails_with(bad, "reads a half it writes");
+  }
+  SUBCASE("a load before the store of its words, reading what an earlier layer left there") {
+    BandProgram bad = good;
+    // The first barrier load whose words a store of another layer wrote
+    // earlier (the region reused), moved before the Store it waits for.
+    auto overlaps = [](const BandInstruction& a, const BandInstruction& b) {
+      for (int x = 0; x < a.channels; ++x) {
+        for (int y = 0; y < b.channels; ++y) {
+          const std::int64_t a0 = a.dram_word + x * a.dram_stride, b0 = b.dram_word + y * b.dram_stride;
+          if (a0 < b0 + b.words && b0 < a0 + a.words) return true;
+        }
+      }
+      return false;
+    };
+    bool moved = false;
+    for (size_t i = 0; i < bad.instructions.size() && !moved; ++i) {
+      if (bad.instructions[i].op != BandOp::Load || !bad.instructions[i].barrier) continue;
+      size_t store = i;
+      while (bad.instructions[store].op != BandOp::Store) --store;
+      bool reused = false;
+      for (size_t k = 0; k < store; ++k) {
+        const BandInstruction& earlier = bad.instructions[k];
+        reused = reused || (earlier.op == BandOp::Store && earlier.tensor != bad.instructions[i].tensor &&
+                            overlaps(earlier, bad.instructions[i]));
+      }
+      if (!reused) continue;
+      const BandInstruction load = bad.instructions[i];
+      bad.instructions.erase(bad.instructions.begin() + static_cast<std::ptrdiff_t>(i));
+      bad.instructions.insert(bad.instructions.begin() + static_cast<std::ptrdiff_t>(store), load);
+      moved = true;
+    }
+    REQUIRE(moved);
+    fails_with(bad, "before it was stored there (it holds layer ");
   }
   SUBCASE("a store that skips a band") {
     BandProgram bad = good;

@@ -1,7 +1,8 @@
 // The band program's reference executor (compiler/emit/band_executor.hpp).
 // Words nothing wrote hold a poison value outside every code, so reading
-// one is caught where it happens; halves are poisoned again once consumed
-// (an input half by its Run or Head, an output half by its Store).
+// one is caught where it happens; words are poisoned again once consumed
+// (a Run's input words in an input half by the Run, a head band's input
+// half by its Head, an output half by the next Run writing it).
 #include "compiler/emit/band_executor.hpp"
 
 #include <algorithm>
@@ -42,11 +43,13 @@ class Executor {
         program_(program),
         reference_(reference),
         dram_(static_cast<size_t>(map.fmap_depth), kPoison),
+        dram_writer_(static_cast<size_t>(map.fmap_depth), -1),
         scratch_(static_cast<size_t>(program.buffers.scratch_words()), kPoison),
         stores_left_(graph_.nodes.size(), 0),
         constant_node_{-1, -1} {
     const CodeTensor& image = reference.at(0);
     std::copy(image.codes.begin(), image.codes.end(), dram_.begin() + map.nodes[0].fmap_base);
+    std::fill_n(dram_writer_.begin() + map.nodes[0].fmap_base, image.codes.size(), 0);
     for (const NodeBands& node : program.nodes) stores_left_[node.node] = node.stored ? node.bands() : 0;
     for (const DetectLevel& level : graph_.levels) {
       head_inputs_.push_back({empty_like(level.box_node), empty_like(level.class_node), 0});
@@ -119,9 +122,15 @@ class Executor {
         }
       }
       half_holding(ins.writes, to, ins.words);
+      const std::vector<int> writers = writers_of(ins.tensor);
       for (std::int64_t w = 0; w < ins.words; ++w) {
         const std::int32_t code = dram_.at(from + w);
         if (code == kPoison) fail("reads DRAM word " + std::to_string(from + w) + ", which nothing wrote");
+        const int writer = dram_writer_[from + w];
+        if (std::find(writers.begin(), writers.end(), writer) == writers.end()) {
+          fail("reads DRAM word " + std::to_string(from + w) + " of layer " + graph_.nodes[ins.tensor].name +
+               " before it was stored there (it holds layer " + graph_.nodes[writer].name + "'s)");
+        }
         scratch_[to + w] = code;
       }
     }
@@ -138,6 +147,7 @@ class Executor {
         const std::int32_t code = scratch_[from + w];
         if (code == kPoison) fail("stores scratch word " + std::to_string(from + w) + ", which no run wrote");
         dram_.at(to + w) = code;
+        dram_writer_[to + w] = ins.tensor;
       }
       last_store_words_.push_back({to, to + ins.words, ins.node});
     }
@@ -167,6 +177,29 @@ class Executor {
       fail("reads scratch words of input " + std::to_string(k) + " that no load wrote");
     }
     return band;
+  }
+
+  // The nodes whose stores write the words of `node`'s output: itself, or
+  // for a view the nodes it names words of.
+  std::vector<int> writers_of(int node) const {
+    if (!map_.nodes[node].view) return {node};
+    std::vector<int> writers;
+    for (int input : graph_.nodes[node].inputs) {
+      const std::vector<int> more = writers_of(input);
+      writers.insert(writers.end(), more.begin(), more.end());
+    }
+    return writers;
+  }
+
+  // Input k's words, when they lie in an input half (not forwarded), made
+  // unreadable: the next band must load its own.
+  void poison_loaded_input(const PackedWord& word, int node, int k) {
+    const BandBuffers& b = program_.buffers;
+    const int producer = graph_.nodes[node].inputs.at(k);
+    const std::int64_t base = word["in_base" + std::to_string(k)];
+    const std::int64_t count = std::int64_t{map_.nodes[producer].shape.channels} * word["in_h"] * word["in_w"];
+    if (base + count > 2 * b.input_words) return;  // forwarded from an output half
+    std::fill(scratch_.begin() + base, scratch_.begin() + base + count, kPoison);
   }
 
   // The band with its pad rows (pad_top above, as many below as the window
@@ -226,7 +259,7 @@ class Executor {
       const auto src = out.codes.begin() + static_cast<std::int64_t>(c) * out.height * out_w;
       std::copy(src, src + std::int64_t{out_h} * out_w, scratch_.begin() + base + std::int64_t{c} * out_h * out_w);
     }
-    poison_half(ins.reads & (kInputHalf0 | kInputHalf1));
+    for (int k = 0; k < static_cast<int>(word["num_inputs"]); ++k) poison_loaded_input(word, node, k);
     ++traffic_.runs;
   }
 
@@ -299,6 +332,7 @@ class Executor {
   const BandProgram& program_;
   const std::vector<CodeTensor>& reference_;
   std::vector<std::int32_t> dram_, scratch_;
+  std::vector<int> dram_writer_;  // per DRAM word, the node whose store wrote it last (-1: none)
   std::vector<int> stores_left_;
   int constant_node_[2];
   std::vector<WordRange> last_store_words_;

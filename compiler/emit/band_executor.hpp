@@ -5,7 +5,11 @@
 // what a hardware issuer relies on:
 //   - every scratch word an instruction touches lies in a half it declares
 //     (reads / writes), and a Run reads only words a Load wrote since that
-//     half was last consumed (a consumed half is poisoned);
+//     half was last consumed (consumed words are poisoned);
+//   - every DRAM word a Load reads was last stored by the node whose output
+//     it loads (for a view: a node it names words of), so a Load emitted
+//     before the Store of its words, reading what an earlier tensor left
+//     there, is caught;
 //   - no Load without a barrier reads DRAM words of the last Store before it
 //     (stores run one at a time: that is the only one that may still be
 //     writing);

@@ -68,41 +68,48 @@ BandWords band_words(const Graph& graph, const MemoryMap& map, BandMember member
   return words;
 }
 
-// The most words any band of `rows` output rows of a member reads and writes.
-BandWords largest_band(const Graph& graph, const MemoryMap& map, BandMember member, int rows) {
-  const int height = map.nodes[member.node].shape.height;
+// The words a band of the members' output rows [first, first + rows) reads
+// and writes: a pair loads both nodes' inputs into one input half, and
+// writes each node's output into an output half of its own.
+BandWords group_words(const Graph& graph, const MemoryMap& map, const std::vector<BandMember>& members, int first,
+                      int rows) {
+  BandWords total;
+  for (const BandMember& member : members) {
+    const BandWords words = band_words(graph, map, member, first, rows);
+    total.input += words.input;
+    total.output = std::max(total.output, words.output);
+  }
+  return total;
+}
+
+// The most words any band of `rows` output rows reads and writes.
+BandWords largest_band(const Graph& graph, const MemoryMap& map, const std::vector<BandMember>& members, int rows) {
+  const int height = map.nodes[members.front().node].shape.height;
   BandWords largest;
   for (int first = 0; first < height; first += rows) {
-    const BandWords words = band_words(graph, map, member, first, std::min(rows, height - first));
+    const BandWords words = group_words(graph, map, members, first, std::min(rows, height - first));
     largest = {std::max(largest.input, words.input), std::max(largest.output, words.output)};
   }
   return largest;
 }
 
-// The largest band that fits both halves for every member (an upsample's
-// bands start on even rows, so that each reads whole input rows from its
-// first).
+// The largest band that fits both halves (an upsample's bands start on even
+// rows, so that each reads whole input rows from its first).
 int choose_band_rows(const Graph& graph, const MemoryMap& map, const std::vector<BandMember>& members,
                      const BandBuffers& buffers) {
   const bool upsample = graph.nodes[members.front().node].op == OpKind::Upsample;
   const int height = map.nodes[members.front().node].shape.height;
   for (int rows = height; rows > 0; --rows) {
     if (upsample && rows % 2 != 0 && rows != height) continue;
-    if (std::all_of(members.begin(), members.end(),
-                    [&](BandMember m) { return largest_band(graph, map, m, rows).fits(buffers); })) {
-      return rows;
-    }
+    if (largest_band(graph, map, members, rows).fits(buffers)) return rows;
   }
-  for (const BandMember& member : members) {
-    const BandWords one = largest_band(graph, map, member, upsample ? 2 : 1);
-    if (one.fits(buffers)) continue;
-    const bool input_overflows = one.input > buffers.input_words;
-    throw Error("layer " + graph.nodes[member.node].name + ": one band of output rows needs " +
-                std::to_string(input_overflows ? one.input : one.output) + " feature-map words of the " +
-                (input_overflows ? "input band buffer" : "output staging buffer") + ", whose half holds " +
-                std::to_string(input_overflows ? buffers.input_words : buffers.output_words));
-  }
-  throw Error("band program: no band height fits the buffers");
+  std::string layers = "layer " + graph.nodes[members.front().node].name;
+  if (members.size() > 1) layers = "layers " + graph.nodes[members[0].node].name + " and " + graph.nodes[members[1].node].name;
+  const BandWords one = largest_band(graph, map, members, upsample ? 2 : 1);
+  const bool input_overflows = one.input > buffers.input_words;
+  throw Error(layers + ": one band of output rows needs " + std::to_string(input_overflows ? one.input : one.output) +
+              " feature-map words of the " + (input_overflows ? "input band buffer" : "output staging buffer") +
+              ", whose half holds " + std::to_string(input_overflows ? buffers.input_words : buffers.output_words));
 }
 
 // The members' bands as [first, first + rows) ranges: band_rows rows each,
@@ -127,21 +134,24 @@ std::vector<RowRange> node_bands(const Graph& graph, const MemoryMap& map, const
   if (band_rows >= height || first_rows >= band_rows) return cut(band_rows);
   std::vector<RowRange> ramp = cut(first_rows);
   for (const RowRange& band : ramp) {
-    for (const BandMember& member : members) {
-      if (!band_words(graph, map, member, band.first, band.count()).fits(buffers)) return cut(band_rows);
-    }
+    if (!group_words(graph, map, members, band.first, band.count()).fits(buffers)) return cut(band_rows);
   }
   return ramp;
 }
 
 // One band's work: the loads, a Run or Head, and (for a Run) the store:
 // the words the Run writes, as they go to DRAM; `forwarded_only` when they
-// never do, the next job reading them in its output half.
+// never do, the next job reading them in its output half. A pair's first
+// job also holds the second's loads (one input half for both), and
+// `prefetch` when the job after next is the pair's next band, whose loads
+// go out right after this job's Run.
 struct Job {
   std::vector<BandInstruction> loads;
   BandInstruction work;
   std::optional<BandInstruction> store;
   bool forwarded_only = false;
+  bool prefetch = false;
+  bool loads_emitted = false;
 
   const BandInstruction* emitted_store() const { return store && !forwarded_only ? &*store : nullptr; }
 };
@@ -197,12 +207,6 @@ bool reads_stored_words(const BandInstruction& load, const BandInstruction& stor
   return false;
 }
 
-bool reads_any_stored_words(const Job& job, const BandInstruction* store) {
-  if (!store) return false;
-  return std::any_of(job.loads.begin(), job.loads.end(),
-                     [&](const BandInstruction& load) { return reads_stored_words(load, *store); });
-}
-
 bool has_constants(const PackedWord& word) {
   const std::int64_t none = all_ones(32);
   return word["weight_base"] != none || word["bias_base"] != none || word["requant_base"] != none;
@@ -235,11 +239,21 @@ class Builder {
 
  private:
   // One node's bands, or a pair's (alternating, the second reading the
-  // first's bands forwarded). A pair holds both constant halves until its
-  // last band: the node after it loads its constants after that band's Run.
+  // first's bands forwarded). When each node of a pair fits the halves
+  // whole, each takes one band in an input half of its own (the second's
+  // loads overlap the first's Run, as for two nodes); else the pair's bands
+  // share an input half, the second's loads going out with the first's, and
+  // the next band's right after the first's Run. A pair holds both constant
+  // halves until its last band: the node after it loads its constants after
+  // that band's Run.
   void add_node_jobs(const std::vector<BandMember>& members) {
     const Graph& graph = model_.graph;
-    const int band_rows = choose_band_rows(graph, map_, members, result_.buffers);
+    const int height = map_.nodes[members.front().node].shape.height;
+    const bool whole = std::all_of(members.begin(), members.end(), [&](BandMember m) {
+      return band_words(graph, map_, m, 0, height).fits(result_.buffers);
+    });
+    const bool shared_half = members.size() > 1 && !whole;
+    const int band_rows = whole ? height : choose_band_rows(graph, map_, members, result_.buffers);
     const int first_job = static_cast<int>(jobs_.size());
     std::vector<int> constant_halves;
     for (size_t m = 0; m < members.size(); ++m) {
@@ -250,20 +264,35 @@ class Builder {
     }
     std::vector<NodeBands> bands;
     for (const BandMember& member : members) bands.push_back({member.node, band_rows, {}, 0, 0, 0});
-    for (const RowRange& band : node_bands(graph, map_, members, band_rows, result_.buffers)) {
+    const std::vector<RowRange> cuts = node_bands(graph, map_, members, band_rows, result_.buffers);
+    for (size_t b = 0; b < cuts.size(); ++b) {
+      int input_half = next_input_half();
+      std::int64_t scratch = result_.buffers.input_half(input_half);
       for (size_t m = 0; m < members.size(); ++m) {
-        add_band_job(members[m].node, band.first, band.count(), constant_halves[m]);
+        if (m > 0 && !shared_half) {
+          input_half = next_input_half();
+          scratch = result_.buffers.input_half(input_half);
+        }
+        add_band_job(members[m].node, cuts[b].first, cuts[b].count(), constant_halves[m], input_half, scratch);
         Job& job = jobs_.back();
         job.forwarded_only = m + 1 < members.size();
         if (m > 0) check_forwarded(job, members[m]);
-        bands[m].band_heights.push_back(band.count());
+        bands[m].band_heights.push_back(cuts[b].count());
         std::int64_t band_words = 0;
         for (const BandInstruction& load : job.loads) {
           band_words += load.channels * load.words;
           bands[m].read_bytes += dram_bytes(load, map_);
+          scratch += load.channels * load.scratch_stride;
         }
         bands[m].largest_band_words = std::max(bands[m].largest_band_words, band_words);
         if (const BandInstruction* store = job.emitted_store()) bands[m].written_bytes += dram_bytes(*store, map_);
+      }
+      if (shared_half) {
+        Job& first = jobs_[jobs_.size() - 2];
+        Job& second = jobs_.back();
+        first.loads.insert(first.loads.end(), second.loads.begin(), second.loads.end());
+        second.loads.clear();
+        first.prefetch = b + 1 < cuts.size();
       }
     }
     bands.front().stored = members.size() == 1;
@@ -282,20 +311,26 @@ class Builder {
     }
   }
 
-  void add_band_job(int index, int first, int rows, int constant_half) {
+  // Input halves alternate from band to band (a pair's two jobs share one);
+  // output halves from job to job.
+  int next_input_half() { return input_half_ ^= 1; }
+
+  // A job whose loads go into input half `input_half` from scratch word
+  // `scratch` on.
+  void add_band_job(int index, int first, int rows, int constant_half, int input_half, std::int64_t scratch) {
     const Node& node = model_.graph.nodes[index];
     const TensorShape& out = map_.nodes[index].shape;
     const int half = static_cast<int>(jobs_.size() % 2);
     Job job;
     std::vector<std::int64_t> in_bases;
-    std::int64_t scratch = result_.buffers.input_half(half);
     const RowRange wanted = unclipped_input_rows(node, first, first + rows - 1);
     int in_rows = 0;
     unsigned reads = 0;
     for (int input : node.inputs) {
       const TensorShape& in = map_.nodes[input].shape;
       const RowRange range = clip(wanted, in.height);
-      in_bases.push_back(place_input(job, block_load(index, input, map_.nodes[input], range, scratch, half), reads, scratch));
+      in_bases.push_back(
+          place_input(job, block_load(index, input, map_.nodes[input], range, scratch, input_half), reads, scratch));
       in_rows = range.count();
     }
     const std::int64_t out_base = result_.buffers.output_half(half);
@@ -329,7 +364,7 @@ class Builder {
     result_.head_band_rows.push_back(band_rows);
     for (int first = 0; first < box.height; first += band_rows) {
       const int rows = std::min(band_rows, box.height - first);
-      const int half = static_cast<int>(jobs_.size() % 2);
+      const int half = next_input_half();
       const RowRange range{first, first + rows - 1};
       const std::int64_t pitch = head_channel_pitch(std::int64_t{rows} * box.width);
       std::int64_t scratch = result_.buffers.input_half(half);
@@ -506,18 +541,26 @@ class Builder {
       result_.instructions.push_back(jobs_[j].work);
       constants_due(static_cast<int>(j));
       flush_store();
+      if (jobs_[j].prefetch) {  // after the store before: they may read its words
+        emit_loads(jobs_[j + 2].loads);
+        jobs_[j + 2].loads_emitted = true;
+      }
       const bool has_next = j + 1 < jobs_.size();
       const BandInstruction* store = jobs_[j].emitted_store();
-      const bool next_reads_store = has_next && reads_any_stored_words(jobs_[j + 1], store);
+      const std::vector<BandInstruction> no_loads;
+      const std::vector<BandInstruction>& next_loads = has_next && !jobs_[j + 1].loads_emitted ? jobs_[j + 1].loads : no_loads;
+      const bool next_reads_store = store && std::any_of(next_loads.begin(), next_loads.end(), [&](const BandInstruction& l) {
+                                      return reads_stored_words(l, *store);
+                                    });
       if (next_reads_store) {
-        const auto [early, late] = split_by_store(jobs_[j + 1].loads, *store);
+        const auto [early, late] = split_by_store(next_loads, *store);
         emit_loads(early);
         emit_store(*store);
         emit_loads(late);
       } else if (!has_next) {
         if (store) emit_store(*store);
       } else {
-        emit_loads(jobs_[j + 1].loads);
+        emit_loads(next_loads);
         if (store) deferred_store = *store;
       }
     }
@@ -539,6 +582,7 @@ class Builder {
   std::vector<Job> jobs_;
   std::vector<ConstantNode> constant_nodes_;
   int next_constant_half_ = 0;
+  int input_half_ = 1;  // the input half of the last band (the first takes half 0)
   // The job after whose Run the next node's constants load: the first job
   // of the last node added, the last job of a pair.
   int constants_after_job_ = -1;
