@@ -45,12 +45,15 @@ class Executor {
         dram_(static_cast<size_t>(map.fmap_depth), kPoison),
         dram_writer_(static_cast<size_t>(map.fmap_depth), -1),
         scratch_(static_cast<size_t>(program.buffers.scratch_words()), kPoison),
-        stores_left_(graph_.nodes.size(), 0),
+        words_left_(graph_.nodes.size(), 0),
         constant_node_{-1, -1} {
     const CodeTensor& image = reference.at(0);
     std::copy(image.codes.begin(), image.codes.end(), dram_.begin() + map.nodes[0].fmap_base);
     std::fill_n(dram_writer_.begin() + map.nodes[0].fmap_base, image.codes.size(), 0);
-    for (const NodeBands& node : program.nodes) stores_left_[node.node] = node.stored ? node.bands() : 0;
+    for (const NodeBands& node : program.nodes) {
+      const TensorShape& shape = map.nodes[node.node].shape;
+      if (node.stored) words_left_[node.node] = std::int64_t{shape.channels} * shape.height * shape.width;
+    }
     for (const DetectLevel& level : graph_.levels) {
       head_inputs_.push_back({empty_like(level.box_node), empty_like(level.class_node), 0});
     }
@@ -153,7 +156,8 @@ class Executor {
     }
     traffic_.stored_words += ins.channels * ins.words;
     traffic_.stored_bytes += dram_bytes(ins, map_);
-    if (--stores_left_[ins.node] == 0) check_node(ins.node);
+    words_left_[ins.node] -= ins.channels * ins.words;
+    if (words_left_[ins.node] == 0) check_node(ins.node);
   }
 
   void constants(const BandInstruction& ins) {
@@ -308,8 +312,8 @@ class Executor {
   }
 
   void end() {
-    for (size_t n = 0; n < stores_left_.size(); ++n) {
-      if (stores_left_[n] != 0) fail("layer " + graph_.nodes[n].name + " has bands never stored");
+    for (size_t n = 0; n < words_left_.size(); ++n) {
+      if (words_left_[n] != 0) fail("layer " + graph_.nodes[n].name + " has words never stored");
     }
     for (size_t l = 0; l < head_inputs_.size(); ++l) {
       const DetectLevel& level = graph_.levels[l];
@@ -333,7 +337,7 @@ class Executor {
   const std::vector<CodeTensor>& reference_;
   std::vector<std::int32_t> dram_, scratch_;
   std::vector<int> dram_writer_;  // per DRAM word, the node whose store wrote it last (-1: none)
-  std::vector<int> stores_left_;
+  std::vector<std::int64_t> words_left_;  // per node, output words its stores have yet to write
   int constant_node_[2];
   std::vector<WordRange> last_store_words_;
   std::vector<HeadInputs> head_inputs_;

@@ -112,31 +112,54 @@ int choose_band_rows(const Graph& graph, const MemoryMap& map, const std::vector
               ", whose half holds " + std::to_string(input_overflows ? buffers.input_words : buffers.output_words));
 }
 
-// The members' bands as [first, first + rows) ranges: band_rows rows each,
-// but when there are several the first has half as many (whole input rows
-// for an upsample), so that the node starts on a short load, which overlaps
-// the node before's last band and needs only rows of its first bands.
-// Uniform bands when a band of the ramp would not fit the halves.
+// Band heights: `head` rows, then the rest of `height` in as few bands of
+// at most `rows` as hold it, in whole steps, spread evenly (the later ones
+// the longer) when `even`, else full bands and a remainder.
+std::vector<int> band_heights(int height, int head, int rows, int step, bool even) {
+  std::vector<int> heights{std::min(head, height)};
+  int rest = height - heights.front();
+  if (!even) {
+    for (; rest > 0; rest -= heights.back()) heights.push_back(std::min(rows, rest));
+    return heights;
+  }
+  const int units = rest / step, max_units = rows / step;
+  const int bands = (units + max_units - 1) / max_units;
+  for (int b = 0; b < bands; ++b) heights.push_back((units / bands + (b >= bands - units % bands ? 1 : 0)) * step);
+  return heights;
+}
+
+// The members' bands as [first, first + rows) ranges: when there are
+// several, the first has about half of band_rows (whole input rows for an
+// upsample), so that the node starts on a short load, which overlaps the
+// node before's last band and needs only rows of its first bands; the rest
+// are spread evenly over as few bands of at most band_rows as hold them, so
+// that the last is no stub (the node after it loads its constants and
+// first rows while it runs). Full bands after the first, then uniform
+// bands, when a band would not fit the halves.
 std::vector<RowRange> node_bands(const Graph& graph, const MemoryMap& map, const std::vector<BandMember>& members,
                                  int band_rows, const BandBuffers& buffers) {
   const int height = map.nodes[members.front().node].shape.height;
   const int step = graph.nodes[members.front().node].op == OpKind::Upsample ? 2 : 1;
   const int first_rows = std::max(step, band_rows / 2 / step * step);
-  auto cut = [&](int first_band_rows) {
+  auto ranges = [](const std::vector<int>& heights) {
     std::vector<RowRange> bands;
-    for (int first = 0; first < height;) {
-      const int rows = std::min(bands.empty() ? first_band_rows : band_rows, height - first);
+    int first = 0;
+    for (int rows : heights) {
       bands.push_back({first, first + rows - 1});
       first += rows;
     }
     return bands;
   };
-  if (band_rows >= height || first_rows >= band_rows) return cut(band_rows);
-  std::vector<RowRange> ramp = cut(first_rows);
-  for (const RowRange& band : ramp) {
-    if (!group_words(graph, map, members, band.first, band.count()).fits(buffers)) return cut(band_rows);
+  const std::vector<RowRange> uniform = ranges(band_heights(height, band_rows, band_rows, step, false));
+  if (band_rows >= height || first_rows >= band_rows) return uniform;
+  for (const bool even : {true, false}) {
+    const std::vector<RowRange> ramp = ranges(band_heights(height, first_rows, band_rows, step, even));
+    const bool fits = std::all_of(ramp.begin(), ramp.end(), [&](const RowRange& band) {
+      return group_words(graph, map, members, band.first, band.count()).fits(buffers);
+    });
+    if (fits) return ramp;
   }
-  return ramp;
+  return uniform;
 }
 
 // One band's work: the loads, a Run or Head, and (for a Run) the store:
@@ -473,6 +496,35 @@ class Builder {
     return {before, after};
   }
 
+  // A store cut after the rows `loads` read of it: the first rows (the
+  // whole store when they read its last), and the rest (each channel's run
+  // shortened, the scratch channel pitch kept), which can go out after the
+  // loads, so that they wait only for the rows they read.
+  std::pair<BandInstruction, std::optional<BandInstruction>> split_store(const BandInstruction& store,
+                                                                         const std::vector<BandInstruction>& loads) const {
+    const std::int64_t width = map_.nodes[store.tensor].shape.width, rows = store.words / width;
+    std::int64_t read_end = 0;  // past the last word read, within a channel's run
+    for (const BandInstruction& load : loads) {
+      for (int a = 0; a < load.channels; ++a) {
+        const std::int64_t load_begin = load.dram_word + a * load.dram_stride, load_end = load_begin + load.words;
+        for (int b = 0; b < store.channels; ++b) {
+          const std::int64_t store_begin = store.dram_word + b * store.dram_stride;
+          if (load_begin < store_begin + store.words && store_begin < load_end) {
+            read_end = std::max(read_end, std::min(load_end, store_begin + store.words) - store_begin);
+          }
+        }
+      }
+    }
+    const std::int64_t read_rows = (read_end + width - 1) / width;
+    if (read_rows >= rows) return {store, std::nullopt};
+    BandInstruction first = store, rest = store;
+    first.words = read_rows * width;
+    rest.words = store.words - first.words;
+    rest.dram_word += first.words;
+    rest.scratch_word += first.words;
+    return {first, rest};
+  }
+
   // The next job's loads split around `store` (which they may read): the
   // loads and leading rows that read none of its words, which can go out
   // before it and overlap the band that computes them, and the rest.
@@ -554,9 +606,11 @@ class Builder {
                                     });
       if (next_reads_store) {
         const auto [early, late] = split_by_store(next_loads, *store);
+        const auto [read_rows, other_rows] = split_store(*store, late);
         emit_loads(early);
-        emit_store(*store);
+        emit_store(read_rows);
         emit_loads(late);
+        if (other_rows) emit_store(*other_rows);
       } else if (!has_next) {
         if (store) emit_store(*store);
       } else {

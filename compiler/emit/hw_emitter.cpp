@@ -508,7 +508,11 @@ nlohmann::json band_program_json(const BandProgram& bands, const MemoryMap& map)
   }
   nlohmann::json layers = nlohmann::json::array();
   for (const NodeBands& node : bands.nodes) {
-    layers.push_back({{"node", node.node}, {"band_rows", node.band_rows}, {"bands", node.bands()}});
+    layers.push_back({{"node", node.node},
+                      {"band_rows", node.band_rows},
+                      {"bands", node.bands()},
+                      {"band_heights", node.band_heights},
+                      {"stored", node.stored}});
   }
   return {{"instructions", bands.instructions.size()},
           {"runs", runs},
