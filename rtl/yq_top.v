@@ -206,7 +206,10 @@ module yq_top #(
     // ------------------------------------------------------------------
     // On-chip memories.
     reg [YQ_LUT_DIR_WIDTH-1:0] lutdir_mem [0:YQ_LUT_DIR_DEPTH-1];
-    reg [YQ_LUT_WIDTH-1:0]     lut_mem    [0:YQ_LUT_DEPTH-1];
+    // The detect head's sigmoid and exp tables: entries YQ_HEAD_LUT_BASE on
+    // of the table memory (the SiLU tables before them go to the table lanes).
+    localparam HEAD_LUT_AW = (YQ_HEAD_LUT_DEPTH > 1) ? $clog2(YQ_HEAD_LUT_DEPTH) : 1;
+    reg [YQ_LUT_WIDTH-1:0]     head_lut   [0:YQ_HEAD_LUT_DEPTH-1];
     localparam LOG_GROUP = $clog2(YQ_WEIGHT_GROUP);
     reg [YQ_BIAS_WIDTH-1:0]    bbuf       [0:2*BBUF_DEPTH-1];
     reg [YQ_REQUANT_WIDTH-1:0] rqbuf      [0:2*RQBUF_DEPTH-1];
@@ -462,7 +465,7 @@ module yq_top #(
                     if (ld_count < YQ_LUT_DIR_DEPTH)
                         lutdir_mem[ld_count[YQ_LUT_DIR_ADDR_BITS-1:0]] <= ld_word[YQ_LUT_DIR_WIDTH-1:0];
                 DST_LUT:
-                    if (ld_count < YQ_LUT_DEPTH) lut_mem[ld_count[YQ_LUT_ADDR_BITS-1:0]] <= ld_word[YQ_LUT_WIDTH-1:0];
+                    if (ld_count < YQ_HEAD_LUT_DEPTH) head_lut[ld_count[HEAD_LUT_AW-1:0]] <= ld_word[YQ_LUT_WIDTH-1:0];
                 DST_DESC: desc_raw <= ld_word[DESC_W-1:0];
                 DST_INSTR: ins <= ld_word[YQ_BAND_WORD_BITS-1:0];
                 DST_BIAS:
@@ -694,7 +697,7 @@ module yq_top #(
                     state       <= S_LUTDIR;
                 end
                 S_LUTDIR: load(DST_LUTDIR, YQ_DRAM_LUT_DIR_BASE, 32'd0, YQ_LUT_DIR_DEPTH, LOG_LUT_DIR[4:0], S_LUT);
-                S_LUT:    load(DST_LUT, YQ_DRAM_LUT_BASE, 32'd0, YQ_LUT_DEPTH, LOG_LUT[4:0], S_PROG);
+                S_LUT:    load(DST_LUT, YQ_DRAM_LUT_BASE, YQ_HEAD_LUT_BASE, YQ_HEAD_LUT_DEPTH, LOG_LUT[4:0], S_PROG);
                 // Every node's layer-program descriptor once: its out_c (a
                 // concat's inputs) and the head convolutions' configuration.
                 S_PROG: load(DST_DESC, YQ_DRAM_PROGRAM_BASE, {{(32-NODE_W){1'b0}}, node}, 32'd1, LOG_PROGRAM[4:0], S_PROG_NOTE);
@@ -892,6 +895,8 @@ module yq_top #(
     // band from the scratch memory on lanes 0 .. HEAD_LANES-1, the LUT
     // directory, and the LUT memory on two ports of its own.
     wire [31:0] head_dir_addr, head_exp_addr, head_sig_addr;
+    // Entries of head_lut (an address below YQ_HEAD_LUT_BASE wraps past its depth: reads 0).
+    wire [31:0] head_exp_entry = head_exp_addr - YQ_HEAD_LUT_BASE, head_sig_entry = head_sig_addr - YQ_HEAD_LUT_BASE;
     wire [DET_ADDR_W-1:0] res_addr;
     wire [HEAD_LANES*32-1:0] head_fm_addr;
     reg  [YQ_LUT_WIDTH-1:0] head_exp_data, head_sig_data;
@@ -911,8 +916,8 @@ module yq_top #(
         .sig_addr(head_sig_addr), .sig_data(head_sig_data), .res_addr(res_addr),
         .res_data(det_record), .det_count(det_count));
     always @(posedge clk) begin
-        head_exp_data <= (head_exp_addr < YQ_LUT_DEPTH) ? lut_mem[head_exp_addr[YQ_LUT_ADDR_BITS-1:0]] : 0;
-        head_sig_data <= (head_sig_addr < YQ_LUT_DEPTH) ? lut_mem[head_sig_addr[YQ_LUT_ADDR_BITS-1:0]] : 0;
+        head_exp_data <= (head_exp_entry < YQ_HEAD_LUT_DEPTH) ? head_lut[head_exp_entry[HEAD_LUT_AW-1:0]] : 0;
+        head_sig_data <= (head_sig_entry < YQ_HEAD_LUT_DEPTH) ? head_lut[head_sig_entry[HEAD_LUT_AW-1:0]] : 0;
     end
 
     // The eltwise engine reads only an input's out_c from its descriptor.

@@ -171,6 +171,7 @@ class NodeProfile {
       row.read += read - last_.read;
       row.written += written - last_.written;
       issuer_stalls_[open_issuer_] += stalls - last_.stalls;
+      row.stalls_by_issuer[open_issuer_] += stalls - last_.stalls;
     }
     started_ = true;
     open_node_ = node;
@@ -196,6 +197,12 @@ class NodeProfile {
       const Row& row = rows_[order[k]];
       std::printf("TOP   %-16s %10lld cycles, %9lld without an engine, %10lld bytes read, %10lld written\n",
                   name_of(static_cast<int>(order[k])).c_str(), row.cycles, row.stalls, row.read, row.written);
+      std::vector<std::pair<long long, std::uint32_t>> activities;
+      for (const auto& [issuer, stalls] : row.stalls_by_issuer) activities.push_back({stalls, issuer});
+      std::sort(activities.rbegin(), activities.rend());
+      for (std::size_t a = 0; a < std::min<std::size_t>(2, activities.size()); ++a) {
+        std::printf("TOP     %-50s %9lld\n", issuer_activity(activities[a].second).c_str(), activities[a].first);
+      }
     }
     std::vector<std::pair<long long, std::uint32_t>> by_issuer;
     for (const auto& [issuer, stalls] : issuer_stalls_) by_issuer.push_back({stalls, issuer});
@@ -223,6 +230,7 @@ class NodeProfile {
  private:
   struct Row {
     long long cycles = 0, stalls = 0, read = 0, written = 0;
+    std::map<std::uint32_t, long long> stalls_by_issuer;  // ISSUER register value -> cycles without an engine
   };
   struct Sample {
     long long cycle = 0;

@@ -182,10 +182,26 @@ void header_versions(VerilogHeader& header, const QuantModel& model, const EmitO
   header.integer("YQ_LUT_DIRECT_MAX_BITS", kMaxDirectLutBits, "wider codes use interpolated tables");
 }
 
+// The detect head's tables (every level's sigmoid and exp) as the range of
+// lut_mem they take: [first entry, entries to the end). They follow every
+// SiLU table, so yq_top holds only them on chip.
+std::pair<std::int64_t, std::int64_t> head_tables(const QuantModel& model, const MemoryMap& map) {
+  std::vector<int> head_luts;
+  for (const auto& level : model.head) head_luts.insert(head_luts.end(), {level.sigmoid_lut, level.exp_lut});
+  std::int64_t base = map.lut_depth;
+  for (int lut : head_luts) base = std::min(base, map.lut_bases[lut]);
+  for (size_t lut = 0; lut < model.luts.size(); ++lut) {
+    const bool head = std::find(head_luts.begin(), head_luts.end(), static_cast<int>(lut)) != head_luts.end();
+    const std::int64_t end = map.lut_bases[lut] + static_cast<std::int64_t>(model.luts[lut].values.size());
+    if (!head && end > base) throw Error("lut_mem: table " + model.luts[lut].name + " lies among the detect head's");
+  }
+  return {base, map.lut_depth - base};
+}
+
 // The integer head's and q_NMS's run-time constants (docs/ARITHMETIC.md
 // sections 7-8): per level its class-logit width, stride and logit
 // threshold (the score filter without a sigmoid), then the q_NMS options.
-void header_head(VerilogHeader& header, const QuantModel& model, const IntNmsOptions& nms) {
+void header_head(VerilogHeader& header, const QuantModel& model, const MemoryMap& map, const IntNmsOptions& nms) {
   header.section("Detect head and q_NMS (docs/ARITHMETIC.md sections 7-8)");
   header.integer("YQ_SCORE_THRESHOLD", nms.score_threshold, "candidate when score > this (2^-16 units)");
   int threshold_bits = 0;
@@ -207,6 +223,9 @@ void header_head(VerilogHeader& header, const QuantModel& model, const IntNmsOpt
   header.integer("YQ_IOU_NUMERATOR", nms.iou_numerator, "suppress when I * den > num * U");
   header.integer("YQ_IOU_DENOMINATOR", nms.iou_denominator);
   header.integer("YQ_MAX_DETECTIONS", nms.max_detections, "records of the detection list");
+  const auto [head_lut_base, head_lut_depth] = head_tables(model, map);
+  header.integer("YQ_HEAD_LUT_BASE", head_lut_base, "first entry of the head's sigmoid and exp tables in lut_mem");
+  header.integer("YQ_HEAD_LUT_DEPTH", head_lut_depth, "entries from there to lut_mem's end: the head's tables only");
 }
 
 void header_memories(VerilogHeader& header, const std::vector<Memory>& memories) {
@@ -333,7 +352,7 @@ std::string params_header(const QuantModel& model, const EmitOptions& options, c
       "after yq_format.vh (the field positions and codes of the format):\n"
       "`include \"yq_format.vh\" then `include \"yq_params.vh\"; both declare localparams only.");
   header_versions(header, model, options, widths);
-  header_head(header, model, options.nms);
+  header_head(header, model, map, options.nms);
   header_memories(header, memories);
   header_dram(header, dram, map);
   header_buffers(header, buffers, bands);
