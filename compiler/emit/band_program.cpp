@@ -572,9 +572,13 @@ class Builder {
   // (a node's first band reading the node before it), the Store goes out
   // right after the Run and the loads of those words after it; the loads
   // (and a load's leading rows) that read none of them go before the Store,
-  // so that only the rows the Run computes wait for it. A node's Constants go out
-  // right after the first Run of the computing node before it (at the
-  // start for the first), so that they load while that node computes.
+  // and the Store is cut after the rows those loads read, the rest going
+  // out after them, so that they wait only for their rows. A pair's first
+  // job with `prefetch` sends the loads of the job after next (its next
+  // band, into the other input half) right after its Run. A node's
+  // Constants go out right after the first Run of the computing node
+  // before it (after the last Run of a pair; at the start for the first),
+  // so that they load while that node computes.
   void emit() {
     size_t next_constant = 0;
     auto constants_due = [&](int after_job) {

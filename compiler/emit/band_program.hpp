@@ -14,7 +14,7 @@
 // Per computing node, in node order: its bands of R output rows, R the
 // largest that fits both halves (a layer whose single row does not fit is an
 // error naming it and the buffer; when there are several bands the first has
-// about R/2 rows), each band
+// about R/2 rows and the rest are spread evenly), each band
 //   Load  every input's rows the band reads (clipped to the input), one run
 //         of rows x width words per channel, into the next input half (none
 //         for an input forwarded: whole channels of the output the band
@@ -25,6 +25,12 @@
 //         the last loaded row read the pad code, as at the input's end),
 //         weight / bias / requant bases in the node's constant half;
 //   Store the output band into the node's DRAM words.
+// A pair (a node whose output only the next node reads row for row,
+// fmap_plan.hpp) runs its two nodes' bands alternately, the second reading
+// each band of the first in the output half it was written to: the first
+// node has no Store. A pair too large to run whole loads both nodes' rows
+// into one input half a band, the next band's loads going out right after
+// the first node's Run.
 // A Constants instruction loads a convolution's (add's, concat's) constants
 // into the next constant half, right after the previous node's first Run so
 // that the load overlaps its compute. Then, per detect level, bands of rows
@@ -38,7 +44,8 @@
 // loads of its words, or of the rows a load reads of them, follow it; the
 // other loads and rows go before it), so that an in-order issuer that waits only on the halves
 // each instruction declares (reads / writes) loads the next band and
-// reaches its Run while the engines compute this one. Stores run
+// reaches its Run while the engines compute this one; a Store the next
+// band's loads read is cut after the rows they read, which go first. Stores run
 // one at a time, so when a Store starts every earlier one is over: a Load
 // carries the barrier (wait until the store unit is idle) exactly when it
 // reads words of the Store emitted last.
