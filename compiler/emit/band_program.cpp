@@ -118,7 +118,7 @@ int choose_band_rows(const Graph& graph, const MemoryMap& map, const std::vector
 std::vector<int> band_heights(int height, int head, int rows, int step, bool even) {
   std::vector<int> heights{std::min(head, height)};
   int rest = height - heights.front();
-  if (!even) {
+  if (!even || rest % step != 0) {
     for (; rest > 0; rest -= heights.back()) heights.push_back(std::min(rows, rest));
     return heights;
   }
