@@ -103,11 +103,11 @@ int choose_band_rows(const Graph& graph, const MemoryMap& map, const std::vector
     if (upsample && rows % 2 != 0 && rows != height) continue;
     if (largest_band(graph, map, members, rows).fits(buffers)) return rows;
   }
-  std::string layers = "layer " + graph.nodes[members.front().node].name;
-  if (members.size() > 1) layers = "layers " + graph.nodes[members[0].node].name + " and " + graph.nodes[members[1].node].name;
   const BandWords one = largest_band(graph, map, members, upsample ? 2 : 1);
   const bool input_overflows = one.input > buffers.input_words;
-  throw Error(layers + ": one band of output rows needs " + std::to_string(input_overflows ? one.input : one.output) +
+  std::string layer = graph.nodes[members.front().node].name;
+  for (size_t m = 1; m < members.size(); ++m) layer += " (with " + graph.nodes[members[m].node].name + ", which reads its bands on chip)";
+  throw Error("layer " + layer + ": one band of output rows needs " + std::to_string(input_overflows ? one.input : one.output) +
               " feature-map words of the " + (input_overflows ? "input band buffer" : "output staging buffer") +
               ", whose half holds " + std::to_string(input_overflows ? buffers.input_words : buffers.output_words));
 }
