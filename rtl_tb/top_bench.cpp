@@ -170,7 +170,6 @@ class NodeProfile {
       row.stalls += stalls - last_.stalls;
       row.read += read - last_.read;
       row.written += written - last_.written;
-      issuer_stalls_[open_issuer_] += stalls - last_.stalls;
       row.stalls_by_issuer[open_issuer_] += stalls - last_.stalls;
     }
     started_ = true;
@@ -197,20 +196,28 @@ class NodeProfile {
       const Row& row = rows_[order[k]];
       std::printf("TOP   %-16s %10lld cycles, %9lld without an engine, %10lld bytes read, %10lld written\n",
                   name_of(static_cast<int>(order[k])).c_str(), row.cycles, row.stalls, row.read, row.written);
-      std::vector<std::pair<long long, std::uint32_t>> activities;
-      for (const auto& [issuer, stalls] : row.stalls_by_issuer) activities.push_back({stalls, issuer});
-      std::sort(activities.rbegin(), activities.rend());
+      const auto activities = most_cycles_first(row.stalls_by_issuer);
       for (std::size_t a = 0; a < std::min<std::size_t>(2, activities.size()); ++a) {
         std::printf("TOP     %-50s %9lld\n", issuer_activity(activities[a].second).c_str(), activities[a].first);
       }
     }
-    std::vector<std::pair<long long, std::uint32_t>> by_issuer;
-    for (const auto& [issuer, stalls] : issuer_stalls_) by_issuer.push_back({stalls, issuer});
-    std::sort(by_issuer.rbegin(), by_issuer.rend());
+    std::map<std::uint32_t, long long> frame_stalls;
+    for (const Row& row : rows_) {
+      for (const auto& [issuer, stalls] : row.stalls_by_issuer) frame_stalls[issuer] += stalls;
+    }
+    const auto by_issuer = most_cycles_first(frame_stalls);
     std::printf("TOP profile: cycles without an engine by what the issuer was doing\n");
     for (std::size_t k = 0; k < std::min<std::size_t>(8, by_issuer.size()); ++k) {
       std::printf("TOP   %-52s %9lld\n", issuer_activity(by_issuer[k].second).c_str(), by_issuer[k].first);
     }
+  }
+
+  // (cycles, ISSUER value) pairs, the most cycles first.
+  static std::vector<std::pair<long long, std::uint32_t>> most_cycles_first(const std::map<std::uint32_t, long long>& stalls) {
+    std::vector<std::pair<long long, std::uint32_t>> sorted;
+    for (const auto& [issuer, cycles] : stalls) sorted.push_back({cycles, issuer});
+    std::sort(sorted.rbegin(), sorted.rend());
+    return sorted;
   }
 
   // The ISSUER register in words (its fields: rtl/yq_top.v's register map).
@@ -238,7 +245,6 @@ class NodeProfile {
   };
   std::vector<Row> rows_;
   std::map<unsigned, std::string> op_names_;
-  std::map<std::uint32_t, long long> issuer_stalls_;
   bool started_ = false;
   std::uint32_t open_node_ = 0, open_issuer_ = 0;
   Sample last_;

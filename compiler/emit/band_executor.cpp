@@ -116,6 +116,7 @@ class Executor {
 
   void load(const BandInstruction& ins) {
     if (ins.barrier) last_store_words_.clear();  // the last store is over
+    const std::vector<int> writers = writers_of(ins.tensor);
     for (int c = 0; c < ins.channels; ++c) {
       const std::int64_t from = ins.dram_word + c * ins.dram_stride, to = ins.scratch_word + c * ins.scratch_stride;
       for (const WordRange& stored : last_store_words_) {
@@ -125,7 +126,6 @@ class Executor {
         }
       }
       half_holding(ins.writes, to, ins.words);
-      const std::vector<int> writers = writers_of(ins.tensor);
       for (std::int64_t w = 0; w < ins.words; ++w) {
         const std::int32_t code = dram_.at(from + w);
         if (code == kPoison) fail("reads DRAM word " + std::to_string(from + w) + ", which nothing wrote");
@@ -198,11 +198,10 @@ class Executor {
   // Input k's words, when they lie in an input half (not forwarded), made
   // unreadable: the next band must load its own.
   void poison_loaded_input(const PackedWord& word, int node, int k) {
-    const BandBuffers& b = program_.buffers;
     const int producer = graph_.nodes[node].inputs.at(k);
     const std::int64_t base = word["in_base" + std::to_string(k)];
     const std::int64_t count = std::int64_t{map_.nodes[producer].shape.channels} * word["in_h"] * word["in_w"];
-    if (base + count > 2 * b.input_words) return;  // forwarded from an output half
+    if (base >= program_.buffers.output_half(0)) return;  // forwarded from an output half
     std::fill(scratch_.begin() + base, scratch_.begin() + base + count, kPoison);
   }
 
