@@ -28,7 +28,16 @@
 // through ROWS yq_requant units and the table read, which write ROWS
 // consecutive output codes (NCHW: one channel, ROWS raster pixels) per cycle.
 // A tile whose last tap would overwrite a buffer still draining (T < ~COLS)
-// waits. Per channel tile, the COLS biases and requant words are read into
+// waits.
+// Twin tiles (TWIN, an even COLS): a channel tile of at most COLS / 2
+// channels of a stride-1 convolution (a 16-channel layer or the 16-channel
+// tail of an 80-channel one on 32 columns) puts its channels on both halves
+// of the columns and gives the upper half the next ROWS pixels, read on lane
+// set B (the banks' other port; a stride-1 tap's 2 * ROWS words are
+// consecutive but for padding, so each set's words fall in distinct banks):
+// such a tile covers 2 * ROWS pixels in the cycles of ROWS, and drains the
+// first half's channels, then the second's (in_c * k * k >= COLS, so that
+// those beats never hold up the next tile). Per channel tile, the COLS biases and requant words are read into
 // registers (the array then holds the next tile's channels after the drain).
 //
 // Memory ports (all reads synchronous, one cycle: the data of an address
@@ -63,13 +72,14 @@
 // a table whose knots are wider than its index); nothing is written then.
 // rst (synchronous, active high) returns to idle.
 //
-// Parameters: ROWS, COLS (the array); A_W (feature-map word), W_W (weight
+// Parameters: ROWS, COLS (the array); TWIN (1: twin tiles); A_W (feature-map word), W_W (weight
 // word), ACC_W (bias word), MULT_W, SHIFT_W (requant word), PRE_W (widest
 // pre-activation code), LUT_W (table word). The descriptor and LUT directory
 // layouts (field positions and widths) come from yq_format.vh.
 module yq_conv_engine #(
     parameter ROWS     = 4,
     parameter COLS     = 4,
+    parameter TWIN     = 1,
     parameter A_W      = 8,
     parameter W_W      = 8,
     parameter ACC_W    = 32,
@@ -137,6 +147,10 @@ module yq_conv_engine #(
     localparam [31:0] GROUP32 = YQ_WEIGHT_GROUP;
     localparam LOG_GROUP = $clog2(YQ_WEIGHT_GROUP);
     localparam [31:0] GROUP_REM32 = GROUP32 % COLS32;   // the last tile's columns in a row, if not 0
+    localparam HALF = COLS / 2;                          // a twin tile's channels at most
+    localparam TWIN_ON = (TWIN != 0) && (COLS % 2 == 0);
+    localparam [31:0] HALF32 = HALF;
+    localparam [CW-1:0] HALF_C = HALF32[CW-1:0];
     initial begin
         if (COLS > YQ_WEIGHT_GROUP)
             $fatal(1, "yq_conv_engine: COLS %0d, a weight row holds %0d channels", COLS, YQ_WEIGHT_GROUP);
@@ -232,7 +246,14 @@ module yq_conv_engine #(
     wire          tile_full = (row_left >= COLS32);
     wire [31:0]   tile_cols = tile_full ? COLS32 : row_left;
     wire [CW-1:0] o0_next   = o0 + tile_cols[CW-1:0];
-    reg [CW-1:0] ncols;                         // valid columns of the channel tile
+    wire [31:0]   chans_left = out_c_u - {{(32-CW){1'b0}}, o0};
+    wire [31:0]   tile_chans = (chans_left < tile_cols) ? chans_left : tile_cols;
+    // (with at least COLS taps, so that its drain of up to COLS beats never
+    // holds up the next tile)
+    wire          twin_tile  = TWIN_ON && stride_u == 32'd1 && tile_chans <= HALF32 && taps >= COLS32;
+    reg [CW-1:0] ncols;                         // output channels of the channel tile
+    reg          twin;                          // the channel tile is a twin tile
+    wire [31:0]  tile_pixels = twin ? 2 * ROWS32 : ROWS32;
     reg [31:0] w_group_base;                    // weight address of tap 0 of o0's row group
     reg [31:0] out_ch_base;                     // out_base + o0 * hw_out
     reg [31:0] pix_left;                        // output pixels from the tile's first on
@@ -253,16 +274,17 @@ module yq_conv_engine #(
     // Drain and in-flight tile.
     reg        inflight;                        // a last tap issued, its sums not yet captured
     reg [31:0] inflight_p0;
-    reg [ROWS-1:0] inflight_mask;
+    reg [ROWS-1:0] inflight_mask, inflight_mask_b;   // b: a twin tile's second pixel group
     reg [CW-1:0] drain_left;                    // drain beats left
     reg [CW-1:0] drain_col;
-    reg [31:0] drain_addr;
-    reg [ROWS-1:0] drain_mask;
+    reg [31:0] drain_addr, drain_addr_b;
+    reg [ROWS-1:0] drain_mask, drain_mask_b;
     reg [ROWS*COLS*MAC_W-1:0] shadow;
 
     wire                        mac_out_valid;
     wire [ROWS*COLS*MAC_W-1:0]  mac_acc;
     wire [ROWS-1:0]             tap_rows_valid;   // pixel tile rows inside the output
+    wire [ROWS-1:0]             tap_rows_valid_b; // a twin tile's second group's
     reg                         v_d1, v_d2, v_d3, v_d4, v_d5;
     wire drain_busy;
 
@@ -284,10 +306,10 @@ module yq_conv_engine #(
 
     // ---------------------------------------------------------------------
     // Per-row combinational logic: advances and the addresses of this tap.
-    wire [ROWS*XW-1:0] adv_x;
-    wire [ROWS*32-1:0] adv_ixv, adv_iyv, adv_rav;
-    wire [ROWS*32-1:0] tap_addr;
-    wire [ROWS-1:0]    tap_ok;
+    wire [ROWS*XW-1:0] adv_x, adv2_x;
+    wire [ROWS*32-1:0] adv_ixv, adv_iyv, adv_rav, adv2_ixv, adv2_iyv, adv2_rav;   // 2: by 2 * ROWS
+    wire [ROWS*32-1:0] tap_addr, tap_addr_b;
+    wire [ROWS-1:0]    tap_ok, tap_ok_b;
     wire [31:0] kx_u = {{(32-KW){1'b0}}, kx};
     wire [31:0] ky_u = {{(32-KW){1'b0}}, ky};
     wire [31:0] tap_base = in_base + row_off + kx_u;
@@ -315,6 +337,34 @@ module yq_conv_engine #(
             assign tap_ok[r] = row_valid && in_x && in_y;
             assign tap_addr[r*32 +: 32] = tap_ok[r] ? (tap_base + ra) : 32'hffff_ffff;   // no read: no bank
             wire unused_row = ^{xw[XW]};
+
+            // A twin tile's second group: row r's pixel ROWS further (its
+            // state is the advance above), and the advance by 2 * ROWS.
+            if (TWIN_ON) begin : g_twin
+                wire [XW-1:0] x_b  = adv_x[r*XW +: XW];
+                wire [31:0]   ix_b = adv_ixv[r*32 +: 32], iy_b = adv_iyv[r*32 +: 32], ra_b = adv_rav[r*32 +: 32];
+                wire [XW:0]   xs_b = {1'b0, x_b} + {1'b0, div_rem};
+                wire          wrap_b = (xs_b >= {1'b0, out_w});
+                wire [XW:0]   xw_b = xs_b - {1'b0, out_w};
+                assign adv2_x[r*XW +: XW]   = wrap_b ? xw_b[XW-1:0] : xs_b[XW-1:0];
+                assign adv2_ixv[r*32 +: 32] = ix_b + (wrap_b ? adv_ix_w : adv_ix);
+                assign adv2_iyv[r*32 +: 32] = iy_b + (wrap_b ? adv_iy_w : adv_iy);
+                assign adv2_rav[r*32 +: 32] = ra_b + (wrap_b ? adv_ra_w : adv_ra);
+                wire [31:0] tix_b = ix_b + kx_u;
+                wire [31:0] tiy_b = iy_b + ky_u;
+                wire in_x_b = !tix_b[31] && (tix_b < in_w_u);
+                wire in_y_b = !tiy_b[31] && (tiy_b < in_h_u);
+                assign tap_ok_b[r] = tap_rows_valid_b[r] && in_x_b && in_y_b;
+                assign tap_addr_b[r*32 +: 32] = tap_ok_b[r] ? (tap_base + ra_b) : 32'hffff_ffff;
+                wire unused_twin = ^{xw_b[XW]};
+            end else begin : g_no_twin
+                assign adv2_x[r*XW +: XW]   = adv_x[r*XW +: XW];
+                assign adv2_ixv[r*32 +: 32] = adv_ixv[r*32 +: 32];
+                assign adv2_iyv[r*32 +: 32] = adv_iyv[r*32 +: 32];
+                assign adv2_rav[r*32 +: 32] = adv_rav[r*32 +: 32];
+                assign tap_ok_b[r] = 1'b0;
+                assign tap_addr_b[r*32 +: 32] = 32'hffff_ffff;
+            end
         end
     endgenerate
 
@@ -456,7 +506,7 @@ module yq_conv_engine #(
                     if (init_k == INIT_LEN - 16'd1) state <= S_RUN;
                 end
 
-                S_RUN: if (step && tap_last && pix_left <= ROWS32) state <= S_FLUSH;
+                S_RUN: if (step && tap_last && pix_left <= tile_pixels) state <= S_FLUSH;
 
                 S_FLUSH: if (!inflight && !beat) begin
                     if ({{(32-CW){1'b0}}, o0} + COLS32 < out_c_u) begin
@@ -515,27 +565,30 @@ module yq_conv_engine #(
                 cur_ra <= cur_ra + (cur_wrap ? one_ra_w : stride_u);
             end
         end else if (step && tap_last) begin
-            row_x  <= adv_x;
-            row_ix <= adv_ixv;
-            row_iy <= adv_iyv;
-            row_ra <= adv_rav;
+            row_x  <= twin ? adv2_x : adv_x;
+            row_ix <= twin ? adv2_ixv : adv_ixv;
+            row_iy <= twin ? adv2_iyv : adv_iyv;
+            row_ra <= twin ? adv2_rav : adv_rav;
         end
     end
 
     // Bias and requant words of the channel tile: address in cycle k < COLS,
-    // data captured in cycle k + 2.
+    // data captured in cycle k + 2 (column k; a twin tile's upper half
+    // repeats the lower half's channels).
     wire [31:0] init_k32 = {16'd0, init_k};
+    wire [31:0] init_ch  = (twin_tile && init_k32 >= HALF32) ? init_k32 - HALF32 : init_k32;
     always @(posedge clk) begin
         if (state == S_TINIT && init_k < COLS16) begin
-            bias_addr <= bias_base + {{(32-CW){1'b0}}, o0} + init_k32;
-            rq_addr   <= rq_base + {{(32-CW){1'b0}}, o0} + init_k32;
+            bias_addr <= bias_base + {{(32-CW){1'b0}}, o0} + init_ch;
+            rq_addr   <= rq_base + {{(32-CW){1'b0}}, o0} + init_ch;
         end
         if (state == S_TINIT && init_k >= 16'd2 && init_k < COLS16 + 16'd2) begin
             bias_regs <= ins_bias[(COLS+1)*MAC_W-1:MAC_W];
             rq_regs   <= ins_rq[(COLS+1)*RQ_W-1:RQ_W];
         end
         if (state == S_TINIT) begin
-            ncols <= (out_c_u - {{(32-CW){1'b0}}, o0} < tile_cols) ? out_c - o0 : tile_cols[CW-1:0];
+            ncols <= tile_chans[CW-1:0];
+            twin  <= twin_tile;
         end
     end
 
@@ -556,10 +609,11 @@ module yq_conv_engine #(
                 ky       <= 0;
                 chan_off <= 32'd0;
                 row_off  <= 32'd0;
-                p0       <= p0 + ROWS32;
-                pix_left <= pix_left - ROWS32;
+                p0       <= p0 + tile_pixels;
+                pix_left <= pix_left - tile_pixels;
                 inflight_p0 <= p0;
                 inflight_mask <= tap_rows_valid;
+                inflight_mask_b <= tap_rows_valid_b;
             end else begin
                 t <= t + 32'd1;
                 if (kx_u == kernel_u - 32'd1) begin
@@ -581,7 +635,8 @@ module yq_conv_engine #(
 
     generate
         for (r = 0; r < ROWS; r = r + 1) begin : g_rows_valid
-            assign tap_rows_valid[r] = (pix_left > r);
+            assign tap_rows_valid[r]   = (pix_left > r);
+            assign tap_rows_valid_b[r] = twin && (pix_left > ROWS + r);
         end
     endgenerate
 
@@ -589,12 +644,16 @@ module yq_conv_engine #(
     // Fetch: addresses (stage 1), data and MAC input (stage 2).
     reg v1, first1, last1, v2, first2, last2;
     reg [ROWS-1:0] ok1, ok2, zero1, zero2, onb1, onb2;   // onb: the lane read on set B
+    reg [ROWS-1:0] okt1, okt2;                            // a twin tile's second group read
 
     always @(posedge clk) begin
         for (l = 0; l < ROWS; l = l + 1) begin  // lanes read only for an issued tap
             fm_rd_addr[l*32 +: 32]   <= (issue && lane_serve[l] && !lane_b[l]) ? tap_addr[l*32 +: 32] : 32'hffff_ffff;
-            fm_rd_addr_b[l*32 +: 32] <= (issue && lane_b[l]) ? tap_addr[l*32 +: 32] : 32'hffff_ffff;
+            fm_rd_addr_b[l*32 +: 32] <= (issue && lane_b[l]) ? tap_addr[l*32 +: 32]
+                                      : (issue && tap_ok_b[l]) ? tap_addr_b[l*32 +: 32] : 32'hffff_ffff;
         end
+        okt1       <= tap_ok_b;
+        okt2       <= okt1;
         ok1        <= lane_serve;
         onb1       <= lane_b;
         onb2       <= onb1;
@@ -615,11 +674,22 @@ module yq_conv_engine #(
         end
     end
 
-    wire [ROWS*A_W-1:0] a_vec;
+    wire [ROWS*A_W-1:0] a_vec, a_twin;
     generate
         for (r = 0; r < ROWS; r = r + 1) begin : g_a
             assign a_vec[r*A_W +: A_W] = zero2[r] ? {A_W{1'b0}} : !ok2[r] ? pad_code[A_W-1:0]
                                        : onb2[r] ? fm_rd_data_b[r*A_W +: A_W] : fm_rd_data[r*A_W +: A_W];
+            assign a_twin[r*A_W +: A_W] = okt2[r] ? fm_rd_data_b[r*A_W +: A_W] : pad_code[A_W-1:0];
+        end
+    endgenerate
+    // A twin tile: the upper columns take the second pixel group and the
+    // lower columns' weights (the tile's channels, at the row slice's start).
+    wire [COLS*W_W-1:0] w_twin;
+    generate
+        if (TWIN_ON) begin : g_w_twin
+            assign w_twin = {w_data[0 +: HALF*W_W], w_data[0 +: HALF*W_W]};
+        end else begin : g_w_plain
+            assign w_twin = w_data;
         end
     endgenerate
 
@@ -636,7 +706,8 @@ module yq_conv_engine #(
         .in_first (first2),
         .in_last  (last2),
         .a_vec    (a_vec),
-        .w_vec    (w_data),
+        .a_hi_vec (twin ? a_twin : a_vec),
+        .w_vec    (twin ? w_twin : w_data),
         .bias_vec (bias_regs),
         .out_valid(mac_out_valid),
         .acc_out  (mac_acc)
@@ -661,19 +732,30 @@ module yq_conv_engine #(
         if (rst) begin
             drain_left <= 0;
         end else if (mac_out_valid) begin
-            drain_left <= ncols;
+            drain_left <= twin ? HALF_C + ncols : ncols;
         end else if (beat) begin
             drain_left <= drain_left - 1'b1;
         end
+        // A twin tile drains its columns 0 .. ncols - 1 (the first pixel
+        // group), skips to column HALF with writes masked off, then drains
+        // HALF .. HALF + ncols - 1 (the second group, ROWS pixels further).
         if (mac_out_valid) begin
-            shadow     <= mac_acc;
-            drain_col  <= 0;
-            drain_addr <= out_ch_base + inflight_p0;
-            drain_mask <= inflight_mask;
+            shadow       <= mac_acc;
+            drain_col    <= 0;
+            drain_addr   <= out_ch_base + inflight_p0;
+            drain_mask   <= inflight_mask;
+            drain_addr_b <= out_ch_base + inflight_p0 + ROWS32;
+            drain_mask_b <= inflight_mask_b;
         end else if (beat) begin
             shadow     <= shadow_shifted;
             drain_col  <= drain_col + 1'b1;
-            drain_addr <= drain_addr + hw_out;
+            if (twin && drain_col + 1'b1 == HALF_C) begin
+                drain_addr <= drain_addr_b;
+                drain_mask <= drain_mask_b;
+            end else begin
+                drain_addr <= drain_addr + hw_out;
+                if (twin && drain_col + 1'b1 == ncols) drain_mask <= {ROWS{1'b0}};
+            end
         end
     end
 

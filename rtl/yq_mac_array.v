@@ -3,7 +3,9 @@
 //   acc[r][c] = bias[c] + sum over the terms of a[r] * w[c]
 // Row r is an output pixel (its activation stream a[r]), column c an output
 // channel (its weight stream w[c]); every cycle each of the ROWS*COLS cells
-// adds one product. Activations are signed A_W-bit codes, weights signed
+// adds one product. The upper half of the columns (c >= COLS/2) takes its
+// activations from a_hi_vec: the conv engine's twin tiles put a second group
+// of ROWS pixels there (otherwise a_hi_vec = a_vec). Activations are signed A_W-bit codes, weights signed
 // W_W-bit codes, accumulators signed ACC_W bits (ACC_W >= A_W + W_W; the
 // overflow certificate of section 1 bounds |acc| < 2^(ACC_W-1)).
 //
@@ -19,7 +21,7 @@
 // stage 2 accumulates; out_valid comes 2 cycles after the last term.
 //
 // Buses (little-endian, element 0 in the lowest bits):
-//   a_vec[r*A_W +: A_W], w_vec[c*W_W +: W_W], bias_vec[c*ACC_W +: ACC_W],
+//   a_vec[r*A_W +: A_W], a_hi_vec[r*A_W +: A_W], w_vec[c*W_W +: W_W], bias_vec[c*ACC_W +: ACC_W],
 //   acc_out[(r*COLS + c)*ACC_W +: ACC_W].
 // rst (synchronous, active high) clears the valid pipeline only.
 module yq_mac_array #(
@@ -35,6 +37,7 @@ module yq_mac_array #(
     input  wire                        in_first,
     input  wire                        in_last,
     input  wire [ROWS*A_W-1:0]         a_vec,
+    input  wire [ROWS*A_W-1:0]         a_hi_vec,
     input  wire [COLS*W_W-1:0]         w_vec,
     input  wire [COLS*ACC_W-1:0]       bias_vec,
     output reg                         out_valid,
@@ -74,7 +77,7 @@ module yq_mac_array #(
             for (r = 0; r < ROWS; r = r + 1) begin
                 for (c = 0; c < COLS; c = c + 1) begin
                     prod1[(r*COLS + c)*PROD_W +: PROD_W] <=
-                        $signed(a_vec[r*A_W +: A_W]) * $signed(w_vec[c*W_W +: W_W]);
+                        $signed(c >= COLS / 2 ? a_hi_vec[r*A_W +: A_W] : a_vec[r*A_W +: A_W]) * $signed(w_vec[c*W_W +: W_W]);
                 end
             end
         end

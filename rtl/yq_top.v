@@ -113,7 +113,8 @@ module yq_top #(
     parameter WBUF_DEPTH = 65536,  // weight words of one layer (each buffer half); stage_7's YQ_WEIGHT_BUFFER_DEPTH
     parameter HEAD_MAX_CAND = 1024, // q_NMS candidate capacity
     parameter HEAD_LANES = ROWS,   // the detect head's feature-map read lanes (<= ROWS)
-    parameter SCRATCH_CHECK = 1    // the scratch memory checks its banks' use (error 7); 0 leaves the check out
+    parameter SCRATCH_CHECK = 1,   // the scratch memory checks its banks' use (error 7); 0 leaves the check out
+    parameter CONV_TWIN = (COLS >= 32) ? 1 : 0  // the conv engine's twin tiles (narrow channel tiles on both column halves)
 ) (
     input  wire                    clk,
     input  wire                    rst,
@@ -859,7 +860,7 @@ module yq_top #(
     wire [ROWS*YQ_LUT_WIDTH-1:0] lut_data0, lut_data1;
 
     yq_conv_engine #(
-        .ROWS(ROWS), .COLS(COLS), .A_W(FW), .W_W(YQ_WEIGHT_WIDTH), .ACC_W(YQ_BIAS_WIDTH),
+        .ROWS(ROWS), .COLS(COLS), .TWIN(CONV_TWIN), .A_W(FW), .W_W(YQ_WEIGHT_WIDTH), .ACC_W(YQ_BIAS_WIDTH),
         .MULT_W(YQ_MULT_BITS), .SHIFT_W(YQ_SHIFT_BITS), .PRE_W(YQ_ACT_BITS), .LUT_W(YQ_LUT_WIDTH)
     ) u_engine (
         .clk(clk), .rst(rst), .start(conv_go), .desc(desc_raw), .busy(conv_busy), .done(conv_done), .error(conv_error),

@@ -1,5 +1,6 @@
 // Unit bench of rtl/yq_mac_array.v: every accumulator of every finished sum
-// against bias[c] + sum a[r] * w[c] formed in 64 bits and wrapped to ACC_W
+// against bias[c] + sum a[r] * w[c] (a_hi[r] in the upper half of the
+// columns, c >= COLS/2) formed in 64 bits and wrapped to ACC_W
 // bits (two's complement, what the array's adders do; the overflow
 // certificate of docs/ARITHMETIC.md keeps real models inside the range).
 // Parameters come from the Makefile as -DP_<NAME>=<value>.
@@ -40,7 +41,7 @@ int main(int argc, char** argv) {
   std::deque<Sum> pending;
   long started = 0, checked = 0, cycle = 0, total_terms = 0;
   std::vector<std::int64_t> sum(kRows * kCols);
-  std::vector<std::int64_t> a(kRows), w(kCols), bias(kCols);
+  std::vector<std::int64_t> a(kRows), a_hi(kRows), w(kCols), bias(kCols);
   long terms_left = 0, terms_in_sum = 0;
 
   auto check_output = [&]() {
@@ -76,6 +77,7 @@ int main(int argc, char** argv) {
     top->in_last = 0;
     // Idle cycles carry garbage (and stray first/last flags) that must be ignored.
     for (int r = 0; r < kRows; ++r) tb::set_bits(top->a_vec, r * kAW, kAW, rng.ucode(kAW));
+    for (int r = 0; r < kRows; ++r) tb::set_bits(top->a_hi_vec, r * kAW, kAW, rng.ucode(kAW));
     for (int c = 0; c < kCols; ++c) tb::set_bits(top->w_vec, c * kWW, kWW, rng.ucode(kWW));
     if (!send) {
       top->in_first = rng.chance(10);
@@ -100,6 +102,8 @@ int main(int argc, char** argv) {
       for (int r = 0; r < kRows; ++r) {
         a[static_cast<std::size_t>(r)] = rng.chance(edge_percent) ? rng.edge_code(kAW) : rng.code(kAW);
         tb::set_bits(top->a_vec, r * kAW, kAW, static_cast<std::uint64_t>(a[static_cast<std::size_t>(r)]));
+        a_hi[static_cast<std::size_t>(r)] = rng.chance(edge_percent) ? rng.edge_code(kAW) : rng.code(kAW);
+        tb::set_bits(top->a_hi_vec, r * kAW, kAW, static_cast<std::uint64_t>(a_hi[static_cast<std::size_t>(r)]));
       }
       for (int c = 0; c < kCols; ++c) {
         w[static_cast<std::size_t>(c)] = rng.chance(edge_percent) ? rng.edge_code(kWW) : rng.code(kWW);
@@ -108,7 +112,8 @@ int main(int argc, char** argv) {
       for (int r = 0; r < kRows; ++r) {
         for (int c = 0; c < kCols; ++c) {
           std::int64_t& s = sum[static_cast<std::size_t>(r * kCols + c)];
-          s = tb::sign_extend(static_cast<std::uint64_t>(s + a[static_cast<std::size_t>(r)] * w[static_cast<std::size_t>(c)]), kAccW);
+          const std::int64_t act = (c >= kCols / 2 ? a_hi : a)[static_cast<std::size_t>(r)];
+          s = tb::sign_extend(static_cast<std::uint64_t>(s + act * w[static_cast<std::size_t>(c)]), kAccW);
         }
       }
       ++total_terms;

@@ -2,7 +2,7 @@
 // (compiler/emit/band_schedule.hpp, the band program's figures), on a 64 x 64 run of the synthetic model
 // through stage_6: one layer's bands, bytes and cycles worked out by hand,
 // the frame's totals against the tensors' own sizes when every layer fits in
-// one band, the bands always fitting the buffer, the bandwidth bound, the
+// one band, the bands always fitting the buffer, twin tiles, the bandwidth bound, the
 // error for a buffer too small, and `yq-hw inspect --json`.
 #include "testing.hpp"
 
@@ -68,6 +68,18 @@ TEST_CASE("band schedule: bands, bytes and cycles of a quantized 64x64 run") {
       CHECK(layer.band_bytes <= 4096);
       CHECK(layer.bands >= 1);
     }
+  }
+
+  SUBCASE("twin tiles: 16 output channels of a stride-1 convolution on 32 columns take 16 pixels a tile") {
+    // c2f2.m0.cv1: 16 -> 16 channels, kernel 3, stride 1, 16 x 16 outputs in
+    // one band: 256 / 8 = 32 tiles of 144 taps, or 16 twin tiles of 16
+    // pixels; conv0 (stride 2) never twins.
+    const ArrayShape plain{8, 32, false}, twin{8, 32, true};
+    const BandSchedule without = plan_bands(model, InputSize(64, 64), plain, std::int64_t{1} << 30);
+    const BandSchedule with = plan_bands(model, InputSize(64, 64), twin, std::int64_t{1} << 30);
+    CHECK(layer_named(without, "c2f2.m0.cv1").cycles == 32 * 144);
+    CHECK(layer_named(with, "c2f2.m0.cv1").cycles == 16 * 144);
+    CHECK(layer_named(with, "conv0").cycles == layer_named(without, "conv0").cycles);
   }
 
   SUBCASE("with one band per layer each tensor is read once and written once, unless handed over on chip") {

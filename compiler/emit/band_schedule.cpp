@@ -16,12 +16,23 @@ std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; 
 
 std::int64_t slot_bytes(int word_bits) { return dram_slot_bits(word_bits) / 8; }
 
-// rtl/yq_conv_engine.v: channel tiles of COLS output channels that never
-// cross a weight row of kWeightGroup channels.
-std::int64_t channel_tiles(int channels, int cols) {
-  std::int64_t tiles = 0;
-  for (int first = 0; first < channels; first += kWeightGroup) tiles += ceil_div(std::min(kWeightGroup, channels - first), cols);
+// rtl/yq_conv_engine.v's channel tiles: COLS output channels that never
+// cross a weight row of kWeightGroup channels; each tile's channel count.
+std::vector<int> channel_tiles(int channels, int cols) {
+  std::vector<int> tiles;
+  for (int first = 0; first < channels; first += kWeightGroup) {
+    const int row = std::min(kWeightGroup, channels - first);
+    for (int done = 0; done < row; done += cols) tiles.push_back(std::min(cols, row - done));
+  }
   return tiles;
+}
+
+// A twin tile (rtl/yq_conv_engine.v, TWIN): at most half the columns' channels
+// of a stride-1 convolution with at least COLS taps, which then covers
+// 2 * ROWS pixels a tile.
+bool twin_tile(const Node& node, int tile_channels, ArrayShape array) {
+  return array.twin && array.cols % 2 == 0 && node.stride == 1 && tile_channels <= array.cols / 2 &&
+         std::int64_t{node.in_channels} * node.kernel * node.kernel >= array.cols;
 }
 
 // Issues of one pixel tile's taps (one input channel): one per tap, but with
@@ -48,18 +59,30 @@ std::int64_t tile_issues(const Node& node, const TensorShape& in, const TensorSh
   return issues;
 }
 
-std::int64_t conv_cycles(const Node& node, const TensorShape& in, const TensorShape& out,
-                         const std::vector<int>& band_heights, ArrayShape array) {
+// Tap issues of one input channel over every pixel tile of `pixels` pixels
+// in every band.
+std::int64_t band_tap_issues(const Node& node, const TensorShape& in, const TensorShape& out,
+                             const std::vector<int>& band_heights, int pixels) {
   std::int64_t tap_issues = 0;
   std::int64_t first_row = 0;
   for (int rows : band_heights) {
     const std::int64_t first = first_row * out.width, end = (first_row + rows) * out.width;
-    for (std::int64_t p = first; p < end; p += array.rows) {
-      tap_issues += tile_issues(node, in, out, p, static_cast<int>(std::min<std::int64_t>(array.rows, end - p)));
+    for (std::int64_t p = first; p < end; p += pixels) {
+      tap_issues += tile_issues(node, in, out, p, static_cast<int>(std::min<std::int64_t>(pixels, end - p)));
     }
     first_row += rows;
   }
-  return channel_tiles(out.channels, array.cols) * tap_issues * node.in_channels;
+  return tap_issues;
+}
+
+std::int64_t conv_cycles(const Node& node, const TensorShape& in, const TensorShape& out,
+                         const std::vector<int>& band_heights, ArrayShape array) {
+  std::int64_t cycles = 0;
+  for (const int tile_channels : channel_tiles(out.channels, array.cols)) {
+    const int pixels = twin_tile(node, tile_channels, array) ? 2 * array.rows : array.rows;
+    cycles += band_tap_issues(node, in, out, band_heights, pixels) * node.in_channels;
+  }
+  return cycles;
 }
 
 // rtl/yq_eltwise_engine.v: ROWS codes per step; a max-pool or upsample step

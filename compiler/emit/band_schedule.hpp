@@ -11,7 +11,8 @@
 // class outputs. Every word takes its DRAM slot (compiler/emit/dram_image.hpp:
 // the memory's word width rounded up to a power of two of at least 8 bits).
 // Engine cycles on a ROWS x COLS array: a convolution runs ceil(out_c / COLS)
-// channel tiles, each ceil(R * out_w / ROWS) pixel tiles per band of
+// channel tiles per weight row, each ceil(R * out_w / ROWS) pixel tiles per band
+// (2 * ROWS pixels a twin tile) of
 // in_c * k * k cycles (one tap per cycle, as rtl/yq_conv_engine.v; with
 // stride > 1 one per two output rows of the tile holding a lane that reads); the other
 // layers write ROWS codes per cycle. A layer takes the longer of its engine
@@ -34,6 +35,7 @@ struct QuantModel;
 struct ArrayShape {
   int rows = 16;  // output pixels per tile (and codes per cycle of the other engines)
   int cols = 16;  // output channels per tile
+  bool twin = false;  // the conv engine's twin tiles (yq_top's CONV_TWIN, on from 32 columns)
 };
 
 struct LayerBands {

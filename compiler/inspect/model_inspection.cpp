@@ -171,7 +171,7 @@ json emitted_json(const json& manifest) {
 
 // The band program's schedule with feature maps in DRAM, for each array of
 // kScheduleArrays at each DRAM bandwidth of kScheduleBandwidths.
-constexpr ArrayShape kScheduleArrays[] = {{16, 16}, {32, 32}};
+constexpr ArrayShape kScheduleArrays[] = {{16, 16, false}, {32, 32, true}};  // as yq_top builds them by default
 constexpr double kScheduleBandwidths[] = {12.8, 25.6};  // bytes per cycle: one or two 128-bit ports at 80 %
 
 json band_schedule_json(const QuantModel& quant, InputSize image_size, std::int64_t band_buffer_bytes) {
