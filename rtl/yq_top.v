@@ -114,7 +114,8 @@ module yq_top #(
     parameter HEAD_MAX_CAND = 1024, // q_NMS candidate capacity
     parameter HEAD_LANES = ROWS,   // the detect head's feature-map read lanes (<= ROWS)
     parameter SCRATCH_CHECK = 1,   // the scratch memory checks its banks' use (error 7); 0 leaves the check out
-    parameter CONV_TWIN = (COLS >= 32) ? 1 : 0  // the conv engine's twin tiles (narrow channel tiles on both column halves)
+    parameter CONV_TWIN = (COLS >= 32) ? 1 : 0,  // the conv engine's twin tiles (narrow channel tiles on both column halves)
+    parameter TABLE_URAM = 0       // table lanes deeper than 512 entries in UltraRAM (UltraScale+) instead of block RAM
 ) (
     input  wire                    clk,
     input  wire                    rst,
@@ -861,7 +862,7 @@ module yq_top #(
 
     yq_conv_engine #(
         .ROWS(ROWS), .COLS(COLS), .TWIN(CONV_TWIN), .A_W(FW), .W_W(YQ_WEIGHT_WIDTH), .ACC_W(YQ_BIAS_WIDTH),
-        .MULT_W(YQ_MULT_BITS), .SHIFT_W(YQ_SHIFT_BITS), .PRE_W(YQ_ACT_BITS), .LUT_W(YQ_LUT_WIDTH)
+        .MULT_W(YQ_MULT_BITS), .SHIFT_W(YQ_SHIFT_BITS), .PRE_W(YQ_PRE_BITS), .LUT_W(YQ_LUT_WIDTH)
     ) u_engine (
         .clk(clk), .rst(rst), .start(conv_go), .desc(desc_raw), .busy(conv_busy), .done(conv_done), .error(conv_error),
         .lutdir_addr(lutdir_addr), .lutdir_data(lutdir_data), .bias_addr(bias_addr), .bias_data(bias_data),
@@ -965,7 +966,7 @@ module yq_top #(
 
             // Table lane i (rtl/yq_table_lane.v): its own copy of the
             // constants' SiLU tables, both halves.
-            yq_table_lane #(.DEPTH(TBUF_DEPTH), .W(YQ_LUT_WIDTH)) u_table (
+            yq_table_lane #(.DEPTH(TBUF_DEPTH), .W(YQ_LUT_WIDTH), .KNOTS(YQ_TABLE_INTERPOLATED), .URAM(TABLE_URAM)) u_table (
                 .clk(clk), .we(table_we), .whalf(stage_half), .waddr(ld_count), .wdata(table_wd),
                 .addr(lut_addr[i*32 +: 32]), .data0(lut_data0[i*YQ_LUT_WIDTH +: YQ_LUT_WIDTH]),
                 .data1(lut_data1[i*YQ_LUT_WIDTH +: YQ_LUT_WIDTH]));

@@ -173,7 +173,7 @@ module yq_layer_top #(
         .ACC_W   (YQ_BIAS_WIDTH),
         .MULT_W  (YQ_MULT_BITS),
         .SHIFT_W (YQ_SHIFT_BITS),
-        .PRE_W   (YQ_ACT_BITS),
+        .PRE_W   (YQ_PRE_BITS),
         .LUT_W   (YQ_LUT_WIDTH)
     ) u_engine (
         .clk        (clk),

@@ -12,7 +12,8 @@
 # scratch memory (rtl/yq_scratch.v: ROWS, the run's halves), or the whole
 # accelerator (MODULES=yq_top: ROWSxCOLS, the run's buffers, MAX_CAND
 # q_NMS candidates, ROWS head lanes), where
-# UltraScale+ families (xcu, xcup) may map memories to UltraRAM (-uram).
+# UltraScale+ families (xcu, xcup) may map memories to UltraRAM (-uram;
+# the table lanes deeper than 512 entries go there, TABLE_URAM = 1).
 # Prints DSP48, LUT, FF, BRAM, URAM and CARRY per engine, and the block
 # RAM the emitted memories would need if held on chip (RAMB36 tiles of the
 # best aspect ratio; the feature-map memory is the peak live size of the
@@ -68,7 +69,7 @@ engine_params() {
     yq_conv_engine)
       args+=" -set ROWS $rows -set COLS $cols -set A_W $(param YQ_FMAP_WIDTH) -set W_W $(param YQ_WEIGHT_WIDTH)"
       args+=" -set ACC_W $(param YQ_BIAS_WIDTH) -set MULT_W $(param YQ_MULT_BITS) -set SHIFT_W $(format YQ_SHIFT_BITS)"
-      args+=" -set PRE_W $(param YQ_ACT_BITS) -set LUT_W $(param YQ_LUT_WIDTH)" ;;
+      args+=" -set PRE_W $(param YQ_PRE_BITS) -set LUT_W $(param YQ_LUT_WIDTH)" ;;
     yq_eltwise_engine)
       args+=" -set LANES $rows -set A_W $(param YQ_FMAP_WIDTH) -set MULT_W $(param YQ_MULT_BITS) -set SHIFT_W $(format YQ_SHIFT_BITS)" ;;
     yq_score_filter)
@@ -96,11 +97,12 @@ engine_params() {
       args+=" -set PB $(( $(param YQ_AXI_DATA_BITS) / slot )) -set COLS $cols"
       args+=" -set HALF_ROWS $(( $(param YQ_WEIGHT_BUFFER_DEPTH) / $(format YQ_WEIGHT_GROUP) ))" ;;
     yq_table_lane)
-      args+=" -set DEPTH $(param YQ_TABLE_BUFFER_DEPTH) -set W $(param YQ_LUT_WIDTH)" ;;
+      args+=" -set DEPTH $(param YQ_TABLE_BUFFER_DEPTH) -set W $(param YQ_LUT_WIDTH)"
+      args+=" -set KNOTS $(param YQ_TABLE_INTERPOLATED) -set URAM $table_uram" ;;
     yq_top)
       args+=" -set ROWS $rows -set COLS $cols -set AXI_DATA_W $(param YQ_AXI_DATA_BITS)"
       args+=" -set WBUF_DEPTH $(param YQ_WEIGHT_BUFFER_DEPTH) -set HEAD_MAX_CAND $max_cand -set HEAD_LANES $rows"
-      args+=" -set SCRATCH_CHECK $scratch_check" ;;
+      args+=" -set SCRATCH_CHECK $scratch_check -set TABLE_URAM $table_uram" ;;
     yq_scratch)
       args+=" -set ROWS $rows -set FW $(param YQ_FMAP_WIDTH)"
       args+=" -set PB $(( $(param YQ_AXI_DATA_BITS) / $(param YQ_FMAP_NARROW_SLOT_BITS) ))"
@@ -161,8 +163,10 @@ PY
 # family. YQ_DSP_MODEL=native maps DSP48E2 as yosys does.
 uram_flag=""
 dsp_split=""
+table_uram=0   # deep table lanes in UltraRAM where the part has it (yq_top's TABLE_URAM)
 if [[ $family == xcu || $family == xcup ]]; then
   uram_flag=-uram
+  table_uram=1
   case ${YQ_DSP_MODEL:-dsp48e1} in
     dsp48e1) dsp_split=1 ;;
     native) ;;

@@ -405,14 +405,16 @@ TEST_CASE("rtl: the synthetic YOLOv8s at 96x96 is bit-exact layer by layer and t
 
 // The band program with band buffers small enough to cut most layers into
 // several bands (12 KiB halves) through yq_top, with DRAM latency, a
-// bandwidth cap and random stalls: every head output in the DRAM model's
+// bandwidth cap and random stalls, and 10-bit SiLU pre-activations beside
+// 8-bit codes (the requantizers' output wider than the feature maps, direct
+// tables of 1,024 entries in the table lanes): every head output in the DRAM model's
 // feature-map region bit-exact, and yq_top's bytes written exactly the band
 // program's stores plus the detection list.
 TEST_CASE("rtl: the band program in many bands a layer runs bit-exact through yq_top on timed DRAM, its read lanes never colliding on narrow banks (make -C rtl_tb top)") {
   if (!have_rtl_tools()) return;
   const fs::path dir = yq::test::fresh_temp_dir("rtl-bands");
   const yq::test::CliResult cli =
-      yq::test::run_cli("run --imgsz 160 --band-buffer-bytes 12288 --out " + (dir / "run").string(), dir);
+      yq::test::run_cli("run --imgsz 160 --band-buffer-bytes 12288 --pre-bits 10 --out " + (dir / "run").string(), dir);
   REQUIRE_MESSAGE(cli.exit_code == 0, cli.err);
   const auto manifest = nlohmann::json::parse(yq::test::read_text(dir / "run/stage_7/manifest.json"));
   int multi_band = 0;

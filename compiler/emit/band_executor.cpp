@@ -43,8 +43,8 @@ class Executor {
         program_(program),
         reference_(reference),
         dram_(static_cast<size_t>(map.fmap_depth), kPoison),
-        dram_writer_(static_cast<size_t>(map.fmap_depth), -1),
         scratch_(static_cast<size_t>(program.buffers.scratch_words()), kPoison),
+        dram_writer_(static_cast<size_t>(map.fmap_depth), -1),
         words_left_(graph_.nodes.size(), 0),
         constant_node_{-1, -1} {
     const CodeTensor& image = reference.at(0);

@@ -177,6 +177,7 @@ void header_versions(VerilogHeader& header, const QuantModel& model, const EmitO
   header.section("Arithmetic widths (bits)");
   header.integer("YQ_WEIGHT_BITS", widths.weight, "widest weight code");
   header.integer("YQ_ACT_BITS", widths.fmap, "widest activation code");
+  header.integer("YQ_PRE_BITS", std::max(widths.pre, 1), "widest pre-activation code (--pre-bits may exceed YQ_ACT_BITS)");
   header.integer("YQ_ACC_BITS", widths.bias, "widest accumulator (overflow certificate)");
   header.integer("YQ_MULT_BITS", widths.multiplier, "requant multiplier, unsigned");
   header.integer("YQ_LUT_DIRECT_MAX_BITS", kMaxDirectLutBits, "wider codes use interpolated tables");
@@ -293,6 +294,7 @@ void header_dram(VerilogHeader& header, const DramMap& dram, const MemoryMap& ma
 // naming it.
 struct LayerBuffers {
   std::int64_t weight = 0, bias = 0, requant = 0, table = 0;
+  bool interpolated_table = false;  // some SiLU table interpolates between knots (its lanes read two entries)
 };
 
 LayerBuffers layer_buffers(const QuantModel& model, const MemoryMap& map, const WordWidths& widths,
@@ -306,7 +308,9 @@ LayerBuffers layer_buffers(const QuantModel& model, const MemoryMap& map, const 
   }
   for (const QuantNode& node : model.nodes) {
     if (node.conv.silu_lut < 0) continue;
-    buffers.table = std::max(buffers.table, static_cast<std::int64_t>(model.luts[node.conv.silu_lut].values.size()));
+    const Lut& table = model.luts[node.conv.silu_lut];
+    buffers.table = std::max(buffers.table, static_cast<std::int64_t>(table.values.size()));
+    buffers.interpolated_table = buffers.interpolated_table || table.index_bits > table.knot_bits;
   }
   if (weight_buffer_bytes == 0) return buffers;
   const std::int64_t capacity = weight_buffer_bytes / slot_bytes / kWeightGroup * kWeightGroup;  // whole rows
@@ -336,6 +340,8 @@ void header_buffers(VerilogHeader& header, const LayerBuffers& buffers, const Ba
   header.integer("YQ_BIAS_BUFFER_DEPTH", buffers.bias, "the most biases of a layer");
   header.integer("YQ_REQUANT_BUFFER_DEPTH", buffers.requant, "the most requant words of a layer");
   header.integer("YQ_TABLE_BUFFER_DEPTH", std::max<std::int64_t>(buffers.table, 1), "the largest SiLU table of a convolution");
+  header.integer("YQ_TABLE_INTERPOLATED", buffers.interpolated_table ? 1 : 0,
+                 "1: a SiLU table interpolates, its lanes read two entries a cycle");
   header.section("The band program's scratch memory: feature-map words (docs/ARTIFACTS.md section 14)");
   header.integer("YQ_BAND_INPUT_WORDS", bands.buffers.input_words, "one input half, at words h * this");
   header.integer("YQ_BAND_OUTPUT_WORDS", bands.buffers.output_words, "one output half, at 2 * input + h * this");

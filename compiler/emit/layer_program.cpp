@@ -234,6 +234,7 @@ WordWidths word_widths(const QuantModel& model) {
     std::vector<Requant> requants = node.input_requant;
     if (model.graph.nodes[i].op == OpKind::Conv) {
       widths.weight = std::max(widths.weight, node.conv.weight_bits);
+      widths.pre = std::max(widths.pre, node.conv.pre.bits);
       requants.insert(requants.end(), node.conv.requant.begin(), node.conv.requant.end());
     }
     for (const Requant& r : requants) widths.multiplier = std::max(widths.multiplier, unsigned_bits_for(r.multiplier));

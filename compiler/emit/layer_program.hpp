@@ -65,6 +65,7 @@ std::vector<std::int16_t> weight_rows(const std::vector<std::int16_t>& weights, 
 // maps (widest activation), LUT entries (16, or a wider SiLU output).
 struct WordWidths {
   int weight = 0, bias = 0, multiplier = 0, fmap = 0, lut = 0;
+  int pre = 0;  // the widest pre-activation code of a convolution (its requantizer's output)
 };
 
 WordWidths word_widths(const QuantModel& model);
