@@ -314,54 +314,47 @@ module yq_conv_engine #(
     wire [31:0] ky_u = {{(32-KW){1'b0}}, ky};
     wire [31:0] tap_base = in_base + row_off + kx_u;
 
+    // A row's state {x, ix, iy, ra} advanced by ROWS pixels, and whether a
+    // row in a state reads this tap (inside the input).
+    localparam RS_W = XW + 96;
+    function automatic [RS_W-1:0] advance(input [RS_W-1:0] rs);
+        reg [XW:0]   xs;
+        reg [XW-1:0] xw;
+        reg          wrap;
+        begin
+            xs      = {1'b0, rs[96 +: XW]} + {1'b0, div_rem};
+            wrap    = (xs >= {1'b0, out_w});
+            xw      = xs[XW-1:0] - out_w;   // < out_w when wrap
+            advance = {wrap ? xw : xs[XW-1:0], rs[64 +: 32] + (wrap ? adv_ix_w : adv_ix),
+                       rs[32 +: 32] + (wrap ? adv_iy_w : adv_iy), rs[0 +: 32] + (wrap ? adv_ra_w : adv_ra)};
+        end
+    endfunction
+    function automatic tap_inside(input [31:0] ix, input [31:0] iy);
+        reg [31:0] tix, tiy;
+        begin
+            tix        = ix + kx_u;
+            tiy        = iy + ky_u;
+            tap_inside = !tix[31] && (tix < in_w_u) && !tiy[31] && (tiy < in_h_u);
+        end
+    endfunction
+
     genvar r;
     generate
         for (r = 0; r < ROWS; r = r + 1) begin : g_row
-            wire [XW-1:0] x = row_x[r*XW +: XW];
-            wire [31:0] ix = row_ix[r*32 +: 32];
-            wire [31:0] iy = row_iy[r*32 +: 32];
-            wire [31:0] ra = row_ra[r*32 +: 32];
-            wire [XW:0] xs = {1'b0, x} + {1'b0, div_rem};
-            wire        wrap = (xs >= {1'b0, out_w});
-            wire [XW:0] xw = xs - {1'b0, out_w};
-            assign adv_x[r*XW +: XW]   = wrap ? xw[XW-1:0] : xs[XW-1:0];
-            assign adv_ixv[r*32 +: 32] = ix + (wrap ? adv_ix_w : adv_ix);
-            assign adv_iyv[r*32 +: 32] = iy + (wrap ? adv_iy_w : adv_iy);
-            assign adv_rav[r*32 +: 32] = ra + (wrap ? adv_ra_w : adv_ra);
+            wire [RS_W-1:0] rs    = {row_x[r*XW +: XW], row_ix[r*32 +: 32], row_iy[r*32 +: 32], row_ra[r*32 +: 32]};
+            wire [RS_W-1:0] next  = advance(rs);
+            assign {adv_x[r*XW +: XW], adv_ixv[r*32 +: 32], adv_iyv[r*32 +: 32], adv_rav[r*32 +: 32]} = next;
+            assign tap_ok[r] = (pix_left > r) && tap_inside(rs[64 +: 32], rs[32 +: 32]);
+            assign tap_addr[r*32 +: 32] = tap_ok[r] ? (tap_base + rs[0 +: 32]) : 32'hffff_ffff;   // no read: no bank
 
-            wire [31:0] tix = ix + kx_u;
-            wire [31:0] tiy = iy + ky_u;
-            wire in_x = !tix[31] && (tix < in_w_u);
-            wire in_y = !tiy[31] && (tiy < in_h_u);
-            wire row_valid = (pix_left > r);
-            assign tap_ok[r] = row_valid && in_x && in_y;
-            assign tap_addr[r*32 +: 32] = tap_ok[r] ? (tap_base + ra) : 32'hffff_ffff;   // no read: no bank
-            wire unused_row = ^{xw[XW]};
-
-            // A twin tile's second group: row r's pixel ROWS further (its
-            // state is the advance above), and the advance by 2 * ROWS.
+            // A twin tile's second group: row r's pixel ROWS further (the
+            // state advanced above), and the advance by 2 * ROWS.
             if (TWIN_ON) begin : g_twin
-                wire [XW-1:0] x_b  = adv_x[r*XW +: XW];
-                wire [31:0]   ix_b = adv_ixv[r*32 +: 32], iy_b = adv_iyv[r*32 +: 32], ra_b = adv_rav[r*32 +: 32];
-                wire [XW:0]   xs_b = {1'b0, x_b} + {1'b0, div_rem};
-                wire          wrap_b = (xs_b >= {1'b0, out_w});
-                wire [XW:0]   xw_b = xs_b - {1'b0, out_w};
-                assign adv2_x[r*XW +: XW]   = wrap_b ? xw_b[XW-1:0] : xs_b[XW-1:0];
-                assign adv2_ixv[r*32 +: 32] = ix_b + (wrap_b ? adv_ix_w : adv_ix);
-                assign adv2_iyv[r*32 +: 32] = iy_b + (wrap_b ? adv_iy_w : adv_iy);
-                assign adv2_rav[r*32 +: 32] = ra_b + (wrap_b ? adv_ra_w : adv_ra);
-                wire [31:0] tix_b = ix_b + kx_u;
-                wire [31:0] tiy_b = iy_b + ky_u;
-                wire in_x_b = !tix_b[31] && (tix_b < in_w_u);
-                wire in_y_b = !tiy_b[31] && (tiy_b < in_h_u);
-                assign tap_ok_b[r] = tap_rows_valid_b[r] && in_x_b && in_y_b;
-                assign tap_addr_b[r*32 +: 32] = tap_ok_b[r] ? (tap_base + ra_b) : 32'hffff_ffff;
-                wire unused_twin = ^{xw_b[XW]};
+                assign {adv2_x[r*XW +: XW], adv2_ixv[r*32 +: 32], adv2_iyv[r*32 +: 32], adv2_rav[r*32 +: 32]} = advance(next);
+                assign tap_ok_b[r] = tap_rows_valid_b[r] && tap_inside(next[64 +: 32], next[32 +: 32]);
+                assign tap_addr_b[r*32 +: 32] = tap_ok_b[r] ? (tap_base + next[0 +: 32]) : 32'hffff_ffff;
             end else begin : g_no_twin
-                assign adv2_x[r*XW +: XW]   = adv_x[r*XW +: XW];
-                assign adv2_ixv[r*32 +: 32] = adv_ixv[r*32 +: 32];
-                assign adv2_iyv[r*32 +: 32] = adv_iyv[r*32 +: 32];
-                assign adv2_rav[r*32 +: 32] = adv_rav[r*32 +: 32];
+                assign {adv2_x[r*XW +: XW], adv2_ixv[r*32 +: 32], adv2_iyv[r*32 +: 32], adv2_rav[r*32 +: 32]} = next;
                 assign tap_ok_b[r] = 1'b0;
                 assign tap_addr_b[r*32 +: 32] = 32'hffff_ffff;
             end
