@@ -33,7 +33,7 @@ for c in "${calib[@]}"; do calib_args+=(--calib "$c"); done
 default_configs=""
 for wa in "8 8" "6 8" "4 8" "6 6" "4 4"; do
   read -r w a <<<"$wa"
-  default_configs+="w${w}a${a} --wbits $w --abits $a"$'\n'
+  default_configs+="w${w}a${a} --wbits $w --abits $a --rounding nearest"$'\n'
   default_configs+="w${w}a${a}-gptq-bc --wbits $w --abits $a --rounding gptq --bias-correction"$'\n'
 done
 for method in max percentile mse entropy; do default_configs+="w8a8-$method --bits 8 --calib-method $method"$'\n'; done

@@ -3,8 +3,8 @@
 // all; without either, four built-in test patterns, announced) and records,
 // for every tensor and every SiLU pre-activation, min, max and a 2048-bin
 // |x| histogram (compiler/quant/calibration.hpp) in statistics.pt, so later
-// stages never recalibrate. With --rounding gptq or --bias-correction it
-// also records, for every convolution, the sum and Gram matrix of its
+// stages never recalibrate. With GPTQ (--rounding gptq, or auto when some
+// weights may be narrower than 8 bits) or --bias-correction it also records, for every convolution, the sum and Gram matrix of its
 // im2col input rows at sampled positions (compiler/quant/layer_inputs.hpp)
 // in layer_inputs.pt: the float model's inputs, not the quantized
 // predecessors' outputs. Each image's forward pass and its Gram matrices run

@@ -4,9 +4,9 @@
 // overflow certificate: every convolution's worst-case accumulator from its
 // actual integer weights and input range, the bits it needs and the margin
 // (certificate.json). A layer beyond the limit stops the run with an error.
-// With --rounding gptq or --bias-correction, weights are rounded with
-// stage_4's layer input statistics (compiler/quant/gptq.hpp), layers in
-// parallel; with --reconstruction sequential, in graph order from each
+// With GPTQ (--rounding gptq, or auto for weights narrower than 8 bits) or
+// --bias-correction, weights are rounded with stage_4's layer input
+// statistics (compiler/quant/gptq.hpp), layers in parallel; with --reconstruction sequential, in graph order from each
 // convolution's input in the integer model built so far, which runs
 // stage_4's calibration images again (compiler/quant/quantized_pass.hpp).
 // rounding.json gives each convolution's mean squared output error on its

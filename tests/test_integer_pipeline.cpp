@@ -129,11 +129,20 @@ TEST_CASE("integer pipeline: GPTQ rounding with bias correction gives the same b
   const nlohmann::json weights = read_json_file(dir / "one/stage_6/summary.json")["result"]["weights"];
   CHECK(weights["output_mse_ratio_geometric_mean"].get<double>() < 0.5);
 
-  // Nearest rounding from the same statistics gives other codes.
-  const test::CliResult nearest =
-      test::run_cli("run --imgsz 160 --wbits 4 --abits 8 --from stage_6 --through stage_6 --out " + (dir / "two").string(), dir);
-  REQUIRE_MESSAGE(nearest.exit_code == 0, nearest.err);
-  CHECK(sha256_file(dir / "one/stage_6/quant_tensors.pt") != sha256_file(dir / "two/stage_6/quant_tensors.pt"));
+  // Nearest rounding from the same statistics gives other codes; auto, the
+  // default, rounds 4-bit weights by GPTQ (the codes of --rounding gptq).
+  const auto stage_6_hash = [&](const std::string& rounding) {
+    const test::CliResult again = test::run_cli("run --imgsz 160 --wbits 4 --abits 8" + rounding +
+                                                    " --from stage_6 --through stage_6 --out " + (dir / "two").string(),
+                                                dir);
+    REQUIRE_MESSAGE(again.exit_code == 0, again.err);
+    return sha256_file(dir / "two/stage_6/quant_tensors.pt");
+  };
+  const std::string nearest = stage_6_hash(" --rounding nearest");
+  CHECK(sha256_file(dir / "one/stage_6/quant_tensors.pt") != nearest);
+  const std::string automatic = stage_6_hash("");
+  CHECK(automatic != nearest);
+  CHECK(automatic == stage_6_hash(" --rounding gptq"));
 
   // GPTQ resumed over a stage_4 that collected no layer inputs is refused.
   const test::CliResult plain = test::run_cli("run --imgsz 64 --through stage_5 --out " + (dir / "plain").string(), dir);

@@ -200,7 +200,8 @@ void add_quant_options(CLI::App& run, QuantFlags& flags) {
   add_quant_option<int>(run, "--mult-bits", "requantization multiplier width (2..31, default 16)", flags,
                         [](S& s, const int& b) { s.multiplier_bits = b; });
   add_enum_option(run, "detect head: int is the hardware path, float a diagnostic", flags, &S::head);
-  add_enum_option(run, "weight rounding: nearest, or gptq (error feedback weighted by the layer's calibration inputs)",
+  add_enum_option(run, "weight rounding: gptq (error feedback weighted by the layer's calibration inputs), nearest, "
+                       "or auto (gptq for weights narrower than 8 bits, nearest from 8)",
                   flags, &S::rounding);
   run.add_flag_callback(
       "--bias-correction", [&flags] { flags.push_back([](S& s) { s.bias_correction = true; }); },

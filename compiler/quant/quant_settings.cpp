@@ -1,5 +1,6 @@
 #include "compiler/quant/quant_settings.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -30,6 +31,11 @@ WeightBudget weight_budget_from_json(const nlohmann::json& j) {
 }
 
 }  // namespace
+
+bool QuantSettings::narrow_weights_possible() const {
+  if (weight_bits < 8 || weight_budget.is_set()) return true;
+  return std::any_of(overrides.begin(), overrides.end(), [](const LayerOverride& o) { return o.weight_bits > 0 && o.weight_bits < 8; });
+}
 
 double WeightBudget::bits_for(std::int64_t weights) const {
   if (kind == Kind::AverageBits) return value * static_cast<double>(weights);
@@ -83,7 +89,7 @@ void check_quant_settings(const QuantSettings& q) {
   if (q.acc_bits_limit < 8 || q.acc_bits_limit > 48) throw Error("--acc-bits-limit must be within 8..48");
   if (q.sensitivity_images < 1) throw Error("--sensitivity-images must be at least 1");
   if (q.reconstruction == Reconstruction::Sequential && !q.needs_layer_inputs()) {
-    throw Error("--reconstruction sequential needs --rounding gptq or --bias-correction");
+    throw Error("--reconstruction sequential needs --rounding gptq, weights narrower than 8 bits (--rounding auto) or --bias-correction");
   }
 }
 

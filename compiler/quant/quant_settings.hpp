@@ -26,7 +26,7 @@ enum class NmsMode { Int, Float };
 // Weight codes: each rounded to nearest, or GPTQ (compiler/quant/gptq.hpp):
 // rounded column by column with the error spread over the columns not yet
 // rounded, weighted by the layer's input statistics.
-enum class WeightRounding { Nearest, Gptq };
+enum class WeightRounding { Auto, Nearest, Gptq };
 // What GPTQ and bias correction take as a convolution's input: the float
 // model's (stage_4's statistics), or the integer model's as it is built in
 // network order, the convolutions before it already quantized
@@ -55,7 +55,8 @@ YQ_ENUM_NAMES(ScaleForm, "--scales", {ScaleForm::Multiplier, "multiplier"}, {Sca
 YQ_ENUM_NAMES(ConcatScales, "--concat-scales", {ConcatScales::Shared, "shared"}, {ConcatScales::Own, "own"})
 YQ_ENUM_NAMES(HeadMode, "--head", {HeadMode::Int, "int"}, {HeadMode::Float, "float"})
 YQ_ENUM_NAMES(NmsMode, "--nms", {NmsMode::Int, "int"}, {NmsMode::Float, "float"})
-YQ_ENUM_NAMES(WeightRounding, "--rounding", {WeightRounding::Nearest, "nearest"}, {WeightRounding::Gptq, "gptq"})
+YQ_ENUM_NAMES(WeightRounding, "--rounding", {WeightRounding::Auto, "auto"}, {WeightRounding::Nearest, "nearest"},
+              {WeightRounding::Gptq, "gptq"})
 YQ_ENUM_NAMES(Reconstruction, "--reconstruction", {Reconstruction::FloatInputs, "float-inputs"},
               {Reconstruction::Sequential, "sequential"})
 YQ_ENUM_NAMES(WeightClip, "--weight-clip", {WeightClip::Max, "max"}, {WeightClip::Mse, "mse"})
@@ -133,7 +134,7 @@ struct QuantSettings {
   int multiplier_bits = 16;
   HeadMode head = HeadMode::Int;
   int acc_bits_limit = 48;  // refuse a layer whose worst-case accumulator needs more
-  WeightRounding rounding = WeightRounding::Nearest;
+  WeightRounding rounding = WeightRounding::Auto;  // auto: GPTQ for weights narrower than 8 bits
   bool bias_correction = false;  // fold each channel's mean output error over the calibration data into its bias
   Reconstruction reconstruction = Reconstruction::FloatInputs;  // the inputs GPTQ and bias correction read
   WeightClip weight_clip = WeightClip::Max;
@@ -141,9 +142,20 @@ struct QuantSettings {
   WeightBudget weight_budget;   // set: stage_5 chooses each convolution's weight bits
   int sensitivity_images = 8;   // calibration images the sensitivity is measured on
 
+  // Whether a convolution of `weight_bits`-bit weights is rounded by GPTQ:
+  // --rounding gptq, or auto below 8 bits (docs/RESULTS.md: GPTQ takes
+  // W6A8 from -3.8 to -0.9 points and W4A8 out of collapse, and is not shown
+  // to help at 8 bits).
+  bool gptq_rounds(int bits) const {
+    return rounding == WeightRounding::Gptq || (rounding == WeightRounding::Auto && bits < 8);
+  }
+  // Some convolution may get weights narrower than 8 bits (--wbits, an
+  // override, or a weight budget's choice).
+  bool narrow_weights_possible() const;
   // Rounding, bias correction or the clip search read the convolutions' input statistics (stage_4).
   bool needs_layer_inputs() const {
-    return rounding == WeightRounding::Gptq || bias_correction || weight_clip == WeightClip::Mse;
+    return rounding == WeightRounding::Gptq || (rounding == WeightRounding::Auto && narrow_weights_possible()) ||
+           bias_correction || weight_clip == WeightClip::Mse;
   }
 };
 

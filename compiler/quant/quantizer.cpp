@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <tuple>
@@ -118,7 +119,7 @@ void round_conv(ConvToRound& conv, int weight_bits, const QuantSettings& setting
     conv.scales = clip_searched_scales(conv.weights, conv.scales, weight_bits, *inputs);
   }
   const std::vector<std::int16_t> nearest = nearest_round(conv.weights, conv.scales, weight_bits);
-  conv.codes = settings.rounding == WeightRounding::Gptq ? gptq_round(conv.weights, conv.scales, weight_bits, *inputs)
+  conv.codes = settings.gptq_rounds(weight_bits) ? gptq_round(conv.weights, conv.scales, weight_bits, *inputs)
                                                          : nearest;
   if (!inputs) return;
   const double fold_squared = conv.input_fold * conv.input_fold;
@@ -142,7 +143,9 @@ void round_conv(ConvToRound& conv, int weight_bits, const QuantSettings& setting
 // on the thread count.
 void round_convs(std::vector<ConvToRound>& convs, const NodeBits& bits, const QuantSettings& settings,
                  const LayerInputStatistics* inputs, int threads) {
-  ProgressBar progress(settings.rounding == WeightRounding::Gptq ? "              gptq" : "             round",
+  const bool gptq = std::any_of(convs.begin(), convs.end(),
+                                [&](const ConvToRound& conv) { return settings.gptq_rounds(bits.weight[conv.node]); });
+  ProgressBar progress(gptq ? "              gptq" : "             round",
                        static_cast<int>(convs.size()));
   parallel_for_each_index(convs.size(), threads, progress, [&](size_t i) {
     ConvToRound& conv = convs[i];
