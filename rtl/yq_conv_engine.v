@@ -37,7 +37,8 @@
 // consecutive but for padding, so each set's words fall in distinct banks):
 // such a tile covers 2 * ROWS pixels in the cycles of ROWS, and drains the
 // first half's channels, then the second's (in_c * k * k >= COLS, so that
-// those beats never hold up the next tile). Per channel tile, the COLS biases and requant words are read into
+// those beats never hold up the next tile).
+// Per channel tile, the COLS biases and requant words are read into
 // registers (the array then holds the next tile's channels after the drain).
 //
 // Memory ports (all reads synchronous, one cycle: the data of an address

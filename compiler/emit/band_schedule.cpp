@@ -77,12 +77,14 @@ std::int64_t band_tap_issues(const Node& node, const TensorShape& in, const Tens
 
 std::int64_t conv_cycles(const Node& node, const TensorShape& in, const TensorShape& out,
                          const std::vector<int>& band_heights, ArrayShape array) {
-  std::int64_t cycles = 0;
-  for (const int tile_channels : channel_tiles(out.channels, array.cols)) {
-    const int pixels = twin_tile(node, tile_channels, array) ? 2 * array.rows : array.rows;
-    cycles += band_tap_issues(node, in, out, band_heights, pixels) * node.in_channels;
-  }
-  return cycles;
+  const std::vector<int> tiles = channel_tiles(out.channels, array.cols);
+  const std::int64_t twins =
+      std::count_if(tiles.begin(), tiles.end(), [&](int channels) { return twin_tile(node, channels, array); });
+  const std::int64_t plain = static_cast<std::int64_t>(tiles.size()) - twins;
+  std::int64_t issues = 0;  // each pixel tiling's issues counted once, not once per channel tile
+  if (plain > 0) issues += plain * band_tap_issues(node, in, out, band_heights, array.rows);
+  if (twins > 0) issues += twins * band_tap_issues(node, in, out, band_heights, 2 * array.rows);
+  return issues * node.in_channels;
 }
 
 // rtl/yq_eltwise_engine.v: ROWS codes per step; a max-pool or upsample step
