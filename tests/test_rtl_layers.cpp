@@ -580,11 +580,9 @@ TEST_CASE("rtl: random layer programs are bit-exact on the RTL engines (make -C 
   // group on the upper 8 columns and lane set B).
   for (const char* array : {"3x17", "3x16"}) {
     CAPTURE(array);
-    const std::string command = "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory -C '" +
-                                std::string(YQ_SOURCE_DIR) + "/rtl_tb' random-layers SEEDS='1 2 3' ARRAY=" + array + " 2>&1";
     std::string output;
-    const int status = yq::test::run_command(command, output);
-    INFO("command: " << command << "\n" << output);
+    const int status = make_rtl_tb("random-layers", "SEEDS='1 2 3' ARRAY=" + std::string(array), output);
+    INFO(output);
     CHECK(status == 0);
     CHECK(output.find("RANDOM LAYERS PASS: 6 programs bit-exact") != std::string::npos);
     CHECK(output.find("MISMATCH") == std::string::npos);
