@@ -4,7 +4,8 @@
 // systematic rounding error that bias correction must remove, and a mean
 // shift of the quantized layer's input that only a correction from that
 // input (sequential reconstruction) removes; the weight clip search against
-// its objective worked out by hand.
+// its objective worked out by hand, with GPTQ never worse per channel, and
+// where the default searches.
 #include "testing.hpp"
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 
 #include "compiler/quant/gptq.hpp"
 #include "compiler/quant/layer_inputs.hpp"
+#include "compiler/quant/quant_settings.hpp"
 
 using namespace yq;
 
@@ -284,26 +286,98 @@ TEST_CASE("weight clip search: Gaussian weights clip their tails at 4 bits, weig
   }
   const std::vector<double> max_scales = {largest / 7, 0.25};
   const ConvInputStatistics inputs = statistics_of(rows);
-  const std::vector<double> scales = clip_searched_scales(w, max_scales, 4, inputs);
-  CHECK(scales[0] < 0.95 * max_scales[0]);
-  CHECK(scales[0] >= 0.5 * max_scales[0]);
-  CHECK(scales[1] == max_scales[1]);
-  // The search's objective, worked out here: sum_k G_kk (w_k - s q_k)^2 for
-  // channel 0; the chosen scale is the grid's best and well below max's.
-  auto weighted_error = [&](double scale) {
-    const std::vector<std::int16_t> q = nearest_round(w, {scale, scale}, 4);
-    double error = 0;
-    for (int k = 0; k < width; ++k) {
-      const double delta = w.values[k] - scale * q[k];
-      error += inputs.gram[static_cast<size_t>(k) * width + k] * delta * delta;
-    }
-    return error;
-  };
-  const double at_max = weighted_error(max_scales[0]), chosen = weighted_error(scales[0]);
+  const RoundingFunction nearest = [&](const std::vector<double>& scales) { return nearest_round(w, scales, 4); };
+  const RoundedWeights chosen = clip_searched_rounding(w, max_scales, inputs, nearest);
+  CHECK(chosen.scales[0] < 0.95 * max_scales[0]);
+  CHECK(chosen.scales[0] >= 0.4 * max_scales[0]);
+  CHECK(chosen.scales[1] == max_scales[1]);
+  // Channel 0's codes are nearest rounding on one of the grid's scales (the
+  // refit moves the scale, not the codes).
+  bool on_grid_scale = false;
   for (int step = 0; step <= kWeightClipSteps; ++step) {
-    CHECK(chosen <= weighted_error(max_scales[0] * (1.0 - kWeightClipStep * step)));
+    const double scale = max_scales[0] * (1.0 - kWeightClipStep * step);
+    const std::vector<std::int16_t> q = nearest({scale, scale});
+    on_grid_scale |= std::equal(q.begin(), q.begin() + width, chosen.codes.begin());
+  }
+  CHECK(on_grid_scale);
+  // The search's objective, measured here on the rows: channel 0's output
+  // error is below every grid candidate's (the refit scale can only lower it)
+  // and well below max's.
+  const double at_max = channel_error(w, nearest(max_scales), max_scales, 0, rows);
+  const double at_chosen = channel_error(w, chosen.codes, chosen.scales, 0, rows);
+  for (int step = 0; step <= kWeightClipSteps; ++step) {
+    const double alpha = 1.0 - kWeightClipStep * step;
+    const std::vector<double> scales = {max_scales[0] * alpha, max_scales[1] * alpha};
+    CHECK(at_chosen <= channel_error(w, nearest(scales), scales, 0, rows) * (1 + 1e-12));
   }
   CAPTURE(at_max);
-  CAPTURE(chosen);
-  CHECK(chosen < 0.8 * at_max);
+  CAPTURE(at_chosen);
+  CHECK(at_chosen < 0.8 * at_max);
+  CHECK(channel_error(w, chosen.codes, chosen.scales, 1, rows) == 0.0);
+}
+
+TEST_CASE("weight clip search: with GPTQ rounding no channel ends worse than GPTQ on its max scale") {
+  // Correlated inputs (a shared component in every input), 8 channels of
+  // Gaussian weights with one outlier each.
+  std::mt19937 random(5);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  const int width = 64, channels = 8;
+  std::vector<std::vector<double>> rows(300, std::vector<double>(width));
+  for (auto& x : rows) {
+    const double shared = normal(random);
+    for (double& v : x) v = 0.6 * shared + normal(random);
+  }
+  WeightRows w{channels, width, std::vector<double>(channels * width)};
+  std::vector<double> max_scales(channels);
+  for (int c = 0; c < channels; ++c) {
+    double largest = 0;
+    for (int k = 0; k < width; ++k) {
+      double& v = w.values[c * width + k];
+      v = (k == c ? 4.0 : 1.0) * 0.2 * normal(random);
+      largest = std::max(largest, std::fabs(v));
+    }
+    max_scales[c] = largest / 7;
+  }
+  const ConvInputStatistics inputs = statistics_of(rows);
+  const GptqFactor factor = gptq_factor(inputs);
+  const RoundingFunction gptq = [&](const std::vector<double>& scales) { return gptq_round(w, scales, 4, factor); };
+  const std::vector<std::int16_t> at_max = gptq(max_scales);
+  const RoundedWeights chosen = clip_searched_rounding(w, max_scales, inputs, gptq);
+  double total_max = 0, total_chosen = 0;
+  for (int c = 0; c < channels; ++c) {
+    CAPTURE(c);
+    const double before = channel_error(w, at_max, max_scales, c, rows);
+    const double after = channel_error(w, chosen.codes, chosen.scales, c, rows);
+    CHECK(after <= before * (1 + 1e-9));
+    total_max += before;
+    total_chosen += after;
+  }
+  CAPTURE(total_max);
+  CAPTURE(total_chosen);
+  CHECK(total_chosen < 0.9 * total_max);
+  const std::vector<double> per_channel = channel_output_errors(w, chosen.codes, chosen.scales, inputs);
+  CHECK(per_channel[3] / inputs.rows == doctest::Approx(channel_error(w, chosen.codes, chosen.scales, 3, rows)).epsilon(1e-6));
+}
+
+TEST_CASE("weight clip: auto searches where GPTQ rounds weights narrower than 8 bits, mse wherever it can") {
+  QuantSettings settings;  // --weight-clip auto, --rounding auto
+  CHECK(settings.clip_searches(4));
+  CHECK(settings.clip_searches(6));
+  CHECK_FALSE(settings.clip_searches(8));
+  settings.rounding = WeightRounding::Gptq;
+  CHECK_FALSE(settings.clip_searches(8));
+  settings.rounding = WeightRounding::Nearest;
+  CHECK_FALSE(settings.clip_searches(4));
+  settings.weight_clip = WeightClip::Mse;
+  CHECK(settings.clip_searches(4));
+  CHECK(settings.clip_searches(8));
+  settings.per_channel = false;
+  CHECK_FALSE(settings.clip_searches(4));
+  settings.per_channel = true;
+  settings.scale_form = ScaleForm::PowerOfTwo;
+  CHECK_FALSE(settings.clip_searches(4));
+  settings.scale_form = ScaleForm::Multiplier;
+  settings.weight_clip = WeightClip::Max;
+  settings.rounding = WeightRounding::Gptq;
+  CHECK_FALSE(settings.clip_searches(4));
 }

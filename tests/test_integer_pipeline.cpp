@@ -92,6 +92,7 @@ TEST_CASE("integer pipeline: unsupported bits and settings are refused") {
   expect_error("rounding_bad", "run --rounding adaround --out " + (dir / "out").string(), dir);
   expect_error("reconstruction_bad", "run --reconstruction layerwise --out " + (dir / "out").string(), dir);
   expect_error("reconstruction_without_rounding", "run --reconstruction sequential --out " + (dir / "out").string(), dir);
+  expect_error("weight_clip_per_tensor", "run --weight-clip mse --per-tensor --out " + (dir / "out").string(), dir);
   CHECK_FALSE(fs::exists(dir / "out"));  // not even an empty output folder
 }
 
@@ -130,7 +131,9 @@ TEST_CASE("integer pipeline: GPTQ rounding with bias correction gives the same b
   CHECK(weights["output_mse_ratio_geometric_mean"].get<double>() < 0.5);
 
   // Nearest rounding from the same statistics gives other codes; auto, the
-  // default, rounds 4-bit weights by GPTQ (the codes of --rounding gptq).
+  // default, rounds 4-bit weights by GPTQ on the clip search's scales (the
+  // codes of --rounding gptq --weight-clip mse, not those of GPTQ on max
+  // scales).
   const auto stage_6_hash = [&](const std::string& rounding) {
     const test::CliResult again = test::run_cli("run --imgsz 160 --wbits 4 --abits 8" + rounding +
                                                     " --from stage_6 --through stage_6 --out " + (dir / "two").string(),
@@ -143,6 +146,8 @@ TEST_CASE("integer pipeline: GPTQ rounding with bias correction gives the same b
   const std::string automatic = stage_6_hash("");
   CHECK(automatic != nearest);
   CHECK(automatic == stage_6_hash(" --rounding gptq"));
+  CHECK(automatic == stage_6_hash(" --rounding gptq --weight-clip mse"));
+  CHECK(automatic != stage_6_hash(" --rounding gptq --weight-clip max"));
 
   // GPTQ resumed over a stage_4 that collected no layer inputs is refused.
   const test::CliResult plain = test::run_cli("run --imgsz 64 --through stage_5 --out " + (dir / "plain").string(), dir);

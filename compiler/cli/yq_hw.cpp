@@ -211,8 +211,9 @@ void add_quant_options(CLI::App& run, QuantFlags& flags) {
                   "integer model's, built in network order, each layer's predecessors already quantized)",
                   flags, &S::reconstruction);
   add_enum_option(run,
-                  "weight scale per output channel: the largest |weight| (max), or the clip with the least output "
-                  "error of nearest rounding, weighted by the calibration inputs (mse)",
+                  "weight scale per output channel: the largest |weight| (max), or the clip whose codes, by the chosen "
+                  "rounding, have the least output error on the calibration inputs, refit to its codes (mse); auto: "
+                  "mse where GPTQ rounds weights narrower than 8 bits",
                   flags, &S::weight_clip);
   add_quant_option<std::string>(
       run, "--weight-budget",

@@ -39,37 +39,45 @@ Matrix inverse_cholesky_upper(const Matrix& h) {
   throw Error("GPTQ: the input statistics of a layer stay singular after damping");
 }
 
-}  // namespace
-
-std::vector<double> clip_searched_scales(const WeightRows& weights, const std::vector<double>& max_scales, int bits,
-                                         const ConvInputStatistics& inputs) {
-  const int d = weights.width;
-  if (inputs.width != d) throw Error("weight clip search: input statistics do not match the layer's width");
-  const std::int64_t max_code = arith::max_code(bits);
-  const Eigen::Map<const Matrix> gram(inputs.gram.data(), d, d);
-  std::vector<double> scales = max_scales;
-  for (int c = 0; c < weights.channels; ++c) {
-    const double* row = weights.values.data() + static_cast<size_t>(c) * d;
-    auto error_at = [&](double scale) {
-      double error = 0;
-      for (int k = 0; k < d; ++k) {
-        const double delta = row[k] - scale * nearest_code(row[k], scale, max_code);
-        error += gram(k, k) * delta * delta;
-      }
-      return error;
-    };
-    double best = error_at(max_scales[c]);
-    for (int step = 1; step <= kWeightClipSteps; ++step) {
-      const double scale = max_scales[c] * (1.0 - kWeightClipStep * step);
-      const double error = error_at(scale);
-      if (error < best) {
-        best = error;
-        scales[c] = scale;
-      }
+// W - s q, [channels][width].
+Matrix weight_error(const WeightRows& weights, const std::vector<std::int16_t>& codes, const std::vector<double>& scales) {
+  const int d = weights.width, m = weights.channels;
+  Matrix delta(m, d);
+  for (int c = 0; c < m; ++c) {
+    for (int k = 0; k < d; ++k) {
+      const size_t at = static_cast<size_t>(c) * d + k;
+      delta(c, k) = weights.values[at] - scales[c] * codes[at];
     }
   }
-  return scales;
+  return delta;
 }
+
+// Each channel's scale that minimizes (w - s q) G (w - s q)^T for its codes:
+// s = w G q^T / q G q^T (the old scale where that is not positive).
+std::vector<double> refit_scales(const WeightRows& weights, const std::vector<std::int16_t>& codes,
+                                 const std::vector<double>& scales, const ConvInputStatistics& inputs) {
+  const int d = weights.width, m = weights.channels;
+  Matrix w(m, d), q(m, d);
+  for (int c = 0; c < m; ++c) {
+    for (int k = 0; k < d; ++k) {
+      const size_t at = static_cast<size_t>(c) * d + k;
+      w(c, k) = weights.values[at];
+      q(c, k) = codes[at];
+    }
+  }
+  const Eigen::Map<const Matrix> gram(inputs.gram.data(), d, d);
+  const Matrix qg = q * gram;
+  const Eigen::VectorXd numerator = qg.cwiseProduct(w).rowwise().sum();
+  const Eigen::VectorXd denominator = qg.cwiseProduct(q).rowwise().sum();
+  std::vector<double> refit = scales;
+  for (int c = 0; c < m; ++c) {
+    const double s = numerator(c) / denominator(c);
+    if (denominator(c) > 0 && std::isfinite(s) && s > 0) refit[c] = s;
+  }
+  return refit;
+}
+
+}  // namespace
 
 std::vector<std::int16_t> nearest_round(const WeightRows& weights, const std::vector<double>& scales, int bits) {
   const std::int64_t max_code = arith::max_code(bits);
@@ -83,28 +91,38 @@ std::vector<std::int16_t> nearest_round(const WeightRows& weights, const std::ve
   return codes;
 }
 
-std::vector<std::int16_t> gptq_round(const WeightRows& weights, const std::vector<double>& scales, int bits,
-                                     const ConvInputStatistics& inputs) {
-  const int d = weights.width, m = weights.channels;
-  if (inputs.width != d) throw Error("GPTQ: input statistics do not match the layer's width");
-  const std::int64_t max_code = arith::max_code(bits);
+GptqFactor gptq_factor(const ConvInputStatistics& inputs) {
+  const int d = inputs.width;
   const Eigen::Map<const Matrix> gram(inputs.gram.data(), d, d);
-
   // Columns by decreasing diagonal (ties by index); dead inputs get a unit diagonal.
-  std::vector<int> order(d);
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return gram(a, a) > gram(b, b); });
+  GptqFactor factor;
+  factor.width = d;
+  factor.order.resize(d);
+  std::iota(factor.order.begin(), factor.order.end(), 0);
+  std::stable_sort(factor.order.begin(), factor.order.end(), [&](int a, int b) { return gram(a, a) > gram(b, b); });
   Matrix h(d, d);
-  Matrix w(m, d);
   for (int j = 0; j < d; ++j) {
-    for (int i = 0; i < d; ++i) h(i, j) = gram(order[i], order[j]);
-    for (int c = 0; c < m; ++c) w(c, j) = weights.values[static_cast<size_t>(c) * d + order[j]];
+    for (int i = 0; i < d; ++i) h(i, j) = gram(factor.order[i], factor.order[j]);
   }
   for (int j = 0; j < d; ++j) {
     if (h(j, j) == 0) h(j, j) = 1;
   }
   const Matrix u = inverse_cholesky_upper(h);
+  factor.u.assign(u.data(), u.data() + u.size());
+  return factor;
+}
 
+std::vector<std::int16_t> gptq_round(const WeightRows& weights, const std::vector<double>& scales, int bits,
+                                     const GptqFactor& factor) {
+  const int d = weights.width, m = weights.channels;
+  if (factor.width != d) throw Error("GPTQ: input statistics do not match the layer's width");
+  const std::int64_t max_code = arith::max_code(bits);
+  const Eigen::Map<const Matrix> u(factor.u.data(), d, d);
+  const std::vector<int>& order = factor.order;
+  Matrix w(m, d);
+  for (int j = 0; j < d; ++j) {
+    for (int c = 0; c < m; ++c) w(c, j) = weights.values[static_cast<size_t>(c) * d + order[j]];
+  }
   Eigen::ArrayXd scale(m);
   for (int c = 0; c < m; ++c) scale(c) = scales[c];
   std::vector<std::int16_t> codes(static_cast<size_t>(m) * d);
@@ -126,6 +144,46 @@ std::vector<std::int16_t> gptq_round(const WeightRows& weights, const std::vecto
   return codes;
 }
 
+std::vector<std::int16_t> gptq_round(const WeightRows& weights, const std::vector<double>& scales, int bits,
+                                     const ConvInputStatistics& inputs) {
+  if (inputs.width != weights.width) throw Error("GPTQ: input statistics do not match the layer's width");
+  return gptq_round(weights, scales, bits, gptq_factor(inputs));
+}
+
+std::vector<double> channel_output_errors(const WeightRows& weights, const std::vector<std::int16_t>& codes,
+                                          const std::vector<double>& scales, const ConvInputStatistics& inputs) {
+  const int d = weights.width, m = weights.channels;
+  const Matrix delta = weight_error(weights, codes, scales);
+  const Eigen::Map<const Matrix> gram(inputs.gram.data(), d, d);
+  const Eigen::VectorXd errors = (delta * gram).cwiseProduct(delta).rowwise().sum();
+  return {errors.data(), errors.data() + m};
+}
+
+RoundedWeights clip_searched_rounding(const WeightRows& weights, const std::vector<double>& max_scales,
+                                      const ConvInputStatistics& inputs, const RoundingFunction& round) {
+  const int d = weights.width, m = weights.channels;
+  if (inputs.width != d) throw Error("weight clip search: input statistics do not match the layer's width");
+  RoundedWeights best{max_scales, round(max_scales)};
+  std::vector<double> best_error = channel_output_errors(weights, best.codes, best.scales, inputs);
+  const auto keep_better = [&](const std::vector<double>& scales, const std::vector<std::int16_t>& codes) {
+    const std::vector<double> error = channel_output_errors(weights, codes, scales, inputs);
+    for (int c = 0; c < m; ++c) {
+      if (!(error[c] < best_error[c])) continue;
+      best_error[c] = error[c];
+      best.scales[c] = scales[c];
+      std::copy_n(codes.begin() + static_cast<std::ptrdiff_t>(c) * d, d,
+                  best.codes.begin() + static_cast<std::ptrdiff_t>(c) * d);
+    }
+  };
+  for (int step = 1; step <= kWeightClipSteps; ++step) {
+    std::vector<double> scales = max_scales;
+    for (double& s : scales) s *= 1.0 - kWeightClipStep * step;
+    keep_better(scales, round(scales));
+  }
+  keep_better(refit_scales(weights, best.codes, best.scales, inputs), best.codes);
+  return best;
+}
+
 std::vector<double> mean_output_error(const WeightRows& weights, const std::vector<std::int16_t>& codes,
                                       const std::vector<double>& scales, const std::vector<double>& float_mean,
                                       const std::vector<double>& quantized_mean) {
@@ -141,16 +199,8 @@ std::vector<double> mean_output_error(const WeightRows& weights, const std::vect
 
 double mean_squared_output_error(const WeightRows& weights, const std::vector<std::int16_t>& codes,
                                  const std::vector<double>& scales, const ConvInputStatistics& inputs) {
-  const int d = weights.width, m = weights.channels;
-  Matrix delta(m, d);
-  for (int c = 0; c < m; ++c) {
-    for (int k = 0; k < d; ++k) {
-      const size_t at = static_cast<size_t>(c) * d + k;
-      delta(c, k) = weights.values[at] - scales[c] * codes[at];
-    }
-  }
-  const Eigen::Map<const Matrix> gram(inputs.gram.data(), d, d);
-  return (delta * gram).cwiseProduct(delta).sum() / static_cast<double>(std::max<std::int64_t>(1, inputs.rows));
+  const std::vector<double> errors = channel_output_errors(weights, codes, scales, inputs);
+  return std::accumulate(errors.begin(), errors.end(), 0.0) / static_cast<double>(std::max<std::int64_t>(1, inputs.rows));
 }
 
 }  // namespace yq

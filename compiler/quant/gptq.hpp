@@ -19,6 +19,7 @@
 // back the mean shift the quantized layers before it brought).
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "compiler/quant/layer_inputs.hpp"
@@ -37,18 +38,40 @@ constexpr int kGptqBlock = 128;
 constexpr double kWeightClipStep = 0.02;  // the clip search's grid: 1 - 0.02 k of the largest |weight|
 constexpr int kWeightClipSteps = 25;      // down to 0.50
 
-// Codes [channels][width] within +-(2^(bits-1) - 1). Throws yq::Error when
-// the damped H is not positive definite even after more damping.
+// The column order and the upper Cholesky factor of H^-1 ([width][width],
+// column-major) of one layer's inputs: computed once, whatever the scales.
+struct GptqFactor {
+  int width = 0;
+  std::vector<int> order;
+  std::vector<double> u;
+};
+
+// Throws yq::Error when the damped H is not positive definite even after
+// more damping.
+GptqFactor gptq_factor(const ConvInputStatistics& inputs);
+
+// Codes [channels][width] within +-(2^(bits-1) - 1).
+std::vector<std::int16_t> gptq_round(const WeightRows& weights, const std::vector<double>& scales, int bits,
+                                     const GptqFactor& factor);
 std::vector<std::int16_t> gptq_round(const WeightRows& weights, const std::vector<double>& scales, int bits,
                                      const ConvInputStatistics& inputs);
 
+// Codes on given scales, by nearest rounding or GPTQ.
+using RoundingFunction = std::function<std::vector<std::int16_t>(const std::vector<double>& scales)>;
+
+struct RoundedWeights {
+  std::vector<double> scales;
+  std::vector<std::int16_t> codes;
+};
+
 // Weight clip search (--weight-clip mse): per output channel, the scale
-// alpha * max_scale, alpha in 1, 0.98, ..., 0.50, whose nearest-rounded
-// weights have the least sum_k diag(G)_k (W[c,k] - s q[c,k])^2 (codes
-// clamped to the top code, so a smaller scale clips the largest weights);
-// ties keep the larger scale.
-std::vector<double> clip_searched_scales(const WeightRows& weights, const std::vector<double>& max_scales, int bits,
-                                         const ConvInputStatistics& inputs);
+// alpha * max_scale, alpha in 1, 0.98, ..., 0.50, whose codes (by `round`,
+// clamped to the top code, so a smaller scale clips the largest weights)
+// have the least output error (W - s q)_c G (W - s q)_c^T (ties keep the
+// larger scale); then each channel's scale refit to its codes in closed form,
+// s = w G q^T / q G q^T, where that lowers the error further.
+RoundedWeights clip_searched_rounding(const WeightRows& weights, const std::vector<double>& max_scales,
+                                      const ConvInputStatistics& inputs, const RoundingFunction& round);
 
 // Round to nearest (half away from zero), clamped: the codes without GPTQ.
 std::vector<std::int16_t> nearest_round(const WeightRows& weights, const std::vector<double>& scales, int bits);
@@ -57,6 +80,10 @@ std::vector<std::int16_t> nearest_round(const WeightRows& weights, const std::ve
 std::vector<double> mean_output_error(const WeightRows& weights, const std::vector<std::int16_t>& codes,
                                       const std::vector<double>& scales, const std::vector<double>& float_mean,
                                       const std::vector<double>& quantized_mean);
+
+// Per channel, summed over the sampled rows: (W - s q)_c G (W - s q)_c^T.
+std::vector<double> channel_output_errors(const WeightRows& weights, const std::vector<std::int16_t>& codes,
+                                          const std::vector<double>& scales, const ConvInputStatistics& inputs);
 
 // Mean over the sampled rows of the squared output error summed over
 // channels, (1/rows) sum_c (W - s q)_c G (W - s q)_c^T with the undamped Gram

@@ -88,6 +88,9 @@ void check_quant_settings(const QuantSettings& q) {
   if (!(q.percentile > 0 && q.percentile <= 100)) throw Error("--percentile must be within (0, 100]");
   if (q.acc_bits_limit < 8 || q.acc_bits_limit > 48) throw Error("--acc-bits-limit must be within 8..48");
   if (q.sensitivity_images < 1) throw Error("--sensitivity-images must be at least 1");
+  if (q.weight_clip == WeightClip::Mse && (!q.per_channel || q.scale_form != ScaleForm::Multiplier)) {
+    throw Error("--weight-clip mse needs per-channel multiplier scales (not --per-tensor or --scales pow2)");
+  }
   if (q.reconstruction == Reconstruction::Sequential && !q.needs_layer_inputs()) {
     throw Error("--reconstruction sequential needs --rounding gptq, weights narrower than 8 bits (--rounding auto) or --bias-correction");
   }

@@ -105,25 +105,32 @@ ConvToRound prepare_conv(const Model& fused, int index, const CodeFormat& real_i
   return conv;
 }
 
-// With --weight-clip mse (per-channel multiplier scales) each channel's
-// scale from the clip search, then codes by the chosen rounding, then (with
-// bias correction) each channel's
-// mean output error added to its float bias: the float layer on its float
-// input against the rounded layer on the input it reads (`inputs`: the float
-// input too, or the integer model's). Inputs are read in the fold's units:
-// x / input_fold.
+// Codes by the chosen rounding (on each channel's scale from the clip search
+// where it runs: QuantSettings::clip_searches), then
+// (with bias correction) each channel's mean output error added to its float
+// bias: the float layer on its float input against the rounded layer on the
+// input it reads (`inputs`: the float input too, or the integer model's).
+// Inputs are read in the fold's units: x / input_fold.
 void round_conv(ConvToRound& conv, int weight_bits, const QuantSettings& settings, const ConvInputStatistics* float_inputs,
                 const ConvInputStatistics* inputs) {
-  if (settings.weight_clip == WeightClip::Mse && settings.per_channel && settings.scale_form == ScaleForm::Multiplier &&
-      inputs) {
-    conv.scales = clip_searched_scales(conv.weights, conv.scales, weight_bits, *inputs);
-  }
-  const std::vector<std::int16_t> nearest = nearest_round(conv.weights, conv.scales, weight_bits);
-  conv.codes = settings.gptq_rounds(weight_bits) ? gptq_round(conv.weights, conv.scales, weight_bits, *inputs)
-                                                         : nearest;
+  const std::vector<double> max_scales = conv.scales;
+  const std::vector<std::int16_t> nearest = nearest_round(conv.weights, max_scales, weight_bits);
+  conv.codes = nearest;
   if (!inputs) return;
+  const bool gptq = settings.gptq_rounds(weight_bits);
+  const GptqFactor factor = gptq ? gptq_factor(*inputs) : GptqFactor{};
+  const RoundingFunction round = [&](const std::vector<double>& scales) {
+    return gptq ? gptq_round(conv.weights, scales, weight_bits, factor) : nearest_round(conv.weights, scales, weight_bits);
+  };
+  if (settings.clip_searches(weight_bits)) {
+    RoundedWeights rounded = clip_searched_rounding(conv.weights, max_scales, *inputs, round);
+    conv.scales = std::move(rounded.scales);
+    conv.codes = std::move(rounded.codes);
+  } else if (gptq) {
+    conv.codes = round(max_scales);
+  }
   const double fold_squared = conv.input_fold * conv.input_fold;
-  conv.report.nearest_error = mean_squared_output_error(conv.weights, nearest, conv.scales, *inputs) / fold_squared;
+  conv.report.nearest_error = mean_squared_output_error(conv.weights, nearest, max_scales, *inputs) / fold_squared;
   conv.report.error = mean_squared_output_error(conv.weights, conv.codes, conv.scales, *inputs) / fold_squared;
   const auto folded_mean = [&](const ConvInputStatistics& statistics) {
     std::vector<double> mean = statistics.mean();
