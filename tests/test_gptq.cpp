@@ -16,6 +16,7 @@
 #include "compiler/quant/gptq.hpp"
 #include "compiler/quant/layer_inputs.hpp"
 #include "compiler/quant/quant_settings.hpp"
+#include "compiler/util/error.hpp"
 
 using namespace yq;
 
@@ -380,4 +381,61 @@ TEST_CASE("weight clip: auto searches where GPTQ rounds weights narrower than 8 
   settings.weight_clip = WeightClip::Max;
   settings.rounding = WeightRounding::Gptq;
   CHECK_FALSE(settings.clip_searches(4));
+}
+
+TEST_CASE("asymmetric reconstruction: the compensated weights undo a distortion of the quantized input") {
+  // The quantized model's input is the float one with every tap scaled by
+  // 0.7-1.3 (what a predecessor's rounding might do to its channels): the
+  // compensated weights are W D^-1, up to the damping, and their output on
+  // the distorted input is the float layer's on the float input.
+  std::mt19937 random(3);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  const int width = 12, channels = 3;
+  std::vector<double> distortion(width);
+  for (int k = 0; k < width; ++k) distortion[k] = 0.7 + 0.6 * k / (width - 1);
+  std::vector<std::vector<double>> float_rows(400, std::vector<double>(width)), rows = float_rows;
+  ConvInputStatistics inputs;
+  for (size_t r = 0; r < float_rows.size(); ++r) {
+    const double shared = normal(random);
+    for (int k = 0; k < width; ++k) {
+      float_rows[r][k] = 0.5 * shared + normal(random);
+      rows[r][k] = distortion[k] * float_rows[r][k];
+    }
+  }
+  inputs = statistics_of(rows);
+  inputs.cross.assign(width * width, 0.0);
+  for (size_t r = 0; r < rows.size(); ++r) {
+    for (int j = 0; j < width; ++j) {
+      for (int i = 0; i < width; ++i) inputs.cross[j * width + i] += float_rows[r][i] * rows[r][j];
+    }
+  }
+  WeightRows w{channels, width, std::vector<double>(channels * width)};
+  for (double& v : w.values) v = normal(random);
+  const WeightRows compensated = compensated_weights(w, inputs);
+  for (int c = 0; c < channels; ++c) {
+    for (int k = 0; k < width; ++k) {
+      CAPTURE(c);
+      CAPTURE(k);
+      CHECK(compensated.values[c * width + k] == doctest::Approx(w.values[c * width + k] / distortion[k]).epsilon(0.05));
+    }
+  }
+  // Output error against the float layer on the float input.
+  const auto error = [&](const WeightRows& weights) {
+    double total = 0;
+    for (size_t r = 0; r < rows.size(); ++r) {
+      for (int c = 0; c < channels; ++c) {
+        double e = 0;
+        for (int k = 0; k < width; ++k) e += w.values[c * width + k] * float_rows[r][k] - weights.values[c * width + k] * rows[r][k];
+        total += e * e;
+      }
+    }
+    return total;
+  };
+  CAPTURE(error(w));
+  CAPTURE(error(compensated));
+  CHECK(error(compensated) < 0.01 * error(w));
+  inputs.cross.clear();
+  CHECK_THROWS_WITH_AS(compensated_weights(w, inputs),
+                       "asymmetric reconstruction: the layer's input statistics hold no cross moments of its width",
+                       Error);
 }

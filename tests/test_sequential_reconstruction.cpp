@@ -4,7 +4,9 @@
 // from the float inputs, a resume that reruns only stage_6, and, in the
 // fake-quant simulation of the integer model on the calibration images, the
 // convolutions' mean pre-activations closer to the float model's than bias
-// correction from the float inputs leaves them.
+// correction from the float inputs leaves them; asymmetric reconstruction
+// (--reconstruction asymmetric) the same bytes for any thread count and
+// codes of its own.
 #include "testing.hpp"
 
 #include <ATen/ATen.h>
@@ -98,6 +100,31 @@ TEST_CASE("sequential reconstruction: same bytes for 1 and 2 threads, and a smal
   MESSAGE("mean shift of the conv pre-activations (of their RMS): sequential " << sequential_shift << ", float inputs "
                                                                         << float_inputs_shift);
   CHECK(sequential_shift < 0.5 * float_inputs_shift);
+}
+
+TEST_CASE("asymmetric reconstruction: same bytes for 1 and 2 threads, other codes than sequential") {
+  const fs::path dir = test::fresh_temp_dir("asym-gptq");
+  const std::string settings = " --imgsz 96 --wbits 4 --abits 8 --weight-clip max";
+  const test::CliResult one = test::run_cli(
+      "--threads 1 run" + settings + " --reconstruction asymmetric --through stage_6 --out " + (dir / "one").string(), dir);
+  REQUIRE_MESSAGE(one.exit_code == 0, one.err);
+  fs::copy(dir / "one", dir / "two", fs::copy_options::recursive);
+  fs::copy(dir / "one", dir / "sequential", fs::copy_options::recursive);
+  const auto stage_6 = [&](const std::string& arguments, const fs::path& out) {
+    const test::CliResult again =
+        test::run_cli(arguments + settings + " --from stage_6 --through stage_6 --out " + out.string(), dir);
+    REQUIRE_MESSAGE(again.exit_code == 0, again.err);
+  };
+  stage_6("--threads 2 run --reconstruction asymmetric", dir / "two");
+  stage_6("run --reconstruction sequential", dir / "sequential");
+  for (const char* file : {"stage_6/quant_tensors.pt", "stage_6/quant_model.json", "stage_6/rounding.json",
+                           "stage_6/certificate.json"}) {
+    CAPTURE(file);
+    CHECK(sha256_file(dir / "one" / file) == sha256_file(dir / "two" / file));
+  }
+  const nlohmann::json weights = read_json_file(dir / "one/stage_6/summary.json")["result"]["weights"];
+  CHECK(weights["reconstruction"] == "asymmetric");
+  CHECK(sha256_file(dir / "one/stage_6/quant_tensors.pt") != sha256_file(dir / "sequential/stage_6/quant_tensors.pt"));
 }
 
 TEST_SUITE_END();

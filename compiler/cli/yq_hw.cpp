@@ -208,7 +208,8 @@ void add_quant_options(CLI::App& run, QuantFlags& flags) {
       "fold each channel's mean output error over the calibration images into its bias");
   add_enum_option(run,
                   "the inputs --rounding gptq and --bias-correction read: the float model's, or sequential (the "
-                  "integer model's, built in network order, each layer's predecessors already quantized)",
+                  "integer model's, built in network order, each layer's predecessors already quantized), or "
+                  "asymmetric (sequential, each layer aimed at the float layer's output on the float input)",
                   flags, &S::reconstruction);
   add_enum_option(run,
                   "weight scale per output channel: the largest |weight| (max), or the clip whose codes, by the chosen "

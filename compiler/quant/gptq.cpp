@@ -150,6 +150,32 @@ std::vector<std::int16_t> gptq_round(const WeightRows& weights, const std::vecto
   return gptq_round(weights, scales, bits, gptq_factor(inputs));
 }
 
+WeightRows compensated_weights(const WeightRows& weights, const ConvInputStatistics& inputs) {
+  const int d = weights.width, m = weights.channels;
+  if (inputs.width != d || inputs.cross.size() != static_cast<size_t>(d) * d) {
+    throw Error("asymmetric reconstruction: the layer's input statistics hold no cross moments of its width");
+  }
+  const Eigen::Map<const Matrix> gram(inputs.gram.data(), d, d), cross(inputs.cross.data(), d, d);
+  const Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> w(
+      weights.values.data(), m, d);
+  const Matrix right = cross.transpose() * w.transpose();  // (W C)^T
+  const double mean_diagonal = gram.diagonal().mean();
+  double damping = kGptqDamping * (mean_diagonal > 0 ? mean_diagonal : 1.0);
+  for (int attempt = 0; attempt < 6; ++attempt, damping *= 10) {
+    Matrix damped = gram;
+    damped.diagonal().array() += damping;
+    const Eigen::LLT<Matrix> factor(damped);
+    if (factor.info() != Eigen::Success) continue;
+    const Matrix target = factor.solve(right);  // [d][m]: column c is channel c's row
+    WeightRows result{m, d, std::vector<double>(static_cast<size_t>(m) * d)};
+    for (int c = 0; c < m; ++c) {
+      for (int k = 0; k < d; ++k) result.values[static_cast<size_t>(c) * d + k] = target(k, c);
+    }
+    return result;
+  }
+  throw Error("asymmetric reconstruction: the input statistics of a layer stay singular after damping");
+}
+
 std::vector<double> channel_output_errors(const WeightRows& weights, const std::vector<std::int16_t>& codes,
                                           const std::vector<double>& scales, const ConvInputStatistics& inputs) {
   const int d = weights.width, m = weights.channels;

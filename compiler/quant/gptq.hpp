@@ -56,6 +56,14 @@ std::vector<std::int16_t> gptq_round(const WeightRows& weights, const std::vecto
 std::vector<std::int16_t> gptq_round(const WeightRows& weights, const std::vector<double>& scales, int bits,
                                      const ConvInputStatistics& inputs);
 
+// Asymmetric reconstruction's target: the weights W* = W C (H + damping)^-1
+// whose layer, on the quantized model's input x, comes closest to the float
+// layer on the float model's input x_f (least squares over the sampled
+// rows; C = sum x_f x^T, H = sum x x^T, the damping GPTQ's): W* takes back
+// what the quantized predecessors changed in the input, as far as a linear
+// map of it can. Needs `inputs.cross`.
+WeightRows compensated_weights(const WeightRows& weights, const ConvInputStatistics& inputs);
+
 // Codes on given scales, by nearest rounding or GPTQ.
 using RoundingFunction = std::function<std::vector<std::int16_t>(const std::vector<double>& scales)>;
 

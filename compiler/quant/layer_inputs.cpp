@@ -45,29 +45,48 @@ int sampled_rows(int width, int positions) {
   return static_cast<int>(std::min<std::int64_t>(positions, std::max<std::int64_t>(kMinRowsPerImage, budget)));
 }
 
-ImageConvInput conv_input_statistics(const Node& node, const float* input, int height, int width, int image_index) {
+namespace {
+
+// The im2col rows of one image at the positions its statistics sample:
+// evenly spaced over the whole output (positions / rows apart, not rounded
+// down, which left the bottom of the image unsampled); the grid's offset
+// within a step moves with the image.
+RowMatrixF sampled_taps(const Node& node, const float* input, int height, int width, int image_index) {
   const int out_h = conv_output_size(height, node.kernel, node.stride, node.pad);
   const int out_w = conv_output_size(width, node.kernel, node.stride, node.pad);
   const int positions = out_h * out_w;
-  ImageConvInput s;
-  s.width = node.in_channels * node.kernel * node.kernel;
-  const int rows = sampled_rows(s.width, positions);
-  RowMatrixF x(rows, s.width);
-  // Evenly spaced positions over the whole output (positions / rows apart,
-  // not rounded down, which left the bottom of the image unsampled); the
-  // grid's offset within a step moves with the image.
+  const int taps = node.in_channels * node.kernel * node.kernel;
+  const int rows = sampled_rows(taps, positions);
+  RowMatrixF x(rows, taps);
   const std::int64_t offset = (static_cast<std::int64_t>(image_index) * 2654435761LL) % rows;
   for (int r = 0; r < rows; ++r) {
     const std::int64_t p = (r * static_cast<std::int64_t>(positions) + offset) / rows;
     gather_taps(node, input, height, width, static_cast<int>(p / out_w), static_cast<int>(p % out_w), x.row(r).data());
   }
+  return x;
+}
+
+}  // namespace
+
+ImageConvInput conv_input_statistics(const Node& node, const float* input, int height, int width, int image_index) {
+  const RowMatrixF x = sampled_taps(node, input, height, width, image_index);
+  ImageConvInput s;
+  s.width = static_cast<int>(x.cols());
   Eigen::MatrixXf gram = Eigen::MatrixXf::Zero(s.width, s.width);
   gram.selfadjointView<Eigen::Lower>().rankUpdate(x.transpose());
   const Eigen::RowVectorXf sum = x.colwise().sum();
-  s.rows = rows;
+  s.rows = x.rows();
   s.sum.assign(sum.data(), sum.data() + s.width);
   s.gram_lower.assign(gram.data(), gram.data() + gram.size());
   return s;
+}
+
+std::vector<float> conv_input_cross(const Node& node, const float* float_input, const float* input, int height,
+                                    int width, int image_index) {
+  const RowMatrixF x_float = sampled_taps(node, float_input, height, width, image_index);
+  const RowMatrixF x = sampled_taps(node, input, height, width, image_index);
+  const Eigen::MatrixXf cross = x_float.transpose() * x;
+  return {cross.data(), cross.data() + cross.size()};
 }
 
 void add_conv_input(ConvInputStatistics& total, const ImageConvInput& image) {

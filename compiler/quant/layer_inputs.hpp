@@ -22,6 +22,10 @@ struct ConvInputStatistics {
   std::int64_t rows = 0;        // sampled positions over every image
   std::vector<double> sum;      // [width]
   std::vector<double> gram;     // [width][width], symmetric
+  // Asymmetric reconstruction only: sum of x_f x^T over the same rows, x_f
+  // the float model's input at the row's position ([width][width],
+  // column-major: entry (i, j) at j * width + i).
+  std::vector<double> cross;
 
   std::vector<double> mean() const;  // sum / rows
 };
@@ -49,6 +53,12 @@ int sampled_rows(int width, int positions);
 // One image's statistics of the input of convolution `node`, whose input
 // tensor is [in_c][height][width] floats. image_index moves the sample grid.
 ImageConvInput conv_input_statistics(const Node& node, const float* input, int height, int width, int image_index);
+
+// One image's sum of x_f x^T over the rows conv_input_statistics samples
+// (the same positions): x_f from the float model's input, x from the
+// quantized one, both [in_c][height][width]. Column-major, as `cross`.
+std::vector<float> conv_input_cross(const Node& node, const float* float_input, const float* input, int height,
+                                    int width, int image_index);
 
 // total += image (in the caller's order); the Gram matrix stays symmetric.
 void add_conv_input(ConvInputStatistics& total, const ImageConvInput& image);

@@ -91,8 +91,8 @@ void check_quant_settings(const QuantSettings& q) {
   if (q.weight_clip == WeightClip::Mse && (!q.per_channel || q.scale_form != ScaleForm::Multiplier)) {
     throw Error("--weight-clip mse needs per-channel multiplier scales (not --per-tensor or --scales pow2)");
   }
-  if (q.reconstruction == Reconstruction::Sequential && !q.needs_layer_inputs()) {
-    throw Error("--reconstruction sequential needs --rounding gptq, weights narrower than 8 bits (--rounding auto) or --bias-correction");
+  if (q.reconstruction != Reconstruction::FloatInputs && !q.needs_layer_inputs()) {
+    throw Error(std::string("--reconstruction ") + enum_name(q.reconstruction) + " needs --rounding gptq, weights narrower than 8 bits (--rounding auto) or --bias-correction");
   }
 }
 

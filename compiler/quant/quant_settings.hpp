@@ -31,7 +31,7 @@ enum class WeightRounding { Auto, Nearest, Gptq };
 // model's (stage_4's statistics), or the integer model's as it is built in
 // network order, the convolutions before it already quantized
 // (compiler/quant/quantized_pass.hpp).
-enum class Reconstruction { FloatInputs, Sequential };
+enum class Reconstruction { FloatInputs, Sequential, Asymmetric };
 // A convolution's weight scale per output channel: its largest |weight| on
 // the top code, or the clip (a fraction of it) whose nearest-rounded
 // weights have the least output error, each weight's squared error weighted
@@ -58,7 +58,7 @@ YQ_ENUM_NAMES(NmsMode, "--nms", {NmsMode::Int, "int"}, {NmsMode::Float, "float"}
 YQ_ENUM_NAMES(WeightRounding, "--rounding", {WeightRounding::Auto, "auto"}, {WeightRounding::Nearest, "nearest"},
               {WeightRounding::Gptq, "gptq"})
 YQ_ENUM_NAMES(Reconstruction, "--reconstruction", {Reconstruction::FloatInputs, "float-inputs"},
-              {Reconstruction::Sequential, "sequential"})
+              {Reconstruction::Sequential, "sequential"}, {Reconstruction::Asymmetric, "asymmetric"})
 YQ_ENUM_NAMES(WeightClip, "--weight-clip", {WeightClip::Auto, "auto"}, {WeightClip::Max, "max"}, {WeightClip::Mse, "mse"})
 
 #undef YQ_ENUM_NAMES

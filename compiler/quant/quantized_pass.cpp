@@ -11,15 +11,19 @@
 namespace yq {
 
 QuantizedPass::QuantizedPass(const Model& fused, std::vector<FakeQuantGrids> grids, int images,
-                             CalibrationInput input_at, int threads)
+                             CalibrationInput input_at, int threads, bool float_reference)
     : model_(fused),
       float_model_(model_),
+      reference_model_(fused),
+      reference_(reference_model_),
+      float_reference_(float_reference),
       grids_(std::move(grids)),
       input_at_(std::move(input_at)),
       threads_(threads),
       weights_set_(fused.graph.nodes.size(), false),
       last_consumer_(fused.graph.last_consumers()),
-      codes_(images, std::vector<at::Tensor>(fused.graph.nodes.size())) {
+      codes_(images, std::vector<at::Tensor>(fused.graph.nodes.size())),
+      floats_(float_reference ? images : 0, std::vector<at::Tensor>(fused.graph.nodes.size())) {
   if (grids_.size() != fused.graph.nodes.size()) throw Error("the quantized pass needs one grid pair per node");
   for (const FakeQuantGrids& grid : grids_) {
     if (grid.out.bits < 1 || grid.out.bits > 16) throw Error("the quantized pass needs every tensor on a grid of 1-16 bits");
@@ -45,13 +49,14 @@ at::Tensor values(const at::Tensor& codes, const Grid& grid) { return (codes.to(
 }  // namespace
 
 // Nodes next_node_..last of one image, each output put on its grid and kept
-// as codes (a quarter of the memory at 8 bits); an output is released once
-// every node reading it has run.
+// as codes (a quarter of the memory at 8 bits), and with a float reference
+// the float model's output beside it; an output is released once every node
+// reading it has run.
 void QuantizedPass::run_image(int image, int last) {
   c10::InferenceMode inference;
   const auto& nodes = model_.graph.nodes;
   std::vector<at::Tensor>& codes = codes_[image];
-  std::vector<at::Tensor> inputs(nodes.size());
+  std::vector<at::Tensor> inputs(nodes.size()), float_inputs(nodes.size());
   const TensorTransform pre_grid = [this](size_t node, bool, const at::Tensor& x) {
     return fake_quantize(x, grids_[node].pre);
   };
@@ -60,12 +65,22 @@ void QuantizedPass::run_image(int image, int last) {
     const at::Tensor output =
         nodes[i].op == OpKind::Input ? input_at_(image) : float_model_.run_one(i, inputs, &pre_grid);
     codes[i] = to_codes(fake_quantize(output, grids_[i].out), grids_[i].out);
+    if (float_reference_) {
+      for (int k : nodes[i].inputs) float_inputs[k] = floats_[image][k];
+      floats_[image][i] = nodes[i].op == OpKind::Input ? output : reference_.run_one(i, float_inputs, nullptr);
+    }
     for (int k : nodes[i].inputs) {
       inputs[k] = at::Tensor();
-      if (last_consumer_[k] == static_cast<size_t>(i)) codes[k] = at::Tensor();
+      float_inputs[k] = at::Tensor();
+      if (last_consumer_[k] == static_cast<size_t>(i)) release(image, k);
     }
-    if (last_consumer_[i] == static_cast<size_t>(i)) codes[i] = at::Tensor();  // read by no node
+    if (last_consumer_[i] == static_cast<size_t>(i)) release(image, i);  // read by no node
   }
+}
+
+void QuantizedPass::release(int image, int node) {
+  codes_[image][node] = at::Tensor();
+  if (float_reference_) floats_[image][node] = at::Tensor();
 }
 
 ConvInputStatistics QuantizedPass::input_statistics(int conv) {
@@ -81,19 +96,31 @@ ConvInputStatistics QuantizedPass::input_statistics(int conv) {
   const Node& node = nodes[conv];
   const int images = static_cast<int>(codes_.size());
   std::vector<ImageConvInput> per_image(images);
+  std::vector<std::vector<float>> per_image_cross(float_reference_ ? images : 0);
   const int saved_threads = at::get_num_threads();
   at::set_num_threads(1);
   parallel_for_each_index(images, threads_, [&](size_t image) {
     run_image(static_cast<int>(image), conv - 1);
     const int input_node = node.inputs[0];
     const at::Tensor input = values(codes_[image][input_node], grids_[input_node].out).contiguous();
-    per_image[image] = conv_input_statistics(node, input.data_ptr<float>(), static_cast<int>(input.size(2)),
-                                             static_cast<int>(input.size(3)), static_cast<int>(image));
+    const int height = static_cast<int>(input.size(2)), width = static_cast<int>(input.size(3));
+    per_image[image] = conv_input_statistics(node, input.data_ptr<float>(), height, width, static_cast<int>(image));
+    if (float_reference_) {
+      const at::Tensor float_input = floats_[image][input_node].contiguous();
+      per_image_cross[image] = conv_input_cross(node, float_input.data_ptr<float>(), input.data_ptr<float>(), height,
+                                                width, static_cast<int>(image));
+    }
   });
   at::set_num_threads(saved_threads);
   next_node_ = conv;
   ConvInputStatistics total;
   for (const ImageConvInput& image : per_image) add_conv_input(total, image);
+  if (float_reference_) {
+    total.cross.assign(static_cast<size_t>(total.width) * total.width, 0.0);
+    for (const std::vector<float>& image : per_image_cross) {
+      for (size_t i = 0; i < image.size(); ++i) total.cross[i] += image[i];
+    }
+  }
   return total;
 }
 

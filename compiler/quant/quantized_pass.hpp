@@ -8,6 +8,11 @@
 // only the tensors that nodes not yet run still read. Each image's nodes run on one
 // LibTorch thread (images in parallel) and the statistics are added in image
 // order: the same bytes for every thread count.
+//
+// With a float reference (asymmetric reconstruction) each image also runs
+// the float model, unquantized, beside it and keeps its tensors the same
+// way, and a convolution's statistics then hold the cross moments of the
+// float model's input and the quantized one's at the same positions.
 #pragma once
 #include <ATen/core/Tensor.h>
 
@@ -27,11 +32,12 @@ class QuantizedPass {
  public:
   // grids: per node, indexed like graph.nodes.
   QuantizedPass(const Model& fused, std::vector<FakeQuantGrids> grids, int images, CalibrationInput input_at,
-                int threads);
+                int threads, bool float_reference = false);
 
   // Runs every node before convolution `conv` not yet run (each convolution
   // among them must have its weights) and returns the statistics of conv's
-  // input over every image, sampled as stage_4 samples them.
+  // input over every image, sampled as stage_4 samples them (with `cross`
+  // when the pass has a float reference).
   ConvInputStatistics input_statistics(int conv);
 
   // The real-valued weight and bias convolution `conv` runs with from now on.
@@ -39,9 +45,13 @@ class QuantizedPass {
 
  private:
   void run_image(int image, int last);
+  void release(int image, int node);
 
   Model model_;  // the fused model, with the dequantized weights of the convolutions set
   FloatModel float_model_;
+  Model reference_model_;  // the fused model as it is
+  FloatModel reference_;
+  bool float_reference_;
   std::vector<FakeQuantGrids> grids_;
   CalibrationInput input_at_;
   int threads_;
@@ -49,6 +59,7 @@ class QuantizedPass {
   std::vector<size_t> last_consumer_;    // per node
   int next_node_ = 0;                    // the first node not yet run
   std::vector<std::vector<at::Tensor>> codes_;  // [image][node] outputs as codes, released after their last reader
+  std::vector<std::vector<at::Tensor>> floats_;  // [image][node] the float reference's outputs, released likewise
 };
 
 }  // namespace yq

@@ -34,6 +34,12 @@ std::vector<double> weight_scales(const at::Tensor& weight, int bits, bool per_c
   return scales;
 }
 
+std::vector<double> row_scales(const WeightRows& rows, int bits, const QuantSettings& settings) {
+  const at::Tensor values =
+      at::from_blob(const_cast<double*>(rows.values.data()), {rows.channels, rows.width}, at::kDouble);
+  return weight_scales(values, bits, settings.per_channel, settings.scale_form);
+}
+
 void quantize_bias(QuantConv& conv, const std::vector<double>& bias, const CodeFormat& input) {
   const int channels = static_cast<int>(bias.size());
   const size_t per_channel = conv.weights.size() / channels;
@@ -105,33 +111,34 @@ ConvToRound prepare_conv(const Model& fused, int index, const CodeFormat& real_i
   return conv;
 }
 
-// Codes by the chosen rounding (on each channel's scale from the clip search
-// where it runs: QuantSettings::clip_searches), then
-// (with bias correction) each channel's mean output error added to its float
-// bias: the float layer on its float input against the rounded layer on the
-// input it reads (`inputs`: the float input too, or the integer model's).
-// Inputs are read in the fold's units: x / input_fold.
-void round_conv(ConvToRound& conv, int weight_bits, const QuantSettings& settings, const ConvInputStatistics* float_inputs,
-                const ConvInputStatistics* inputs) {
+// Codes for `target` (the float weights, or asymmetric reconstruction's
+// compensated ones) by the chosen rounding (on each channel's scale from the
+// clip search where it runs: QuantSettings::clip_searches), then (with bias
+// correction) each channel's mean output error added to its float bias: the
+// float layer on its float input against the rounded layer on the input it
+// reads (`inputs`: the float input too, or the integer model's). Inputs are
+// read in the fold's units: x / input_fold.
+void round_conv(ConvToRound& conv, const WeightRows& target, int weight_bits, const QuantSettings& settings,
+                const ConvInputStatistics* float_inputs, const ConvInputStatistics* inputs) {
   const std::vector<double> max_scales = conv.scales;
-  const std::vector<std::int16_t> nearest = nearest_round(conv.weights, max_scales, weight_bits);
+  const std::vector<std::int16_t> nearest = nearest_round(target, max_scales, weight_bits);
   conv.codes = nearest;
   if (!inputs) return;
   const bool gptq = settings.gptq_rounds(weight_bits);
   const GptqFactor factor = gptq ? gptq_factor(*inputs) : GptqFactor{};
   const RoundingFunction round = [&](const std::vector<double>& scales) {
-    return gptq ? gptq_round(conv.weights, scales, weight_bits, factor) : nearest_round(conv.weights, scales, weight_bits);
+    return gptq ? gptq_round(target, scales, weight_bits, factor) : nearest_round(target, scales, weight_bits);
   };
   if (settings.clip_searches(weight_bits)) {
-    RoundedWeights rounded = clip_searched_rounding(conv.weights, max_scales, *inputs, round);
+    RoundedWeights rounded = clip_searched_rounding(target, max_scales, *inputs, round);
     conv.scales = std::move(rounded.scales);
     conv.codes = std::move(rounded.codes);
   } else if (gptq) {
     conv.codes = round(max_scales);
   }
   const double fold_squared = conv.input_fold * conv.input_fold;
-  conv.report.nearest_error = mean_squared_output_error(conv.weights, nearest, max_scales, *inputs) / fold_squared;
-  conv.report.error = mean_squared_output_error(conv.weights, conv.codes, conv.scales, *inputs) / fold_squared;
+  conv.report.nearest_error = mean_squared_output_error(target, nearest, max_scales, *inputs) / fold_squared;
+  conv.report.error = mean_squared_output_error(target, conv.codes, conv.scales, *inputs) / fold_squared;
   const auto folded_mean = [&](const ConvInputStatistics& statistics) {
     std::vector<double> mean = statistics.mean();
     for (double& m : mean) m /= conv.input_fold;
@@ -157,7 +164,7 @@ void round_convs(std::vector<ConvToRound>& convs, const NodeBits& bits, const Qu
   parallel_for_each_index(convs.size(), threads, progress, [&](size_t i) {
     ConvToRound& conv = convs[i];
     const ConvInputStatistics* statistics = inputs ? &inputs->convs[conv.node] : nullptr;
-    round_conv(conv, bits.weight[conv.node], settings, statistics, statistics);
+    round_conv(conv, conv.weights, bits.weight[conv.node], settings, statistics, statistics);
   });
 }
 
@@ -190,7 +197,9 @@ std::vector<FakeQuantGrids> integer_grids(const Graph& graph, const std::vector<
 
 // Sequential reconstruction: each convolution in graph order is rounded
 // from its input in the integer model built so far, quantized, and then run
-// with its integer weights for the convolutions after it.
+// with its integer weights for the convolutions after it. Asymmetric: the
+// rounding aims at the compensated weights (compensated_weights), not the
+// float ones.
 std::vector<QuantConv> reconstruct_sequentially(const Model& fused, const std::vector<TensorFormats>& formats,
                                                 const NodeBits& bits, const QuantSettings& settings,
                                                 const RoundingInputs& inputs, int threads,
@@ -200,7 +209,8 @@ std::vector<QuantConv> reconstruct_sequentially(const Model& fused, const std::v
                 " calibration images, but stage_4's layer input statistics are of " +
                 std::to_string(inputs.float_inputs->images));
   }
-  QuantizedPass pass(fused, integer_grids(fused.graph, formats), inputs.images, inputs.input_at, threads);
+  QuantizedPass pass(fused, integer_grids(fused.graph, formats), inputs.images, inputs.input_at, threads,
+                     settings.reconstruction == Reconstruction::Asymmetric);
   ProgressBar progress("       reconstruct", static_cast<int>(convs.size()));
   std::vector<QuantConv> quantized;
   for (ConvToRound& conv : convs) {
@@ -210,7 +220,13 @@ std::vector<QuantConv> reconstruct_sequentially(const Model& fused, const std::v
     if (quantized_inputs.rows != float_inputs.rows) {
       throw Error("sequential reconstruction: the input rows of " + node.name + " differ from stage_4's");
     }
-    round_conv(conv, bits.weight[conv.node], settings, &float_inputs, &quantized_inputs);
+    if (settings.reconstruction == Reconstruction::Asymmetric) {
+      const WeightRows target = compensated_weights(conv.weights, quantized_inputs);
+      conv.scales = row_scales(target, bits.weight[conv.node], settings);
+      round_conv(conv, target, bits.weight[conv.node], settings, &float_inputs, &quantized_inputs);
+    } else {
+      round_conv(conv, conv.weights, bits.weight[conv.node], settings, &float_inputs, &quantized_inputs);
+    }
     quantized.push_back(quantize_conv(node, conv, formats[conv.node], bits.weight[conv.node], settings));
     const auto [weight, bias] = dequantized_conv(quantized.back(), formats[node.inputs[0]].out,
                                                  fused.weight(node.name + ".weight"));
@@ -295,7 +311,7 @@ QuantModel quantize_model(const Model& fused, const std::vector<TensorFormats>& 
     convs.push_back(prepare_conv(fused, index, formats[fused.graph.nodes[index].inputs[0]].out, bits.weight[index], settings));
   }
   std::vector<QuantConv> quantized;
-  if (settings.needs_layer_inputs() && settings.reconstruction == Reconstruction::Sequential) {
+  if (settings.needs_layer_inputs() && settings.reconstruction != Reconstruction::FloatInputs) {
     quantized = reconstruct_sequentially(fused, formats, bits, settings, inputs, threads, convs);
   } else {
     round_convs(convs, bits, settings, inputs.float_inputs, threads);
