@@ -30,23 +30,6 @@ void gather_taps(const Node& node, const float* input, int height, int width, in
   }
 }
 
-}  // namespace
-
-std::vector<double> ConvInputStatistics::mean() const {
-  std::vector<double> m(sum.size(), 0.0);
-  if (rows > 0) {
-    for (size_t i = 0; i < sum.size(); ++i) m[i] = sum[i] / static_cast<double>(rows);
-  }
-  return m;
-}
-
-int sampled_rows(int width, int positions) {
-  const std::int64_t budget = kGramBudget / (static_cast<std::int64_t>(width) * width);
-  return static_cast<int>(std::min<std::int64_t>(positions, std::max<std::int64_t>(kMinRowsPerImage, budget)));
-}
-
-namespace {
-
 // The im2col rows of one image at the positions its statistics sample:
 // evenly spaced over the whole output (positions / rows apart, not rounded
 // down, which left the bottom of the image unsampled); the grid's offset
@@ -67,6 +50,19 @@ RowMatrixF sampled_taps(const Node& node, const float* input, int height, int wi
 }
 
 }  // namespace
+
+std::vector<double> ConvInputStatistics::mean() const {
+  std::vector<double> m(sum.size(), 0.0);
+  if (rows > 0) {
+    for (size_t i = 0; i < sum.size(); ++i) m[i] = sum[i] / static_cast<double>(rows);
+  }
+  return m;
+}
+
+int sampled_rows(int width, int positions) {
+  const std::int64_t budget = kGramBudget / (static_cast<std::int64_t>(width) * width);
+  return static_cast<int>(std::min<std::int64_t>(positions, std::max<std::int64_t>(kMinRowsPerImage, budget)));
+}
 
 ImageConvInput conv_input_statistics(const Node& node, const float* input, int height, int width, int image_index) {
   const RowMatrixF x = sampled_taps(node, input, height, width, image_index);
