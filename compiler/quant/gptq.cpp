@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <string>
 
 #include "compiler/ref/arithmetic.hpp"
 #include "compiler/util/error.hpp"
@@ -19,24 +20,30 @@ std::int16_t nearest_code(double value, double scale, std::int64_t max_code) {
   return static_cast<std::int16_t>(std::clamp<std::int64_t>(std::llround(value / scale), -max_code, max_code));
 }
 
-// The upper Cholesky factor U of H^-1 (H^-1 = U^T U), damping H until it is
-// positive definite. With R the reversal of rows and columns and
-// R H R = L L^T, U = R L^-1 R: one factorization and one triangular inverse.
-Matrix inverse_cholesky_upper(const Matrix& h) {
-  const Eigen::Index d = h.rows();
-  const Matrix reversed = h.reverse();  // R H R
+// The Cholesky factor of H + damping I: the damping kGptqDamping of H's mean
+// diagonal, ten times more at each failure until H + damping I is positive
+// definite. Throws yq::Error(failure) when it never is.
+Eigen::LLT<Matrix> damped_cholesky(const Matrix& h, const std::string& failure) {
   const double mean_diagonal = h.diagonal().mean();
   double damping = kGptqDamping * (mean_diagonal > 0 ? mean_diagonal : 1.0);
   for (int attempt = 0; attempt < 6; ++attempt, damping *= 10) {
-    Matrix damped = reversed;
+    Matrix damped = h;
     damped.diagonal().array() += damping;
-    const Eigen::LLT<Matrix> factor(damped);
-    if (factor.info() != Eigen::Success) continue;
-    Matrix inverse = Matrix::Identity(d, d);
-    factor.matrixL().solveInPlace(inverse);  // L^-1
-    return inverse.reverse();
+    Eigen::LLT<Matrix> factor(damped);
+    if (factor.info() == Eigen::Success) return factor;
   }
-  throw Error("GPTQ: the input statistics of a layer stay singular after damping");
+  throw Error(failure);
+}
+
+// The upper Cholesky factor U of the damped H^-1 (H^-1 = U^T U). With R the
+// reversal of rows and columns and R H R = L L^T, U = R L^-1 R: one
+// factorization and one triangular inverse.
+Matrix inverse_cholesky_upper(const Matrix& h) {
+  const Eigen::LLT<Matrix> factor =
+      damped_cholesky(h.reverse(), "GPTQ: the input statistics of a layer stay singular after damping");
+  Matrix inverse = Matrix::Identity(h.rows(), h.cols());
+  factor.matrixL().solveInPlace(inverse);  // L^-1
+  return inverse.reverse();
 }
 
 // W - s q, [channels][width].
@@ -159,21 +166,14 @@ WeightRows compensated_weights(const WeightRows& weights, const ConvInputStatist
   const Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> w(
       weights.values.data(), m, d);
   const Matrix right = cross.transpose() * w.transpose();  // (W C)^T
-  const double mean_diagonal = gram.diagonal().mean();
-  double damping = kGptqDamping * (mean_diagonal > 0 ? mean_diagonal : 1.0);
-  for (int attempt = 0; attempt < 6; ++attempt, damping *= 10) {
-    Matrix damped = gram;
-    damped.diagonal().array() += damping;
-    const Eigen::LLT<Matrix> factor(damped);
-    if (factor.info() != Eigen::Success) continue;
-    const Matrix target = factor.solve(right);  // [d][m]: column c is channel c's row
-    WeightRows result{m, d, std::vector<double>(static_cast<size_t>(m) * d)};
-    for (int c = 0; c < m; ++c) {
-      for (int k = 0; k < d; ++k) result.values[static_cast<size_t>(c) * d + k] = target(k, c);
-    }
-    return result;
+  const Eigen::LLT<Matrix> factor =
+      damped_cholesky(gram, "asymmetric reconstruction: the input statistics of a layer stay singular after damping");
+  const Matrix target = factor.solve(right);  // [d][m]: column c is channel c's row
+  WeightRows result{m, d, std::vector<double>(static_cast<size_t>(m) * d)};
+  for (int c = 0; c < m; ++c) {
+    for (int k = 0; k < d; ++k) result.values[static_cast<size_t>(c) * d + k] = target(k, c);
   }
-  throw Error("asymmetric reconstruction: the input statistics of a layer stay singular after damping");
+  return result;
 }
 
 std::vector<double> channel_output_errors(const WeightRows& weights, const std::vector<std::int16_t>& codes,
