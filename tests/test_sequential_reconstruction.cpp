@@ -62,6 +62,21 @@ double mean_shift(const Model& fused, const QuantModel& quant) {
   return total / convs.size();
 }
 
+// Stage_6 again into `out`, a copy of a run through stage_6 (stages 0-5
+// are reused: stage_5 does not depend on the reconstruction).
+void rerun_stage_6(const std::string& arguments, const fs::path& out, const fs::path& dir) {
+  const test::CliResult again = test::run_cli(arguments + " --from stage_6 --through stage_6 --out " + out.string(), dir);
+  REQUIRE_MESSAGE(again.exit_code == 0, again.err);
+}
+
+void check_same_stage_6(const fs::path& a, const fs::path& b) {
+  for (const char* file : {"stage_6/quant_tensors.pt", "stage_6/quant_model.json", "stage_6/rounding.json",
+                           "stage_6/certificate.json"}) {
+    CAPTURE(file);
+    CHECK(sha256_file(a / file) == sha256_file(b / file));
+  }
+}
+
 }  // namespace
 
 TEST_CASE("sequential reconstruction: same bytes for 1 and 2 threads, and a smaller mean shift than from float inputs") {
@@ -70,23 +85,12 @@ TEST_CASE("sequential reconstruction: same bytes for 1 and 2 threads, and a smal
   const test::CliResult one = test::run_cli(
       "--threads 1 run" + settings + " --reconstruction sequential --through stage_6 --out " + (dir / "one").string(), dir);
   REQUIRE_MESSAGE(one.exit_code == 0, one.err);
-  // Stage_6 again with 2 threads, and from the float inputs: stages 0-5 are
-  // reused (stage_5 does not depend on the reconstruction).
+  // Stage_6 again with 2 threads, and from the float inputs.
   fs::copy(dir / "one", dir / "two", fs::copy_options::recursive);
   fs::copy(dir / "one", dir / "float", fs::copy_options::recursive);
-  const test::CliResult two = test::run_cli("--threads 2 run" + settings +
-                                                " --reconstruction sequential --from stage_6 --through stage_6 --out " +
-                                                (dir / "two").string(),
-                                            dir);
-  REQUIRE_MESSAGE(two.exit_code == 0, two.err);
-  const test::CliResult float_inputs = test::run_cli(
-      "run" + settings + " --from stage_6 --through stage_6 --out " + (dir / "float").string(), dir);
-  REQUIRE_MESSAGE(float_inputs.exit_code == 0, float_inputs.err);
-  for (const char* file : {"stage_6/quant_tensors.pt", "stage_6/quant_model.json", "stage_6/rounding.json",
-                           "stage_6/certificate.json"}) {
-    CAPTURE(file);
-    CHECK(sha256_file(dir / "one" / file) == sha256_file(dir / "two" / file));
-  }
+  rerun_stage_6("--threads 2 run" + settings + " --reconstruction sequential", dir / "two", dir);
+  rerun_stage_6("run" + settings, dir / "float", dir);
+  check_same_stage_6(dir / "one", dir / "two");
   // GPTQ lowers the output error on the quantized inputs too.
   const nlohmann::json weights = read_json_file(dir / "one/stage_6/summary.json")["result"]["weights"];
   CHECK(weights["reconstruction"] == "sequential");
@@ -110,18 +114,9 @@ TEST_CASE("asymmetric reconstruction: same bytes for 1 and 2 threads, other code
   REQUIRE_MESSAGE(one.exit_code == 0, one.err);
   fs::copy(dir / "one", dir / "two", fs::copy_options::recursive);
   fs::copy(dir / "one", dir / "sequential", fs::copy_options::recursive);
-  const auto stage_6 = [&](const std::string& arguments, const fs::path& out) {
-    const test::CliResult again =
-        test::run_cli(arguments + settings + " --from stage_6 --through stage_6 --out " + out.string(), dir);
-    REQUIRE_MESSAGE(again.exit_code == 0, again.err);
-  };
-  stage_6("--threads 2 run --reconstruction asymmetric", dir / "two");
-  stage_6("run --reconstruction sequential", dir / "sequential");
-  for (const char* file : {"stage_6/quant_tensors.pt", "stage_6/quant_model.json", "stage_6/rounding.json",
-                           "stage_6/certificate.json"}) {
-    CAPTURE(file);
-    CHECK(sha256_file(dir / "one" / file) == sha256_file(dir / "two" / file));
-  }
+  rerun_stage_6("--threads 2 run" + settings + " --reconstruction asymmetric", dir / "two", dir);
+  rerun_stage_6("run" + settings + " --reconstruction sequential", dir / "sequential", dir);
+  check_same_stage_6(dir / "one", dir / "two");
   const nlohmann::json weights = read_json_file(dir / "one/stage_6/summary.json")["result"]["weights"];
   CHECK(weights["reconstruction"] == "asymmetric");
   CHECK(sha256_file(dir / "one/stage_6/quant_tensors.pt") != sha256_file(dir / "sequential/stage_6/quant_tensors.pt"));
