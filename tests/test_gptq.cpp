@@ -63,7 +63,7 @@ TEST_CASE("gptq: two identical inputs, the second weight takes the first one's r
   const WeightRows w{1, 2, {0.4, 0.4}};
   const std::vector<double> scales = {1.0};
   const std::vector<std::int16_t> nearest = nearest_round(w, scales, 4);
-  const std::vector<std::int16_t> gptq = gptq_round(w, scales, 4, statistics_of(rows));
+  const std::vector<std::int16_t> gptq = gptq_round(w, scales, 4, gptq_factor(statistics_of(rows)));
   CHECK(nearest == std::vector<std::int16_t>{0, 0});
   CHECK(gptq[0] + gptq[1] == 1);  // 0.4 + 0.4 = 0.8 of one input: one code in total is the best
   // The best codes by enumeration of every pair of 4-bit codes.
@@ -139,7 +139,7 @@ TEST_CASE("gptq: a 3x3 convolution over smooth images has a fraction of nearest 
     scales.push_back(largest / 7);
   }
   const std::vector<std::int16_t> nearest = nearest_round(w, scales, 4);
-  const std::vector<std::int16_t> gptq = gptq_round(w, scales, 4, statistics);
+  const std::vector<std::int16_t> gptq = gptq_round(w, scales, 4, gptq_factor(statistics));
   // Each channel is rounded against the damped statistics, so a channel may
   // come out slightly worse; the layer as a whole must gain a lot.
   double nearest_total = 0, gptq_total = 0;

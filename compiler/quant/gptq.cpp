@@ -151,12 +151,6 @@ std::vector<std::int16_t> gptq_round(const WeightRows& weights, const std::vecto
   return codes;
 }
 
-std::vector<std::int16_t> gptq_round(const WeightRows& weights, const std::vector<double>& scales, int bits,
-                                     const ConvInputStatistics& inputs) {
-  if (inputs.width != weights.width) throw Error("GPTQ: input statistics do not match the layer's width");
-  return gptq_round(weights, scales, bits, gptq_factor(inputs));
-}
-
 WeightRows compensated_weights(const WeightRows& weights, const ConvInputStatistics& inputs) {
   const int d = weights.width, m = weights.channels;
   if (inputs.width != d || inputs.cross.size() != static_cast<size_t>(d) * d) {

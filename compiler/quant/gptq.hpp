@@ -53,8 +53,6 @@ GptqFactor gptq_factor(const ConvInputStatistics& inputs);
 // Codes [channels][width] within +-(2^(bits-1) - 1).
 std::vector<std::int16_t> gptq_round(const WeightRows& weights, const std::vector<double>& scales, int bits,
                                      const GptqFactor& factor);
-std::vector<std::int16_t> gptq_round(const WeightRows& weights, const std::vector<double>& scales, int bits,
-                                     const ConvInputStatistics& inputs);
 
 // Asymmetric reconstruction's target: the weights W* = W C (H + damping)^-1
 // whose layer, on the quantized model's input x, comes closest to the float

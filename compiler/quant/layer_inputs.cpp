@@ -64,7 +64,8 @@ int sampled_rows(int width, int positions) {
   return static_cast<int>(std::min<std::int64_t>(positions, std::max<std::int64_t>(kMinRowsPerImage, budget)));
 }
 
-ImageConvInput conv_input_statistics(const Node& node, const float* input, int height, int width, int image_index) {
+ImageConvInput conv_input_statistics(const Node& node, const float* input, int height, int width, int image_index,
+                                     const float* float_input) {
   const RowMatrixF x = sampled_taps(node, input, height, width, image_index);
   ImageConvInput s;
   s.width = static_cast<int>(x.cols());
@@ -74,15 +75,11 @@ ImageConvInput conv_input_statistics(const Node& node, const float* input, int h
   s.rows = x.rows();
   s.sum.assign(sum.data(), sum.data() + s.width);
   s.gram_lower.assign(gram.data(), gram.data() + gram.size());
+  if (float_input) {
+    const Eigen::MatrixXf cross = sampled_taps(node, float_input, height, width, image_index).transpose() * x;
+    s.cross.assign(cross.data(), cross.data() + cross.size());
+  }
   return s;
-}
-
-std::vector<float> conv_input_cross(const Node& node, const float* float_input, const float* input, int height,
-                                    int width, int image_index) {
-  const RowMatrixF x_float = sampled_taps(node, float_input, height, width, image_index);
-  const RowMatrixF x = sampled_taps(node, input, height, width, image_index);
-  const Eigen::MatrixXf cross = x_float.transpose() * x;
-  return {cross.data(), cross.data() + cross.size()};
 }
 
 void add_conv_input(ConvInputStatistics& total, const ImageConvInput& image) {
@@ -102,6 +99,9 @@ void add_conv_input(ConvInputStatistics& total, const ImageConvInput& image) {
       total.gram[i * w + j] = value;
     }
   }
+  if (image.cross.empty()) return;
+  if (total.cross.empty()) total.cross.assign(w * w, 0.0);
+  for (size_t i = 0; i < image.cross.size(); ++i) total.cross[i] += image.cross[i];
 }
 
 LayerInputStatistics empty_layer_inputs(const Graph& graph) {

@@ -36,6 +36,7 @@ struct ImageConvInput {
   std::int64_t rows = 0;
   std::vector<float> sum;
   std::vector<float> gram_lower;  // [width][width], column-major, lower triangle valid
+  std::vector<float> cross;       // with a float input: sum x_f x^T, column-major, as ConvInputStatistics::cross
 };
 
 // Indexed like graph.nodes.
@@ -52,15 +53,13 @@ int sampled_rows(int width, int positions);
 
 // One image's statistics of the input of convolution `node`, whose input
 // tensor is [in_c][height][width] floats. image_index moves the sample grid.
-ImageConvInput conv_input_statistics(const Node& node, const float* input, int height, int width, int image_index);
+// With float_input (the float model's input at the same positions, for
+// asymmetric reconstruction) also the cross moments.
+ImageConvInput conv_input_statistics(const Node& node, const float* input, int height, int width, int image_index,
+                                     const float* float_input = nullptr);
 
-// One image's sum of x_f x^T over the rows conv_input_statistics samples
-// (the same positions): x_f from the float model's input, x from the
-// quantized one, both [in_c][height][width]. Column-major, as `cross`.
-std::vector<float> conv_input_cross(const Node& node, const float* float_input, const float* input, int height,
-                                    int width, int image_index);
-
-// total += image (in the caller's order); the Gram matrix stays symmetric.
+// total += image (in the caller's order); the Gram matrix stays symmetric,
+// the cross moments are added when the image has them.
 void add_conv_input(ConvInputStatistics& total, const ImageConvInput& image);
 
 LayerInputStatistics empty_layer_inputs(const Graph& graph);

@@ -96,31 +96,22 @@ ConvInputStatistics QuantizedPass::input_statistics(int conv) {
   const Node& node = nodes[conv];
   const int images = static_cast<int>(codes_.size());
   std::vector<ImageConvInput> per_image(images);
-  std::vector<std::vector<float>> per_image_cross(float_reference_ ? images : 0);
   const int saved_threads = at::get_num_threads();
   at::set_num_threads(1);
   parallel_for_each_index(images, threads_, [&](size_t image) {
     run_image(static_cast<int>(image), conv - 1);
     const int input_node = node.inputs[0];
     const at::Tensor input = values(codes_[image][input_node], grids_[input_node].out).contiguous();
-    const int height = static_cast<int>(input.size(2)), width = static_cast<int>(input.size(3));
-    per_image[image] = conv_input_statistics(node, input.data_ptr<float>(), height, width, static_cast<int>(image));
-    if (float_reference_) {
-      const at::Tensor float_input = floats_[image][input_node].contiguous();
-      per_image_cross[image] = conv_input_cross(node, float_input.data_ptr<float>(), input.data_ptr<float>(), height,
-                                                width, static_cast<int>(image));
-    }
+    const at::Tensor float_input = float_reference_ ? floats_[image][input_node].contiguous() : at::Tensor();
+    per_image[image] =
+        conv_input_statistics(node, input.data_ptr<float>(), static_cast<int>(input.size(2)),
+                              static_cast<int>(input.size(3)), static_cast<int>(image),
+                              float_reference_ ? float_input.data_ptr<float>() : nullptr);
   });
   at::set_num_threads(saved_threads);
   next_node_ = conv;
   ConvInputStatistics total;
   for (const ImageConvInput& image : per_image) add_conv_input(total, image);
-  if (float_reference_) {
-    total.cross.assign(static_cast<size_t>(total.width) * total.width, 0.0);
-    for (const std::vector<float>& image : per_image_cross) {
-      for (size_t i = 0; i < image.size(); ++i) total.cross[i] += image[i];
-    }
-  }
   return total;
 }
 
