@@ -75,8 +75,11 @@
 //
 // Parameters: ROWS, COLS (the array); TWIN (1: twin tiles); A_W (feature-map word), W_W (weight
 // word), ACC_W (bias word), MULT_W, SHIFT_W (requant word), PRE_W (widest
-// pre-activation code), LUT_W (table word). The descriptor and LUT directory
-// layouts (field positions and widths) come from yq_format.vh.
+// pre-activation code), LUT_W (table word), FM_ADDR_W (the bits of the
+// feature-map word addresses the lanes compute: a descriptor whose input or
+// output base does not fit is an error; the ports carry them zero-extended
+// to 32 bits). The descriptor and LUT directory layouts (field positions and
+// widths) come from yq_format.vh.
 module yq_conv_engine #(
     parameter ROWS     = 4,
     parameter COLS     = 4,
@@ -87,7 +90,8 @@ module yq_conv_engine #(
     parameter MULT_W   = 16,
     parameter SHIFT_W  = 6,
     parameter PRE_W    = 16,
-    parameter LUT_W    = 16
+    parameter LUT_W    = 16,
+    parameter FM_ADDR_W = 32
 ) (clk, rst, start, desc, busy, done, error, lutdir_addr, lutdir_data, bias_addr, bias_data, rq_addr, rq_data,
    w_addr, w_data, fm_rd_addr, fm_rd_data, fm_rd_addr_b, fm_rd_data_b, fm_wr_en, fm_wr_addr, fm_wr_mask, fm_wr_data, lut_addr, lut_data0,
    lut_data1);
@@ -132,7 +136,16 @@ module yq_conv_engine #(
     localparam RQ_W  = MULT_W + SHIFT_W;
     localparam MAC_W = (ACC_W > A_W + W_W) ? ACC_W : A_W + W_W;   // accumulator
     localparam D_W   = LUT_W + 1;                                 // knot difference
-    localparam P_W   = D_W + 32 + 1;                              // difference * fraction
+    localparam P_W   = D_W + PRE_W + 1;                           // difference * fraction
+    localparam V_W   = (A_W > PRE_W) ? A_W : PRE_W;               // a pre-activation as written
+    localparam AW    = FM_ADDR_W;
+    // A lane's input column and row (signed: padding lies above and left of
+    // the input; a tap inside the input is within the 16-bit sizes).
+    localparam CO_W  = ((YQ_PROG_IN_W_WIDTH > YQ_PROG_IN_H_WIDTH) ? YQ_PROG_IN_W_WIDTH : YQ_PROG_IN_H_WIDTH) + 2;
+    localparam [31:0] ADDR_OUTSIDE = ~((32'd1 << AW) - 32'd1);   // base bits the lanes cannot address
+    localparam PIX_W = $clog2(2 * ROWS + 1);                      // pixels left, capped at 2 * ROWS
+    localparam [31:0] PIX_CAP32 = 2 * ROWS;
+    localparam [PIX_W-1:0] PIX_CAP = PIX_CAP32[PIX_W-1:0];
     // Cycles from issuing a tile's last tap to the drain buffer capture, plus 1:
     // that tap may issue while at most this many drain beats are left.
     localparam DRAIN_SLACK = 5;
@@ -156,6 +169,23 @@ module yq_conv_engine #(
         if (COLS > YQ_WEIGHT_GROUP)
             $fatal(1, "yq_conv_engine: COLS %0d, a weight row holds %0d channels", COLS, YQ_WEIGHT_GROUP);
     end
+
+    // The low bits of a 32-bit setup value: a lane coordinate, a lane
+    // address, a pre-activation; and pixels left capped at 2 * ROWS.
+    /* verilator lint_off UNUSEDSIGNAL */
+    function automatic [CO_W-1:0] trunc_co(input [31:0] v);
+        trunc_co = v[CO_W-1:0];
+    endfunction
+    function automatic [AW-1:0] trunc_addr(input [31:0] v);
+        trunc_addr = v[AW-1:0];
+    endfunction
+    function automatic [PRE_W-1:0] trunc_pre(input [31:0] v);
+        trunc_pre = v[PRE_W-1:0];
+    endfunction
+    /* verilator lint_on UNUSEDSIGNAL */
+    function automatic [PIX_W-1:0] cap_pixels(input [31:0] v);
+        cap_pixels = (v > 2 * ROWS32) ? PIX_CAP : v[PIX_W-1:0];
+    endfunction
 
     localparam [3:0] S_IDLE = 4'd0, S_DIV = 4'd1, S_MUL = 4'd2, S_DERIVE = 4'd3, S_TINIT = 4'd4,
                      S_RUN = 4'd5, S_FLUSH = 4'd6, S_DONE = 4'd7;
@@ -208,13 +238,15 @@ module yq_conv_engine #(
     reg [XW-1:0] div_q, div_rem;                // ROWS = div_q * out_w + div_rem
     reg [3:0]  mstep;                           // shared setup multiplier step
     reg [31:0] taps, taps_m1, hw_in, hw_out, ow_s, s_iw, q_s, q_s_iw, rem_s, pad_iw, col_hw, rem_hw, group_taps, tk1;
-    reg [31:0] adv_ix, adv_ix_w, adv_iy, adv_iy_w, adv_ra, adv_ra_w;  // advance by ROWS pixels
-    reg [31:0] one_ix_w, one_ra_w;                                   // advance by one pixel (wrap case)
-    reg [31:0] pre_max, pre_min;                // saturation bounds of pre_bits, signed
+    reg [CO_W-1:0] adv_ix, adv_ix_w, adv_iy, adv_iy_w;   // advance by ROWS pixels
+    reg [AW-1:0]   adv_ra, adv_ra_w;
+    reg [CO_W-1:0] one_ix_w;                             // advance by one pixel (wrap case)
+    reg [AW-1:0]   one_ra_w;
+    reg [PRE_W-1:0] pre_max, pre_min;           // saturation bounds of pre_bits, signed
     reg [31:0] lut_base;
     reg [YQ_LUTDIR_INDEX_BITS_WIDTH-1:0] lut_step;  // index_bits - knot_bits
-    reg [31:0] lut_half;                        // 2^(index_bits - 1)
-    reg [31:0] lut_fmask;                       // 2^step - 1
+    reg [PRE_W-1:0] lut_half;                   // 2^(index_bits - 1)
+    reg [PRE_W-1:0] lut_fmask;                  // 2^step - 1
 
     // Shared multiplier of the setup steps.
     reg  [31:0] mul_a, mul_b;
@@ -258,6 +290,8 @@ module yq_conv_engine #(
     reg [31:0] w_group_base;                    // weight address of tap 0 of o0's row group
     reg [31:0] out_ch_base;                     // out_base + o0 * hw_out
     reg [31:0] pix_left;                        // output pixels from the tile's first on
+    reg [PIX_W-1:0] pix_cap;                    // min(pix_left, 2 * ROWS)
+    wire [31:0] pix_cap32 = {{(32-PIX_W){1'b0}}, pix_cap};
     reg [31:0] p0;                              // first pixel of the pixel tile
     reg [31:0] t;                               // tap index
     reg [KW-1:0] kx, ky;
@@ -266,9 +300,11 @@ module yq_conv_engine #(
     // Row state: output column x, input column/row of the window's top left
     // (ix0 = x*stride - pad, iy0 = y*stride - pad) and ra = iy0*in_w + ix0.
     reg [ROWS*XW-1:0] row_x;
-    reg [ROWS*32-1:0] row_ix, row_iy, row_ra;
+    reg [ROWS*CO_W-1:0] row_ix, row_iy;
+    reg [ROWS*AW-1:0]   row_ra;
     reg [XW-1:0] cur_x;                         // pixel cursor of S_TINIT
-    reg [31:0] cur_ix, cur_iy, cur_ra;
+    reg [CO_W-1:0] cur_ix, cur_iy;
+    reg [AW-1:0]   cur_ra;
     reg [COLS*MAC_W-1:0] bias_regs;
     reg [COLS*RQ_W-1:0]  rq_regs;
 
@@ -308,54 +344,75 @@ module yq_conv_engine #(
     // ---------------------------------------------------------------------
     // Per-row combinational logic: advances and the addresses of this tap.
     wire [ROWS*XW-1:0] adv_x, adv2_x;
-    wire [ROWS*32-1:0] adv_ixv, adv_iyv, adv_rav, adv2_ixv, adv2_iyv, adv2_rav;   // 2: by 2 * ROWS
+    wire [ROWS*CO_W-1:0] adv_ixv, adv_iyv, adv2_ixv, adv2_iyv;   // 2: by 2 * ROWS
+    wire [ROWS*AW-1:0]   adv_rav, adv2_rav;
     wire [ROWS*32-1:0] tap_addr, tap_addr_b;
     wire [ROWS-1:0]    tap_ok, tap_ok_b;
     wire [31:0] kx_u = {{(32-KW){1'b0}}, kx};
     wire [31:0] ky_u = {{(32-KW){1'b0}}, ky};
-    wire [31:0] tap_base = in_base + row_off + kx_u;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [31:0] tap_base32 = in_base + row_off + kx_u;   // bits AW and up: no lane reads them
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [AW-1:0] tap_base = tap_base32[AW-1:0];
+    wire [CO_W-1:0] kx_c   = kx_u[CO_W-1:0];
+    wire [CO_W-1:0] ky_c   = ky_u[CO_W-1:0];
+    wire [CO_W-1:0] in_w_c = in_w_u[CO_W-1:0];
+    wire [CO_W-1:0] in_h_c = in_h_u[CO_W-1:0];
+    // A lane's word address on the 32-bit port, all ones when it reads nothing.
+    function automatic [31:0] lane_addr(input ok, input [AW-1:0] ra);
+        reg [31:0] sum;
+        begin
+            sum         = 32'd0;
+            sum[AW-1:0] = tap_base + ra;
+            lane_addr   = ok ? sum : 32'hffff_ffff;   // no read: no bank
+        end
+    endfunction
 
     // A row's state {x, ix, iy, ra} advanced by ROWS pixels, and whether a
     // row in a state reads this tap (inside the input).
-    localparam RS_W = XW + 96;
+    // Fields of a row state: {x, ix, iy, ra}.
+    localparam RS_W  = XW + 2 * CO_W + AW;
+    localparam RS_IY = AW, RS_IX = AW + CO_W, RS_X = AW + 2 * CO_W;
     function automatic [RS_W-1:0] advance(input [RS_W-1:0] rs);
         reg [XW:0]   xs;
         reg [XW-1:0] xw;
         reg          wrap;
         begin
-            xs      = {1'b0, rs[96 +: XW]} + {1'b0, div_rem};
+            xs      = {1'b0, rs[RS_X +: XW]} + {1'b0, div_rem};
             wrap    = (xs >= {1'b0, out_w});
             xw      = xs[XW-1:0] - out_w;   // < out_w when wrap
-            advance = {wrap ? xw : xs[XW-1:0], rs[64 +: 32] + (wrap ? adv_ix_w : adv_ix),
-                       rs[32 +: 32] + (wrap ? adv_iy_w : adv_iy), rs[0 +: 32] + (wrap ? adv_ra_w : adv_ra)};
+            advance = {wrap ? xw : xs[XW-1:0], rs[RS_IX +: CO_W] + (wrap ? adv_ix_w : adv_ix),
+                       rs[RS_IY +: CO_W] + (wrap ? adv_iy_w : adv_iy), rs[0 +: AW] + (wrap ? adv_ra_w : adv_ra)};
         end
     endfunction
-    function automatic tap_inside(input [31:0] ix, input [31:0] iy);
-        reg [31:0] tix, tiy;
+    function automatic tap_inside(input [CO_W-1:0] ix, input [CO_W-1:0] iy);
+        reg [CO_W-1:0] tix, tiy;
         begin
-            tix        = ix + kx_u;
-            tiy        = iy + ky_u;
-            tap_inside = !tix[31] && (tix < in_w_u) && !tiy[31] && (tiy < in_h_u);
+            tix        = ix + kx_c;
+            tiy        = iy + ky_c;
+            tap_inside = !tix[CO_W-1] && (tix < in_w_c) && !tiy[CO_W-1] && (tiy < in_h_c);
         end
     endfunction
 
-    genvar r;
+    genvar r, c;
     generate
         for (r = 0; r < ROWS; r = r + 1) begin : g_row
-            wire [RS_W-1:0] rs    = {row_x[r*XW +: XW], row_ix[r*32 +: 32], row_iy[r*32 +: 32], row_ra[r*32 +: 32]};
+            wire [RS_W-1:0] rs    = {row_x[r*XW +: XW], row_ix[r*CO_W +: CO_W], row_iy[r*CO_W +: CO_W],
+                                     row_ra[r*AW +: AW]};
             wire [RS_W-1:0] next  = advance(rs);
-            assign {adv_x[r*XW +: XW], adv_ixv[r*32 +: 32], adv_iyv[r*32 +: 32], adv_rav[r*32 +: 32]} = next;
-            assign tap_ok[r] = (pix_left > r) && tap_inside(rs[64 +: 32], rs[32 +: 32]);
-            assign tap_addr[r*32 +: 32] = tap_ok[r] ? (tap_base + rs[0 +: 32]) : 32'hffff_ffff;   // no read: no bank
+            assign {adv_x[r*XW +: XW], adv_ixv[r*CO_W +: CO_W], adv_iyv[r*CO_W +: CO_W], adv_rav[r*AW +: AW]} = next;
+            assign tap_ok[r] = tap_rows_valid[r] && tap_inside(rs[RS_IX +: CO_W], rs[RS_IY +: CO_W]);
+            assign tap_addr[r*32 +: 32] = lane_addr(tap_ok[r], rs[0 +: AW]);
 
             // A twin tile's second group: row r's pixel ROWS further (the
             // state advanced above), and the advance by 2 * ROWS.
             if (TWIN_ON) begin : g_twin
-                assign {adv2_x[r*XW +: XW], adv2_ixv[r*32 +: 32], adv2_iyv[r*32 +: 32], adv2_rav[r*32 +: 32]} = advance(next);
-                assign tap_ok_b[r] = tap_rows_valid_b[r] && tap_inside(next[64 +: 32], next[32 +: 32]);
-                assign tap_addr_b[r*32 +: 32] = tap_ok_b[r] ? (tap_base + next[0 +: 32]) : 32'hffff_ffff;
+                assign {adv2_x[r*XW +: XW], adv2_ixv[r*CO_W +: CO_W], adv2_iyv[r*CO_W +: CO_W], adv2_rav[r*AW +: AW]} =
+                    advance(next);
+                assign tap_ok_b[r] = tap_rows_valid_b[r] && tap_inside(next[RS_IX +: CO_W], next[RS_IY +: CO_W]);
+                assign tap_addr_b[r*32 +: 32] = lane_addr(tap_ok_b[r], next[0 +: AW]);
             end else begin : g_no_twin
-                assign {adv2_x[r*XW +: XW], adv2_ixv[r*32 +: 32], adv2_iyv[r*32 +: 32], adv2_rav[r*32 +: 32]} = next;
+                assign {adv2_x[r*XW +: XW], adv2_ixv[r*CO_W +: CO_W], adv2_iyv[r*CO_W +: CO_W], adv2_rav[r*AW +: AW]} = next;
                 assign tap_ok_b[r] = 1'b0;
                 assign tap_addr_b[r*32 +: 32] = 32'hffff_ffff;
             end
@@ -439,7 +496,8 @@ module yq_conv_engine #(
                 // ROWS = div_q * out_w + div_rem by repeated subtraction; checks.
                 S_DIV: begin
                     if (kernel == 0 || stride == 0 || pre_bits == 0 || pre_bits_u > PRE_W32 ||
-                        in_c == 0 || in_h == 0 || in_w == 0 || out_c == 0 || out_h == 0 || out_w == 0) begin
+                        in_c == 0 || in_h == 0 || in_w == 0 || out_c == 0 || out_h == 0 || out_w == 0 ||
+                        (in_base & ADDR_OUTSIDE) != 32'd0 || (out_base & ADDR_OUTSIDE) != 32'd0) begin
                         error <= 1'b1;
                         state <= S_DONE;
                     end else if (div_rem >= out_w) begin
@@ -473,16 +531,16 @@ module yq_conv_engine #(
 
                 S_DERIVE: begin
                     taps_m1  <= taps - 32'd1;
-                    adv_ix   <= rem_s;
-                    adv_ix_w <= rem_s - ow_s;
-                    adv_iy   <= q_s;
-                    adv_iy_w <= q_s + stride_u;
-                    adv_ra   <= q_s_iw + rem_s;
-                    adv_ra_w <= q_s_iw + rem_s + s_iw - ow_s;
-                    one_ix_w <= stride_u - ow_s;
-                    one_ra_w <= stride_u + s_iw - ow_s;
-                    pre_max  <= (32'd1 << (pre_bits_u - 32'd1)) - 32'd1;
-                    pre_min  <= 32'd0 - (32'd1 << (pre_bits_u - 32'd1));
+                    adv_ix   <= trunc_co(rem_s);
+                    adv_ix_w <= trunc_co(rem_s - ow_s);
+                    adv_iy   <= trunc_co(q_s);
+                    adv_iy_w <= trunc_co(q_s + stride_u);
+                    adv_ra   <= trunc_addr(q_s_iw + rem_s);
+                    adv_ra_w <= trunc_addr(q_s_iw + rem_s + s_iw - ow_s);
+                    one_ix_w <= trunc_co(stride_u - ow_s);
+                    one_ra_w <= trunc_addr(stride_u + s_iw - ow_s);
+                    pre_max  <= trunc_pre((32'd1 << (pre_bits_u - 32'd1)) - 32'd1);
+                    pre_min  <= trunc_pre(32'd0 - (32'd1 << (pre_bits_u - 32'd1)));
                     lut_base <= dir_base;
                     lut_step <= dir_index - dir_knot;
                     o0          <= 0;
@@ -528,13 +586,13 @@ module yq_conv_engine #(
 
     // Shift chains of the channel tile setup: insert at the top, shift down.
     wire [(ROWS+1)*XW-1:0]    ins_x    = {cur_x, row_x};
-    wire [(ROWS+1)*32-1:0]    ins_ix   = {cur_ix, row_ix};
-    wire [(ROWS+1)*32-1:0]    ins_iy   = {cur_iy, row_iy};
-    wire [(ROWS+1)*32-1:0]    ins_ra   = {cur_ra, row_ra};
+    wire [(ROWS+1)*CO_W-1:0]  ins_ix   = {cur_ix, row_ix};
+    wire [(ROWS+1)*CO_W-1:0]  ins_iy   = {cur_iy, row_iy};
+    wire [(ROWS+1)*AW-1:0]    ins_ra   = {cur_ra, row_ra};
     wire [MAC_W:0]            bias_ext = {{(MAC_W-ACC_W+1){bias_data[ACC_W-1]}}, bias_data};  // sign-extended
     wire [(COLS+1)*MAC_W-1:0] ins_bias = {bias_ext[MAC_W-1:0], bias_regs};
     wire [(COLS+1)*RQ_W-1:0]  ins_rq   = {rq_data, rq_regs};
-    wire unused_ins = ^{bias_ext[MAC_W], ins_x[XW-1:0], ins_ix[31:0], ins_iy[31:0], ins_ra[31:0],
+    wire unused_ins = ^{bias_ext[MAC_W], ins_x[XW-1:0], ins_ix[CO_W-1:0], ins_iy[CO_W-1:0], ins_ra[AW-1:0],
                         ins_bias[MAC_W-1:0], ins_rq[RQ_W-1:0]};
 
     // Setup of a channel tile: pixel rows, column weight bases, biases and
@@ -543,20 +601,20 @@ module yq_conv_engine #(
         if (state == S_DERIVE || (state == S_FLUSH && !inflight && !beat)) begin
             init_k   <= 16'd0;
             cur_x    <= 0;
-            cur_ix   <= 32'd0 - pad_u;
-            cur_iy   <= 32'd0 - pad_top_u;
-            cur_ra   <= 32'd0 - pad_iw - pad_u;
+            cur_ix   <= trunc_co(32'd0 - pad_u);
+            cur_iy   <= trunc_co(32'd0 - pad_top_u);
+            cur_ra   <= trunc_addr(32'd0 - pad_iw - pad_u);
         end else if (state == S_TINIT) begin
             init_k <= init_k + 16'd1;
             if (init_k < ROWS16) begin
                 row_x  <= ins_x[(ROWS+1)*XW-1:XW];
-                row_ix <= ins_ix[(ROWS+1)*32-1:32];
-                row_iy <= ins_iy[(ROWS+1)*32-1:32];
-                row_ra <= ins_ra[(ROWS+1)*32-1:32];
+                row_ix <= ins_ix[(ROWS+1)*CO_W-1:CO_W];
+                row_iy <= ins_iy[(ROWS+1)*CO_W-1:CO_W];
+                row_ra <= ins_ra[(ROWS+1)*AW-1:AW];
                 cur_x  <= cur_wrap ? 0 : cur_xs[XW-1:0];
-                cur_ix <= cur_ix + (cur_wrap ? one_ix_w : stride_u);
-                cur_iy <= cur_iy + (cur_wrap ? stride_u : 32'd0);
-                cur_ra <= cur_ra + (cur_wrap ? one_ra_w : stride_u);
+                cur_ix <= cur_ix + (cur_wrap ? one_ix_w : trunc_co(stride_u));
+                cur_iy <= cur_iy + (cur_wrap ? trunc_co(stride_u) : {CO_W{1'b0}});
+                cur_ra <= cur_ra + (cur_wrap ? one_ra_w : trunc_addr(stride_u));
             end
         end else if (step && tap_last) begin
             row_x  <= twin ? adv2_x : adv_x;
@@ -596,6 +654,7 @@ module yq_conv_engine #(
             row_off  <= 32'd0;
             p0       <= 32'd0;
             pix_left <= hw_out;
+            pix_cap  <= cap_pixels(hw_out);
         end else if (step) begin
             if (tap_last) begin
                 t        <= 32'd0;
@@ -605,6 +664,7 @@ module yq_conv_engine #(
                 row_off  <= 32'd0;
                 p0       <= p0 + tile_pixels;
                 pix_left <= pix_left - tile_pixels;
+                pix_cap  <= cap_pixels(pix_left - tile_pixels);
                 inflight_p0 <= p0;
                 inflight_mask <= tap_rows_valid;
                 inflight_mask_b <= tap_rows_valid_b;
@@ -629,8 +689,8 @@ module yq_conv_engine #(
 
     generate
         for (r = 0; r < ROWS; r = r + 1) begin : g_rows_valid
-            assign tap_rows_valid[r]   = (pix_left > r);
-            assign tap_rows_valid_b[r] = twin && (pix_left > ROWS + r);
+            assign tap_rows_valid[r]   = (pix_cap32 > r);
+            assign tap_rows_valid_b[r] = twin && (pix_cap32 > ROWS + r);
         end
     endgenerate
 
@@ -709,14 +769,17 @@ module yq_conv_engine #(
 
     // ---------------------------------------------------------------------
     // Drain: one output channel per beat, ROWS pixels.
-    wire [ROWS*COLS*MAC_W-1:0] shadow_shifted;
-    wire [ROWS*MAC_W-1:0]      drain_acc;
+    // The drain buffer holds the tile's sums where the array left them (its
+    // registers only load); each beat reads column drain_col of every row.
+    localparam DC_W = (COLS > 1) ? $clog2(COLS) : 1;
+    wire [ROWS*MAC_W-1:0] drain_acc;
     generate
         for (r = 0; r < ROWS; r = r + 1) begin : g_shadow
-            wire [(COLS+1)*MAC_W-1:0] ext = {{MAC_W{1'b0}}, shadow[r*COLS*MAC_W +: COLS*MAC_W]};
-            assign shadow_shifted[r*COLS*MAC_W +: COLS*MAC_W] = ext[(COLS+1)*MAC_W-1:MAC_W];
-            wire unused_ext = ^ext[MAC_W-1:0];
-            assign drain_acc[r*MAC_W +: MAC_W] = shadow[r*COLS*MAC_W +: MAC_W];
+            wire [MAC_W-1:0] col_sum [0:COLS-1];
+            for (c = 0; c < COLS; c = c + 1) begin : g_col
+                assign col_sum[c] = shadow[(r*COLS + c)*MAC_W +: MAC_W];
+            end
+            assign drain_acc[r*MAC_W +: MAC_W] = col_sum[drain_col[DC_W-1:0]];
         end
     endgenerate
 
@@ -741,7 +804,6 @@ module yq_conv_engine #(
             drain_addr_b <= out_ch_base + inflight_p0 + ROWS32;
             drain_mask_b <= inflight_mask_b;
         end else if (beat) begin
-            shadow     <= shadow_shifted;
             drain_col  <= drain_col + 1'b1;
             if (twin && drain_col + 1'b1 == HALF_C) begin
                 drain_addr <= drain_addr_b;
@@ -813,8 +875,8 @@ module yq_conv_engine #(
 
     assign drain_busy = beat | v_d1 | v_d2 | v_d3 | v_d4 | v_d5 | fm_wr_en;
 
-    reg [ROWS*32-1:0] pre_d3, pre_d4, pre_d5;
-    reg [ROWS*32-1:0] frac_d3, frac_d4;
+    reg [ROWS*V_W-1:0]   pre_d3, pre_d4, pre_d5;
+    reg [ROWS*PRE_W-1:0] frac_d3, frac_d4;
     reg [ROWS*D_W-1:0] knot_d5;
     reg [ROWS*P_W-1:0] prod_d5;
 
@@ -822,15 +884,15 @@ module yq_conv_engine #(
         for (r = 0; r < ROWS; r = r + 1) begin : g_lut
             // Stage 3: saturate to pre_bits, table offset o = pre + 2^(b-1),
             // knot i = o >> step, fraction f = o & (2^step - 1).
-            wire [32:0] pre_wide = {{(33-PRE_W){rq_out[r*PRE_W + PRE_W - 1]}}, rq_out[r*PRE_W +: PRE_W]};
-            wire [31:0] pre_ext  = pre_wide[31:0];                    // sign-extended
-            wire [31:0] pre_sat = ($signed(pre_ext) > $signed(pre_max)) ? pre_max
-                                : ($signed(pre_ext) < $signed(pre_min)) ? pre_min : pre_ext;
-            wire [31:0] offset = pre_sat + lut_half;
+            wire [PRE_W-1:0] pre_in  = rq_out[r*PRE_W +: PRE_W];
+            wire [PRE_W-1:0] pre_sat = ($signed(pre_in) > $signed(pre_max)) ? pre_max
+                                     : ($signed(pre_in) < $signed(pre_min)) ? pre_min : pre_in;
+            wire [PRE_W-1:0] offset  = pre_sat + lut_half;   // 0 .. 2^pre_bits - 1
+            wire [V_W:0]     pre_ext = {{(V_W-PRE_W+1){pre_sat[PRE_W-1]}}, pre_sat};
             always @(posedge clk) begin
-                pre_d3[r*32 +: 32]   <= pre_sat;
-                frac_d3[r*32 +: 32]  <= offset & lut_fmask;
-                lut_addr[r*32 +: 32] <= lut_base + (offset >> lut_step);
+                pre_d3[r*V_W +: V_W]     <= pre_ext[V_W-1:0];
+                frac_d3[r*PRE_W +: PRE_W] <= offset & lut_fmask;
+                lut_addr[r*32 +: 32]      <= lut_base + {{(32-PRE_W){1'b0}}, offset >> lut_step};
             end
 
             // Stage 4: (T[i+1] - T[i]) * f.
@@ -839,7 +901,7 @@ module yq_conv_engine #(
             wire signed [D_W-1:0] diff = $signed(k1) - $signed(k0);
             always @(posedge clk) begin
                 knot_d5[r*D_W +: D_W] <= k0;
-                prod_d5[r*P_W +: P_W] <= diff * $signed({1'b0, frac_d4[r*32 +: 32]});
+                prod_d5[r*P_W +: P_W] <= diff * $signed({1'b0, frac_d4[r*PRE_W +: PRE_W]});
             end
 
             // Stage 5: T[i] + rounding_shift(product, step) (docs/ARITHMETIC.md
@@ -856,9 +918,9 @@ module yq_conv_engine #(
             );
             wire [D_W-1:0] value = knot_d5[r*D_W +: D_W] + rounded;
             always @(posedge clk) begin
-                fm_wr_data[r*A_W +: A_W] <= has_act ? value[A_W-1:0] : pre_d5[r*32 +: A_W];
+                fm_wr_data[r*A_W +: A_W] <= has_act ? value[A_W-1:0] : pre_d5[r*V_W +: A_W];
             end
-            wire unused_lut = ^{value, pre_d5[r*32 +: 32], pre_wide[32]};
+            wire unused_lut = ^{value, pre_d5[r*V_W +: V_W], pre_ext[V_W]};
         end
     endgenerate
 
@@ -867,8 +929,8 @@ module yq_conv_engine #(
         pre_d5  <= pre_d4;
         frac_d4 <= frac_d3;
         if (state == S_DERIVE) begin
-            lut_half  <= 32'd1 << (dir_index_u - 32'd1);
-            lut_fmask <= (32'd1 << (dir_index_u - dir_knot_u)) - 32'd1;
+            lut_half  <= trunc_pre(32'd1 << (dir_index_u - 32'd1));
+            lut_fmask <= trunc_pre((32'd1 << (dir_index_u - dir_knot_u)) - 32'd1);
         end
     end
 

@@ -130,7 +130,13 @@ module yq_eltwise_engine #(
          is_pool = (op_u == YQ_OP_MAXPOOL), is_up = (op_u == YQ_OP_UPSAMPLE);
 
     // Derived.
-    reg [31:0] hw_out, hw_in, cb_off, pad_iw, total, out_max, out_min;
+    reg [31:0] hw_out, hw_in, cb_off, pad_iw, total;
+    reg [A_W-1:0] out_max, out_min;     // saturation bounds of out_bits (<= A_W), signed
+    /* verilator lint_off UNUSEDSIGNAL */
+    function automatic [A_W-1:0] code_bits(input [31:0] v);
+        code_bits = v[A_W-1:0];
+    endfunction
+    /* verilator lint_on UNUSEDSIGNAL */
     reg [2:0]  mstep;
     reg [31:0] mul_a, mul_b;
     wire [31:0] mul_p = mul_a * mul_b;
@@ -205,33 +211,48 @@ module yq_eltwise_engine #(
     wire elem_last = (total - n == nvalid);
     wire region_last = (region_size - m == nvalid);
 
-    // Lane addresses for this tap.
-    reg  [LANES*32-1:0] addr0;
-    reg  [LANES-1:0]    ok0, okb0, lane_on;
-    reg  [31:0]         ix, ux, off;
+    // Lane addresses for this tap: lane 0's on each set (shared), each lane
+    // l reading them plus its step, l (an upsample's source column: (ox +
+    // l) / 2 = ox / 2 + ((ox mod 2) + l) / 2). Set B reads an add's second
+    // input, or a raster max-pool's second tap, the word after set A's.
+    localparam STEP_W = $clog2(LANES + 1) + 1;
+    reg  [31:0]          base0, base1;
+    always @* begin
+        if (raster)         base0 = chan_base - pad_iw + p + tap_row + kx_u - pad_u;
+        else if (is_slice)  base0 = in_bases[BASE_W-1:0] + cb_off + n;
+        else if (is_add)    base0 = in_bases[BASE_W-1:0] + n;
+        else if (is_concat) base0 = base_k + m;
+        else if (is_up)     base0 = chan_base + yoff + (ox_u >> 1);
+        else                base0 = chan_base + yoff + tap_row + ox_u + kx_u - pad_u;
+        base1 = is_add ? in_bases[BASE_W +: BASE_W] + n : base0 + 32'd1;
+    end
+    // A row-mode max-pool's tap column of lane l is ix0 + l: inside the
+    // input when ix_lo <= l < ix_hi (signed).
+    wire [31:0] ix0   = ox_u + kx_u - pad_u;
+    wire [31:0] ix_lo = 32'd0 - ix0;
+    wire [31:0] ix_hi = in_w_u - ix0;
+    reg  [LANES*32-1:0]  addr0, addr1;
+    reg  [LANES-1:0]     ok0, okb0, lane_on;
+    reg  [31:0]          off;
+    reg  [STEP_W-1:0]    step;
     reg  signed [BW-1:0] lx, ly;
     integer l;
     always @* begin
         for (l = 0; l < LANES; l = l + 1) begin
             off = l;
+            step = is_up ? ({{(STEP_W-1){1'b0}}, ox[0]} + off[STEP_W-1:0]) >> 1 : off[STEP_W-1:0];
             lane_on[l] = off < nvalid;
-            ix = ox_u + off + kx_u - pad_u;     // max-pool tap column
-            ux = (ox_u + off) >> 1;             // upsample source column
+            addr0[l*32 +: 32] = base0 + {{(32-STEP_W){1'b0}}, step};
+            addr1[l*32 +: 32] = base1 + {{(32-STEP_W){1'b0}}, step};
             ok0[l] = lane_on[l];
             okb0[l] = 1'b0;
             lx = $signed({{(BW-LXW){1'b0}}, lane_x[l*LXW +: LXW]});
             ly = $signed({{(BW-LYW){1'b0}}, lane_y[l*LYW +: LYW]});
             if (raster) begin
-                addr0[l*32 +: 32] = chan_base - pad_iw + p + off + tap_row + kx_u - pad_u;
                 ok0[l] = lane_on[l] && lx >= x_lo && lx < x_hi && ly >= y_lo && ly < y_hi;
                 okb0[l] = lane_on[l] && pair && lx >= x_lo_b && lx < x_hi_b && ly >= y_lo && ly < y_hi;
-            end else if (is_slice)       addr0[l*32 +: 32] = in_bases[BASE_W-1:0] + cb_off + n + off;
-            else if (is_add)    addr0[l*32 +: 32] = in_bases[BASE_W-1:0] + n + off;
-            else if (is_concat) addr0[l*32 +: 32] = base_k + m + off;
-            else if (is_up)     addr0[l*32 +: 32] = chan_base + yoff + ux;
-            else begin
-                addr0[l*32 +: 32] = chan_base + yoff + tap_row + ix;
-                ok0[l] = lane_on[l] && row_in && !ix[31] && ix < in_w_u;
+            end else if (is_pool) begin
+                ok0[l] = lane_on[l] && row_in && $signed(off) >= $signed(ix_lo) && $signed(off) < $signed(ix_hi);
             end
         end
     end
@@ -363,8 +384,8 @@ module yq_eltwise_engine #(
         end
         if (state == S_REGION && rstep == 3'd1) rq_addr <= rq_base + 32'd1;
         if (state == S_MUL) begin
-            out_max <= (32'd1 << (out_bits_u - 32'd1)) - 32'd1;
-            out_min <= 32'd0 - (32'd1 << (out_bits_u - 32'd1));
+            out_max <= code_bits((32'd1 << (out_bits_u - 32'd1)) - 32'd1);
+            out_min <= code_bits(32'd0 - (32'd1 << (out_bits_u - 32'd1)));
         end
         if (state == S_REGION && rstep == 3'd2) begin
             region_c <= is_concat ? prog_data[YQ_PROG_OUT_C_LSB +: YQ_PROG_OUT_C_WIDTH] : out_c;
@@ -473,8 +494,7 @@ module yq_eltwise_engine #(
         for (l = 0; l < LANES; l = l + 1) begin
             // A lane that reads nothing presents no address (all ones, past any memory).
             fm_rd_addr0[l*32 +: 32] <= ok0[l] ? addr0[l*32 +: 32] : 32'hffff_ffff;
-            fm_rd_addr1[l*32 +: 32] <= (is_add && lane_on[l]) ? in_bases[BASE_W +: BASE_W] + n + l
-                                     : okb0[l] ? addr0[l*32 +: 32] + 32'd1 : 32'hffff_ffff;
+            fm_rd_addr1[l*32 +: 32] <= ((is_add && lane_on[l]) || okb0[l]) ? addr1[l*32 +: 32] : 32'hffff_ffff;
         end
         ok1    <= ok0;
         okb1   <= okb0;
@@ -565,11 +585,10 @@ module yq_eltwise_engine #(
     wire [LANES*A_W-1:0] sat_out;
     generate
         for (g = 0; g < LANES; g = g + 1) begin : g_sat
-            wire [32:0] wide = {{(33-A_W){add_out[g*A_W + A_W - 1]}}, add_out[g*A_W +: A_W]};   // sign-extended
-            wire [31:0] sat = ($signed(wide[31:0]) > $signed(out_max)) ? out_max
-                            : ($signed(wide[31:0]) < $signed(out_min)) ? out_min : wide[31:0];
-            assign sat_out[g*A_W +: A_W] = sat[A_W-1:0];
-            wire unused_sat = ^{wide[32], sat};
+            // out_bits <= A_W: both bounds are A_W-bit codes.
+            wire [A_W-1:0] code = add_out[g*A_W +: A_W];
+            assign sat_out[g*A_W +: A_W] = ($signed(code) > $signed(out_max)) ? out_max
+                                         : ($signed(code) < $signed(out_min)) ? out_min : code;
         end
     endgenerate
     always @(posedge clk) begin

@@ -185,6 +185,9 @@ module yq_top #(
     localparam TBUF_DEPTH = YQ_TABLE_BUFFER_DEPTH;    // a SiLU table: each half of every table lane
     localparam RQBUF_DEPTH = YQ_REQUANT_BUFFER_DEPTH;
     localparam B_AW = $clog2(2 * BBUF_DEPTH), RQ_AW = $clog2(2 * RQBUF_DEPTH);
+    // The conv engine's lane addresses: the scratch memory's words, and one
+    // bit more, so that a run's words past its end stay past it.
+    localparam SCRATCH_ADDR_W = $clog2(YQ_SCRATCH_WORDS) + 1;
 
     localparam [7:0] ERR_NONE = 8'd0, ERR_DRAM = 8'd1, ERR_DESC = 8'd2, ERR_BUFFER = 8'd3, ERR_ENGINE = 8'd4,
                      ERR_HEAD_OVERFLOW = 8'd5, ERR_DRAM_WRITE = 8'd6, ERR_BANK = 8'd7;
@@ -862,7 +865,8 @@ module yq_top #(
 
     yq_conv_engine #(
         .ROWS(ROWS), .COLS(COLS), .TWIN(CONV_TWIN), .A_W(FW), .W_W(YQ_WEIGHT_WIDTH), .ACC_W(YQ_BIAS_WIDTH),
-        .MULT_W(YQ_MULT_BITS), .SHIFT_W(YQ_SHIFT_BITS), .PRE_W(YQ_PRE_BITS), .LUT_W(YQ_LUT_WIDTH)
+        .MULT_W(YQ_MULT_BITS), .SHIFT_W(YQ_SHIFT_BITS), .PRE_W(YQ_PRE_BITS), .LUT_W(YQ_LUT_WIDTH),
+        .FM_ADDR_W(SCRATCH_ADDR_W)
     ) u_engine (
         .clk(clk), .rst(rst), .start(conv_go), .desc(desc_raw), .busy(conv_busy), .done(conv_done), .error(conv_error),
         .lutdir_addr(lutdir_addr), .lutdir_data(lutdir_data), .bias_addr(bias_addr), .bias_data(bias_data),

@@ -69,7 +69,9 @@ engine_params() {
     yq_conv_engine)
       args+=" -set ROWS $rows -set COLS $cols -set A_W $(param YQ_FMAP_WIDTH) -set W_W $(param YQ_WEIGHT_WIDTH)"
       args+=" -set ACC_W $(param YQ_BIAS_WIDTH) -set MULT_W $(param YQ_MULT_BITS) -set SHIFT_W $(format YQ_SHIFT_BITS)"
-      args+=" -set PRE_W $(param YQ_PRE_BITS) -set LUT_W $(param YQ_LUT_WIDTH)" ;;
+      args+=" -set PRE_W $(param YQ_PRE_BITS) -set LUT_W $(param YQ_LUT_WIDTH)"
+      # lane addresses as yq_top sizes them: the scratch memory's words, and one bit more
+      args+=" -set FM_ADDR_W $(( $(bits_for "$(param YQ_SCRATCH_WORDS) - 1") + 1 ))" ;;
     yq_eltwise_engine)
       args+=" -set LANES $rows -set A_W $(param YQ_FMAP_WIDTH) -set MULT_W $(param YQ_MULT_BITS) -set SHIFT_W $(format YQ_SHIFT_BITS)" ;;
     yq_score_filter)
