@@ -34,7 +34,7 @@
 //
 // Usage: Vyq_top <absolute run dir> [--timed] [--latency L] [--bandwidth B]
 //   [--outstanding N] [--stalls P] [--seed S] [--watchdog N]
-//   [--slverr LAYER] [--slverr-write] [--slverr-store LAYER] [--bad-load] [--bad-slot] [--bad-half] [--bad-op LAYER] [--bad-out-c LAYER] [--bad-table LAYER] [--bad-inputs LAYER] [--golden DIR]
+//   [--slverr LAYER] [--slverr-write] [--slverr-store LAYER] [--bad-load] [--bad-slot] [--bad-half] [--bad-op LAYER] [--bad-out-c LAYER] [--bad-table LAYER] [--bad-inputs LAYER] [--bad-base LAYER] [--golden DIR]
 //   [--print-detections] [--detections-out FILE] [--expect-head-overflow] [--profile FILE] [--census FILE]
 // --timed: latency 100, 8 bytes/cycle, 4 outstanding bursts, 10 % random
 // stalls (each overridable); default magic: latency 20, no cap, no stalls.
@@ -53,7 +53,10 @@
 // Constants), --bad-inputs writes num_inputs 1 into an add's band descriptors,
 // which the element-wise engine refuses (code 4, reported rather than the
 // error of a later instruction issued while it runs, e.g. with --slverr on
-// the next convolution, whose constants load then),
+// the next convolution, whose constants load then), --bad-base writes an
+// input base past what the conv engine's lanes address (2^FM_ADDR_W, twice
+// the scratch memory rounded up) into a convolution's band descriptors
+// (code 4: the engine refuses it),
 // --bad-load moves the band program's first load to end past the scratch
 // memory (code 3 at its node), --bad-slot gives it 32-bit DRAM slots, a
 // width yq_top does not read (code 2 at its node), --bad-half moves the first load that issues
@@ -374,7 +377,7 @@ struct Options {
   double bandwidth = -1;
   std::uint64_t seed = 1;
   long long watchdog = 400'000'000LL;
-  std::string slverr, slverr_store, bad_op, bad_out_c, bad_table, bad_inputs;
+  std::string slverr, slverr_store, bad_op, bad_out_c, bad_table, bad_inputs, bad_base;
 };
 
 Options parse(int argc, char** argv) {
@@ -401,6 +404,7 @@ Options parse(int argc, char** argv) {
     else if (arg == "--bad-out-c") o.bad_out_c = value();
     else if (arg == "--bad-table") o.bad_table = value();
     else if (arg == "--bad-inputs") o.bad_inputs = value();
+    else if (arg == "--bad-base") o.bad_base = value();
     else if (arg == "--golden") o.golden = value();
     else if (arg == "--print-detections") o.print_detections = true;
     else if (arg == "--detections-out") o.detections_out = value();
@@ -627,23 +631,36 @@ int main(int argc, char** argv) {
               static_cast<std::uint64_t>(param("YQ_TABLE_BUFFER_DEPTH")) + 1);
     expect_code = 3;
   }
-  if (!opt.bad_inputs.empty()) {
-    expect_node = node_of(opt.bad_inputs);
-    if (static_cast<long long>(desc_field(dram.bytes(), expect_node, "OP")) != param("YQ_OP_ADD")) die(opt.bad_inputs + " is not an add");
-    // Its band descriptors (the Runs' copies of its descriptor).
+  // Writes FIELD = value into every band descriptor (a Run's copy of the
+  // layer's descriptor) of node; returns how many.
+  auto patch_band_descriptors = [&](int node, const std::string& field, std::uint64_t value) {
     const std::uint64_t bands_base = static_cast<std::uint64_t>(param("YQ_DRAM_BAND_DESCRIPTORS_BASE"));
     const std::uint64_t band_slot = static_cast<std::uint64_t>(param("YQ_DRAM_BAND_DESCRIPTORS_SLOT_BITS")) / 8;
     int patched = 0;
     for (long long d = 0; d < param("YQ_BAND_DESCRIPTORS_DEPTH"); ++d) {
       const std::uint64_t address = bands_base + static_cast<std::uint64_t>(d) * band_slot;
-      const auto node = peek_bits(dram.bytes(), address, static_cast<int>(param("YQ_PROG_NODE_LSB")),
-                                  static_cast<int>(param("YQ_PROG_NODE_WIDTH")));
-      if (static_cast<int>(node) != expect_node) continue;
-      poke_bits(dram.bytes(), address, static_cast<int>(param("YQ_PROG_NUM_INPUTS_LSB")),
-                static_cast<int>(param("YQ_PROG_NUM_INPUTS_WIDTH")), 1);
+      const auto owner = peek_bits(dram.bytes(), address, static_cast<int>(param("YQ_PROG_NODE_LSB")),
+                                   static_cast<int>(param("YQ_PROG_NODE_WIDTH")));
+      if (static_cast<int>(owner) != node) continue;
+      poke_bits(dram.bytes(), address, static_cast<int>(param("YQ_PROG_" + field + "_LSB")),
+                static_cast<int>(param("YQ_PROG_" + field + "_WIDTH")), value);
       ++patched;
     }
-    if (patched == 0) die(opt.bad_inputs + " has no band descriptor");
+    return patched;
+  };
+  if (!opt.bad_inputs.empty()) {
+    expect_node = node_of(opt.bad_inputs);
+    if (static_cast<long long>(desc_field(dram.bytes(), expect_node, "OP")) != param("YQ_OP_ADD")) die(opt.bad_inputs + " is not an add");
+    if (patch_band_descriptors(expect_node, "NUM_INPUTS", 1) == 0) die(opt.bad_inputs + " has no band descriptor");
+    expect_code = 4;
+  }
+  if (!opt.bad_base.empty()) {
+    expect_node = node_of(opt.bad_base);
+    if (static_cast<long long>(desc_field(dram.bytes(), expect_node, "OP")) != param("YQ_OP_CONV")) die(opt.bad_base + " is not a convolution");
+    // yq_top's FM_ADDR_W: the bits of the scratch memory's last word, and one more.
+    int address_bits = 1;
+    while ((1LL << address_bits) < param("YQ_SCRATCH_WORDS")) ++address_bits;
+    if (patch_band_descriptors(expect_node, "IN_BASE0", 1ULL << (address_bits + 1)) == 0) die(opt.bad_base + " has no band descriptor");
     expect_code = 4;
   }
   if (opt.bad_load || opt.bad_slot) {
