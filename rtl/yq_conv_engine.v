@@ -770,16 +770,22 @@ module yq_conv_engine #(
     // ---------------------------------------------------------------------
     // Drain: one output channel per beat, ROWS pixels.
     // The drain buffer holds the tile's sums where the array left them (its
-    // registers only load); each beat reads column drain_col of every row.
-    localparam DC_W = (COLS > 1) ? $clog2(COLS) : 1;
+    // registers only load); each beat reads column drain_col of every row
+    // (an AND-OR of the columns, one-hot).
     wire [ROWS*MAC_W-1:0] drain_acc;
+    wire [COLS-1:0] drain_onehot;
     generate
+        for (c = 0; c < COLS; c = c + 1) begin : g_onehot
+            assign drain_onehot[c] = (drain_col == c);
+        end
         for (r = 0; r < ROWS; r = r + 1) begin : g_shadow
-            wire [MAC_W-1:0] col_sum [0:COLS-1];
-            for (c = 0; c < COLS; c = c + 1) begin : g_col
-                assign col_sum[c] = shadow[(r*COLS + c)*MAC_W +: MAC_W];
+            reg [MAC_W-1:0] pick;
+            integer k;
+            always @* begin
+                pick = {MAC_W{1'b0}};
+                for (k = 0; k < COLS; k = k + 1) pick = pick | ({MAC_W{drain_onehot[k]}} & shadow[(r*COLS + k)*MAC_W +: MAC_W]);
             end
-            assign drain_acc[r*MAC_W +: MAC_W] = col_sum[drain_col[DC_W-1:0]];
+            assign drain_acc[r*MAC_W +: MAC_W] = pick;
         end
     endgenerate
 

@@ -24,6 +24,14 @@
 // memory"). Consecutive words fall in distinct banks when there are at most
 // NB of them, so ROWS <= NB and PB <= NB.
 //
+// Windows: the engines' lane sets read words within NB words of their
+// first reading lane's (consecutive words, words two apart, lanes on one
+// word), so each bank reads the one word of that window it holds, its row
+// given by the window's start alone. The detect head's lanes (a_any, lanes
+// 0 .. ANY_LANES - 1) read words a channel apart: then each bank reads the
+// row its lanes ask for (the OR of their rows). A lane outside its set's
+// window is a lane set asking a bank for two words, which the check flags.
+//
 // Reads are synchronous: the data of an address in cycle n is out in cycle
 // n + 1. A lane whose address is past the scratch memory (all ones: no read)
 // uses no bank and reads 0; so does a store word outside st_mask.
@@ -36,9 +44,11 @@ module yq_scratch #(
     parameter PB        = 16,       // words of a load or store beat
     parameter IN_WORDS  = 4096,     // an input half
     parameter OUT_WORDS = 4096,     // an output half
-    parameter CHECK     = 1         // check each cycle's use of the banks (conflict)
+    parameter CHECK     = 1,        // check each cycle's use of the banks (conflict)
+    parameter ANY_LANES = ROWS      // set A's lanes that may read any words (a_any)
 ) (
     input  wire               clk,
+    input  wire               a_any,       // set A reads any words on lanes 0 .. ANY_LANES - 1, not a window
     input  wire [ROWS*32-1:0] a_addr,
     output wire [ROWS*FW-1:0] a_data,
     input  wire [ROWS*32-1:0] b_addr,
@@ -113,6 +123,20 @@ module yq_scratch #(
     wire [2*NB-1:0] ld_mask_x = {{(2*NB-PB){1'b0}}, ld_mask};
     wire [2*NB-1:0] st_mask_x = {{(2*NB-PB){1'b0}}, st_mask};
 
+    // Each set's window: the address of its first lane that reads.
+    function automatic [31:0] first_read(input [ROWS*32-1:0] addr, input [ROWS-1:0] ok);
+        integer n;
+        begin
+            first_read = 32'd0;
+            for (n = ROWS - 1; n >= 0; n = n - 1) if (ok[n]) first_read = addr[n*32 +: 32];
+        end
+    endfunction
+    wire [31:0]   a_win = first_read(a_addr, a_ok), b_win = first_read(b_addr, b_ok);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [31:0]   a_win_rows = a_win >> LB, b_win_rows = b_win >> LB;   // rows past GW bits: past the memory
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [GW-1:0] a_win_row = a_win_rows[GW-1:0], b_win_row = b_win_rows[GW-1:0];
+
     genvar b, h, k;
     generate
         for (k = 0; k < ROWS; k = k + 1) begin : g_lane_row
@@ -126,16 +150,18 @@ module yq_scratch #(
                 assign a_on[k] = a_ok[k] && a_addr[k*32 +: LB] == b;
                 assign b_on[k] = b_ok[k] && b_addr[k*32 +: LB] == b;
             end
-            reg  [GW-1:0]   a_pick, b_pick;
+            // The OR of the rows set A's first ANY_LANES lanes on this bank ask for.
+            reg  [GW-1:0]   any_pick;
             integer q;
             always @(*) begin
-                a_pick = {GW{1'b0}};
-                b_pick = {GW{1'b0}};
-                for (q = 0; q < ROWS; q = q + 1) begin
-                    a_pick = a_pick | ({GW{a_on[q]}} & a_addr[q*32+LB +: GW]);
-                    b_pick = b_pick | ({GW{b_on[q]}} & b_addr[q*32+LB +: GW]);
-                end
+                any_pick = {GW{1'b0}};
+                for (q = 0; q < ANY_LANES; q = q + 1) any_pick = any_pick | ({GW{a_on[q]}} & a_addr[q*32+LB +: GW]);
             end
+            /* verilator lint_off CMPCONST */
+            wire a_next = b[LB-1:0] < a_win[LB-1:0], b_next = b[LB-1:0] < b_win[LB-1:0];
+            /* verilator lint_on CMPCONST */
+            wire [GW-1:0] a_pick = a_any ? any_pick : a_win_row + {{(GW-1){1'b0}}, a_next};
+            wire [GW-1:0] b_pick = b_win_row + {{(GW-1){1'b0}}, b_next};
             assign a_rd[b]    = |a_on;
             assign b_rd[b]    = |b_on;
             assign a_row[b]   = a_pick;

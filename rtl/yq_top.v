@@ -1007,8 +1007,8 @@ module yq_top #(
     wire [PB_FMAP-1:0]    sc_st_mask;
     wire [PB_FMAP*FW-1:0] sc_st_data;
     yq_scratch #(.ROWS(ROWS), .FW(FW), .PB(PB_FMAP), .IN_WORDS(YQ_BAND_INPUT_WORDS), .OUT_WORDS(YQ_BAND_OUTPUT_WORDS),
-                 .CHECK(SCRATCH_CHECK)) u_scratch (
-        .clk(clk), .a_addr(lane_addr_a), .a_data(fm_rd_data), .b_addr(lane_addr_b), .b_data(elt_rd_data1),
+                 .CHECK(SCRATCH_CHECK), .ANY_LANES(HEAD_LANES)) u_scratch (
+        .clk(clk), .a_any(head_busy), .a_addr(lane_addr_a), .a_data(fm_rd_data), .b_addr(lane_addr_b), .b_data(elt_rd_data1),
         .wr_en(wr_en), .wr_base(wr_base), .wr_mask(wr_mask), .wr_data(wr_data),
         .ld_en(ld_valid && ld_dst == DST_SCRATCH), .ld_base(ld_sc_addr), .ld_mask(ld_mask), .ld_data(ld_data),
         .st_en(sc_st_en), .st_base(sc_st_base), .st_mask(sc_st_mask), .st_grant(sc_st_grant), .st_data(sc_st_data),

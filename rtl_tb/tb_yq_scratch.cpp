@@ -1,13 +1,15 @@
 // Unit bench of rtl/yq_scratch.v against a flat array of words: random
 // cycles of the traffic yq_top gives it (set A: windows of words one or two
 // apart, some lanes idle or on one word, some past the memory; set B:
-// consecutive words; the engines' write of ROWS consecutive words and the
+// consecutive words; or, with a_any, the detect head's words an odd pitch
+// apart on lanes 0 .. ANY_LANES - 1; the engines' write of ROWS consecutive words and the
 // loader's of PB, each under a mask, in halves of their own; the store
 // unit's read of PB words, which must wait exactly when set B reads one of
 // its banks in its half), every read word and every store word checked a
 // cycle later, and cycles whose set A or set B asks one bank for two words,
 // whose conflict flag must rise (and no other cycle's; with CHECK = 0 no
 // cycle's). Parameters come from the Makefile as -DP_<NAME>=<value>.
+#include <algorithm>
 #include <array>
 #include <memory>
 #include <vector>
@@ -17,7 +19,7 @@
 
 namespace {
 
-constexpr int kRows = P_ROWS, kFW = P_FW, kPB = P_PB;
+constexpr int kRows = P_ROWS, kFW = P_FW, kPB = P_PB, kAnyLanes = P_ANY_LANES;
 constexpr bool kCheck = P_CHECK != 0;
 constexpr std::uint32_t kIn = P_IN_WORDS, kOut = P_OUT_WORDS;
 constexpr std::uint32_t kBanks = 2 * kRows;
@@ -55,7 +57,29 @@ std::vector<std::uint32_t> window(tb::Rng& rng, int h, int stride) {
   return lanes;
 }
 
-bool clashes(const std::vector<std::uint32_t>& lanes) {
+// The detect head's lanes: words an odd pitch apart (each in a bank of its
+// own) on lanes 0 .. ANY_LANES - 1, the others idle.
+std::vector<std::uint32_t> pitched(tb::Rng& rng, int h) {
+  std::vector<std::uint32_t> lanes(kRows, kNone);
+  const std::uint32_t widest = (std::min(kIn, kOut) - 1) / kAnyLanes;  // the pitch whose words fit a half
+  const std::uint32_t pitch = 2 * static_cast<std::uint32_t>(rng.range(0, (widest - 1) / 2)) + 1;
+  const std::uint32_t base = word_in(rng, h, pitch * kAnyLanes);
+  for (int k = 0; k < kAnyLanes; ++k) {
+    if (!rng.chance(10)) lanes[k] = base + pitch * static_cast<std::uint32_t>(k);
+  }
+  return lanes;
+}
+
+// Whether a lane set asks a bank for two words: two of its lanes on one bank
+// and different words, or (window: an engine's set) a lane more than NB - 1
+// words past the set's first reading lane.
+bool clashes(const std::vector<std::uint32_t>& lanes, bool window) {
+  if (window) {
+    const auto first = std::find_if(lanes.begin(), lanes.end(), [](std::uint32_t w) { return w < kWords; });
+    for (std::uint32_t lane : lanes) {
+      if (lane < kWords && (lane < *first || lane - *first >= kBanks)) return true;
+    }
+  }
   for (int i = 0; i < kRows; ++i) {
     for (int j = 0; j < i; ++j) {
       if (lanes[i] < kWords && lanes[j] < kWords && lanes[i] % kBanks == lanes[j] % kBanks && lanes[i] != lanes[j]) {
@@ -100,12 +124,15 @@ int main(int argc, char** argv) {
     std::array<int, 4> halves = {0, 1, 2, 3};
     for (int i = 3; i > 0; --i) std::swap(halves[i], halves[rng.range(0, i)]);
     const bool clash_cycle = rng.chance(5);
-    std::vector<std::uint32_t> a = window(rng, halves[0], rng.chance(50) ? 1 : 2);
+    const bool any = rng.chance(20);
+    std::vector<std::uint32_t> a = any ? pitched(rng, halves[0]) : window(rng, halves[0], rng.chance(50) ? 1 : 2);
     std::vector<std::uint32_t> b(kRows, kNone);
     if (rng.chance(60)) b = window(rng, halves[rng.chance(50) ? 0 : 3], 1);
     if (clash_cycle) {  // two lanes of one set on one bank, different words
-      std::vector<std::uint32_t>& set = rng.chance(50) ? a : b;
-      const int i = static_cast<int>(rng.range(0, kRows - 1)), j = (i + 1) % kRows;
+      const bool on_a = rng.chance(50);
+      std::vector<std::uint32_t>& set = on_a ? a : b;
+      const int lanes = on_a && any ? kAnyLanes : kRows;  // the head reads on its lanes only
+      const int i = static_cast<int>(rng.range(0, lanes - 1)), j = (i + 1) % lanes;
       set[i] = word_in(rng, halves[0], kBanks);
       set[j] = set[i] + kBanks;
     }
@@ -126,6 +153,7 @@ int main(int argc, char** argv) {
       return words;
     };
 
+    top->a_any = any;
     set_lanes(top->a_addr, a);
     set_lanes(top->b_addr, b);
     top->wr_en = write;
@@ -157,7 +185,7 @@ int main(int argc, char** argv) {
     waits += store && blocked;
     stores += granted;
 
-    const bool expect_clash = clashes(a) || clashes(b);
+    const bool expect_clash = clashes(a, !any) || clashes(b, true);
     clash_cycles += expect_clash;
     std::vector<std::uint64_t> want_a(kRows), want_b(kRows), want_st(kPB);
     for (int k = 0; k < kRows; ++k) {
