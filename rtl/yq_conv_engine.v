@@ -290,8 +290,10 @@ module yq_conv_engine #(
     reg [31:0] w_group_base;                    // weight address of tap 0 of o0's row group
     reg [31:0] out_ch_base;                     // out_base + o0 * hw_out
     reg [31:0] pix_left;                        // output pixels from the tile's first on
-    reg [PIX_W-1:0] pix_cap;                    // min(pix_left, 2 * ROWS)
-    wire [31:0] pix_cap32 = {{(32-PIX_W){1'b0}}, pix_cap};
+    // min(pix_left, 2 * ROWS): one shared comparison, so that each lane's
+    // test of the pixels left is PIX_W bits wide.
+    wire [PIX_W-1:0] pix_cap   = cap_pixels(pix_left);
+    wire [31:0]      pix_cap32 = {{(32-PIX_W){1'b0}}, pix_cap};
     reg [31:0] p0;                              // first pixel of the pixel tile
     reg [31:0] t;                               // tap index
     reg [KW-1:0] kx, ky;
@@ -368,9 +370,8 @@ module yq_conv_engine #(
         end
     endfunction
 
-    // A row's state {x, ix, iy, ra} advanced by ROWS pixels, and whether a
-    // row in a state reads this tap (inside the input).
-    // Fields of a row state: {x, ix, iy, ra}.
+    // A row's state {x, ix, iy, ra} (its fields at RS_*) advanced by ROWS
+    // pixels, and whether a row in a state reads this tap (inside the input).
     localparam RS_W  = XW + 2 * CO_W + AW;
     localparam RS_IY = AW, RS_IX = AW + CO_W, RS_X = AW + 2 * CO_W;
     function automatic [RS_W-1:0] advance(input [RS_W-1:0] rs);
@@ -654,7 +655,6 @@ module yq_conv_engine #(
             row_off  <= 32'd0;
             p0       <= 32'd0;
             pix_left <= hw_out;
-            pix_cap  <= cap_pixels(hw_out);
         end else if (step) begin
             if (tap_last) begin
                 t        <= 32'd0;
@@ -664,7 +664,6 @@ module yq_conv_engine #(
                 row_off  <= 32'd0;
                 p0       <= p0 + tile_pixels;
                 pix_left <= pix_left - tile_pixels;
-                pix_cap  <= cap_pixels(pix_left - tile_pixels);
                 inflight_p0 <= p0;
                 inflight_mask <= tap_rows_valid;
                 inflight_mask_b <= tap_rows_valid_b;

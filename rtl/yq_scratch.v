@@ -160,12 +160,10 @@ module yq_scratch #(
             /* verilator lint_off CMPCONST */
             wire a_next = b[LB-1:0] < a_win[LB-1:0], b_next = b[LB-1:0] < b_win[LB-1:0];
             /* verilator lint_on CMPCONST */
-            wire [GW-1:0] a_pick = a_any ? any_pick : a_win_row + {{(GW-1){1'b0}}, a_next};
-            wire [GW-1:0] b_pick = b_win_row + {{(GW-1){1'b0}}, b_next};
             assign a_rd[b]    = |a_on;
             assign b_rd[b]    = |b_on;
-            assign a_row[b]   = a_pick;
-            assign b_row[b]   = b_pick;
+            assign a_row[b]   = a_any ? any_pick : a_win_row + {{(GW-1){1'b0}}, a_next};
+            assign b_row[b]   = b_win_row + {{(GW-1){1'b0}}, b_next};
             // Consecutive words: bank b holds word (b - base) mod NB of a run.
             wire [LB-1:0] wr_off = b[LB-1:0] - wr_base[LB-1:0];
             wire [LB-1:0] ld_off = b[LB-1:0] - ld_base[LB-1:0];
