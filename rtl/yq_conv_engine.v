@@ -770,7 +770,9 @@ module yq_conv_engine #(
     // Drain: one output channel per beat, ROWS pixels.
     // The drain buffer holds the tile's sums where the array left them (its
     // registers only load); each beat reads column drain_col of every row
-    // (an AND-OR of the columns, one-hot).
+    // and its requant word (an AND-OR of the columns, one-hot: an index
+    // times RQ_W would be a multiplier, which yosys 0.23 packs into a DSP
+    // together with drain_col's increment and then loses the increment).
     wire [ROWS*MAC_W-1:0] drain_acc;
     wire [COLS-1:0] drain_onehot;
     generate
@@ -787,8 +789,12 @@ module yq_conv_engine #(
             assign drain_acc[r*MAC_W +: MAC_W] = pick;
         end
     endgenerate
-
-    wire [RQ_W-1:0] drain_rq = rq_regs[drain_col*RQ_W +: RQ_W];
+    reg [RQ_W-1:0] drain_rq;
+    integer dk;
+    always @* begin
+        drain_rq = {RQ_W{1'b0}};
+        for (dk = 0; dk < COLS; dk = dk + 1) drain_rq = drain_rq | ({RQ_W{drain_onehot[dk]}} & rq_regs[dk*RQ_W +: RQ_W]);
+    end
 
     always @(posedge clk) begin
         if (rst) begin
