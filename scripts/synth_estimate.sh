@@ -201,6 +201,12 @@ for module in ${MODULES:-yq_conv_engine yq_eltwise_engine yq_sequencer yq_score_
   printf '%-20s %-8s %7s %8s %8s %7s %5s %7s %8s\n' "$module" \
     "$shape" "$dsp" "$lut" "$ff" "$bram" "$uram" "$carry" \
     "$(( $(date +%s) - start ))"
+  # Every cell of the MAC array multiplies: a netlist with fewer DSPs than
+  # cells lost logic (yosys found MAC outputs unused), not an estimate.
+  if [[ $module == yq_conv_engine || $module == yq_top ]] && (( dsp < rows * cols )); then
+    echo "synth_estimate: $module has $dsp DSPs, fewer than the $((rows * cols)) MAC cells: yosys dropped logic the design uses (log: $out/$tag.log)" >&2
+    exit 1
+  fi
 done
 
 echo
