@@ -28,9 +28,15 @@
 // first reading lane's (consecutive words, words two apart, lanes on one
 // word), so each bank reads the one word of that window it holds, its row
 // given by the window's start alone. The detect head's lanes (a_any, lanes
-// 0 .. ANY_LANES - 1) read words a channel apart: then each bank reads the
-// row its lanes ask for (the OR of their rows). A lane outside its set's
-// window is a lane set asking a bank for two words, which the check flags.
+// 0 .. ANY_LANES - 1, all reading) read words a channel apart, at an odd
+// pitch; with ANY_ROTATE the pitch is 1 modulo NB (stage_7's
+// YQ_HEAD_PITCH_MODULUS a multiple of NB), so lane q's word is in the bank q
+// after lane 0's: each bank reads its lane's row, the lanes' rows rotated
+// onto the banks (rtl/yq_rotate.v); without it each bank reads the OR of
+// the rows of the lanes on it (NB x ANY_LANES x row bits of AND-OR, most of
+// the module at 32 rows). A lane outside its set's window, or a head lane
+// whose bank reads another row, is a lane set asking a bank for two words,
+// which the check flags.
 //
 // Reads are synchronous: the data of an address in cycle n is out in cycle
 // n + 1. A lane whose address is past the scratch memory (all ones: no read)
@@ -45,7 +51,8 @@ module yq_scratch #(
     parameter IN_WORDS  = 4096,     // an input half
     parameter OUT_WORDS = 4096,     // an output half
     parameter CHECK     = 1,        // check each cycle's use of the banks (conflict)
-    parameter ANY_LANES = ROWS      // set A's lanes that may read any words (a_any)
+    parameter ANY_LANES = ROWS,     // set A's lanes that may read any words (a_any)
+    parameter ANY_ROTATE = 1        // 1: those lanes' words lie in consecutive banks from lane 0's
 ) (
     input  wire               clk,
     input  wire               a_any,       // set A reads any words on lanes 0 .. ANY_LANES - 1, not a window
@@ -105,8 +112,8 @@ module yq_scratch #(
     // ------------------------------------------------------------------
     // Per bank b: what each user wants of it (its scratch row, and for the
     // writes the word). Of a lane set, the lanes on a bank ask for one row
-    // (the check below tells when they did not); the bank reads the OR of
-    // their rows.
+    // (the check below tells when they did not); the bank reads its set's
+    // window's row, or its head lane's.
     wire [NB-1:0]   a_rd, b_rd, wr_hit, ld_hit, st_hit;
     wire [GW-1:0]   a_row [0:NB-1], b_row [0:NB-1], wr_row [0:NB-1], ld_row [0:NB-1], st_row [0:NB-1];
     wire [FW-1:0]   wr_word [0:NB-1], ld_word [0:NB-1];
@@ -118,10 +125,31 @@ module yq_scratch #(
     wire wr_in0 = wr_first < END_ROWS, wr_in1 = wr_first + 32'd1 < END_ROWS;
     wire ld_in0 = ld_first < END_ROWS, ld_in1 = ld_first + 32'd1 < END_ROWS;
     wire st_in0 = st_first < END_ROWS, st_in1 = st_first + 32'd1 < END_ROWS;
-    // The masks indexed by a bank's offset in a run (0 .. NB - 1).
-    wire [2*NB-1:0] wr_mask_x = {{(2*NB-ROWS){1'b0}}, wr_mask};
-    wire [2*NB-1:0] ld_mask_x = {{(2*NB-PB){1'b0}}, ld_mask};
-    wire [2*NB-1:0] st_mask_x = {{(2*NB-PB){1'b0}}, st_mask};
+    // A run's words and masks on the banks: word k of a run at base goes to
+    // bank (base + k) mod NB, a rotation of the run (one rotator a user, not
+    // a word multiplexer a bank); each bank's word carries its mask bit.
+    wire [NB*(FW+1)-1:0] wr_run, ld_run, wr_on_bank, ld_on_bank;
+    wire [NB-1:0]        st_run, st_on_bank;
+    genvar b, h, k;
+    generate
+        for (k = 0; k < NB; k = k + 1) begin : g_run
+            if (k < ROWS) begin : g_wr
+                assign wr_run[k*(FW+1) +: FW+1] = {wr_mask[k], wr_data[k*FW +: FW]};
+            end else begin : g_wr_none
+                assign wr_run[k*(FW+1) +: FW+1] = {(FW+1){1'b0}};
+            end
+            if (k < PB) begin : g_beat
+                assign ld_run[k*(FW+1) +: FW+1] = {ld_mask[k], ld_data[k*FW +: FW]};
+                assign st_run[k] = st_mask[k];
+            end else begin : g_beat_none
+                assign ld_run[k*(FW+1) +: FW+1] = {(FW+1){1'b0}};
+                assign st_run[k] = 1'b0;
+            end
+        end
+    endgenerate
+    yq_rotate #(.N(NB), .W(FW+1)) u_wr_rot (.in(wr_run), .amount(wr_base[LB-1:0]), .out(wr_on_bank));
+    yq_rotate #(.N(NB), .W(FW+1)) u_ld_rot (.in(ld_run), .amount(ld_base[LB-1:0]), .out(ld_on_bank));
+    yq_rotate #(.N(NB), .W(1))    u_st_rot (.in(st_run), .amount(st_base[LB-1:0]), .out(st_on_bank));
 
     // Each set's window: the address of its first lane that reads.
     function automatic [31:0] first_read(input [ROWS*32-1:0] addr, input [ROWS-1:0] ok);
@@ -137,7 +165,36 @@ module yq_scratch #(
     /* verilator lint_on UNUSEDSIGNAL */
     wire [GW-1:0] a_win_row = a_win_rows[GW-1:0], b_win_row = b_win_rows[GW-1:0];
 
-    genvar b, h, k;
+    // The row each bank reads for the detect head's lanes (a_any). ANY_ROTATE:
+    // lane q's word lies in the bank q after lane 0's (a channel pitch of 1
+    // modulo NB), so the lanes' rows rotated by lane 0's bank; otherwise
+    // (any odd pitch) the OR of the rows of the lanes on the bank.
+    wire [NB*GW-1:0] any_bank_row;
+    generate
+        if (ANY_ROTATE != 0) begin : g_any_rotate
+            wire [NB*GW-1:0] any_lane_row;
+            for (k = 0; k < NB; k = k + 1) begin : g_row
+                if (k < ANY_LANES) begin : g_lane
+                    assign any_lane_row[k*GW +: GW] = a_addr[k*32+LB +: GW];
+                end else begin : g_none
+                    assign any_lane_row[k*GW +: GW] = {GW{1'b0}};
+                end
+            end
+            yq_rotate #(.N(NB), .W(GW)) u_rot (.in(any_lane_row), .amount(a_addr[LB-1:0]), .out(any_bank_row));
+        end else begin : g_any_or
+            for (k = 0; k < NB; k = k + 1) begin : g_bank
+                reg [GW-1:0] pick;
+                integer q;
+                always @(*) begin
+                    pick = {GW{1'b0}};
+                    for (q = 0; q < ANY_LANES; q = q + 1)
+                        if (a_ok[q] && a_addr[q*32 +: LB] == k) pick = pick | a_addr[q*32+LB +: GW];
+                end
+                assign any_bank_row[k*GW +: GW] = pick;
+            end
+        end
+    endgenerate
+
     generate
         for (k = 0; k < ROWS; k = k + 1) begin : g_lane_row
             wire [31:0] ar = a_addr[k*32 +: 32] >> LB, br = b_addr[k*32 +: 32] >> LB;
@@ -150,38 +207,27 @@ module yq_scratch #(
                 assign a_on[k] = a_ok[k] && a_addr[k*32 +: LB] == b;
                 assign b_on[k] = b_ok[k] && b_addr[k*32 +: LB] == b;
             end
-            // The OR of the rows set A's first ANY_LANES lanes on this bank ask for.
-            reg  [GW-1:0]   any_pick;
-            integer q;
-            always @(*) begin
-                any_pick = {GW{1'b0}};
-                for (q = 0; q < ANY_LANES; q = q + 1) any_pick = any_pick | ({GW{a_on[q]}} & a_addr[q*32+LB +: GW]);
-            end
             /* verilator lint_off CMPCONST */
             wire a_next = b[LB-1:0] < a_win[LB-1:0], b_next = b[LB-1:0] < b_win[LB-1:0];
             /* verilator lint_on CMPCONST */
             assign a_rd[b]    = |a_on;
             assign b_rd[b]    = |b_on;
-            assign a_row[b]   = a_any ? any_pick : a_win_row + {{(GW-1){1'b0}}, a_next};
+            assign a_row[b]   = a_any ? any_bank_row[b*GW +: GW] : a_win_row + {{(GW-1){1'b0}}, a_next};
             assign b_row[b]   = b_win_row + {{(GW-1){1'b0}}, b_next};
-            // Consecutive words: bank b holds word (b - base) mod NB of a run.
-            wire [LB-1:0] wr_off = b[LB-1:0] - wr_base[LB-1:0];
-            wire [LB-1:0] ld_off = b[LB-1:0] - ld_base[LB-1:0];
-            wire [LB-1:0] st_off = b[LB-1:0] - st_base[LB-1:0];
+            // Consecutive words: bank b holds word (b - base) mod NB of a run,
+            // one row further when b lies below the run's first bank.
             /* verilator lint_off CMPCONST */
             wire wr_next = b[LB-1:0] < wr_base[LB-1:0], ld_next = b[LB-1:0] < ld_base[LB-1:0];
             wire st_next = b[LB-1:0] < st_base[LB-1:0];
             /* verilator lint_on CMPCONST */
-            assign wr_hit[b]  = wr_en && wr_mask_x[{1'b0, wr_off}] && (wr_next ? wr_in1 : wr_in0);
-            assign ld_hit[b]  = ld_en && ld_mask_x[{1'b0, ld_off}] && (ld_next ? ld_in1 : ld_in0);
-            assign st_hit[b]  = st_en && st_mask_x[{1'b0, st_off}] && (st_next ? st_in1 : st_in0);
+            assign wr_hit[b]  = wr_en && wr_on_bank[b*(FW+1) + FW] && (wr_next ? wr_in1 : wr_in0);
+            assign ld_hit[b]  = ld_en && ld_on_bank[b*(FW+1) + FW] && (ld_next ? ld_in1 : ld_in0);
+            assign st_hit[b]  = st_en && st_on_bank[b] && (st_next ? st_in1 : st_in0);
             assign wr_row[b]  = wr_first[GW-1:0] + {{(GW-1){1'b0}}, wr_next};
             assign ld_row[b]  = ld_first[GW-1:0] + {{(GW-1){1'b0}}, ld_next};
             assign st_row[b]  = st_first[GW-1:0] + {{(GW-1){1'b0}}, st_next};
-            /* verilator lint_off WIDTH */
-            assign wr_word[b] = wr_data[wr_off*FW +: FW];
-            assign ld_word[b] = ld_data[ld_off*FW +: FW];
-            /* verilator lint_on WIDTH */
+            assign wr_word[b] = wr_on_bank[b*(FW+1) +: FW];
+            assign ld_word[b] = ld_on_bank[b*(FW+1) +: FW];
         end
     endgenerate
 
@@ -250,6 +296,11 @@ module yq_scratch #(
     reg [ROWS-1:0]    a_valid_q, b_valid_q;
     reg [LB-1:0]      st_off_q;
     reg [PB-1:0]      st_mask_q;
+    // The store's words back in run order: word k from bank (base + k) mod NB.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [NB*FW-1:0]  s_from_banks;   // words PB .. NB - 1 unused
+    /* verilator lint_on UNUSEDSIGNAL */
+    yq_rotate #(.N(NB), .W(FW), .UP(0)) u_st_back (.in(s_out), .amount(st_off_q), .out(s_from_banks));
     integer ln;
     always @(posedge clk) begin
         for (ln = 0; ln < ROWS; ln = ln + 1) begin
@@ -268,8 +319,7 @@ module yq_scratch #(
             assign b_data[k*FW +: FW] = b_valid_q[k] ? b_out[bb*FW +: FW] : {FW{1'b0}};
         end
         for (k = 0; k < PB; k = k + 1) begin : g_store_word
-            wire [LB-1:0] sb = st_off_q + k[LB-1:0];
-            assign st_data[k*FW +: FW] = st_mask_q[k] ? s_out[sb*FW +: FW] : {FW{1'b0}};
+            assign st_data[k*FW +: FW] = st_mask_q[k] ? s_from_banks[k*FW +: FW] : {FW{1'b0}};
         end
     endgenerate
 

@@ -1,16 +1,19 @@
 // Unit bench of rtl/yq_scratch.v against a flat array of words: random
 // cycles of the traffic yq_top gives it (set A: windows of words one or two
 // apart, some lanes idle or on one word, some past the memory; set B:
-// consecutive words; or, with a_any, the detect head's words an odd pitch
-// apart on lanes 0 .. ANY_LANES - 1; the engines' write of ROWS consecutive words and the
-// loader's of PB, each under a mask, in halves of their own; the store
-// unit's read of PB words, which must wait exactly when set B reads one of
-// its banks in its half), every read word and every store word checked a
-// cycle later, and cycles whose set A or set B asks one bank for two words,
-// whose conflict flag must rise (and no other cycle's; with CHECK = 0 no
-// cycle's). Parameters come from the Makefile as -DP_<NAME>=<value>.
+// consecutive words; or, with a_any, the detect head's words a pitch apart
+// on lanes 0 .. ANY_LANES - 1, 1 modulo 2 * ROWS (stage_7's) or another
+// odd one, which ANY_ROTATE flags where a lane's bank reads another row;
+// the engines' write of ROWS consecutive words and the loader's of PB, each
+// under a mask, in halves of their own; the store unit's read of PB words,
+// which must wait exactly when set B reads one of its banks in its half),
+// every read word and every store word checked a cycle later, and cycles
+// whose set A or set B asks one bank for two words, whose conflict flag
+// must rise (and no other cycle's; with CHECK = 0 no cycle's). Parameters
+// come from the Makefile as -DP_<NAME>=<value>.
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <memory>
 #include <vector>
 
@@ -20,7 +23,7 @@
 namespace {
 
 constexpr int kRows = P_ROWS, kFW = P_FW, kPB = P_PB, kAnyLanes = P_ANY_LANES;
-constexpr bool kCheck = P_CHECK != 0;
+constexpr bool kCheck = P_CHECK != 0, kAnyRotate = P_ANY_ROTATE != 0;
 constexpr std::uint32_t kIn = P_IN_WORDS, kOut = P_OUT_WORDS;
 constexpr std::uint32_t kBanks = 2 * kRows;
 constexpr std::uint32_t kWords = 2 * (kIn + kOut);
@@ -57,17 +60,44 @@ std::vector<std::uint32_t> window(tb::Rng& rng, int h, int stride) {
   return lanes;
 }
 
-// The detect head's lanes: words an odd pitch apart (each in a bank of its
-// own) on lanes 0 .. ANY_LANES - 1, the others idle.
-std::vector<std::uint32_t> pitched(tb::Rng& rng, int h) {
+// The detect head's lanes: words a pitch apart on lanes 0 .. ANY_LANES - 1
+// (lane 0 always reading, others idle at random), the others idle. On banks
+// (the pitch stage_7 gives with ANY_ROTATE: 1 modulo NB), lane k's word is
+// in the bank k after lane 0's; otherwise any odd pitch, whose lanes fall
+// in distinct banks, which ANY_ROTATE reads right only where they still
+// find their row (any_clashes).
+std::vector<std::uint32_t> pitched(tb::Rng& rng, int h, bool on_banks) {
   std::vector<std::uint32_t> lanes(kRows, kNone);
   const std::uint32_t widest = (std::min(kIn, kOut) - 1) / kAnyLanes;  // the pitch whose words fit a half
-  const std::uint32_t pitch = 2 * static_cast<std::uint32_t>(rng.range(0, (widest - 1) / 2)) + 1;
+  const std::uint32_t pitch = on_banks ? 1 + kBanks * static_cast<std::uint32_t>(rng.range(0, (widest - 1) / kBanks))
+                                       : 2 * static_cast<std::uint32_t>(rng.range(0, (widest - 1) / 2)) + 1;
   const std::uint32_t base = word_in(rng, h, pitch * kAnyLanes);
   for (int k = 0; k < kAnyLanes; ++k) {
-    if (!rng.chance(10)) lanes[k] = base + pitch * static_cast<std::uint32_t>(k);
+    if (k == 0 || !rng.chance(10)) lanes[k] = base + pitch * static_cast<std::uint32_t>(k);
   }
   return lanes;
+}
+
+bool clashes(const std::vector<std::uint32_t>& lanes, bool window);
+
+// The scratch memory's row bits of a word address (as the RTL takes them).
+std::uint32_t row_bits(std::uint32_t word) {
+  return (word / kBanks) & static_cast<std::uint32_t>(tb::low_mask(std::bit_width(kWords / kBanks)));
+}
+
+// The head's set (a_any) with ANY_ROTATE: the bank j after lane 0's reads
+// lane j's row (row 0 past ANY_LANES), so a lane whose bank reads another
+// row than its own asks that bank for two words. Without it, as any set.
+bool any_clashes(const std::vector<std::uint32_t>& lanes) {
+  if (!kAnyRotate) return clashes(lanes, false);
+  const std::uint32_t first_bank = lanes[0] % kBanks;
+  for (std::uint32_t lane : lanes) {
+    if (lane >= kWords) continue;
+    const std::uint32_t j = (lane % kBanks + kBanks - first_bank) % kBanks;
+    const std::uint32_t bank_row = j < static_cast<std::uint32_t>(kAnyLanes) ? row_bits(lanes[j]) : 0;
+    if (bank_row != row_bits(lane)) return true;
+  }
+  return false;
 }
 
 // Whether a lane set asks a bank for two words: two of its lanes on one bank
@@ -125,7 +155,8 @@ int main(int argc, char** argv) {
     for (int i = 3; i > 0; --i) std::swap(halves[i], halves[rng.range(0, i)]);
     const bool clash_cycle = rng.chance(5);
     const bool any = rng.chance(20);
-    std::vector<std::uint32_t> a = any ? pitched(rng, halves[0]) : window(rng, halves[0], rng.chance(50) ? 1 : 2);
+    std::vector<std::uint32_t> a =
+        any ? pitched(rng, halves[0], rng.chance(75)) : window(rng, halves[0], rng.chance(50) ? 1 : 2);
     std::vector<std::uint32_t> b(kRows, kNone);
     if (rng.chance(60)) b = window(rng, halves[rng.chance(50) ? 0 : 3], 1);
     if (clash_cycle) {  // two lanes of one set on one bank, different words
@@ -185,7 +216,7 @@ int main(int argc, char** argv) {
     waits += store && blocked;
     stores += granted;
 
-    const bool expect_clash = clashes(a, !any) || clashes(b, true);
+    const bool expect_clash = (any ? any_clashes(a) : clashes(a, true)) || clashes(b, true);
     clash_cycles += expect_clash;
     std::vector<std::uint64_t> want_a(kRows), want_b(kRows), want_st(kPB);
     for (int k = 0; k < kRows; ++k) {
@@ -227,9 +258,10 @@ int main(int argc, char** argv) {
       if (load && ((ld_mask >> k) & 1)) memory[ld_base + k] = ld_words[k] & word_mask;
     }
   }
-  std::printf("PASS yq_scratch ROWS=%d FW=%d PB=%d IN_WORDS=%u OUT_WORDS=%u CHECK=%d: %ld cycles, %ld lane reads, %ld store "
-              "beats (%ld waited on set B), %ld cycles with a lane set asking a bank for two words %s\n",
-              kRows, kFW, kPB, kIn, kOut, static_cast<int>(kCheck), kCycles, reads, stores, waits, clash_cycles,
+  std::printf("PASS yq_scratch ROWS=%d FW=%d PB=%d IN_WORDS=%u OUT_WORDS=%u CHECK=%d ANY_ROTATE=%d: %ld cycles, %ld lane "
+              "reads, %ld store beats (%ld waited on set B), %ld cycles with a lane set asking a bank for two words %s\n",
+              kRows, kFW, kPB, kIn, kOut, static_cast<int>(kCheck), static_cast<int>(kAnyRotate), kCycles, reads, stores,
+              waits, clash_cycles,
               kCheck ? "flagged" : "(not checked)");
   return 0;
 }

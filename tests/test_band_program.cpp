@@ -292,10 +292,33 @@ TEST_CASE("band program: the executor names what a wrong program does") {
 
 // A banked scratch memory serves the head's lanes, which read one anchor's
 // channels at once, in one cycle only when those words fall in distinct
-// banks: so each head band's channels lie an odd number of words apart.
-TEST_CASE("band program: the detect head's bands put their channels an odd pitch apart") {
+// banks, and rotates the lanes' rows onto the banks when they fall in
+// consecutive ones: so each head band's channels lie one word more than a
+// multiple of the program's modulus apart, 64 words where a row fits.
+TEST_CASE("band program: the detect head's bands put their channels 1 modulo the head pitch modulus apart") {
+  CHECK(head_channel_pitch(1, 64) == 1);
+  CHECK(head_channel_pitch(2, 64) == 65);
+  CHECK(head_channel_pitch(65, 64) == 65);
+  CHECK(head_channel_pitch(66, 64) == 129);
+  CHECK(head_channel_pitch(4, 2) == 5);
+  CHECK(head_channel_pitch(5, 2) == 5);
   const Fixture f("head-pitch");
+  // The largest modulus at which one row of every level fits a half: 64 in
+  // large halves, smaller in small ones.
+  const auto one_row_words = [&](std::int64_t modulus) {
+    std::int64_t most = 0;
+    for (const DetectLevel& level : f.model.graph.levels) {
+      const TensorShape& box = f.map.nodes[level.box_node].shape;
+      const TensorShape& cls = f.map.nodes[level.class_node].shape;
+      most = std::max(most, (box.channels + cls.channels) * head_channel_pitch(box.width, modulus));
+    }
+    return most;
+  };
+  CHECK(band_program(f.model, f.map, f.program, f.buffers(1 << 20, 1 << 20)).head_pitch_modulus == kScratchBankRowWords);
   const BandProgram program = band_program(f.model, f.map, f.program, f.buffers(2048, 2048));
+  REQUIRE(program.head_pitch_modulus >= 2);
+  CHECK(one_row_words(program.head_pitch_modulus) <= 2048);
+  if (program.head_pitch_modulus < kScratchBankRowWords) CHECK(one_row_words(2 * program.head_pitch_modulus) > 2048);
   int heads = 0;
   std::map<int, const BandInstruction*> last_load;  // per node
   for (const BandInstruction& head : program.instructions) {
@@ -304,9 +327,9 @@ TEST_CASE("band program: the detect head's bands put their channels an odd pitch
     ++heads;
     const DetectLevel& level = f.model.graph.levels[static_cast<size_t>(head.level)];
     const std::int64_t band_plane = std::int64_t{head.rows} * f.map.nodes[level.box_node].shape.width;
-    CHECK(head.scratch_stride % 2 == 1);
+    CHECK(head.scratch_stride % program.head_pitch_modulus == 1);
     CHECK(head.scratch_stride >= band_plane);
-    CHECK(head.scratch_stride <= band_plane + 1);
+    CHECK(head.scratch_stride < band_plane + program.head_pitch_modulus);
     // Its loads of the level's box and class outputs place every channel at that pitch.
     for (int node : {level.box_node, level.class_node}) {
       REQUIRE(last_load.count(node) == 1);

@@ -255,6 +255,7 @@ class Builder {
       add_node_jobs({{i}, {consumer, i}});
       i = consumer;
     }
+    result_.head_pitch_modulus = head_pitch_modulus();
     for (size_t level = 0; level < model_.graph.levels.size(); ++level) add_head_jobs(static_cast<int>(level));
     emit();
     return std::move(result_);
@@ -382,14 +383,13 @@ class Builder {
   void add_head_jobs(int level) {
     const DetectLevel& detect = model_.graph.levels[level];
     const TensorShape& box = map_.nodes[detect.box_node].shape;
-    const TensorShape& cls = map_.nodes[detect.class_node].shape;
-    const int band_rows = head_band_rows(level, box, cls);
+    const int band_rows = head_band_rows(level, box);
     result_.head_band_rows.push_back(band_rows);
     for (int first = 0; first < box.height; first += band_rows) {
       const int rows = std::min(band_rows, box.height - first);
       const int half = next_input_half();
       const RowRange range{first, first + rows - 1};
-      const std::int64_t pitch = head_channel_pitch(std::int64_t{rows} * box.width);
+      const std::int64_t pitch = head_channel_pitch(std::int64_t{rows} * box.width, result_.head_pitch_modulus);
       std::int64_t scratch = result_.buffers.input_half(half);
       unsigned reads = 0;
       Job job;
@@ -414,11 +414,34 @@ class Builder {
     }
   }
 
+  // The words of a detect level's band of `rows` rows: its box and class
+  // channels, each at the head's channel pitch of 1 modulo `modulus`.
+  std::int64_t head_band_words(const DetectLevel& detect, int rows, std::int64_t modulus) const {
+    const TensorShape& box = map_.nodes[detect.box_node].shape;
+    const TensorShape& cls = map_.nodes[detect.class_node].shape;
+    return (box.channels + cls.channels) * head_channel_pitch(std::int64_t{rows} * box.width, modulus);
+  }
+
+  // The largest modulus, kScratchBankRowWords down to 2, at which one row of
+  // every detect level fits an input half (2 when none does: then
+  // head_band_rows names the level).
+  std::int64_t head_pitch_modulus() const {
+    std::int64_t modulus = kScratchBankRowWords;
+    const auto fits = [&](std::int64_t m) {
+      for (const DetectLevel& detect : model_.graph.levels) {
+        if (head_band_words(detect, 1, m) > result_.buffers.input_words) return false;
+      }
+      return true;
+    };
+    while (modulus > 2 && !fits(modulus)) modulus /= 2;
+    return modulus;
+  }
+
   // The most rows of a detect level whose box and class channels, each at
   // the head's channel pitch, fit an input half.
-  int head_band_rows(int level, const TensorShape& box, const TensorShape& cls) const {
-    const std::int64_t channels = box.channels + cls.channels;
-    const auto band_words = [&](int rows) { return channels * head_channel_pitch(std::int64_t{rows} * box.width); };
+  int head_band_rows(int level, const TensorShape& box) const {
+    const DetectLevel& detect = model_.graph.levels[level];
+    const auto band_words = [&](int rows) { return head_band_words(detect, rows, result_.head_pitch_modulus); };
     int rows = box.height;
     while (rows > 0 && band_words(rows) > result_.buffers.input_words) --rows;
     if (rows == 0) {
@@ -665,8 +688,8 @@ std::int64_t dram_bytes(const BandInstruction& ins, const MemoryMap& map) {
   return ins.channels * ins.words * map.nodes.at(static_cast<size_t>(ins.tensor)).fmap_slot_bytes;
 }
 
-std::int64_t head_channel_pitch(std::int64_t words) {
-  return words | 1;
+std::int64_t head_channel_pitch(std::int64_t words, std::int64_t modulus) {
+  return (words - 1 + modulus - 1) / modulus * modulus + 1;
 }
 
 BandProgram band_program(const QuantModel& model, const MemoryMap& map, const std::vector<PackedWord>& program,

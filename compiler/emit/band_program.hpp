@@ -72,13 +72,15 @@ constexpr std::int64_t kDefaultBandBufferBytes = std::int64_t{256} << 10;
 constexpr std::int64_t kScratchBankRowWords = 64;
 
 // The detect head reads up to ROWS words of one anchor at once (classes, or
-// DFL bins), words a channel apart. In a head band each channel starts an
-// odd number of words after the previous one (its rows x width words, and
-// one more when that is even): then those words fall in distinct banks of a
-// scratch memory interleaved over any power of two of at least ROWS banks
-// (c * pitch differs modulo 2^k for ROWS consecutive c when pitch is odd;
-// docs/RTL.md, "Next steps"): the smallest odd pitch of at least `words`.
-std::int64_t head_channel_pitch(std::int64_t words);
+// DFL bins), words a channel apart. In a head band each channel starts one
+// word more than a multiple of the run's head pitch modulus (a power of
+// two, 2 to kScratchBankRowWords) after the previous one: the smallest such
+// pitch of at least `words`. Any odd pitch puts the lanes in distinct banks
+// of a scratch memory of any power of two of banks; a pitch of 1 modulo the
+// bank count puts lane k in the bank k after lane 0's, and rtl/yq_scratch.v
+// then gives each bank its lane's row by a rotation instead of a search
+// over the lanes (docs/RTL.md, "The scratch memory").
+std::int64_t head_channel_pitch(std::int64_t words, std::int64_t modulus);
 
 enum class BandOp { Load = 1, Store = 2, Constants = 3, Run = 4, Head = 5, End = 6 };
 
@@ -153,6 +155,10 @@ struct BandProgram {
   std::vector<PackedWord> descriptors;  // the Runs' rewritten descriptors
   std::vector<NodeBands> nodes;         // the computing nodes, in node order
   std::vector<int> head_band_rows;      // per detect level
+  // The head bands' channel pitch is 1 modulo this: kScratchBankRowWords,
+  // or the largest power of two below it at which one row of every detect
+  // level fits an input half (2: any odd pitch).
+  std::int64_t head_pitch_modulus = kScratchBankRowWords;
   std::int64_t head_read_bytes = 0;     // the detect head's loads of the box and class outputs
   // Input words a band reads in the previous band's output half instead of
   // loading them (that band stored its node's whole output).

@@ -347,6 +347,8 @@ void header_buffers(VerilogHeader& header, const LayerBuffers& buffers, const Ba
   header.integer("YQ_BAND_OUTPUT_WORDS", bands.buffers.output_words, "one output half, at 2 * input + h * this");
   header.integer("YQ_SCRATCH_WORDS", bands.buffers.scratch_words(), "both halves of both buffers");
   header.integer("YQ_BAND_INSTRUCTIONS", static_cast<std::int64_t>(bands.instructions.size()));
+  header.integer("YQ_HEAD_PITCH_MODULUS", bands.head_pitch_modulus,
+                 "a head band's channel pitch is 1 modulo this (yq_scratch rotates the head lanes' rows when 2 * ROWS divides it)");
 }
 
 std::string params_header(const QuantModel& model, const EmitOptions& options, const WordWidths& widths,
@@ -547,6 +549,7 @@ nlohmann::json band_program_json(const BandProgram& bands, const MemoryMap& map)
           {"feature_map_bytes_written", written_bytes},
           {"feature_map_bytes_forwarded", bands.forwarded_bytes},
           {"head_band_rows", bands.head_band_rows},
+          {"head_pitch_modulus", bands.head_pitch_modulus},
           {"layers", layers}};
 }
 
