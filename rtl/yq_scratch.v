@@ -28,10 +28,9 @@
 // first reading lane's (consecutive words, words two apart, lanes on one
 // word), so each bank reads the one word of that window it holds, its row
 // given by the window's start alone. The detect head's lanes (a_any, lanes
-// 0 .. ANY_LANES - 1, all reading) read words a channel apart, at an odd
-// pitch; with ANY_ROTATE the pitch is 1 modulo NB (stage_7's
-// YQ_HEAD_PITCH_MODULUS a multiple of NB), so lane q's word is in the bank q
-// after lane 0's: each bank reads its lane's row, the lanes' rows rotated
+// 0 .. ANY_LANES - 1, all reading) read words a channel apart, at a pitch
+// of 1 modulo ANY_PITCH_MODULUS (stage_7's YQ_HEAD_PITCH_MODULUS). When NB
+// divides it (ANY_ROTATE) lane q's word is in the bank q after lane 0's: each bank reads its lane's row, the lanes' rows rotated
 // onto the banks (rtl/yq_rotate.v); without it each bank reads the OR of
 // the rows of the lanes on it (NB x ANY_LANES x row bits of AND-OR, most of
 // the module at 32 rows). A lane outside its set's window, or a head lane
@@ -52,7 +51,7 @@ module yq_scratch #(
     parameter OUT_WORDS = 4096,     // an output half
     parameter CHECK     = 1,        // check each cycle's use of the banks (conflict)
     parameter ANY_LANES = ROWS,     // set A's lanes that may read any words (a_any)
-    parameter ANY_ROTATE = 1        // 1: those lanes' words lie in consecutive banks from lane 0's
+    parameter ANY_PITCH_MODULUS = 2 * ROWS  // their words lie a pitch of 1 modulo this apart (2: any odd pitch)
 ) (
     input  wire               clk,
     input  wire               a_any,       // set A reads any words on lanes 0 .. ANY_LANES - 1, not a window
@@ -76,6 +75,7 @@ module yq_scratch #(
     output wire               conflict     // a cycle after the reads (CHECK = 1)
 );
     localparam NB = 2 * ROWS;
+    localparam ANY_ROTATE = (ANY_PITCH_MODULUS % NB == 0);  // the any lanes' words in consecutive banks
     localparam LB = $clog2(NB);
     localparam IN_ROWS = IN_WORDS / NB, OUT_ROWS = OUT_WORDS / NB;
     localparam [31:0] END_ROWS = 2 * IN_ROWS + 2 * OUT_ROWS;   // in rows of NB words
@@ -165,13 +165,15 @@ module yq_scratch #(
     /* verilator lint_on UNUSEDSIGNAL */
     wire [GW-1:0] a_win_row = a_win_rows[GW-1:0], b_win_row = b_win_rows[GW-1:0];
 
-    // The row each bank reads for the detect head's lanes (a_any). ANY_ROTATE:
-    // lane q's word lies in the bank q after lane 0's (a channel pitch of 1
-    // modulo NB), so the lanes' rows rotated by lane 0's bank; otherwise
-    // (any odd pitch) the OR of the rows of the lanes on the bank.
-    wire [NB*GW-1:0] any_bank_row;
+    // With ANY_ROTATE, the row each bank reads for the detect head's lanes
+    // (a_any): lane q's word lies in the bank q after lane 0's, so the
+    // lanes' rows rotated by lane 0's bank (otherwise each bank ORs the rows
+    // of the lanes on it, below).
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [NB*GW-1:0] any_rotated_row;   // unread without ANY_ROTATE
+    /* verilator lint_on UNUSEDSIGNAL */
     generate
-        if (ANY_ROTATE != 0) begin : g_any_rotate
+        if (ANY_ROTATE) begin : g_any_rotate
             wire [NB*GW-1:0] any_lane_row;
             for (k = 0; k < NB; k = k + 1) begin : g_row
                 if (k < ANY_LANES) begin : g_lane
@@ -180,18 +182,9 @@ module yq_scratch #(
                     assign any_lane_row[k*GW +: GW] = {GW{1'b0}};
                 end
             end
-            yq_rotate #(.N(NB), .W(GW)) u_rot (.in(any_lane_row), .amount(a_addr[LB-1:0]), .out(any_bank_row));
-        end else begin : g_any_or
-            for (k = 0; k < NB; k = k + 1) begin : g_bank
-                reg [GW-1:0] pick;
-                integer q;
-                always @(*) begin
-                    pick = {GW{1'b0}};
-                    for (q = 0; q < ANY_LANES; q = q + 1)
-                        if (a_ok[q] && a_addr[q*32 +: LB] == k) pick = pick | a_addr[q*32+LB +: GW];
-                end
-                assign any_bank_row[k*GW +: GW] = pick;
-            end
+            yq_rotate #(.N(NB), .W(GW)) u_rot (.in(any_lane_row), .amount(a_addr[LB-1:0]), .out(any_rotated_row));
+        end else begin : g_no_rotate
+            assign any_rotated_row = {NB*GW{1'b0}};
         end
     endgenerate
 
@@ -207,12 +200,25 @@ module yq_scratch #(
                 assign a_on[k] = a_ok[k] && a_addr[k*32 +: LB] == b;
                 assign b_on[k] = b_ok[k] && b_addr[k*32 +: LB] == b;
             end
+            // The head lanes' row for this bank.
+            wire [GW-1:0] any_row;
+            if (ANY_ROTATE) begin : g_any_rotated
+                assign any_row = any_rotated_row[b*GW +: GW];
+            end else begin : g_any_or
+                reg [GW-1:0] pick;
+                integer q;
+                always @(*) begin
+                    pick = {GW{1'b0}};
+                    for (q = 0; q < ANY_LANES; q = q + 1) pick = pick | ({GW{a_on[q]}} & a_addr[q*32+LB +: GW]);
+                end
+                assign any_row = pick;
+            end
             /* verilator lint_off CMPCONST */
             wire a_next = b[LB-1:0] < a_win[LB-1:0], b_next = b[LB-1:0] < b_win[LB-1:0];
             /* verilator lint_on CMPCONST */
             assign a_rd[b]    = |a_on;
             assign b_rd[b]    = |b_on;
-            assign a_row[b]   = a_any ? any_bank_row[b*GW +: GW] : a_win_row + {{(GW-1){1'b0}}, a_next};
+            assign a_row[b]   = a_any ? any_row : a_win_row + {{(GW-1){1'b0}}, a_next};
             assign b_row[b]   = b_win_row + {{(GW-1){1'b0}}, b_next};
             // Consecutive words: bank b holds word (b - base) mod NB of a run,
             // one row further when b lies below the run's first bank.

@@ -979,9 +979,8 @@ module yq_top #(
 
     // The scratch memory (rtl/yq_scratch.v): set A and set B of the read
     // lanes, an engine's write of ROWS words, a load's beat of words, the
-    // store unit's beat. The head's lanes fall in consecutive banks when
-    // the head bands' channel pitch is 1 modulo its 2 * ROWS banks.
-    localparam HEAD_ROTATE = (YQ_HEAD_PITCH_MODULUS % (2 * ROWS) == 0) ? 1 : 0;
+    // store unit's beat; the head bands' channel pitch tells it how the
+    // head's lanes fall on its banks.
     wire               wr_en   = fm_wr_en | elt_wr_en;
     wire [31:0]        wr_base = elt_wr_en ? elt_wr_addr : fm_wr_addr;
     wire [ROWS-1:0]    wr_mask = elt_wr_en ? elt_wr_mask : fm_wr_mask;
@@ -1009,7 +1008,7 @@ module yq_top #(
     wire [PB_FMAP-1:0]    sc_st_mask;
     wire [PB_FMAP*FW-1:0] sc_st_data;
     yq_scratch #(.ROWS(ROWS), .FW(FW), .PB(PB_FMAP), .IN_WORDS(YQ_BAND_INPUT_WORDS), .OUT_WORDS(YQ_BAND_OUTPUT_WORDS),
-                 .CHECK(SCRATCH_CHECK), .ANY_LANES(HEAD_LANES), .ANY_ROTATE(HEAD_ROTATE)) u_scratch (
+                 .CHECK(SCRATCH_CHECK), .ANY_LANES(HEAD_LANES), .ANY_PITCH_MODULUS(YQ_HEAD_PITCH_MODULUS)) u_scratch (
         .clk(clk), .a_any(head_busy), .a_addr(lane_addr_a), .a_data(fm_rd_data), .b_addr(lane_addr_b), .b_data(elt_rd_data1),
         .wr_en(wr_en), .wr_base(wr_base), .wr_mask(wr_mask), .wr_data(wr_data),
         .ld_en(ld_valid && ld_dst == DST_SCRATCH), .ld_base(ld_sc_addr), .ld_mask(ld_mask), .ld_data(ld_data),

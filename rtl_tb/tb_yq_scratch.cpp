@@ -3,7 +3,8 @@
 // apart, some lanes idle or on one word, some past the memory; set B:
 // consecutive words; or, with a_any, the detect head's words a pitch apart
 // on lanes 0 .. ANY_LANES - 1, 1 modulo 2 * ROWS (stage_7's) or another
-// odd one, which ANY_ROTATE flags where a lane's bank reads another row;
+// odd one, which a memory rotating the head lanes' rows (ANY_PITCH_MODULUS
+// a multiple of 2 * ROWS) flags where a lane's bank reads another row;
 // the engines' write of ROWS consecutive words and the loader's of PB, each
 // under a mask, in halves of their own; the store unit's read of PB words,
 // which must wait exactly when set B reads one of its banks in its half),
@@ -23,9 +24,10 @@
 namespace {
 
 constexpr int kRows = P_ROWS, kFW = P_FW, kPB = P_PB, kAnyLanes = P_ANY_LANES;
-constexpr bool kCheck = P_CHECK != 0, kAnyRotate = P_ANY_ROTATE != 0;
+constexpr bool kCheck = P_CHECK != 0;
 constexpr std::uint32_t kIn = P_IN_WORDS, kOut = P_OUT_WORDS;
 constexpr std::uint32_t kBanks = 2 * kRows;
+constexpr bool kAnyRotate = P_ANY_PITCH_MODULUS % kBanks == 0;  // the head lanes' rows rotated onto the banks
 constexpr std::uint32_t kWords = 2 * (kIn + kOut);
 constexpr std::uint32_t kNone = 0xffffffffu;
 constexpr long kCycles = 200000;
@@ -62,10 +64,10 @@ std::vector<std::uint32_t> window(tb::Rng& rng, int h, int stride) {
 
 // The detect head's lanes: words a pitch apart on lanes 0 .. ANY_LANES - 1
 // (lane 0 always reading, others idle at random), the others idle. On banks
-// (the pitch stage_7 gives with ANY_ROTATE: 1 modulo NB), lane k's word is
-// in the bank k after lane 0's; otherwise any odd pitch, whose lanes fall
-// in distinct banks, which ANY_ROTATE reads right only where they still
-// find their row (any_clashes).
+// (the pitch stage_7 gives, 1 modulo NB when NB divides its modulus), lane
+// k's word is in the bank k after lane 0's; otherwise any odd pitch, whose
+// lanes fall in distinct banks, which a rotating memory reads right only
+// where they still find their row (any_clashes).
 std::vector<std::uint32_t> pitched(tb::Rng& rng, int h, bool on_banks) {
   std::vector<std::uint32_t> lanes(kRows, kNone);
   const std::uint32_t widest = (std::min(kIn, kOut) - 1) / kAnyLanes;  // the pitch whose words fit a half
@@ -76,28 +78,6 @@ std::vector<std::uint32_t> pitched(tb::Rng& rng, int h, bool on_banks) {
     if (k == 0 || !rng.chance(10)) lanes[k] = base + pitch * static_cast<std::uint32_t>(k);
   }
   return lanes;
-}
-
-bool clashes(const std::vector<std::uint32_t>& lanes, bool window);
-
-// The scratch memory's row bits of a word address (as the RTL takes them).
-std::uint32_t row_bits(std::uint32_t word) {
-  return (word / kBanks) & static_cast<std::uint32_t>(tb::low_mask(std::bit_width(kWords / kBanks)));
-}
-
-// The head's set (a_any) with ANY_ROTATE: the bank j after lane 0's reads
-// lane j's row (row 0 past ANY_LANES), so a lane whose bank reads another
-// row than its own asks that bank for two words. Without it, as any set.
-bool any_clashes(const std::vector<std::uint32_t>& lanes) {
-  if (!kAnyRotate) return clashes(lanes, false);
-  const std::uint32_t first_bank = lanes[0] % kBanks;
-  for (std::uint32_t lane : lanes) {
-    if (lane >= kWords) continue;
-    const std::uint32_t j = (lane % kBanks + kBanks - first_bank) % kBanks;
-    const std::uint32_t bank_row = j < static_cast<std::uint32_t>(kAnyLanes) ? row_bits(lanes[j]) : 0;
-    if (bank_row != row_bits(lane)) return true;
-  }
-  return false;
 }
 
 // Whether a lane set asks a bank for two words: two of its lanes on one bank
@@ -116,6 +96,26 @@ bool clashes(const std::vector<std::uint32_t>& lanes, bool window) {
         return true;
       }
     }
+  }
+  return false;
+}
+
+// The scratch memory's row bits of a word address (as the RTL takes them).
+std::uint32_t row_bits(std::uint32_t word) {
+  return (word / kBanks) & static_cast<std::uint32_t>(tb::low_mask(std::bit_width(kWords / kBanks)));
+}
+
+// The head's set (a_any) when rotated: the bank j after lane 0's reads
+// lane j's row (row 0 past ANY_LANES), so a lane whose bank reads another
+// row than its own asks that bank for two words. Otherwise, as any set.
+bool any_clashes(const std::vector<std::uint32_t>& lanes) {
+  if (!kAnyRotate) return clashes(lanes, false);
+  const std::uint32_t first_bank = lanes[0] % kBanks;
+  for (std::uint32_t lane : lanes) {
+    if (lane >= kWords) continue;
+    const std::uint32_t j = (lane % kBanks + kBanks - first_bank) % kBanks;
+    const std::uint32_t bank_row = j < static_cast<std::uint32_t>(kAnyLanes) ? row_bits(lanes[j]) : 0;
+    if (bank_row != row_bits(lane)) return true;
   }
   return false;
 }
@@ -258,9 +258,9 @@ int main(int argc, char** argv) {
       if (load && ((ld_mask >> k) & 1)) memory[ld_base + k] = ld_words[k] & word_mask;
     }
   }
-  std::printf("PASS yq_scratch ROWS=%d FW=%d PB=%d IN_WORDS=%u OUT_WORDS=%u CHECK=%d ANY_ROTATE=%d: %ld cycles, %ld lane "
+  std::printf("PASS yq_scratch ROWS=%d FW=%d PB=%d IN_WORDS=%u OUT_WORDS=%u CHECK=%d ANY_PITCH_MODULUS=%d: %ld cycles, %ld lane "
               "reads, %ld store beats (%ld waited on set B), %ld cycles with a lane set asking a bank for two words %s\n",
-              kRows, kFW, kPB, kIn, kOut, static_cast<int>(kCheck), static_cast<int>(kAnyRotate), kCycles, reads, stores,
+              kRows, kFW, kPB, kIn, kOut, static_cast<int>(kCheck), P_ANY_PITCH_MODULUS, kCycles, reads, stores,
               waits, clash_cycles,
               kCheck ? "flagged" : "(not checked)");
   return 0;

@@ -110,7 +110,7 @@ engine_params() {
       args+=" -set PB $(( $(param YQ_AXI_DATA_BITS) / $(param YQ_FMAP_NARROW_SLOT_BITS) ))"
       args+=" -set IN_WORDS $(param YQ_BAND_INPUT_WORDS) -set OUT_WORDS $(param YQ_BAND_OUTPUT_WORDS)"
       args+=" -set CHECK $scratch_check"
-      args+=" -set ANY_ROTATE $(( $(param YQ_HEAD_PITCH_MODULUS) % (2 * rows) == 0 ? 1 : 0 ))" ;;
+      args+=" -set ANY_PITCH_MODULUS $(param YQ_HEAD_PITCH_MODULUS)" ;;
   esac
   echo "$args"
 }

@@ -383,7 +383,7 @@ class Builder {
   void add_head_jobs(int level) {
     const DetectLevel& detect = model_.graph.levels[level];
     const TensorShape& box = map_.nodes[detect.box_node].shape;
-    const int band_rows = head_band_rows(level, box);
+    const int band_rows = head_band_rows(level);
     result_.head_band_rows.push_back(band_rows);
     for (int first = 0; first < box.height; first += band_rows) {
       const int rows = std::min(band_rows, box.height - first);
@@ -439,8 +439,9 @@ class Builder {
 
   // The most rows of a detect level whose box and class channels, each at
   // the head's channel pitch, fit an input half.
-  int head_band_rows(int level, const TensorShape& box) const {
+  int head_band_rows(int level) const {
     const DetectLevel& detect = model_.graph.levels[level];
+    const TensorShape& box = map_.nodes[detect.box_node].shape;
     const auto band_words = [&](int rows) { return head_band_words(detect, rows, result_.head_pitch_modulus); };
     int rows = box.height;
     while (rows > 0 && band_words(rows) > result_.buffers.input_words) --rows;
