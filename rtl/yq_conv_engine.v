@@ -49,6 +49,9 @@
 //              lanes that read nothing (padding, pixels past the layer)
 //   fm_rd_*_b  ROWS more read lanes, for the second output row of a
 //              stride > 1 tap (all ones otherwise)
+//   fm_rd_step both sets' step (rtl/yq_lane_step.vh): the reading lanes of a
+//              set read consecutive words (stride 1) or every other word
+//              (stride 2; a tap's lanes on one output row a set)
 //   fm_wr_*    one write of up to ROWS consecutive words: word r goes to
 //              fm_wr_addr + r when fm_wr_mask[r] (signed A_W-bit codes)
 //   w_*        one weight read: the COLS words from w_addr (signed W_W-bit
@@ -93,10 +96,11 @@ module yq_conv_engine #(
     parameter LUT_W    = 16,
     parameter FM_ADDR_W = 32
 ) (clk, rst, start, desc, busy, done, error, lutdir_addr, lutdir_data, bias_addr, bias_data, rq_addr, rq_data,
-   w_addr, w_data, fm_rd_addr, fm_rd_data, fm_rd_addr_b, fm_rd_data_b, fm_wr_en, fm_wr_addr, fm_wr_mask, fm_wr_data, lut_addr, lut_data0,
+   w_addr, w_data, fm_rd_addr, fm_rd_data, fm_rd_addr_b, fm_rd_data_b, fm_rd_step, fm_wr_en, fm_wr_addr, fm_wr_mask, fm_wr_data, lut_addr, lut_data0,
    lut_data1);
     /* verilator lint_off UNUSEDPARAM */
     `include "yq_format.vh"
+    `include "yq_lane_step.vh"
     /* verilator lint_on UNUSEDPARAM */
     localparam DESC_W   = YQ_PROG_WORD_BITS;
     localparam LUTDIR_W = YQ_LUTDIR_WORD_BITS;
@@ -122,6 +126,7 @@ module yq_conv_engine #(
     input  wire [ROWS*A_W-1:0]         fm_rd_data_b;
     output reg  [ROWS*32-1:0]          fm_rd_addr_b;
     input  wire [ROWS*A_W-1:0]         fm_rd_data;
+    output wire [1:0]                  fm_rd_step;
     output reg                         fm_wr_en;
     output reg  [31:0]                 fm_wr_addr;
     output reg  [ROWS-1:0]             fm_wr_mask;
@@ -217,6 +222,7 @@ module yq_conv_engine #(
     wire has_act = (act_lut != NO_LUT);
     wire [31:0] kernel_u   = {{(32-KW){1'b0}}, kernel};
     wire [31:0] stride_u   = {{(32-YQ_PROG_STRIDE_WIDTH){1'b0}}, stride};
+    assign fm_rd_step = (stride_u > 32'd1) ? YQ_STEP_TWO : YQ_STEP_ONE;
     wire [31:0] pad_u      = {{(32-YQ_PROG_PAD_WIDTH){1'b0}}, pad};
     wire [31:0] pad_top_u  = {{(32-YQ_PROG_PAD_TOP_WIDTH){1'b0}}, pad_top};
     wire [31:0] pre_bits_u = {{(32-YQ_PROG_PRE_BITS_WIDTH){1'b0}}, pre_bits};

@@ -33,7 +33,10 @@
 // data of an address presented in cycle n is on the data input in cycle n + 1):
 //   fm_rd_*0/1  LANES feature-map read lanes each (lanes 1 only for add and
 //               a raster max-pool's second tap);
-//               addresses 32 bits per lane, all ones (no address) for lanes that read nothing
+//               addresses 32 bits per lane, all ones (no address) for lanes that read nothing;
+//               the reading lanes of set 1 read consecutive words, those of
+//               set 0 too but for an upsample's, two lanes a word: its step
+//               fm_rd_step0 (rtl/yq_lane_step.vh)
 //   fm_wr_*     one write of up to LANES consecutive words: word l goes to
 //               fm_wr_addr + l when fm_wr_mask[l]
 //   rq_*        requant ROM ({shift, multiplier}); prog_* layer program ROM
@@ -51,9 +54,10 @@ module yq_eltwise_engine #(
     parameter MULT_W  = 16,
     parameter SHIFT_W = 6
 ) (clk, rst, start, desc, busy, done, error, prog_addr, prog_data, rq_addr, rq_data, fm_rd_addr0, fm_rd_data0,
-   fm_rd_addr1, fm_rd_data1, fm_wr_en, fm_wr_addr, fm_wr_mask, fm_wr_data);
+   fm_rd_step0, fm_rd_addr1, fm_rd_data1, fm_wr_en, fm_wr_addr, fm_wr_mask, fm_wr_data);
     /* verilator lint_off UNUSEDPARAM */
     `include "yq_format.vh"
+    `include "yq_lane_step.vh"
     /* verilator lint_on UNUSEDPARAM */
     localparam DESC_W = YQ_PROG_WORD_BITS;
     localparam NODE_W = YQ_PROG_INPUT0_WIDTH;       // a node index (input slot)
@@ -78,6 +82,7 @@ module yq_eltwise_engine #(
     input  wire [MULT_W+SHIFT_W-1:0] rq_data;
     output reg  [LANES*32-1:0]       fm_rd_addr0;
     input  wire [LANES*A_W-1:0]      fm_rd_data0;
+    output reg  [1:0]                fm_rd_step0;
     output reg  [LANES*32-1:0]       fm_rd_addr1;
     input  wire [LANES*A_W-1:0]      fm_rd_data1;
     output reg                       fm_wr_en;
@@ -496,6 +501,7 @@ module yq_eltwise_engine #(
             fm_rd_addr0[l*32 +: 32] <= ok0[l] ? addr0[l*32 +: 32] : 32'hffff_ffff;
             fm_rd_addr1[l*32 +: 32] <= ((is_add && lane_on[l]) || okb0[l]) ? addr1[l*32 +: 32] : 32'hffff_ffff;
         end
+        fm_rd_step0 <= !is_up ? YQ_STEP_ONE : ox[0] ? YQ_STEP_PAIRS_ODD : YQ_STEP_PAIRS;
         ok1    <= ok0;
         okb1   <= okb0;
         okb2   <= okb1;

@@ -13,29 +13,37 @@
 // logic, for a board build that trusts the compiler):
 //   port A  the read lanes of set A (the running engine's or the detect
 //           head's ROWS lanes), the engines' write of up to ROWS consecutive
-//           words, the loader's write of up to PB consecutive words: each
-//           half serves one of them in a cycle (the issuer never lets a load
-//           write a half an engine reads or writes);
+//           words (output halves only), the loader's write of up to PB
+//           consecutive words (input halves only): each half serves one of
+//           them in a cycle (the issuer never lets a load write a half an
+//           engine reads);
 //   port B  the read lanes of set B (the add's second input), and the store
-//           unit's read of up to PB consecutive words, which waits (st_grant
-//           low) when set B uses one of its banks' port B in the same half.
+//           unit's read of up to PB consecutive words (output halves only),
+//           which waits (st_grant low) when set B uses one of its banks'
+//           port B in the same half.
 // Lanes of a set that read one word share it; words a set reads in one bank
 // must be one word (the engines' lane sets are: docs/RTL.md, "The scratch
 // memory"). Consecutive words fall in distinct banks when there are at most
 // NB of them, so ROWS <= NB and PB <= NB.
 //
-// Windows: the engines' lane sets read words within NB words of their
-// first reading lane's (consecutive words, words two apart, lanes on one
-// word), so each bank reads the one word of that window it holds, its row
-// given by the window's start alone. The detect head's lanes (a_any, lanes
-// 0 .. ANY_LANES - 1, all reading) read words a channel apart, at a pitch
-// of 1 modulo ANY_PITCH_MODULUS (stage_7's YQ_HEAD_PITCH_MODULUS). When NB
-// divides it (ANY_ROTATE) lane q's word is in the bank q after lane 0's: each bank reads its lane's row, the lanes' rows rotated
-// onto the banks (rtl/yq_rotate.v); without it each bank reads the OR of
-// the rows of the lanes on it (NB x ANY_LANES x row bits of AND-OR, most of
-// the module at 32 rows). A lane outside its set's window, or a head lane
-// whose bank reads another row, is a lane set asking a bank for two words,
-// which the check flags.
+// Lane sets: each set comes with its step (rtl/yq_lane_step.vh): its
+// reading lanes k find their words at base + offset(k), consecutive words,
+// words two apart, or each word on two lanes, so that each bank reads the
+// one word of the set's window (NB words from its first reading lane's)
+// it holds, its row given by the window's start alone, and the banks'
+// words come back to the lanes by one rotation (by base) and a 4:1
+// multiplexer a lane, where any words would take an NB:1 multiplexer a lane
+// and a decode of every lane's bank in every bank. The detect head's lanes
+// (a_any, lanes 0 .. ANY_LANES - 1, all reading) read words a channel
+// apart, at a pitch of 1 modulo ANY_PITCH_MODULUS (stage_7's
+// YQ_HEAD_PITCH_MODULUS). When NB divides it (ANY_ROTATE) lane q's word is
+// in the bank q after lane 0's: in bank terms a step of one, each bank
+// reading its lane's row, the lanes' rows rotated onto the banks
+// (rtl/yq_rotate.v); without it each bank reads the OR of the rows of the
+// lanes on it (NB x ANY_LANES x row bits of AND-OR, most of the module at
+// 32 rows) and the head lanes take their words by their banks. A lane off
+// its set's step, or a head lane whose bank reads another row, is a lane
+// set asking a bank for two words, which the check flags.
 //
 // Reads are synchronous: the data of an address in cycle n is out in cycle
 // n + 1. A lane whose address is past the scratch memory (all ones: no read)
@@ -56,8 +64,10 @@ module yq_scratch #(
     input  wire               clk,
     input  wire               a_any,       // set A reads any words on lanes 0 .. ANY_LANES - 1, not a window
     input  wire [ROWS*32-1:0] a_addr,
+    input  wire [1:0]         a_step,      // set A's step (yq_lane_step.vh; ignored while a_any)
     output wire [ROWS*FW-1:0] a_data,
     input  wire [ROWS*32-1:0] b_addr,
+    input  wire [1:0]         b_step,
     output wire [ROWS*FW-1:0] b_data,
     input  wire               wr_en,       // the engines' write: word r at wr_base + r when wr_mask[r]
     input  wire [31:0]        wr_base,
@@ -74,6 +84,7 @@ module yq_scratch #(
     output wire [PB*FW-1:0]   st_data,
     output wire               conflict     // a cycle after the reads (CHECK = 1)
 );
+    `include "yq_lane_step.vh"
     localparam NB = 2 * ROWS;
     localparam ANY_ROTATE = (ANY_PITCH_MODULUS % NB == 0);  // the any lanes' words in consecutive banks
     localparam LB = $clog2(NB);
@@ -151,7 +162,23 @@ module yq_scratch #(
     yq_rotate #(.N(NB), .W(FW+1)) u_ld_rot (.in(ld_run), .amount(ld_base[LB-1:0]), .out(ld_on_bank));
     yq_rotate #(.N(NB), .W(1))    u_st_rot (.in(st_run), .amount(st_base[LB-1:0]), .out(st_on_bank));
 
-    // Each set's window: the address of its first lane that reads.
+    // Each set's window: the address of its first lane that reads, and the
+    // set's base (the bank lane 0 would read: the first reading lane's
+    // less its offset), which the banks' words rotate by on their way back.
+    function automatic [LB-1:0] lane_offset(input [1:0] step, input integer lane);
+        /* verilator lint_off UNUSEDSIGNAL */
+        reg [31:0] offset;   // below NB
+        /* verilator lint_on UNUSEDSIGNAL */
+        begin
+            case (step)
+                YQ_STEP_ONE:       offset = lane;
+                YQ_STEP_TWO:       offset = 2 * lane;
+                YQ_STEP_PAIRS:     offset = lane / 2;
+                YQ_STEP_PAIRS_ODD: offset = (lane + 1) / 2;
+            endcase
+            lane_offset = offset[LB-1:0];
+        end
+    endfunction
     function automatic [31:0] first_read(input [ROWS*32-1:0] addr, input [ROWS-1:0] ok);
         integer n;
         begin
@@ -159,7 +186,29 @@ module yq_scratch #(
             for (n = ROWS - 1; n >= 0; n = n - 1) if (ok[n]) first_read = addr[n*32 +: 32];
         end
     endfunction
+    function automatic [LB-1:0] first_offset(input [1:0] step, input [ROWS-1:0] ok);
+        integer n;
+        begin
+            first_offset = {LB{1'b0}};
+            for (n = ROWS - 1; n >= 0; n = n - 1) if (ok[n]) first_offset = lane_offset(step, n);
+        end
+    endfunction
+    // The banks a set reads: lane k's offset marked when it reads, the
+    // offsets rotated up by the set's base.
+    function automatic [NB-1:0] offsets_read(input [1:0] step, input [ROWS-1:0] ok);
+        integer n;
+        begin
+            offsets_read = {NB{1'b0}};
+            for (n = 0; n < ROWS; n = n + 1) if (ok[n]) offsets_read[lane_offset(step, n)] = 1'b1;
+        end
+    endfunction
+    wire [1:0]    a_set_step = (a_any && ANY_ROTATE) ? YQ_STEP_ONE : a_step;   // the head's banks: a step of one
     wire [31:0]   a_win = first_read(a_addr, a_ok), b_win = first_read(b_addr, b_ok);
+    wire [LB-1:0] a_base = a_win[LB-1:0] - first_offset(a_set_step, a_ok);
+    wire [LB-1:0] b_base = b_win[LB-1:0] - first_offset(b_step, b_ok);
+    wire [NB-1:0] a_set_rd, b_set_rd;   // the banks each set reads
+    yq_rotate #(.N(NB), .W(1)) u_a_rd_rot (.in(offsets_read(a_set_step, a_ok)), .amount(a_base), .out(a_set_rd));
+    yq_rotate #(.N(NB), .W(1)) u_b_rd_rot (.in(offsets_read(b_step, b_ok)), .amount(b_base), .out(b_set_rd));
     /* verilator lint_off UNUSEDSIGNAL */
     wire [31:0]   a_win_rows = a_win >> LB, b_win_rows = b_win >> LB;   // rows past GW bits: past the memory
     /* verilator lint_on UNUSEDSIGNAL */
@@ -195,29 +244,34 @@ module yq_scratch #(
             assign b_ok[k]   = br < END_ROWS;
         end
         for (b = 0; b < NB; b = b + 1) begin : g_want
-            wire [ROWS-1:0] a_on, b_on;
-            for (k = 0; k < ROWS; k = k + 1) begin : g_lane
-                assign a_on[k] = a_ok[k] && a_addr[k*32 +: LB] == b;
-                assign b_on[k] = b_ok[k] && b_addr[k*32 +: LB] == b;
-            end
-            // The head lanes' row for this bank.
+            // The head lanes' row for this bank, and whether the head reads it.
             wire [GW-1:0] any_row;
+            wire          any_rd;
             if (ANY_ROTATE) begin : g_any_rotated
                 assign any_row = any_rotated_row[b*GW +: GW];
+                assign any_rd  = a_set_rd[b];
             end else begin : g_any_or
                 reg [GW-1:0] pick;
+                reg          on;
                 integer q;
                 always @(*) begin
                     pick = {GW{1'b0}};
-                    for (q = 0; q < ANY_LANES; q = q + 1) pick = pick | ({GW{a_on[q]}} & a_addr[q*32+LB +: GW]);
+                    on   = 1'b0;
+                    for (q = 0; q < ANY_LANES; q = q + 1) begin
+                        if (a_ok[q] && a_addr[q*32 +: LB] == b) begin
+                            pick = pick | a_addr[q*32+LB +: GW];
+                            on   = 1'b1;
+                        end
+                    end
                 end
                 assign any_row = pick;
+                assign any_rd  = on;
             end
             /* verilator lint_off CMPCONST */
             wire a_next = b[LB-1:0] < a_win[LB-1:0], b_next = b[LB-1:0] < b_win[LB-1:0];
             /* verilator lint_on CMPCONST */
-            assign a_rd[b]    = |a_on;
-            assign b_rd[b]    = |b_on;
+            assign a_rd[b]    = a_any ? any_rd : a_set_rd[b];
+            assign b_rd[b]    = b_set_rd[b];
             assign a_row[b]   = a_any ? any_row : a_win_row + {{(GW-1){1'b0}}, a_next};
             assign b_row[b]   = b_win_row + {{(GW-1){1'b0}}, b_next};
             // Consecutive words: bank b holds word (b - base) mod NB of a run,
@@ -263,23 +317,32 @@ module yq_scratch #(
             wire [2:0]  bh = b_rd[b] ? half_of(br) : 3'd4;
             wire [2:0]  sh = (st_hit[b] && st_grant) ? half_of(sr) : 3'd4;
             wire [4*FW-1:0] qa, qb;
+            // Two users of one port, or a user in a half it never uses (an
+            // engine's write or the store in an input half, a load in an
+            // output half: the band program never does, and the halves
+            // below do not serve it).
             always @(*) begin
-                port_clash[b] = (ah != 3'd4 && (ah == wh || ah == lh)) || (wh != 3'd4 && wh == lh);
+                port_clash[b] = (ah != 3'd4 && (ah == wh || ah == lh)) || (wh != 3'd4 && wh == lh)
+                             || wh < 3'd2 || lh == 3'd2 || lh == 3'd3 || sh < 3'd2;
             end
+            // Input halves: port A the loader's write or set A, port B set B.
+            // Output halves: port A the engines' write or set A, port B set B
+            // or the store.
             for (h = 0; h < 4; h = h + 1) begin : g_half
                 localparam DEPTH = (h < 2) ? IN_ROWS : OUT_ROWS;
                 localparam AW = $clog2(DEPTH);
+                localparam IN_HALF = (h < 2);
                 wire [FW-1:0] q_a, q_b;
-                wire         we_w = (wh == h), we_l = (lh == h) && !we_w;
-                wire         rd_a = (ah == h) && !we_w && !we_l;
+                wire         we   = IN_HALF ? (lh == h) : (wh == h);
+                wire         rd_a = (ah == h) && !we;
                 /* verilator lint_off UNUSEDSIGNAL */
-                wire [GW-1:0] row_a = we_w ? local_row(wr) : we_l ? local_row(lr) : local_row(ar);
-                wire [GW-1:0] row_b = (bh == h) ? local_row(br) : local_row(sr);
+                wire [GW-1:0] row_a = !we ? local_row(ar) : IN_HALF ? local_row(lr) : local_row(wr);
+                wire [GW-1:0] row_b = (IN_HALF || bh == h) ? local_row(br) : local_row(sr);
                 /* verilator lint_on UNUSEDSIGNAL */
-                wire         rd_b = (bh == h) || (sh == h);
+                wire         rd_b = (bh == h) || (!IN_HALF && sh == h);
                 yq_scratch_bank #(.DEPTH(DEPTH), .FW(FW), .AW(AW)) u_bank (
-                    .clk(clk), .we_a(we_w || we_l), .re_a(rd_a), .addr_a(row_a[AW-1:0]),
-                    .wdata_a(we_w ? wr_word[b] : ld_word[b]), .q_a(q_a),
+                    .clk(clk), .we_a(we), .re_a(rd_a), .addr_a(row_a[AW-1:0]),
+                    .wdata_a(IN_HALF ? ld_word[b] : wr_word[b]), .q_a(q_a),
                     .re_b(rd_b), .addr_b(row_b[AW-1:0]), .q_b(q_b));
                 assign qa[h*FW +: FW] = q_a;
                 assign qb[h*FW +: FW] = q_b;
@@ -292,20 +355,30 @@ module yq_scratch #(
             wire [2:0] ahq = a_half_q[b*3 +: 3], bhq = b_half_q[b*3 +: 3], shq = s_half_q[b*3 +: 3];
             assign a_out[b*FW +: FW] = (ahq < 3'd4) ? qa[ahq[1:0]*FW +: FW] : {FW{1'b0}};
             assign b_out[b*FW +: FW] = (bhq < 3'd4) ? qb[bhq[1:0]*FW +: FW] : {FW{1'b0}};
-            assign s_out[b*FW +: FW] = (shq < 3'd4) ? qb[shq[1:0]*FW +: FW] : {FW{1'b0}};
+            assign s_out[b*FW +: FW] = (shq == 3'd2) ? qb[2*FW +: FW] : (shq == 3'd3) ? qb[3*FW +: FW] : {FW{1'b0}};
         end
     endgenerate
 
     // ------------------------------------------------------------------
-    // Read data back to the lanes and the store words.
-    reg [ROWS*LB-1:0] a_bank_q, b_bank_q;
+    // Read data back to the lanes and the store words: each set's bank words
+    // rotated down by its base, lane k taking the word at its offset (a head
+    // lane its bank's word, without ANY_ROTATE); the store's words back in
+    // run order, word k from bank (base + k) mod NB.
+    reg [1:0]         a_step_q, b_step_q;
+    reg [LB-1:0]      a_base_q, b_base_q;
     reg [ROWS-1:0]    a_valid_q, b_valid_q;
+    /* verilator lint_off UNUSEDSIGNAL */
+    reg               a_any_q;              // the head lanes' OR and the check only
+    reg [ROWS*LB-1:0] a_bank_q, b_bank_q;   // each lane's bank: likewise
+    /* verilator lint_on UNUSEDSIGNAL */
     reg [LB-1:0]      st_off_q;
     reg [PB-1:0]      st_mask_q;
-    // The store's words back in run order: word k from bank (base + k) mod NB.
+    wire [NB*FW-1:0]  a_from_banks, b_from_banks;
     /* verilator lint_off UNUSEDSIGNAL */
     wire [NB*FW-1:0]  s_from_banks;   // words PB .. NB - 1 unused
     /* verilator lint_on UNUSEDSIGNAL */
+    yq_rotate #(.N(NB), .W(FW), .UP(0)) u_a_back (.in(a_out), .amount(a_base_q), .out(a_from_banks));
+    yq_rotate #(.N(NB), .W(FW), .UP(0)) u_b_back (.in(b_out), .amount(b_base_q), .out(b_from_banks));
     yq_rotate #(.N(NB), .W(FW), .UP(0)) u_st_back (.in(s_out), .amount(st_off_q), .out(s_from_banks));
     integer ln;
     always @(posedge clk) begin
@@ -313,16 +386,31 @@ module yq_scratch #(
             a_bank_q[ln*LB +: LB] <= a_addr[ln*32 +: LB];
             b_bank_q[ln*LB +: LB] <= b_addr[ln*32 +: LB];
         end
+        a_step_q  <= a_set_step;
+        b_step_q  <= b_step;
+        a_base_q  <= a_base;
+        b_base_q  <= b_base;
+        a_any_q   <= a_any;
         a_valid_q <= a_ok;
         b_valid_q <= b_ok;
         st_off_q  <= st_base[LB-1:0];
         st_mask_q <= st_grant ? st_mask : {PB{1'b0}};
     end
+    function automatic [FW-1:0] word_at(input [NB*FW-1:0] words, input [1:0] step, input integer lane);
+        word_at = words[lane_offset(step, lane)*FW +: FW];
+    endfunction
     generate
         for (k = 0; k < ROWS; k = k + 1) begin : g_lane_data
-            wire [LB-1:0] ab = a_bank_q[k*LB +: LB], bb = b_bank_q[k*LB +: LB];
-            assign a_data[k*FW +: FW] = a_valid_q[k] ? a_out[ab*FW +: FW] : {FW{1'b0}};
-            assign b_data[k*FW +: FW] = b_valid_q[k] ? b_out[bb*FW +: FW] : {FW{1'b0}};
+            wire [FW-1:0] a_word;
+            wire [FW-1:0] b_word = word_at(b_from_banks, b_step_q, k);
+            if (!ANY_ROTATE && k < ANY_LANES) begin : g_any_lane
+                wire [LB-1:0] ab = a_bank_q[k*LB +: LB];
+                assign a_word = a_any_q ? a_out[ab*FW +: FW] : word_at(a_from_banks, a_step_q, k);
+            end else begin : g_set_lane
+                assign a_word = word_at(a_from_banks, a_step_q, k);
+            end
+            assign a_data[k*FW +: FW] = a_valid_q[k] ? a_word : {FW{1'b0}};
+            assign b_data[k*FW +: FW] = b_valid_q[k] ? b_word : {FW{1'b0}};
         end
         for (k = 0; k < PB; k = k + 1) begin : g_store_word
             assign st_data[k*FW +: FW] = st_mask_q[k] ? s_from_banks[k*FW +: FW] : {FW{1'b0}};
@@ -331,9 +419,11 @@ module yq_scratch #(
 
     // ------------------------------------------------------------------
     // The check (CHECK), a cycle after the reads: a lane set asked a bank
-    // for two words when a lane's row is not the row its bank read (the OR
-    // of the rows its lanes asked for, which differs from one of two
-    // different rows); a port of a bank had two users.
+    // for two words when a lane is not on its set's step (its bank is not
+    // the one its offset names; a head lane without ANY_ROTATE has no
+    // step) or its row is not the row its bank read (the window's, or the
+    // head's: for the OR, which differs from one of two different rows); a
+    // port of a bank had two users.
     generate
         if (CHECK != 0) begin : g_check
             reg [ROWS*GW-1:0] a_lrow_q, b_lrow_q;
@@ -354,8 +444,10 @@ module yq_scratch #(
             end
             for (k = 0; k < ROWS; k = k + 1) begin : g_lane
                 wire [LB-1:0] ab = a_bank_q[k*LB +: LB], bb = b_bank_q[k*LB +: LB];
-                assign a_wrong[k] = a_valid_q[k] && a_row_q[ab*GW +: GW] != a_lrow_q[k*GW +: GW];
-                assign b_wrong[k] = b_valid_q[k] && b_row_q[bb*GW +: GW] != b_lrow_q[k*GW +: GW];
+                wire a_stepped = (!ANY_ROTATE && a_any_q) || ab == a_base_q + lane_offset(a_step_q, k);
+                wire b_stepped = bb == b_base_q + lane_offset(b_step_q, k);
+                assign a_wrong[k] = a_valid_q[k] && (!a_stepped || a_row_q[ab*GW +: GW] != a_lrow_q[k*GW +: GW]);
+                assign b_wrong[k] = b_valid_q[k] && (!b_stepped || b_row_q[bb*GW +: GW] != b_lrow_q[k*GW +: GW]);
             end
             assign conflict = (|a_wrong) || (|b_wrong) || port_clash_q;
         end else begin : g_no_check

@@ -171,6 +171,7 @@ module yq_top #(
     /* verilator lint_off UNUSEDPARAM */
     `include "yq_format.vh"
     `include "yq_params.vh"
+    `include "yq_lane_step.vh"
     /* verilator lint_on UNUSEDPARAM */
 
     localparam FW = YQ_FMAP_WIDTH;
@@ -855,6 +856,7 @@ module yq_top #(
     wire [31:0]               w_addr;
     wire [COLS*YQ_WEIGHT_WIDTH-1:0] w_data;
     wire [ROWS*32-1:0]        fm_rd_addr, fm_rd_addr_b;
+    wire [1:0]                fm_rd_step;
     wire [ROWS*FW-1:0]        fm_rd_data;
     wire                      fm_wr_en;
     wire [31:0]               fm_wr_addr;
@@ -872,7 +874,7 @@ module yq_top #(
         .lutdir_addr(lutdir_addr), .lutdir_data(lutdir_data), .bias_addr(bias_addr), .bias_data(bias_data),
         .rq_addr(rq_addr), .rq_data(rq_data), .w_addr(w_addr), .w_data(w_data),
         .fm_rd_addr(fm_rd_addr), .fm_rd_data(fm_rd_data), .fm_rd_addr_b(fm_rd_addr_b), .fm_rd_data_b(elt_rd_data1),
-        .fm_wr_en(fm_wr_en), .fm_wr_addr(fm_wr_addr),
+        .fm_rd_step(fm_rd_step), .fm_wr_en(fm_wr_en), .fm_wr_addr(fm_wr_addr),
         .fm_wr_mask(fm_wr_mask), .fm_wr_data(fm_wr_data), .lut_addr(lut_addr), .lut_data0(lut_data0),
         .lut_data1(lut_data1)
     );
@@ -881,6 +883,7 @@ module yq_top #(
     reg  [DESC_W-1:0]           prog_data;
     wire [31:0]                 elt_rq_addr, elt_wr_addr;
     wire [ROWS*32-1:0]          elt_rd_addr0, elt_rd_addr1;
+    wire [1:0]                  elt_rd_step0;
     reg  [YQ_REQUANT_WIDTH-1:0] elt_rq_data;
     wire [ROWS*FW-1:0]          elt_rd_data1;
     wire                        elt_wr_en;
@@ -892,7 +895,7 @@ module yq_top #(
     ) u_eltwise (
         .clk(clk), .rst(rst), .start(elt_go), .desc(desc_raw), .busy(elt_busy), .done(elt_done), .error(elt_error),
         .prog_addr(prog_addr), .prog_data(prog_data), .rq_addr(elt_rq_addr), .rq_data(elt_rq_data),
-        .fm_rd_addr0(elt_rd_addr0), .fm_rd_data0(fm_rd_data), .fm_rd_addr1(elt_rd_addr1),
+        .fm_rd_addr0(elt_rd_addr0), .fm_rd_data0(fm_rd_data), .fm_rd_step0(elt_rd_step0), .fm_rd_addr1(elt_rd_addr1),
         .fm_rd_data1(elt_rd_data1), .fm_wr_en(elt_wr_en), .fm_wr_addr(elt_wr_addr), .fm_wr_mask(elt_wr_mask),
         .fm_wr_data(elt_wr_data)
     );
@@ -978,9 +981,12 @@ module yq_top #(
     endgenerate
 
     // The scratch memory (rtl/yq_scratch.v): set A and set B of the read
-    // lanes, an engine's write of ROWS words, a load's beat of words, the
-    // store unit's beat; the head bands' channel pitch tells it how the
-    // head's lanes fall on its banks.
+    // lanes with their steps (the element-wise engine's set B reads
+    // consecutive words), an engine's write of ROWS words, a load's beat of
+    // words, the store unit's beat; the head bands' channel pitch tells it
+    // how the head's lanes fall on its banks.
+    wire [1:0]         a_step  = elt_busy ? elt_rd_step0 : fm_rd_step;
+    wire [1:0]         b_step  = elt_busy ? YQ_STEP_ONE : fm_rd_step;
     wire               wr_en   = fm_wr_en | elt_wr_en;
     wire [31:0]        wr_base = elt_wr_en ? elt_wr_addr : fm_wr_addr;
     wire [ROWS-1:0]    wr_mask = elt_wr_en ? elt_wr_mask : fm_wr_mask;
@@ -1009,7 +1015,8 @@ module yq_top #(
     wire [PB_FMAP*FW-1:0] sc_st_data;
     yq_scratch #(.ROWS(ROWS), .FW(FW), .PB(PB_FMAP), .IN_WORDS(YQ_BAND_INPUT_WORDS), .OUT_WORDS(YQ_BAND_OUTPUT_WORDS),
                  .CHECK(SCRATCH_CHECK), .ANY_LANES(HEAD_LANES), .ANY_PITCH_MODULUS(YQ_HEAD_PITCH_MODULUS)) u_scratch (
-        .clk(clk), .a_any(head_busy), .a_addr(lane_addr_a), .a_data(fm_rd_data), .b_addr(lane_addr_b), .b_data(elt_rd_data1),
+        .clk(clk), .a_any(head_busy), .a_addr(lane_addr_a), .a_step(a_step), .a_data(fm_rd_data),
+        .b_addr(lane_addr_b), .b_step(b_step), .b_data(elt_rd_data1),
         .wr_en(wr_en), .wr_base(wr_base), .wr_mask(wr_mask), .wr_data(wr_data),
         .ld_en(ld_valid && ld_dst == DST_SCRATCH), .ld_base(ld_sc_addr), .ld_mask(ld_mask), .ld_data(ld_data),
         .st_en(sc_st_en), .st_base(sc_st_base), .st_mask(sc_st_mask), .st_grant(sc_st_grant), .st_data(sc_st_data),

@@ -1,12 +1,15 @@
 // Unit bench of rtl/yq_scratch.v against a flat array of words: random
-// cycles of the traffic yq_top gives it (set A: windows of words one or two
-// apart, some lanes idle or on one word, some past the memory; set B:
-// consecutive words; or, with a_any, the detect head's words a pitch apart
-// on lanes 0 .. ANY_LANES - 1, 1 modulo 2 * ROWS (stage_7's) or another
-// odd one, which a memory rotating the head lanes' rows (ANY_PITCH_MODULUS
-// a multiple of 2 * ROWS) flags where a lane's bank reads another row;
-// the engines' write of ROWS consecutive words and the loader's of PB, each
-// under a mask, in halves of their own; the store unit's read of PB words,
+// cycles of the traffic yq_top gives it (sets A and B: words on each of the
+// four steps of rtl/yq_lane_step.vh, some lanes idle, some past the memory;
+// or, on set A with a_any, the detect head's words a pitch apart on lanes
+// 0 .. ANY_LANES - 1, 1 modulo 2 * ROWS (stage_7's) or another odd one,
+// which a memory rotating the head lanes' rows (ANY_PITCH_MODULUS a
+// multiple of 2 * ROWS) flags where a lane is not in the bank its lane
+// number after lane 0's;
+// the engines' write of ROWS consecutive words in an output half and the
+// loader's of PB in an input half (now and then in an output half, which
+// must be dropped and flagged), each under a mask; the store unit's read of
+// PB words in an output half,
 // which must wait exactly when set B reads one of its banks in its half),
 // every read word and every store word checked a cycle later, and cycles
 // whose set A or set B asks one bank for two words, whose conflict flag
@@ -14,7 +17,6 @@
 // come from the Makefile as -DP_<NAME>=<value>.
 #include <algorithm>
 #include <array>
-#include <bit>
 #include <memory>
 #include <vector>
 
@@ -46,18 +48,29 @@ std::uint32_t word_in(tb::Rng& rng, int h, std::uint32_t room) {
   return kHalfBase[h] + static_cast<std::uint32_t>(rng.range(0, kHalfWords[h] - room));
 }
 
-// A set of lanes that asks each bank for one word: a window of words
-// `stride` apart (stride 1 or 2), lanes idle, on another lane's word, or
-// past the memory at random.
-std::vector<std::uint32_t> window(tb::Rng& rng, int h, int stride) {
+// The steps of rtl/yq_lane_step.vh: lane k of a set reads base + offset.
+constexpr int kStepOne = 0, kStepTwo = 1, kStepPairs = 2, kSteps = 4;
+constexpr int kNoStep = -1;  // the head's lanes without a rotation: words anywhere
+
+std::uint32_t lane_offset(int step, int k) {
+  switch (step) {
+    case kStepOne: return static_cast<std::uint32_t>(k);
+    case kStepTwo: return static_cast<std::uint32_t>(2 * k);
+    case kStepPairs: return static_cast<std::uint32_t>(k / 2);
+    default: return static_cast<std::uint32_t>((k + 1) / 2);
+  }
+}
+
+// A set of lanes on a step: lane k at base + offset(k), some idle or past
+// the memory at random.
+std::vector<std::uint32_t> stepped(tb::Rng& rng, int h, int step) {
   std::vector<std::uint32_t> lanes(kRows, kNone);
-  const std::uint32_t base = word_in(rng, h, stride * kRows);
+  const std::uint32_t base = word_in(rng, h, 2 * kRows);
   for (int k = 0; k < kRows; ++k) {
     const int pick = static_cast<int>(rng.range(0, 9));
-    if (pick == 0) continue;                                     // idle
-    if (pick == 1 && k > 0) lanes[k] = lanes[rng.range(0, k - 1)];  // a word another lane reads
-    else if (pick == 2) lanes[k] = kWords + static_cast<std::uint32_t>(rng.range(0, 99));  // past the memory
-    else lanes[k] = base + static_cast<std::uint32_t>(stride * k);
+    if (pick == 0) continue;                                                                  // idle
+    if (pick == 1) lanes[k] = kWords + static_cast<std::uint32_t>(rng.range(0, 99));  // past the memory
+    else lanes[k] = base + lane_offset(step, k);
   }
   return lanes;
 }
@@ -80,14 +93,15 @@ std::vector<std::uint32_t> pitched(tb::Rng& rng, int h, bool on_banks) {
   return lanes;
 }
 
-// Whether a lane set asks a bank for two words: two of its lanes on one bank
-// and different words, or (window: an engine's set) a lane more than NB - 1
-// words past the set's first reading lane.
-bool clashes(const std::vector<std::uint32_t>& lanes, bool window) {
-  if (window) {
+// Whether a lane set asks a bank for two words: (on a step) a reading lane
+// off the step of the set's first reading lane, or two of its lanes on one
+// bank and different words.
+bool clashes(const std::vector<std::uint32_t>& lanes, int step) {
+  if (step != kNoStep) {
     const auto first = std::find_if(lanes.begin(), lanes.end(), [](std::uint32_t w) { return w < kWords; });
-    for (std::uint32_t lane : lanes) {
-      if (lane < kWords && (lane < *first || lane - *first >= kBanks)) return true;
+    const int k0 = static_cast<int>(first - lanes.begin());
+    for (int k = k0; k < kRows; ++k) {
+      if (lanes[k] < kWords && lanes[k] != *first + lane_offset(step, k) - lane_offset(step, k0)) return true;
     }
   }
   for (int i = 0; i < kRows; ++i) {
@@ -100,22 +114,13 @@ bool clashes(const std::vector<std::uint32_t>& lanes, bool window) {
   return false;
 }
 
-// The scratch memory's row bits of a word address (as the RTL takes them).
-std::uint32_t row_bits(std::uint32_t word) {
-  return (word / kBanks) & static_cast<std::uint32_t>(tb::low_mask(std::bit_width(kWords / kBanks)));
-}
-
-// The head's set (a_any) when rotated: the bank j after lane 0's reads
-// lane j's row (row 0 past ANY_LANES), so a lane whose bank reads another
-// row than its own asks that bank for two words. Otherwise, as any set.
+// The head's set (a_any) when rotated: the bank k after lane 0's reads
+// lane k's row and gives lane k its word, so a lane in another bank asks
+// some bank for two words. Otherwise, as a set of words anywhere.
 bool any_clashes(const std::vector<std::uint32_t>& lanes) {
-  if (!kAnyRotate) return clashes(lanes, false);
-  const std::uint32_t first_bank = lanes[0] % kBanks;
-  for (std::uint32_t lane : lanes) {
-    if (lane >= kWords) continue;
-    const std::uint32_t j = (lane % kBanks + kBanks - first_bank) % kBanks;
-    const std::uint32_t bank_row = j < static_cast<std::uint32_t>(kAnyLanes) ? row_bits(lanes[j]) : 0;
-    if (bank_row != row_bits(lane)) return true;
+  if (!kAnyRotate) return clashes(lanes, kNoStep);
+  for (int k = 0; k < kRows; ++k) {
+    if (lanes[k] < kWords && lanes[k] % kBanks != (lanes[0] + static_cast<std::uint32_t>(k)) % kBanks) return true;
   }
   return false;
 }
@@ -134,8 +139,9 @@ int main(int argc, char** argv) {
   const std::uint64_t word_mask = tb::low_mask(kFW);
   top->clk = 0;
   top->eval();
-  // Fill the memory through the loader first, so that every word is known.
-  for (std::uint32_t w = 0; w < kWords; w += kPB) {
+  // Fill the memory first, so that every word is known: the input halves
+  // through the loader, the output halves through the engines' write.
+  for (std::uint32_t w = 0; w < 2 * kIn; w += kPB) {
     top->ld_en = 1;
     top->ld_base = w;
     top->ld_mask = static_cast<std::uint32_t>(tb::low_mask(kPB));
@@ -146,31 +152,48 @@ int main(int argc, char** argv) {
     tb::tick(*top);
   }
   top->ld_en = 0;
+  for (std::uint32_t w = 2 * kIn; w < kWords; w += kRows) {
+    top->wr_en = 1;
+    top->wr_base = w;
+    top->wr_mask = static_cast<std::uint32_t>(tb::low_mask(kRows));
+    for (int k = 0; k < kRows; ++k) {
+      memory[w + k] = rng.ucode(kFW);
+      tb::set_bits(top->wr_data, kFW * k, kFW, memory[w + k]);
+    }
+    tb::tick(*top);
+  }
+  top->wr_en = 0;
 
   long clash_cycles = 0, waits = 0, stores = 0, reads = 0;
   for (long cycle = 0; cycle < kCycles; ++cycle) {
-    // Halves: set A, the engines' write and the loader each in their own;
-    // set B and the store unit in halves nobody writes this cycle.
-    std::array<int, 4> halves = {0, 1, 2, 3};
-    for (int i = 3; i > 0; --i) std::swap(halves[i], halves[rng.range(0, i)]);
+    // Halves: the loader in an input half, the engines' write in an output
+    // half, set A in one of the two others; set B in one of those two (no
+    // half written this cycle), the store in the output one.
+    const int ld_half = static_cast<int>(rng.range(0, 1)), wr_half = static_cast<int>(rng.range(2, 3));
+    const int in_free = 1 - ld_half, out_free = 5 - wr_half;
+    const int a_half = rng.chance(50) ? in_free : out_free, b_half = rng.chance(50) ? in_free : out_free;
     const bool clash_cycle = rng.chance(5);
     const bool any = rng.chance(20);
-    std::vector<std::uint32_t> a =
-        any ? pitched(rng, halves[0], rng.chance(75)) : window(rng, halves[0], rng.chance(50) ? 1 : 2);
+    const int a_step = static_cast<int>(rng.range(0, kSteps - 1)), b_step = static_cast<int>(rng.range(0, kSteps - 1));
+    std::vector<std::uint32_t> a = any ? pitched(rng, a_half, rng.chance(75)) : stepped(rng, a_half, a_step);
     std::vector<std::uint32_t> b(kRows, kNone);
-    if (rng.chance(60)) b = window(rng, halves[rng.chance(50) ? 0 : 3], 1);
+    if (rng.chance(60)) b = stepped(rng, b_half, b_step);
     if (clash_cycle) {  // two lanes of one set on one bank, different words
       const bool on_a = rng.chance(50);
       std::vector<std::uint32_t>& set = on_a ? a : b;
       const int lanes = on_a && any ? kAnyLanes : kRows;  // the head reads on its lanes only
       const int i = static_cast<int>(rng.range(0, lanes - 1)), j = (i + 1) % lanes;
-      set[i] = word_in(rng, halves[0], kBanks);
+      set[i] = word_in(rng, on_a ? a_half : b_half, kBanks);
       set[j] = set[i] + kBanks;
     }
     const bool write = !clash_cycle && rng.chance(50), load = !clash_cycle && rng.chance(50);
     const bool store = !clash_cycle && rng.chance(60);
-    const std::uint32_t wr_base = word_in(rng, halves[1], kRows), ld_base = word_in(rng, halves[2], kPB);
-    const std::uint32_t st_base = word_in(rng, halves[rng.chance(50) ? 0 : 3], kPB);
+    // Now and then a load into an output half, which the memory drops and
+    // the check flags (the band program never loads there).
+    const bool misplaced_load = load && rng.chance(2);
+    const std::uint32_t wr_base = word_in(rng, wr_half, kRows);
+    const std::uint32_t ld_base = word_in(rng, misplaced_load ? wr_half : ld_half, kPB);
+    const std::uint32_t st_base = word_in(rng, out_free, kPB);
     const std::uint32_t wr_mask = static_cast<std::uint32_t>(rng.ucode(kRows));
     const std::uint32_t ld_mask = static_cast<std::uint32_t>(tb::low_mask(static_cast<int>(rng.range(1, kPB))));
     const std::uint32_t st_mask = static_cast<std::uint32_t>(rng.ucode(kPB));
@@ -185,6 +208,8 @@ int main(int argc, char** argv) {
     };
 
     top->a_any = any;
+    top->a_step = a_step;
+    top->b_step = b_step;
     set_lanes(top->a_addr, a);
     set_lanes(top->b_addr, b);
     top->wr_en = write;
@@ -216,7 +241,7 @@ int main(int argc, char** argv) {
     waits += store && blocked;
     stores += granted;
 
-    const bool expect_clash = (any ? any_clashes(a) : clashes(a, true)) || clashes(b, true);
+    const bool expect_clash = (any ? any_clashes(a) : clashes(a, a_step)) || clashes(b, b_step) || misplaced_load;
     clash_cycles += expect_clash;
     std::vector<std::uint64_t> want_a(kRows), want_b(kRows), want_st(kPB);
     for (int k = 0; k < kRows; ++k) {
@@ -255,11 +280,12 @@ int main(int argc, char** argv) {
       if (write && ((wr_mask >> k) & 1)) memory[wr_base + k] = wr_words[k] & word_mask;
     }
     for (int k = 0; k < kPB; ++k) {
-      if (load && ((ld_mask >> k) & 1)) memory[ld_base + k] = ld_words[k] & word_mask;
+      if (load && !misplaced_load && ((ld_mask >> k) & 1)) memory[ld_base + k] = ld_words[k] & word_mask;
     }
   }
   std::printf("PASS yq_scratch ROWS=%d FW=%d PB=%d IN_WORDS=%u OUT_WORDS=%u CHECK=%d ANY_PITCH_MODULUS=%d: %ld cycles, %ld lane "
-              "reads, %ld store beats (%ld waited on set B), %ld cycles with a lane set asking a bank for two words %s\n",
+              "reads, %ld store beats (%ld waited on set B), %ld cycles with a lane set asking a bank for two words "
+              "or a load in an output half %s\n",
               kRows, kFW, kPB, kIn, kOut, static_cast<int>(kCheck), P_ANY_PITCH_MODULUS, kCycles, reads, stores,
               waits, clash_cycles,
               kCheck ? "flagged" : "(not checked)");

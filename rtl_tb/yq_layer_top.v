@@ -118,6 +118,9 @@ module yq_layer_top #(
     wire [31:0]               w_addr;
     wire [COLS*YQ_WEIGHT_WIDTH-1:0] w_data;
     wire [ROWS*32-1:0]        fm_rd_addr, fm_rd_addr_b;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [1:0]                fm_rd_step, elt_rd_step0;   // the lane sets' steps: this memory serves any words
+    /* verilator lint_on UNUSEDSIGNAL */
     wire [ROWS*FW-1:0]        fm_rd_data;
     wire                      fm_wr_en;
     wire [31:0]               fm_wr_addr;
@@ -195,6 +198,7 @@ module yq_layer_top #(
         .fm_rd_data (fm_rd_data),
         .fm_rd_addr_b(fm_rd_addr_b),
         .fm_rd_data_b(elt_rd_data1),
+        .fm_rd_step (fm_rd_step),
         .fm_wr_en   (fm_wr_en),
         .fm_wr_addr (fm_wr_addr),
         .fm_wr_mask (fm_wr_mask),
@@ -235,6 +239,7 @@ module yq_layer_top #(
         .rq_data    (elt_rq_data),
         .fm_rd_addr0(elt_rd_addr0),
         .fm_rd_data0(fm_rd_data),
+        .fm_rd_step0(elt_rd_step0),
         .fm_rd_addr1(elt_rd_addr1),
         .fm_rd_data1(elt_rd_data1),
         .fm_wr_en   (elt_wr_en),
