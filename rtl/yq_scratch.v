@@ -179,18 +179,11 @@ module yq_scratch #(
             lane_offset = offset[LB-1:0];
         end
     endfunction
-    function automatic [31:0] first_read(input [ROWS*32-1:0] addr, input [ROWS-1:0] ok);
+    function automatic [LB-1:0] first_lane(input [ROWS-1:0] ok);   // 0 when none reads
         integer n;
         begin
-            first_read = 32'd0;
-            for (n = ROWS - 1; n >= 0; n = n - 1) if (ok[n]) first_read = addr[n*32 +: 32];
-        end
-    endfunction
-    function automatic [LB-1:0] first_offset(input [1:0] step, input [ROWS-1:0] ok);
-        integer n;
-        begin
-            first_offset = {LB{1'b0}};
-            for (n = ROWS - 1; n >= 0; n = n - 1) if (ok[n]) first_offset = lane_offset(step, n);
+            first_lane = {LB{1'b0}};
+            for (n = ROWS - 1; n >= 0; n = n - 1) if (ok[n]) first_lane = n[LB-1:0];
         end
     endfunction
     // The banks a set reads: lane k's offset marked when it reads, the
@@ -203,9 +196,10 @@ module yq_scratch #(
         end
     endfunction
     wire [1:0]    a_set_step = (a_any && ANY_ROTATE) ? YQ_STEP_ONE : a_step;   // the head's banks: a step of one
-    wire [31:0]   a_win = first_read(a_addr, a_ok), b_win = first_read(b_addr, b_ok);
-    wire [LB-1:0] a_base = a_win[LB-1:0] - first_offset(a_set_step, a_ok);
-    wire [LB-1:0] b_base = b_win[LB-1:0] - first_offset(b_step, b_ok);
+    wire [LB-1:0] a_first = first_lane(a_ok), b_first = first_lane(b_ok);
+    wire [31:0]   a_win = a_addr[a_first*32 +: 32], b_win = b_addr[b_first*32 +: 32];
+    wire [LB-1:0] a_base = a_win[LB-1:0] - lane_offset(a_set_step, {{(32-LB){1'b0}}, a_first});
+    wire [LB-1:0] b_base = b_win[LB-1:0] - lane_offset(b_step, {{(32-LB){1'b0}}, b_first});
     wire [NB-1:0] a_set_rd, b_set_rd;   // the banks each set reads
     yq_rotate #(.N(NB), .W(1)) u_a_rd_rot (.in(offsets_read(a_set_step, a_ok)), .amount(a_base), .out(a_set_rd));
     yq_rotate #(.N(NB), .W(1)) u_b_rd_rot (.in(offsets_read(b_step, b_ok)), .amount(b_base), .out(b_set_rd));

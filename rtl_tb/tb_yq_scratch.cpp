@@ -141,28 +141,21 @@ int main(int argc, char** argv) {
   top->eval();
   // Fill the memory first, so that every word is known: the input halves
   // through the loader, the output halves through the engines' write.
-  for (std::uint32_t w = 0; w < 2 * kIn; w += kPB) {
-    top->ld_en = 1;
-    top->ld_base = w;
-    top->ld_mask = static_cast<std::uint32_t>(tb::low_mask(kPB));
-    for (int k = 0; k < kPB; ++k) {
-      memory[w + k] = rng.ucode(kFW);
-      tb::set_bits(top->ld_data, kFW * k, kFW, memory[w + k]);
+  const auto fill = [&](auto& en, auto& base, auto& mask, auto& data, int width, std::uint32_t from, std::uint32_t to) {
+    for (std::uint32_t w = from; w < to; w += width) {
+      en = 1;
+      base = w;
+      mask = static_cast<std::uint32_t>(tb::low_mask(width));
+      for (int k = 0; k < width; ++k) {
+        memory[w + k] = rng.ucode(kFW);
+        tb::set_bits(data, kFW * k, kFW, memory[w + k]);
+      }
+      tb::tick(*top);
     }
-    tb::tick(*top);
-  }
-  top->ld_en = 0;
-  for (std::uint32_t w = 2 * kIn; w < kWords; w += kRows) {
-    top->wr_en = 1;
-    top->wr_base = w;
-    top->wr_mask = static_cast<std::uint32_t>(tb::low_mask(kRows));
-    for (int k = 0; k < kRows; ++k) {
-      memory[w + k] = rng.ucode(kFW);
-      tb::set_bits(top->wr_data, kFW * k, kFW, memory[w + k]);
-    }
-    tb::tick(*top);
-  }
-  top->wr_en = 0;
+    en = 0;
+  };
+  fill(top->ld_en, top->ld_base, top->ld_mask, top->ld_data, kPB, 0, 2 * kIn);
+  fill(top->wr_en, top->wr_base, top->wr_mask, top->wr_data, kRows, 2 * kIn, kWords);
 
   long clash_cycles = 0, waits = 0, stores = 0, reads = 0;
   for (long cycle = 0; cycle < kCycles; ++cycle) {
