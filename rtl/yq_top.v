@@ -1057,13 +1057,26 @@ module yq_top #(
     reg  [1:0]  st_count;
     reg  [AXI_DATA_W-1:0] st_buf0, st_buf1, st_arrive;
     reg  [PB_FMAP-1:0]    st_mask;
+    // The slots of the beat to read that hold the run's words, [st_lo,
+    // st_hi): the run's words are its beats' slots st_skip .. st_skip +
+    // su_words - 1, the beat's first slot is st_fetch << su_beat_log2, and a
+    // beat has 1 << su_beat_log2 slots (one range, not a slot index and its
+    // comparisons per slot).
+    localparam SLOT_W = $clog2(PB_FMAP + 1);
+    localparam [31:0] PB_FMAP_32 = PB_FMAP;
+    wire [31:0] st_first_slot = st_fetch << su_beat_log2;
+    wire [31:0] st_beat_slots = 32'd1 << su_beat_log2;
+    wire [31:0] st_words_end  = st_skip + su_words;
+    wire [31:0] st_lo_32 = (st_skip > st_first_slot) ? st_skip - st_first_slot : 32'd0;
+    wire [31:0] st_hi_32 = (st_words_end > st_first_slot) ? st_words_end - st_first_slot : 32'd0;
+    wire [31:0] st_hi_in = (st_hi_32 < st_beat_slots) ? st_hi_32 : st_beat_slots;
+    wire [SLOT_W-1:0] st_lo = (st_lo_32 > PB_FMAP_32) ? PB_FMAP_32[SLOT_W-1:0] : st_lo_32[SLOT_W-1:0];
+    wire [SLOT_W-1:0] st_hi = (st_hi_in > PB_FMAP_32) ? PB_FMAP_32[SLOT_W-1:0] : st_hi_in[SLOT_W-1:0];
     integer sk;
-    reg  [31:0] st_slot;            // a slot's index among the run's beats' slots
     always @(*) begin
         st_arrive = {AXI_DATA_W{1'b0}};
         for (sk = 0; sk < PB_FMAP; sk = sk + 1) begin
-            st_slot = (st_fetch << su_beat_log2) + sk;
-            st_mask[sk] = sk < (32'd1 << su_beat_log2) && st_slot >= st_skip && st_slot - st_skip < su_words;
+            st_mask[sk] = sk >= st_lo && sk < st_hi;
             if (su_narrow) st_arrive[sk*NSLOT +: NTAKE] = sc_st_data[sk*FW +: NTAKE];
         end
         for (sk = 0; sk < PB_WIDE; sk = sk + 1) begin
@@ -1076,7 +1089,7 @@ module yq_top #(
     wire st_last  = st_pop && st_beat + 32'd1 == st_beats;   // its last beat goes
     wire [31:0] st_held = {30'd0, st_count} + {31'd0, st_inflight} - {31'd0, st_pop};
     assign sc_st_en   = st_active && st_fetch < st_beats && st_held <= 32'd1;
-    assign sc_st_base = su_sword + (st_fetch << su_beat_log2) - st_skip;
+    assign sc_st_base = su_sword + st_first_slot - st_skip;
     assign sc_st_mask = st_mask;
     wire [AXI_DATA_W-1:0] st_data = st_buf0;
     always @(posedge clk) begin
