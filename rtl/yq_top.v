@@ -352,6 +352,27 @@ module yq_top #(
     reg         ld_error;
     wire [31:0] slot_bits = 32'd1 << ld_slot_log2;
     wire        narrow    = (slot_bits <= AXI_DATA_W);
+    // The loader's shifts take few amounts: the bits before a run's first
+    // word are whole bytes of a beat (ld_skip_left), a narrow word is 2^k <=
+    // AXI_DATA_W bits, a wide one 2^k bits in (AXI_DATA_W, SR_W]. Each is a
+    // multiplexer of those shifts of a beat, not a shifter of an SR_W-bit
+    // word by any 32-bit amount.
+    localparam LOG_SR = $clog2(SR_W);
+    function [AXI_DATA_W-1:0] next_narrow_word(input [AXI_DATA_W-1:0] words, input [4:0] slot_log2);   // words >> 2^slot_log2
+        integer k;
+        begin
+            next_narrow_word = {AXI_DATA_W{1'b0}};
+            for (k = 0; k < BEAT_LOG2; k = k + 1) if ({27'd0, slot_log2} == k) next_narrow_word = words >> (1 << k);
+        end
+    endfunction
+    wire [AXI_DATA_W-1:0] beat_from_skip = rd_data >> {ld_skip_left[3 +: BEAT_LOG2-3], 3'b000};
+    wire [SR_W-1:0]       wide_assembled = {rd_data, sr[SR_W-1:AXI_DATA_W]};
+    reg  [SR_W-1:0]       wide_word;        // the assembled word's top 2^ld_slot_log2 bits
+    integer wk;
+    always @(*) begin
+        wide_word = {SR_W{1'b0}};
+        for (wk = BEAT_LOG2 + 1; wk <= LOG_SR; wk = wk + 1) if ({27'd0, ld_slot_log2} == wk) wide_word = wide_assembled >> (SR_W - (1 << wk));
+    end
 
     yq_axi_reader #(.DATA_W(AXI_DATA_W), .ADDR_W(AXI_ADDR_W)) u_reader (
         .clk(clk), .rst(rst), .start(rd_start), .addr(rd_addr_full[AXI_ADDR_W-1:0]), .beats(rq_beats),
@@ -367,8 +388,8 @@ module yq_top #(
     // dr_left counts them), the read stream stalled meanwhile.
     wire        one_word_dst = (ld_dst == DST_LUTDIR || ld_dst == DST_LUT || ld_dst == DST_BIAS || ld_dst == DST_REQUANT ||
                                 ld_dst == DST_TABLE);
-    reg  [SR_W-1:0] dr_word;
-    reg  [31:0]     dr_left;
+    reg  [AXI_DATA_W-1:0] dr_word;
+    reg  [31:0]           dr_left;
     always @(*) rd_ready = ld_active && dr_left == 32'd0;
     // Words of a narrow beat: those after the skipped ones, at most those left.
     wire [31:0] beat_words = (AXI_DATA_W - ld_skip_left) >> ld_slot_log2;
@@ -399,17 +420,17 @@ module yq_top #(
             end
             if (dr_left != 32'd0) begin
                 ld_valid <= 1'b1;
-                ld_word  <= dr_word;
-                dr_word  <= dr_word >> slot_bits;
+                ld_word  <= {{(SR_W-AXI_DATA_W){1'b0}}, dr_word};
+                dr_word  <= next_narrow_word(dr_word, ld_slot_log2);
                 dr_left  <= dr_left - 32'd1;
             end
             if (narrow) begin
                 if (rd_fire) begin
                     ld_valid   <= (beat_take != 32'd0);
-                    ld_word    <= {{(SR_W-AXI_DATA_W){1'b0}}, rd_data} >> ld_skip_left;
+                    ld_word    <= {{(SR_W-AXI_DATA_W){1'b0}}, beat_from_skip};
                     ld_n       <= one_word_dst ? 32'd1 : beat_take;
                     if (one_word_dst && beat_take > 32'd1) begin
-                        dr_word <= ({{(SR_W-AXI_DATA_W){1'b0}}, rd_data} >> ld_skip_left) >> slot_bits;
+                        dr_word <= next_narrow_word(beat_from_skip, ld_slot_log2);
                         dr_left <= beat_take - 32'd1;
                     end
                     ld_sc_addr <= dt_saddr;
@@ -430,7 +451,7 @@ module yq_top #(
                 sr <= {rd_data, sr[SR_W-1:AXI_DATA_W]};
                 if (sr_bits + AXI_DATA_W == slot_bits) begin
                     ld_valid <= 1'b1;
-                    ld_word  <= {rd_data, sr[SR_W-1:AXI_DATA_W]} >> (SR_W - slot_bits);
+                    ld_word  <= wide_word;
                     ld_n     <= 32'd1;
                     ld_left  <= ld_left - 32'd1;
                     sr_bits  <= 32'd0;
