@@ -191,8 +191,12 @@ for module in ${MODULES:-yq_conv_engine yq_eltwise_engine yq_sequencer yq_score_
   esac
   start=$(date +%s)
   args=$(engine_params "$module")
+  # yq_top is read deferred: elaborated at its default AXI_DATA_W, its
+  # check against the run's AXI width would refuse a run of another width.
+  defer=""
+  [[ $module == yq_top ]] && defer=-defer
   "$yosys" -q -l "$out/$tag.log" -p "
-    read_verilog -I$repo/rtl -I$run/stage_7 $(sources_for "$module")
+    read_verilog $defer -I$repo/rtl -I$run/stage_7 $(sources_for "$module")
     ${args:+chparam $args $module}
     $(synth_commands "$module")
     tee -q -o $out/$tag.stat.json stat -json
