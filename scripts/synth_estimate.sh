@@ -115,17 +115,6 @@ engine_params() {
   echo "$args"
 }
 
-# The RTL files a module's synthesis reads: all of rtl/ but yq_top.v for
-# the modules below it (yosys elaborates yq_top at its default AXI_DATA_W,
-# whose check against the run's AXI width fails for other widths).
-sources_for() {
-  local file files=()
-  for file in "$repo"/rtl/*.v; do
-    [[ $1 != yq_top && $(basename "$file") == yq_top.v ]] || files+=("$file")
-  done
-  echo "${files[*]}"
-}
-
 # The synthesis commands for one module (see dsp_split above).
 synth_commands() {
   if [[ -n $dsp_split ]]; then
@@ -191,12 +180,11 @@ for module in ${MODULES:-yq_conv_engine yq_eltwise_engine yq_sequencer yq_score_
   esac
   start=$(date +%s)
   args=$(engine_params "$module")
-  # yq_top is read deferred: elaborated at its default AXI_DATA_W, its
-  # check against the run's AXI width would refuse a run of another width.
-  defer=""
-  [[ $module == yq_top ]] && defer=-defer
+  # Read deferred: modules are elaborated only at the parameters chparam
+  # gives (yq_top at its default AXI_DATA_W would fail its check against a
+  # run of another width).
   "$yosys" -q -l "$out/$tag.log" -p "
-    read_verilog $defer -I$repo/rtl -I$run/stage_7 $(sources_for "$module")
+    read_verilog -defer -I$repo/rtl -I$run/stage_7 $repo/rtl/*.v
     ${args:+chparam $args $module}
     $(synth_commands "$module")
     tee -q -o $out/$tag.stat.json stat -json
