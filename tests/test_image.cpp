@@ -435,6 +435,20 @@ TEST_CASE("image: a header declaring more than kMaxImagePixels is refused before
                 "cannot decode image big.png: 9000 x 9000 pixels, more than the 67108864 allowed");
 }
 
+// The image fuzz target's out-of-memory input: a 7 x 5 PNG whose second IDAT
+// chunk declares 1,364,672,537 bytes; stb_image grew its buffer to 2 GiB for it.
+TEST_CASE("image: a PNG chunk longer than the file is refused before decoding") {
+  std::string bytes = png_header(7, 5);
+  const size_t idat_at = bytes.size();
+  bytes += std::string("\x51\x57\x40\x19IDAT", 8) + std::string(51, '\0');
+  check_refused(bytes, "long.png",
+                "cannot decode image long.png: PNG chunk IDAT at byte " + std::to_string(idat_at) +
+                    " declares 1364672537 bytes of data, the file has 47 left");
+  // The same chunk declaring the 47 bytes it has passes the probe.
+  bytes.replace(idat_at, 4, std::string("\x00\x00\x00\x2f", 4));
+  CHECK(yq::probe_image_bytes(bytes, "fits.png").height == 5);
+}
+
 // The image fuzz target's slow inputs: 18 to 24 bytes that stb_image reads as
 // a TGA (a format without a signature) of up to 8192 x 8192 pixels, decoded
 // for seconds. yq-hw reads only JPEG, PNG and BMP, told by their signatures.
