@@ -73,12 +73,21 @@
 // Control: pulse start for one cycle with desc valid (it is latched); busy is
 // high until done pulses for one cycle. error (valid with done) reports a
 // descriptor the engine cannot execute (zero sizes, pre_bits outside 1..PRE_W,
-// a table whose knots are wider than its index); nothing is written then.
+// a table whose knots are wider than its index or, INTERP = 0, fewer than its
+// entries); nothing is written then. It also reports a requant word of one
+// of the layer's channels whose shift lies outside RQ_SHIFT_MIN ..
+// RQ_SHIFT_MAX: the layer then runs to its end, its outputs undefined.
 // rst (synchronous, active high) returns to idle.
 //
 // Parameters: ROWS, COLS (the array); TWIN (1: twin tiles); A_W (feature-map word), W_W (weight
 // word), ACC_W (bias word), MULT_W, SHIFT_W (requant word), PRE_W (widest
-// pre-activation code), LUT_W (table word), FM_ADDR_W (the bits of the
+// pre-activation code), LUT_W (table word), INTERP (0: every table is direct,
+// its knots as many as its entries, as yq_params.vh's YQ_TABLE_INTERPOLATED
+// = 0 says: the interpolation's multipliers and rounding are left out, and a
+// table that interpolates is a descriptor error), RQ_SHIFT_MIN ..
+// RQ_SHIFT_MAX (the requant shifts the requant units take, yq_params.vh's
+// YQ_CONV_SHIFT_MIN/MAX: a narrower window, a narrower rounding shifter),
+// FM_ADDR_W (the bits of the
 // feature-map word addresses the lanes compute: a descriptor whose input or
 // output base does not fit is an error; the ports carry them zero-extended
 // to 32 bits). The descriptor and LUT directory layouts (field positions and
@@ -94,6 +103,9 @@ module yq_conv_engine #(
     parameter SHIFT_W  = 6,
     parameter PRE_W    = 16,
     parameter LUT_W    = 16,
+    parameter INTERP   = 1,
+    parameter RQ_SHIFT_MIN = 0,
+    parameter RQ_SHIFT_MAX = (1 << SHIFT_W) - 1,
     parameter FM_ADDR_W = 32
 ) (clk, rst, start, desc, busy, done, error, lutdir_addr, lutdir_data, bias_addr, bias_data, rq_addr, rq_data,
    w_addr, w_data, fm_rd_addr, fm_rd_data, fm_rd_addr_b, fm_rd_data_b, fm_rd_step, fm_wr_en, fm_wr_addr, fm_wr_mask, fm_wr_data, lut_addr, lut_data0,
@@ -157,6 +169,7 @@ module yq_conv_engine #(
     localparam [31:0] ROWS32 = ROWS;
     localparam [31:0] COLS32 = COLS;
     localparam [31:0] PRE_W32 = PRE_W;
+    localparam [31:0] RQ_SHIFT_MIN32 = RQ_SHIFT_MIN, RQ_SHIFT_MAX32 = RQ_SHIFT_MAX;
     localparam [31:0] INIT_LEN32 = (ROWS > COLS + 2) ? ROWS : COLS + 2;
     localparam [15:0] ROWS16 = ROWS32[15:0];
     localparam [15:0] COLS16 = COLS32[15:0];
@@ -316,6 +329,7 @@ module yq_conv_engine #(
     reg [COLS*MAC_W-1:0] bias_regs;
     reg [COLS*RQ_W-1:0]  rq_regs;
 
+    reg rq_shift_bad;                           // a channel's requant shift outside the window
     // Drain and in-flight tile.
     reg        inflight;                        // a last tap issued, its sums not yet captured
     reg [31:0] inflight_p0;
@@ -553,7 +567,8 @@ module yq_conv_engine #(
                     o0          <= 0;
                     w_group_base <= weight_base;
                     out_ch_base <= out_base;
-                    if (has_act && (dir_index_u != pre_bits_u || dir_knot_u > pre_bits_u || dir_knot == 0)) begin
+                    if (has_act && (dir_index_u != pre_bits_u || dir_knot_u > pre_bits_u || dir_knot == 0 ||
+                                    (INTERP == 0 && dir_knot != dir_index))) begin
                         error <= 1'b1;
                         state <= S_DONE;
                     end else begin
@@ -580,6 +595,7 @@ module yq_conv_engine #(
 
                 S_DONE: begin
                     done  <= 1'b1;
+                    if (rq_shift_bad) error <= 1'b1;
                     state <= S_IDLE;
                 end
 
@@ -635,6 +651,11 @@ module yq_conv_engine #(
     // data captured in cycle k + 2 (column k; a twin tile's upper half
     // repeats the lower half's channels).
     wire [31:0] init_k32 = {16'd0, init_k};
+    // A captured word of a channel the tile drains (the rest may be anything),
+    // and its shift against the requant units' window (below RQ_SHIFT_MIN,
+    // the difference wraps past the window's width).
+    wire        capture_used = state == S_TINIT && init_k >= 16'd2 && init_k32 - 32'd2 < tile_chans;
+    wire [31:0] rq_shift = {{(32-SHIFT_W){1'b0}}, rq_data[MULT_W +: SHIFT_W]};
     wire [31:0] init_ch  = (twin_tile && init_k32 >= HALF32) ? init_k32 - HALF32 : init_k32;
     always @(posedge clk) begin
         if (state == S_TINIT && init_k < COLS16) begin
@@ -645,6 +666,8 @@ module yq_conv_engine #(
             bias_regs <= ins_bias[(COLS+1)*MAC_W-1:MAC_W];
             rq_regs   <= ins_rq[(COLS+1)*RQ_W-1:RQ_W];
         end
+        if (rst || state == S_IDLE) rq_shift_bad <= 1'b0;
+        else if (capture_used && rq_shift - RQ_SHIFT_MIN32 > RQ_SHIFT_MAX32 - RQ_SHIFT_MIN32) rq_shift_bad <= 1'b1;
         if (state == S_TINIT) begin
             ncols <= tile_chans[CW-1:0];
             twin  <= twin_tile;
@@ -843,7 +866,9 @@ module yq_conv_engine #(
                 .ACC_W  (MAC_W),
                 .MULT_W (MULT_W),
                 .SHIFT_W(SHIFT_W),
-                .OUT_W  (PRE_W)
+                .OUT_W  (PRE_W),
+                .SHIFT_MIN(RQ_SHIFT_MIN),
+                .SHIFT_MAX(RQ_SHIFT_MAX)
             ) u_requant (
                 .clk      (clk),
                 .rst      (rst),
@@ -895,7 +920,6 @@ module yq_conv_engine #(
     reg [ROWS*V_W-1:0]   pre_d3, pre_d4, pre_d5;
     reg [ROWS*PRE_W-1:0] frac_d3, frac_d4;
     reg [ROWS*D_W-1:0] knot_d5;
-    reg [ROWS*P_W-1:0] prod_d5;
 
     generate
         for (r = 0; r < ROWS; r = r + 1) begin : g_lut
@@ -912,28 +936,33 @@ module yq_conv_engine #(
                 lut_addr[r*32 +: 32]      <= lut_base + {{(32-PRE_W){1'b0}}, offset >> lut_step};
             end
 
-            // Stage 4: (T[i+1] - T[i]) * f.
+            // Stage 4: (T[i+1] - T[i]) * f, and stage 5: T[i] +
+            // rounding_shift(product, step) (docs/ARITHMETIC.md section 6); a
+            // direct table's value is T[i]. Without a table: the
+            // pre-activation itself.
             wire [D_W-1:0] k0 = {lut_data0[r*LUT_W + LUT_W - 1], lut_data0[r*LUT_W +: LUT_W]};
-            wire [D_W-1:0] k1 = {lut_data1[r*LUT_W + LUT_W - 1], lut_data1[r*LUT_W +: LUT_W]};
-            wire signed [D_W-1:0] diff = $signed(k1) - $signed(k0);
-            always @(posedge clk) begin
-                knot_d5[r*D_W +: D_W] <= k0;
-                prod_d5[r*P_W +: P_W] <= diff * $signed({1'b0, frac_d4[r*PRE_W +: PRE_W]});
+            always @(posedge clk) knot_d5[r*D_W +: D_W] <= k0;
+            wire [D_W-1:0] value;
+            if (INTERP != 0) begin : g_interp
+                wire [D_W-1:0] k1 = {lut_data1[r*LUT_W + LUT_W - 1], lut_data1[r*LUT_W +: LUT_W]};
+                wire signed [D_W-1:0] diff = $signed(k1) - $signed(k0);
+                reg  signed [P_W-1:0] prod_d5;
+                always @(posedge clk) prod_d5 <= diff * $signed({1'b0, frac_d4[r*PRE_W +: PRE_W]});
+                wire signed [D_W-1:0] rounded;
+                yq_round_sat #(
+                    .IN_W   (P_W),
+                    .SHIFT_W(YQ_LUTDIR_INDEX_BITS_WIDTH),
+                    .OUT_W  (D_W)
+                ) u_round (
+                    .x    (prod_d5),
+                    .shift(lut_step),
+                    .y    (rounded)
+                );
+                assign value = knot_d5[r*D_W +: D_W] + rounded;
+            end else begin : g_direct
+                assign value = knot_d5[r*D_W +: D_W];
+                wire unused_interp = ^{lut_data1[r*LUT_W +: LUT_W], frac_d4[r*PRE_W +: PRE_W]};
             end
-
-            // Stage 5: T[i] + rounding_shift(product, step) (docs/ARITHMETIC.md
-            // section 6), or the pre-activation itself without a table.
-            wire signed [D_W-1:0] rounded;
-            yq_round_sat #(
-                .IN_W   (P_W),
-                .SHIFT_W(YQ_LUTDIR_INDEX_BITS_WIDTH),
-                .OUT_W  (D_W)
-            ) u_round (
-                .x    (prod_d5[r*P_W +: P_W]),
-                .shift(lut_step),
-                .y    (rounded)
-            );
-            wire [D_W-1:0] value = knot_d5[r*D_W +: D_W] + rounded;
             always @(posedge clk) begin
                 fm_wr_data[r*A_W +: A_W] <= has_act ? value[A_W-1:0] : pre_d5[r*V_W +: A_W];
             end

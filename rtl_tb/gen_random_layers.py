@@ -382,7 +382,13 @@ def main():
            "localparam integer YQ_ACT_BITS = %d;" % prof["fmap"],
            "localparam integer YQ_PRE_BITS = %d;" % prof["fmap"],
            "localparam integer YQ_ACC_BITS = %d;" % prof["acc"],
-           "localparam integer YQ_MULT_BITS = %d;" % MULT_BITS]
+           "localparam integer YQ_MULT_BITS = %d;" % MULT_BITS,
+           # codes wider than 12 bits may draw an interpolated table (random_program)
+           "localparam integer YQ_TABLE_INTERPOLATED = %d;" % (1 if prof["max_bits"] > 12 else 0)]
+    # The requant units take every shift (random shifts include 0 and 62):
+    # the whole field, the same for every seed.
+    vh += ["localparam integer YQ_CONV_SHIFT_MIN = 0;",
+           "localparam integer YQ_CONV_SHIFT_MAX = %d;" % ((1 << SHIFT_BITS) - 1)]
     vh += ["localparam integer YQ_REQUANT_MULTIPLIER_LSB = 0;",
            "localparam integer YQ_REQUANT_MULTIPLIER_WIDTH = %d;" % MULT_BITS,
            "localparam integer YQ_REQUANT_SHIFT_LSB = %d;" % MULT_BITS,

@@ -4,7 +4,9 @@
 // Vectors: exhaustive when the input space is small, else random (fixed
 // seed) mixed with edge cases: exact .5 fractions of negative and positive
 // values, saturation at both ends, shift 0, the maximum shift. One input per
-// cycle with random idle cycles; the latency (2) is checked too.
+// cycle with random idle cycles; the latency (2) is checked too. A bench with
+// a shift window (SHIFT_MIN, SHIFT_MAX) sends shifts inside it only.
+#include <algorithm>
 #include <deque>
 #include <memory>
 
@@ -16,8 +18,13 @@ namespace {
 constexpr int kAccW = P_ACC_W, kMultW = P_MULT_W, kShiftW = P_SHIFT_W, kOutW = P_OUT_W;
 constexpr int kLatency = 2;
 constexpr long kRandomVectors = 200000;
+#ifdef P_SHIFT_MIN
+constexpr int kMinShift = P_SHIFT_MIN, kWindowMax = P_SHIFT_MAX;
+#else
+constexpr int kMinShift = 0, kWindowMax = 62;
+#endif
 // Beyond 62 the C++ reference leaves its domain (docs/ARITHMETIC.md: S <= 62).
-constexpr int kMaxShift = ((1 << kShiftW) - 1) < 62 ? ((1 << kShiftW) - 1) : 62;
+constexpr int kMaxShift = std::min({(1 << kShiftW) - 1, 62, kWindowMax});
 static_assert(kAccW + kMultW <= 63, "the reference forms acc * mult in 64 bits");
 
 struct Vector {
@@ -65,6 +72,7 @@ Vector random_vector(tb::Rng& rng) {
     case 6: v.acc = rng.range(-1000, 1000); v.shift = static_cast<int>(rng.range(0, 12 < kMaxShift ? 12 : kMaxShift)); break;
     default: break;
   }
+  v.shift = std::clamp(v.shift, kMinShift, kMaxShift);
   return v;
 }
 
@@ -93,7 +101,8 @@ int main(int argc, char** argv) {
         const long i = issued;
         v.acc = tb::sign_extend(static_cast<std::uint64_t>(i), kAccW);
         v.mult = (i >> kAccW) & static_cast<long>(tb::low_mask(kMultW));
-        v.shift = static_cast<int>((i >> (kAccW + kMultW)) & static_cast<long>(tb::low_mask(kShiftW)));
+        v.shift = std::clamp(static_cast<int>((i >> (kAccW + kMultW)) & static_cast<long>(tb::low_mask(kShiftW))),
+                             kMinShift, (1 << kShiftW) - 1 < kWindowMax ? (1 << kShiftW) - 1 : kWindowMax);
       } else {
         v = random_vector(rng);
       }
@@ -125,7 +134,7 @@ int main(int argc, char** argv) {
     }
   }
   top->final();
-  std::printf("PASS yq_requant ACC_W=%d MULT_W=%d SHIFT_W=%d OUT_W=%d: %ld vectors%s\n", kAccW, kMultW, kShiftW,
-              kOutW, checked, exhaustive ? " (exhaustive)" : "");
+  std::printf("PASS yq_requant ACC_W=%d MULT_W=%d SHIFT_W=%d OUT_W=%d shifts %d..%d: %ld vectors%s\n", kAccW, kMultW,
+              kShiftW, kOutW, kMinShift, kMaxShift, checked, exhaustive ? " (exhaustive)" : "");
   return 0;
 }

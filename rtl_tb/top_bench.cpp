@@ -34,7 +34,7 @@
 //
 // Usage: Vyq_top <absolute run dir> [--timed] [--latency L] [--bandwidth B]
 //   [--outstanding N] [--stalls P] [--seed S] [--watchdog N]
-//   [--slverr LAYER] [--slverr-write] [--slverr-store LAYER] [--bad-load] [--bad-slot] [--bad-half] [--bad-op LAYER] [--bad-out-c LAYER] [--bad-table LAYER] [--bad-inputs LAYER] [--bad-base LAYER] [--golden DIR]
+//   [--slverr LAYER] [--slverr-write] [--slverr-store LAYER] [--bad-load] [--bad-slot] [--bad-half] [--bad-op LAYER] [--bad-out-c LAYER] [--bad-table LAYER] [--bad-knots LAYER] [--bad-shift LAYER] [--bad-inputs LAYER] [--bad-base LAYER] [--golden DIR]
 //   [--print-detections] [--detections-out FILE] [--expect-head-overflow] [--profile FILE] [--census FILE]
 // --timed: latency 100, 8 bytes/cycle, 4 outstanding bursts, 10 % random
 // stalls (each overridable); default magic: latency 20, no cap, no stalls.
@@ -50,7 +50,12 @@
 // layer-program descriptor, whose weights then exceed the weight buffer
 // (code 3), --bad-table makes the LUT directory entry of a convolution's
 // SiLU table one entry deeper than the table lanes' half (code 3 at its
-// Constants), --bad-inputs writes num_inputs 1 into an add's band descriptors,
+// Constants), --bad-knots gives the entry one knot bit fewer than its
+// index bits, a table that interpolates, which a conv engine built for
+// direct tables only refuses (code 4; a run with YQ_TABLE_INTERPOLATED = 0),
+// --bad-shift gives a convolution's first requant word a shift just outside
+// YQ_CONV_SHIFT_MIN .. MAX, which its requant units do not take (code 4),
+// --bad-inputs writes num_inputs 1 into an add's band descriptors,
 // which the element-wise engine refuses (code 4, reported rather than the
 // error of a later instruction issued while it runs, e.g. with --slverr on
 // the next convolution, whose constants load then), --bad-base writes an
@@ -377,7 +382,7 @@ struct Options {
   double bandwidth = -1;
   std::uint64_t seed = 1;
   long long watchdog = 400'000'000LL;
-  std::string slverr, slverr_store, bad_op, bad_out_c, bad_table, bad_inputs, bad_base;
+  std::string slverr, slverr_store, bad_op, bad_out_c, bad_table, bad_knots, bad_shift, bad_inputs, bad_base;
 };
 
 Options parse(int argc, char** argv) {
@@ -403,6 +408,8 @@ Options parse(int argc, char** argv) {
     else if (arg == "--bad-op") o.bad_op = value();
     else if (arg == "--bad-out-c") o.bad_out_c = value();
     else if (arg == "--bad-table") o.bad_table = value();
+    else if (arg == "--bad-knots") o.bad_knots = value();
+    else if (arg == "--bad-shift") o.bad_shift = value();
     else if (arg == "--bad-inputs") o.bad_inputs = value();
     else if (arg == "--bad-base") o.bad_base = value();
     else if (arg == "--golden") o.golden = value();
@@ -619,17 +626,43 @@ int main(int argc, char** argv) {
               static_cast<int>(param("YQ_PROG_OUT_C_WIDTH")), 0xffff);
     expect_code = 3;
   }
+  // The DRAM address of the LUT directory entry of convolution `layer`'s SiLU table.
+  auto silu_table_entry = [&](const std::string& layer) {
+    const int node = node_of(layer);
+    const auto table = static_cast<long long>(desc_field(dram.bytes(), node, "ACT_LUT"));
+    if (static_cast<long long>(desc_field(dram.bytes(), node, "OP")) != param("YQ_OP_CONV") || table >= param("YQ_LUT_DIR_DEPTH")) {
+      die(layer + " is not a convolution with a SiLU table");
+    }
+    return static_cast<std::uint64_t>(param("YQ_DRAM_LUT_DIR_BASE")) +
+           static_cast<std::uint64_t>(table) * static_cast<std::uint64_t>(param("YQ_DRAM_LUT_DIR_SLOT_BITS")) / 8;
+  };
   if (!opt.bad_table.empty()) {
     expect_node = node_of(opt.bad_table);
-    const auto table = static_cast<long long>(desc_field(dram.bytes(), expect_node, "ACT_LUT"));
-    if (static_cast<long long>(desc_field(dram.bytes(), expect_node, "OP")) != param("YQ_OP_CONV") || table >= param("YQ_LUT_DIR_DEPTH")) {
-      die(opt.bad_table + " is not a convolution with a SiLU table");
-    }
-    const std::uint64_t entry = static_cast<std::uint64_t>(param("YQ_DRAM_LUT_DIR_BASE")) +
-                                static_cast<std::uint64_t>(table) * static_cast<std::uint64_t>(param("YQ_DRAM_LUT_DIR_SLOT_BITS")) / 8;
-    poke_bits(dram.bytes(), entry, static_cast<int>(param("YQ_LUTDIR_DEPTH_LSB")), static_cast<int>(param("YQ_LUTDIR_DEPTH_WIDTH")),
-              static_cast<std::uint64_t>(param("YQ_TABLE_BUFFER_DEPTH")) + 1);
+    poke_bits(dram.bytes(), silu_table_entry(opt.bad_table), static_cast<int>(param("YQ_LUTDIR_DEPTH_LSB")),
+              static_cast<int>(param("YQ_LUTDIR_DEPTH_WIDTH")), static_cast<std::uint64_t>(param("YQ_TABLE_BUFFER_DEPTH")) + 1);
     expect_code = 3;
+  }
+  if (!opt.bad_knots.empty()) {
+    if (param("YQ_TABLE_INTERPOLATED") != 0) die("--bad-knots needs a run whose tables are all direct (YQ_TABLE_INTERPOLATED = 0)");
+    expect_node = node_of(opt.bad_knots);
+    const std::uint64_t entry = silu_table_entry(opt.bad_knots);
+    const int knot_lsb = static_cast<int>(param("YQ_LUTDIR_KNOT_BITS_LSB")), knot_width = static_cast<int>(param("YQ_LUTDIR_KNOT_BITS_WIDTH"));
+    const std::uint64_t knots = peek_bits(dram.bytes(), entry, knot_lsb, knot_width);
+    poke_bits(dram.bytes(), entry, knot_lsb, knot_width, knots - 1);
+    expect_code = 4;
+  }
+  if (!opt.bad_shift.empty()) {
+    expect_node = node_of(opt.bad_shift);
+    if (static_cast<long long>(desc_field(dram.bytes(), expect_node, "OP")) != param("YQ_OP_CONV")) die(opt.bad_shift + " is not a convolution");
+    const long long shift_max = param("YQ_CONV_SHIFT_MAX"), shift_min = param("YQ_CONV_SHIFT_MIN");
+    const long long field_max = (1LL << param("YQ_REQUANT_SHIFT_WIDTH")) - 1;
+    if (shift_min == 0 && shift_max == field_max) die("--bad-shift needs a run whose requant shifts leave a value of the field out");
+    const std::uint64_t word = static_cast<std::uint64_t>(param("YQ_DRAM_REQUANT_BASE")) +
+                               desc_field(dram.bytes(), expect_node, "REQUANT_BASE") *
+                                   static_cast<std::uint64_t>(param("YQ_DRAM_REQUANT_SLOT_BITS")) / 8;
+    poke_bits(dram.bytes(), word, static_cast<int>(param("YQ_REQUANT_SHIFT_LSB")), static_cast<int>(param("YQ_REQUANT_SHIFT_WIDTH")),
+              static_cast<std::uint64_t>(shift_max < field_max ? shift_max + 1 : shift_min - 1));
+    expect_code = 4;
   }
   // Writes FIELD = value into every band descriptor (a Run's copy of the
   // layer's descriptor) of node; returns how many.

@@ -177,7 +177,10 @@ module yq_layer_top #(
         .MULT_W  (YQ_MULT_BITS),
         .SHIFT_W (YQ_SHIFT_BITS),
         .PRE_W   (YQ_PRE_BITS),
-        .LUT_W   (YQ_LUT_WIDTH)
+        .LUT_W   (YQ_LUT_WIDTH),
+        .INTERP  (YQ_TABLE_INTERPOLATED),
+        .RQ_SHIFT_MIN(YQ_CONV_SHIFT_MIN),
+        .RQ_SHIFT_MAX(YQ_CONV_SHIFT_MAX)
     ) u_engine (
         .clk        (clk),
         .rst        (rst),

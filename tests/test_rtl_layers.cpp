@@ -481,6 +481,10 @@ TEST_CASE("rtl: yq_top stops a frame at a DRAM error, a bad descriptor, a buffer
       {"--bad-out-c conv0", "TOP ERROR PASS: code 3 at layer conv0 (node 1)"},
       // A SiLU table deeper than the table lanes' half.
       {"--bad-table conv1", "TOP ERROR PASS: code 3 at layer conv1 (node 2)"},
+      // A SiLU table that interpolates, on an engine built for direct tables.
+      {"--bad-knots conv1", "TOP ERROR PASS: code 4 at layer conv1 (node 2)"},
+      // A requant shift outside the window the requant units are built for.
+      {"--bad-shift c2f2.cv2", "TOP ERROR PASS: code 4 at layer c2f2.cv2 (node 10)"},
       // An add's engine refuses its descriptor (code 4); the next
       // convolution's weights, fetched ahead, would read SLVERR: the earlier
       // node's error is the one reported.

@@ -156,6 +156,20 @@ int address_bits(std::int64_t depth) {
   return bits;
 }
 
+// The smallest and largest shift of every convolution's requant words (the
+// whole field's range when the model has no convolution).
+std::pair<int, int> conv_shift_window(const QuantModel& model) {
+  int low = (1 << kShiftBits) - 1, high = 0;
+  for (size_t i = 0; i < model.graph.nodes.size(); ++i) {
+    if (model.graph.nodes[i].op != OpKind::Conv) continue;
+    for (const Requant& requant : model.nodes[i].conv.requant) {
+      low = std::min(low, requant.shift);
+      high = std::max(high, requant.shift);
+    }
+  }
+  return low <= high ? std::pair{low, high} : std::pair{0, (1 << kShiftBits) - 1};
+}
+
 void header_versions(VerilogHeader& header, const QuantModel& model, const EmitOptions& options,
                      const WordWidths& widths) {
   header.section("Versions and model");
@@ -181,6 +195,9 @@ void header_versions(VerilogHeader& header, const QuantModel& model, const EmitO
   header.integer("YQ_ACC_BITS", widths.bias, "widest accumulator (overflow certificate)");
   header.integer("YQ_MULT_BITS", widths.multiplier, "requant multiplier, unsigned");
   header.integer("YQ_LUT_DIRECT_MAX_BITS", kMaxDirectLutBits, "wider codes use interpolated tables");
+  const auto [shift_min, shift_max] = conv_shift_window(model);
+  header.integer("YQ_CONV_SHIFT_MIN", shift_min, "convolution requant shifts lie in MIN..MAX");
+  header.integer("YQ_CONV_SHIFT_MAX", shift_max, "(the conv engine's requant units take no other)");
 }
 
 // The detect head's tables (every level's sigmoid and exp) as the range of
