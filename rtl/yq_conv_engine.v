@@ -72,7 +72,8 @@
 //
 // Control: pulse start for one cycle with desc valid (it is latched); busy is
 // high until done pulses for one cycle. error (valid with done) reports a
-// descriptor the engine cannot execute (zero sizes, pre_bits outside 1..PRE_W,
+// descriptor the engine cannot execute (zero sizes, a height or width of
+// 2^DIM_W or more, pre_bits outside 1..PRE_W,
 // a table whose knots are wider than its index or, INTERP = 0, fewer than its
 // entries); nothing is written then. It also reports a requant word of one
 // of the layer's channels whose shift lies outside RQ_SHIFT_MIN ..
@@ -87,7 +88,8 @@
 // table that interpolates is a descriptor error), RQ_SHIFT_MIN ..
 // RQ_SHIFT_MAX (the requant shifts the requant units take, yq_params.vh's
 // YQ_CONV_SHIFT_MIN/MAX: a narrower window, a narrower rounding shifter),
-// FM_ADDR_W (the bits of the
+// DIM_W (the bits of the largest height or width it takes, yq_params.vh's
+// YQ_MAX_DIM_BITS: its per-row coordinates are DIM_W + 2 bits), FM_ADDR_W (the bits of the
 // feature-map word addresses the lanes compute: a descriptor whose input or
 // output base does not fit is an error; the ports carry them zero-extended
 // to 32 bits). The descriptor and LUT directory layouts (field positions and
@@ -106,6 +108,7 @@ module yq_conv_engine #(
     parameter INTERP   = 1,
     parameter RQ_SHIFT_MIN = 0,
     parameter RQ_SHIFT_MAX = (1 << SHIFT_W) - 1,
+    parameter DIM_W    = 16,
     parameter FM_ADDR_W = 32
 ) (clk, rst, start, desc, busy, done, error, lutdir_addr, lutdir_data, bias_addr, bias_data, rq_addr, rq_data,
    w_addr, w_data, fm_rd_addr, fm_rd_data, fm_rd_addr_b, fm_rd_data_b, fm_rd_step, fm_wr_en, fm_wr_addr, fm_wr_mask, fm_wr_data, lut_addr, lut_data0,
@@ -148,7 +151,8 @@ module yq_conv_engine #(
     input  wire [ROWS*LUT_W-1:0]       lut_data1;
 
     localparam KW = YQ_PROG_KERNEL_WIDTH;   // kernel taps kx, ky
-    localparam XW = YQ_PROG_OUT_W_WIDTH;    // output columns
+    localparam ROWS_BITS = $clog2(ROWS + 1);
+    localparam XW = (DIM_W > ROWS_BITS) ? DIM_W : ROWS_BITS;   // output columns (and ROWS)
     localparam CW = YQ_PROG_OUT_C_WIDTH;    // output channels
     localparam RQ_W  = MULT_W + SHIFT_W;
     localparam MAC_W = (ACC_W > A_W + W_W) ? ACC_W : A_W + W_W;   // accumulator
@@ -158,7 +162,7 @@ module yq_conv_engine #(
     localparam AW    = FM_ADDR_W;
     // A lane's input column and row (signed: padding lies above and left of
     // the input; a tap inside the input is within the 16-bit sizes).
-    localparam CO_W  = ((YQ_PROG_IN_W_WIDTH > YQ_PROG_IN_H_WIDTH) ? YQ_PROG_IN_W_WIDTH : YQ_PROG_IN_H_WIDTH) + 2;
+    localparam CO_W  = XW + 2;   // input coordinates, signed: -pad .. a row past the end
     localparam [31:0] ADDR_OUTSIDE = ~((32'd1 << AW) - 32'd1);   // base bits the lanes cannot address
     localparam PIX_W = $clog2(2 * ROWS + 1);                      // pixels left, capped at 2 * ROWS
     localparam [31:0] PIX_CAP32 = 2 * ROWS;
@@ -227,6 +231,7 @@ module yq_conv_engine #(
     reg [CW-1:0]                         out_c;
     reg [YQ_PROG_OUT_H_WIDTH-1:0]        out_h;
     reg [XW-1:0]                         out_w;
+    reg                                  too_wide;   // the descriptor's out_w has bits DIM_W and up
     reg [YQ_PROG_OUT_BASE_WIDTH-1:0]     out_base;
     reg [YQ_PROG_IN_BASE0_WIDTH-1:0]     in_base;
     reg [YQ_PROG_WEIGHT_BASE_WIDTH-1:0]  weight_base;
@@ -501,6 +506,7 @@ module yq_conv_engine #(
                     out_c       <= desc[YQ_PROG_OUT_C_LSB +: CW];
                     out_h       <= desc[YQ_PROG_OUT_H_LSB +: YQ_PROG_OUT_H_WIDTH];
                     out_w       <= desc[YQ_PROG_OUT_W_LSB +: XW];
+                    too_wide    <= (desc[YQ_PROG_OUT_W_LSB +: YQ_PROG_OUT_W_WIDTH] >> DIM_W) != 0;
                     out_base    <= desc[YQ_PROG_OUT_BASE_LSB +: YQ_PROG_OUT_BASE_WIDTH];
                     in_base     <= desc[YQ_PROG_IN_BASE0_LSB +: YQ_PROG_IN_BASE0_WIDTH];
                     weight_base <= desc[YQ_PROG_WEIGHT_BASE_LSB +: YQ_PROG_WEIGHT_BASE_WIDTH];
@@ -518,6 +524,7 @@ module yq_conv_engine #(
                 S_DIV: begin
                     if (kernel == 0 || stride == 0 || pre_bits == 0 || pre_bits_u > PRE_W32 ||
                         in_c == 0 || in_h == 0 || in_w == 0 || out_c == 0 || out_h == 0 || out_w == 0 ||
+                        too_wide || ((in_h_u | in_w_u | out_h_u) >> DIM_W) != 32'd0 ||
                         (in_base & ADDR_OUTSIDE) != 32'd0 || (out_base & ADDR_OUTSIDE) != 32'd0) begin
                         error <= 1'b1;
                         state <= S_DONE;

@@ -31,6 +31,7 @@ import os
 import random
 import re
 
+MAX_DIM_BITS = 7
 PROFILES = {
     "narrow": dict(fmap=8, weight=8, acc=32, max_bits=8),
     "wide": dict(fmap=16, weight=16, acc=48, max_bits=16),
@@ -385,6 +386,11 @@ def main():
            "localparam integer YQ_MULT_BITS = %d;" % MULT_BITS,
            # codes wider than 12 bits may draw an interpolated table (random_program)
            "localparam integer YQ_TABLE_INTERPOLATED = %d;" % (1 if prof["max_bits"] > 12 else 0)]
+    # Heights and widths of at most 7 bits (inputs of 5..14 and upsamples of
+    # at most 100 pixels give 28 at most): the conv engine's narrow
+    # coordinates, the same every seed.
+    assert all(max(n.h, n.w) < (1 << MAX_DIM_BITS) for n in nodes)
+    vh += ["localparam integer YQ_MAX_DIM_BITS = %d;" % MAX_DIM_BITS]
     # The requant units take every shift (random shifts include 0 and 62):
     # the whole field, the same for every seed.
     vh += ["localparam integer YQ_CONV_SHIFT_MIN = 0;",

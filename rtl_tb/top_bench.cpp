@@ -34,7 +34,7 @@
 //
 // Usage: Vyq_top <absolute run dir> [--timed] [--latency L] [--bandwidth B]
 //   [--outstanding N] [--stalls P] [--seed S] [--watchdog N]
-//   [--slverr LAYER] [--slverr-write] [--slverr-store LAYER] [--bad-load] [--bad-slot] [--bad-half] [--bad-op LAYER] [--bad-out-c LAYER] [--bad-table LAYER] [--bad-knots LAYER] [--bad-shift LAYER] [--bad-inputs LAYER] [--bad-base LAYER] [--golden DIR]
+//   [--slverr LAYER] [--slverr-write] [--slverr-store LAYER] [--bad-load] [--bad-slot] [--bad-half] [--bad-op LAYER] [--bad-out-c LAYER] [--bad-table LAYER] [--bad-knots LAYER] [--bad-shift LAYER] [--bad-inputs LAYER] [--bad-base LAYER] [--bad-width LAYER] [--golden DIR]
 //   [--print-detections] [--detections-out FILE] [--expect-head-overflow] [--profile FILE] [--census FILE]
 // --timed: latency 100, 8 bytes/cycle, 4 outstanding bursts, 10 % random
 // stalls (each overridable); default magic: latency 20, no cap, no stalls.
@@ -61,7 +61,9 @@
 // the next convolution, whose constants load then), --bad-base writes an
 // input base past what the conv engine's lanes address (2^FM_ADDR_W, twice
 // the scratch memory rounded up) into a convolution's band descriptors
-// (code 4: the engine refuses it),
+// (code 4: the engine refuses it), --bad-width writes an input width of
+// 2^YQ_MAX_DIM_BITS, wider than the conv engine's coordinates, into a
+// convolution's band descriptors (code 4),
 // --bad-load moves the band program's first load to end past the scratch
 // memory (code 3 at its node), --bad-slot gives it 32-bit DRAM slots, a
 // width yq_top does not read (code 2 at its node), --bad-half moves the first load that issues
@@ -382,7 +384,7 @@ struct Options {
   double bandwidth = -1;
   std::uint64_t seed = 1;
   long long watchdog = 400'000'000LL;
-  std::string slverr, slverr_store, bad_op, bad_out_c, bad_table, bad_knots, bad_shift, bad_inputs, bad_base;
+  std::string slverr, slverr_store, bad_op, bad_out_c, bad_table, bad_knots, bad_shift, bad_inputs, bad_base, bad_width;
 };
 
 Options parse(int argc, char** argv) {
@@ -412,6 +414,7 @@ Options parse(int argc, char** argv) {
     else if (arg == "--bad-shift") o.bad_shift = value();
     else if (arg == "--bad-inputs") o.bad_inputs = value();
     else if (arg == "--bad-base") o.bad_base = value();
+    else if (arg == "--bad-width") o.bad_width = value();
     else if (arg == "--golden") o.golden = value();
     else if (arg == "--print-detections") o.print_detections = true;
     else if (arg == "--detections-out") o.detections_out = value();
@@ -685,6 +688,13 @@ int main(int argc, char** argv) {
     expect_node = node_of(opt.bad_inputs);
     if (static_cast<long long>(desc_field(dram.bytes(), expect_node, "OP")) != param("YQ_OP_ADD")) die(opt.bad_inputs + " is not an add");
     if (patch_band_descriptors(expect_node, "NUM_INPUTS", 1) == 0) die(opt.bad_inputs + " has no band descriptor");
+    expect_code = 4;
+  }
+  if (!opt.bad_width.empty()) {
+    expect_node = node_of(opt.bad_width);
+    if (static_cast<long long>(desc_field(dram.bytes(), expect_node, "OP")) != param("YQ_OP_CONV")) die(opt.bad_width + " is not a convolution");
+    if (param("YQ_MAX_DIM_BITS") >= param("YQ_PROG_IN_W_WIDTH")) die("--bad-width needs YQ_MAX_DIM_BITS below the in_w field's width");
+    if (patch_band_descriptors(expect_node, "IN_W", 1ULL << param("YQ_MAX_DIM_BITS")) == 0) die(opt.bad_width + " has no band descriptor");
     expect_code = 4;
   }
   if (!opt.bad_base.empty()) {

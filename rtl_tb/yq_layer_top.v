@@ -180,7 +180,8 @@ module yq_layer_top #(
         .LUT_W   (YQ_LUT_WIDTH),
         .INTERP  (YQ_TABLE_INTERPOLATED),
         .RQ_SHIFT_MIN(YQ_CONV_SHIFT_MIN),
-        .RQ_SHIFT_MAX(YQ_CONV_SHIFT_MAX)
+        .RQ_SHIFT_MAX(YQ_CONV_SHIFT_MAX),
+        .DIM_W   (YQ_MAX_DIM_BITS)
     ) u_engine (
         .clk        (clk),
         .rst        (rst),

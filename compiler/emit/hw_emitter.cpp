@@ -6,6 +6,7 @@
 #include "compiler/emit/hw_emitter.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cctype>
 #include <nlohmann/json.hpp>
 
@@ -368,6 +369,15 @@ void header_buffers(VerilogHeader& header, const LayerBuffers& buffers, const Ba
                  "a head band's channel pitch is 1 modulo this (yq_scratch rotates the head lanes' rows when 2 * ROWS divides it)");
 }
 
+// The bits of the largest feature-map height or width: the conv engine's
+// coordinate registers and adders are sized by it.
+void header_dimensions(VerilogHeader& header, const MemoryMap& map) {
+  int largest = 1;
+  for (const NodePlacement& node : map.nodes) largest = std::max({largest, node.shape.height, node.shape.width});
+  header.integer("YQ_MAX_DIM_BITS", std::bit_width(static_cast<unsigned>(largest)),
+                 "bits of the largest feature-map height or width (the conv engine takes no larger)");
+}
+
 std::string params_header(const QuantModel& model, const EmitOptions& options, const WordWidths& widths,
                           const std::vector<Memory>& memories, const DramMap& dram, const MemoryMap& map,
                           const LayerBuffers& buffers, const BandProgram& bands) {
@@ -377,6 +387,7 @@ std::string params_header(const QuantModel& model, const EmitOptions& options, c
       "after yq_format.vh (the field positions and codes of the format):\n"
       "`include \"yq_format.vh\" then `include \"yq_params.vh\"; both declare localparams only.");
   header_versions(header, model, options, widths);
+  header_dimensions(header, map);
   header_head(header, model, map, options.nms);
   header_memories(header, memories);
   header_dram(header, dram, map);
