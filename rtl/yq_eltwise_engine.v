@@ -42,9 +42,12 @@
 //   rq_*        requant ROM ({shift, multiplier}); prog_* layer program ROM
 // Control as yq_conv_engine: start (desc latched), busy, done (one cycle),
 // error with done for a descriptor it cannot execute (another op, zero sizes,
-// a wrong input count, out_bits outside 1..A_W, a max-pool stride other than 1).
+// a wrong input count, out_bits outside 1..A_W, a max-pool stride other than 1,
+// a height or width of 2^DIM_W or more).
 //
-// Parameters: LANES; A_W (feature-map word), MULT_W, SHIFT_W (requant word).
+// Parameters: LANES; A_W (feature-map word), MULT_W, SHIFT_W (requant word);
+// DIM_W (the bits of the largest height or width it takes, yq_params.vh's
+// YQ_MAX_DIM_BITS: a larger one is a descriptor error).
 // The descriptor layout (field positions and widths; input k and in_base k
 // follow input0 and in_base0 at k field widths) and the op codes come from
 // yq_format.vh.
@@ -52,7 +55,8 @@ module yq_eltwise_engine #(
     parameter LANES   = 1,
     parameter A_W     = 8,
     parameter MULT_W  = 16,
-    parameter SHIFT_W = 6
+    parameter SHIFT_W = 6,
+    parameter DIM_W   = 16
 ) (clk, rst, start, desc, busy, done, error, prog_addr, prog_data, rq_addr, rq_data, fm_rd_addr0, fm_rd_data0,
    fm_rd_step0, fm_rd_addr1, fm_rd_data1, fm_wr_en, fm_wr_addr, fm_wr_mask, fm_wr_data);
     /* verilator lint_off UNUSEDPARAM */
@@ -64,8 +68,9 @@ module yq_eltwise_engine #(
     localparam BASE_W = YQ_PROG_IN_BASE0_WIDTH;     // an input's feature-map address
     localparam MAX_IN = YQ_MAX_INPUTS;
     localparam KW = YQ_PROG_KERNEL_WIDTH;           // max-pool taps kx, ky
-    localparam XW = YQ_PROG_OUT_W_WIDTH;            // output columns
-    localparam YW = YQ_PROG_OUT_H_WIDTH;            // output rows
+    localparam LANE_BITS = $clog2(LANES + 1);
+    localparam XW = (DIM_W > LANE_BITS) ? DIM_W : LANE_BITS;   // output columns (and LANES)
+    localparam YW = XW;                                        // output rows
     localparam NW = YQ_PROG_NUM_INPUTS_WIDTH;       // input count, concat input k
 
     input  wire                      clk;
@@ -114,6 +119,7 @@ module yq_eltwise_engine #(
     reg [YQ_PROG_OUT_C_WIDTH-1:0]         out_c;
     reg [YW-1:0]                          out_h;
     reg [XW-1:0]                          out_w;
+    reg                                   too_big;   // a height or width with bits DIM_W and up
     reg [YQ_PROG_OUT_BASE_WIDTH-1:0]      out_base;
     reg [YQ_PROG_REQUANT_BASE_WIDTH-1:0]  rq_base;
     reg [MAX_IN*NODE_W-1:0]               inputs;
@@ -190,7 +196,8 @@ module yq_eltwise_engine #(
     // the lanes: a tap (kx, ky) is inside the input when x + kx - pad and
     // y + ky - pad_top are, i.e. x_lo <= x < x_hi and y_lo <= y < y_hi
     // (signed); a step wraps a lane's column when x >= x_wrap.
-    localparam BW = LXW + 2;                    // signed: a column or row, a 16-bit size plus an 8-bit pad
+    localparam PAD_BITS = (YQ_PROG_PAD_WIDTH > KW) ? YQ_PROG_PAD_WIDTH : KW;
+    localparam BW = ((LXW > PAD_BITS) ? LXW : PAD_BITS) + 2;   // signed: a column or row, a size plus a pad
     wire signed [BW-1:0] x_lo = $signed({1'b0, pad_u[BW-2:0]}) - $signed({1'b0, kx_u[BW-2:0]});
     wire signed [BW-1:0] x_hi = $signed({1'b0, in_w_u[BW-2:0]}) + x_lo;
     wire signed [BW-1:0] y_lo = $signed({1'b0, pad_top_u[BW-2:0]}) - $signed({1'b0, ky_u[BW-2:0]});
@@ -307,6 +314,8 @@ module yq_eltwise_engine #(
                     out_c         <= desc[YQ_PROG_OUT_C_LSB +: YQ_PROG_OUT_C_WIDTH];
                     out_h         <= desc[YQ_PROG_OUT_H_LSB +: YW];
                     out_w         <= desc[YQ_PROG_OUT_W_LSB +: XW];
+                    too_big       <= ((desc[YQ_PROG_OUT_H_LSB +: YQ_PROG_OUT_H_WIDTH] | desc[YQ_PROG_OUT_W_LSB +: YQ_PROG_OUT_W_WIDTH] |
+                                       desc[YQ_PROG_IN_H_LSB +: YQ_PROG_IN_H_WIDTH] | desc[YQ_PROG_IN_W_LSB +: YQ_PROG_IN_W_WIDTH]) >> DIM_W) != 0;
                     inputs        <= desc[YQ_PROG_INPUT0_LSB +: MAX_IN*NODE_W];
                     out_base      <= desc[YQ_PROG_OUT_BASE_LSB +: YQ_PROG_OUT_BASE_WIDTH];
                     in_bases      <= desc[YQ_PROG_IN_BASE0_LSB +: MAX_IN*BASE_W];
@@ -318,7 +327,7 @@ module yq_eltwise_engine #(
 
                 S_CHECK: begin
                     if (!(is_slice || is_add || is_concat || is_pool || is_up) ||
-                        out_c == 0 || out_h == 0 || out_w == 0 || in_h == 0 || in_w == 0 ||
+                        out_c == 0 || out_h == 0 || out_w == 0 || in_h == 0 || in_w == 0 || too_big ||
                         out_bits == 0 || out_bits_u > A_W32 ||
                         (is_add && num_u != 32'd2) || (is_concat && (num_u == 32'd0 || num_u > MAX_IN)) ||
                         (!is_add && !is_concat && num_u != 32'd1) ||

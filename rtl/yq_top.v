@@ -913,7 +913,7 @@ module yq_top #(
     wire [ROWS*FW-1:0]          elt_wr_data;
 
     yq_eltwise_engine #(
-        .LANES(ROWS), .A_W(FW), .MULT_W(YQ_MULT_BITS), .SHIFT_W(YQ_SHIFT_BITS)
+        .LANES(ROWS), .A_W(FW), .MULT_W(YQ_MULT_BITS), .SHIFT_W(YQ_SHIFT_BITS), .DIM_W(YQ_MAX_DIM_BITS)
     ) u_eltwise (
         .clk(clk), .rst(rst), .start(elt_go), .desc(desc_raw), .busy(elt_busy), .done(elt_done), .error(elt_error),
         .prog_addr(prog_addr), .prog_data(prog_data), .rq_addr(elt_rq_addr), .rq_data(elt_rq_data),

@@ -62,8 +62,8 @@
 // input base past what the conv engine's lanes address (2^FM_ADDR_W, twice
 // the scratch memory rounded up) into a convolution's band descriptors
 // (code 4: the engine refuses it), --bad-width writes an input width of
-// 2^YQ_MAX_DIM_BITS, wider than the conv engine's coordinates, into a
-// convolution's band descriptors (code 4),
+// 2^YQ_MAX_DIM_BITS, wider than the engines' coordinates, into LAYER's band
+// descriptors (code 4: its engine refuses it),
 // --bad-load moves the band program's first load to end past the scratch
 // memory (code 3 at its node), --bad-slot gives it 32-bit DRAM slots, a
 // width yq_top does not read (code 2 at its node), --bad-half moves the first load that issues
@@ -692,7 +692,6 @@ int main(int argc, char** argv) {
   }
   if (!opt.bad_width.empty()) {
     expect_node = node_of(opt.bad_width);
-    if (static_cast<long long>(desc_field(dram.bytes(), expect_node, "OP")) != param("YQ_OP_CONV")) die(opt.bad_width + " is not a convolution");
     if (param("YQ_MAX_DIM_BITS") >= param("YQ_PROG_IN_W_WIDTH")) die("--bad-width needs YQ_MAX_DIM_BITS below the in_w field's width");
     if (patch_band_descriptors(expect_node, "IN_W", 1ULL << param("YQ_MAX_DIM_BITS")) == 0) die(opt.bad_width + " has no band descriptor");
     expect_code = 4;

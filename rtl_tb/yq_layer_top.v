@@ -228,7 +228,8 @@ module yq_layer_top #(
         .LANES            (ROWS),
         .A_W              (FW),
         .MULT_W           (YQ_MULT_BITS),
-        .SHIFT_W          (YQ_SHIFT_BITS)
+        .SHIFT_W          (YQ_SHIFT_BITS),
+        .DIM_W            (YQ_MAX_DIM_BITS)
     ) u_eltwise (
         .clk        (clk),
         .rst        (rst),

@@ -491,8 +491,9 @@ TEST_CASE("rtl: yq_top stops a frame at a DRAM error, a bad descriptor, a buffer
       {"--slverr c2f2.cv2 --bad-inputs c2f2.m0.add", "TOP ERROR PASS: code 4 at layer c2f2.m0.add (node 8)"},
       // A convolution's input base past what the conv engine's lanes address.
       {"--bad-base c2f2.cv1", "TOP ERROR PASS: code 4 at layer c2f2.cv1 (node 3)"},
-      // A width past the conv engine's coordinates (YQ_MAX_DIM_BITS).
+      // A width past the engines' coordinates (YQ_MAX_DIM_BITS).
       {"--bad-width c2f2.cv1", "TOP ERROR PASS: code 4 at layer c2f2.cv1 (node 3)"},
+      {"--bad-width c2f2.m0.add", "TOP ERROR PASS: code 4 at layer c2f2.m0.add (node 8)"},
       // A band's store answered with SLVERR, while later bands already run.
       {"--timed --slverr-store conv0", "TOP ERROR PASS: code 6 at layer conv0 (node 1)"},
       // A load that would run past the scratch memory.
