@@ -10,10 +10,13 @@
 // data0: a direct table's fraction is 0, so its second entry is never
 // used), one cycle later; an address past both halves reads anything.
 //
-// Each half is one memory, port A writing or reading addr, port B (KNOTS)
-// reading addr + 1: distributed RAM up to 512 entries, else block RAM, or
-// with URAM = 1 UltraRAM (UltraScale+ parts: one URAM288 a half of up to
-// 4,096 entries when KNOTS = 0).
+// KNOTS = 1: each half is one memory, port A writing or reading addr, port B
+// reading addr + 1. KNOTS = 0: both halves are one memory, one port writing,
+// the other reading addr (a write into the half being read is never asked
+// for). Distributed RAM up to 512 entries a half, else block RAM; with
+// URAM = 1 (UltraScale+ parts) UltraRAM: with KNOTS = 0 every lane, one
+// URAM288 of up to 4,096 entries a half, with KNOTS = 1 halves deeper than
+// 512 entries, one URAM288 each.
 module yq_table_lane #(
     parameter DEPTH = 256,
     parameter W     = 16,
@@ -37,37 +40,48 @@ module yq_table_lane #(
     wire        hi0   = (addr >= DEPTH32), hi1 = (next >= DEPTH32);
     wire [31:0] i0    = hi0 ? addr - DEPTH32 : addr;
     wire [31:0] i1    = hi1 ? next - DEPTH32 : next;
-    reg  [W-1:0] a0, a1;
-    reg          hi0_q;
     // Small tables (the 256 entries of 8-bit pre-activations) in distributed
-    // RAM, larger ones (--pre-bits) in block RAM or UltraRAM; only synthesis
-    // reads it.
+    // RAM, larger ones (--pre-bits) in block RAM, or in UltraRAM; only
+    // synthesis reads it.
     /* verilator lint_off UNUSEDPARAM */
-    localparam STYLE = (DEPTH <= DISTRIBUTED_MAX) ? "distributed" : (URAM != 0) ? "ultra" : "block";
+    localparam STYLE_SMALL = (DEPTH <= DISTRIBUTED_MAX) ? "distributed" : "block";
+    localparam STYLE_KNOTS = (DEPTH <= DISTRIBUTED_MAX) ? "distributed" : (URAM != 0) ? "ultra" : "block";
+    localparam STYLE_DIRECT = (URAM != 0) ? "ultra" : STYLE_SMALL;
     /* verilator lint_on UNUSEDPARAM */
-    (* ram_style = STYLE *) reg [W-1:0] half0 [0:DEPTH-1];
-    (* ram_style = STYLE *) reg [W-1:0] half1 [0:DEPTH-1];
-    always @(posedge clk) begin
-        if (we && !whalf) half0[waddr[AW-1:0]] <= wdata;
-        else a0 <= half0[i0[AW-1:0]];
-        if (we && whalf) half1[waddr[AW-1:0]] <= wdata;
-        else a1 <= half1[i0[AW-1:0]];
-        hi0_q <= hi0;
-    end
-    assign data0 = hi0_q ? a1 : a0;
 
     generate
         if (KNOTS != 0) begin : g_knots
-            reg [W-1:0] b0, b1;
-            reg         hi1_q;
+            // Three accesses a cycle (a write or entry addr, and entry addr + 1):
+            // a memory a half, each with two ports.
+            (* ram_style = STYLE_KNOTS *) reg [W-1:0] half0 [0:DEPTH-1];
+            (* ram_style = STYLE_KNOTS *) reg [W-1:0] half1 [0:DEPTH-1];
+            reg [W-1:0] a0, a1, b0, b1;
+            reg         hi0_q, hi1_q;
             always @(posedge clk) begin
+                if (we && !whalf) half0[waddr[AW-1:0]] <= wdata;
+                else a0 <= half0[i0[AW-1:0]];
+                if (we && whalf) half1[waddr[AW-1:0]] <= wdata;
+                else a1 <= half1[i0[AW-1:0]];
                 b0 <= half0[i1[AW-1:0]];
                 b1 <= half1[i1[AW-1:0]];
+                hi0_q <= hi0;
                 hi1_q <= hi1;
             end
+            assign data0 = hi0_q ? a1 : a0;
             assign data1 = hi1_q ? b1 : b0;
         end else begin : g_direct
-            assign data1 = data0;
+            // Two accesses a cycle (a write, and entry addr): both halves in
+            // one memory, half h at entries h * DEPTH.., one write port and
+            // one read port (one URAM288 a lane with URAM = 1, up to 4,096
+            // entries a half).
+            (* ram_style = STYLE_DIRECT *) reg [W-1:0] halves [0:2*DEPTH-1];
+            reg [W-1:0] a;
+            always @(posedge clk) begin
+                if (we) halves[{whalf, waddr[AW-1:0]}] <= wdata;
+                a <= halves[{hi0, i0[AW-1:0]}];
+            end
+            assign data0 = a;
+            assign data1 = a;
             wire unused_next = ^{hi1, i1};
         end
     endgenerate

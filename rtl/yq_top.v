@@ -115,7 +115,8 @@ module yq_top #(
     parameter HEAD_LANES = ROWS,   // the detect head's feature-map read lanes (<= ROWS)
     parameter SCRATCH_CHECK = 1,   // the scratch memory checks its banks' use (error 7); 0 leaves the check out
     parameter CONV_TWIN = (COLS >= 32) ? 1 : 0,  // the conv engine's twin tiles (narrow channel tiles on both column halves)
-    parameter TABLE_URAM = 0       // table lanes deeper than 512 entries in UltraRAM (UltraScale+) instead of block RAM
+    parameter TABLE_URAM = 0       // table lanes in UltraRAM (UltraScale+): each lane, one URAM288, when no table interpolates,
+                                   // else halves deeper than 512 entries (rtl/yq_table_lane.v)
 ) (
     input  wire                    clk,
     input  wire                    rst,
