@@ -13,7 +13,8 @@
 # accelerator (MODULES=yq_top: ROWSxCOLS, the run's buffers, MAX_CAND
 # q_NMS candidates, ROWS head lanes), where
 # UltraScale+ families (xcu, xcup) may map memories to UltraRAM (-uram;
-# the table lanes deeper than 512 entries go there, TABLE_URAM = 1).
+# the table lanes go there, TABLE_URAM = 1: every lane when no table
+# interpolates, else halves deeper than 512 entries).
 # Prints DSP48, LUT, FF, BRAM, URAM and CARRY per engine, and the block
 # RAM the emitted memories would need if held on chip (RAMB36 tiles of the
 # best aspect ratio; the feature-map memory is the peak live size of the
@@ -70,10 +71,14 @@ engine_params() {
       args+=" -set ROWS $rows -set COLS $cols -set A_W $(param YQ_FMAP_WIDTH) -set W_W $(param YQ_WEIGHT_WIDTH)"
       args+=" -set ACC_W $(param YQ_BIAS_WIDTH) -set MULT_W $(param YQ_MULT_BITS) -set SHIFT_W $(format YQ_SHIFT_BITS)"
       args+=" -set PRE_W $(param YQ_PRE_BITS) -set LUT_W $(param YQ_LUT_WIDTH)"
+      # built for the run, as yq_top builds it: interpolation, requant shift window, coordinate bits
+      args+=" -set INTERP $(param YQ_TABLE_INTERPOLATED) -set RQ_SHIFT_MIN $(param YQ_CONV_SHIFT_MIN)"
+      args+=" -set RQ_SHIFT_MAX $(param YQ_CONV_SHIFT_MAX) -set DIM_W $(param YQ_MAX_DIM_BITS)"
       # lane addresses as yq_top sizes them: the scratch memory's words, and one bit more
       args+=" -set FM_ADDR_W $(( $(bits_for "$(param YQ_SCRATCH_WORDS) - 1") + 1 ))" ;;
     yq_eltwise_engine)
-      args+=" -set LANES $rows -set A_W $(param YQ_FMAP_WIDTH) -set MULT_W $(param YQ_MULT_BITS) -set SHIFT_W $(format YQ_SHIFT_BITS)" ;;
+      args+=" -set LANES $rows -set A_W $(param YQ_FMAP_WIDTH) -set MULT_W $(param YQ_MULT_BITS) -set SHIFT_W $(format YQ_SHIFT_BITS)"
+      args+=" -set DIM_W $(param YQ_MAX_DIM_BITS)" ;;
     yq_score_filter)
       local classes
       classes=$(param YQ_NUM_CLASSES)
@@ -155,7 +160,7 @@ PY
 # family. YQ_DSP_MODEL=native maps DSP48E2 as yosys does.
 uram_flag=""
 dsp_split=""
-table_uram=0   # deep table lanes in UltraRAM where the part has it (yq_top's TABLE_URAM)
+table_uram=0   # table lanes in UltraRAM where the part has it (yq_top's TABLE_URAM)
 if [[ $family == xcu || $family == xcup ]]; then
   uram_flag=-uram
   table_uram=1
