@@ -231,7 +231,7 @@ module yq_conv_engine #(
     reg [CW-1:0]                         out_c;
     reg [YQ_PROG_OUT_H_WIDTH-1:0]        out_h;
     reg [XW-1:0]                         out_w;
-    reg                                  too_wide;   // the descriptor's out_w has bits DIM_W and up
+    reg                                  too_big;    // a height or width with bits DIM_W and up
     reg [YQ_PROG_OUT_BASE_WIDTH-1:0]     out_base;
     reg [YQ_PROG_IN_BASE0_WIDTH-1:0]     in_base;
     reg [YQ_PROG_WEIGHT_BASE_WIDTH-1:0]  weight_base;
@@ -506,7 +506,8 @@ module yq_conv_engine #(
                     out_c       <= desc[YQ_PROG_OUT_C_LSB +: CW];
                     out_h       <= desc[YQ_PROG_OUT_H_LSB +: YQ_PROG_OUT_H_WIDTH];
                     out_w       <= desc[YQ_PROG_OUT_W_LSB +: XW];
-                    too_wide    <= (desc[YQ_PROG_OUT_W_LSB +: YQ_PROG_OUT_W_WIDTH] >> DIM_W) != 0;
+                    too_big     <= ((desc[YQ_PROG_OUT_H_LSB +: YQ_PROG_OUT_H_WIDTH] | desc[YQ_PROG_OUT_W_LSB +: YQ_PROG_OUT_W_WIDTH] |
+                                     desc[YQ_PROG_IN_H_LSB +: YQ_PROG_IN_H_WIDTH] | desc[YQ_PROG_IN_W_LSB +: YQ_PROG_IN_W_WIDTH]) >> DIM_W) != 0;
                     out_base    <= desc[YQ_PROG_OUT_BASE_LSB +: YQ_PROG_OUT_BASE_WIDTH];
                     in_base     <= desc[YQ_PROG_IN_BASE0_LSB +: YQ_PROG_IN_BASE0_WIDTH];
                     weight_base <= desc[YQ_PROG_WEIGHT_BASE_LSB +: YQ_PROG_WEIGHT_BASE_WIDTH];
@@ -524,7 +525,7 @@ module yq_conv_engine #(
                 S_DIV: begin
                     if (kernel == 0 || stride == 0 || pre_bits == 0 || pre_bits_u > PRE_W32 ||
                         in_c == 0 || in_h == 0 || in_w == 0 || out_c == 0 || out_h == 0 || out_w == 0 ||
-                        too_wide || ((in_h_u | in_w_u | out_h_u) >> DIM_W) != 32'd0 ||
+                        too_big ||
                         (in_base & ADDR_OUTSIDE) != 32'd0 || (out_base & ADDR_OUTSIDE) != 32'd0) begin
                         error <= 1'b1;
                         state <= S_DONE;

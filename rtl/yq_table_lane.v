@@ -44,9 +44,8 @@ module yq_table_lane #(
     // RAM, larger ones (--pre-bits) in block RAM, or in UltraRAM; only
     // synthesis reads it.
     /* verilator lint_off UNUSEDPARAM */
-    localparam STYLE_SMALL = (DEPTH <= DISTRIBUTED_MAX) ? "distributed" : "block";
-    localparam STYLE_KNOTS = (DEPTH <= DISTRIBUTED_MAX) ? "distributed" : (URAM != 0) ? "ultra" : "block";
-    localparam STYLE_DIRECT = (URAM != 0) ? "ultra" : STYLE_SMALL;
+    localparam STYLE_DIRECT = (URAM != 0) ? "ultra" : (DEPTH <= DISTRIBUTED_MAX) ? "distributed" : "block";
+    localparam STYLE_KNOTS = (DEPTH <= DISTRIBUTED_MAX) ? "distributed" : STYLE_DIRECT;
     /* verilator lint_on UNUSEDPARAM */
 
     generate

@@ -550,9 +550,12 @@ int main(int argc, char** argv) {
       if (names[n] == name) return static_cast<int>(n);
     die("no layer named " + name);
   };
-  const std::uint64_t program_base = static_cast<std::uint64_t>(param("YQ_DRAM_PROGRAM_BASE"));
-  const std::uint64_t slot_bytes = static_cast<std::uint64_t>(param("YQ_DRAM_PROGRAM_SLOT_BITS")) / 8;
-  auto desc_address = [&](int node) { return program_base + static_cast<std::uint64_t>(node) * slot_bytes; };
+  // The DRAM byte address of word `index` of memory region `region` (PROGRAM, REQUANT, ...).
+  auto slot_address = [&](const std::string& region, std::uint64_t index) {
+    return static_cast<std::uint64_t>(param("YQ_DRAM_" + region + "_BASE")) +
+           index * (static_cast<std::uint64_t>(param("YQ_DRAM_" + region + "_SLOT_BITS")) / 8);
+  };
+  auto desc_address = [&](int node) { return slot_address("PROGRAM", static_cast<std::uint64_t>(node)); };
   auto desc_field = [&](const std::vector<std::uint8_t>& bytes, int node, const std::string& field) {
     return peek_bits(bytes, desc_address(node), static_cast<int>(param("YQ_PROG_" + field + "_LSB")),
                      static_cast<int>(param("YQ_PROG_" + field + "_WIDTH")));
@@ -636,8 +639,7 @@ int main(int argc, char** argv) {
     if (static_cast<long long>(desc_field(dram.bytes(), node, "OP")) != param("YQ_OP_CONV") || table >= param("YQ_LUT_DIR_DEPTH")) {
       die(layer + " is not a convolution with a SiLU table");
     }
-    return static_cast<std::uint64_t>(param("YQ_DRAM_LUT_DIR_BASE")) +
-           static_cast<std::uint64_t>(table) * static_cast<std::uint64_t>(param("YQ_DRAM_LUT_DIR_SLOT_BITS")) / 8;
+    return slot_address("LUT_DIR", static_cast<std::uint64_t>(table));
   };
   if (!opt.bad_table.empty()) {
     expect_node = node_of(opt.bad_table);
@@ -660,9 +662,7 @@ int main(int argc, char** argv) {
     const long long shift_max = param("YQ_CONV_SHIFT_MAX"), shift_min = param("YQ_CONV_SHIFT_MIN");
     const long long field_max = (1LL << param("YQ_REQUANT_SHIFT_WIDTH")) - 1;
     if (shift_min == 0 && shift_max == field_max) die("--bad-shift needs a run whose requant shifts leave a value of the field out");
-    const std::uint64_t word = static_cast<std::uint64_t>(param("YQ_DRAM_REQUANT_BASE")) +
-                               desc_field(dram.bytes(), expect_node, "REQUANT_BASE") *
-                                   static_cast<std::uint64_t>(param("YQ_DRAM_REQUANT_SLOT_BITS")) / 8;
+    const std::uint64_t word = slot_address("REQUANT", desc_field(dram.bytes(), expect_node, "REQUANT_BASE"));
     poke_bits(dram.bytes(), word, static_cast<int>(param("YQ_REQUANT_SHIFT_LSB")), static_cast<int>(param("YQ_REQUANT_SHIFT_WIDTH")),
               static_cast<std::uint64_t>(shift_max < field_max ? shift_max + 1 : shift_min - 1));
     expect_code = 4;
@@ -670,11 +670,9 @@ int main(int argc, char** argv) {
   // Writes FIELD = value into every band descriptor (a Run's copy of the
   // layer's descriptor) of node; returns how many.
   auto patch_band_descriptors = [&](int node, const std::string& field, std::uint64_t value) {
-    const std::uint64_t bands_base = static_cast<std::uint64_t>(param("YQ_DRAM_BAND_DESCRIPTORS_BASE"));
-    const std::uint64_t band_slot = static_cast<std::uint64_t>(param("YQ_DRAM_BAND_DESCRIPTORS_SLOT_BITS")) / 8;
     int patched = 0;
     for (long long d = 0; d < param("YQ_BAND_DESCRIPTORS_DEPTH"); ++d) {
-      const std::uint64_t address = bands_base + static_cast<std::uint64_t>(d) * band_slot;
+      const std::uint64_t address = slot_address("BAND_DESCRIPTORS", static_cast<std::uint64_t>(d));
       const auto owner = peek_bits(dram.bytes(), address, static_cast<int>(param("YQ_PROG_NODE_LSB")),
                                    static_cast<int>(param("YQ_PROG_NODE_WIDTH")));
       if (static_cast<int>(owner) != node) continue;
@@ -709,13 +707,11 @@ int main(int argc, char** argv) {
     // The band program's first load, moved to end past the scratch memory
     // (code 3), or given 32-bit DRAM slots, neither of the two widths
     // yq_top reads (code 2).
-    const std::uint64_t base = static_cast<std::uint64_t>(param("YQ_DRAM_BAND_PROGRAM_BASE"));
-    const std::uint64_t slot = static_cast<std::uint64_t>(param("YQ_DRAM_BAND_PROGRAM_SLOT_BITS")) / 8;
     auto field = [&](const std::string& name) {
       return std::pair<int, int>(static_cast<int>(param("YQ_BAND_" + name + "_LSB")), static_cast<int>(param("YQ_BAND_" + name + "_WIDTH")));
     };
     for (long long i = 0; i < param("YQ_BAND_INSTRUCTIONS"); ++i) {
-      const std::uint64_t address = base + static_cast<std::uint64_t>(i) * slot;
+      const std::uint64_t address = slot_address("BAND_PROGRAM", static_cast<std::uint64_t>(i));
       const auto [op_lsb, op_width] = field("OP");
       if (static_cast<long long>(peek_bits(dram.bytes(), address, op_lsb, op_width)) != param("YQ_BAND_OP_LOAD")) continue;
       const auto [node_lsb, node_width] = field("NODE");
@@ -729,8 +725,6 @@ int main(int argc, char** argv) {
   if (opt.bad_half) {
     // The issuer lets a load go while a band runs when its declared halves
     // differ from the band's; this one then writes the half the band reads.
-    const std::uint64_t base = static_cast<std::uint64_t>(param("YQ_DRAM_BAND_PROGRAM_BASE"));
-    const std::uint64_t slot = static_cast<std::uint64_t>(param("YQ_DRAM_BAND_PROGRAM_SLOT_BITS")) / 8;
     auto get = [&](std::uint64_t address, const std::string& name) {
       return static_cast<long long>(peek_bits(dram.bytes(), address, static_cast<int>(param("YQ_BAND_" + name + "_LSB")),
                                               static_cast<int>(param("YQ_BAND_" + name + "_WIDTH"))));
@@ -738,7 +732,7 @@ int main(int argc, char** argv) {
     int running = -1;           // the node of the conv band the issuer would still be running
     long long running_half = -1;
     for (long long i = 0; i < param("YQ_BAND_INSTRUCTIONS") && expect_code == 0; ++i) {
-      const std::uint64_t address = base + static_cast<std::uint64_t>(i) * slot;
+      const std::uint64_t address = slot_address("BAND_PROGRAM", static_cast<std::uint64_t>(i));
       const long long op = get(address, "OP");
       if (op == param("YQ_BAND_OP_RUN") || op == param("YQ_BAND_OP_HEAD")) {
         const int node = static_cast<int>(get(address, "NODE"));

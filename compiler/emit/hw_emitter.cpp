@@ -161,9 +161,8 @@ int address_bits(std::int64_t depth) {
 // whole field's range when the model has no convolution).
 std::pair<int, int> conv_shift_window(const QuantModel& model) {
   int low = (1 << kShiftBits) - 1, high = 0;
-  for (size_t i = 0; i < model.graph.nodes.size(); ++i) {
-    if (model.graph.nodes[i].op != OpKind::Conv) continue;
-    for (const Requant& requant : model.nodes[i].conv.requant) {
+  for (const int conv : model.graph.conv_nodes()) {
+    for (const Requant& requant : model.nodes[static_cast<size_t>(conv)].conv.requant) {
       low = std::min(low, requant.shift);
       high = std::max(high, requant.shift);
     }
