@@ -174,11 +174,13 @@ TEST_CASE("band program: the order an in-order issuer needs") {
   for (const BandInstruction& ins : program.instructions) barriers += ins.op == BandOp::Load && ins.barrier;
   CHECK(barriers > 0);
   CHECK(barriers < static_cast<int>(program.nodes.size()));
-  // A node's first band loads the rows the last band before it did not
-  // store ahead of that Store (no barrier), the rest after it: the same
-  // input's runs cut at a row, the second part right after the first's end
-  // in DRAM and in scratch, at the same scratch channel pitch.
-  int split_loads = 0;
+  // A node's first band loads the rows and channels the last band before it
+  // did not store ahead of that Store (no barrier), the rest after it: the
+  // same input's runs cut at a row (the second part right after the first's
+  // end in DRAM and in scratch) or at a channel (a concat's other inputs:
+  // the same rows, the second part's channels next to the first's), at the
+  // same scratch channel pitch.
+  int row_cuts = 0, channel_cuts = 0;
   for (size_t i = 0; i + 2 < program.instructions.size(); ++i) {
     const BandInstruction& early = program.instructions[i];
     if (early.op != BandOp::Load || program.instructions[i + 1].op != BandOp::Store) continue;
@@ -186,13 +188,24 @@ TEST_CASE("band program: the order an in-order issuer needs") {
       const BandInstruction& late = program.instructions[k];
       if (late.tensor != early.tensor || late.node != early.node) continue;
       CHECK(late.barrier);
-      CHECK(late.dram_word == early.dram_word + early.words);
-      CHECK(late.scratch_word == early.scratch_word + early.words);
       CHECK(late.scratch_stride == early.scratch_stride);
-      ++split_loads;
+      if (late.channels == early.channels && late.dram_word == early.dram_word + early.words) {
+        CHECK(late.scratch_word == early.scratch_word + early.words);
+        ++row_cuts;
+        continue;
+      }
+      CHECK(late.words == early.words);
+      CHECK(late.dram_stride == early.dram_stride);
+      const bool early_leads = early.dram_word < late.dram_word;
+      const BandInstruction& lower = early_leads ? early : late;
+      const BandInstruction& upper = early_leads ? late : early;
+      CHECK(upper.dram_word == lower.dram_word + lower.channels * lower.dram_stride);
+      CHECK(upper.scratch_word == lower.scratch_word + lower.channels * lower.scratch_stride);
+      ++channel_cuts;
     }
   }
-  CHECK(split_loads > 0);
+  CHECK(row_cuts > 0);
+  CHECK(channel_cuts > 0);
   const BandTraffic traffic = execute_band_program(f.integer, f.map, program, f.reference);
   CHECK(traffic.runs > 0);
 }

@@ -501,11 +501,41 @@ class Builder {
 
   // A load waits for the store unit only when it reads words of the store
   // emitted last: stores run one at a time, so every earlier one is over.
+  // The leading and trailing channels of such a load that read none of
+  // them (a concat's other inputs) go first, without the barrier.
   void emit_loads(const std::vector<BandInstruction>& loads) {
-    for (BandInstruction load : loads) {
-      load.barrier = last_store_ && reads_stored_words(load, *last_store_);
-      result_.instructions.push_back(load);
+    for (const BandInstruction& load : loads) {
+      if (!last_store_ || !reads_stored_words(load, *last_store_)) {
+        result_.instructions.push_back(load);
+        continue;
+      }
+      const auto [free_parts, reading] = split_channels(load, *last_store_);
+      for (const BandInstruction& part : free_parts) result_.instructions.push_back(part);
+      result_.instructions.push_back(reading);
+      result_.instructions.back().barrier = true;
     }
+  }
+
+  // Channels [first, first + count) of a load.
+  static BandInstruction channel_range(BandInstruction load, int first, int count) {
+    load.dram_word += first * load.dram_stride;
+    load.scratch_word += first * load.scratch_stride;
+    load.channels = count;
+    return load;
+  }
+
+  // A load that reads `store`'s words cut by channels: its leading and
+  // trailing channels that read none of them, and the channels between.
+  std::pair<std::vector<BandInstruction>, BandInstruction> split_channels(const BandInstruction& load,
+                                                                          const BandInstruction& store) const {
+    const auto reads = [&](int channel) { return reads_stored_words(channel_range(load, channel, 1), store); };
+    int first = 0, last = load.channels;  // the channels [first, last) read the store's words
+    while (first < last && !reads(first)) ++first;
+    while (last > first && !reads(last - 1)) --last;
+    std::vector<BandInstruction> free_parts;
+    if (first > 0) free_parts.push_back(channel_range(load, 0, first));
+    if (last < load.channels) free_parts.push_back(channel_range(load, last, load.channels - last));
+    return {free_parts, channel_range(load, first, last - first)};
   }
 
   // A load cut after its first `rows` rows: the rows before, the rows after
@@ -550,16 +580,18 @@ class Builder {
   }
 
   // The next job's loads split around `store` (which they may read): the
-  // loads and leading rows that read none of its words, which can go out
+  // loads, leading and trailing channels and leading rows that read none of its words, which can go out
   // before it and overlap the band that computes them, and the rest.
   std::pair<std::vector<BandInstruction>, std::vector<BandInstruction>> split_by_store(
       const std::vector<BandInstruction>& loads, const BandInstruction& store) const {
     std::vector<BandInstruction> early, late;
-    for (const BandInstruction& load : loads) {
-      if (!reads_stored_words(load, store)) {
-        early.push_back(load);
+    for (const BandInstruction& whole : loads) {
+      if (!reads_stored_words(whole, store)) {
+        early.push_back(whole);
         continue;
       }
+      const auto [free_channels, load] = split_channels(whole, store);
+      early.insert(early.end(), free_channels.begin(), free_channels.end());
       const std::int64_t width = map_.nodes[load.tensor].shape.width, rows = load.words / width;
       std::int64_t free_rows = 0;  // leading rows that read none of the store's words
       while (free_rows + 1 < rows && !reads_stored_words(cut_rows(load, free_rows + 1).first, store)) ++free_rows;
