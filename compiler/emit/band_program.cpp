@@ -321,7 +321,16 @@ class Builder {
     }
     bands.front().stored = members.size() == 1;
     result_.nodes.insert(result_.nodes.end(), bands.begin(), bands.end());
-    constants_after_job_ = members.size() == 1 ? first_job : static_cast<int>(jobs_.size()) - 1;
+    constants_after_job_ = members.size() == 1 ? first_job + tallest_band(cuts) : static_cast<int>(jobs_.size()) - 1;
+  }
+
+  // The band with the most rows, the first of them: the next node's
+  // constants load under its Run, the longest, where they delay the next
+  // band's loads least (not under a node's short first band).
+  static int tallest_band(const std::vector<RowRange>& cuts) {
+    const auto tallest = std::max_element(cuts.begin(), cuts.end(),
+                                          [](const RowRange& a, const RowRange& b) { return a.count() < b.count(); });
+    return static_cast<int>(tallest - cuts.begin());
   }
 
   // A pair's second node must read the first's band where it is: its store
@@ -627,14 +636,14 @@ class Builder {
   // this one computes. When the next job reads words of this job's Store
   // (a node's first band reading the node before it), the Store goes out
   // right after the Run and the loads of those words after it; the loads
-  // (and a load's leading rows) that read none of them go before the Store,
+  // (and a load's leading rows and outer channels) that read none of them go before the Store,
   // and the Store is cut after the rows those loads read, the rest going
   // out after them, so that they wait only for their rows. A pair's first
   // job with `prefetch` sends the loads of the job after next (its next
   // band, into the other input half) right after its Run. A node's
-  // Constants go out right after the first Run of the computing node
-  // before it (after the last Run of a pair; at the start for the first),
-  // so that they load while that node computes.
+  // Constants go out right after the Run of the tallest band of the
+  // computing node before it (after the last Run of a pair; at the start
+  // for the first), so that they load while that node computes.
   void emit() {
     size_t next_constant = 0;
     auto constants_due = [&](int after_job) {
@@ -697,8 +706,8 @@ class Builder {
   std::vector<ConstantNode> constant_nodes_;
   int next_constant_half_ = 0;
   int input_half_ = 1;  // the input half of the last band (the first takes half 0)
-  // The job after whose Run the next node's constants load: the first job
-  // of the last node added, the last job of a pair.
+  // The job after whose Run the next node's constants load: the tallest
+  // band's of the last node added, the last job of a pair.
   int constants_after_job_ = -1;
   std::optional<BandInstruction> last_store_;  // the store emitted last
 };

@@ -32,8 +32,9 @@
 // into one input half a band, the next band's loads going out right after
 // the first node's Run.
 // A Constants instruction loads a convolution's (add's, concat's) constants
-// into the next constant half, right after the previous node's first Run so
-// that the load overlaps its compute. Then, per detect level, bands of rows
+// into the next constant half, right after the Run of the previous node's
+// tallest band (its first full one, not the short first band) so that the
+// load overlaps its compute. Then, per detect level, bands of rows
 // of its box and class outputs: Load both (never forwarded: each channel at
 // the head's channel pitch), Head (the detect head reads the band's anchors).
 // End: q_NMS and the detection list.
@@ -41,14 +42,15 @@
 // Order: each band's Run (or Head), then the band before's Store, then the
 // next band's Loads; the band's own Store follows the next band's Run (when
 // the next band's Loads read its words, it follows the Run at once and the
-// loads of its words, or of the rows a load reads of them, follow it; the
-// other loads and rows go before it), so that an in-order issuer that waits only on the halves
+// loads of its words, or of the rows and channels a load reads of them,
+// follow it; the other loads, rows and channels go before it), so that an in-order issuer that waits only on the halves
 // each instruction declares (reads / writes) loads the next band and
 // reaches its Run while the engines compute this one; a Store the next
 // band's loads read is cut after the rows they read, which go first. Stores run
 // one at a time, so when a Store starts every earlier one is over: a Load
 // carries the barrier (wait until the store unit is idle) exactly when it
-// reads words of the Store emitted last.
+// reads words of the Store emitted last (a load of a concat's channels is
+// cut so that those that do not go first, without it).
 #pragma once
 #include <cstdint>
 #include <string>
