@@ -7,10 +7,10 @@
 //
 // Schedule of a frame:
 //   1. the LUT directory and the LUT words into on-chip tables;
-//   2. every node's layer-program descriptor once: its out_c (the element-wise
-//      engine reads a concat input's channels) and the head convolutions'
-//      configuration of the detect head (an op code past YQ_OP_UPSAMPLE
-//      stops the frame: ERR_DESC);
+//   2. every node's layer-program descriptor once, as one read: its out_c
+//      (the element-wise engine reads a concat input's channels) and the
+//      head convolutions' configuration of the detect head (an op code past
+//      YQ_OP_UPSAMPLE stops the frame: ERR_DESC at the first such node);
 //   3. the band program, one instruction (a YQ_DRAM_BAND_PROGRAM_SLOT_BITS
 //      slot) after the other from YQ_DRAM_BAND_PROGRAM_BASE:
 //      load      `channels` runs of `words` feature-map slots (narrow or
@@ -86,7 +86,8 @@
 //                 to end, 16 waiting for a head band, others brief; [8:5] the loader's
 //                 destination: 2 descriptor, 3-5 and 8 constants (weights,
 //                 biases, requant words, the SiLU table), 6 scratch (a
-//                 band's load), 7 instruction, 0-1 the frame's tables;
+//                 band's load), 7 instruction, 0-1 the frame's tables,
+//                 9 the frame's layer-program descriptors;
 //                 [23:16] the op of the instruction held (YQ_BAND_OP_*)
 //   0x40 + 4k DET_WORD k R (k < YQ_DET_WORD_BITS / 32): bits [32k +: 32] of
 //                 detection DET_INDEX's record (yq_format.vh YQ_DET_*, as a
@@ -221,6 +222,13 @@ module yq_top #(
     reg [YQ_BIAS_WIDTH-1:0]    bbuf       [0:2*BBUF_DEPTH-1];
     reg [YQ_REQUANT_WIDTH-1:0] rqbuf      [0:2*RQBUF_DEPTH-1];
     reg [YQ_PROG_OUT_C_WIDTH-1:0] outc_mem [0:YQ_PROGRAM_DEPTH-1];   // each fetched node's out_c (concat)
+    // The frame's layer-program descriptors arrive one after the other in
+    // desc_raw; each is noted the cycle after (prog_note, node prog_index):
+    // its out_c, the head's configuration, and the first bad op code.
+    reg              prog_note;
+    reg [NODE_W-1:0] prog_index;
+    reg              prog_bad;
+    reg [NODE_W-1:0] prog_bad_node;
 
     // ------------------------------------------------------------------
     // Registers (AXI4-Lite).
@@ -312,7 +320,7 @@ module yq_top #(
     // issued the previous one's addresses: the runs' bursts follow each other
     // without waiting for data, so a load pays the DRAM latency once.
     localparam [3:0] DST_LUTDIR = 4'd0, DST_LUT = 4'd1, DST_DESC = 4'd2, DST_WEIGHT = 4'd3, DST_BIAS = 4'd4,
-                     DST_REQUANT = 4'd5, DST_SCRATCH = 4'd6, DST_INSTR = 4'd7, DST_TABLE = 4'd8;
+                     DST_REQUANT = 4'd5, DST_SCRATCH = 4'd6, DST_INSTR = 4'd7, DST_TABLE = 4'd8, DST_PROGRAM = 4'd9;
     reg         ld_start;
     reg  [3:0]  ld_dst;
     reg  [31:0] ld_region, ld_first, ld_words, ld_scratch_base;
@@ -494,7 +502,7 @@ module yq_top #(
                         lutdir_mem[ld_count[YQ_LUT_DIR_ADDR_BITS-1:0]] <= ld_word[YQ_LUT_DIR_WIDTH-1:0];
                 DST_LUT:
                     if (ld_count < YQ_HEAD_LUT_DEPTH) head_lut[ld_count[HEAD_LUT_AW-1:0]] <= ld_word[YQ_LUT_WIDTH-1:0];
-                DST_DESC: desc_raw <= ld_word[DESC_W-1:0];
+                DST_DESC, DST_PROGRAM: desc_raw <= ld_word[DESC_W-1:0];
                 DST_INSTR: ins <= ld_word[YQ_BAND_WORD_BITS-1:0];
                 DST_BIAS:
                     if (ld_count < BBUF_DEPTH) bbuf[b_ld_addr[B_AW-1:0]] <= ld_word[YQ_BIAS_WIDTH-1:0];
@@ -726,18 +734,14 @@ module yq_top #(
                 end
                 S_LUTDIR: load(DST_LUTDIR, YQ_DRAM_LUT_DIR_BASE, 32'd0, YQ_LUT_DIR_DEPTH, LOG_LUT_DIR[4:0], S_LUT);
                 S_LUT:    load(DST_LUT, YQ_DRAM_LUT_BASE, YQ_HEAD_LUT_BASE, YQ_HEAD_LUT_DEPTH, LOG_LUT[4:0], S_PROG);
-                // Every node's layer-program descriptor once: its out_c (a
-                // concat's inputs) and the head convolutions' configuration.
-                S_PROG: load(DST_DESC, YQ_DRAM_PROGRAM_BASE, {{(32-NODE_W){1'b0}}, node}, 32'd1, LOG_PROGRAM[4:0], S_PROG_NOTE);
-                S_PROG_NOTE: begin
-                    outc_mem[node[YQ_PROGRAM_ADDR_BITS-1:0]] <= f_out_c[YQ_PROG_OUT_C_WIDTH-1:0];
-                    if (f_op > YQ_OP_UPSAMPLE) fail(ERR_DESC, node);
-                    else if ({{(32-NODE_W){1'b0}}, node} + 32'd1 >= NUM_NODES) state <= S_FETCH;
-                    else begin
-                        node  <= node + 1'b1;
-                        state <= S_PROG;
-                    end
-                end
+                // Every node's layer-program descriptor once: its out_c (a and the head convolutions' configuration.
+                // concat's inputs) and the head convolutions' configuration,
+                // noted as each arrives (prog_note); then the first bad op.
+                S_PROG: load(DST_PROGRAM, YQ_DRAM_PROGRAM_BASE, 32'd0, NUM_NODES, LOG_PROGRAM[4:0], S_PROG_NOTE);
+                S_PROG_NOTE:
+                    if (prog_note) state <= S_PROG_NOTE;   // the last descriptor's note
+                    else if (prog_bad) fail(ERR_DESC, prog_bad_node);
+                    else state <= S_FETCH;
                 S_FETCH:
                     if (failed_meanwhile) state <= S_FAIL_WAIT;
                     else if (pc >= YQ_BAND_INSTRUCTIONS) fail(ERR_DESC, node);  // ran past the program: no end
@@ -933,8 +937,23 @@ module yq_top #(
     wire [HEAD_LANES*32-1:0] head_fm_addr;
     reg  [YQ_LUT_WIDTH-1:0] head_exp_data, head_sig_data;
     wire [31:0] dir_addr = head_busy ? head_dir_addr : {{(32-YQ_PROG_ACT_LUT_WIDTH){1'b0}}, lutdir_addr};
+    always @(posedge clk) begin
+        prog_note  <= ld_valid && ld_dst == DST_PROGRAM;
+        prog_index <= ld_count[NODE_W-1:0];
+        if (prog_note) begin
+            outc_mem[prog_index[YQ_PROGRAM_ADDR_BITS-1:0]] <= f_out_c[YQ_PROG_OUT_C_WIDTH-1:0];
+            if (f_op > YQ_OP_UPSAMPLE && !prog_bad) begin
+                prog_bad      <= 1'b1;
+                prog_bad_node <= prog_index;
+            end
+        end
+        if (rst || state == S_IDLE) begin
+            prog_note <= 1'b0;
+            prog_bad  <= 1'b0;
+        end
+    end
     // Every head convolution's layer-program descriptor configures the head (S_PROG).
-    wire head_cfg = (state == S_PROG_NOTE) && f_is_conv &&
+    wire head_cfg = prog_note && f_is_conv &&
                     {{(32-YQ_PROG_HEAD_WIDTH){1'b0}}, desc_raw[YQ_PROG_HEAD_LSB +: YQ_PROG_HEAD_WIDTH]} != YQ_HEAD_NONE;
     wire hd_band_valid = (state == S_HEAD_BAND) && head_band_ready;
     wire hd_finish = (state == S_END);

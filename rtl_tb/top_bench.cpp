@@ -233,7 +233,8 @@ class NodeProfile {
   // The ISSUER register in words (its fields: rtl/yq_top.v's register map).
   std::string issuer_activity(std::uint32_t issuer) const {
     static const char* const kDestinations[] = {"a table", "a table", "a descriptor", "constants", "constants",
-                                                "constants", "a band", "an instruction", "constants"};
+                                                "constants", "a band", "an instruction", "constants",
+                                                "the layer program"};
     const unsigned state = issuer & 31, destination = (issuer >> 5) & 15, op = (issuer >> 16) & 255;
     if (destination >= std::size(kDestinations)) return "issuer state " + std::to_string(state);
     const std::string instruction = op_names_.count(op) ? op_names_.at(op) : "op " + std::to_string(op);
