@@ -216,8 +216,13 @@ module yq_detect_head (clk, rst, cfg_valid, cfg_desc, start, busy, done, overflo
     genvar gk;
     generate
         for (gk = 0; gk < LANES; gk = gk + 1) begin : g_lane
-            // No address (all ones) in a cycle that reads nothing.
-            assign fm_addr[gk*32 +: 32] = (issue_cls || in_box) ? lane_base + lane_off[gk] : 32'hffff_ffff;
+            // No address (all ones) in a cycle that reads nothing, nor for a
+            // lane past the anchor's last class or DFL code (its word may lie
+            // past the band, in a half a load is filling).
+            wire [31:0] class_k = {{(32-CI_W){1'b0}}, cls} + gk;
+            wire [31:0] code_k  = {{(32-BS_W){1'b0}}, box_issued} * LANES + gk;
+            wire        reads   = in_box ? code_k < NBOX : issue_cls && class_k < NC;
+            assign fm_addr[gk*32 +: 32] = reads ? lane_base + lane_off[gk] : 32'hffff_ffff;
         end
     endgenerate
 

@@ -36,7 +36,10 @@
 //                the previous band's store and the next node's constants
 //                overlap the engine;
 //      head      the detect head (started at the first) on one band of rows of
-//                a level in the scratch memory;
+//                a level in the scratch memory, once it is done with the band
+//                before; it works while the following instructions issue
+//                (the next band's loads), and one that writes the band's
+//                half waits for it;
 //      end       q_NMS finishes, then the detection list goes from the head's
 //                result memory to DRAM at YQ_DRAM_DETECTIONS_BASE: slot 0 the
 //                count (YQ_DET_LIST_COUNT_*), slots 1 .. count the records
@@ -48,7 +51,7 @@
 //      wait for the store unit to finish (its last write response);
 //   4. done (and irq when enabled) after the list's last write response, or
 //      at the first error: an error found while a band runs or a store
-//      writes is reported once both are over, the first in program order
+//      writes is reported once they (and a head band) are over, the first in program order
 //      (a failed store, then a failed band, then the issuer's own);
 //      no AXI burst is left outstanding when the frame stops.
 // Every memory has the ports of block or distributed RAM: the scratch
@@ -81,9 +84,10 @@
 //   0x30 ISSUER   R: what the issuer does now (for profiles and hangs):
 //                 [4:0] its state: 6 deciding whether the instruction held
 //                 can issue (it waits there on a running band, the store
-//                 unit or a barrier), 21 waiting for the loader, 14 a Run
-//                 whose band descriptor is in waiting for the band before
-//                 to end, 16 waiting for a head band, others brief; [8:5] the loader's
+//                 unit, a barrier or, at a Head, the head's band before),
+//                 21 waiting for the loader, 14 a Run whose band
+//                 descriptor is in waiting for the band before to end,
+//                 others brief; [8:5] the loader's
 //                 destination: 2 descriptor, 3-5 and 8 constants (weights,
 //                 biases, requant words, the SiLU table), 6 scratch (a
 //                 band's load), 7 instruction, 0-1 the frame's tables,
@@ -525,7 +529,7 @@ module yq_top #(
     // Frame control: the band program's issuer.
     localparam [4:0] S_IDLE = 5'd0, S_LUTDIR = 5'd1, S_LUT = 5'd2, S_PROG = 5'd3, S_PROG_NOTE = 5'd4,
                      S_FETCH = 5'd5, S_EXEC = 5'd6, S_DECODE = 5'd11, S_BIAS = 5'd12, S_REQUANT = 5'd13, S_RUN = 5'd14,
-                     S_HEAD_BAND = 5'd15, S_HEAD_WAIT = 5'd16, S_END = 5'd17, S_WAIT_HEAD = 5'd18,
+                     S_HEAD_BAND = 5'd15, S_END = 5'd17, S_WAIT_HEAD = 5'd18,
                      S_WRITE_DET = 5'd19, S_WAIT_WRITE = 5'd20, S_LOAD_WAIT = 5'd21, S_FAIL_WAIT = 5'd22,
                      S_NEXT = 5'd23, S_TABLE_DIR = 5'd24, S_TABLE = 5'd25;
     reg [4:0] state, after_load;
@@ -607,10 +611,13 @@ module yq_top #(
     wire [31:0] run_table_base = ((run_reads32 & YQ_BAND_CONSTANT_HALF1) != 0) ? TBUF_DEPTH : 32'd0;
     reg  [YQ_BAND_WRITES_WIDTH-1:0] run_writes;
     reg         head_started;
+    reg         head_band_busy;     // the detect head works on a band (its halves head_reads)
+    reg  [YQ_BAND_READS_WIDTH-1:0]  head_reads;
     // An instruction touching a half the running Run writes, or writing one
-    // it reads, waits; so does one writing the half the running Store reads.
+    // it reads, waits; so does one writing the half the running Store reads,
+    // or the half of the head's band.
     wire hazard = (job_running && (((i_writes & (run_reads | run_writes)) != 0) || ((i_reads & run_writes) != 0))) ||
-                  (su_busy && (i_writes & su_reads) != 0);
+                  (su_busy && (i_writes & su_reads) != 0) || (head_band_busy && (i_writes & head_reads) != 0);
 
     reg         engine_failed;      // the running (or last) Run's engine refused its descriptor
     reg         bank_failed;        // a cycle asked a scratch bank's port for two words (bank_node's)
@@ -691,7 +698,9 @@ module yq_top #(
             head_cycles <= 32'd0;
             node        <= {NODE_W{1'b0}};
             job_running <= 1'b0;
+            head_band_busy <= 1'b0;
         end else begin
+            if (head_band_done) head_band_busy <= 1'b0;
             if (engine_done) begin
                 job_running <= 1'b0;
                 if (engine_error) engine_failed <= 1'b1;
@@ -834,8 +843,13 @@ module yq_top #(
                         run_writes  <= i_writes;
                         state       <= S_NEXT;
                     end
-                S_HEAD_BAND: state <= S_HEAD_WAIT;   // the head takes the band (hd_band_valid)
-                S_HEAD_WAIT: if (head_band_done) state <= S_NEXT;
+                // The head takes the band (hd_band_valid) and works on it
+                // while the issuer goes on (the next band's loads).
+                S_HEAD_BAND: begin
+                    head_band_busy <= 1'b1;
+                    head_reads     <= i_reads;
+                    state          <= S_NEXT;
+                end
                 S_NEXT: begin
                     pc    <= pc + 32'd1;
                     state <= S_FETCH;
@@ -861,7 +875,7 @@ module yq_top #(
                 // Store are over: a Store's (a Store issues only after its
                 // band's Run succeeded, so a failing Run is a later one), else
                 // the running Run's engine, else the one the issuer found.
-                S_FAIL_WAIT: if (!job_running && !su_busy) begin
+                S_FAIL_WAIT: if (!job_running && !su_busy && !head_band_busy) begin
                     if (su_failed) report(ERR_DRAM_WRITE, su_node);
                     else if (engine_failed) report(ERR_ENGINE, run_node);
                     else if (bank_failed) report(ERR_BANK, bank_node);

@@ -240,7 +240,6 @@ class NodeProfile {
     const std::string instruction = op_names_.count(op) ? op_names_.at(op) : "op " + std::to_string(op);
     if (state == 6) return "waiting to issue: " + instruction;
     if (state == 21) return std::string("loading ") + kDestinations[destination] + " (" + instruction + ")";
-    if (state == 16) return "waiting for a head band";
     if (state == 14) return "run: waiting for the band before, or the store of its output half";
     return "issuer state " + std::to_string(state) + " (" + instruction + ")";
   }
