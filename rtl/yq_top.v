@@ -12,7 +12,8 @@
 //      head convolutions' configuration of the detect head (an op code past
 //      YQ_OP_UPSAMPLE stops the frame: ERR_DESC at the first such node);
 //   3. the band program, one instruction (a YQ_DRAM_BAND_PROGRAM_SLOT_BITS
-//      slot) after the other from YQ_DRAM_BAND_PROGRAM_BASE:
+//      slot) after the other from YQ_DRAM_BAND_PROGRAM_BASE, fetched eight
+//      at a time (one read) into an instruction buffer:
 //      load      `channels` runs of `words` feature-map slots (narrow or
 //                wide, as its slot_log2 says) from DRAM into
 //                the scratch memory, or all as one run when they follow each
@@ -400,7 +401,7 @@ module yq_top #(
     // write port: a beat's words go in one a cycle (dr_word holds the rest,
     // dr_left counts them), the read stream stalled meanwhile.
     wire        one_word_dst = (ld_dst == DST_LUTDIR || ld_dst == DST_LUT || ld_dst == DST_BIAS || ld_dst == DST_REQUANT ||
-                                ld_dst == DST_TABLE);
+                                ld_dst == DST_TABLE || ld_dst == DST_INSTR || ld_dst == DST_PROGRAM);
     reg  [AXI_DATA_W-1:0] dr_word;
     reg  [31:0]           dr_left;
     always @(*) rd_ready = ld_active && dr_left == 32'd0;
@@ -498,6 +499,13 @@ module yq_top #(
     localparam        ONE_SLOT = (NSLOT == WSLOT);   // one width: every slot width below is a constant
     reg [DESC_W-1:0] desc_raw;
     reg [YQ_BAND_WORD_BITS-1:0] ins;   // the band program instruction being executed
+    // Instructions are fetched IBUF at a time (one read, the DRAM latency
+    // once) into ibuf: instructions ibuf_first .. ibuf_first + ibuf_count - 1.
+    localparam IBUF = 8, IBUF_W = $clog2(IBUF);
+    localparam [31:0] IBUF32 = IBUF;
+    reg [YQ_BAND_WORD_BITS-1:0] ibuf [0:IBUF-1];
+    reg [31:0] ibuf_first, ibuf_count;
+    wire [31:0] fetch_count;   // the instructions from pc on, at most IBUF
     always @(posedge clk) begin
         if (ld_valid) begin
             case (ld_dst)
@@ -507,7 +515,7 @@ module yq_top #(
                 DST_LUT:
                     if (ld_count < YQ_HEAD_LUT_DEPTH) head_lut[ld_count[HEAD_LUT_AW-1:0]] <= ld_word[YQ_LUT_WIDTH-1:0];
                 DST_DESC, DST_PROGRAM: desc_raw <= ld_word[DESC_W-1:0];
-                DST_INSTR: ins <= ld_word[YQ_BAND_WORD_BITS-1:0];
+                DST_INSTR: ibuf[ld_count[IBUF_W-1:0]] <= ld_word[YQ_BAND_WORD_BITS-1:0];
                 DST_BIAS:
                     if (ld_count < BBUF_DEPTH) bbuf[b_ld_addr[B_AW-1:0]] <= ld_word[YQ_BIAS_WIDTH-1:0];
                 DST_REQUANT:
@@ -606,6 +614,8 @@ module yq_top #(
     wire [31:0] i_runs       = i_contiguous ? 32'd1 : i_channels;
 
     reg  [31:0] pc;                 // the instruction fetched
+    localparam [31:0] NUM_INSTRUCTIONS = YQ_BAND_INSTRUCTIONS;
+    assign fetch_count = (NUM_INSTRUCTIONS - pc < IBUF32) ? NUM_INSTRUCTIONS - pc : IBUF32;
     reg  [YQ_BAND_READS_WIDTH-1:0]  run_reads;    // the running Run's halves
     wire [31:0] run_reads32    = {{(32-YQ_BAND_READS_WIDTH){1'b0}}, run_reads};
     wire [31:0] run_table_base = ((run_reads32 & YQ_BAND_CONSTANT_HALF1) != 0) ? TBUF_DEPTH : 32'd0;
@@ -739,12 +749,13 @@ module yq_top #(
                     head_started <= 1'b0;
                     stage_half  <= 1'b0;
                     pc          <= 32'd0;
+                    ibuf_count  <= 32'd0;
                     state       <= S_LUTDIR;
                 end
                 S_LUTDIR: load(DST_LUTDIR, YQ_DRAM_LUT_DIR_BASE, 32'd0, YQ_LUT_DIR_DEPTH, LOG_LUT_DIR[4:0], S_LUT);
                 S_LUT:    load(DST_LUT, YQ_DRAM_LUT_BASE, YQ_HEAD_LUT_BASE, YQ_HEAD_LUT_DEPTH, LOG_LUT[4:0], S_PROG);
-                // Every node's layer-program descriptor once: its out_c (a and the head convolutions' configuration.
-                // concat's inputs) and the head convolutions' configuration,
+                // Every node's layer-program descriptor once, in one read: its
+                // out_c (a concat's inputs) and the head convolutions' configuration,
                 // noted as each arrives (prog_note); then the first bad op.
                 S_PROG: load(DST_PROGRAM, YQ_DRAM_PROGRAM_BASE, 32'd0, NUM_NODES, LOG_PROGRAM[4:0], S_PROG_NOTE);
                 S_PROG_NOTE:
@@ -754,7 +765,14 @@ module yq_top #(
                 S_FETCH:
                     if (failed_meanwhile) state <= S_FAIL_WAIT;
                     else if (pc >= YQ_BAND_INSTRUCTIONS) fail(ERR_DESC, node);  // ran past the program: no end
-                    else load(DST_INSTR, YQ_DRAM_BAND_PROGRAM_BASE, pc, 32'd1, LOG_BAND[4:0], S_EXEC);
+                    else if (pc - ibuf_first < ibuf_count) begin   // fetched: pc >= ibuf_first
+                        ins   <= ibuf[pc[IBUF_W-1:0] - ibuf_first[IBUF_W-1:0]];
+                        state <= S_EXEC;
+                    end else begin
+                        ibuf_first <= pc;
+                        ibuf_count <= fetch_count;
+                        load(DST_INSTR, YQ_DRAM_BAND_PROGRAM_BASE, pc, fetch_count, LOG_BAND[4:0], S_FETCH);
+                    end
                 S_LOAD_WAIT: if (!ld_active && !ld_start) begin
                     if (ld_error) fail(ERR_DRAM, node);
                     else begin
