@@ -589,8 +589,9 @@ class Builder {
   }
 
   // The next job's loads split around `store` (which they may read): the
-  // loads, leading and trailing channels and leading rows that read none of its words, which can go out
-  // before it and overlap the band that computes them, and the rest.
+  // loads, leading and trailing channels and leading rows that read none of
+  // its words, which can go out before it and overlap the band that
+  // computes them, and the rest.
   std::pair<std::vector<BandInstruction>, std::vector<BandInstruction>> split_by_store(
       const std::vector<BandInstruction>& loads, const BandInstruction& store) const {
     std::vector<BandInstruction> early, late;
@@ -636,8 +637,9 @@ class Builder {
   // this one computes. When the next job reads words of this job's Store
   // (a node's first band reading the node before it), the Store goes out
   // right after the Run and the loads of those words after it; the loads
-  // (and a load's leading rows and outer channels) that read none of them go before the Store,
-  // and the Store is cut after the rows those loads read, the rest going
+  // (and a load's leading rows and outer channels) that read none of them
+  // go before the Store, and the Store is cut after the rows those loads
+  // read, the rest going
   // out after them, so that they wait only for their rows. A pair's first
   // job with `prefetch` sends the loads of the job after next (its next
   // band, into the other input half) right after its Run. A node's

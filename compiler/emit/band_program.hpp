@@ -43,8 +43,9 @@
 // next band's Loads; the band's own Store follows the next band's Run (when
 // the next band's Loads read its words, it follows the Run at once and the
 // loads of its words, or of the rows and channels a load reads of them,
-// follow it; the other loads, rows and channels go before it), so that an in-order issuer that waits only on the halves
-// each instruction declares (reads / writes) loads the next band and
+// follow it; the other loads, rows and channels go before it), so that an
+// in-order issuer that waits only on the halves each instruction declares
+// (reads / writes) loads the next band and
 // reaches its Run while the engines compute this one; a Store the next
 // band's loads read is cut after the rows they read, which go first. Stores run
 // one at a time, so when a Store starts every earlier one is over: a Load
