@@ -639,8 +639,8 @@ class Builder {
   // right after the Run and the loads of those words after it; the loads
   // (and a load's leading rows and outer channels) that read none of them
   // go before the Store, and the Store is cut after the rows those loads
-  // read, the rest going
-  // out after them, so that they wait only for their rows. A pair's first
+  // read, the rest going out after them, so that they wait only for their
+  // rows. A pair's first
   // job with `prefetch` sends the loads of the job after next (its next
   // band, into the other input half) right after its Run. A node's
   // Constants go out right after the Run of the tallest band of the
