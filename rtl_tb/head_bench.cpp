@@ -14,7 +14,10 @@
 // past the feature maps, as the band program's loads place them; 0, the
 // default: each level in one band read in place, as rtl/yq_top.v does),
 // finishes the frame, waits for done, reads the detection list through the
-// result port and compares
+// result port and compares (a lane that reads a word outside the band the
+// head works on, or reads while it has none, stops the bench: HEAD FAIL
+// lane k reads word A outside the band; in yq_top a load may be filling
+// the words around the band meanwhile)
 // it with stage_8/golden/q_nms.txt (rtl_tb/detections.hpp), field for field:
 //   MISMATCH detection i field F expected E got G   (or MISMATCH count ...)
 // and exits 1; else prints
@@ -32,6 +35,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -93,6 +97,21 @@ void set_hex(Port& port, const std::string& hex, int bits) {
 struct LevelOutputs {
   std::size_t box_base = 0, cls_base = 0;
   int box_c = 0, cls_c = 0, height = 0, width = 0;
+};
+
+// The words of the band the head works on: its box and class channels,
+// each `words` long, `pitch` apart. A lane may read only these (in yq_top a
+// load may be filling the words around the band meanwhile).
+struct BandExtent {
+  std::size_t box = 0, cls = 0, pitch = 0, words = 0;
+  int box_c = 0, cls_c = 0;
+
+  bool holds(std::uint64_t address) const {
+    auto in = [&](std::size_t base, int channels) {
+      return address >= base && address < base + channels * pitch && (address - base) % pitch < words;
+    };
+    return in(box, box_c) || in(cls, cls_c);
+  }
 };
 
 int main(int argc, char** argv) {
@@ -169,10 +188,17 @@ int main(int argc, char** argv) {
   context->commandArgs(argc, argv);
   auto top = std::make_unique<Vyq_detect_head>(context.get());
   long cycles = 0;
+  std::optional<BandExtent> band;  // the band handed to the head, until it is done
   // One clock: the memories answer the addresses presented before the edge.
   auto cycle = [&]() {
     std::uint64_t fm_addr[kLanes];
-    for (int k = 0; k < kLanes; ++k) fm_addr[k] = tb::get_bits(top->fm_addr, 32 * k, 32);
+    for (int k = 0; k < kLanes; ++k) {
+      fm_addr[k] = tb::get_bits(top->fm_addr, 32 * k, 32);
+      if (fm_addr[k] != 0xffffffffu && !(band && band->holds(fm_addr[k]))) {
+        die("lane " + std::to_string(k) + " reads word " + std::to_string(fm_addr[k]) + " outside the band (cycle " +
+            std::to_string(cycles) + ")");
+      }
+    }
     const std::uint64_t dir_addr = top->lutdir_addr, exp_addr = top->exp_addr, sig_addr = top->sig_addr;
     tb::tick(*top);
     for (int k = 0; k < kLanes; ++k) {
@@ -237,9 +263,11 @@ int main(int argc, char** argv) {
       top->band_plane = static_cast<std::uint32_t>(pitch);
       top->band_box_base = static_cast<std::uint32_t>(box);
       top->band_cls_base = static_cast<std::uint32_t>(cls);
+      band = BandExtent{box, cls, pitch, static_cast<std::size_t>(n) * level.width, level.box_c, level.cls_c};
       cycle();
       top->band_valid = 0;
       while (!top->band_done) cycle();
+      band.reset();
     }
   }
   while (!top->band_ready) cycle();
