@@ -764,7 +764,7 @@ module yq_top #(
                     else state <= S_FETCH;
                 S_FETCH:
                     if (failed_meanwhile) state <= S_FAIL_WAIT;
-                    else if (pc >= YQ_BAND_INSTRUCTIONS) fail(ERR_DESC, node);  // ran past the program: no end
+                    else if (pc >= NUM_INSTRUCTIONS) fail(ERR_DESC, node);  // ran past the program: no end
                     else if (pc - ibuf_first < ibuf_count) begin   // fetched: pc >= ibuf_first
                         ins   <= ibuf[pc[IBUF_W-1:0] - ibuf_first[IBUF_W-1:0]];
                         state <= S_EXEC;

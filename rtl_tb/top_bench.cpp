@@ -180,7 +180,7 @@ class NodeProfile {
       row.stalls += stalls - last_.stalls;
       row.read += read - last_.read;
       row.written += written - last_.written;
-      row.stalls_by_activity[issuer_activity(open_issuer_)] += stalls - last_.stalls;
+      row.stalls_by_issuer[open_issuer_] += stalls - last_.stalls;
     }
     started_ = true;
     open_node_ = node;
@@ -206,20 +206,28 @@ class NodeProfile {
       const Row& row = rows_[order[k]];
       std::printf("TOP   %-16s %10lld cycles, %9lld without an engine, %10lld bytes read, %10lld written\n",
                   name_of(static_cast<int>(order[k])).c_str(), row.cycles, row.stalls, row.read, row.written);
-      const auto activities = most_cycles_first(row.stalls_by_activity);
+      const auto activities = most_cycles_first(by_activity(row.stalls_by_issuer));
       for (std::size_t a = 0; a < std::min<std::size_t>(2, activities.size()); ++a) {
         std::printf("TOP     %-50s %9lld\n", activities[a].second.c_str(), activities[a].first);
       }
     }
-    std::map<std::string, long long> frame_stalls;
+    std::map<std::uint32_t, long long> frame_stalls;
     for (const Row& row : rows_) {
-      for (const auto& [activity, stalls] : row.stalls_by_activity) frame_stalls[activity] += stalls;
+      for (const auto& [issuer, stalls] : row.stalls_by_issuer) frame_stalls[issuer] += stalls;
     }
-    const auto by_issuer = most_cycles_first(frame_stalls);
+    const auto by_issuer = most_cycles_first(by_activity(frame_stalls));
     std::printf("TOP profile: cycles without an engine by what the issuer was doing\n");
     for (std::size_t k = 0; k < std::min<std::size_t>(8, by_issuer.size()); ++k) {
       std::printf("TOP   %-52s %9lld\n", by_issuer[k].second.c_str(), by_issuer[k].first);
     }
+  }
+
+  // Cycles by ISSUER value summed by what each value says (values that
+  // differ only in a field the words leave out are one activity).
+  std::map<std::string, long long> by_activity(const std::map<std::uint32_t, long long>& stalls) const {
+    std::map<std::string, long long> summed;
+    for (const auto& [issuer, cycles] : stalls) summed[issuer_activity(issuer)] += cycles;
+    return summed;
   }
 
   // (cycles, activity) pairs, the most cycles first.
@@ -247,7 +255,7 @@ class NodeProfile {
  private:
   struct Row {
     long long cycles = 0, stalls = 0, read = 0, written = 0;
-    std::map<std::string, long long> stalls_by_activity;  // what the ISSUER register said -> cycles without an engine
+    std::map<std::uint32_t, long long> stalls_by_issuer;  // ISSUER register value -> cycles without an engine
   };
   struct Sample {
     long long cycle = 0;
