@@ -14,7 +14,8 @@
 // channels (outer loop; a tile never crosses a weight row of YQ_WEIGHT_GROUP
 // channels, so where COLS does not divide it the row's last tile is
 // narrower) times ROWS consecutive output pixels in raster order
-// (inner loop; a tile may span several output rows). A tile takes T = in_c *
+// (inner loop; a tile may span several output rows; a tile of a stride > 1
+// convolution whose output rows are narrower than ROWS - 1 holds fewer, below). A tile takes T = in_c *
 // kernel * kernel cycles, one tap (i, ky, kx) per cycle: ROWS activation reads
 // (padded taps and pixels past the end masked to pad_code) and one read of
 // that tap's COLS weights. With stride > 1, the lanes of one output row read
@@ -23,7 +24,14 @@
 // the tap's first output row read on lane set A (fm_rd_*), those of its
 // second on lane set B (fm_rd_*_b, the banks' other port), and a tap whose
 // reading lanes lie on n > 2 output rows takes ceil(n / 2) cycles, two rows
-// each (the others feed 0) (docs/RTL.md, "The scratch memory"). The finished ROWS x COLS sums are copied into a drain buffer, so the
+// each (the others feed 0) (docs/RTL.md, "The scratch memory"). So that no
+// tile's lanes lie on more than two output rows, a stride > 1 convolution
+// whose output width W is below ROWS - 1 takes tiles of P = W + d pixels
+// (its lanes past P read nothing), d the largest W / 2^k (k >= 0, exact)
+// with W + d <= ROWS, else 1 (tile_pixels_of): its tiles start at columns
+// that are multiples of d, at most W - d, and end by the end of the next
+// output row (20-wide rows on 32 rows: tiles of 30 pixels, one cycle a tap,
+// where tiles of 32 took seven cycles a tap every five tiles). The finished ROWS x COLS sums are copied into a drain buffer, so the
 // next tile accumulates while the buffer drains one output channel per cycle
 // through ROWS yq_requant units and the table read, which write ROWS
 // consecutive output codes (NCHW: one channel, ROWS raster pixels) per cycle.
@@ -178,7 +186,6 @@ module yq_conv_engine #(
     localparam [15:0] ROWS16 = ROWS32[15:0];
     localparam [15:0] COLS16 = COLS32[15:0];
     localparam [15:0] INIT_LEN = INIT_LEN32[15:0];
-    localparam [XW-1:0] ROWS_X = ROWS32[XW-1:0];
     localparam [LUT_ID_W-1:0] NO_LUT = {LUT_ID_W{1'b1}};
     localparam [31:0] GROUP32 = YQ_WEIGHT_GROUP;
     localparam LOG_GROUP = $clog2(YQ_WEIGHT_GROUP);
@@ -208,6 +215,34 @@ module yq_conv_engine #(
     function automatic [PIX_W-1:0] cap_pixels(input [31:0] v);
         cap_pixels = (v > 2 * ROWS32) ? PIX_CAP : v[PIX_W-1:0];
     endfunction
+    // A tile's pixels (P, header): ROWS, or for a stride > 1 convolution
+    // whose output width w is below ROWS - 1, w + d (d the largest exact
+    // w / 2^k with w + d <= ROWS, else 1).
+    /* verilator lint_off UNUSEDSIGNAL */   // pixels: at most ROWS
+    function automatic [ROWS_BITS-1:0] tile_pixels_of(input [YQ_PROG_OUT_W_WIDTH-1:0] out_w_v,
+                                                      input [YQ_PROG_STRIDE_WIDTH-1:0] stride_f);
+        reg [31:0] w, stride_v, d, pixels;
+        reg        found;
+        integer    k;
+        begin
+            w        = {{(32-YQ_PROG_OUT_W_WIDTH){1'b0}}, out_w_v};
+            stride_v = {{(32-YQ_PROG_STRIDE_WIDTH){1'b0}}, stride_f};
+            pixels = ROWS32;
+            if (stride_v > 32'd1 && w + 32'd1 < ROWS32) begin
+                d     = 32'd1;
+                found = 1'b0;
+                for (k = 0; k < ROWS_BITS; k = k + 1) begin
+                    if (!found && (w & ((32'd1 << k) - 32'd1)) == 32'd0 && w + (w >> k) <= ROWS32) begin
+                        d     = w >> k;
+                        found = 1'b1;
+                    end
+                end
+                pixels = w + d;
+            end
+            tile_pixels_of = pixels[ROWS_BITS-1:0];
+        end
+    endfunction
+    /* verilator lint_on UNUSEDSIGNAL */
 
     localparam [3:0] S_IDLE = 4'd0, S_DIV = 4'd1, S_MUL = 4'd2, S_DERIVE = 4'd3, S_TINIT = 4'd4,
                      S_RUN = 4'd5, S_FLUSH = 4'd6, S_DONE = 4'd7;
@@ -259,10 +294,11 @@ module yq_conv_engine #(
     wire [31:0] dir_knot_u  = {{(32-YQ_LUTDIR_KNOT_BITS_WIDTH){1'b0}}, dir_knot};
 
     // Derived per-layer constants.
-    reg [XW-1:0] div_q, div_rem;                // ROWS = div_q * out_w + div_rem
+    reg [ROWS_BITS-1:0] tile_rows;              // P: a plain tile's pixels (header)
+    reg [XW-1:0] div_q, div_rem;                // P = div_q * out_w + div_rem
     reg [3:0]  mstep;                           // shared setup multiplier step
     reg [31:0] taps, taps_m1, hw_in, hw_out, ow_s, s_iw, q_s, q_s_iw, rem_s, pad_iw, col_hw, rem_hw, group_taps, tk1;
-    reg [CO_W-1:0] adv_ix, adv_ix_w, adv_iy, adv_iy_w;   // advance by ROWS pixels
+    reg [CO_W-1:0] adv_ix, adv_ix_w, adv_iy, adv_iy_w;   // advance by P pixels
     reg [AW-1:0]   adv_ra, adv_ra_w;
     reg [CO_W-1:0] one_ix_w;                             // advance by one pixel (wrap case)
     reg [AW-1:0]   one_ra_w;
@@ -310,7 +346,10 @@ module yq_conv_engine #(
     wire          twin_tile  = TWIN_ON && stride_u == 32'd1 && tile_chans <= HALF32 && taps >= COLS32;
     reg [CW-1:0] ncols;                         // output channels of the channel tile
     reg          twin;                          // the channel tile is a twin tile
-    wire [31:0]  tile_pixels = twin ? 2 * ROWS32 : ROWS32;
+    wire [ROWS_BITS-1:0] desc_tile_rows = tile_pixels_of(desc[YQ_PROG_OUT_W_LSB +: YQ_PROG_OUT_W_WIDTH],
+                                                         desc[YQ_PROG_STRIDE_LSB +: YQ_PROG_STRIDE_WIDTH]);
+    wire [31:0]  tile_rows32 = {{(32-ROWS_BITS){1'b0}}, tile_rows};
+    wire [31:0]  tile_pixels = twin ? 2 * ROWS32 : tile_rows32;
     reg [31:0] w_group_base;                    // weight address of tap 0 of o0's row group
     reg [31:0] out_ch_base;                     // out_base + o0 * hw_out
     reg [31:0] pix_left;                        // output pixels from the tile's first on
@@ -395,7 +434,7 @@ module yq_conv_engine #(
         end
     endfunction
 
-    // A row's state {x, ix, iy, ra} (its fields at RS_*) advanced by ROWS
+    // A row's state {x, ix, iy, ra} (its fields at RS_*) advanced by P
     // pixels, and whether a row in a state reads this tap (inside the input).
     localparam RS_W  = XW + 2 * CO_W + AW;
     localparam RS_IY = AW, RS_IX = AW + CO_W, RS_X = AW + 2 * CO_W;
@@ -514,14 +553,15 @@ module yq_conv_engine #(
                     bias_base   <= desc[YQ_PROG_BIAS_BASE_LSB +: YQ_PROG_BIAS_BASE_WIDTH];
                     rq_base     <= desc[YQ_PROG_REQUANT_BASE_LSB +: YQ_PROG_REQUANT_BASE_WIDTH];
                     lutdir_addr <= desc[YQ_PROG_ACT_LUT_LSB +: LUT_ID_W];
+                    tile_rows   <= desc_tile_rows;
                     div_q       <= 0;
-                    div_rem     <= ROWS_X;
+                    div_rem     <= {{(XW-ROWS_BITS){1'b0}}, desc_tile_rows};
                     error       <= 1'b0;
                     inflight    <= 1'b0;
                     state       <= S_DIV;
                 end
 
-                // ROWS = div_q * out_w + div_rem by repeated subtraction; checks.
+                // P = div_q * out_w + div_rem by repeated subtraction; checks.
                 S_DIV: begin
                     if (kernel == 0 || stride == 0 || pre_bits == 0 || pre_bits_u > PRE_W32 ||
                         in_c == 0 || in_h == 0 || in_w == 0 || out_c == 0 || out_h == 0 || out_w == 0 ||
@@ -725,7 +765,7 @@ module yq_conv_engine #(
 
     generate
         for (r = 0; r < ROWS; r = r + 1) begin : g_rows_valid
-            assign tap_rows_valid[r]   = (pix_cap32 > r);
+            assign tap_rows_valid[r]   = (pix_cap32 > r) && (tile_rows32 > r);
             assign tap_rows_valid_b[r] = twin && (pix_cap32 > ROWS + r);
         end
     endgenerate

@@ -59,6 +59,19 @@ std::int64_t tile_issues(const Node& node, const TensorShape& in, const TensorSh
   return issues;
 }
 
+// The pixels of a plain tile (rtl/yq_conv_engine.v, tile_pixels_of): ROWS,
+// but a stride > 1 convolution whose output width w is below ROWS - 1 takes
+// w + d, d the largest exact w / 2^k with w + d <= ROWS (else 1), so that
+// no tile's lanes lie on more than two output rows.
+int plain_tile_pixels(const Node& node, const TensorShape& out, int rows) {
+  const int w = out.width;
+  if (node.stride <= 1 || w + 1 >= rows) return rows;
+  for (int k = 0; (1 << k) <= rows; ++k) {
+    if (w % (1 << k) == 0 && w + (w >> k) <= rows) return w + (w >> k);
+  }
+  return w + 1;
+}
+
 // Tap issues of one input channel over every pixel tile of `pixels` pixels
 // in every band.
 std::int64_t band_tap_issues(const Node& node, const TensorShape& in, const TensorShape& out,
@@ -82,7 +95,7 @@ std::int64_t conv_cycles(const Node& node, const TensorShape& in, const TensorSh
       std::count_if(tiles.begin(), tiles.end(), [&](int channels) { return twin_tile(node, channels, array); });
   const std::int64_t plain = static_cast<std::int64_t>(tiles.size()) - twins;
   std::int64_t issues = 0;  // each pixel tiling's issues counted once, not once per channel tile
-  if (plain > 0) issues += plain * band_tap_issues(node, in, out, band_heights, array.rows);
+  if (plain > 0) issues += plain * band_tap_issues(node, in, out, band_heights, plain_tile_pixels(node, out, array.rows));
   if (twins > 0) issues += twins * band_tap_issues(node, in, out, band_heights, 2 * array.rows);
   return issues * node.in_channels;
 }
