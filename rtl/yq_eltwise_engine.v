@@ -1,8 +1,8 @@
 // yq_eltwise_engine: executes one slice, add, concat, max-pool or upsample
 // layer descriptor (docs/ARTIFACTS.md sections 4 and 7, docs/ARITHMETIC.md
 // section 5), LANES consecutive output codes per cycle (a max-pool group
-// takes kernel^2 cycles, one tap each, or kernel * ceil(kernel / 2) in
-// raster order, below, two taps of a row each):
+// takes kernel^2 cycles, one tap each, or kernel * ceil(kernel / PT) in
+// raster order, below, up to PT taps of a row each):
 //   slice     Y(c, y, x) = X0(channel_begin + c, y, x)
 //   add       Y = saturate(rounding_shift(X0 * Ma + X1 * Mb, S), out_bits)
 //             with (Ma, S) = requant[requant_base], (Mb, S) = requant[requant_base + 1]
@@ -23,16 +23,19 @@
 // any LANES in raster order, for concat LANES of one input's region, for a
 // max-pool whose input rows are as wide as its output rows (stride 1 with
 // the padding that keeps the size, SPPF's) LANES of one channel in raster
-// order (a channel of h x w outputs takes ceil(h * w / LANES) steps; each
-// step reads taps (kx, ky) and (kx + 1, ky) at once, the second on the
-// fm_rd_*1 lanes), for other max-pools and upsample LANES of one output row
+// order (a channel of h x w outputs takes ceil(h * w / LANES) steps of
+// ceil(kernel / PT) * kernel cycles: each cycle reads the taps (kx .. kx +
+// PT - 1, ky) of every lane at once, as the LANES + PT - 1 consecutive words
+// they fall on: set 0's lanes read the first LANES, lanes 0 .. PT - 2 of
+// set 1 the rest, and lane l takes words l .. l + PT - 1 of them), for
+// other max-pools and upsample LANES of one output row
 // (a row of width w takes ceil(w / LANES) steps). Lanes past the end are
 // masked.
 //
 // Memory ports (synchronous reads, one cycle, as rtl/yq_conv_engine.v: the
 // data of an address presented in cycle n is on the data input in cycle n + 1):
 //   fm_rd_*0/1  LANES feature-map read lanes each (lanes 1 only for add and
-//               a raster max-pool's second tap);
+//               a raster max-pool's last PT - 1 words);
 //               addresses 32 bits per lane, all ones (no address) for lanes that read nothing;
 //               the reading lanes of set 1 read consecutive words, those of
 //               set 0 too but for an upsample's, two lanes a word: its step
@@ -47,7 +50,10 @@
 //
 // Parameters: LANES; A_W (feature-map word), MULT_W, SHIFT_W (requant word);
 // DIM_W (the bits of the largest height or width it takes, yq_params.vh's
-// YQ_MAX_DIM_BITS: a larger one is a descriptor error).
+// YQ_MAX_DIM_BITS: a larger one is a descriptor error); POOL_TAPS (PT, the
+// taps of a kernel row a raster max-pool cycle takes, 2 .. LANES + 1: 5
+// takes SPPF's 5x5 pools a kernel row a cycle; each more is a max unit
+// and two bound checks a lane).
 // The descriptor layout (field positions and widths; input k and in_base k
 // follow input0 and in_base0 at k field widths) and the op codes come from
 // yq_format.vh.
@@ -56,7 +62,8 @@ module yq_eltwise_engine #(
     parameter A_W     = 8,
     parameter MULT_W  = 16,
     parameter SHIFT_W = 6,
-    parameter DIM_W   = 16
+    parameter DIM_W   = 16,
+    parameter POOL_TAPS = 5
 ) (clk, rst, start, desc, busy, done, error, prog_addr, prog_data, rq_addr, rq_data, fm_rd_addr0, fm_rd_data0,
    fm_rd_step0, fm_rd_addr1, fm_rd_data1, fm_wr_en, fm_wr_addr, fm_wr_mask, fm_wr_data);
     /* verilator lint_off UNUSEDPARAM */
@@ -72,6 +79,9 @@ module yq_eltwise_engine #(
     localparam XW = (DIM_W > LANE_BITS) ? DIM_W : LANE_BITS;   // output columns (and LANES)
     localparam YW = XW;                                        // output rows
     localparam NW = YQ_PROG_NUM_INPUTS_WIDTH;       // input count, concat input k
+    localparam PT = (POOL_TAPS < 2) ? 2 : (POOL_TAPS > LANES + 1) ? LANES + 1 : POOL_TAPS;
+    localparam NWIN = LANES + PT - 1;               // the words a raster max-pool cycle reads
+    localparam [31:0] PT32 = PT;
 
     input  wire                      clk;
     input  wire                      rst;
@@ -209,12 +219,7 @@ module yq_eltwise_engine #(
     wire [31:0] ky_u = {{(32-KW){1'b0}}, ky};
     wire [31:0] iy = oy_u + ky_u - pad_top_u;   // max-pool tap row
     wire row_in = !iy[31] && iy < in_h_u;
-    // A raster step's second tap (kx + 1, ky), when the row has one: its
-    // column bounds one less.
-    wire pair = raster && kx_u + 32'd1 < kernel_u;
-    localparam signed [BW-1:0] ONE_B = {{(BW-1){1'b0}}, 1'b1};
-    wire signed [BW-1:0] x_lo_b = x_lo - ONE_B, x_hi_b = x_hi - ONE_B;
-    wire row_last_tap = raster ? kx_u + 32'd2 >= kernel_u : kx_u == kernel_u - 32'd1;   // the row's last step
+    wire row_last_tap = raster ? kx_u + PT32 >= kernel_u : kx_u == kernel_u - 32'd1;   // the row's last step
     wire tap_last = !is_pool || (row_last_tap && ky_u == kernel_u - 32'd1);
 
     // Valid lanes of this step: up to the row's, the concat region's or the tensor's end.
@@ -226,7 +231,7 @@ module yq_eltwise_engine #(
     // Lane addresses for this tap: lane 0's on each set (shared), each lane
     // l reading them plus its step, l (an upsample's source column: (ox +
     // l) / 2 = ox / 2 + ((ox mod 2) + l) / 2). Set B reads an add's second
-    // input, or a raster max-pool's second tap, the word after set A's.
+    // input, or a raster max-pool's words after set A's.
     localparam STEP_W = $clog2(LANES + 1) + 1;
     reg  [31:0]          base0, base1;
     always @* begin
@@ -236,20 +241,32 @@ module yq_eltwise_engine #(
         else if (is_concat) base0 = base_k + m;
         else if (is_up)     base0 = chan_base + yoff + (ox_u >> 1);
         else                base0 = chan_base + yoff + tap_row + ox_u + kx_u - pad_u;
-        base1 = is_add ? in_bases[BASE_W +: BASE_W] + n : base0 + 32'd1;
+        base1 = is_add ? in_bases[BASE_W +: BASE_W] + n : base0 + LANES32;
     end
     // A row-mode max-pool's tap column of lane l is ix0 + l: inside the
     // input when ix_lo <= l < ix_hi (signed).
     wire [31:0] ix0   = ox_u + kx_u - pad_u;
     wire [31:0] ix_lo = 32'd0 - ix0;
     wire [31:0] ix_hi = in_w_u - ix0;
+    // Which words the lanes read: ok0 / okb0 on sets A / B; tok0, lane l's
+    // taps j < PT (a raster max-pool's kx + j, else j = 0 only) inside the
+    // input (a raster tap's column: lx + kx + j - pad, inside when
+    // lx - x_lo + j >= 0 and x_hi - lx > j); win0, the raster window's words
+    // some lane's tap reads.
     reg  [LANES*32-1:0]  addr0, addr1;
     reg  [LANES-1:0]     ok0, okb0, lane_on;
+    reg  [LANES*PT-1:0]  tok0;
+    reg  [NWIN-1:0]      win0;
     reg  [31:0]          off;
     reg  [STEP_W-1:0]    step;
-    reg  signed [BW-1:0] lx, ly;
-    integer l;
+    reg  signed [BW-1:0] lx, ly, dlo, dhi, tb, lo_t;
+    reg                  row_ok;
+    integer l, t;
     always @* begin
+        win0 = {NWIN{1'b0}};
+        tok0 = {LANES*PT{1'b0}};
+        tb   = {BW{1'b0}};
+        lo_t = {BW{1'b0}};
         for (l = 0; l < LANES; l = l + 1) begin
             off = l;
             step = is_up ? ({{(STEP_W-1){1'b0}}, ox[0]} + off[STEP_W-1:0]) >> 1 : off[STEP_W-1:0];
@@ -257,17 +274,30 @@ module yq_eltwise_engine #(
             addr0[l*32 +: 32] = base0 + {{(32-STEP_W){1'b0}}, step};
             addr1[l*32 +: 32] = base1 + {{(32-STEP_W){1'b0}}, step};
             ok0[l] = lane_on[l];
-            okb0[l] = 1'b0;
             lx = $signed({{(BW-LXW){1'b0}}, lane_x[l*LXW +: LXW]});
             ly = $signed({{(BW-LYW){1'b0}}, lane_y[l*LYW +: LYW]});
+            dlo = lx - x_lo;
+            dhi = x_hi - lx;
+            row_ok = lane_on[l] && ly >= y_lo && ly < y_hi;
             if (raster) begin
-                ok0[l] = lane_on[l] && lx >= x_lo && lx < x_hi && ly >= y_lo && ly < y_hi;
-                okb0[l] = lane_on[l] && pair && lx >= x_lo_b && lx < x_hi_b && ly >= y_lo && ly < y_hi;
-            end else if (is_pool) begin
-                ok0[l] = lane_on[l] && row_in && $signed(off) >= $signed(ix_lo) && $signed(off) < $signed(ix_hi);
+                for (t = 0; t < PT; t = t + 1) begin
+                    tb   = t[BW-1:0];
+                    lo_t = dlo + tb;
+                    tok0[l*PT + t] = row_ok && kx_u + t < kernel_u && !lo_t[BW-1] && dhi > tb;
+                    win0[l + t]    = win0[l + t] | tok0[l*PT + t];
+                end
+            end else begin
+                if (is_pool) ok0[l] = lane_on[l] && row_in && $signed(off) >= $signed(ix_lo) && $signed(off) < $signed(ix_hi);
+                tok0[l*PT] = ok0[l];
             end
         end
+        if (raster) ok0 = win0[LANES-1:0];
     end
+    // Set B's lanes 0 .. PT - 2 read the window's last words.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [NWIN+LANES-1:0] win_b = {{LANES{1'b0}}, win0} >> LANES;
+    /* verilator lint_on UNUSEDSIGNAL */
+    always @* okb0 = raster ? win_b[LANES-1:0] : {LANES{1'b0}};
 
     always @* begin
         case (mstep)
@@ -288,7 +318,7 @@ module yq_eltwise_engine #(
 
     // Pipeline: stage 1 (addresses), stage 2 (data, max), add unit (3), saturation.
     reg               v1, first1, last1, v2, first2, last2;
-    reg [LANES-1:0]   ok1, ok2, okb1, okb2;
+    reg [LANES*PT-1:0] tok1, tok2;
     reg [31:0]        waddr1, waddr2;
     reg [MULT_W-1:0]  ma1, mb1, ma2, mb2;
     reg [SHIFT_W-1:0] s1, s2;
@@ -461,7 +491,7 @@ module yq_eltwise_engine #(
                     ky      <= ky + 1'b1;
                     tap_row <= tap_row + in_w_u;
                 end else begin
-                    kx <= kx + (raster ? {{(KW-2){1'b0}}, 2'd2} : {{(KW-1){1'b0}}, 1'b1});
+                    kx <= kx + (raster ? PT32[KW-1:0] : {{(KW-1){1'b0}}, 1'b1});
                 end
             end else begin
                 kx      <= 0;
@@ -511,9 +541,7 @@ module yq_eltwise_engine #(
             fm_rd_addr1[l*32 +: 32] <= ((is_add && lane_on[l]) || okb0[l]) ? addr1[l*32 +: 32] : 32'hffff_ffff;
         end
         fm_rd_step0 <= !is_up ? YQ_STEP_ONE : ox[0] ? YQ_STEP_PAIRS_ODD : YQ_STEP_PAIRS;
-        ok1    <= ok0;
-        okb1   <= okb0;
-        okb2   <= okb1;
+        tok1   <= tok0;
         on1    <= lane_on;
         first1 <= !is_pool || (kx == 0 && ky == 0);
         last1  <= tap_last;
@@ -521,7 +549,7 @@ module yq_eltwise_engine #(
         ma1    <= mult_a;
         mb1    <= mult_b;
         s1     <= shift;
-        ok2    <= ok1;
+        tok2   <= tok1;
         on2    <= on1;
         first2 <= first1;
         last2  <= last1;
@@ -539,19 +567,26 @@ module yq_eltwise_engine #(
     end
 
     // Stage 2: running maximum per lane (a single tap for every op but max-pool,
-    // two for a raster max-pool's paired taps), then yq_add_unit (latency 3)
-    // and the saturation to out_bits.
+    // up to PT for a raster max-pool's: lane l's tap j is word l + j of the
+    // window, set A's words then set B's), then yq_add_unit (latency 3) and
+    // the saturation to out_bits.
     wire              add_valid;
     wire [LANES-1:0]  add_valid_lanes;
     wire [LANES*A_W-1:0] add_out;
+    wire [NWIN*A_W-1:0]  win_data = {fm_rd_data1[(PT-1)*A_W-1:0], fm_rd_data0};
     genvar g;
     generate
         for (g = 0; g < LANES; g = g + 1) begin : g_lane
-            reg  [A_W-1:0] best;
-            wire [A_W-1:0] tap_code = ok2[g] ? fm_rd_data0[g*A_W +: A_W] : MIN_CODE;
-            wire [A_W-1:0] tap_b    = okb2[g] ? fm_rd_data1[g*A_W +: A_W] : MIN_CODE;
-            wire [A_W-1:0] best_a = (first2 || $signed(tap_code) > $signed(best)) ? tap_code : best;
-            wire [A_W-1:0] best_n = ($signed(tap_b) > $signed(best_a)) ? tap_b : best_a;
+            reg  [A_W-1:0] best, best_n;
+            reg  [A_W-1:0] tap_code;
+            integer        j2;
+            always @* begin
+                best_n = first2 ? MIN_CODE : best;
+                for (j2 = 0; j2 < PT; j2 = j2 + 1) begin
+                    tap_code = win_data[(g + j2)*A_W +: A_W];
+                    if (tok2[g*PT + j2] && $signed(tap_code) > $signed(best_n)) best_n = tap_code;
+                end
+            end
             always @(posedge clk) begin
                 if (v2) best <= best_n;
             end

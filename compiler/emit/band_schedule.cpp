@@ -103,16 +103,19 @@ std::int64_t conv_cycles(const Node& node, const TensorShape& in, const TensorSh
 // rtl/yq_eltwise_engine.v: ROWS codes per step; a max-pool or upsample step
 // stays in one output row, a max-pool step takes kernel^2 cycles, a concat's
 // steps stay in one input's region.
-std::int64_t eltwise_cycles(const Node& node, const std::vector<TensorShape>& shapes, const TensorShape& out, int lanes) {
+std::int64_t eltwise_cycles(const Node& node, const std::vector<TensorShape>& shapes, const TensorShape& out, int lanes,
+                            int pool_taps) {
   const std::int64_t rows = std::int64_t{out.channels} * out.height;
   switch (node.op) {
     case OpKind::MaxPool: {
       // rtl/yq_eltwise_engine.v: a same-size pool (stride 1) in raster order
-      // over a channel, two taps of a kernel row a step; others a row at a
-      // time, one tap a step.
+      // over a channel, up to pool_taps taps of a kernel row a step (at most
+      // one more than the lanes); others a row at a time, one tap a step.
       const TensorShape& in = shapes[node.inputs[0]];
       if (in.width == out.width) {
-        return out.channels * ceil_div(std::int64_t{out.height} * out.width, lanes) * node.kernel * ceil_div(node.kernel, 2);
+        const int row_taps = std::clamp(pool_taps, 2, lanes + 1);
+        return out.channels * ceil_div(std::int64_t{out.height} * out.width, lanes) * node.kernel *
+               ceil_div(node.kernel, row_taps);
       }
       return rows * ceil_div(out.width, lanes) * node.kernel * node.kernel;
     }
@@ -202,7 +205,7 @@ BandSchedule plan_bands(const QuantModel& model, InputSize image_size, ArrayShap
       layer.macs = std::int64_t{out.channels} * out.height * out.width * node.in_channels * node.kernel * node.kernel;
       layer.cycles = conv_cycles(node, shapes[node.inputs[0]], out, bands.band_heights, array);
     } else {
-      layer.cycles = eltwise_cycles(node, shapes, out, array.rows);
+      layer.cycles = eltwise_cycles(node, shapes, out, array.rows, array.pool_taps);
     }
     schedule.layers.push_back(layer);
   }

@@ -36,6 +36,7 @@ struct ArrayShape {
   int rows = 16;  // output pixels per tile (and codes per cycle of the other engines)
   int cols = 16;  // output channels per tile
   bool twin = false;  // the conv engine's twin tiles (yq_top's CONV_TWIN, on from 32 columns)
+  int pool_taps = 5;  // taps of a kernel row a same-size max-pool cycle takes (yq_eltwise_engine's POOL_TAPS)
 };
 
 struct LayerBands {
