@@ -5,7 +5,7 @@
 // it declares localparams only. Regenerate: yq-hw format-header rtl/yq_format.vh
 
 // Version
-localparam integer YQ_FORMAT_VERSION = 12;              // docs/ARTIFACTS.md format
+localparam integer YQ_FORMAT_VERSION = 13;              // docs/ARTIFACTS.md format
 
 // Descriptor codes
 localparam integer YQ_OP_INPUT = 0;
@@ -27,6 +27,7 @@ localparam integer YQ_BAND_OP_CONSTANTS = 3;
 localparam integer YQ_BAND_OP_RUN = 4;
 localparam integer YQ_BAND_OP_HEAD = 5;
 localparam integer YQ_BAND_OP_END = 6;
+localparam integer YQ_BAND_OP_COPY = 7;
 localparam integer YQ_BAND_INPUT_HALF0 = 1;             // reads / writes bits: the halves of the on-chip buffers
 localparam integer YQ_BAND_INPUT_HALF1 = 2;
 localparam integer YQ_BAND_OUTPUT_HALF0 = 4;

@@ -36,6 +36,14 @@
 //                run, head or end, waits for it; so loads of the next band,
 //                the previous band's store and the next node's constants
 //                overlap the engine;
+//      copy      `channels` runs of `words` scratch words from an output half
+//                (from dram_address, each run dram_stride words further)
+//                into an input half (scratch_word, scratch_stride): the rows
+//                a band reads that the band before wrote, taken where that
+//                band's Run left them instead of through DRAM; it waits for
+//                the engines to stop, reads min(ROWS, a beat's words) words a
+//                cycle on lane set A and writes them through the loader's
+//                port (a copy after the detect head started: ERR_DESC);
 //      head      the detect head (started at the first) on one band of rows of
 //                a level in the scratch memory, once it is done with the band
 //                before; it works while the following instructions issue
@@ -350,7 +358,7 @@ module yq_top #(
     wire [31:0] rq_aligned   = {rq_byte[31:BEAT_LOG2-3], {(BEAT_LOG2-3){1'b0}}};
     wire [31:0] rd_addr_full = dram_base + rq_aligned;
 
-    reg         ld_active;
+    reg         ld_active /*verilator public_flat_rd*/;
     wire        rd_start = ld_active && rq_runs_left != 32'd0 && rd_ready_req;
     reg  [SR_W-1:0] sr;             // a wide word being assembled
     reg  [31:0] sr_bits;            // bits of it assembled
@@ -539,7 +547,7 @@ module yq_top #(
                      S_FETCH = 5'd5, S_EXEC = 5'd6, S_DECODE = 5'd11, S_BIAS = 5'd12, S_REQUANT = 5'd13, S_RUN = 5'd14,
                      S_HEAD_BAND = 5'd15, S_END = 5'd17, S_WAIT_HEAD = 5'd18,
                      S_WRITE_DET = 5'd19, S_WAIT_WRITE = 5'd20, S_LOAD_WAIT = 5'd21, S_FAIL_WAIT = 5'd22,
-                     S_NEXT = 5'd23, S_TABLE_DIR = 5'd24, S_TABLE = 5'd25;
+                     S_NEXT = 5'd23, S_TABLE_DIR = 5'd24, S_TABLE = 5'd25, S_COPY = 5'd26;
     reg [4:0] state, after_load;
     assign busy = (state != S_IDLE);
     assign issuer = {ins[YQ_BAND_OP_LSB +: 8], 7'd0, ld_dst, state};
@@ -607,13 +615,16 @@ module yq_top #(
     wire [63:0] i_span = {32'd0, i_sword} + {32'd0, i_channels - 32'd1} * {32'd0, i_sstride} + {32'd0, i_words};
     localparam [31:0] SCRATCH32 = YQ_SCRATCH_WORDS;
     wire        i_span_bad = (i_channels == 32'd0) || (i_span[63:32] != 32'd0) || (i_span[31:0] > SCRATCH32);
+    // A Copy's source runs: from i_addr, i_stride words apart.
+    wire [63:0] i_src_span = {32'd0, i_addr} + {32'd0, i_channels - 32'd1} * {32'd0, i_stride} + {32'd0, i_words};
+    wire        i_src_bad  = (i_src_span[63:32] != 32'd0) || (i_src_span[31:0] > SCRATCH32);
     // Runs that follow each other both in DRAM and in the scratch memory (a
     // whole tensor, or a band of every row) move as one run of channels x words.
     wire        i_contiguous = (i_stride == (i_words << (i_slot_log2 - 5'd3))) && (i_sstride == i_words);
     wire [31:0] i_run_words  = i_contiguous ? i_channels * i_words : i_words;
     wire [31:0] i_runs       = i_contiguous ? 32'd1 : i_channels;
 
-    reg  [31:0] pc;                 // the instruction fetched
+    reg  [31:0] pc /*verilator public_flat_rd*/;   // the instruction fetched
     localparam [31:0] NUM_INSTRUCTIONS = YQ_BAND_INSTRUCTIONS;
     assign fetch_count = (NUM_INSTRUCTIONS - pc < IBUF32) ? NUM_INSTRUCTIONS - pc : IBUF32;
     reg  [YQ_BAND_READS_WIDTH-1:0]  run_reads;    // the running Run's halves
@@ -638,6 +649,8 @@ module yq_top #(
     reg  [NODE_W-1:0] pending_node;
 
     reg  conv_go, elt_go, head_go;
+    reg  cp_go;                     // a Copy goes to the copy unit
+    wire cp_done;                   // its last words are written
     wire head_busy /*verilator public_flat_rd*/;
     wire head_done, head_overflow, head_band_ready, head_band_done;
     wire conv_busy /*verilator public_flat_rd*/, elt_busy /*verilator public_flat_rd*/;
@@ -695,6 +708,7 @@ module yq_top #(
         elt_go   <= 1'b0;
         head_go  <= 1'b0;
         st_go    <= 1'b0;
+        cp_go    <= 1'b0;
         if (rst) begin
             state       <= S_IDLE;
             frame_done  <= 1'b0;
@@ -799,6 +813,13 @@ module yq_top #(
                                 ld_scratch_base <= i_sword;
                                 ld_sstride      <= i_sstride;
                             end
+                        YQ_BAND_OP_COPY:
+                            if (i_span_bad || i_src_bad) fail(ERR_BUFFER, i_node);
+                            else if (head_started) fail(ERR_DESC, i_node);
+                            else if (!hazard && !job_running) begin
+                                cp_go <= 1'b1;
+                                state <= S_COPY;
+                            end
                         YQ_BAND_OP_CONSTANTS:
                             if (!hazard) begin
                                 stage_half <= i_half;
@@ -868,6 +889,7 @@ module yq_top #(
                     head_reads     <= i_reads;
                     state          <= S_NEXT;
                 end
+                S_COPY: if (cp_done) state <= S_NEXT;
                 S_NEXT: begin
                     pc    <= pc + 32'd1;
                     state <= S_FETCH;
@@ -1031,6 +1053,72 @@ module yq_top #(
     wire [ROWS*32-1:0] lane_addr_a /*verilator public_flat_rd*/;
     wire [ROWS*32-1:0] lane_addr_b /*verilator public_flat_rd*/;
 
+    // ------------------------------------------------------------------
+    // Copy unit: a Copy's runs from an output half into an input half, CP_N
+    // words a cycle, while the engines stand still: stage 0 the words' lane
+    // addresses (set A, consecutive), stage 1 the scratch memory reads them,
+    // stage 2 they are held, stage 3 they are written through the loader's
+    // port (the issuer waits in S_COPY, so the loader is idle).
+    localparam CP_N = (ROWS < PB_FMAP) ? ROWS : PB_FMAP;
+    localparam [31:0] CP_N32 = CP_N;
+    reg         cp_active;              // runs left to read
+    reg  [31:0] cp_src, cp_dst;         // the run's first source and destination words
+    reg  [31:0] cp_off, cp_runs, cp_words, cp_src_stride, cp_dst_stride;
+    wire [31:0] cp_left = cp_words - cp_off;
+    wire [31:0] cp_n    = (cp_left < CP_N32) ? cp_left : CP_N32;
+    reg  [ROWS*32-1:0]    cp_lane_addr;  // stage 1: set A's addresses
+    reg  [31:0]           cp_base1, cp_base2, cp_wr_base;
+    reg  [31:0]           cp_n1, cp_n2;
+    reg                   cp_v1, cp_v2, cp_wr;
+    reg  [PB_FMAP-1:0]    cp_wr_mask;
+    reg  [PB_FMAP*FW-1:0] cp_wr_data;
+    assign cp_done = !cp_go && !cp_active && !cp_v1 && !cp_v2 && !cp_wr;
+    integer cl;
+    always @(posedge clk) begin
+        if (rst) begin
+            cp_active <= 1'b0;
+            cp_v1     <= 1'b0;
+            cp_v2     <= 1'b0;
+            cp_wr     <= 1'b0;
+        end else begin
+            if (cp_go) begin
+                cp_active     <= 1'b1;
+                cp_src        <= i_addr;
+                cp_dst        <= i_sword;
+                cp_off        <= 32'd0;
+                cp_runs       <= i_channels;
+                cp_words      <= i_words;
+                cp_src_stride <= i_stride;
+                cp_dst_stride <= i_sstride;
+            end else if (cp_active) begin
+                if (cp_off + cp_n == cp_words) begin   // the run's last words
+                    cp_off  <= 32'd0;
+                    cp_src  <= cp_src + cp_src_stride;
+                    cp_dst  <= cp_dst + cp_dst_stride;
+                    cp_runs <= cp_runs - 32'd1;
+                    if (cp_runs == 32'd1) cp_active <= 1'b0;
+                end else begin
+                    cp_off <= cp_off + cp_n;
+                end
+            end
+            cp_v1 <= cp_active && !cp_go;
+            cp_v2 <= cp_v1;
+            cp_wr <= cp_v2;
+        end
+        for (cl = 0; cl < ROWS; cl = cl + 1) begin
+            cp_lane_addr[cl*32 +: 32] <= (cp_active && cl < cp_n) ? cp_src + cp_off + cl : 32'hffff_ffff;
+        end
+        cp_base1   <= cp_dst + cp_off;
+        cp_n1      <= cp_n;
+        cp_base2   <= cp_base1;
+        cp_n2      <= cp_n1;
+        cp_wr_base <= cp_base2;
+        for (cl = 0; cl < PB_FMAP; cl = cl + 1) begin
+            cp_wr_mask[cl] <= cl < cp_n2;
+            cp_wr_data[cl*FW +: FW] <= (cl < CP_N) ? fm_rd_data[cl*FW +: FW] : {FW{1'b0}};
+        end
+    end
+
     genvar i;
     generate
         for (i = 0; i < ROWS; i = i + 1) begin : g_row
@@ -1041,7 +1129,7 @@ module yq_top #(
                 assign h = 32'd0;
             end
             wire [31:0] a  = (i < HEAD_LANES && head_busy) ? h
-                           : elt_busy ? elt_rd_addr0[i*32 +: 32] : fm_rd_addr[i*32 +: 32];
+                           : elt_busy ? elt_rd_addr0[i*32 +: 32] : cp_v1 ? cp_lane_addr[i*32 +: 32] : fm_rd_addr[i*32 +: 32];
             assign lane_addr_a[i*32 +: 32] = a;
             assign lane_addr_b[i*32 +: 32] = elt_busy ? elt_rd_addr1[i*32 +: 32] : fm_rd_addr_b[i*32 +: 32];
 
@@ -1059,7 +1147,7 @@ module yq_top #(
     // consecutive words), an engine's write of ROWS words, a load's beat of
     // words, the store unit's beat; the head bands' channel pitch tells it
     // how the head's lanes fall on its banks.
-    wire [1:0]         a_step  = elt_busy ? elt_rd_step0 : fm_rd_step;
+    wire [1:0]         a_step  = elt_busy ? elt_rd_step0 : cp_v1 ? YQ_STEP_ONE : fm_rd_step;
     wire [1:0]         b_step  = elt_busy ? YQ_STEP_ONE : fm_rd_step;
     wire               wr_en   = fm_wr_en | elt_wr_en;
     wire [31:0]        wr_base = elt_wr_en ? elt_wr_addr : fm_wr_addr;
@@ -1092,7 +1180,8 @@ module yq_top #(
         .clk(clk), .a_any(head_busy), .a_addr(lane_addr_a), .a_step(a_step), .a_data(fm_rd_data),
         .b_addr(lane_addr_b), .b_step(b_step), .b_data(elt_rd_data1),
         .wr_en(wr_en), .wr_base(wr_base), .wr_mask(wr_mask), .wr_data(wr_data),
-        .ld_en(ld_valid && ld_dst == DST_SCRATCH), .ld_base(ld_sc_addr), .ld_mask(ld_mask), .ld_data(ld_data),
+        .ld_en((ld_valid && ld_dst == DST_SCRATCH) || cp_wr), .ld_base(cp_wr ? cp_wr_base : ld_sc_addr),
+        .ld_mask(cp_wr ? cp_wr_mask : ld_mask), .ld_data(cp_wr ? cp_wr_data : ld_data),
         .st_en(sc_st_en), .st_base(sc_st_base), .st_mask(sc_st_mask), .st_grant(sc_st_grant), .st_data(sc_st_data),
         .conflict(bank_conflict));
 
@@ -1109,7 +1198,8 @@ module yq_top #(
     // before the first word and after the last unstrobed by the writer. The
     // store is over at the writer's done after the last run's beats; a write
     // response other than OKAY ends it (su_failed, su_node).
-    reg         su_busy, su_req, su_sent, su_failed;
+    reg         su_busy /*verilator public_flat_rd*/;
+    reg         su_req, su_sent, su_failed;
     assign failed_meanwhile = engine_failed || su_failed || bank_failed;
     reg  [NODE_W-1:0] su_node;
     reg  [YQ_BAND_READS_WIDTH-1:0] su_reads;

@@ -36,6 +36,7 @@
 //   [--outstanding N] [--stalls P] [--seed S] [--watchdog N]
 //   [--slverr LAYER] [--slverr-write] [--slverr-store LAYER] [--bad-load] [--bad-slot] [--bad-half] [--bad-op LAYER] [--bad-out-c LAYER] [--bad-table LAYER] [--bad-knots LAYER] [--bad-shift LAYER] [--bad-inputs LAYER] [--bad-base LAYER] [--bad-width LAYER] [--golden DIR]
 //   [--print-detections] [--detections-out FILE] [--expect-head-overflow] [--profile FILE] [--census FILE]
+//   [--trace FILE]
 // --timed: latency 100, 8 bytes/cycle, 4 outstanding bursts, 10 % random
 // stalls (each overridable); default magic: latency 20, no cap, no stalls.
 // Error cases (the frame must stop with that error code naming the layer):
@@ -92,6 +93,12 @@
 // cycles a memory serving one access per bank a cycle would add. FILE gets
 // a TSV line per node; the bench prints the totals and the nodes that
 // collide most (docs/RTL.md, "Next steps").
+// --trace FILE writes the frame's timeline: a TSV line each cycle the
+// issuer's instruction (pc, its index in band_program.hex), the engines
+// (a conv or element-wise band running), the detect head, the store unit or
+// the loader start or stop, with the cycle and all five (the signals are
+// public in rtl/yq_top.v; the datapath does not see them). An instruction
+// issues when pc moves past it; what it waited for is what was busy.
 // --golden DIR (absolute) replaces <run>/stage_8/golden (the image, the head
 // outputs and q_nms.txt are read from it). --print-detections prints the
 // list the RTL wrote, one line per detection with its class name (from the
@@ -384,9 +391,34 @@ class BankCensus {
   std::uint32_t scratch_words_;
 };
 
+// The timeline of --trace: a line whenever the issuer's pc or the busy
+// state of an engine, the head, the store unit or the loader changes.
+class Timeline {
+ public:
+  explicit Timeline(const fs::path& file) : out_(file) {
+    if (!out_) die("cannot write " + file.string());
+    out_ << "cycle\tpc\tengine\thead\tstore\tload\n";
+  }
+  void sample(long long cycle, std::uint32_t pc, bool engine, bool head, bool store, bool load) {
+    const std::uint32_t state = (engine ? 1u : 0u) | (head ? 2u : 0u) | (store ? 4u : 0u) | (load ? 8u : 0u);
+    if (cycle > 0 && pc == pc_ && state == state_) return;
+    pc_ = pc;
+    state_ = state;
+    out_ << cycle << '\t' << pc << '\t' << engine << '\t' << head << '\t' << store << '\t' << load << '\n';
+  }
+  void close(const fs::path& file) {
+    out_.close();
+    if (!out_) die("cannot write " + file.string());
+  }
+
+ private:
+  std::ofstream out_;
+  std::uint32_t pc_ = 0, state_ = 0;
+};
+
 struct Options {
   fs::path run, golden;
-  fs::path detections_out, profile, census;
+  fs::path detections_out, profile, census, trace;
   bool timed = false, print_detections = false, expect_head_overflow = false, slverr_write = false, bad_load = false, bad_slot = false, bad_half = false;
   int latency = -1, outstanding = -1, stalls = -1;
   double bandwidth = -1;
@@ -432,6 +464,7 @@ Options parse(int argc, char** argv) {
     else if (arg == "--bad-half") o.bad_half = true;
     else if (arg == "--profile") o.profile = value();
     else if (arg == "--census") o.census = value();
+    else if (arg == "--trace") o.trace = value();
     else die("unknown argument " + arg);
   }
   if (!o.run.is_absolute()) die("the run folder must be an absolute path: " + o.run.string());
@@ -784,6 +817,8 @@ int main(int argc, char** argv) {
   long long cycle = 0;
   BankCensus census(names.size() + 1, P_ROWS, static_cast<std::uint32_t>(param("YQ_SCRATCH_WORDS")));
   const auto* root = top->rootp;
+  std::unique_ptr<Timeline> timeline;
+  if (!opt.trace.empty()) timeline = std::make_unique<Timeline>(opt.trace);
   // One clock cycle; `ready` (an AXI-Lite ready) is sampled before the edge.
   auto step = [&](const std::uint8_t* ready = nullptr, bool* fired = nullptr) {
     dram.drive(*top);
@@ -795,6 +830,10 @@ int main(int argc, char** argv) {
       census.sample(root->yq_top__DOT__head_busy ? names.size() : root->yq_top__DOT__run_node,
                     root->yq_top__DOT__lane_addr_a.data(),
                     root->yq_top__DOT__lane_addr_b.data());
+    }
+    if (timeline) {
+      timeline->sample(cycle, root->yq_top__DOT__pc, root->yq_top__DOT__conv_busy || root->yq_top__DOT__elt_busy,
+                       root->yq_top__DOT__head_busy, root->yq_top__DOT__su_busy, root->yq_top__DOT__ld_active);
     }
   };
   auto write_reg = [&](unsigned address, std::uint32_t value) {
@@ -906,6 +945,7 @@ int main(int argc, char** argv) {
     profile.write(opt.profile, name_of);
   }
   if (!opt.census.empty()) census.write(opt.census, name_of);
+  if (timeline) timeline->close(opt.trace);
   if (static_cast<long long>(bytes_read) != dram.bytes_read()) die("BYTES_READ differs from the bytes the DRAM served");
   if (static_cast<long long>(bytes_written) != dram.bytes_written()) die("BYTES_WRITTEN differs from the bytes the DRAM took");
   write_reg(kStatus, 0x2);  // clear done / error: irq must fall

@@ -69,6 +69,7 @@ class Executor {
         case BandOp::Run: run_band(ins); break;
         case BandOp::Head: head_band(ins); break;
         case BandOp::End: end(); return traffic_;
+        case BandOp::Copy: copy(ins); break;
       }
     }
     throw Error("band program: no end instruction");
@@ -139,6 +140,22 @@ class Executor {
     }
     traffic_.loaded_words += ins.channels * ins.words;
     traffic_.loaded_bytes += dram_bytes(ins, map_);
+  }
+
+  // Scratch to scratch: an output half's words (a Run wrote them) into an
+  // input half.
+  void copy(const BandInstruction& ins) {
+    for (int c = 0; c < ins.channels; ++c) {
+      const std::int64_t from = ins.source_word + c * ins.source_stride, to = ins.scratch_word + c * ins.scratch_stride;
+      half_holding(ins.reads, from, ins.words);
+      half_holding(ins.writes, to, ins.words);
+      for (std::int64_t w = 0; w < ins.words; ++w) {
+        const std::int32_t code = scratch_[from + w];
+        if (code == kPoison) fail("copies scratch word " + std::to_string(from + w) + ", which no run wrote");
+        scratch_[to + w] = code;
+      }
+    }
+    traffic_.copied_words += ins.channels * ins.words;
   }
 
   void store(const BandInstruction& ins) {

@@ -34,6 +34,7 @@ struct BandTraffic {
   std::int64_t stored_words = 0;  // written to DRAM
   std::int64_t loaded_bytes = 0;  // the same in DRAM bytes (each tensor's slots)
   std::int64_t stored_bytes = 0;
+  std::int64_t copied_words = 0;  // read from an output half instead of DRAM (Copy)
   std::int64_t constant_loads = 0;
   std::int64_t runs = 0, head_bands = 0;
 };

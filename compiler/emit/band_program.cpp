@@ -616,6 +616,40 @@ class Builder {
     return {early, late};
   }
 
+  // The loads of `store`'s words as copies from the output half it stores
+  // (each load's words within the store's, channel for channel), or none
+  // when a load reads words outside them.
+  std::optional<std::vector<BandInstruction>> copies_from(const std::vector<BandInstruction>& loads,
+                                                          const BandInstruction& store) const {
+    std::vector<BandInstruction> copies;
+    for (const BandInstruction& load : loads) {
+      const std::int64_t offset = load.dram_word - store.dram_word;
+      if (load.dram_stride != store.dram_stride || offset < 0) return std::nullopt;  // (a view's load reads its tensor's words)
+      const std::int64_t first_channel = offset / store.dram_stride, within = offset % store.dram_stride;
+      if (within + load.words > store.words || first_channel + load.channels > store.channels) return std::nullopt;
+      BandInstruction copy = load;
+      copy.op = BandOp::Copy;
+      copy.reads = store.reads;
+      copy.barrier = false;
+      copy.source_word = store.scratch_word + first_channel * store.scratch_stride + within;
+      copy.source_stride = store.scratch_stride;
+      copies.push_back(copy);
+    }
+    return copies;
+  }
+
+  // Copies replace loads: their bytes are read on chip, not from DRAM.
+  void emit_copies(const std::vector<BandInstruction>& copies) {
+    for (const BandInstruction& copy : copies) {
+      result_.instructions.push_back(copy);
+      const std::int64_t bytes = dram_bytes(copy, map_);
+      for (NodeBands& node : result_.nodes) {
+        if (node.node == copy.node) node.read_bytes -= bytes;
+      }
+      result_.forwarded_bytes += bytes;
+    }
+  }
+
   void emit_store(const BandInstruction& store) {
     result_.instructions.push_back(store);
     last_store_ = store;
@@ -677,11 +711,16 @@ class Builder {
                                     });
       if (next_reads_store) {
         const auto [early, late] = split_by_store(next_loads, *store);
-        const auto [read_rows, other_rows] = split_store(*store, late);
         emit_loads(early);
-        emit_store(read_rows);
-        emit_loads(late);
-        if (other_rows) emit_store(*other_rows);
+        if (const std::optional<std::vector<BandInstruction>> copies = copies_from(late, *store)) {
+          emit_store(*store);
+          emit_copies(*copies);
+        } else {
+          const auto [read_rows, other_rows] = split_store(*store, late);
+          emit_store(read_rows);
+          emit_loads(late);
+          if (other_rows) emit_store(*other_rows);
+        }
       } else if (!has_next) {
         if (store) emit_store(*store);
       } else {
@@ -724,6 +763,7 @@ const char* band_op_name(BandOp op) {
     case BandOp::Run: return "run";
     case BandOp::Head: return "head";
     case BandOp::End: return "end";
+    case BandOp::Copy: return "copy";
   }
   throw Error("unknown band instruction");
 }
@@ -768,6 +808,14 @@ std::vector<PackedWord> pack_band_program(const BandProgram& program, const Memo
       case BandOp::Constants:
         word["half"] = ins.half;
         word["dram_address"] = dram.address("program", ins.node);
+        break;
+      case BandOp::Copy:
+        word["channels"] = ins.channels;
+        word["words"] = ins.words;
+        word["dram_address"] = ins.source_word;
+        word["dram_stride"] = ins.source_stride;
+        word["scratch_word"] = ins.scratch_word;
+        word["scratch_stride"] = ins.scratch_stride;
         break;
       case BandOp::Run: word["dram_address"] = dram.address("band_descriptors", ins.descriptor); break;
       case BandOp::Head:

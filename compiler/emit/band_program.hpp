@@ -42,8 +42,9 @@
 // Order: each band's Run (or Head), then the band before's Store, then the
 // next band's Loads; the band's own Store follows the next band's Run (when
 // the next band's Loads read its words, it follows the Run at once and the
-// loads of its words, or of the rows and channels a load reads of them,
-// follow it; the other loads, rows and channels go before it), so that an
+// rows and channels a load reads of them are copied from the output half
+// where the Run wrote them (Copy: scratch to scratch, no DRAM; the other
+// loads, rows and channels go before the Store), so that an
 // in-order issuer that waits only on the halves each instruction declares
 // (reads / writes) loads the next band and
 // reaches its Run while the engines compute this one; a Store the next
@@ -85,7 +86,7 @@ constexpr std::int64_t kScratchBankRowWords = 64;
 // over the lanes (docs/RTL.md, "The scratch memory").
 std::int64_t head_channel_pitch(std::int64_t words, std::int64_t modulus);
 
-enum class BandOp { Load = 1, Store = 2, Constants = 3, Run = 4, Head = 5, End = 6 };
+enum class BandOp { Load = 1, Store = 2, Constants = 3, Run = 4, Head = 5, End = 6, Copy = 7 };
 
 const char* band_op_name(BandOp op);
 
@@ -127,6 +128,9 @@ struct BandInstruction {
   std::int64_t scratch_word = 0, scratch_stride = 0;
   int channels = 0;
   std::int64_t words = 0;
+  // Copy: the runs come from scratch word source_word + c * source_stride
+  // (an output half) instead of DRAM (docs/ARTIFACTS.md section 14).
+  std::int64_t source_word = 0, source_stride = 0;
   int half = 0;            // Constants: the constant half
   int descriptor = -1;     // Run: index into BandProgram::descriptors
   // Head: rows [first_row, first_row + rows) of a level, its box outputs at
@@ -163,8 +167,9 @@ struct BandProgram {
   // level fits an input half (2: any odd pitch).
   std::int64_t head_pitch_modulus = kScratchBankRowWords;
   std::int64_t head_read_bytes = 0;     // the detect head's loads of the box and class outputs
-  // Input words a band reads in the previous band's output half instead of
-  // loading them (that band stored its node's whole output).
+  // Input bytes a band reads in the previous band's output half instead of
+  // loading them from DRAM: where they are (that band stored its node's
+  // whole output), or copied into the input half (Copy).
   std::int64_t forwarded_bytes = 0;
 };
 
