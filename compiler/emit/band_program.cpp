@@ -726,12 +726,72 @@ class Builder {
       } else {
         emit_loads(next_loads);
         if (store) deferred_store = *store;
+        hoist_loads(j, next_loads);
       }
     }
     flush_store();
     BandInstruction end;
     end.op = BandOp::End;
     result_.instructions.push_back(end);
+  }
+
+  // Multiply-accumulates a convolution's band takes per byte of loads that
+  // may go out under it (a latency-bound load of short runs moves about 5
+  // bytes a cycle; a 32x32 array does 1,024 multiply-accumulates a cycle).
+  static constexpr std::int64_t kHoistMacsPerByte = 200;
+
+  // A band's multiply-accumulates (0 for the element-wise ops).
+  std::int64_t band_macs(const Job& job) const {
+    const PackedWord& band = result_.descriptors.at(static_cast<size_t>(job.work.descriptor));
+    if (band["op"] != static_cast<std::int64_t>(ProgramOp::Conv)) return 0;
+    return band["out_c"] * band["out_h"] * band["out_w"] * band["in_c"] * band["kernel"] * band["kernel"];
+  }
+
+  // The loads of the job after next go out right after job j's (the next
+  // job's) loads, while job j's Run computes (nothing before them waits for
+  // it: its Store is deferred), when they can overlap that Run instead of
+  // the next job's, which may be short (a pair's residual add, a one-band
+  // node): those
+  // into an input half neither Run touches, reading no words of a store not
+  // yet emitted or still running, when job j is a convolution long enough
+  // to hide them. The rest keep their place.
+  void hoist_loads(size_t j, const std::vector<BandInstruction>& next_loads) {
+    if (j + 2 >= jobs_.size() || jobs_[j + 2].loads_emitted || jobs_[j + 1].prefetch) return;
+    const Job &job = jobs_[j], &next = jobs_[j + 1];
+    Job& after = jobs_[j + 2];
+    const unsigned busy = job.work.reads | job.work.writes | next.work.reads | next.work.writes;
+    std::vector<const BandInstruction*> pending_stores = {job.emitted_store(), next.emitted_store()};
+    if (last_store_) pending_stores.push_back(&*last_store_);
+    std::int64_t bytes = 0;
+    for (const BandInstruction& load : next_loads) bytes += dram_bytes(load, map_);
+    std::vector<BandInstruction> hoisted, kept;
+    for (const BandInstruction& load : after.loads) {
+      if ((load.writes & busy) != 0) {
+        kept.push_back(load);
+        continue;
+      }
+      // Cut off, store by store, the channels that read its words.
+      std::vector<BandInstruction> free = {load};
+      for (const BandInstruction* store : pending_stores) {
+        if (store == nullptr) continue;
+        std::vector<BandInstruction> still_free;
+        for (const BandInstruction& part : free) {
+          if (!reads_stored_words(part, *store)) {
+            still_free.push_back(part);
+            continue;
+          }
+          const auto [free_parts, reading] = split_channels(part, *store);
+          still_free.insert(still_free.end(), free_parts.begin(), free_parts.end());
+          kept.push_back(reading);
+        }
+        free = still_free;
+      }
+      for (const BandInstruction& part : free) bytes += dram_bytes(part, map_);
+      hoisted.insert(hoisted.end(), free.begin(), free.end());
+    }
+    if (hoisted.empty() || band_macs(job) < kHoistMacsPerByte * bytes) return;
+    for (const BandInstruction& load : hoisted) result_.instructions.push_back(load);
+    after.loads = kept;
   }
 
   struct ConstantNode {
