@@ -175,19 +175,27 @@ TEST_CASE("band program: the order an in-order issuer needs") {
   CHECK(barriers > 0);
   CHECK(barriers < static_cast<int>(program.nodes.size()));
   // A node's first band loads the rows and channels the last band before it
-  // did not store ahead of that Store (no barrier), the rest after it: the
-  // same input's runs cut at a row (the second part right after the first's
-  // end in DRAM and in scratch) or at a channel (a concat's other inputs:
-  // the same rows, the second part's channels next to the first's), at the
-  // same scratch channel pitch.
+  // did not store ahead of that Store (no barrier), and copies the rest from
+  // the output half that Store reads (the word the Store takes to a DRAM
+  // word is the word the Copy takes for it): the same input's runs cut at a
+  // row (the second part right after the first's end in DRAM and in
+  // scratch) or at a channel (a concat's other inputs: the same rows, the
+  // second part's channels next to the first's), at the same scratch
+  // channel pitch.
   int row_cuts = 0, channel_cuts = 0;
   for (size_t i = 0; i + 2 < program.instructions.size(); ++i) {
     const BandInstruction& early = program.instructions[i];
-    if (early.op != BandOp::Load || program.instructions[i + 1].op != BandOp::Store) continue;
-    for (size_t k = i + 2; k < program.instructions.size() && program.instructions[k].op == BandOp::Load; ++k) {
+    const BandInstruction& store = program.instructions[i + 1];
+    if (early.op != BandOp::Load || store.op != BandOp::Store) continue;
+    for (size_t k = i + 2; k < program.instructions.size() && program.instructions[k].op == BandOp::Copy; ++k) {
       const BandInstruction& late = program.instructions[k];
-      if (late.tensor != early.tensor || late.node != early.node) continue;
-      CHECK(late.barrier);
+      if (late.node != early.node || late.dram_stride != early.dram_stride) continue;
+      CHECK_FALSE(late.barrier);
+      CHECK((late.reads & store.reads) != 0);
+      const std::int64_t offset = late.dram_word - store.dram_word;
+      CHECK(late.source_word ==
+            store.scratch_word + offset / store.dram_stride * store.scratch_stride + offset % store.dram_stride);
+      CHECK(late.source_stride == store.scratch_stride);
       CHECK(late.scratch_stride == early.scratch_stride);
       if (late.channels == early.channels && late.dram_word == early.dram_word + early.words) {
         CHECK(late.scratch_word == early.scratch_word + early.words);
@@ -208,6 +216,7 @@ TEST_CASE("band program: the order an in-order issuer needs") {
   CHECK(channel_cuts > 0);
   const BandTraffic traffic = execute_band_program(f.integer, f.map, program, f.reference);
   CHECK(traffic.runs > 0);
+  CHECK(traffic.copied_words > 0);
 }
 
 TEST_CASE("band program: the executor names what a wrong program does") {
@@ -218,7 +227,7 @@ TEST_CASE("band program: the executor names what a wrong program does") {
       execute_band_program(f.integer, f.map, bad, f.reference);
       FAIL("the executor accepted it; expected: " << message);
     } catch (const Error& e) {
-      CHECK_MESSAGE(std::string(e.what()).find(message) != std::string::npos, e.what());
+      CHECK_MESSAGE(std::string(e.what()).find(message) != std::string::npos, std::string(e.what()));
     }
   };
 
@@ -229,6 +238,19 @@ TEST_CASE("band program: the executor names what a wrong program does") {
     while (!(bad.instructions[load].op == BandOp::Load && bad.instructions[load].barrier)) ++load;
     bad.instructions[load].barrier = false;
     fails_with(bad, "without a barrier after it");
+  }
+  SUBCASE("a copy from the other output half: the first divergence") {
+    BandProgram bad = good;
+    BandInstruction& copy = bad.instructions[first_of(bad, BandOp::Copy)];
+    const std::int64_t other = copy.reads & kOutputHalf0 ? bad.buffers.output_words : -bad.buffers.output_words;
+    copy.source_word += other;
+    copy.reads ^= kOutputHalf0 | kOutputHalf1;
+    fails_with(bad, ": expected ");
+  }
+  SUBCASE("a copy reading outside the half it declares") {
+    BandProgram bad = good;
+    bad.instructions[first_of(bad, BandOp::Copy)].reads ^= kOutputHalf0 | kOutputHalf1;
+    fails_with(bad, "lie outside the halves it declares");
   }
   SUBCASE("a run reading another half") {
     BandProgram bad = good;
