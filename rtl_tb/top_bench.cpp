@@ -34,7 +34,7 @@
 //
 // Usage: Vyq_top <absolute run dir> [--timed] [--latency L] [--bandwidth B]
 //   [--outstanding N] [--stalls P] [--seed S] [--watchdog N]
-//   [--slverr LAYER] [--slverr-write] [--slverr-store LAYER] [--bad-load] [--bad-slot] [--bad-half] [--bad-op LAYER] [--bad-out-c LAYER] [--bad-table LAYER] [--bad-knots LAYER] [--bad-shift LAYER] [--bad-inputs LAYER] [--bad-base LAYER] [--bad-width LAYER] [--golden DIR]
+//   [--slverr LAYER] [--slverr-write] [--slverr-store LAYER] [--bad-load] [--bad-slot] [--bad-half] [--bad-copy] [--bad-op LAYER] [--bad-out-c LAYER] [--bad-table LAYER] [--bad-knots LAYER] [--bad-shift LAYER] [--bad-inputs LAYER] [--bad-base LAYER] [--bad-width LAYER] [--golden DIR]
 //   [--print-detections] [--detections-out FILE] [--expect-head-overflow] [--profile FILE] [--census FILE]
 //   [--trace FILE]
 // --timed: latency 100, 8 bytes/cycle, 4 outstanding bursts, 10 % random
@@ -71,6 +71,8 @@
 // while a convolution's band runs into the input half that band reads,
 // without changing the halves the load declares, so that the loader writes
 // banks the engine reads in the same cycles (code 7 at the convolution),
+// --bad-copy moves the first copy's source past the scratch memory (code 3
+// at its node),
 // --expect-head-overflow
 // expects q_NMS to overflow (code 5 at node YQ_NUM_LAYERS, "the detect
 // head": a model built with a HEAD_MAX_CAND below the frame's candidates).
@@ -419,7 +421,8 @@ class Timeline {
 struct Options {
   fs::path run, golden;
   fs::path detections_out, profile, census, trace;
-  bool timed = false, print_detections = false, expect_head_overflow = false, slverr_write = false, bad_load = false, bad_slot = false, bad_half = false;
+  bool timed = false, print_detections = false, expect_head_overflow = false, slverr_write = false, bad_load = false, bad_slot = false, bad_half = false,
+       bad_copy = false;
   int latency = -1, outstanding = -1, stalls = -1;
   double bandwidth = -1;
   std::uint64_t seed = 1;
@@ -460,6 +463,7 @@ Options parse(int argc, char** argv) {
     else if (arg == "--detections-out") o.detections_out = value();
     else if (arg == "--expect-head-overflow") o.expect_head_overflow = true;
     else if (arg == "--bad-load") o.bad_load = true;
+    else if (arg == "--bad-copy") o.bad_copy = true;
     else if (arg == "--bad-slot") o.bad_slot = true;
     else if (arg == "--bad-half") o.bad_half = true;
     else if (arg == "--profile") o.profile = value();
@@ -744,24 +748,27 @@ int main(int argc, char** argv) {
     if (patch_band_descriptors(expect_node, "IN_BASE0", 1ULL << (address_bits + 1)) == 0) die(opt.bad_base + " has no band descriptor");
     expect_code = 4;
   }
-  if (opt.bad_load || opt.bad_slot) {
+  if (opt.bad_load || opt.bad_slot || opt.bad_copy) {
     // The band program's first load, moved to end past the scratch memory
     // (code 3), or given 32-bit DRAM slots, neither of the two widths
-    // yq_top reads (code 2).
+    // yq_top reads (code 2); or its first copy's source moved to end past
+    // the scratch memory (code 3).
     auto field = [&](const std::string& name) {
       return std::pair<int, int>(static_cast<int>(param("YQ_BAND_" + name + "_LSB")), static_cast<int>(param("YQ_BAND_" + name + "_WIDTH")));
     };
     for (long long i = 0; i < param("YQ_BAND_INSTRUCTIONS"); ++i) {
       const std::uint64_t address = slot_address("BAND_PROGRAM", static_cast<std::uint64_t>(i));
       const auto [op_lsb, op_width] = field("OP");
-      if (static_cast<long long>(peek_bits(dram.bytes(), address, op_lsb, op_width)) != param("YQ_BAND_OP_LOAD")) continue;
+      const long long op = static_cast<long long>(peek_bits(dram.bytes(), address, op_lsb, op_width));
+      if (op != param(opt.bad_copy ? "YQ_BAND_OP_COPY" : "YQ_BAND_OP_LOAD")) continue;
       const auto [node_lsb, node_width] = field("NODE");
       expect_node = static_cast<int>(peek_bits(dram.bytes(), address, node_lsb, node_width));
-      const auto [lsb, width] = field(opt.bad_load ? "SCRATCH_WORD" : "SLOT_LOG2");
-      poke_bits(dram.bytes(), address, lsb, width, opt.bad_load ? static_cast<std::uint64_t>(param("YQ_SCRATCH_WORDS")) - 1 : 5);
+      const auto [lsb, width] = field(opt.bad_copy ? "DRAM_ADDRESS" : opt.bad_load ? "SCRATCH_WORD" : "SLOT_LOG2");
+      poke_bits(dram.bytes(), address, lsb, width, opt.bad_slot ? 5 : static_cast<std::uint64_t>(param("YQ_SCRATCH_WORDS")) - 1);
       break;
     }
-    expect_code = opt.bad_load ? 3 : 2;
+    if (expect_node < 0) die("no instruction to corrupt: the band program has no " + std::string(opt.bad_copy ? "copy" : "load"));
+    expect_code = opt.bad_slot ? 2 : 3;
   }
   if (opt.bad_half) {
     // The issuer lets a load go while a band runs when its declared halves

@@ -461,6 +461,15 @@ TEST_CASE("rtl: the band program in many bands a layer runs bit-exact through yq
   CHECK(busy_total > 0);
   CHECK(head_row_collisions > 0);
   CHECK(rows == static_cast<int>(quant.graph.nodes.size()) + 1);
+
+  // The band program copies rows from output halves (a node's first band
+  // reading the rows the band before just wrote); a copy whose source runs
+  // past the scratch memory stops the frame with code 3 at its node.
+  std::string bad;
+  const int bad_status = make_rtl_tb("top", "RUN='" + (dir / "run").string() + "' ARRAY=8x8 TOP_ARGS=--bad-copy", bad);
+  INFO(bad);
+  CHECK(bad_status == 0);
+  CHECK(bad.find("TOP ERROR PASS: code 3 at layer ") != std::string::npos);
 }
 
 TEST_CASE("rtl: yq_top stops a frame at a DRAM error, a bad descriptor, a buffer overrun, a scratch bank asked for two words or a q_NMS overflow, naming the layer, and its bench names a changed detection") {
