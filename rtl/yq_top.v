@@ -1066,6 +1066,11 @@ module yq_top #(
     reg  [31:0] cp_off, cp_runs, cp_words, cp_src_stride, cp_dst_stride;
     wire [31:0] cp_left = cp_words - cp_off;
     wire [31:0] cp_n    = (cp_left < CP_N32) ? cp_left : CP_N32;
+    localparam CP_AW = $clog2(YQ_SCRATCH_WORDS + 1);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [31:0] cp_word32 = cp_src + cp_off;   // below YQ_SCRATCH_WORDS (checked at the Copy)
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [CP_AW-1:0] cp_word = cp_word32[CP_AW-1:0];
     reg  [ROWS*32-1:0]    cp_lane_addr;  // stage 1: set A's addresses
     reg  [31:0]           cp_base1, cp_base2, cp_wr_base;
     reg  [31:0]           cp_n1, cp_n2;
@@ -1105,8 +1110,9 @@ module yq_top #(
             cp_v2 <= cp_v1;
             cp_wr <= cp_v2;
         end
-        for (cl = 0; cl < ROWS; cl = cl + 1) begin
-            cp_lane_addr[cl*32 +: 32] <= (cp_active && cl < cp_n) ? cp_src + cp_off + cl : 32'hffff_ffff;
+        for (cl = 0; cl < ROWS; cl = cl + 1) begin   // scratch words: CP_AW bits
+            cp_lane_addr[cl*32 +: 32] <= (cp_active && cl < cp_n) ? {{(32-CP_AW){1'b0}}, cp_word + cl[CP_AW-1:0]}
+                                                                   : 32'hffff_ffff;
         end
         cp_base1   <= cp_dst + cp_off;
         cp_n1      <= cp_n;
