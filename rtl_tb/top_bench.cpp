@@ -258,6 +258,7 @@ class NodeProfile {
     if (state == 6) return "waiting to issue: " + instruction;
     if (state == 21) return std::string("loading ") + kDestinations[destination] + " (" + instruction + ")";
     if (state == 14) return "run: waiting for the band before, or the store of its output half";
+    if (state == 26) return "copying rows from an output half (copy)";
     return "issuer state " + std::to_string(state) + " (" + instruction + ")";
   }
 
