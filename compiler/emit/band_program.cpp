@@ -740,8 +740,9 @@ class Builder {
   // bytes a cycle; a 32x32 array does 1,024 multiply-accumulates a cycle).
   static constexpr std::int64_t kHoistMacsPerByte = 200;
 
-  // A band's multiply-accumulates (0 for the element-wise ops).
+  // A band's multiply-accumulates (0 for the element-wise ops and the head).
   std::int64_t band_macs(const Job& job) const {
+    if (job.work.op != BandOp::Run) return 0;
     const PackedWord& band = result_.descriptors.at(static_cast<size_t>(job.work.descriptor));
     if (band["op"] != static_cast<std::int64_t>(ProgramOp::Conv)) return 0;
     return band["out_c"] * band["out_h"] * band["out_w"] * band["in_c"] * band["kernel"] * band["kernel"];

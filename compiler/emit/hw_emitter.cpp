@@ -554,11 +554,12 @@ BandProgram plan_band_program(const QuantModel& model, const MemoryMap& map, con
 }
 
 nlohmann::json band_program_json(const BandProgram& bands, const MemoryMap& map) {
-  std::int64_t read_bytes = 0, written_bytes = 0, runs = 0;
+  std::int64_t read_bytes = 0, written_bytes = 0, runs = 0, copies = 0;
   for (const BandInstruction& ins : bands.instructions) {
     if (ins.op == BandOp::Load) read_bytes += dram_bytes(ins, map);
     if (ins.op == BandOp::Store) written_bytes += dram_bytes(ins, map);
     if (ins.op == BandOp::Run) ++runs;
+    if (ins.op == BandOp::Copy) ++copies;
   }
   nlohmann::json layers = nlohmann::json::array();
   for (const NodeBands& node : bands.nodes) {
@@ -570,6 +571,7 @@ nlohmann::json band_program_json(const BandProgram& bands, const MemoryMap& map)
   }
   return {{"instructions", bands.instructions.size()},
           {"runs", runs},
+          {"copies", copies},
           {"input_half_words", bands.buffers.input_words},
           {"output_half_words", bands.buffers.output_words},
           {"feature_map_bytes_read", read_bytes},
