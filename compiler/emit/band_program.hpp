@@ -47,12 +47,15 @@
 // loads, rows and channels go before the Store), so that an
 // in-order issuer that waits only on the halves each instruction declares
 // (reads / writes) loads the next band and
-// reaches its Run while the engines compute this one; a Store the next
-// band's loads read is cut after the rows they read, which go first. Stores run
-// one at a time, so when a Store starts every earlier one is over: a Load
-// carries the barrier (wait until the store unit is idle) exactly when it
-// reads words of the Store emitted last (a load of a concat's channels is
-// cut so that those that do not go first, without it).
+// reaches its Run while the engines compute this one. Where a load reads
+// both the Store's words and others (no copy), the Store is cut after the
+// rows the loads read, which go first. The loads of the band after next go
+// out under a convolution's Run when the next band's Run is short and their
+// half is free. Stores run one at a time, so when a Store starts every
+// earlier one is over: a Load carries the barrier (wait until the store
+// unit is idle) exactly when it reads words of the Store emitted last (a
+// load of a concat's channels is cut so that those that do not go first,
+// without it).
 #pragma once
 #include <cstdint>
 #include <string>
