@@ -559,35 +559,6 @@ class Builder {
     return {before, after};
   }
 
-  // A store cut after the rows `loads` read of it: the first rows (the
-  // whole store when they read its last), and the rest (each channel's run
-  // shortened, the scratch channel pitch kept), which can go out after the
-  // loads, so that they wait only for the rows they read.
-  std::pair<BandInstruction, std::optional<BandInstruction>> split_store(const BandInstruction& store,
-                                                                         const std::vector<BandInstruction>& loads) const {
-    const std::int64_t width = map_.nodes[store.tensor].shape.width, rows = store.words / width;
-    std::int64_t read_end = 0;  // past the last word read, within a channel's run
-    for (const BandInstruction& load : loads) {
-      for (int a = 0; a < load.channels; ++a) {
-        const std::int64_t load_begin = load.dram_word + a * load.dram_stride, load_end = load_begin + load.words;
-        for (int b = 0; b < store.channels; ++b) {
-          const std::int64_t store_begin = store.dram_word + b * store.dram_stride;
-          if (load_begin < store_begin + store.words && store_begin < load_end) {
-            read_end = std::max(read_end, std::min(load_end, store_begin + store.words) - store_begin);
-          }
-        }
-      }
-    }
-    const std::int64_t read_rows = (read_end + width - 1) / width;
-    if (read_rows >= rows) return {store, std::nullopt};
-    BandInstruction first = store, rest = store;
-    first.words = read_rows * width;
-    rest.words = store.words - first.words;
-    rest.dram_word += first.words;
-    rest.scratch_word += first.words;
-    return {first, rest};
-  }
-
   // The next job's loads split around `store` (which they may read): the
   // loads, leading and trailing channels and leading rows that read none of
   // its words, which can go out before it and overlap the band that
@@ -616,17 +587,21 @@ class Builder {
     return {early, late};
   }
 
-  // The loads of `store`'s words as copies from the output half it stores
-  // (each load's words within the store's, channel for channel), or none
-  // when a load reads words outside them.
-  std::optional<std::vector<BandInstruction>> copies_from(const std::vector<BandInstruction>& loads,
-                                                          const BandInstruction& store) const {
+  // The loads of `store`'s words (split_by_store's late parts) as copies
+  // from the output half it stores. Each lies within the store's words,
+  // channel for channel: its leading rows and outer channels outside them
+  // went early, and the rows after the store's are not written yet (a view's
+  // load reads its tensor's words, at the same channel stride).
+  std::vector<BandInstruction> copies_from(const std::vector<BandInstruction>& loads, const BandInstruction& store) const {
     std::vector<BandInstruction> copies;
     for (const BandInstruction& load : loads) {
       const std::int64_t offset = load.dram_word - store.dram_word;
-      if (load.dram_stride != store.dram_stride || offset < 0) return std::nullopt;  // (a view's load reads its tensor's words)
       const std::int64_t first_channel = offset / store.dram_stride, within = offset % store.dram_stride;
-      if (within + load.words > store.words || first_channel + load.channels > store.channels) return std::nullopt;
+      if (load.dram_stride != store.dram_stride || offset < 0 || within + load.words > store.words ||
+          first_channel + load.channels > store.channels) {
+        throw Error("band program: layer " + model_.graph.nodes[load.node].name +
+                    " reads words around the store it copies from (a band plan the copies do not cover)");
+      }
       BandInstruction copy = load;
       copy.op = BandOp::Copy;
       copy.reads = store.reads;
@@ -670,11 +645,11 @@ class Builder {
   // Run, so the issuer reaches that Run (and fetches its descriptor) while
   // this one computes. When the next job reads words of this job's Store
   // (a node's first band reading the node before it), the Store goes out
-  // right after the Run and the loads of those words after it; the loads
-  // (and a load's leading rows and outer channels) that read none of them
-  // go before the Store, and the Store is cut after the rows those loads
-  // read, the rest going out after them, so that they wait only for their
-  // rows. A pair's first
+  // right after the Run and the loads of those words become copies from
+  // its output half after it; the loads (and a load's leading rows and
+  // outer channels) that read none of them go before the Store. The loads
+  // of the job after next may go out under a convolution's Run
+  // (hoist_loads). A pair's first
   // job with `prefetch` sends the loads of the job after next (its next
   // band, into the other input half) right after its Run. A node's
   // Constants go out right after the Run of the tallest band of the
@@ -712,15 +687,8 @@ class Builder {
       if (next_reads_store) {
         const auto [early, late] = split_by_store(next_loads, *store);
         emit_loads(early);
-        if (const std::optional<std::vector<BandInstruction>> copies = copies_from(late, *store)) {
-          emit_store(*store);
-          emit_copies(*copies);
-        } else {
-          const auto [read_rows, other_rows] = split_store(*store, late);
-          emit_store(read_rows);
-          emit_loads(late);
-          if (other_rows) emit_store(*other_rows);
-        }
+        emit_store(*store);
+        emit_copies(copies_from(late, *store));
       } else if (!has_next) {
         if (store) emit_store(*store);
       } else {
@@ -853,18 +821,22 @@ std::vector<PackedWord> pack_band_program(const BandProgram& program, const Memo
     word["writes"] = ins.writes;
     word["barrier"] = ins.barrier ? 1 : 0;
     word["node"] = ins.node;
+    // A Load's, Store's or Copy's runs: their count, length and scratch words.
+    auto runs = [&] {
+      word["channels"] = ins.channels;
+      word["words"] = ins.words;
+      word["scratch_word"] = ins.scratch_word;
+      word["scratch_stride"] = ins.scratch_stride;
+    };
     switch (ins.op) {
       case BandOp::Load:
       case BandOp::Store: {
         const NodePlacement& tensor = map.nodes.at(static_cast<size_t>(ins.tensor));
         const std::int64_t first_byte = tensor.fmap_dram_offset + (ins.dram_word - tensor.fmap_base) * tensor.fmap_slot_bytes;
-        word["channels"] = ins.channels;
-        word["words"] = ins.words;
+        runs();
         word["slot_log2"] = std::countr_zero(static_cast<unsigned>(8 * tensor.fmap_slot_bytes));
         word["dram_address"] = dram.region("fmap").base + first_byte;
         word["dram_stride"] = ins.dram_stride * tensor.fmap_slot_bytes;
-        word["scratch_word"] = ins.scratch_word;
-        word["scratch_stride"] = ins.scratch_stride;
         break;
       }
       case BandOp::Constants:
@@ -872,12 +844,9 @@ std::vector<PackedWord> pack_band_program(const BandProgram& program, const Memo
         word["dram_address"] = dram.address("program", ins.node);
         break;
       case BandOp::Copy:
-        word["channels"] = ins.channels;
-        word["words"] = ins.words;
+        runs();
         word["dram_address"] = ins.source_word;
         word["dram_stride"] = ins.source_stride;
-        word["scratch_word"] = ins.scratch_word;
-        word["scratch_stride"] = ins.scratch_stride;
         break;
       case BandOp::Run: word["dram_address"] = dram.address("band_descriptors", ins.descriptor); break;
       case BandOp::Head:

@@ -47,9 +47,7 @@
 // loads, rows and channels go before the Store), so that an
 // in-order issuer that waits only on the halves each instruction declares
 // (reads / writes) loads the next band and
-// reaches its Run while the engines compute this one. Where a load reads
-// both the Store's words and others (no copy), the Store is cut after the
-// rows the loads read, which go first. The loads of the band after next go
+// reaches its Run while the engines compute this one. The loads of the band after next go
 // out under a convolution's Run when the next band's Run is short and their
 // half is free. Stores run one at a time, so when a Store starts every
 // earlier one is over: a Load carries the barrier (wait until the store
