@@ -5,7 +5,7 @@
 // it declares localparams only. Regenerate: yq-hw format-header rtl/yq_format.vh
 
 // Version
-localparam integer YQ_FORMAT_VERSION = 13;              // docs/ARTIFACTS.md format
+localparam integer YQ_FORMAT_VERSION = 14;              // docs/ARTIFACTS.md format
 
 // Descriptor codes
 localparam integer YQ_OP_INPUT = 0;
@@ -28,6 +28,7 @@ localparam integer YQ_BAND_OP_RUN = 4;
 localparam integer YQ_BAND_OP_HEAD = 5;
 localparam integer YQ_BAND_OP_END = 6;
 localparam integer YQ_BAND_OP_COPY = 7;
+localparam integer YQ_BAND_OP_UPSAMPLE_LOAD = 8;
 localparam integer YQ_BAND_INPUT_HALF0 = 1;             // reads / writes bits: the halves of the on-chip buffers
 localparam integer YQ_BAND_INPUT_HALF1 = 2;
 localparam integer YQ_BAND_OUTPUT_HALF0 = 4;
@@ -157,7 +158,7 @@ localparam integer YQ_LUTDIR_VALUE_BITS_LSB = 88;
 localparam integer YQ_LUTDIR_VALUE_BITS_WIDTH = 8;
 
 // Band program instruction fields (band_program.hex, docs/ARTIFACTS.md section 14)
-localparam integer YQ_BAND_WORD_BITS = 312;             // one instruction
+localparam integer YQ_BAND_WORD_BITS = 328;             // one instruction
 localparam integer YQ_BAND_OP_LSB = 0;
 localparam integer YQ_BAND_OP_WIDTH = 8;
 localparam integer YQ_BAND_READS_LSB = 8;
@@ -192,6 +193,8 @@ localparam integer YQ_BAND_SCRATCH_STRIDE_LSB = 248;
 localparam integer YQ_BAND_SCRATCH_STRIDE_WIDTH = 32;
 localparam integer YQ_BAND_CLASS_WORD_LSB = 280;
 localparam integer YQ_BAND_CLASS_WORD_WIDTH = 32;
+localparam integer YQ_BAND_ROW_WORDS_LSB = 312;
+localparam integer YQ_BAND_ROW_WORDS_WIDTH = 16;
 
 // Detection record fields (DRAM detection list; slot 0 holds the count)
 localparam integer YQ_DET_WORD_BITS = 192;              // one record

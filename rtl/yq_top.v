@@ -339,6 +339,17 @@ module yq_top #(
     reg  [31:0] ld_region, ld_first, ld_words, ld_scratch_base;
     reg  [31:0] ld_runs, ld_stride, ld_sstride;
     reg  [4:0]  ld_slot_log2;
+    // An UpsampleLoad (ld_up): each run is rows of ld_row_words words; a
+    // beat's words go out in segments of at most UP_SEG words within one
+    // row, each segment twice (up_second: into the row's second copy), each
+    // word twice (ld_dup: into words 2x and 2x + 1).
+    localparam UP_ROW_W = YQ_BAND_ROW_WORDS_WIDTH;
+    reg         ld_up;
+    reg  [UP_ROW_W-1:0] ld_row_words;
+    reg         up_second;
+    reg  [UP_ROW_W-1:0] up_col_left;   // words of the current row not yet written twice
+    reg         ld_rows_bad;            // a run ended inside a row
+    reg         ld_dup;
     wire        rd_busy, rd_ready_req, rd_done, rd_error, rd_valid, rd_last;
     wire [AXI_DATA_W-1:0] rd_data;
     reg         rd_ready;
@@ -412,14 +423,22 @@ module yq_top #(
                                 ld_dst == DST_TABLE || ld_dst == DST_INSTR || ld_dst == DST_PROGRAM);
     reg  [AXI_DATA_W-1:0] dr_word;
     reg  [31:0]           dr_left;
-    always @(*) rd_ready = ld_active && dr_left == 32'd0;
+    always @(*) rd_ready = ld_active && dr_left == 32'd0 && (!ld_up || (up_second && up_beat_done));
     // Words of a narrow beat: those after the skipped ones, at most those left.
     wire [31:0] beat_words = (AXI_DATA_W - ld_skip_left) >> ld_slot_log2;
     wire [31:0] beat_take  = (beat_words < ld_left) ? beat_words : ld_left;
     wire        run_ends   = (beat_take == ld_left) && dt_runs_left > 32'd1;   // the next beat starts the next run
+    localparam [31:0] UP_SEG = AXI_DATA_W / YQ_FMAP_NARROW_SLOT_BITS / 2;   // half the loader's write (PB_FMAP)
+    wire [31:0] up_row_left  = {{(32-UP_ROW_W){1'b0}}, up_col_left};
+    wire [31:0] up_seg_row   = (beat_take < up_row_left) ? beat_take : up_row_left;
+    wire [31:0] up_seg       = (up_seg_row < UP_SEG) ? up_seg_row : UP_SEG;
+    wire        up_beat_done = (up_seg == beat_take);
+    wire        up_row_done  = (up_seg == up_row_left);
+    wire        up_run_ends  = (up_seg == ld_left) && dt_runs_left > 32'd1;
 
     always @(posedge clk) begin
         ld_valid <= 1'b0;
+        ld_dup   <= ld_up;
         if (rst) begin
             ld_active <= 1'b0;
         end else if (ld_start) begin
@@ -435,6 +454,9 @@ module yq_top #(
             ld_skip_left <= skip_bits_of(ld_byte[BEAT_LOG2-4:0]);
             sr_bits      <= 32'd0;
             ld_error     <= 1'b0;
+            up_second    <= 1'b0;
+            up_col_left  <= ld_row_words;
+            ld_rows_bad  <= 1'b0;
         end else if (ld_active) begin
             if (rd_start) begin
                 rq_byte      <= rq_byte + ld_stride;
@@ -446,7 +468,31 @@ module yq_top #(
                 dr_word  <= next_narrow_word(dr_word, ld_slot_log2);
                 dr_left  <= dr_left - 32'd1;
             end
-            if (narrow) begin
+            if (ld_up) begin
+                if (rd_valid) begin
+                    ld_valid   <= (up_seg != 32'd0);
+                    ld_word    <= {{(SR_W-AXI_DATA_W){1'b0}}, beat_from_skip};
+                    ld_n       <= up_seg;
+                    ld_sc_addr <= up_second ? dt_saddr + {{(31-UP_ROW_W){1'b0}}, ld_row_words, 1'b0} : dt_saddr;
+                    up_second  <= !up_second;
+                    if (up_second) begin
+                        up_col_left <= up_row_done ? ld_row_words : up_col_left - up_seg[UP_ROW_W-1:0];
+                        if (up_seg == ld_left && !up_row_done) ld_rows_bad <= 1'b1;
+                        if (up_run_ends) begin
+                            dt_byte      <= dt_byte + ld_stride;
+                            dt_runs_left <= dt_runs_left - 32'd1;
+                            dt_sbase     <= dt_sbase + ld_sstride;
+                            dt_saddr     <= dt_sbase + ld_sstride;
+                            ld_left      <= ld_words;
+                            ld_skip_left <= skip_bits_of(dt_byte[BEAT_LOG2-4:0] + ld_stride[BEAT_LOG2-4:0]);
+                        end else begin
+                            dt_saddr     <= dt_saddr + (up_seg << 1) + (up_row_done ? {{(31-UP_ROW_W){1'b0}}, ld_row_words, 1'b0} : 32'd0);
+                            ld_left      <= ld_left - up_seg;
+                            ld_skip_left <= up_beat_done ? 32'd0 : ld_skip_left + (up_seg << ld_slot_log2);
+                        end
+                    end
+                end
+            end else if (narrow) begin
                 if (rd_fire) begin
                     ld_valid   <= (beat_take != 32'd0);
                     ld_word    <= {{(SR_W-AXI_DATA_W){1'b0}}, beat_from_skip};
@@ -611,8 +657,15 @@ module yq_top #(
     wire [HL_W-1:0]   i_level = ins[YQ_BAND_LEVEL_LSB +: HL_W];
     wire [CELL_W-1:0] i_row0  = ins[YQ_BAND_FIRST_ROW_LSB +: CELL_W];
     wire [CELL_W-1:0] i_rows  = ins[YQ_BAND_ROWS_LSB +: CELL_W];
+    // An UpsampleLoad: runs of rows of i_row_words words, each word written
+    // four times (rows 2j and 2j + 1, words 2x and 2x + 1).
+    wire        i_up        = (i_op == YQ_BAND_OP_UPSAMPLE_LOAD);
+    wire [31:0] i_row_words = {{(32-YQ_BAND_ROW_WORDS_WIDTH){1'b0}}, ins[YQ_BAND_ROW_WORDS_LSB +: YQ_BAND_ROW_WORDS_WIDTH]};
+    // A run's scratch words (an UpsampleLoad's whose last row is cut short
+    // writes at most two rows of 2 i_row_words past them before it fails).
+    wire [31:0] i_run_span  = i_up ? (i_words << 2) + (i_row_words << 2) : i_words;
     // A load's or store's last scratch word + 1 (checked against the scratch memory).
-    wire [63:0] i_span = {32'd0, i_sword} + {32'd0, i_channels - 32'd1} * {32'd0, i_sstride} + {32'd0, i_words};
+    wire [63:0] i_span = {32'd0, i_sword} + {32'd0, i_channels - 32'd1} * {32'd0, i_sstride} + {32'd0, i_run_span};
     localparam [31:0] SCRATCH32 = YQ_SCRATCH_WORDS;
     wire        i_span_bad = (i_channels == 32'd0) || (i_span[63:32] != 32'd0) || (i_span[31:0] > SCRATCH32);
     // A Copy's source runs: from i_addr, i_stride words apart.
@@ -620,7 +673,7 @@ module yq_top #(
     wire        i_src_bad  = (i_src_span[63:32] != 32'd0) || (i_src_span[31:0] > SCRATCH32);
     // Runs that follow each other both in DRAM and in the scratch memory (a
     // whole tensor, or a band of every row) move as one run of channels x words.
-    wire        i_contiguous = (i_stride == (i_words << (i_slot_log2 - 5'd3))) && (i_sstride == i_words);
+    wire        i_contiguous = (i_stride == (i_words << (i_slot_log2 - 5'd3))) && (i_sstride == (i_up ? i_words << 2 : i_words));
     wire [31:0] i_run_words  = i_contiguous ? i_channels * i_words : i_words;
     wire [31:0] i_runs       = i_contiguous ? 32'd1 : i_channels;
 
@@ -668,6 +721,7 @@ module yq_top #(
             ld_words     <= words;
             ld_slot_log2 <= slot_log2;
             ld_runs      <= 32'd1;
+            ld_up        <= 1'b0;
             ld_start     <= 1'b1;
             after_load   <= next_state;
             state        <= S_LOAD_WAIT;
@@ -789,6 +843,7 @@ module yq_top #(
                     end
                 S_LOAD_WAIT: if (!ld_active && !ld_start) begin
                     if (ld_error) fail(ERR_DRAM, node);
+                    else if (ld_rows_bad) fail(ERR_DESC, node);
                     else begin
                         state       <= after_load;
                         decode_wait <= 2'd0;
@@ -798,9 +853,9 @@ module yq_top #(
                 else begin
                     node <= i_node;
                     case (i_op)
-                        YQ_BAND_OP_LOAD, YQ_BAND_OP_STORE:
+                        YQ_BAND_OP_LOAD, YQ_BAND_OP_UPSAMPLE_LOAD, YQ_BAND_OP_STORE:
                             if (i_span_bad) fail(ERR_BUFFER, i_node);
-                            else if (i_slot_bad) fail(ERR_DESC, i_node);
+                            else if (i_slot_bad || (i_up && i_row_words == 32'd0)) fail(ERR_DESC, i_node);
                             else if (i_op == YQ_BAND_OP_STORE) begin
                                 if (!hazard && !su_busy) begin
                                     st_go <= 1'b1;
@@ -812,6 +867,8 @@ module yq_top #(
                                 ld_stride       <= i_stride;
                                 ld_scratch_base <= i_sword;
                                 ld_sstride      <= i_sstride;
+                                ld_up           <= i_up;
+                                ld_row_words    <= i_row_words[UP_ROW_W-1:0];
                             end
                         YQ_BAND_OP_COPY:
                             if (i_span_bad || i_src_bad) fail(ERR_BUFFER, i_node);
@@ -1165,17 +1222,21 @@ module yq_top #(
     reg  [PB_FMAP-1:0]    ld_mask;
     reg  [PB_FMAP*FW-1:0] ld_data;
     wire                  ld_narrow = ONE_SLOT || (ld_slot_log2 == LOG_NSLOT);
+    // An UpsampleLoad's words go in twice each (ld_dup): word r of the
+    // write is the pulse's word r / 2.
+    reg  [PB_FMAP*FW-1:0] ld_words_in;
     integer r;
     always @(*) begin
-        ld_data = {PB_FMAP*FW{1'b0}};
+        ld_words_in = {PB_FMAP*FW{1'b0}};
         for (r = 0; r < PB_FMAP; r = r + 1) begin
-            ld_mask[r] = (r < ld_n);
+            ld_mask[r] = ld_dup ? (r < 2 * ld_n) : (r < ld_n);
             if (ld_narrow)
-                ld_data[r*FW +: FW] = {{(FW+1-NTAKE){ld_word[r*NSLOT+NTAKE-1]}}, ld_word[r*NSLOT +: NTAKE-1]};
+                ld_words_in[r*FW +: FW] = {{(FW+1-NTAKE){ld_word[r*NSLOT+NTAKE-1]}}, ld_word[r*NSLOT +: NTAKE-1]};
         end
         for (r = 0; r < PB_WIDE; r = r + 1) begin
-            if (!ld_narrow) ld_data[r*FW +: FW] = ld_word[r*WSLOT +: FW];
+            if (!ld_narrow) ld_words_in[r*FW +: FW] = ld_word[r*WSLOT +: FW];
         end
+        for (r = 0; r < PB_FMAP; r = r + 1) ld_data[r*FW +: FW] = ld_dup ? ld_words_in[(r/2)*FW +: FW] : ld_words_in[r*FW +: FW];
     end
     wire                  sc_st_en, sc_st_grant;
     wire [31:0]           sc_st_base;

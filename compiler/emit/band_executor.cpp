@@ -63,7 +63,8 @@ class Executor {
     for (index_ = 0; index_ < program_.instructions.size(); ++index_) {
       const BandInstruction& ins = program_.instructions[index_];
       switch (ins.op) {
-        case BandOp::Load: load(ins); break;
+        case BandOp::Load:
+        case BandOp::UpsampleLoad: load(ins); break;
         case BandOp::Store: store(ins); break;
         case BandOp::Constants: constants(ins); break;
         case BandOp::Run: run_band(ins); break;
@@ -126,7 +127,7 @@ class Executor {
                " may still be writing, without a barrier after it");
         }
       }
-      half_holding(ins.writes, to, ins.words);
+      half_holding(ins.writes, to, scratch_words(ins) / ins.channels);
       for (std::int64_t w = 0; w < ins.words; ++w) {
         const std::int32_t code = dram_.at(from + w);
         if (code == kPoison) fail("reads DRAM word " + std::to_string(from + w) + ", which nothing wrote");
@@ -135,11 +136,26 @@ class Executor {
           fail("reads DRAM word " + std::to_string(from + w) + " of layer " + graph_.nodes[ins.tensor].name +
                " before it was stored there (it holds layer " + graph_.nodes[writer].name + "'s)");
         }
-        scratch_[to + w] = code;
+        if (ins.op == BandOp::UpsampleLoad) {
+          upsample_word(ins, to, w, code);
+        } else {
+          scratch_[to + w] = code;
+        }
       }
     }
     traffic_.loaded_words += ins.channels * ins.words;
     traffic_.loaded_bytes += dram_bytes(ins, map_);
+  }
+
+  // An UpsampleLoad's word w of a run: row j, column x of rows of
+  // row_words, into words 2x and 2x + 1 of the run's rows 2j and 2j + 1.
+  void upsample_word(const BandInstruction& ins, std::int64_t run_word, std::int64_t w, std::int32_t code) {
+    if (ins.row_words < 1 || ins.words % ins.row_words != 0) fail("runs are not whole rows of row_words words");
+    const std::int64_t row = w / ins.row_words, x = w % ins.row_words, width = 2 * ins.row_words;
+    for (std::int64_t t = 0; t < 2; ++t) {
+      const std::int64_t at = run_word + (2 * row + t) * width + 2 * x;
+      scratch_[at] = scratch_[at + 1] = code;
+    }
   }
 
   // Scratch to scratch: an output half's words (a Run wrote them) into an

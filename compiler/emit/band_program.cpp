@@ -40,6 +40,37 @@ RowRange unclipped_input_rows(const Node& node, int first, int last) {
 
 RowRange clip(RowRange rows, int height) { return {std::max(rows.first, 0), std::min(rows.last, height - 1)}; }
 
+// Channels [first, first + count) of a tensor that are a folded upsample's
+// output (fmap_plan.hpp): the tensor itself, or an input of a concat view.
+struct FoldedPart {
+  int upsample = 0, first = 0, count = 0;
+};
+
+std::vector<FoldedPart> folded_parts(const Graph& graph, const MemoryMap& map, const std::vector<bool>& folded,
+                                     int tensor) {
+  if (folded[tensor]) return {{tensor, 0, map.nodes[tensor].shape.channels}};
+  std::vector<FoldedPart> parts;
+  if (graph.nodes[tensor].op != OpKind::Concat || !map.nodes[tensor].view) return parts;
+  int first = 0;
+  for (int input : graph.nodes[tensor].inputs) {
+    const int count = map.nodes[input].shape.channels;
+    if (folded[input]) parts.push_back({input, first, count});
+    first += count;
+  }
+  return parts;
+}
+
+// The rows a node's bands come in whole multiples of (but its last band):
+// 2 for an upsample, which reads whole input rows from each band's first,
+// and for a reader of a folded one, whose loads write each input row twice.
+int row_step(const Graph& graph, const MemoryMap& map, const std::vector<bool>& folded, int node) {
+  if (graph.nodes[node].op == OpKind::Upsample) return 2;
+  for (int input : graph.nodes[node].inputs) {
+    if (!folded_parts(graph, map, folded, input).empty()) return 2;
+  }
+  return 1;
+}
+
 // The nodes whose bands are cut together: one node, or a pair (a node and
 // the node after it, which reads each band of the first's output where the
 // first's Run wrote it: `forwarded`, not loaded, so not in its input half).
@@ -93,17 +124,24 @@ BandWords largest_band(const Graph& graph, const MemoryMap& map, const std::vect
   return largest;
 }
 
-// The largest band that fits both halves (an upsample's bands start on even
-// rows, so that each reads whole input rows from its first).
-int choose_band_rows(const Graph& graph, const MemoryMap& map, const std::vector<BandMember>& members,
-                     const BandBuffers& buffers) {
-  const bool upsample = graph.nodes[members.front().node].op == OpKind::Upsample;
+// The members' row step: the largest of theirs.
+int members_row_step(const Graph& graph, const MemoryMap& map, const std::vector<bool>& folded,
+                     const std::vector<BandMember>& members) {
+  int step = 1;
+  for (const BandMember& member : members) step = std::max(step, row_step(graph, map, folded, member.node));
+  return step;
+}
+
+// The largest band, in whole row steps, that fits both halves.
+int choose_band_rows(const Graph& graph, const MemoryMap& map, const std::vector<bool>& folded,
+                     const std::vector<BandMember>& members, const BandBuffers& buffers) {
+  const int step = members_row_step(graph, map, folded, members);
   const int height = map.nodes[members.front().node].shape.height;
   for (int rows = height; rows > 0; --rows) {
-    if (upsample && rows % 2 != 0 && rows != height) continue;
+    if (rows % step != 0 && rows != height) continue;
     if (largest_band(graph, map, members, rows).fits(buffers)) return rows;
   }
-  const BandWords one = largest_band(graph, map, members, upsample ? 2 : 1);
+  const BandWords one = largest_band(graph, map, members, step);
   const bool input_overflows = one.input > buffers.input_words;
   std::string layer = graph.nodes[members.front().node].name;
   for (size_t m = 1; m < members.size(); ++m) layer += " (with " + graph.nodes[members[m].node].name + ", which reads its bands on chip)";
@@ -129,17 +167,16 @@ std::vector<int> band_heights(int height, int head, int rows, int step, bool eve
 }
 
 // The members' bands as [first, first + rows) ranges: when there are
-// several, the first has about half of band_rows (whole input rows for an
-// upsample), so that the node starts on a short load, which overlaps the
+// several, the first has about half of band_rows (in whole row steps), so that the node starts on a short load, which overlaps the
 // node before's last band and needs only rows of its first bands; the rest
 // are spread evenly over as few bands of at most band_rows as hold them, so
 // that the last is no stub (the node after it loads its constants and
 // first rows while it runs). Full bands after the first, then uniform
 // bands, when a band would not fit the halves.
-std::vector<RowRange> node_bands(const Graph& graph, const MemoryMap& map, const std::vector<BandMember>& members,
-                                 int band_rows, const BandBuffers& buffers) {
+std::vector<RowRange> node_bands(const Graph& graph, const MemoryMap& map, const std::vector<bool>& folded,
+                                 const std::vector<BandMember>& members, int band_rows, const BandBuffers& buffers) {
   const int height = map.nodes[members.front().node].shape.height;
-  const int step = graph.nodes[members.front().node].op == OpKind::Upsample ? 2 : 1;
+  const int step = members_row_step(graph, map, folded, members);
   const int first_rows = std::max(step, band_rows / 2 / step * step);
   auto ranges = [](const std::vector<int>& heights) {
     std::vector<RowRange> bands;
@@ -244,16 +281,9 @@ class Builder {
   }
 
   BandProgram build() {
-    const auto& nodes = model_.graph.nodes;
-    for (int i = 0; i < static_cast<int>(nodes.size()); ++i) {
-      if (nodes[i].op == OpKind::Input || map_.nodes[i].view) continue;
-      const int consumer = map_.nodes[i].forwarded_to;
-      if (consumer < 0) {
-        add_node_jobs({{i}});
-        continue;
-      }
-      add_node_jobs({{i}, {consumer, i}});
-      i = consumer;
+    folded_ = folded_upsamples();
+    for (const std::vector<BandMember>& members : band_groups()) {
+      if (!folded_[members.front().node]) add_node_jobs(members);
     }
     result_.head_pitch_modulus = head_pitch_modulus();
     for (size_t level = 0; level < model_.graph.levels.size(); ++level) add_head_jobs(static_cast<int>(level));
@@ -262,6 +292,41 @@ class Builder {
   }
 
  private:
+  // The computing nodes whose bands are cut together, in node order: one
+  // node, or a pair (fmap_plan.hpp).
+  std::vector<std::vector<BandMember>> band_groups() const {
+    std::vector<std::vector<BandMember>> groups;
+    const auto& nodes = model_.graph.nodes;
+    for (int i = 0; i < static_cast<int>(nodes.size()); ++i) {
+      if (nodes[i].op == OpKind::Input || map_.nodes[i].view) continue;
+      const int consumer = map_.nodes[i].forwarded_to;
+      if (consumer < 0) {
+        groups.push_back({{i}});
+        continue;
+      }
+      groups.push_back({{i}, {consumer, i}});
+      i = consumer;
+    }
+    return groups;
+  }
+
+  // The upsamples fmap_plan.hpp folds whose readers' bands of two rows fit
+  // the halves; the others run as nodes of their own (their outputs have
+  // their DRAM words all the same).
+  std::vector<bool> folded_upsamples() const {
+    std::vector<bool> folded(map_.nodes.size());
+    for (size_t i = 0; i < folded.size(); ++i) folded[i] = map_.nodes[i].folded;
+    for (const std::vector<BandMember>& members : band_groups()) {
+      if (largest_band(model_.graph, map_, members, 2).fits(result_.buffers)) continue;
+      for (const BandMember& member : members) {
+        for (int input : model_.graph.nodes[member.node].inputs) {
+          for (const FoldedPart& part : folded_parts(model_.graph, map_, folded, input)) folded[part.upsample] = false;
+        }
+      }
+    }
+    return folded;
+  }
+
   // One node's bands, or a pair's (alternating, the second reading the
   // first's bands forwarded). When each node of a pair fits the halves
   // whole, each takes one band in an input half of its own (the second's
@@ -277,7 +342,7 @@ class Builder {
       return band_words(graph, map_, m, 0, height).fits(result_.buffers);
     });
     const bool shared_half = members.size() > 1 && !whole;
-    const int band_rows = whole ? height : choose_band_rows(graph, map_, members, result_.buffers);
+    const int band_rows = whole ? height : choose_band_rows(graph, map_, folded_, members, result_.buffers);
     const int first_job = static_cast<int>(jobs_.size());
     std::vector<int> constant_halves;
     for (size_t m = 0; m < members.size(); ++m) {
@@ -288,7 +353,7 @@ class Builder {
     }
     std::vector<NodeBands> bands;
     for (const BandMember& member : members) bands.push_back({member.node, band_rows, {}, 0, 0, 0});
-    const std::vector<RowRange> cuts = node_bands(graph, map_, members, band_rows, result_.buffers);
+    const std::vector<RowRange> cuts = node_bands(graph, map_, folded_, members, band_rows, result_.buffers);
     for (size_t b = 0; b < cuts.size(); ++b) {
       int input_half = next_input_half();
       std::int64_t scratch = result_.buffers.input_half(input_half);
@@ -304,7 +369,7 @@ class Builder {
         bands[m].band_heights.push_back(cuts[b].count());
         std::int64_t band_words = 0;
         for (const BandInstruction& load : job.loads) {
-          band_words += load.channels * load.words;
+          band_words += scratch_words(load);
           bands[m].read_bytes += dram_bytes(load, map_);
           scratch += load.channels * load.scratch_stride;
         }
@@ -362,8 +427,14 @@ class Builder {
     for (int input : node.inputs) {
       const TensorShape& in = map_.nodes[input].shape;
       const RowRange range = clip(wanted, in.height);
-      in_bases.push_back(
-          place_input(job, block_load(index, input, map_.nodes[input], range, scratch, input_half), reads, scratch));
+      const BandInstruction load = block_load(index, input, map_.nodes[input], range, scratch, input_half);
+      const std::vector<BandInstruction> parts = unfolded(load, range);
+      if (parts.size() == 1 && parts.front().op == BandOp::Load) {
+        in_bases.push_back(place_input(job, load, reads, scratch));
+      } else {
+        in_bases.push_back(scratch);
+        for (const BandInstruction& part : parts) place_load(job, part, reads, scratch);
+      }
       in_rows = range.count();
     }
     const std::int64_t out_base = result_.buffers.output_half(half);
@@ -387,6 +458,37 @@ class Builder {
     store.scratch_stride = store.words;
     job.store = store;
     jobs_.push_back(std::move(job));
+  }
+
+  // A load of `rows` of a tensor as loads of its channels in order, those
+  // of a folded upsample as UpsampleLoads of its input's rows (whole input
+  // rows: `rows` start on an even row and count an even number).
+  std::vector<BandInstruction> unfolded(const BandInstruction& load, RowRange rows) const {
+    const std::vector<FoldedPart> folded = folded_parts(model_.graph, map_, folded_, load.tensor);
+    if (folded.empty()) return {load};
+    if (rows.first % 2 != 0 || rows.count() % 2 != 0) {
+      throw Error("band program: layer " + model_.graph.nodes[load.node].name + " reads rows " +
+                  std::to_string(rows.first) + ".." + std::to_string(rows.last) + " of the folded upsample in " +
+                  model_.graph.nodes[load.tensor].name + ", not whole input rows");
+    }
+    std::vector<BandInstruction> parts;
+    int channel = 0;
+    for (const FoldedPart& part : folded) {
+      if (part.first > channel) parts.push_back(channel_range(load, channel, part.first - channel));
+      const int source = model_.graph.nodes[part.upsample].inputs.at(0);
+      const TensorShape& in = map_.nodes[source].shape;
+      BandInstruction up = channel_range(load, part.first, part.count);
+      up.op = BandOp::UpsampleLoad;
+      up.tensor = source;
+      up.row_words = in.width;
+      up.words = std::int64_t{rows.count() / 2} * in.width;
+      up.dram_word = map_.nodes[source].fmap_base + std::int64_t{rows.first / 2} * in.width;
+      up.dram_stride = std::int64_t{in.height} * in.width;
+      parts.push_back(up);
+      channel = part.first + part.count;
+    }
+    if (channel < load.channels) parts.push_back(channel_range(load, channel, load.channels - channel));
+    return parts;
   }
 
   void add_head_jobs(int level) {
@@ -555,7 +657,7 @@ class Builder {
     before.words = words;
     after.words = load.words - words;
     after.dram_word += words;
-    after.scratch_word += words;
+    after.scratch_word += scratch_words(before) / before.channels;
     return {before, after};
   }
 
@@ -686,9 +788,12 @@ class Builder {
                                     });
       if (next_reads_store) {
         const auto [early, late] = split_by_store(next_loads, *store);
+        std::vector<BandInstruction> copied, upsampled;
+        for (const BandInstruction& load : late) (load.op == BandOp::UpsampleLoad ? upsampled : copied).push_back(load);
         emit_loads(early);
         emit_store(*store);
-        emit_copies(copies_from(late, *store));
+        emit_copies(copies_from(copied, *store));
+        emit_loads(upsampled);  // no copy upsamples: they wait for the store
       } else if (!has_next) {
         if (store) emit_store(*store);
       } else {
@@ -775,6 +880,7 @@ class Builder {
   BandProgram result_;
   std::vector<Job> jobs_;
   std::vector<ConstantNode> constant_nodes_;
+  std::vector<bool> folded_;  // per node: an upsample its readers' loads perform
   int next_constant_half_ = 0;
   int input_half_ = 1;  // the input half of the last band (the first takes half 0)
   // The job after whose Run the next node's constants load: the tallest
@@ -794,12 +900,17 @@ const char* band_op_name(BandOp op) {
     case BandOp::Head: return "head";
     case BandOp::End: return "end";
     case BandOp::Copy: return "copy";
+    case BandOp::UpsampleLoad: return "upsample_load";
   }
   throw Error("unknown band instruction");
 }
 
 std::int64_t dram_bytes(const BandInstruction& ins, const MemoryMap& map) {
   return ins.channels * ins.words * map.nodes.at(static_cast<size_t>(ins.tensor)).fmap_slot_bytes;
+}
+
+std::int64_t scratch_words(const BandInstruction& ins) {
+  return ins.channels * ins.words * (ins.op == BandOp::UpsampleLoad ? 4 : 1);
 }
 
 std::int64_t head_channel_pitch(std::int64_t words, std::int64_t modulus) {
@@ -830,6 +941,7 @@ std::vector<PackedWord> pack_band_program(const BandProgram& program, const Memo
     };
     switch (ins.op) {
       case BandOp::Load:
+      case BandOp::UpsampleLoad:
       case BandOp::Store: {
         const NodePlacement& tensor = map.nodes.at(static_cast<size_t>(ins.tensor));
         const std::int64_t first_byte = tensor.fmap_dram_offset + (ins.dram_word - tensor.fmap_base) * tensor.fmap_slot_bytes;
@@ -837,6 +949,7 @@ std::vector<PackedWord> pack_band_program(const BandProgram& program, const Memo
         word["slot_log2"] = std::countr_zero(static_cast<unsigned>(8 * tensor.fmap_slot_bytes));
         word["dram_address"] = dram.region("fmap").base + first_byte;
         word["dram_stride"] = ins.dram_stride * tensor.fmap_slot_bytes;
+        word["row_words"] = ins.row_words;
         break;
       }
       case BandOp::Constants:

@@ -18,7 +18,9 @@
 //   Load  every input's rows the band reads (clipped to the input), one run
 //         of rows x width words per channel, into the next input half (none
 //         for an input forwarded: whole channels of the output the band
-//         before just wrote, read where they are in its output half);
+//         before just wrote, read where they are in its output half; the
+//         channels of a folded upsample as an UpsampleLoad of half as many
+//         rows of its input, each word written four times);
 //   Run   the node's descriptor rewritten for the band: in_base k and
 //         out_base in the halves, in_h the loaded rows, out_h the band's
 //         rows, pad_top the pad rows above the first loaded row (taps past
@@ -87,7 +89,7 @@ constexpr std::int64_t kScratchBankRowWords = 64;
 // over the lanes (docs/RTL.md, "The scratch memory").
 std::int64_t head_channel_pitch(std::int64_t words, std::int64_t modulus);
 
-enum class BandOp { Load = 1, Store = 2, Constants = 3, Run = 4, Head = 5, End = 6, Copy = 7 };
+enum class BandOp { Load = 1, Store = 2, Constants = 3, Run = 4, Head = 5, End = 6, Copy = 7, UpsampleLoad = 8 };
 
 const char* band_op_name(BandOp op);
 
@@ -132,6 +134,11 @@ struct BandInstruction {
   // Copy: the runs come from scratch word source_word + c * source_stride
   // (an output half) instead of DRAM (docs/ARTIFACTS.md section 14).
   std::int64_t source_word = 0, source_stride = 0;
+  // UpsampleLoad: a Load of a folded upsample's input (fmap_plan.hpp) whose
+  // runs are rows of row_words words: source word (j, x) of run c goes to
+  // the four scratch words scratch_word + c * scratch_stride +
+  // (2j + t) * 2 row_words + 2x + u, t, u in {0, 1}.
+  std::int64_t row_words = 0;
   int half = 0;            // Constants: the constant half
   int descriptor = -1;     // Run: index into BandProgram::descriptors
   // Head: rows [first_row, first_row + rows) of a level, its box outputs at
@@ -180,8 +187,11 @@ struct BandProgram {
 BandProgram band_program(const QuantModel& model, const MemoryMap& map, const std::vector<PackedWord>& program,
                          const BandBuffers& buffers);
 
-// DRAM bytes a Load or Store moves: its words in slots of its tensor's width.
+// DRAM bytes a Load, UpsampleLoad or Store moves: its words in slots of its tensor's width.
 std::int64_t dram_bytes(const BandInstruction& ins, const MemoryMap& map);
+
+// Scratch words a Load, UpsampleLoad (four a DRAM word), Store or Copy moves.
+std::int64_t scratch_words(const BandInstruction& ins);
 
 // The instructions as words of band_instruction_layout() (hw_format.hpp),
 // every DRAM address and stride in bytes: a Load's or Store's runs in the

@@ -554,9 +554,10 @@ BandProgram plan_band_program(const QuantModel& model, const MemoryMap& map, con
 }
 
 nlohmann::json band_program_json(const BandProgram& bands, const MemoryMap& map) {
-  std::int64_t read_bytes = 0, written_bytes = 0, runs = 0, copies = 0;
+  std::int64_t read_bytes = 0, written_bytes = 0, runs = 0, copies = 0, upsample_loads = 0;
   for (const BandInstruction& ins : bands.instructions) {
-    if (ins.op == BandOp::Load) read_bytes += dram_bytes(ins, map);
+    if (ins.op == BandOp::Load || ins.op == BandOp::UpsampleLoad) read_bytes += dram_bytes(ins, map);
+    if (ins.op == BandOp::UpsampleLoad) ++upsample_loads;
     if (ins.op == BandOp::Store) written_bytes += dram_bytes(ins, map);
     if (ins.op == BandOp::Run) ++runs;
     if (ins.op == BandOp::Copy) ++copies;
@@ -572,6 +573,7 @@ nlohmann::json band_program_json(const BandProgram& bands, const MemoryMap& map)
   return {{"instructions", bands.instructions.size()},
           {"runs", runs},
           {"copies", copies},
+          {"upsample_loads", upsample_loads},
           {"input_half_words", bands.buffers.input_words},
           {"output_half_words", bands.buffers.output_words},
           {"feature_map_bytes_read", read_bytes},

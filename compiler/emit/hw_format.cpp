@@ -55,7 +55,8 @@ void header_codes(VerilogHeader& header) {
   for (LutKind kind : {LutKind::Silu, LutKind::Sigmoid, LutKind::Exp}) {
     header.integer("YQ_LUT_KIND_" + verilog_identifier(lut_kind_name(kind)), static_cast<int>(kind));
   }
-  for (BandOp op : {BandOp::Load, BandOp::Store, BandOp::Constants, BandOp::Run, BandOp::Head, BandOp::End, BandOp::Copy}) {
+  for (BandOp op : {BandOp::Load, BandOp::Store, BandOp::Constants, BandOp::Run, BandOp::Head, BandOp::End, BandOp::Copy,
+                    BandOp::UpsampleLoad}) {
     header.integer("YQ_BAND_OP_" + verilog_identifier(band_op_name(op)), static_cast<int>(op));
   }
   header.integer("YQ_BAND_INPUT_HALF0", kInputHalf0, "reads / writes bits: the halves of the on-chip buffers");
@@ -145,7 +146,8 @@ const WordLayout& band_instruction_layout() {
                                           {"dram_stride", 32},
                                           {"scratch_word", 32},
                                           {"scratch_stride", 32},
-                                          {"class_word", 32}});
+                                          {"class_word", 32},
+                                          {"row_words", 16}});
   return layout;
 }
 
