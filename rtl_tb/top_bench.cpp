@@ -34,7 +34,7 @@
 //
 // Usage: Vyq_top <absolute run dir> [--timed] [--latency L] [--bandwidth B]
 //   [--outstanding N] [--stalls P] [--seed S] [--watchdog N]
-//   [--slverr LAYER] [--slverr-write] [--slverr-store LAYER] [--bad-load] [--bad-slot] [--bad-half] [--bad-copy] [--bad-op LAYER] [--bad-out-c LAYER] [--bad-table LAYER] [--bad-knots LAYER] [--bad-shift LAYER] [--bad-inputs LAYER] [--bad-base LAYER] [--bad-width LAYER] [--golden DIR]
+//   [--slverr LAYER] [--slverr-write] [--slverr-store LAYER] [--bad-load] [--bad-slot] [--bad-half] [--bad-copy] [--bad-rows] [--bad-op LAYER] [--bad-out-c LAYER] [--bad-table LAYER] [--bad-knots LAYER] [--bad-shift LAYER] [--bad-inputs LAYER] [--bad-base LAYER] [--bad-width LAYER] [--golden DIR]
 //   [--print-detections] [--detections-out FILE] [--expect-head-overflow] [--profile FILE] [--census FILE]
 //   [--trace FILE]
 // --timed: latency 100, 8 bytes/cycle, 4 outstanding bursts, 10 % random
@@ -72,7 +72,9 @@
 // without changing the halves the load declares, so that the loader writes
 // banks the engine reads in the same cycles (code 7 at the convolution),
 // --bad-copy moves the first copy's source past the scratch memory (code 3
-// at its node),
+// at its node), --bad-rows makes the first upsample_load's rows one word
+// longer than its runs, so that each run ends inside a row (code 2 at its
+// node, once the loader is done),
 // --expect-head-overflow
 // expects q_NMS to overflow (code 5 at node YQ_NUM_LAYERS, "the detect
 // head": a model built with a HEAD_MAX_CAND below the frame's candidates).
@@ -423,7 +425,7 @@ struct Options {
   fs::path run, golden;
   fs::path detections_out, profile, census, trace;
   bool timed = false, print_detections = false, expect_head_overflow = false, slverr_write = false, bad_load = false, bad_slot = false, bad_half = false,
-       bad_copy = false;
+       bad_copy = false, bad_rows = false;
   int latency = -1, outstanding = -1, stalls = -1;
   double bandwidth = -1;
   std::uint64_t seed = 1;
@@ -465,6 +467,7 @@ Options parse(int argc, char** argv) {
     else if (arg == "--expect-head-overflow") o.expect_head_overflow = true;
     else if (arg == "--bad-load") o.bad_load = true;
     else if (arg == "--bad-copy") o.bad_copy = true;
+    else if (arg == "--bad-rows") o.bad_rows = true;
     else if (arg == "--bad-slot") o.bad_slot = true;
     else if (arg == "--bad-half") o.bad_half = true;
     else if (arg == "--profile") o.profile = value();
@@ -749,11 +752,12 @@ int main(int argc, char** argv) {
     if (patch_band_descriptors(expect_node, "IN_BASE0", 1ULL << (address_bits + 1)) == 0) die(opt.bad_base + " has no band descriptor");
     expect_code = 4;
   }
-  if (opt.bad_load || opt.bad_slot || opt.bad_copy) {
+  if (opt.bad_load || opt.bad_slot || opt.bad_copy || opt.bad_rows) {
     // The band program's first load, moved to end past the scratch memory
     // (code 3), or given 32-bit DRAM slots, neither of the two widths
     // yq_top reads (code 2); or its first copy's source moved to end past
-    // the scratch memory (code 3).
+    // the scratch memory (code 3); or its first upsample_load's rows made
+    // longer than its runs (code 2).
     auto field = [&](const std::string& name) {
       return std::pair<int, int>(static_cast<int>(param("YQ_BAND_" + name + "_LSB")), static_cast<int>(param("YQ_BAND_" + name + "_WIDTH")));
     };
@@ -761,15 +765,25 @@ int main(int argc, char** argv) {
       const std::uint64_t address = slot_address("BAND_PROGRAM", static_cast<std::uint64_t>(i));
       const auto [op_lsb, op_width] = field("OP");
       const long long op = static_cast<long long>(peek_bits(dram.bytes(), address, op_lsb, op_width));
-      if (op != param(opt.bad_copy ? "YQ_BAND_OP_COPY" : "YQ_BAND_OP_LOAD")) continue;
+      const char* wanted = opt.bad_copy ? "YQ_BAND_OP_COPY" : opt.bad_rows ? "YQ_BAND_OP_UPSAMPLE_LOAD" : "YQ_BAND_OP_LOAD";
+      if (op != param(wanted)) continue;
       const auto [node_lsb, node_width] = field("NODE");
       expect_node = static_cast<int>(peek_bits(dram.bytes(), address, node_lsb, node_width));
+      if (opt.bad_rows) {
+        const auto [words_lsb, words_width] = field("WORDS");
+        const auto [rows_lsb, rows_width] = field("ROW_WORDS");
+        poke_bits(dram.bytes(), address, rows_lsb, rows_width, peek_bits(dram.bytes(), address, words_lsb, words_width) + 1);
+        break;
+      }
       const auto [lsb, width] = field(opt.bad_copy ? "DRAM_ADDRESS" : opt.bad_load ? "SCRATCH_WORD" : "SLOT_LOG2");
       poke_bits(dram.bytes(), address, lsb, width, opt.bad_slot ? 5 : static_cast<std::uint64_t>(param("YQ_SCRATCH_WORDS")) - 1);
       break;
     }
-    if (expect_node < 0) die("no instruction to corrupt: the band program has no " + std::string(opt.bad_copy ? "copy" : "load"));
-    expect_code = opt.bad_slot ? 2 : 3;
+    if (expect_node < 0) {
+      die("no instruction to corrupt: the band program has no " +
+          std::string(opt.bad_copy ? "copy" : opt.bad_rows ? "upsample_load" : "load"));
+    }
+    expect_code = opt.bad_slot || opt.bad_rows ? 2 : 3;
   }
   if (opt.bad_half) {
     // The issuer lets a load go while a band runs when its declared halves

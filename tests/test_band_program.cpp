@@ -6,6 +6,8 @@
 // barriers only where a load reads the last store's words and loads cut
 // where their rows start to;
 // a pair's bands alternating, the second reading the first's on chip;
+// upsamples folded into their readers' loads (and run as nodes when two
+// rows of a reader do not fit);
 // the executor catching a missing barrier, a load before the store of its
 // words, a wrong address, a wrong pad,
 // constants in the wrong half and a band forwarded from the half it writes
@@ -227,6 +229,68 @@ TEST_CASE("band program: the order an in-order issuer needs") {
   const BandTraffic traffic = execute_band_program(f.integer, f.map, program, f.reference);
   CHECK(traffic.runs > 0);
   CHECK(traffic.copied_words > 0);
+}
+
+// The upsample nodes the program runs as nodes of their own.
+int upsample_nodes(const Fixture& f, const BandProgram& program) {
+  return static_cast<int>(std::count_if(program.nodes.begin(), program.nodes.end(), [&](const NodeBands& node) {
+    return f.model.graph.nodes[node.node].op == OpKind::Upsample;
+  }));
+}
+
+TEST_CASE("band program: an upsample read row for row is folded into its readers' loads, each word written four times") {
+  const Fixture f("folded");
+  int upsamples = 0;
+  for (size_t i = 0; i < f.map.nodes.size(); ++i) {
+    if (f.model.graph.nodes[i].op != OpKind::Upsample) continue;
+    ++upsamples;
+    CHECK(f.map.nodes[i].folded);
+  }
+  REQUIRE(upsamples > 0);
+  const BandProgram program = band_program(f.model, f.map, f.program, f.buffers(6144, 6144));
+  CHECK(upsample_nodes(f, program) == 0);
+  int upsample_loads = 0;
+  for (const BandInstruction& ins : program.instructions) {
+    if (ins.op != BandOp::UpsampleLoad) continue;
+    ++upsample_loads;
+    const int source = ins.tensor;
+    CHECK(ins.row_words == f.map.nodes[source].shape.width);
+    CHECK(ins.words % ins.row_words == 0);
+    CHECK(ins.scratch_stride == 4 * ins.words);  // two rows of twice the width per input row
+    CHECK(scratch_words(ins) == 4 * ins.channels * ins.words);
+  }
+  CHECK(upsample_loads > static_cast<int>(upsamples));  // several bands a reader
+  // The readers' bands start on even rows.
+  for (const NodeBands& node : program.nodes) {
+    const Node& reader = f.model.graph.nodes[node.node];
+    const bool reads_folded = std::any_of(reader.inputs.begin(), reader.inputs.end(), [&](int input) {
+      const std::vector<int>& parts = f.model.graph.nodes[input].inputs;
+      return f.map.nodes[input].folded ||
+             std::any_of(parts.begin(), parts.end(), [&](int part) { return f.map.nodes[part].folded; });
+    });
+    if (!reads_folded) continue;
+    for (int height : node.band_heights) CHECK(height % 2 == 0);
+  }
+  const BandTraffic traffic = execute_band_program(f.integer, f.map, program, f.reference);
+  CHECK(traffic.stored_words == f.stored_words(program));
+
+  SUBCASE("its rows taken at the wrong width: the first divergence") {
+    BandProgram bad = program;
+    BandInstruction& load = bad.instructions[first_of(bad, BandOp::UpsampleLoad)];
+    load.row_words /= 2;
+    try {
+      execute_band_program(f.integer, f.map, bad, f.reference);
+      FAIL("the executor accepted it");
+    } catch (const Error& e) {
+      CHECK_MESSAGE(std::string(e.what()).find(": expected ") != std::string::npos, std::string(e.what()));
+    }
+  }
+  SUBCASE("halves too small for two rows of a reader: the upsamples run as nodes") {
+    const BandProgram small = band_program(f.model, f.map, f.program, f.buffers(2048, 2048));
+    CHECK(upsample_nodes(f, small) == upsamples);
+    CHECK(first_of(small, BandOp::Run) < small.instructions.size());
+    for (const BandInstruction& ins : small.instructions) CHECK(ins.op != BandOp::UpsampleLoad);
+  }
 }
 
 TEST_CASE("band program: the executor names what a wrong program does") {

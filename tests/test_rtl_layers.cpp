@@ -512,7 +512,9 @@ TEST_CASE("rtl: yq_top stops a frame at a DRAM error, a bad descriptor, a buffer
       // A load let through while a convolution's band runs, moved into the
       // half that band reads: the loader and the engine ask the same banks'
       // port A for different words in one cycle.
-      {"--bad-half", "TOP ERROR PASS: code 7 at layer c2f21.cv2 (node 85)"},
+      {"--bad-half", "TOP ERROR PASS: code 7 at layer sppf9.cv2 (node 49)"},
+      // An upsample_load whose runs end inside a row.
+      {"--bad-rows", "TOP ERROR PASS: code 2 at layer c2f12.cv1 (node 52)"},
       {"--timed --slverr-write", "TOP ERROR PASS: code 6 at layer detect head (node 104)"},
   };
   bool first = true;
