@@ -427,14 +427,15 @@ module yq_top #(
     // Words of a narrow beat: those after the skipped ones, at most those left.
     wire [31:0] beat_words = (AXI_DATA_W - ld_skip_left) >> ld_slot_log2;
     wire [31:0] beat_take  = (beat_words < ld_left) ? beat_words : ld_left;
-    wire        run_ends   = (beat_take == ld_left) && dt_runs_left > 32'd1;   // the next beat starts the next run
     localparam [31:0] UP_SEG = AXI_DATA_W / YQ_FMAP_NARROW_SLOT_BITS / 2;   // half the loader's write (PB_FMAP)
     wire [31:0] up_row_left  = {{(32-UP_ROW_W){1'b0}}, up_col_left};
     wire [31:0] up_seg_row   = (beat_take < up_row_left) ? beat_take : up_row_left;
     wire [31:0] up_seg       = (up_seg_row < UP_SEG) ? up_seg_row : UP_SEG;
     wire        up_beat_done = (up_seg == beat_take);
     wire        up_row_done  = (up_seg == up_row_left);
-    wire        up_run_ends  = (up_seg == ld_left) && dt_runs_left > 32'd1;
+    wire [31:0] up_row_pitch = {{(31-UP_ROW_W){1'b0}}, ld_row_words, 1'b0};   // an upsampled row's words
+    wire [31:0] pulse_take   = ld_up ? up_seg : beat_take;                    // the words a pulse hands out
+    wire        run_ends     = (pulse_take == ld_left) && dt_runs_left > 32'd1;   // the next beat starts the next run
 
     always @(posedge clk) begin
         ld_valid <= 1'b0;
@@ -468,40 +469,25 @@ module yq_top #(
                 dr_word  <= next_narrow_word(dr_word, ld_slot_log2);
                 dr_left  <= dr_left - 32'd1;
             end
-            if (ld_up) begin
-                if (rd_valid) begin
-                    ld_valid   <= (up_seg != 32'd0);
-                    ld_word    <= {{(SR_W-AXI_DATA_W){1'b0}}, beat_from_skip};
-                    ld_n       <= up_seg;
-                    ld_sc_addr <= up_second ? dt_saddr + {{(31-UP_ROW_W){1'b0}}, ld_row_words, 1'b0} : dt_saddr;
-                    up_second  <= !up_second;
-                    if (up_second) begin
+            // A narrow beat's words go out in one pulse (a load) or in
+            // segments, each twice (an upsample_load); the words are done
+            // (and the run, the beat, the row move on) at the pulse that
+            // hands them out last.
+            if (narrow && (ld_up ? rd_valid : rd_fire)) begin
+                ld_valid   <= (pulse_take != 32'd0);
+                ld_word    <= {{(SR_W-AXI_DATA_W){1'b0}}, beat_from_skip};
+                ld_n       <= one_word_dst ? 32'd1 : pulse_take;
+                if (one_word_dst && beat_take > 32'd1) begin
+                    dr_word <= next_narrow_word(beat_from_skip, ld_slot_log2);
+                    dr_left <= beat_take - 32'd1;
+                end
+                ld_sc_addr <= (ld_up && up_second) ? dt_saddr + up_row_pitch : dt_saddr;
+                up_second  <= ld_up && !up_second;
+                if (!ld_up || up_second) begin
+                    if (ld_up) begin
                         up_col_left <= up_row_done ? ld_row_words : up_col_left - up_seg[UP_ROW_W-1:0];
                         if (up_seg == ld_left && !up_row_done) ld_rows_bad <= 1'b1;
-                        if (up_run_ends) begin
-                            dt_byte      <= dt_byte + ld_stride;
-                            dt_runs_left <= dt_runs_left - 32'd1;
-                            dt_sbase     <= dt_sbase + ld_sstride;
-                            dt_saddr     <= dt_sbase + ld_sstride;
-                            ld_left      <= ld_words;
-                            ld_skip_left <= skip_bits_of(dt_byte[BEAT_LOG2-4:0] + ld_stride[BEAT_LOG2-4:0]);
-                        end else begin
-                            dt_saddr     <= dt_saddr + (up_seg << 1) + (up_row_done ? {{(31-UP_ROW_W){1'b0}}, ld_row_words, 1'b0} : 32'd0);
-                            ld_left      <= ld_left - up_seg;
-                            ld_skip_left <= up_beat_done ? 32'd0 : ld_skip_left + (up_seg << ld_slot_log2);
-                        end
                     end
-                end
-            end else if (narrow) begin
-                if (rd_fire) begin
-                    ld_valid   <= (beat_take != 32'd0);
-                    ld_word    <= {{(SR_W-AXI_DATA_W){1'b0}}, beat_from_skip};
-                    ld_n       <= one_word_dst ? 32'd1 : beat_take;
-                    if (one_word_dst && beat_take > 32'd1) begin
-                        dr_word <= next_narrow_word(beat_from_skip, ld_slot_log2);
-                        dr_left <= beat_take - 32'd1;
-                    end
-                    ld_sc_addr <= dt_saddr;
                     if (run_ends) begin
                         dt_byte      <= dt_byte + ld_stride;
                         dt_runs_left <= dt_runs_left - 32'd1;
@@ -510,9 +496,9 @@ module yq_top #(
                         ld_left      <= ld_words;
                         ld_skip_left <= skip_bits_of(dt_byte[BEAT_LOG2-4:0] + ld_stride[BEAT_LOG2-4:0]);
                     end else begin
-                        dt_saddr     <= dt_saddr + beat_take;
-                        ld_left      <= ld_left - beat_take;
-                        ld_skip_left <= 32'd0;
+                        dt_saddr     <= dt_saddr + (ld_up ? (up_seg << 1) + (up_row_done ? up_row_pitch : 32'd0) : beat_take);
+                        ld_left      <= ld_left - pulse_take;
+                        ld_skip_left <= (ld_up && !up_beat_done) ? ld_skip_left + (up_seg << ld_slot_log2) : 32'd0;
                     end
                 end
             end else if (rd_fire) begin
