@@ -472,6 +472,27 @@ TEST_CASE("rtl: the band program in many bands a layer runs bit-exact through yq
   CHECK(bad.find("TOP ERROR PASS: code 3 at layer ") != std::string::npos);
 }
 
+// Folded upsamples in several bands a reader (32 KiB halves): the readers'
+// upsample_loads take rows of 5 and 10 words, which end inside the loader's
+// 16-byte beats, on timed DRAM with random stalls.
+TEST_CASE("rtl: upsamples folded into their readers' loads, several bands a reader, run bit-exact through yq_top on timed DRAM (make -C rtl_tb top)") {
+  if (!have_rtl_tools()) return;
+  const fs::path dir = yq::test::fresh_temp_dir("rtl-folded");
+  const yq::test::CliResult cli =
+      yq::test::run_cli("run --imgsz 160 --band-buffer-bytes 32768 --out " + (dir / "run").string(), dir);
+  REQUIRE_MESSAGE(cli.exit_code == 0, cli.err);
+  const auto manifest = nlohmann::json::parse(yq::test::read_text(dir / "run/stage_7/manifest.json"));
+  CHECK(manifest["band_program"]["upsample_loads"].get<int>() > 4);  // both upsamples, several bands each
+  for (const auto& layer : manifest["band_program"]["layers"]) {
+    CHECK(manifest["layers"][layer["node"].get<std::size_t>()]["op"] != "upsample");
+  }
+  std::string output;
+  const int status = make_rtl_tb("top", "RUN='" + (dir / "run").string() + "' ARRAY=8x8 TOP_ARGS='--timed --stalls 10'", output);
+  INFO(output);
+  CHECK(status == 0);
+  CHECK(output.find("TOP PASS: whole frame from DRAM bit-exact (6 head outputs, 75600 codes; ") != std::string::npos);
+}
+
 TEST_CASE("rtl: yq_top stops a frame at a DRAM error, a bad descriptor, a buffer overrun, a scratch bank asked for two words or a q_NMS overflow, naming the layer, and its bench names a changed detection") {
   if (!have_rtl_tools() || !yq::test::have_shared_data()) return;
   // The official W8A8 run at 160x160 again (the model build of `make top` is shared with the test above).
