@@ -167,8 +167,9 @@ std::vector<int> band_heights(int height, int head, int rows, int step, bool eve
 }
 
 // The members' bands as [first, first + rows) ranges: when there are
-// several, the first has about half of band_rows (in whole row steps), so that the node starts on a short load, which overlaps the
-// node before's last band and needs only rows of its first bands; the rest
+// several, the first has about half of band_rows (in whole row steps), so
+// that the node starts on a short load, which overlaps the node before's
+// last band and needs only rows of its first bands; the rest
 // are spread evenly over as few bands of at most band_rows as hold them, so
 // that the last is no stub (the node after it loads its constants and
 // first rows while it runs). Full bands after the first, then uniform
@@ -311,8 +312,8 @@ class Builder {
   }
 
   // The upsamples fmap_plan.hpp folds whose readers' bands of two rows fit
-  // the halves; the others run as nodes of their own (their outputs have
-  // their DRAM words all the same).
+  // the halves; the others run as nodes of their own (fmap_plan.hpp gives
+  // every upsample's output its DRAM words, folded or not).
   std::vector<bool> folded_upsamples() const {
     std::vector<bool> folded(map_.nodes.size());
     for (size_t i = 0; i < folded.size(); ++i) folded[i] = map_.nodes[i].folded;
