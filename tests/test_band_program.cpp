@@ -117,7 +117,7 @@ TEST_CASE("band program: buffers that hold whole layers give one band each, each
       // A folded upsample's channels are read as its input: a quarter of the words.
       for (int part : f.model.graph.nodes[input].inputs) {
         const TensorShape& p = f.map.nodes[part].shape;
-        if (f.map.nodes[part].folded) input_words -= 3 * std::int64_t{p.channels} * p.height * p.width / 4;
+        if (f.map.nodes[input].view && f.map.nodes[part].folded) input_words -= 3 * std::int64_t{p.channels} * p.height * p.width / 4;
       }
       if (f.map.nodes[input].folded) input_words -= 3 * std::int64_t{s.channels} * s.height * s.width / 4;
     }
