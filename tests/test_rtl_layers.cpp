@@ -159,6 +159,14 @@ std::string golden_with_changed_detection(const fs::path& run, const fs::path& g
   return expected;
 }
 
+// A run of the synthetic model at 160x160 with `flags` into dir/run; its
+// stage_7 manifest.
+nlohmann::json synthetic_run_160(const fs::path& dir, const std::string& flags) {
+  const yq::test::CliResult cli = yq::test::run_cli("run --imgsz 160 " + flags + " --out " + (dir / "run").string(), dir);
+  REQUIRE_MESSAGE(cli.exit_code == 0, cli.err);
+  return nlohmann::json::parse(yq::test::read_text(dir / "run/stage_7/manifest.json"));
+}
+
 }  // namespace
 
 TEST_CASE("rtl: every layer of a rectangular 96x160 run in mixed precision (weights 4/6/8, 16-bit activations beside 8-bit, 10-bit SiLU pre-activations) is bit-exact on the RTL engines (make -C rtl_tb layers)") {
@@ -413,10 +421,7 @@ TEST_CASE("rtl: the synthetic YOLOv8s at 96x96 is bit-exact layer by layer and t
 TEST_CASE("rtl: the band program in many bands a layer runs bit-exact through yq_top on timed DRAM, its read lanes never colliding on narrow banks (make -C rtl_tb top)") {
   if (!have_rtl_tools()) return;
   const fs::path dir = yq::test::fresh_temp_dir("rtl-bands");
-  const yq::test::CliResult cli =
-      yq::test::run_cli("run --imgsz 160 --band-buffer-bytes 12288 --pre-bits 10 --out " + (dir / "run").string(), dir);
-  REQUIRE_MESSAGE(cli.exit_code == 0, cli.err);
-  const auto manifest = nlohmann::json::parse(yq::test::read_text(dir / "run/stage_7/manifest.json"));
+  const nlohmann::json manifest = synthetic_run_160(dir, "--band-buffer-bytes 12288 --pre-bits 10");
   int multi_band = 0;
   for (const auto& layer : manifest["band_program"]["layers"]) multi_band += layer["bands"].get<int>() > 1;
   CHECK(multi_band >= 20);
@@ -478,10 +483,7 @@ TEST_CASE("rtl: the band program in many bands a layer runs bit-exact through yq
 TEST_CASE("rtl: upsamples folded into their readers' loads, several bands a reader, run bit-exact through yq_top on timed DRAM (make -C rtl_tb top)") {
   if (!have_rtl_tools()) return;
   const fs::path dir = yq::test::fresh_temp_dir("rtl-folded");
-  const yq::test::CliResult cli =
-      yq::test::run_cli("run --imgsz 160 --band-buffer-bytes 32768 --out " + (dir / "run").string(), dir);
-  REQUIRE_MESSAGE(cli.exit_code == 0, cli.err);
-  const auto manifest = nlohmann::json::parse(yq::test::read_text(dir / "run/stage_7/manifest.json"));
+  const nlohmann::json manifest = synthetic_run_160(dir, "--band-buffer-bytes 32768");
   CHECK(manifest["band_program"]["upsample_loads"].get<int>() > 4);  // both upsamples, several bands each
   for (const auto& layer : manifest["band_program"]["layers"]) {
     CHECK(manifest["layers"][layer["node"].get<std::size_t>()]["op"] != "upsample");
