@@ -20,6 +20,12 @@
 //                other in DRAM and in the scratch memory; each run is one
 //                read request, issued while the runs before it still return
 //                data (the loader writes a beat's words per cycle);
+//      upsample_load  a load whose runs are rows of row_words words, each
+//                written twice (rows 2j, 2j + 1) with each word twice (2x,
+//                2x + 1): the loader hands a beat on in segments of at most
+//                half its write within one row, each segment in two cycles,
+//                the beat held on the R channel meanwhile (row_words 0, or a
+//                run ending inside a row: ERR_DESC);
 //      store     goes to the store unit, which writes its runs from the
 //                scratch memory to DRAM (a beat of words per cycle, from any
 //                byte: the writer strobes the first and last beats) while the
