@@ -758,6 +758,14 @@ int main(int argc, char** argv) {
     // yq_top reads (code 2); or its first copy's source moved to end past
     // the scratch memory (code 3); or its first upsample_load's rows made
     // longer than its runs (code 2).
+    struct Corruption {
+      std::string op, name, field;  // YQ_BAND_OP_<op> (called `name`), its field YQ_BAND_<field>
+      int code;
+    };
+    const Corruption bad = opt.bad_copy   ? Corruption{"COPY", "copy", "DRAM_ADDRESS", 3}
+                           : opt.bad_rows ? Corruption{"UPSAMPLE_LOAD", "upsample_load", "ROW_WORDS", 2}
+                           : opt.bad_load ? Corruption{"LOAD", "load", "SCRATCH_WORD", 3}
+                                          : Corruption{"LOAD", "load", "SLOT_LOG2", 2};
     auto field = [&](const std::string& name) {
       return std::pair<int, int>(static_cast<int>(param("YQ_BAND_" + name + "_LSB")), static_cast<int>(param("YQ_BAND_" + name + "_WIDTH")));
     };
@@ -765,25 +773,19 @@ int main(int argc, char** argv) {
       const std::uint64_t address = slot_address("BAND_PROGRAM", static_cast<std::uint64_t>(i));
       const auto [op_lsb, op_width] = field("OP");
       const long long op = static_cast<long long>(peek_bits(dram.bytes(), address, op_lsb, op_width));
-      const char* wanted = opt.bad_copy ? "YQ_BAND_OP_COPY" : opt.bad_rows ? "YQ_BAND_OP_UPSAMPLE_LOAD" : "YQ_BAND_OP_LOAD";
-      if (op != param(wanted)) continue;
+      if (op != param("YQ_BAND_OP_" + bad.op)) continue;
       const auto [node_lsb, node_width] = field("NODE");
       expect_node = static_cast<int>(peek_bits(dram.bytes(), address, node_lsb, node_width));
-      if (opt.bad_rows) {
-        const auto [words_lsb, words_width] = field("WORDS");
-        const auto [rows_lsb, rows_width] = field("ROW_WORDS");
-        poke_bits(dram.bytes(), address, rows_lsb, rows_width, peek_bits(dram.bytes(), address, words_lsb, words_width) + 1);
-        break;
-      }
-      const auto [lsb, width] = field(opt.bad_copy ? "DRAM_ADDRESS" : opt.bad_load ? "SCRATCH_WORD" : "SLOT_LOG2");
-      poke_bits(dram.bytes(), address, lsb, width, opt.bad_slot ? 5 : static_cast<std::uint64_t>(param("YQ_SCRATCH_WORDS")) - 1);
+      const auto [words_lsb, words_width] = field("WORDS");
+      const std::uint64_t value = opt.bad_slot   ? 5
+                                  : opt.bad_rows ? peek_bits(dram.bytes(), address, words_lsb, words_width) + 1
+                                                 : static_cast<std::uint64_t>(param("YQ_SCRATCH_WORDS")) - 1;
+      const auto [lsb, width] = field(bad.field);
+      poke_bits(dram.bytes(), address, lsb, width, value);
       break;
     }
-    if (expect_node < 0) {
-      die("no instruction to corrupt: the band program has no " +
-          std::string(opt.bad_copy ? "copy" : opt.bad_rows ? "upsample_load" : "load"));
-    }
-    expect_code = opt.bad_slot || opt.bad_rows ? 2 : 3;
+    if (expect_node < 0) die("no instruction to corrupt: the band program has no " + bad.name);
+    expect_code = bad.code;
   }
   if (opt.bad_half) {
     // The issuer lets a load go while a band runs when its declared halves

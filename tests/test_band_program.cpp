@@ -71,7 +71,7 @@ struct Fixture {
       if (op == OpKind::Input || map.nodes[i].view || map.nodes[i].forwarded_to >= 0) continue;
       const bool runs = std::any_of(program.nodes.begin(), program.nodes.end(),
                                     [&](const NodeBands& node) { return node.node == static_cast<int>(i); });
-      if (map.nodes[i].folded && !runs) continue;
+      if (map.nodes[i].foldable && !runs) continue;
       const TensorShape& s = map.nodes[i].shape;
       words += std::int64_t{s.channels} * s.height * s.width;
     }
@@ -117,9 +117,9 @@ TEST_CASE("band program: buffers that hold whole layers give one band each, each
       // A folded upsample's channels are read as its input: a quarter of the words.
       for (int part : f.model.graph.nodes[input].inputs) {
         const TensorShape& p = f.map.nodes[part].shape;
-        if (f.map.nodes[input].view && f.map.nodes[part].folded) input_words -= 3 * std::int64_t{p.channels} * p.height * p.width / 4;
+        if (f.map.nodes[input].view && f.map.nodes[part].foldable) input_words -= 3 * std::int64_t{p.channels} * p.height * p.width / 4;
       }
-      if (f.map.nodes[input].folded) input_words -= 3 * std::int64_t{s.channels} * s.height * s.width / 4;
+      if (f.map.nodes[input].foldable) input_words -= 3 * std::int64_t{s.channels} * s.height * s.width / 4;
     }
   }
   std::int64_t head_words = 0;
@@ -244,7 +244,7 @@ TEST_CASE("band program: an upsample read row for row is folded into its readers
   for (size_t i = 0; i < f.map.nodes.size(); ++i) {
     if (f.model.graph.nodes[i].op != OpKind::Upsample) continue;
     ++upsamples;
-    CHECK(f.map.nodes[i].folded);
+    CHECK(f.map.nodes[i].foldable);
   }
   REQUIRE(upsamples > 0);
   const BandProgram program = band_program(f.model, f.map, f.program, f.buffers(6144, 6144));
@@ -265,8 +265,8 @@ TEST_CASE("band program: an upsample read row for row is folded into its readers
     const Node& reader = f.model.graph.nodes[node.node];
     const bool reads_folded = std::any_of(reader.inputs.begin(), reader.inputs.end(), [&](int input) {
       const std::vector<int>& parts = f.model.graph.nodes[input].inputs;
-      return f.map.nodes[input].folded ||
-             std::any_of(parts.begin(), parts.end(), [&](int part) { return f.map.nodes[part].folded; });
+      return f.map.nodes[input].foldable ||
+             std::any_of(parts.begin(), parts.end(), [&](int part) { return f.map.nodes[part].foldable; });
     });
     if (!reads_folded) continue;
     for (int height : node.band_heights) CHECK(height % 2 == 0);

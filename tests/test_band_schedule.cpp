@@ -90,7 +90,7 @@ TEST_CASE("band schedule: bands, bytes and cycles of a quantized 64x64 run") {
     for (size_t i = 0; i < model.graph.nodes.size(); ++i) {
       const Node& node = model.graph.nodes[i];
       const NodePlacement& place = map.nodes[i];
-      if (node.op == OpKind::Input || place.view || place.folded) continue;
+      if (node.op == OpKind::Input || place.view || place.foldable) continue;
       auto words = [&](int tensor) {
         const TensorShape& s = map.nodes[tensor].shape;
         return std::int64_t{s.channels} * s.height * s.width;
@@ -98,9 +98,9 @@ TEST_CASE("band schedule: bands, bytes and cycles of a quantized 64x64 run") {
       for (int input : node.inputs) {
         read += words(input);  // 8-bit codes: one byte each
         // A folded upsample's channels are read as its input: a quarter of the bytes.
-        if (map.nodes[input].folded) read -= 3 * words(input) / 4;
+        if (map.nodes[input].foldable) read -= 3 * words(input) / 4;
         for (int part : model.graph.nodes[input].inputs) {
-          if (map.nodes[input].view && map.nodes[part].folded) read -= 3 * words(part) / 4;
+          if (map.nodes[input].view && map.nodes[part].foldable) read -= 3 * words(part) / 4;
         }
       }
       if (place.forwarded_to < 0) written += std::int64_t{place.shape.channels} * place.shape.height * place.shape.width;

@@ -117,6 +117,9 @@ class Executor {
   }
 
   void load(const BandInstruction& ins) {
+    if (ins.op == BandOp::UpsampleLoad && (ins.row_words < 1 || ins.words % ins.row_words != 0)) {
+      fail("runs are not whole rows of row_words words");
+    }
     if (ins.barrier) last_store_words_.clear();  // the last store is over
     const std::vector<int> writers = writers_of(ins.tensor);
     for (int c = 0; c < ins.channels; ++c) {
@@ -127,7 +130,7 @@ class Executor {
                " may still be writing, without a barrier after it");
         }
       }
-      half_holding(ins.writes, to, scratch_words(ins) / ins.channels);
+      half_holding(ins.writes, to, run_scratch_words(ins));
       for (std::int64_t w = 0; w < ins.words; ++w) {
         const std::int32_t code = dram_.at(from + w);
         if (code == kPoison) fail("reads DRAM word " + std::to_string(from + w) + ", which nothing wrote");
@@ -150,7 +153,6 @@ class Executor {
   // An UpsampleLoad's word w of a run: row j, column x of rows of
   // row_words, into words 2x and 2x + 1 of the run's rows 2j and 2j + 1.
   void upsample_word(const BandInstruction& ins, std::int64_t run_word, std::int64_t w, std::int32_t code) {
-    if (ins.row_words < 1 || ins.words % ins.row_words != 0) fail("runs are not whole rows of row_words words");
     const std::int64_t row = w / ins.row_words, x = w % ins.row_words, width = 2 * ins.row_words;
     for (std::int64_t t = 0; t < 2; ++t) {
       const std::int64_t at = run_word + (2 * row + t) * width + 2 * x;

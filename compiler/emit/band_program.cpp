@@ -41,7 +41,7 @@ RowRange unclipped_input_rows(const Node& node, int first, int last) {
 RowRange clip(RowRange rows, int height) { return {std::max(rows.first, 0), std::min(rows.last, height - 1)}; }
 
 // Channels [first, first + count) of a tensor that are a folded upsample's
-// output (fmap_plan.hpp): the tensor itself, or an input of a concat view.
+// output: the tensor itself, or an input of a concat view.
 struct FoldedPart {
   int upsample = 0, first = 0, count = 0;
 };
@@ -282,8 +282,9 @@ class Builder {
   }
 
   BandProgram build() {
-    folded_ = folded_upsamples();
-    for (const std::vector<BandMember>& members : band_groups()) {
+    const std::vector<std::vector<BandMember>> groups = band_groups();
+    folded_ = folded_upsamples(groups);
+    for (const std::vector<BandMember>& members : groups) {
       if (!folded_[members.front().node]) add_node_jobs(members);
     }
     result_.head_pitch_modulus = head_pitch_modulus();
@@ -311,13 +312,13 @@ class Builder {
     return groups;
   }
 
-  // The upsamples fmap_plan.hpp folds whose readers' bands of two rows fit
-  // the halves; the others run as nodes of their own (fmap_plan.hpp gives
-  // every upsample's output its DRAM words, folded or not).
-  std::vector<bool> folded_upsamples() const {
+  // The foldable upsamples (fmap_plan.hpp) whose readers' bands of two
+  // rows fit the halves; the others run as nodes of their own (fmap_plan.hpp
+  // gives every upsample's output its DRAM words, folded or not).
+  std::vector<bool> folded_upsamples(const std::vector<std::vector<BandMember>>& groups) const {
     std::vector<bool> folded(map_.nodes.size());
-    for (size_t i = 0; i < folded.size(); ++i) folded[i] = map_.nodes[i].folded;
-    for (const std::vector<BandMember>& members : band_groups()) {
+    for (size_t i = 0; i < folded.size(); ++i) folded[i] = map_.nodes[i].foldable;
+    for (const std::vector<BandMember>& members : groups) {
       if (largest_band(model_.graph, map_, members, 2).fits(result_.buffers)) continue;
       for (const BandMember& member : members) {
         for (int input : model_.graph.nodes[member.node].inputs) {
@@ -658,7 +659,7 @@ class Builder {
     before.words = words;
     after.words = load.words - words;
     after.dram_word += words;
-    after.scratch_word += scratch_words(before) / before.channels;
+    after.scratch_word += run_scratch_words(before);
     return {before, after};
   }
 
@@ -910,9 +911,11 @@ std::int64_t dram_bytes(const BandInstruction& ins, const MemoryMap& map) {
   return ins.channels * ins.words * map.nodes.at(static_cast<size_t>(ins.tensor)).fmap_slot_bytes;
 }
 
-std::int64_t scratch_words(const BandInstruction& ins) {
-  return ins.channels * ins.words * (ins.op == BandOp::UpsampleLoad ? 4 : 1);
+std::int64_t run_scratch_words(const BandInstruction& ins) {
+  return ins.words * (ins.op == BandOp::UpsampleLoad ? 4 : 1);
 }
+
+std::int64_t scratch_words(const BandInstruction& ins) { return ins.channels * run_scratch_words(ins); }
 
 std::int64_t head_channel_pitch(std::int64_t words, std::int64_t modulus) {
   return (words - 1 + modulus - 1) / modulus * modulus + 1;

@@ -190,7 +190,9 @@ BandProgram band_program(const QuantModel& model, const MemoryMap& map, const st
 // DRAM bytes a Load, UpsampleLoad or Store moves: its words in slots of its tensor's width.
 std::int64_t dram_bytes(const BandInstruction& ins, const MemoryMap& map);
 
-// Scratch words a Load, UpsampleLoad (four a DRAM word), Store or Copy moves.
+// Scratch words one run of a Load, UpsampleLoad (four a DRAM word), Store
+// or Copy moves, and all its runs.
+std::int64_t run_scratch_words(const BandInstruction& ins);
 std::int64_t scratch_words(const BandInstruction& ins);
 
 // The instructions as words of band_instruction_layout() (hw_format.hpp),

@@ -102,21 +102,21 @@ bool reads_rows_one_to_one(const Node& node) {
   return node.op == OpKind::Conv && node.kernel == 1 && node.stride == 1 && node.pad == 0;
 }
 
-// Per node: whether it is an upsample its readers' loads perform (step 3):
-// a 2x upsample of a computing node's output, no detect output, read only
+// Per node: whether it is an upsample its readers' loads may perform (step
+// 3): a 2x upsample of a computing node's output, no detect output, read only
 // by nodes that take output row y from input row y, directly or through a
 // concat view of which it is an input (no other view of its group is read).
-std::vector<bool> find_folded(const Graph& graph, const std::vector<TensorShape>& shapes, const std::vector<bool>& view,
-                              ViewGroups& groups) {
+std::vector<bool> find_foldable(const Graph& graph, const std::vector<TensorShape>& shapes, const std::vector<bool>& view,
+                                ViewGroups& groups) {
   const size_t count = graph.nodes.size();
   const std::vector<bool> head_prediction = graph.head_predictions();
-  std::vector<bool> folded(count, false);
+  std::vector<bool> foldable(count, false);
   for (size_t u = 0; u < count; ++u) {
     const Node& node = graph.nodes[u];
     if (node.op != OpKind::Upsample || head_prediction[u]) continue;
     const int up = static_cast<int>(u), source = node.inputs.at(0);
     const bool doubles = shapes[u].height == 2 * shapes[source].height && shapes[u].width == 2 * shapes[source].width;
-    const bool source_computed = graph.nodes[source].op != OpKind::Input && !view[source] && !folded[source];
+    const bool source_computed = graph.nodes[source].op != OpKind::Input && !view[source] && !foldable[source];
     bool readers_fit = true;
     for (const Node& reader : graph.nodes) {
       for (int input : reader.inputs) {
@@ -129,13 +129,13 @@ std::vector<bool> find_folded(const Graph& graph, const std::vector<TensorShape>
         readers_fit = readers_fit && direct && row_for_row;
       }
     }
-    folded[u] = doubles && source_computed && readers_fit;
+    foldable[u] = doubles && source_computed && readers_fit;
   }
-  return folded;
+  return foldable;
 }
 
 // Per node, the next node when this node hands its output to it (step 2), else -1.
-std::vector<int> find_pairs(const Graph& graph, const std::vector<bool>& view, const std::vector<bool>& folded) {
+std::vector<int> find_pairs(const Graph& graph, const std::vector<bool>& view, const std::vector<bool>& foldable) {
   const size_t count = graph.nodes.size();
   const std::vector<bool> head_prediction = graph.head_predictions();
   std::vector<int> readers(count, 0);
@@ -145,7 +145,7 @@ std::vector<int> find_pairs(const Graph& graph, const std::vector<bool>& view, c
   std::vector<int> forwarded_to(count, -1);
   for (size_t i = 0; i + 1 < count; ++i) {
     const Node& next = graph.nodes[i + 1];
-    const bool computes = graph.nodes[i].op != OpKind::Input && !view[i] && !folded[i];
+    const bool computes = graph.nodes[i].op != OpKind::Input && !view[i] && !foldable[i];
     const bool handed_one = i > 0 && forwarded_to[i - 1] == static_cast<int>(i);
     const bool only_reader = readers[i] == 1 && std::count(next.inputs.begin(), next.inputs.end(), static_cast<int>(i)) == 1;
     if (computes && !handed_one && !head_prediction[i] && only_reader && reads_rows_one_to_one(next)) {
@@ -176,9 +176,9 @@ struct GroupSpan {
 };
 
 // Per group (indexed by its root; unused entries for other nodes): lifetime
-// and extent. A folded upsample's input lives as long as its output.
+// and extent. A foldable upsample's input lives as long as its output.
 std::vector<GroupSpan> group_spans(const Graph& graph, const std::vector<TensorShape>& shapes,
-                                   const std::vector<int>& forwarded_to, const std::vector<bool>& folded,
+                                   const std::vector<int>& forwarded_to, const std::vector<bool>& foldable,
                                    ViewGroups& groups, std::vector<int>& roots) {
   const std::vector<int> last = last_reads(graph, forwarded_to);
   std::vector<GroupSpan> spans(graph.nodes.size());
@@ -196,7 +196,7 @@ std::vector<GroupSpan> group_spans(const Graph& graph, const std::vector<TensorS
     span.high = std::max(span.high, high);
   }
   for (size_t i = 0; i < graph.nodes.size(); ++i) {
-    if (!folded[i]) continue;
+    if (!foldable[i]) continue;
     GroupSpan& source = spans[groups.root(graph.nodes[i].inputs.at(0))];
     source.last = std::max(source.last, spans[groups.root(static_cast<int>(i))].last);
   }
@@ -253,11 +253,11 @@ FmapPlan plan_feature_maps(const Graph& graph, const std::vector<TensorShape>& s
   FmapPlan plan;
   plan.view.assign(count, false);
   find_views(graph, shapes, concat_passes_inputs, groups, plan.view);
-  plan.folded = find_folded(graph, shapes, plan.view, groups);
-  plan.forwarded_to = find_pairs(graph, plan.view, plan.folded);
+  plan.foldable = find_foldable(graph, shapes, plan.view, groups);
+  plan.forwarded_to = find_pairs(graph, plan.view, plan.foldable);
 
   std::vector<int> roots;
-  std::vector<GroupSpan> spans = group_spans(graph, shapes, plan.forwarded_to, plan.folded, groups, roots);
+  std::vector<GroupSpan> spans = group_spans(graph, shapes, plan.forwarded_to, plan.foldable, groups, roots);
   plan.depth = place_groups(spans, roots);
   std::vector<int> group_slot(count, 1);
   for (size_t i = 0; i < count && !code_bytes.empty(); ++i) {

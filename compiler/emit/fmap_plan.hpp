@@ -16,17 +16,19 @@
 //     bands alternately, the second reading each band of the first on chip,
 //     so the first's output never goes to DRAM (a node handed an output
 //     hands over none: pairs do not chain). Detect outputs are never handed.
-//  3. Folded upsamples. A 2x nearest upsample whose every reader (directly
-//     or through a view holding it) reads output row y from input row y
-//     (an add, a 1x1 convolution of stride 1, a copying concat) is no work
-//     of its own in the band program: its readers' loads read its input and
-//     write each word twice into two rows (docs/ARTIFACTS.md section 14,
-//     upsample_load), so its output is never written to DRAM. Its input
-//     stays live until those readers are over.
+//  3. Foldable upsamples. A 2x nearest upsample whose every reader
+//     (directly or through a concat view holding it) reads output row y
+//     from input row y (an add, a 1x1 convolution of stride 1, a concat)
+//     may be no work of its own in the band program: its readers' loads
+//     read its input and write each word twice into two rows
+//     (docs/ARTIFACTS.md section 14, upsample_load), its output then never
+//     written to DRAM. The band program folds it when two rows of each
+//     reader fit its halves; it keeps its output's words either way, and
+//     its input stays live until those readers are over.
 //  4. Lifetimes. A group is live from its first member's node to the last
 //     node reading any member, where a pair's first node reads until its
 //     second's (their bands interleave); detect outputs stay live to the
-//     program's end; a folded upsample's input as long as its output.
+//     program's end; a foldable upsample's input as long as its output.
 //  5. Addresses. Groups, in order of their first node, take the lowest range
 //     free of every group still live (first fit). The memory's depth is the
 //     highest word used: the peak of live data, not the sum of all tensors.
@@ -53,7 +55,7 @@ struct FmapPlan {
   std::vector<int> slot_bytes;            // per node: bytes a code of its output takes in DRAM
   std::int64_t dram_bytes = 0;            // bytes the DRAM region needs
   std::vector<int> forwarded_to;          // per node: the node it hands its output to (step 2), or -1
-  std::vector<bool> folded;               // per node: an upsample its readers' loads perform (step 3)
+  std::vector<bool> foldable;             // per node: an upsample its readers' loads may perform (step 3)
 };
 
 // concat_passes_inputs[i]: node i is a concat whose inputs pass unchanged;

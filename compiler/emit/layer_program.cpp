@@ -199,7 +199,7 @@ MemoryMap plan_memories(const QuantModel& model, InputSize image_size) {
     place.fmap_slot_bytes = fmap.slot_bytes[i];
     place.view = fmap.view[i];
     place.forwarded_to = fmap.forwarded_to[i];
-    place.folded = fmap.folded[i];
+    place.foldable = fmap.foldable[i];
     if (node.op == OpKind::Conv) {
       place.weight_count = static_cast<std::int64_t>(weight_rows(model.nodes[i].conv.weights, node.channels).size());
       place.weight_base = take(map.weight_depth, place.weight_count);

@@ -40,7 +40,7 @@ struct NodePlacement {
   int fmap_slot_bytes = 1;            // bytes a code of its output takes there
   bool view = false;  // the output is a view of its inputs' words: no work at run time
   int forwarded_to = -1;  // the next node, when this one hands it its output band by band (fmap_plan.hpp)
-  bool folded = false;    // an upsample its readers' loads perform: its output is never written (fmap_plan.hpp)
+  bool foldable = false;  // an upsample its readers' loads may perform (fmap_plan.hpp; the band program decides)
   std::int64_t weight_base = -1, weight_count = 0;
   std::int64_t bias_base = -1, bias_count = 0;
   std::int64_t requant_base = -1, requant_count = 0;
