@@ -78,9 +78,20 @@
 // channel tile, the knot after a direct table's last entry): the memory may
 // return anything there, the result never uses it.
 //
+// Byte planes (PLANES = 1, docs/ARTIFACTS.md section 3.2): a descriptor
+// whose in_bits exceed A_W reads an input stored as byte planes, stored
+// channel 2i the high bytes of channel i, 2i + 1 the low bytes (in_c counts
+// stored channels, the weights come twice a channel): the array's operand,
+// A_W + 8 bits, is a high plane's word times 256 (signed) or a low plane's
+// word as it is (unsigned), so each channel's two planes add up to its
+// codes' terms; one whose out_bits exceed A_W drains each output channel
+// twice, writing its codes' high bytes to stored channel 2o and their low
+// bytes to 2o + 1, and takes no twin tiles. Codes wider than A_W + 8
+// (or than A_W without PLANES) are a descriptor error.
+//
 // Control: pulse start for one cycle with desc valid (it is latched); busy is
 // high until done pulses for one cycle. error (valid with done) reports a
-// descriptor the engine cannot execute (zero sizes, a height or width of
+// descriptor the engine cannot execute (zero sizes, codes wider than its operand, a height or width of
 // 2^DIM_W or more, pre_bits outside 1..PRE_W,
 // a table whose knots are wider than its index or, INTERP = 0, fewer than its
 // entries); nothing is written then. It also reports a requant word of one
@@ -88,7 +99,8 @@
 // RQ_SHIFT_MAX: the layer then runs to its end, its outputs undefined.
 // rst (synchronous, active high) returns to idle.
 //
-// Parameters: ROWS, COLS (the array); TWIN (1: twin tiles); A_W (feature-map word), W_W (weight
+// Parameters: ROWS, COLS (the array); TWIN (1: twin tiles); PLANES (1: byte
+// planes, yq_params.vh's YQ_FMAP_PLANES); A_W (feature-map word), W_W (weight
 // word), ACC_W (bias word), MULT_W, SHIFT_W (requant word), PRE_W (widest
 // pre-activation code), LUT_W (table word), INTERP (0: every table is direct,
 // its knots as many as its entries, as yq_params.vh's YQ_TABLE_INTERPOLATED
@@ -117,7 +129,8 @@ module yq_conv_engine #(
     parameter RQ_SHIFT_MIN = 0,
     parameter RQ_SHIFT_MAX = (1 << SHIFT_W) - 1,
     parameter DIM_W    = 16,
-    parameter FM_ADDR_W = 32
+    parameter FM_ADDR_W = 32,
+    parameter PLANES   = 0
 ) (clk, rst, start, desc, busy, done, error, lutdir_addr, lutdir_data, bias_addr, bias_data, rq_addr, rq_data,
    w_addr, w_data, fm_rd_addr, fm_rd_data, fm_rd_addr_b, fm_rd_data_b, fm_rd_step, fm_wr_en, fm_wr_addr, fm_wr_mask, fm_wr_data, lut_addr, lut_data0,
    lut_data1);
@@ -163,10 +176,11 @@ module yq_conv_engine #(
     localparam XW = (DIM_W > ROWS_BITS) ? DIM_W : ROWS_BITS;   // output columns (and ROWS)
     localparam CW = YQ_PROG_OUT_C_WIDTH;    // output channels
     localparam RQ_W  = MULT_W + SHIFT_W;
-    localparam MAC_W = (ACC_W > A_W + W_W) ? ACC_W : A_W + W_W;   // accumulator
+    localparam OP_W  = A_W + ((PLANES != 0) ? 8 : 0);             // a code: the array's activation operand
+    localparam MAC_W = (ACC_W > OP_W + W_W) ? ACC_W : OP_W + W_W; // accumulator
     localparam D_W   = LUT_W + 1;                                 // knot difference
     localparam P_W   = D_W + PRE_W + 1;                           // difference * fraction
-    localparam V_W   = (A_W > PRE_W) ? A_W : PRE_W;               // a pre-activation as written
+    localparam V_W   = (OP_W > PRE_W) ? OP_W : PRE_W;             // a pre-activation as written
     localparam AW    = FM_ADDR_W;
     // A lane's input column and row (signed: padding lies above and left of
     // the input; a tap inside the input is within the 16-bit sizes).
@@ -267,6 +281,9 @@ module yq_conv_engine #(
     reg [YQ_PROG_OUT_H_WIDTH-1:0]        out_h;
     reg [XW-1:0]                         out_w;
     reg                                  too_big;    // a height or width with bits DIM_W and up
+    reg                                  in_planes;  // the input's codes are wider than a word: byte planes
+    reg                                  out_planes; // the output's codes are wider than a word: byte planes
+    reg                                  too_wide;   // a code wider than the operand
     reg [YQ_PROG_OUT_BASE_WIDTH-1:0]     out_base;
     reg [YQ_PROG_IN_BASE0_WIDTH-1:0]     in_base;
     reg [YQ_PROG_WEIGHT_BASE_WIDTH-1:0]  weight_base;
@@ -308,6 +325,10 @@ module yq_conv_engine #(
     reg [PRE_W-1:0] lut_half;                   // 2^(index_bits - 1)
     reg [PRE_W-1:0] lut_fmask;                  // 2^step - 1
 
+    // Words of one output channel's planes: a byte-plane output's channel
+    // takes two.
+    wire [31:0] hw_plane = out_planes ? {hw_out[30:0], 1'b0} : hw_out;
+
     // Shared multiplier of the setup steps.
     reg  [31:0] mul_a, mul_b;
     wire [31:0] mul_p = mul_a * mul_b;
@@ -324,8 +345,8 @@ module yq_conv_engine #(
             4'd7:    begin mul_a = q_s;             mul_b = in_w_u;   end
             4'd8:    begin mul_a = {{(32-XW){1'b0}}, div_rem}; mul_b = stride_u; end
             4'd9:    begin mul_a = in_w_u;          mul_b = pad_top_u; end
-            4'd10:   begin mul_a = hw_out;          mul_b = COLS32;          end
-            4'd11:   begin mul_a = hw_out;          mul_b = GROUP_REM32;     end
+            4'd10:   begin mul_a = hw_plane;        mul_b = COLS32;          end
+            4'd11:   begin mul_a = hw_plane;        mul_b = GROUP_REM32;     end
             default: begin mul_a = taps;            mul_b = GROUP32;         end
         endcase
     end
@@ -343,7 +364,7 @@ module yq_conv_engine #(
     wire [31:0]   tile_chans = (chans_left < tile_cols) ? chans_left : tile_cols;
     // (with at least COLS taps, so that its drain of up to COLS beats never
     // holds up the next tile)
-    wire          twin_tile  = TWIN_ON && stride_u == 32'd1 && tile_chans <= HALF32 && taps >= COLS32;
+    wire          twin_tile  = TWIN_ON && stride_u == 32'd1 && tile_chans <= HALF32 && taps >= COLS32 && !out_planes;
     reg [CW-1:0] ncols;                         // output channels of the channel tile
     reg          twin;                          // the channel tile is a twin tile
     wire [ROWS_BITS-1:0] desc_tile_rows = tile_pixels_of(desc[YQ_PROG_OUT_W_LSB +: YQ_PROG_OUT_W_WIDTH],
@@ -361,6 +382,7 @@ module yq_conv_engine #(
     reg [31:0] t;                               // tap index
     reg [KW-1:0] kx, ky;
     reg [31:0] chan_off, row_off;               // i * hw_in, i * hw_in + ky * in_w
+    reg        chan_low;                        // i is odd: with a byte-plane input, a low plane
 
     // Row state: output column x, input column/row of the window's top left
     // (ix0 = x*stride - pad, iy0 = y*stride - pad) and ra = iy0*in_w + ix0.
@@ -380,6 +402,7 @@ module yq_conv_engine #(
     reg [ROWS-1:0] inflight_mask, inflight_mask_b;   // b: a twin tile's second pixel group
     reg [CW-1:0] drain_left;                    // drain beats left
     reg [CW-1:0] drain_col;
+    reg          drain_low;                     // a byte-plane output's beat of the low plane
     reg [31:0] drain_addr, drain_addr_b;
     reg [ROWS-1:0] drain_mask, drain_mask_b;
     reg [ROWS*COLS*MAC_W-1:0] shadow;
@@ -545,6 +568,10 @@ module yq_conv_engine #(
                     out_c       <= desc[YQ_PROG_OUT_C_LSB +: CW];
                     out_h       <= desc[YQ_PROG_OUT_H_LSB +: YQ_PROG_OUT_H_WIDTH];
                     out_w       <= desc[YQ_PROG_OUT_W_LSB +: XW];
+                    in_planes   <= PLANES != 0 && desc[YQ_PROG_IN_BITS_LSB +: YQ_PROG_IN_BITS_WIDTH] > A_W;
+                    out_planes  <= PLANES != 0 && desc[YQ_PROG_OUT_BITS_LSB +: YQ_PROG_OUT_BITS_WIDTH] > A_W;
+                    too_wide    <= desc[YQ_PROG_IN_BITS_LSB +: YQ_PROG_IN_BITS_WIDTH] > OP_W ||
+                                   desc[YQ_PROG_OUT_BITS_LSB +: YQ_PROG_OUT_BITS_WIDTH] > OP_W;
                     too_big     <= ((desc[YQ_PROG_OUT_H_LSB +: YQ_PROG_OUT_H_WIDTH] | desc[YQ_PROG_OUT_W_LSB +: YQ_PROG_OUT_W_WIDTH] |
                                      desc[YQ_PROG_IN_H_LSB +: YQ_PROG_IN_H_WIDTH] | desc[YQ_PROG_IN_W_LSB +: YQ_PROG_IN_W_WIDTH]) >> DIM_W) != 0;
                     out_base    <= desc[YQ_PROG_OUT_BASE_LSB +: YQ_PROG_OUT_BASE_WIDTH];
@@ -565,7 +592,7 @@ module yq_conv_engine #(
                 S_DIV: begin
                     if (kernel == 0 || stride == 0 || pre_bits == 0 || pre_bits_u > PRE_W32 ||
                         in_c == 0 || in_h == 0 || in_w == 0 || out_c == 0 || out_h == 0 || out_w == 0 ||
-                        too_big ||
+                        too_big || too_wide ||
                         (in_base & ADDR_OUTSIDE) != 32'd0 || (out_base & ADDR_OUTSIDE) != 32'd0) begin
                         error <= 1'b1;
                         state <= S_DONE;
@@ -729,6 +756,7 @@ module yq_conv_engine #(
             kx       <= 0;
             ky       <= 0;
             chan_off <= 32'd0;
+            chan_low <= 1'b0;
             row_off  <= 32'd0;
             p0       <= 32'd0;
             pix_left <= hw_out;
@@ -738,6 +766,7 @@ module yq_conv_engine #(
                 kx       <= 0;
                 ky       <= 0;
                 chan_off <= 32'd0;
+                chan_low <= 1'b0;
                 row_off  <= 32'd0;
                 p0       <= p0 + tile_pixels;
                 pix_left <= pix_left - tile_pixels;
@@ -751,6 +780,7 @@ module yq_conv_engine #(
                     if (ky_u == kernel_u - 32'd1) begin
                         ky       <= 0;
                         chan_off <= chan_off + hw_in;
+                        chan_low <= !chan_low;
                         row_off  <= chan_off + hw_in;
                     end else begin
                         ky      <= ky + 1'b1;
@@ -773,6 +803,7 @@ module yq_conv_engine #(
     // ---------------------------------------------------------------------
     // Fetch: addresses (stage 1), data and MAC input (stage 2).
     reg v1, first1, last1, v2, first2, last2;
+    reg high1, high2, low1, low2;                         // the tap reads a high / low byte plane
     reg [ROWS-1:0] ok1, ok2, zero1, zero2, onb1, onb2;   // onb: the lane read on set B
     reg [ROWS-1:0] okt1, okt2;                            // a twin tile's second group read
 
@@ -790,6 +821,10 @@ module yq_conv_engine #(
         zero1      <= lane_zero;
         first1     <= (t == 32'd0) && (lanes_done == {ROWS{1'b0}});
         last1      <= tap_last && tap_final;
+        high1      <= in_planes && !chan_low;
+        low1       <= in_planes && chan_low;
+        high2      <= high1;
+        low2       <= low1;
         ok2        <= ok1;
         zero2      <= zero1;
         first2     <= first1;
@@ -804,12 +839,25 @@ module yq_conv_engine #(
         end
     end
 
-    wire [ROWS*A_W-1:0] a_vec, a_twin;
+    // The array's operand of a word: a code (sign-extended), or with a
+    // byte-plane input a high plane's word times 256 (signed) or a low
+    // plane's as it is (unsigned); the two terms of a channel's planes add up
+    // to its code's.
+    wire [ROWS*OP_W-1:0] a_vec, a_twin;
     generate
         for (r = 0; r < ROWS; r = r + 1) begin : g_a
-            assign a_vec[r*A_W +: A_W] = zero2[r] ? {A_W{1'b0}} : !ok2[r] ? pad_code[A_W-1:0]
-                                       : onb2[r] ? fm_rd_data_b[r*A_W +: A_W] : fm_rd_data[r*A_W +: A_W];
-            assign a_twin[r*A_W +: A_W] = okt2[r] ? fm_rd_data_b[r*A_W +: A_W] : pad_code[A_W-1:0];
+            wire [A_W-1:0] word = zero2[r] ? {A_W{1'b0}} : !ok2[r] ? pad_code[A_W-1:0]
+                                : onb2[r] ? fm_rd_data_b[r*A_W +: A_W] : fm_rd_data[r*A_W +: A_W];
+            wire [A_W-1:0] twin_word = okt2[r] ? fm_rd_data_b[r*A_W +: A_W] : pad_code[A_W-1:0];
+            if (PLANES != 0) begin : g_planes
+                assign a_vec[r*OP_W +: OP_W]  = high2 ? {word, 8'd0} : low2 ? {8'd0, word} : {{8{word[A_W-1]}}, word};
+                assign a_twin[r*OP_W +: OP_W] = high2 ? {twin_word, 8'd0} : low2 ? {8'd0, twin_word}
+                                              : {{8{twin_word[A_W-1]}}, twin_word};
+            end else begin : g_words
+                assign a_vec[r*OP_W +: OP_W]  = word;
+                assign a_twin[r*OP_W +: OP_W] = twin_word;
+                wire unused_planes = ^{high2, low2};
+            end
         end
     endgenerate
     // A twin tile: the upper columns take the second pixel group and the
@@ -826,7 +874,7 @@ module yq_conv_engine #(
     yq_mac_array #(
         .ROWS (ROWS),
         .COLS (COLS),
-        .A_W  (A_W),
+        .A_W  (OP_W),
         .W_W  (W_W),
         .ACC_W(MAC_W)
     ) u_mac (
@@ -877,22 +925,26 @@ module yq_conv_engine #(
         if (rst) begin
             drain_left <= 0;
         end else if (mac_out_valid) begin
-            drain_left <= twin ? HALF_C + ncols : ncols;
+            drain_left <= twin ? HALF_C + ncols : out_planes ? ncols + ncols : ncols;
         end else if (beat) begin
             drain_left <= drain_left - 1'b1;
         end
         // A twin tile drains its columns 0 .. ncols - 1 (the first pixel
         // group), skips to column HALF with writes masked off, then drains
         // HALF .. HALF + ncols - 1 (the second group, ROWS pixels further).
+        // A byte-plane output drains each column twice, its high plane's
+        // words then its low plane's (the next stored channel).
         if (mac_out_valid) begin
             shadow       <= mac_acc;
             drain_col    <= 0;
+            drain_low    <= 1'b0;
             drain_addr   <= out_ch_base + inflight_p0;
             drain_mask   <= inflight_mask;
             drain_addr_b <= out_ch_base + inflight_p0 + ROWS32;
             drain_mask_b <= inflight_mask_b;
         end else if (beat) begin
-            drain_col  <= drain_col + 1'b1;
+            drain_low  <= out_planes && !drain_low;
+            if (!out_planes || drain_low) drain_col <= drain_col + 1'b1;
             if (twin && drain_col + 1'b1 == HALF_C) begin
                 drain_addr <= drain_addr_b;
                 drain_mask <= drain_mask_b;
@@ -933,7 +985,10 @@ module yq_conv_engine #(
     // Output address and mask along the requant latency.
     reg [31:0]     addr_d1, addr_d2, addr_d3, addr_d4, addr_d5;
     reg [ROWS-1:0] mask_d1, mask_d2, mask_d3, mask_d4, mask_d5;
+    reg            high_d1, high_d2, high_d3, high_d4, high_d5;   // writes a high byte plane
     always @(posedge clk) begin
+        high_d1 <= out_planes && !drain_low;
+        {high_d2, high_d3, high_d4, high_d5} <= {high_d1, high_d2, high_d3, high_d4};
         addr_d1 <= drain_addr;
         mask_d1 <= drain_mask;
         addr_d2 <= addr_d1;
@@ -1011,8 +1066,14 @@ module yq_conv_engine #(
                 assign value = knot_d5[r*D_W +: D_W];
                 wire unused_interp = ^{lut_data1[r*LUT_W +: LUT_W], frac_d4[r*PRE_W +: PRE_W]};
             end
-            always @(posedge clk) begin
-                fm_wr_data[r*A_W +: A_W] <= has_act ? value[A_W-1:0] : pre_d5[r*V_W +: A_W];
+            // The code, or its high byte plane (a low plane's word is the
+            // code's low byte, as is a code no wider than a word).
+            wire [OP_W-1:0] code = has_act ? value[OP_W-1:0] : pre_d5[r*V_W +: OP_W];
+            if (PLANES != 0) begin : g_plane_write
+                always @(posedge clk) fm_wr_data[r*A_W +: A_W] <= high_d5 ? code[OP_W-1 -: A_W] : code[A_W-1:0];
+            end else begin : g_word_write
+                always @(posedge clk) fm_wr_data[r*A_W +: A_W] <= code;
+                wire unused_plane = high_d5;
             end
             wire unused_lut = ^{value, pre_d5[r*V_W +: V_W], pre_ext[V_W]};
         end

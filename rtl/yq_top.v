@@ -998,7 +998,7 @@ module yq_top #(
         .ROWS(ROWS), .COLS(COLS), .TWIN(CONV_TWIN), .A_W(FW), .W_W(YQ_WEIGHT_WIDTH), .ACC_W(YQ_BIAS_WIDTH),
         .MULT_W(YQ_MULT_BITS), .SHIFT_W(YQ_SHIFT_BITS), .PRE_W(YQ_PRE_BITS), .LUT_W(YQ_LUT_WIDTH),
         .INTERP(YQ_TABLE_INTERPOLATED), .RQ_SHIFT_MIN(YQ_CONV_SHIFT_MIN), .RQ_SHIFT_MAX(YQ_CONV_SHIFT_MAX),
-        .DIM_W(YQ_MAX_DIM_BITS), .FM_ADDR_W(SCRATCH_ADDR_W)
+        .DIM_W(YQ_MAX_DIM_BITS), .FM_ADDR_W(SCRATCH_ADDR_W), .PLANES(YQ_FMAP_PLANES)
     ) u_engine (
         .clk(clk), .rst(rst), .start(conv_go), .desc(desc_raw), .busy(conv_busy), .done(conv_done), .error(conv_error),
         .lutdir_addr(lutdir_addr), .lutdir_data(lutdir_data), .bias_addr(bias_addr), .bias_data(bias_data),

@@ -381,6 +381,7 @@ def main():
             vh.append('localparam YQ_%s_FILE = "%s";' % (mem, files[mem]))
     vh += ["localparam integer YQ_WEIGHT_BITS = %d;" % prof["weight"],
            "localparam integer YQ_ACT_BITS = %d;" % prof["fmap"],
+           "localparam integer YQ_FMAP_PLANES = 0;",  # every code in one word
            "localparam integer YQ_PRE_BITS = %d;" % prof["fmap"],
            "localparam integer YQ_ACC_BITS = %d;" % prof["acc"],
            "localparam integer YQ_MULT_BITS = %d;" % MULT_BITS,

@@ -118,6 +118,7 @@ struct Tensor {  // a golden file
   fs::path file;
   int bits = 0;
   long long size = 0;
+  long long plane_size = 0;  // height * width
 };
 
 }  // namespace
@@ -190,6 +191,7 @@ int main(int argc, char** argv) {
     t.bits = file.at("bits").get<int>();
     t.size = 1;
     for (const auto& d : file.at("shape")) t.size *= d.get<long long>();
+    t.plane_size = file.at("shape").at(2).get<long long>() * file.at("shape").at(3).get<long long>();
     golden[file.at("tensor").get<std::string>()] = t;
   }
 
@@ -254,17 +256,39 @@ int main(int argc, char** argv) {
   top->rst = 0;
   tick();
 
+  // A tensor whose codes are wider than a word is stored as byte planes
+  // (docs/ARTIFACTS.md section 3.2): code n of channel c in words
+  // 2c (its high byte) and 2c + 1 (its low byte) of the channel planes.
   const std::uint64_t fmap_mask = tb::low_mask(fmap_bits);
+  auto planes_of = [&](const Tensor& t) { return t.bits > fmap_bits ? 2 : 1; };
+  auto word_of = [&](const Tensor& t, long long base, long long n, int plane) {
+    if (planes_of(t) == 1) return base + n;
+    return base + (2 * (n / t.plane_size) + plane) * t.plane_size + n % t.plane_size;
+  };
   auto load = [&](const Tensor& t, long long base) {
     const auto codes = read_codes(t.file, t.bits);
     if (static_cast<long long>(codes.size()) != t.size) die("wrong code count in " + t.file.string());
     top->host_we = 1;
     for (long long n = 0; n < t.size; ++n) {
-      top->host_addr = static_cast<std::uint32_t>(base + n);
-      top->host_wdata = static_cast<std::uint32_t>(static_cast<std::uint64_t>(codes[n]) & fmap_mask);
-      tick();
+      for (int plane = 0; plane < planes_of(t); ++plane) {
+        const std::uint64_t code = static_cast<std::uint64_t>(codes[n]);
+        const std::uint64_t word = planes_of(t) == 1 ? code : plane == 0 ? code >> 8 : code;
+        top->host_addr = static_cast<std::uint32_t>(word_of(t, base, n, plane));
+        top->host_wdata = static_cast<std::uint32_t>(word & fmap_mask);
+        tick();
+      }
     }
     top->host_we = 0;
+  };
+  auto read_code = [&](const Tensor& t, long long base, long long n) {
+    std::uint64_t words[2] = {0, 0};
+    for (int plane = 0; plane < planes_of(t); ++plane) {
+      top->host_addr = static_cast<std::uint32_t>(word_of(t, base, n, plane));
+      tick();
+      words[plane] = top->host_rdata;
+    }
+    if (planes_of(t) == 1) return words[0];
+    return static_cast<std::uint64_t>(tb::sign_extend(words[0], fmap_bits) * 256 + static_cast<long long>(words[1] & fmap_mask));
   };
   long long begin = cycle;
   if (chain) {  // the image only, at node 0's region; then the sequencer runs the program
@@ -289,7 +313,8 @@ int main(int argc, char** argv) {
     const long long out_base = field(layer, "OUT_BASE");
     const long long out_size = out_c * out_h * out_w;
     if (out_t.size != out_size) die("golden shape differs for " + layer.name);
-    if (golden.at(layers.at(field(layer, "INPUT0")).name).size != in_c * in_h * in_w) {
+    const Tensor& in_t = golden.at(layers.at(field(layer, "INPUT0")).name);
+    if (in_t.size * planes_of(in_t) != in_c * in_h * in_w) {
       die("golden input shape differs for " + layer.name);
     }
 
@@ -334,9 +359,7 @@ int main(int argc, char** argv) {
     if (static_cast<long long>(expected.size()) != out_size) die("wrong code count in " + out_t.file.string());
     const std::uint64_t out_mask = tb::low_mask(out_t.bits);
     for (long long n = 0; n < out_size; ++n) {
-      top->host_addr = static_cast<std::uint32_t>(out_base + n);
-      tick();
-      const std::uint64_t word = top->host_rdata;
+      const std::uint64_t word = read_code(out_t, out_base, n);
       if ((word & out_mask) != (static_cast<std::uint64_t>(expected[n]) & out_mask)) {
         const long long hw = out_h * out_w;
         std::printf("MISMATCH layer %s channel %lld y %lld x %lld expected %lld got %lld\n", layer.name.c_str(),
@@ -346,9 +369,9 @@ int main(int argc, char** argv) {
         return 1;
       }
     }
-    if (written != out_size) {
-      std::printf("MISMATCH layer %s: the engine wrote %lld codes, the layer has %lld\n", layer.name.c_str(), written,
-                  out_size);
+    if (written != out_size * planes_of(out_t)) {
+      std::printf("MISMATCH layer %s: the engine wrote %lld words, the layer has %lld\n", layer.name.c_str(), written,
+                  out_size * planes_of(out_t));
       return 1;
     }
 

@@ -181,7 +181,8 @@ module yq_layer_top #(
         .INTERP  (YQ_TABLE_INTERPOLATED),
         .RQ_SHIFT_MIN(YQ_CONV_SHIFT_MIN),
         .RQ_SHIFT_MAX(YQ_CONV_SHIFT_MAX),
-        .DIM_W   (YQ_MAX_DIM_BITS)
+        .DIM_W   (YQ_MAX_DIM_BITS),
+        .PLANES  (YQ_FMAP_PLANES)
     ) u_engine (
         .clk        (clk),
         .rst        (rst),

@@ -495,6 +495,24 @@ TEST_CASE("rtl: upsamples folded into their readers' loads, several bands a read
   CHECK(output.find("TOP PASS: whole frame from DRAM bit-exact (6 head outputs, 75600 codes; ") != std::string::npos);
 }
 
+TEST_CASE("rtl: 16-bit tensors stored as byte planes in one-byte words run bit-exact layer by layer (twin tiles reading planes) and through yq_top on timed DRAM (make -C rtl_tb layers top)") {
+  if (!have_rtl_tools()) return;
+  const fs::path dir = yq::test::fresh_temp_dir("rtl-planes");
+  std::ofstream(dir / "planes.toml") << "[[override]]\nlayers = \"^conv[01]$\"\nabits = 16\n";
+  const nlohmann::json manifest =
+      synthetic_run_160(dir, "--band-buffer-bytes 32768 --config '" + (dir / "planes.toml").string() + "'");
+  const std::string params = yq::test::read_text(dir / "run/stage_7/yq_params.vh");
+  REQUIRE(params.find("localparam integer YQ_FMAP_WIDTH = 8;") != std::string::npos);
+  REQUIRE(params.find("localparam integer YQ_FMAP_PLANES = 1;") != std::string::npos);
+  int plane_layers = 0;
+  for (const auto& layer : manifest["layers"]) plane_layers += layer["planes"].get<int>() == 2;
+  CHECK(plane_layers == 2);
+  // 10 columns: c2f2.cv1's last tile of 2 of its 32 channels is a twin tile reading conv1's planes.
+  check_rtl_pass("layers", "RUN='" + (dir / "run").string() + "' ARRAY=10x10", "LAYERS PASS: 103 layers bit-exact");
+  check_rtl_pass("top", "RUN='" + (dir / "run").string() + "' ARRAY=8x8 TOP_ARGS='--timed --stalls 10'",
+                 "TOP PASS: whole frame from DRAM bit-exact (6 head outputs, 75600 codes; ");
+}
+
 TEST_CASE("rtl: yq_top stops a frame at a DRAM error, a bad descriptor, a buffer overrun, a scratch bank asked for two words or a q_NMS overflow, naming the layer, and its bench names a changed detection") {
   if (!have_rtl_tools() || !yq::test::have_shared_data()) return;
   // The official W8A8 run at 160x160 again (the model build of `make top` is shared with the test above).

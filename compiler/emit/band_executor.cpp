@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <string>
 
+#include "compiler/emit/byte_planes.hpp"
 #include "compiler/emit/layer_program.hpp"
 #include "compiler/quant/quant_model.hpp"
 #include "compiler/ref/int_model.hpp"
@@ -215,7 +216,8 @@ class Executor {
     if (std::find(band.codes.begin(), band.codes.end(), kPoison) != band.codes.end()) {
       fail("reads scratch words of input " + std::to_string(k) + " that no load wrote");
     }
-    return band;
+    if (map_.nodes[producer].planes == 1) return band;
+    return {channels / 2, rows, width, from_planes(band.codes, std::int64_t{rows} * width)};
   }
 
   // The nodes whose stores write the words of `node`'s output: itself, or
@@ -291,11 +293,19 @@ class Executor {
     const int out_w = static_cast<int>(word["out_w"]);
     if (out.channels != out_c || out.width != out_w || out.height < out_h) fail("its output shape is not the descriptor's");
     // The output half holds this band only (a later band may read it there).
-    const std::int64_t base = word["out_base"];
-    poison_half(half_holding(ins.writes, base, std::int64_t{out_c} * out_h * out_w));
+    const std::int64_t base = word["out_base"], plane_size = std::int64_t{out_h} * out_w;
+    const int planes = map_.nodes[node].planes;
+    poison_half(half_holding(ins.writes, base, std::int64_t{out_c} * planes * plane_size));
     for (int c = 0; c < out_c; ++c) {
       const auto src = out.codes.begin() + static_cast<std::int64_t>(c) * out.height * out_w;
-      std::copy(src, src + std::int64_t{out_h} * out_w, scratch_.begin() + base + std::int64_t{c} * out_h * out_w);
+      if (planes == 1) {
+        std::copy(src, src + plane_size, scratch_.begin() + base + std::int64_t{c} * plane_size);
+        continue;
+      }
+      for (int plane = 0; plane < 2; ++plane) {
+        std::transform(src, src + plane_size, scratch_.begin() + base + (2 * std::int64_t{c} + plane) * plane_size,
+                       [plane](std::int32_t code) { return plane_word(code, plane); });
+      }
     }
     for (int k = 0; k < static_cast<int>(word["num_inputs"]); ++k) poison_loaded_input(word, node, k);
     ++traffic_.runs;
@@ -340,8 +350,11 @@ class Executor {
   void check_node(int node) const {
     const TensorShape& shape = map_.nodes[node].shape;
     const auto begin = dram_.begin() + map_.nodes[node].fmap_base;
-    const CodeTensor stored{shape.channels, shape.height, shape.width,
-                            std::vector<std::int32_t>(begin, begin + std::int64_t{shape.channels} * shape.height * shape.width)};
+    const std::int64_t plane_size = std::int64_t{shape.height} * shape.width;
+    const std::vector<std::int32_t> words(begin, begin + shape.channels * plane_size);
+    const int planes = map_.nodes[node].planes;
+    const CodeTensor stored{shape.channels / planes, shape.height, shape.width,
+                            planes == 1 ? words : from_planes(words, plane_size)};
     check_equal(stored, node, graph_.nodes[node].name);
   }
 

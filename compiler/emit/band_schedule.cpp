@@ -30,9 +30,9 @@ std::vector<int> channel_tiles(int channels, int cols) {
 // A twin tile (rtl/yq_conv_engine.v, TWIN): at most half the columns' channels
 // of a stride-1 convolution with at least COLS taps, which then covers
 // 2 * ROWS pixels a tile.
-bool twin_tile(const Node& node, int tile_channels, ArrayShape array) {
-  return array.twin && array.cols % 2 == 0 && node.stride == 1 && tile_channels <= array.cols / 2 &&
-         std::int64_t{node.in_channels} * node.kernel * node.kernel >= array.cols;
+bool twin_tile(const Node& node, const TensorShape& in, int tile_channels, bool plane_output, ArrayShape array) {
+  return array.twin && !plane_output && array.cols % 2 == 0 && node.stride == 1 && tile_channels <= array.cols / 2 &&
+         std::int64_t{in.channels} * node.kernel * node.kernel >= array.cols;
 }
 
 // Issues of one pixel tile's taps (one input channel): one per tap, but with
@@ -88,16 +88,17 @@ std::int64_t band_tap_issues(const Node& node, const TensorShape& in, const Tens
   return tap_issues;
 }
 
-std::int64_t conv_cycles(const Node& node, const TensorShape& in, const TensorShape& out,
+std::int64_t conv_cycles(const Node& node, const TensorShape& in, const TensorShape& out, int out_planes,
                          const std::vector<int>& band_heights, ArrayShape array) {
-  const std::vector<int> tiles = channel_tiles(out.channels, array.cols);
-  const std::int64_t twins =
-      std::count_if(tiles.begin(), tiles.end(), [&](int channels) { return twin_tile(node, channels, array); });
+  const std::vector<int> tiles = channel_tiles(out.channels / out_planes, array.cols);
+  const std::int64_t twins = std::count_if(tiles.begin(), tiles.end(), [&](int channels) {
+    return twin_tile(node, in, channels, out_planes > 1, array);
+  });
   const std::int64_t plain = static_cast<std::int64_t>(tiles.size()) - twins;
   std::int64_t issues = 0;  // each pixel tiling's issues counted once, not once per channel tile
   if (plain > 0) issues += plain * band_tap_issues(node, in, out, band_heights, plain_tile_pixels(node, out, array.rows));
   if (twins > 0) issues += twins * band_tap_issues(node, in, out, band_heights, 2 * array.rows);
-  return issues * node.in_channels;
+  return issues * in.channels;  // stored channels: a byte-plane input's two planes each
 }
 
 // rtl/yq_eltwise_engine.v: ROWS codes per step; a max-pool or upsample step
@@ -202,8 +203,8 @@ BandSchedule plan_bands(const QuantModel& model, InputSize image_size, ArrayShap
                            place.requant_count * slot_bytes(widths.multiplier + kShiftBits) +
                            table_entries * slot_bytes(widths.lut);
     if (node.op == OpKind::Conv) {
-      layer.macs = std::int64_t{out.channels} * out.height * out.width * node.in_channels * node.kernel * node.kernel;
-      layer.cycles = conv_cycles(node, shapes[node.inputs[0]], out, bands.band_heights, array);
+      layer.macs = std::int64_t{node.channels} * out.height * out.width * node.in_channels * node.kernel * node.kernel;
+      layer.cycles = conv_cycles(node, shapes[node.inputs[0]], out, place.planes, bands.band_heights, array);
     } else {
       layer.cycles = eltwise_cycles(node, shapes, out, array.rows, array.pool_taps);
     }

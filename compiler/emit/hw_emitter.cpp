@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "compiler/emit/band_program.hpp"
+#include "compiler/emit/byte_planes.hpp"
 #include "compiler/emit/dram_image.hpp"
 #include "compiler/emit/layer_program.hpp"
 #include "compiler/emit/verilog_header.hpp"
@@ -120,13 +121,15 @@ std::string layer_file(const Node& node, const char* what) {
 void write_layer_memories(EmissionWriter& writer, const QuantModel& model, const WordWidths& widths,
                           Memory& weights, Memory& biases, Memory& requants) {
   const WordLayout requant = requant_layout(widths.multiplier);
+  const std::vector<int> planes = byte_planes(model);
   for (size_t i = 0; i < model.graph.nodes.size(); ++i) {
     const Node& node = model.graph.nodes[i];
     const QuantNode& q = model.nodes[i];
     if (node.op == OpKind::Conv) {
       writer.write(layer_file(node, "weights"), hex_lines(q.conv.weights, q.conv.weight_bits));
       writer.write(layer_file(node, "bias"), hex_lines(q.conv.bias, q.conv.acc_bits));
-      weights.contents += hex_lines(weight_rows(q.conv.weights, node.channels), widths.weight);
+      weights.contents +=
+          hex_lines(weight_rows(stored_weights(model, planes, static_cast<int>(i)), node.channels), widths.weight);
       biases.contents += hex_lines(q.conv.bias, widths.bias);
     }
     const std::vector<Requant>& list = node.op == OpKind::Conv ? q.conv.requant : q.input_requant;
@@ -190,7 +193,8 @@ void header_versions(VerilogHeader& header, const QuantModel& model, const EmitO
 
   header.section("Arithmetic widths (bits)");
   header.integer("YQ_WEIGHT_BITS", widths.weight, "widest weight code");
-  header.integer("YQ_ACT_BITS", widths.fmap, "widest activation code");
+  header.integer("YQ_ACT_BITS", widths.fmap, "widest code a feature-map word holds");
+  header.integer("YQ_FMAP_PLANES", widths.planes ? 1 : 0, "1: wider codes are stored as two byte planes");
   header.integer("YQ_PRE_BITS", std::max(widths.pre, 1), "widest pre-activation code (--pre-bits may exceed YQ_ACT_BITS)");
   header.integer("YQ_ACC_BITS", widths.bias, "widest accumulator (overflow certificate)");
   header.integer("YQ_MULT_BITS", widths.multiplier, "requant multiplier, unsigned");
@@ -408,7 +412,8 @@ nlohmann::json layers_json(const QuantModel& model, const MemoryMap& map) {
     nlohmann::json layer = {{"node", i},
                             {"layer", node.name},
                             {"op", op_kind_name(node.op)},
-                            {"shape", {place.shape.channels, place.shape.height, place.shape.width}},
+                            {"shape", {place.shape.channels / place.planes, place.shape.height, place.shape.width}},
+                            {"planes", place.planes},
                             {"out", format_json(model.nodes[i].out)},
                             {"fmap_base", place.fmap_base},
                             {"view", place.view},

@@ -43,7 +43,7 @@
 namespace yq {
 
 // Version of docs/ARTIFACTS.md: changes with any change to an emitted format.
-constexpr int kArtifactFormatVersion = 14;
+constexpr int kArtifactFormatVersion = 15;
 
 enum class ProgramOp { Input = 0, Conv = 1, Slice = 2, Add = 3, Concat = 4, MaxPool = 5, Upsample = 6 };
 enum class HeadOutput { None = 0, Box = 1, Class = 2 };  // detect-level outputs the integer head decodes

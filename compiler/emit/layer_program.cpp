@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "compiler/emit/byte_planes.hpp"
 #include "compiler/emit/dram_image.hpp"
 #include "compiler/emit/fmap_plan.hpp"
 #include "compiler/quant/quant_model.hpp"
@@ -86,7 +87,7 @@ void fill_inputs(PackedWord& word, const Node& node, const MemoryMap& map) {
 
 void fill_shapes(PackedWord& word, const Node& node, const MemoryMap& map, int index) {
   const TensorShape& out = map.nodes[index].shape;
-  word["out_c"] = out.channels;
+  word["out_c"] = out.channels / map.nodes[index].planes;  // channels the engine computes
   word["out_h"] = out.height;
   word["out_w"] = out.width;
   if (node.inputs.empty()) return;
@@ -181,10 +182,29 @@ std::vector<std::int16_t> weight_rows(const std::vector<std::int16_t>& weights, 
   return rows;
 }
 
+std::vector<std::int16_t> stored_weights(const QuantModel& model, const std::vector<int>& planes, int node) {
+  const std::vector<std::int16_t>& weights = model.nodes[node].conv.weights;
+  const Node& conv = model.graph.nodes[node];
+  if (planes[conv.inputs.at(0)] == 1) return weights;
+  const size_t taps = static_cast<size_t>(conv.kernel) * conv.kernel;
+  std::vector<std::int16_t> stored;
+  stored.reserve(2 * weights.size());
+  for (size_t channel = 0; channel < weights.size() / taps; ++channel) {  // (o, i) pairs in order
+    for (int plane = 0; plane < 2; ++plane) {
+      stored.insert(stored.end(), weights.begin() + channel * taps, weights.begin() + (channel + 1) * taps);
+    }
+  }
+  return stored;
+}
+
 MemoryMap plan_memories(const QuantModel& model, InputSize image_size) {
-  const std::vector<TensorShape> shapes = infer_shapes(model.graph, image_size);
+  std::vector<TensorShape> shapes = infer_shapes(model.graph, image_size);
+  const std::vector<int> planes = byte_planes(model);
   std::vector<int> code_bytes;
-  for (const QuantNode& node : model.nodes) code_bytes.push_back(dram_slot_bits(node.out.bits) / 8);
+  for (size_t i = 0; i < model.nodes.size(); ++i) {
+    shapes[i].channels *= planes[i];
+    code_bytes.push_back(planes[i] > 1 ? kPlaneBits / 8 : dram_slot_bits(model.nodes[i].out.bits) / 8);
+  }
   const FmapPlan fmap = plan_feature_maps(model.graph, shapes, concats_passing_inputs(model), code_bytes);
   MemoryMap map;
   map.fmap_depth = fmap.depth;
@@ -194,6 +214,7 @@ MemoryMap plan_memories(const QuantModel& model, InputSize image_size) {
     const Node& node = model.graph.nodes[i];
     NodePlacement place;
     place.shape = shapes[i];
+    place.planes = planes[i];
     place.fmap_base = fmap.base[i];
     place.fmap_dram_offset = fmap.dram_offset[i];
     place.fmap_slot_bytes = fmap.slot_bytes[i];
@@ -201,7 +222,8 @@ MemoryMap plan_memories(const QuantModel& model, InputSize image_size) {
     place.forwarded_to = fmap.forwarded_to[i];
     place.foldable = fmap.foldable[i];
     if (node.op == OpKind::Conv) {
-      place.weight_count = static_cast<std::int64_t>(weight_rows(model.nodes[i].conv.weights, node.channels).size());
+      place.weight_count =
+          static_cast<std::int64_t>(weight_rows(stored_weights(model, planes, static_cast<int>(i)), node.channels).size());
       place.weight_base = take(map.weight_depth, place.weight_count);
       place.bias_count = node.channels;
       place.bias_base = take(map.bias_depth, place.bias_count);
@@ -229,9 +251,11 @@ WordWidths word_widths(const QuantModel& model) {
   widths.bias = widest_accumulator_bits(model);
   widths.multiplier = model.settings.multiplier_bits;
   widths.lut = kHeadValueBits;
+  const std::vector<int> planes = byte_planes(model);
   for (size_t i = 0; i < model.nodes.size(); ++i) {
     const QuantNode& node = model.nodes[i];
-    widths.fmap = std::max(widths.fmap, node.out.bits);
+    widths.fmap = std::max(widths.fmap, planes[i] > 1 ? kPlaneBits : node.out.bits);
+    widths.planes = widths.planes || planes[i] > 1;
     std::vector<Requant> requants = node.input_requant;
     if (model.graph.nodes[i].op == OpKind::Conv) {
       widths.weight = std::max(widths.weight, node.conv.weight_bits);

@@ -34,7 +34,8 @@ ProgramOp program_op(OpKind op);
 
 // Words of each memory, per node (-1: the node uses none of that memory).
 struct NodePlacement {
-  TensorShape shape;
+  TensorShape shape;  // as stored: a byte-plane tensor's channels are twice the layer's
+  int planes = 1;     // 2: its output is stored as byte planes (compiler/emit/byte_planes.hpp)
   std::int64_t fmap_base = 0;
   std::int64_t fmap_dram_offset = 0;  // its output's first byte in the DRAM feature-map region
   int fmap_slot_bytes = 1;            // bytes a code of its output takes there
@@ -56,6 +57,11 @@ struct MemoryMap {
 
 MemoryMap plan_memories(const QuantModel& model, InputSize image_size);
 
+// A convolution's weights ([out][in][ky][kx] codes) as the conv engine reads
+// them: each input channel's taps twice (for its high and low plane) when
+// its input is stored as byte planes (`planes` per node, byte_planes.hpp).
+std::vector<std::int16_t> stored_weights(const QuantModel& model, const std::vector<int>& planes, int node);
+
 // A convolution's weights ([out][in][ky][kx] codes) in the weight memory's
 // row order above, padded to whole rows.
 std::vector<std::int16_t> weight_rows(const std::vector<std::int16_t>& weights, int out_channels);
@@ -63,9 +69,11 @@ std::vector<std::int16_t> weight_rows(const std::vector<std::int16_t>& weights, 
 // Word widths in bits: weights (widest weight bits), biases (the overflow
 // certificate's widest accumulator), multipliers (at least the configured
 // multiplier bits, more when a power-of-two multiplier needs it), feature
-// maps (widest activation), LUT entries (16, or a wider SiLU output).
+// maps (widest activation, or one byte with byte planes), LUT entries (16,
+// or a wider SiLU output).
 struct WordWidths {
   int weight = 0, bias = 0, multiplier = 0, fmap = 0, lut = 0;
+  bool planes = false;  // some tensor is stored as byte planes (the conv engine's operand is 8 bits wider)
   int pre = 0;  // the widest pre-activation code of a convolution (its requantizer's output)
 };
 
