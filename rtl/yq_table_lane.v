@@ -11,7 +11,10 @@
 // used), one cycle later; an address past both halves reads anything.
 //
 // KNOTS = 1: each half is one memory, port A writing or reading addr, port B
-// reading addr + 1. KNOTS = 0: both halves are one memory, one port writing,
+// reading addr + 1; when DEPTH is 2^k + 1 (the knots of an interpolated
+// table), the memory holds entries 0 .. 2^k - 1 and a register the last (it
+// is only ever read as the knot after entry 2^k - 1), so a 4,097-knot half
+// takes one 4,096-word memory. KNOTS = 0: both halves are one memory, one port writing,
 // the other reading addr (a write into the half being read is never asked
 // for). Distributed RAM up to 512 entries a half, else block RAM; with
 // URAM = 1 (UltraScale+ parts) UltraRAM: with KNOTS = 0 every lane, one
@@ -51,23 +54,32 @@ module yq_table_lane #(
     generate
         if (KNOTS != 0) begin : g_knots
             // Three accesses a cycle (a write or entry addr, and entry addr + 1):
-            // a memory a half, each with two ports.
-            (* ram_style = STYLE_KNOTS *) reg [W-1:0] half0 [0:DEPTH-1];
-            (* ram_style = STYLE_KNOTS *) reg [W-1:0] half1 [0:DEPTH-1];
-            reg [W-1:0] a0, a1, b0, b1;
-            reg         hi0_q, hi1_q;
+            // a memory a half, each with two ports, and the last knot's register.
+            localparam LAST_IN_REG = DEPTH > 2 && ((DEPTH - 1) & (DEPTH - 2)) == 0;
+            localparam MEM_DEPTH = LAST_IN_REG ? DEPTH - 1 : DEPTH;
+            localparam MW = (MEM_DEPTH > 1) ? $clog2(MEM_DEPTH) : 1;
+            localparam [31:0] MEM_DEPTH32 = MEM_DEPTH;
+            (* ram_style = STYLE_KNOTS *) reg [W-1:0] half0 [0:MEM_DEPTH-1];
+            (* ram_style = STYLE_KNOTS *) reg [W-1:0] half1 [0:MEM_DEPTH-1];
+            reg [W-1:0] a0, a1, b0, b1, last0, last1;
+            reg         hi0_q, hi1_q, last_q;
+            wire        w_last = LAST_IN_REG && waddr == MEM_DEPTH32;
             always @(posedge clk) begin
-                if (we && !whalf) half0[waddr[AW-1:0]] <= wdata;
-                else a0 <= half0[i0[AW-1:0]];
-                if (we && whalf) half1[waddr[AW-1:0]] <= wdata;
-                else a1 <= half1[i0[AW-1:0]];
-                b0 <= half0[i1[AW-1:0]];
-                b1 <= half1[i1[AW-1:0]];
+                if (we && !whalf && !w_last) half0[waddr[MW-1:0]] <= wdata;
+                else a0 <= half0[i0[MW-1:0]];
+                if (we && whalf && !w_last) half1[waddr[MW-1:0]] <= wdata;
+                else a1 <= half1[i0[MW-1:0]];
+                if (we && !whalf && w_last) last0 <= wdata;
+                if (we && whalf && w_last) last1 <= wdata;
+                b0 <= half0[i1[MW-1:0]];
+                b1 <= half1[i1[MW-1:0]];
                 hi0_q <= hi0;
                 hi1_q <= hi1;
+                last_q <= LAST_IN_REG && i1 == MEM_DEPTH32;
             end
             assign data0 = hi0_q ? a1 : a0;
-            assign data1 = hi1_q ? b1 : b0;
+            assign data1 = last_q ? (hi1_q ? last1 : last0) : hi1_q ? b1 : b0;
+            wire unused_high = ^{i0[31:MW], i1[31:MW]};
         end else begin : g_direct
             // Two accesses a cycle (a write, and entry addr): both halves in
             // one memory, half h at entries h * DEPTH.., one write port and
