@@ -1,9 +1,9 @@
 // Byte planes (compiler/emit/byte_planes.hpp): the two words of every 16-bit
 // code; which tensors a model stores as planes (16-bit tensors only
-// convolutions write and read, on the synthetic model at 64x64 through
-// stage_6) and which it cannot (a 16-bit tensor an add reads keeps wide
-// words); a plane tensor's stored channels, its reader's weights twice, and
-// the band program through small buffers bit-exact in the executor.
+// convolutions write and read, on the synthetic model at 64x64) and which it
+// cannot (a 16-bit tensor an add reads keeps wide words); a plane tensor's
+// stored channels, its reader's weights twice, the band program through
+// small buffers bit-exact in the executor, and yq-hw inspect naming them.
 #include "testing.hpp"
 
 #include <algorithm>
@@ -23,15 +23,15 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The synthetic model at 64x64 through stage_6 with the layers matching
-// `layers` at 16-bit activations, every other at 8.
-QuantModel quantized_with_16_bits(const std::string& folder, const std::string& layers) {
+// A run of the synthetic model at 64x64 through stage_7 with the layers
+// matching `layers` at 16-bit activations, every other at 8.
+fs::path run_with_16_bits(const std::string& folder, const std::string& layers) {
   const fs::path dir = test::fresh_temp_dir("byte-planes-" + folder);
   std::ofstream(dir / "config.toml") << "[[override]]\nlayers = \"" << layers << "\"\nabits = 16\n";
   const test::CliResult result = test::run_cli(
-      "run --imgsz 64 --config " + (dir / "config.toml").string() + " --through stage_6 --out " + (dir / "run").string(), dir);
+      "run --imgsz 64 --config " + (dir / "config.toml").string() + " --through stage_7 --out " + (dir / "run").string(), dir);
   REQUIRE_MESSAGE(result.exit_code == 0, result.err);
-  return load_quant_model(dir / "run" / "stage_6");
+  return dir / "run";
 }
 
 }  // namespace
@@ -58,7 +58,8 @@ TEST_SUITE_END();
 TEST_SUITE_BEGIN("pipeline");
 
 TEST_CASE("byte planes: 16-bit tensors only convolutions write and read are stored as planes, bit-exact in the band program") {
-  const QuantModel model = quantized_with_16_bits("conv", "^conv[01]$");
+  const fs::path run = run_with_16_bits("conv", "^conv[01]$");
+  const QuantModel model = load_quant_model(run / "stage_6");
   const std::vector<int> planes = byte_planes(model);
   for (size_t i = 0; i < planes.size(); ++i) {
     const std::string& name = model.graph.nodes[i].name;
@@ -99,10 +100,16 @@ TEST_CASE("byte planes: 16-bit tensors only convolutions write and read are stor
   }));
   const BandTraffic traffic = execute_band_program(integer, map, program, reference);
   CHECK(traffic.runs > 0);
+
+  // The emission says which, and yq-hw inspect names them.
+  const test::CliResult inspect = test::run_cli("inspect " + run.string(), run.parent_path());
+  REQUIRE_MESSAGE(inspect.exit_code == 0, inspect.err);
+  CHECK(inspect.out.find("byte planes (docs/ARTIFACTS.md 3.2: each code of these outputs in two one-byte words): conv0, conv1\n") !=
+        std::string::npos);
 }
 
 TEST_CASE("byte planes: a 16-bit tensor an add reads keeps the scratch words 16 bits wide") {
-  const QuantModel model = quantized_with_16_bits("add", "^(conv[01]|c2f2\\\\..*)$");
+  const QuantModel model = load_quant_model(run_with_16_bits("add", "^(conv[01]|c2f2\\\\..*)$") / "stage_6");
   const std::vector<int> planes = byte_planes(model);
   CHECK(std::count(planes.begin(), planes.end(), 2) == 0);
   const WordWidths widths = word_widths(model);

@@ -162,8 +162,13 @@ json emitted_json(const json& manifest) {
     files.push_back({{"file", entry.at("file")}, {"bytes", entry.at("bytes")}});
     file_bytes += entry.at("bytes").get<std::int64_t>();
   }
+  json byte_planes = json::array();
+  for (const json& layer : manifest.at("layers")) {
+    if (layer.value("planes", 1) > 1) byte_planes.push_back(layer.at("layer"));
+  }
   return {{"image_size", manifest.at("image_size")},
           {"memories", memories},
+          {"byte_planes", byte_planes},
           {"file_count", files.size()},
           {"file_bytes", file_bytes},
           {"files", files}};
@@ -327,6 +332,11 @@ std::string emitted_text(const json& emitted) {
     text += format("  %-8s %-16s %6d %12s %14s %14s\n", memory["name"].get<std::string>().c_str(),
                    file.empty() ? "(working memory)" : file.c_str(), memory["width"].get<int>(), grouped(memory["depth"]).c_str(),
                    grouped(memory["bits"]).c_str(), grouped(memory["bytes"]).c_str());
+  }
+  if (!emitted["byte_planes"].empty()) {
+    std::string names;
+    for (const json& name : emitted["byte_planes"]) names += (names.empty() ? "" : ", ") + name.get<std::string>();
+    text += "byte planes (docs/ARTIFACTS.md 3.2: each code of these outputs in two one-byte words): " + names + "\n";
   }
   text += "emitted files: " + grouped(emitted["file_count"]) + ", " + grouped(emitted["file_bytes"]) +
           " bytes of text (each with its size in --json)\n";
