@@ -480,27 +480,19 @@ TEST_CASE("rtl: the band program in many bands a layer runs bit-exact through yq
 // Folded upsamples in several bands a reader (32 KiB halves): the readers'
 // upsample_loads take rows of 5 and 10 words, which end inside the loader's
 // 16-byte beats, on timed DRAM with random stalls.
-TEST_CASE("rtl: upsamples folded into their readers' loads, several bands a reader, run bit-exact through yq_top on timed DRAM (make -C rtl_tb top)") {
+// One run for two features (one model build less): upsamples folded into
+// their readers' loads, and conv0's and conv1's 16-bit outputs stored as
+// byte planes in one-byte words.
+TEST_CASE("rtl: upsamples folded into their readers' loads (several bands a reader) and 16-bit tensors as byte planes run bit-exact layer by layer (twin tiles reading planes) and through yq_top on timed DRAM (make -C rtl_tb layers top)") {
   if (!have_rtl_tools()) return;
-  const fs::path dir = yq::test::fresh_temp_dir("rtl-folded");
-  const nlohmann::json manifest = synthetic_run_160(dir, "--band-buffer-bytes 32768");
+  const fs::path dir = yq::test::fresh_temp_dir("rtl-folded-planes");
+  std::ofstream(dir / "planes.toml") << "[[override]]\nlayers = \"^conv[01]$\"\nabits = 16\n";
+  const nlohmann::json manifest =
+      synthetic_run_160(dir, "--band-buffer-bytes 32768 --config '" + (dir / "planes.toml").string() + "'");
   CHECK(manifest["band_program"]["upsample_loads"].get<int>() > 4);  // both upsamples, several bands each
   for (const auto& layer : manifest["band_program"]["layers"]) {
     CHECK(manifest["layers"][layer["node"].get<std::size_t>()]["op"] != "upsample");
   }
-  std::string output;
-  const int status = make_rtl_tb("top", "RUN='" + (dir / "run").string() + "' ARRAY=8x8 TOP_ARGS='--timed --stalls 10'", output);
-  INFO(output);
-  CHECK(status == 0);
-  CHECK(output.find("TOP PASS: whole frame from DRAM bit-exact (6 head outputs, 75600 codes; ") != std::string::npos);
-}
-
-TEST_CASE("rtl: 16-bit tensors stored as byte planes in one-byte words run bit-exact layer by layer (twin tiles reading planes) and through yq_top on timed DRAM (make -C rtl_tb layers top)") {
-  if (!have_rtl_tools()) return;
-  const fs::path dir = yq::test::fresh_temp_dir("rtl-planes");
-  std::ofstream(dir / "planes.toml") << "[[override]]\nlayers = \"^conv[01]$\"\nabits = 16\n";
-  const nlohmann::json manifest =
-      synthetic_run_160(dir, "--band-buffer-bytes 32768 --config '" + (dir / "planes.toml").string() + "'");
   const std::string params = yq::test::read_text(dir / "run/stage_7/yq_params.vh");
   REQUIRE(params.find("localparam integer YQ_FMAP_WIDTH = 8;") != std::string::npos);
   REQUIRE(params.find("localparam integer YQ_FMAP_PLANES = 1;") != std::string::npos);
