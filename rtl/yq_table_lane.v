@@ -5,21 +5,25 @@
 //
 // Write: we writes wdata at entry waddr of half whalf (the loader, one entry
 // a cycle; yq_top's issuer never loads a half while a band reads it).
-// Read: data0 = entry addr, data1 = entry addr + 1 (the next knot of an
-// interpolated table; with KNOTS = 0, when no table interpolates, data1 is
-// data0: a direct table's fraction is 0, so its second entry is never
-// used), one cycle later; an address past both halves reads anything.
+// Read: data0 = entry addr, data1 = entry addr + 1 of the same half (the
+// next knot of an interpolated table; with KNOTS = 0, when no table
+// interpolates, data1 is data0: a direct table's fraction is 0, so its
+// second entry is never used), one cycle later; the entry after a half's
+// last, and an address past both halves, read anything.
 //
-// KNOTS = 1: each half is one memory, port A writing or reading addr, port B
-// reading addr + 1; when DEPTH is 2^k + 1 (the knots of an interpolated
-// table), the memory holds entries 0 .. 2^k - 1 and a register the last (it
-// is only ever read as the knot after entry 2^k - 1), so a 4,097-knot half
-// takes one 4,096-word memory. KNOTS = 0: both halves are one memory, one port writing,
-// the other reading addr (a write into the half being read is never asked
-// for). Distributed RAM up to 512 entries a half, else block RAM; with
-// URAM = 1 (UltraScale+ parts) UltraRAM: with KNOTS = 0 every lane, one
-// URAM288 of up to 4,096 entries a half, with KNOTS = 1 halves deeper than
-// 512 entries, one URAM288 each.
+// KNOTS = 1: the entries are in two memories, the even ones and the odd
+// ones (entry e at e / 2 of its bank; half h's after half 0's), so that an
+// entry and the next, one even and one odd, are one read of each: each
+// memory has one write port and one read port. When DEPTH is 2^k + 1 (the
+// knots of an interpolated table) the last entry, only ever read as the
+// knot after entry 2^k - 1, is a register of its half, so the 4,097 knots
+// of a 16-bit pre-activation's table take two memories of 2,048 entries a
+// half. KNOTS = 0: both halves are one memory, one port writing, the other
+// reading addr (a write into the half being read is never asked for).
+// Distributed RAM up to 512 entries a half, else block RAM; with URAM = 1
+// (UltraScale+ parts) UltraRAM: with KNOTS = 0 one URAM288 a lane (up to
+// 4,096 entries a half), with KNOTS = 1 tables of more than 512 entries a
+// half one URAM288 a bank, two a lane (up to 4,097 entries a half).
 module yq_table_lane #(
     parameter DEPTH = 256,
     parameter W     = 16,
@@ -39,10 +43,8 @@ module yq_table_lane #(
     localparam [31:0] DEPTH32 = DEPTH;
     localparam DISTRIBUTED_MAX = 512;
 
-    wire [31:0] next  = addr + 32'd1;
-    wire        hi0   = (addr >= DEPTH32), hi1 = (next >= DEPTH32);
-    wire [31:0] i0    = hi0 ? addr - DEPTH32 : addr;
-    wire [31:0] i1    = hi1 ? next - DEPTH32 : next;
+    wire        hi0 = (addr >= DEPTH32);
+    wire [31:0] i0  = hi0 ? addr - DEPTH32 : addr;
     // Small tables (the 256 entries of 8-bit pre-activations) in distributed
     // RAM, larger ones (--pre-bits) in block RAM, or in UltraRAM; only
     // synthesis reads it.
@@ -53,33 +55,36 @@ module yq_table_lane #(
 
     generate
         if (KNOTS != 0) begin : g_knots
-            // Three accesses a cycle (a write or entry addr, and entry addr + 1):
-            // a memory a half, each with two ports, and the last knot's register.
+            // Two banks of both halves (half h's entries from h * BANK), and
+            // the last knot's register of each half.
             localparam LAST_IN_REG = DEPTH > 2 && ((DEPTH - 1) & (DEPTH - 2)) == 0;
             localparam MEM_DEPTH = LAST_IN_REG ? DEPTH - 1 : DEPTH;
-            localparam MW = (MEM_DEPTH > 1) ? $clog2(MEM_DEPTH) : 1;
-            localparam [31:0] MEM_DEPTH32 = MEM_DEPTH;
-            (* ram_style = STYLE_KNOTS *) reg [W-1:0] half0 [0:MEM_DEPTH-1];
-            (* ram_style = STYLE_KNOTS *) reg [W-1:0] half1 [0:MEM_DEPTH-1];
-            reg [W-1:0] a0, a1, b0, b1, last0, last1;
-            reg         hi0_q, hi1_q, last_q;
+            localparam BANK = (MEM_DEPTH + 1) / 2;           // entries of one half in a bank
+            localparam BW = $clog2(2 * BANK);                // a bank's address
+            localparam [31:0] BANK32 = BANK, MEM_DEPTH32 = MEM_DEPTH;
+            (* ram_style = STYLE_KNOTS *) reg [W-1:0] even [0:2*BANK-1];
+            (* ram_style = STYLE_KNOTS *) reg [W-1:0] odd  [0:2*BANK-1];
+            reg [W-1:0] e_q, o_q, last0, last1;
+            reg         odd_q, hi_q, last_q;
             wire        w_last = LAST_IN_REG && waddr == MEM_DEPTH32;
+            wire [31:0] w_at   = (whalf ? BANK32 : 32'd0) + (waddr >> 1);
+            // entry i0 and i0 + 1: the even one at (i0 + 1) / 2, the odd one at i0 / 2
+            wire [31:0] r_even = (hi0 ? BANK32 : 32'd0) + ((i0 + 32'd1) >> 1);
+            wire [31:0] r_odd  = (hi0 ? BANK32 : 32'd0) + (i0 >> 1);
             always @(posedge clk) begin
-                if (we && !whalf && !w_last) half0[waddr[MW-1:0]] <= wdata;
-                else a0 <= half0[i0[MW-1:0]];
-                if (we && whalf && !w_last) half1[waddr[MW-1:0]] <= wdata;
-                else a1 <= half1[i0[MW-1:0]];
-                if (we && !whalf && w_last) last0 <= wdata;
-                if (we && whalf && w_last) last1 <= wdata;
-                b0 <= half0[i1[MW-1:0]];
-                b1 <= half1[i1[MW-1:0]];
-                hi0_q <= hi0;
-                hi1_q <= hi1;
-                last_q <= LAST_IN_REG && i1 == MEM_DEPTH32;
+                if (we && !w_last && !waddr[0]) even[w_at[BW-1:0]] <= wdata;
+                if (we && !w_last && waddr[0]) odd[w_at[BW-1:0]] <= wdata;
+                if (we && w_last && !whalf) last0 <= wdata;
+                if (we && w_last && whalf) last1 <= wdata;
+                e_q    <= even[r_even[BW-1:0]];
+                o_q    <= odd[r_odd[BW-1:0]];
+                odd_q  <= i0[0];
+                hi_q   <= hi0;
+                last_q <= LAST_IN_REG && i0 + 32'd1 == MEM_DEPTH32;
             end
-            assign data0 = hi0_q ? a1 : a0;
-            assign data1 = last_q ? (hi1_q ? last1 : last0) : hi1_q ? b1 : b0;
-            wire unused_high = ^{i0[31:MW], i1[31:MW]};
+            assign data0 = odd_q ? o_q : e_q;
+            assign data1 = last_q ? (hi_q ? last1 : last0) : odd_q ? e_q : o_q;
+            wire unused_high = ^{w_at[31:BW], r_even[31:BW], r_odd[31:BW], waddr[31:AW], i0[31:AW]};
         end else begin : g_direct
             // Two accesses a cycle (a write, and entry addr): both halves in
             // one memory, half h at entries h * DEPTH.., one write port and
@@ -93,9 +98,7 @@ module yq_table_lane #(
             end
             assign data0 = a;
             assign data1 = a;
-            wire unused_next = ^{hi1, i1};
+            wire unused = ^{waddr[31:AW], i0[31:AW]};
         end
     endgenerate
-
-    wire unused = ^{waddr[31:AW], i0[31:AW], i1[31:AW]};
 endmodule

@@ -3,9 +3,10 @@
 // the next layer's table during a layer); then every entry of both halves
 // read in random order. A read of entry a of half h (address h * DEPTH + a)
 // gives data0 = entry a one cycle later, and with KNOTS = 1 data1 = entry
-// a + 1 of the same half (the knot after it). A DEPTH of 2^k + 1 keeps the
-// last knot in a register (the 4,097 knots of a 16-bit pre-activation's
-// table in a 4,096-entry memory); other depths keep every entry in memory.
+// a + 1 of the same half (the knot after it: the lane's even and odd banks).
+// A DEPTH of 2^k + 1 keeps the last knot in a register (the 4,097 knots of a
+// 16-bit pre-activation's table in banks of 2,048 entries a half); other
+// depths, even or odd, keep every entry in the banks.
 // Parameters as -DP_<NAME>: DEPTH, W, KNOTS (URAM only picks the memory style).
 #include <memory>
 #include <vector>
