@@ -3,7 +3,9 @@
 //
 // Memory map (every address is a word address; docs/ARTIFACTS.md):
 //   feature maps  each node's output is a contiguous region, NCHW, one code
-//                 per word, placed by compiler/emit/fmap_plan.hpp (slices and
+//                 per word (a byte-plane tensor's code two words, its high and
+//                 low byte in stored channels 2c and 2c + 1: byte_planes.hpp),
+//                 placed by compiler/emit/fmap_plan.hpp (slices and
 //                 pass-through concats are views of their inputs' words;
 //                 regions of dead tensors are reused); in DRAM, the same
 //                 plan in bytes, each tensor's codes in slots of their width;
