@@ -6,7 +6,9 @@
 // SHA-256 comes from stage_0's config.json ("synthetic" for the built-in model).
 #include <cstdio>
 
+#include "compiler/emit/byte_planes.hpp"
 #include "compiler/emit/hw_emitter.hpp"
+#include "compiler/emit/layer_program.hpp"
 #include "compiler/quant/quant_model_io.hpp"
 #include "compiler/util/files.hpp"
 #include "stages/stage.hpp"
@@ -32,6 +34,24 @@ void print_summary(const nlohmann::json& summary, const std::filesystem::path& f
               fmap["depth"].get<long long>(), fmap["sum_of_outputs"].get<long long>(), fmap["views"].get<long long>());
 }
 
+// The layers whose outputs are byte planes, or why codes wider than a byte
+// make every feature-map word wide.
+void print_byte_planes(const QuantModel& model) {
+  const std::vector<int> planes = byte_planes(model);
+  std::string names;
+  for (size_t i = 0; i < planes.size(); ++i) {
+    if (planes[i] > 1) names += (names.empty() ? "" : ", ") + model.graph.nodes[i].name;
+  }
+  const std::string unfit = byte_planes_unfit(model);
+  if (!names.empty()) {
+    std::printf("         byte planes (each code two one-byte words, docs/ARTIFACTS.md 3.2): %s\n", names.c_str());
+  } else if (!unfit.empty()) {
+    std::printf("         feature-map words of %d bits: %s, so the wider codes cannot be byte planes "
+                "(docs/ARTIFACTS.md 3.2)\n",
+                word_widths(model).fmap, unfit.c_str());
+  }
+}
+
 }  // namespace
 
 nlohmann::json run_stage_7_emit(StageContext& context) {
@@ -50,6 +70,7 @@ nlohmann::json run_stage_7_emit(StageContext& context) {
     shown = *context.config.emit_dir;
   }
   print_summary(summary, shown);
+  print_byte_planes(model);
   return summary;
 }
 

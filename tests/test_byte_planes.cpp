@@ -1,9 +1,10 @@
 // Byte planes (compiler/emit/byte_planes.hpp): the two words of every 16-bit
 // code; which tensors a model stores as planes (16-bit tensors only
 // convolutions write and read, on the synthetic model at 64x64) and which it
-// cannot (a 16-bit tensor an add reads keeps wide words); a plane tensor's
-// stored channels, its reader's weights twice, the band program through
-// small buffers bit-exact in the executor, and yq-hw inspect naming them.
+// cannot (16-bit tensors a slice or an add reads keep wide words, and
+// stage_7 names the first); a plane tensor's stored channels, its reader's
+// weights twice, the band program through small buffers bit-exact in the
+// executor, and stage_7 and yq-hw inspect naming them.
 #include "testing.hpp"
 
 #include <algorithm>
@@ -24,14 +25,20 @@ namespace fs = std::filesystem;
 namespace {
 
 // A run of the synthetic model at 64x64 through stage_7 with the layers
-// matching `layers` at 16-bit activations, every other at 8.
-fs::path run_with_16_bits(const std::string& folder, const std::string& layers) {
-  const fs::path dir = test::fresh_temp_dir("byte-planes-" + folder);
+// matching `layers` at 16-bit activations, every other at 8: its folder and
+// what it printed.
+struct Run {
+  fs::path folder;
+  std::string printed;
+};
+
+Run run_with_16_bits(const std::string& name, const std::string& layers) {
+  const fs::path dir = test::fresh_temp_dir("byte-planes-" + name);
   std::ofstream(dir / "config.toml") << "[[override]]\nlayers = \"" << layers << "\"\nabits = 16\n";
   const test::CliResult result = test::run_cli(
       "run --imgsz 64 --config " + (dir / "config.toml").string() + " --through stage_7 --out " + (dir / "run").string(), dir);
   REQUIRE_MESSAGE(result.exit_code == 0, result.err);
-  return dir / "run";
+  return {dir / "run", result.out};
 }
 
 }  // namespace
@@ -58,8 +65,10 @@ TEST_SUITE_END();
 TEST_SUITE_BEGIN("pipeline");
 
 TEST_CASE("byte planes: 16-bit tensors only convolutions write and read are stored as planes, bit-exact in the band program") {
-  const fs::path run = run_with_16_bits("conv", "^conv[01]$");
-  const QuantModel model = load_quant_model(run / "stage_6");
+  const Run run = run_with_16_bits("conv", "^conv[01]$");
+  CHECK(run.printed.find("byte planes (each code two one-byte words, docs/ARTIFACTS.md 3.2): conv0, conv1\n") !=
+        std::string::npos);
+  const QuantModel model = load_quant_model(run.folder / "stage_6");
   const std::vector<int> planes = byte_planes(model);
   for (size_t i = 0; i < planes.size(); ++i) {
     const std::string& name = model.graph.nodes[i].name;
@@ -102,14 +111,19 @@ TEST_CASE("byte planes: 16-bit tensors only convolutions write and read are stor
   CHECK(traffic.runs > 0);
 
   // The emission says which, and yq-hw inspect names them.
-  const test::CliResult inspect = test::run_cli("inspect " + run.string(), run.parent_path());
+  const test::CliResult inspect = test::run_cli("inspect " + run.folder.string(), run.folder.parent_path());
   REQUIRE_MESSAGE(inspect.exit_code == 0, inspect.err);
   CHECK(inspect.out.find("byte planes (docs/ARTIFACTS.md 3.2: each code of these outputs in two one-byte words): conv0, conv1\n") !=
         std::string::npos);
 }
 
-TEST_CASE("byte planes: a 16-bit tensor an add reads keeps the scratch words 16 bits wide") {
-  const QuantModel model = load_quant_model(run_with_16_bits("add", "^(conv[01]|c2f2\\\\..*)$") / "stage_6");
+TEST_CASE("byte planes: 16-bit tensors a slice or an add reads keep the scratch words 16 bits wide, and stage_7 says why") {
+  const Run run = run_with_16_bits("stem", "^(conv[01]|c2f2\\\\..*)$");
+  const std::string why = "c2f2.split0 reads c2f2.cv1 and is no convolution";
+  CHECK(run.printed.find("feature-map words of 16 bits: " + why + ", so the wider codes cannot be byte planes") !=
+        std::string::npos);
+  const QuantModel model = load_quant_model(run.folder / "stage_6");
+  CHECK(byte_planes_unfit(model) == why);
   const std::vector<int> planes = byte_planes(model);
   CHECK(std::count(planes.begin(), planes.end(), 2) == 0);
   const WordWidths widths = word_widths(model);

@@ -1,5 +1,7 @@
 #include "compiler/emit/byte_planes.hpp"
 
+#include <algorithm>
+
 #include "compiler/quant/quant_model.hpp"
 
 namespace yq {
@@ -15,34 +17,42 @@ bool is_detect_output(const Graph& graph, int node) {
   return false;
 }
 
-// A wide tensor that byte planes can hold: a convolution's output that only
-// convolutions read.
-bool fits_planes(const QuantModel& model, int node) {
+// Why byte planes cannot hold node `node`'s wide output ("" when they can:
+// a convolution's output, zero point 0, no detect output, that only
+// convolutions read).
+std::string unfit_reason(const QuantModel& model, int node) {
   const Graph& graph = model.graph;
   const QuantNode& q = model.nodes[node];
-  if (graph.nodes[node].op != OpKind::Conv || q.out.bits > kWidestPlaneCode || q.out.zero != 0) return false;
-  if (is_detect_output(graph, node)) return false;
+  const std::string name = graph.nodes[node].name;
+  if (graph.nodes[node].op != OpKind::Conv) return name + " is no convolution";
+  if (q.out.bits > kWidestPlaneCode) return name + "'s codes are wider than two bytes";
+  if (q.out.zero != 0) return name + "'s codes have a zero point";
+  if (is_detect_output(graph, node)) return name + " is a detect output";
   for (const Node& reader : graph.nodes) {
     for (int input : reader.inputs) {
-      if (input == node && reader.op != OpKind::Conv) return false;
+      if (input == node && reader.op != OpKind::Conv) return reader.name + " reads " + name + " and is no convolution";
     }
   }
-  return true;
+  return "";
 }
 
 }  // namespace
 
+std::string byte_planes_unfit(const QuantModel& model) {
+  for (size_t i = 0; i < model.nodes.size(); ++i) {
+    if (model.nodes[i].out.bits <= kPlaneBits) continue;
+    const std::string reason = unfit_reason(model, static_cast<int>(i));
+    if (!reason.empty()) return reason;
+  }
+  return "";
+}
+
 std::vector<int> byte_planes(const QuantModel& model) {
   const int count = static_cast<int>(model.nodes.size());
   std::vector<int> planes(static_cast<size_t>(count), 1);
-  bool any_narrow = false, any_wide = false;
-  for (int i = 0; i < count; ++i) {
-    const bool wide = model.nodes[i].out.bits > kPlaneBits;
-    any_wide = any_wide || wide;
-    any_narrow = any_narrow || !wide;
-    if (wide && !fits_planes(model, i)) return std::vector<int>(static_cast<size_t>(count), 1);
-  }
-  if (!any_wide || !any_narrow) return planes;
+  const bool any_narrow = std::any_of(model.nodes.begin(), model.nodes.end(),
+                                      [](const QuantNode& node) { return node.out.bits <= kPlaneBits; });
+  if (!any_narrow || !byte_planes_unfit(model).empty()) return planes;
   for (int i = 0; i < count; ++i) {
     if (model.nodes[i].out.bits > kPlaneBits) planes[i] = 2;
   }

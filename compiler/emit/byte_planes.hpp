@@ -11,6 +11,7 @@
 // every other engine keep one-byte words.
 #pragma once
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace yq {
@@ -25,6 +26,11 @@ constexpr int kPlaneBits = 8;  // a stored word of a plane tensor
 // 0, that are no detect output, and that only convolutions read: then
 // every wider tensor is 2.
 std::vector<int> byte_planes(const QuantModel& model);
+
+// Why a model's codes wider than kPlaneBits cannot be byte planes, naming
+// the first such tensor and what disqualifies it ("" when they can, or when
+// there are none).
+std::string byte_planes_unfit(const QuantModel& model);
 
 // The word one plane holds of a code (plane 0 high, 1 low), and the code two
 // planes' words hold.
