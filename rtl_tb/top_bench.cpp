@@ -34,7 +34,7 @@
 //
 // Usage: Vyq_top <absolute run dir> [--timed] [--latency L] [--bandwidth B]
 //   [--outstanding N] [--stalls P] [--seed S] [--watchdog N]
-//   [--slverr LAYER] [--slverr-write] [--slverr-store LAYER] [--bad-load] [--bad-slot] [--bad-half] [--bad-copy] [--bad-rows] [--bad-op LAYER] [--bad-out-c LAYER] [--bad-table LAYER] [--bad-knots LAYER] [--bad-shift LAYER] [--bad-inputs LAYER] [--bad-base LAYER] [--bad-width LAYER] [--golden DIR]
+//   [--slverr LAYER] [--slverr-write] [--slverr-store LAYER] [--bad-load] [--bad-slot] [--bad-half] [--bad-copy] [--bad-rows] [--bad-op LAYER] [--bad-out-c LAYER] [--bad-table LAYER] [--bad-knots LAYER] [--bad-shift LAYER] [--bad-inputs LAYER] [--bad-base LAYER] [--bad-width LAYER] [--bad-bits LAYER] [--golden DIR]
 //   [--print-detections] [--detections-out FILE] [--expect-head-overflow] [--profile FILE] [--census FILE]
 //   [--trace FILE]
 // --timed: latency 100, 8 bytes/cycle, 4 outstanding bursts, 10 % random
@@ -64,7 +64,9 @@
 // the scratch memory rounded up) into a convolution's band descriptors
 // (code 4: the engine refuses it), --bad-width writes an input width of
 // 2^YQ_MAX_DIM_BITS, wider than the engines' coordinates, into LAYER's band
-// descriptors (code 4: its engine refuses it),
+// descriptors (code 4: its engine refuses it), --bad-bits gives a
+// convolution's band descriptors an in_bits one wider than the conv engine's
+// operand (a feature-map word, 8 bits more with byte planes; code 4),
 // --bad-load moves the band program's first load to end past the scratch
 // memory (code 3 at its node), --bad-slot gives it 32-bit DRAM slots, a
 // width yq_top does not read (code 2 at its node), --bad-half moves the first load that issues
@@ -430,7 +432,7 @@ struct Options {
   double bandwidth = -1;
   std::uint64_t seed = 1;
   long long watchdog = 400'000'000LL;
-  std::string slverr, slverr_store, bad_op, bad_out_c, bad_table, bad_knots, bad_shift, bad_inputs, bad_base, bad_width;
+  std::string slverr, slverr_store, bad_op, bad_out_c, bad_table, bad_knots, bad_shift, bad_inputs, bad_base, bad_width, bad_bits;
 };
 
 Options parse(int argc, char** argv) {
@@ -461,6 +463,7 @@ Options parse(int argc, char** argv) {
     else if (arg == "--bad-inputs") o.bad_inputs = value();
     else if (arg == "--bad-base") o.bad_base = value();
     else if (arg == "--bad-width") o.bad_width = value();
+    else if (arg == "--bad-bits") o.bad_bits = value();
     else if (arg == "--golden") o.golden = value();
     else if (arg == "--print-detections") o.print_detections = true;
     else if (arg == "--detections-out") o.detections_out = value();
@@ -741,6 +744,15 @@ int main(int argc, char** argv) {
     expect_node = node_of(opt.bad_width);
     if (param("YQ_MAX_DIM_BITS") >= param("YQ_PROG_IN_W_WIDTH")) die("--bad-width needs YQ_MAX_DIM_BITS below the in_w field's width");
     if (patch_band_descriptors(expect_node, "IN_W", 1ULL << param("YQ_MAX_DIM_BITS")) == 0) die(opt.bad_width + " has no band descriptor");
+    expect_code = 4;
+  }
+  if (!opt.bad_bits.empty()) {
+    expect_node = node_of(opt.bad_bits);
+    if (static_cast<long long>(desc_field(dram.bytes(), expect_node, "OP")) != param("YQ_OP_CONV")) die(opt.bad_bits + " is not a convolution");
+    const long long operand_bits = param("YQ_FMAP_WIDTH") + 8 * param("YQ_FMAP_PLANES");
+    if (patch_band_descriptors(expect_node, "IN_BITS", static_cast<std::uint64_t>(operand_bits + 1)) == 0) {
+      die(opt.bad_bits + " has no band descriptor");
+    }
     expect_code = 4;
   }
   if (!opt.bad_base.empty()) {

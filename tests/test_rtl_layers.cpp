@@ -536,6 +536,8 @@ TEST_CASE("rtl: yq_top stops a frame at a DRAM error, a bad descriptor, a buffer
       // A width past the engines' coordinates (YQ_MAX_DIM_BITS).
       {"--bad-width c2f2.cv1", "TOP ERROR PASS: code 4 at layer c2f2.cv1 (node 3)"},
       {"--bad-width c2f2.m0.add", "TOP ERROR PASS: code 4 at layer c2f2.m0.add (node 8)"},
+      // Codes wider than the conv engine's operand.
+      {"--bad-bits c2f2.cv2", "TOP ERROR PASS: code 4 at layer c2f2.cv2 (node 10)"},
       // A band's store answered with SLVERR, while later bands already run.
       {"--timed --slverr-store conv0", "TOP ERROR PASS: code 6 at layer conv0 (node 1)"},
       // A load that would run past the scratch memory.
