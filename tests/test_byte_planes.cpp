@@ -85,7 +85,7 @@ TEST_CASE("byte planes: 16-bit tensors only convolutions write and read are stor
 
   // conv1 reads conv0's planes: each input channel's taps twice.
   const std::vector<std::int16_t>& weights = model.nodes[conv1].conv.weights;
-  const std::vector<std::int16_t> stored = stored_weights(model, planes, conv1);
+  const std::vector<std::int16_t> stored = stored_weights(model, map, conv1);
   REQUIRE(stored.size() == 2 * weights.size());
   const size_t taps = 9;
   for (size_t pair = 0; pair < weights.size() / taps; ++pair) {

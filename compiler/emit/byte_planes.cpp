@@ -1,7 +1,5 @@
 #include "compiler/emit/byte_planes.hpp"
 
-#include <algorithm>
-
 #include "compiler/quant/quant_model.hpp"
 
 namespace yq {
@@ -48,12 +46,9 @@ std::string byte_planes_unfit(const QuantModel& model) {
 }
 
 std::vector<int> byte_planes(const QuantModel& model) {
-  const int count = static_cast<int>(model.nodes.size());
-  std::vector<int> planes(static_cast<size_t>(count), 1);
-  const bool any_narrow = std::any_of(model.nodes.begin(), model.nodes.end(),
-                                      [](const QuantNode& node) { return node.out.bits <= kPlaneBits; });
-  if (!any_narrow || !byte_planes_unfit(model).empty()) return planes;
-  for (int i = 0; i < count; ++i) {
+  std::vector<int> planes(model.nodes.size(), 1);
+  if (!byte_planes_unfit(model).empty()) return planes;
+  for (size_t i = 0; i < planes.size(); ++i) {
     if (model.nodes[i].out.bits > kPlaneBits) planes[i] = 2;
   }
   return planes;

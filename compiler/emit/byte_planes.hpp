@@ -20,11 +20,10 @@ struct QuantModel;
 
 constexpr int kPlaneBits = 8;  // a stored word of a plane tensor
 
-// Per node: 2 when its output is stored as byte planes, else 1. Every node
-// is 1 unless the model mixes codes of at most kPlaneBits bits with wider
-// ones (at most 16 bits) that only convolutions write, with zero points of
-// 0, that are no detect output, and that only convolutions read: then
-// every wider tensor is 2.
+// Per node: 2 when its output is stored as byte planes, else 1. When every
+// tensor wider than kPlaneBits (the image never is) is a convolution's
+// output of at most 16 bits, zero point 0, no detect output, that only
+// convolutions read, every such tensor is 2; otherwise every node is 1.
 std::vector<int> byte_planes(const QuantModel& model);
 
 // Why a model's codes wider than kPlaneBits cannot be byte planes, naming

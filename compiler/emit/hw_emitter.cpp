@@ -11,7 +11,6 @@
 #include <nlohmann/json.hpp>
 
 #include "compiler/emit/band_program.hpp"
-#include "compiler/emit/byte_planes.hpp"
 #include "compiler/emit/dram_image.hpp"
 #include "compiler/emit/layer_program.hpp"
 #include "compiler/emit/verilog_header.hpp"
@@ -118,10 +117,9 @@ std::string layer_file(const Node& node, const char* what) {
 // Per-layer weight, bias and requant files (weights in the layer's own
 // weight bits, biases in its own accumulator bits) and the unified memory
 // images (every word widened to the memory's width).
-void write_layer_memories(EmissionWriter& writer, const QuantModel& model, const WordWidths& widths,
+void write_layer_memories(EmissionWriter& writer, const QuantModel& model, const MemoryMap& map, const WordWidths& widths,
                           Memory& weights, Memory& biases, Memory& requants) {
   const WordLayout requant = requant_layout(widths.multiplier);
-  const std::vector<int> planes = byte_planes(model);
   for (size_t i = 0; i < model.graph.nodes.size(); ++i) {
     const Node& node = model.graph.nodes[i];
     const QuantNode& q = model.nodes[i];
@@ -129,7 +127,7 @@ void write_layer_memories(EmissionWriter& writer, const QuantModel& model, const
       writer.write(layer_file(node, "weights"), hex_lines(q.conv.weights, q.conv.weight_bits));
       writer.write(layer_file(node, "bias"), hex_lines(q.conv.bias, q.conv.acc_bits));
       weights.contents +=
-          hex_lines(weight_rows(stored_weights(model, planes, static_cast<int>(i)), node.channels), widths.weight);
+          hex_lines(weight_rows(stored_weights(model, map, static_cast<int>(i)), node.channels), widths.weight);
       biases.contents += hex_lines(q.conv.bias, widths.bias);
     }
     const std::vector<Requant>& list = node.op == OpKind::Conv ? q.conv.requant : q.input_requant;
@@ -621,7 +619,7 @@ nlohmann::json emit_hardware(const QuantModel& model, const EmitOptions& options
                           static_cast<std::int64_t>(bands.descriptors.size()), hex_lines(bands.descriptors)};
   Memory band_instructions{"band_program", "band_program.hex", band_instruction_layout().width(),
                            static_cast<std::int64_t>(bands.instructions.size()), {}};
-  write_layer_memories(writer, model, widths, weights, biases, requants);
+  write_layer_memories(writer, model, map, widths, weights, biases, requants);
   write_lut_memories(writer, model, luts);
   std::vector<Memory> memories = {std::move(program),          std::move(lut_dir), std::move(weights),
                                   std::move(biases),           std::move(requants), std::move(luts),

@@ -182,10 +182,10 @@ std::vector<std::int16_t> weight_rows(const std::vector<std::int16_t>& weights, 
   return rows;
 }
 
-std::vector<std::int16_t> stored_weights(const QuantModel& model, const std::vector<int>& planes, int node) {
+std::vector<std::int16_t> stored_weights(const QuantModel& model, const MemoryMap& map, int node) {
   const std::vector<std::int16_t>& weights = model.nodes[node].conv.weights;
   const Node& conv = model.graph.nodes[node];
-  if (planes[conv.inputs.at(0)] == 1) return weights;
+  if (map.nodes.at(static_cast<size_t>(conv.inputs.at(0))).planes == 1) return weights;
   const size_t taps = static_cast<size_t>(conv.kernel) * conv.kernel;
   std::vector<std::int16_t> stored;
   stored.reserve(2 * weights.size());
@@ -223,7 +223,7 @@ MemoryMap plan_memories(const QuantModel& model, InputSize image_size) {
     place.foldable = fmap.foldable[i];
     if (node.op == OpKind::Conv) {
       place.weight_count =
-          static_cast<std::int64_t>(weight_rows(stored_weights(model, planes, static_cast<int>(i)), node.channels).size());
+          static_cast<std::int64_t>(weight_rows(stored_weights(model, map, static_cast<int>(i)), node.channels).size());
       place.weight_base = take(map.weight_depth, place.weight_count);
       place.bias_count = node.channels;
       place.bias_base = take(map.bias_depth, place.bias_count);

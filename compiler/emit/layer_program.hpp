@@ -61,8 +61,9 @@ MemoryMap plan_memories(const QuantModel& model, InputSize image_size);
 
 // A convolution's weights ([out][in][ky][kx] codes) as the conv engine reads
 // them: each input channel's taps twice (for its high and low plane) when
-// its input is stored as byte planes (`planes` per node, byte_planes.hpp).
-std::vector<std::int16_t> stored_weights(const QuantModel& model, const std::vector<int>& planes, int node);
+// its input is stored as byte planes (its placement's `planes`; `map` needs
+// the placements of the nodes before `node` only).
+std::vector<std::int16_t> stored_weights(const QuantModel& model, const MemoryMap& map, int node);
 
 // A convolution's weights ([out][in][ky][kx] codes) in the weight memory's
 // row order above, padded to whole rows.
